@@ -1,0 +1,40 @@
+using System.Net;
+
+namespace Shoal.Swarm;
+
+/// <summary>Settings of one <see cref="ShoalSession"/>: sockets, limits, identity.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>Address the listener binds to.</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Any;
+
+    /// <summary>TCP listen port; 0 picks a free one (read it back from <see cref="ShoalSession.ListenEndPoint"/>).</summary>
+    public int ListenPort { get; init; } = 6881;
+
+    /// <summary>Most peer connections over all torrents; beyond it new connections are refused.</summary>
+    public int MaxConnections { get; init; } = 200;
+
+    /// <summary>Most peer connections of one torrent.</summary>
+    public int MaxConnectionsPerTorrent { get; init; } = 60;
+
+    /// <summary>Global upload cap in bytes per second; 0 is unlimited.</summary>
+    public long MaxUploadRate { get; init; }
+
+    /// <summary>Global download cap in bytes per second; 0 is unlimited.</summary>
+    public long MaxDownloadRate { get; init; }
+
+    /// <summary>Regular (tit-for-tat) unchoke slots per torrent; one optimistic slot comes on top.</summary>
+    public int UnchokeSlots { get; init; } = 4;
+
+    /// <summary>Client name sent to peers (BEP 10 'v' later) and encoded in the peer id prefix.</summary>
+    public string ClientName { get; init; } = "Shoal 0.1";
+
+    /// <summary>Clock for every timer of the session; tests pass a fake one.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Disk operations allowed in flight at once (reads, writes, hashing).</summary>
+    public int DiskConcurrency { get; init; } = 4;
+
+    /// <summary>Where log lines go; null discards them.</summary>
+    public Action<string>? Log { get; init; }
+}

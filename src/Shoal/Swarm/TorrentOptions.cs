@@ -1,0 +1,22 @@
+using System.Net;
+
+namespace Shoal.Swarm;
+
+/// <summary>Settings of one torrent added to a session.</summary>
+public sealed record TorrentOptions
+{
+    /// <summary>
+    /// Folder the torrent's content lives in: a single-file torrent is the file DIR/NAME, a multi-file torrent
+    /// the folder DIR/NAME.
+    /// </summary>
+    public required string DownloadDirectory { get; init; }
+
+    /// <summary>Peers to dial straight away.</summary>
+    public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
+
+    /// <summary>Per-torrent upload cap in bytes per second; 0 is unlimited (the session cap still applies).</summary>
+    public long MaxUploadRate { get; init; }
+
+    /// <summary>Per-torrent download cap in bytes per second; 0 is unlimited (the session cap still applies).</summary>
+    public long MaxDownloadRate { get; init; }
+}

@@ -1,0 +1,16 @@
+namespace Shoal.Swarm;
+
+/// <summary>What a torrent is doing.</summary>
+public enum TorrentState
+{
+    /// <summary>Verifying the data already on disk.</summary>
+    Checking,
+    /// <summary>Fetching pieces (and uploading what it has).</summary>
+    Downloading,
+    /// <summary>All data verified; uploading only.</summary>
+    Seeding,
+    /// <summary>Stopped by the user or by disposal.</summary>
+    Stopped,
+    /// <summary>Stopped by an error; see <see cref="TorrentStatus.Error"/>.</summary>
+    Error,
+}

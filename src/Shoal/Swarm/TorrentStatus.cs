@@ -1,0 +1,38 @@
+namespace Shoal.Swarm;
+
+/// <summary>A cheap snapshot of one torrent, taken by the torrent's actor.</summary>
+/// <param name="State">What the torrent is doing.</param>
+/// <param name="Progress">Verified share of the wanted data, 0..1.</param>
+/// <param name="TotalSize">Bytes of content.</param>
+/// <param name="VerifiedBytes">Bytes of verified pieces.</param>
+/// <param name="Downloaded">Payload bytes received this run (including any later discarded).</param>
+/// <param name="Uploaded">Payload bytes sent this run.</param>
+/// <param name="DownloadRate">Payload bytes per second received, smoothed.</param>
+/// <param name="UploadRate">Payload bytes per second sent, smoothed.</param>
+/// <param name="Peers">Connected peers that completed the handshake.</param>
+/// <param name="Seeds">Of those, peers that have every piece.</param>
+/// <param name="VerifiedPieces">Pieces verified.</param>
+/// <param name="PieceCount">Pieces in the torrent.</param>
+/// <param name="FailedPieces">Pieces that failed their hash check this run.</param>
+/// <param name="Error">Why the torrent stopped, when <paramref name="State"/> is <see cref="TorrentState.Error"/>.</param>
+public sealed record TorrentStatus(
+    TorrentState State,
+    double Progress,
+    long TotalSize,
+    long VerifiedBytes,
+    long Downloaded,
+    long Uploaded,
+    long DownloadRate,
+    long UploadRate,
+    int Peers,
+    int Seeds,
+    int VerifiedPieces,
+    int PieceCount,
+    int FailedPieces,
+    string? Error)
+{
+    /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
+    public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0
+        ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)
+        : null;
+}
