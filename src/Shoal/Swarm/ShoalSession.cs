@@ -1,34 +1,131 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Shoal.Metainfo;
+using Shoal.Storage;
+using Shoal.Transport;
 
 namespace Shoal.Swarm;
 
 /// <summary>
 /// One BitTorrent node: owns the listen socket, the disk service, the global limits and every torrent.
-/// Several sessions can live in one process.
+/// Several sessions can live in one process; they share nothing.
 /// </summary>
 public sealed class ShoalSession : IAsyncDisposable
 {
-    /// <summary>Binds the listener and starts the session. Throws <see cref="System.Net.Sockets.SocketException"/> when the port is taken.</summary>
+    private readonly SessionContext _context;
+    private readonly PeerListener _listener;
+    private readonly DiskService _disk;
+    private readonly ConcurrentDictionary<InfoHash, (TorrentActor Actor, TorrentHandle Handle)> _torrents = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Task _acceptLoop;
+    private int _disposed;
+
+    private ShoalSession(SessionOptions options, PeerListener listener)
+    {
+        _context = new SessionContext(options, PeerIdentity.NewPeerId());
+        _listener = listener;
+        _disk = new DiskService(options.DiskConcurrency);
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>
+    /// Binds the listener and starts the session. Throws <see cref="System.Net.Sockets.SocketException"/> when
+    /// the port is taken or the address cannot be bound.
+    /// </summary>
     public static Task<ShoalSession> StartAsync(SessionOptions options, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort));
+        return Task.FromResult(new ShoalSession(options, listener));
+    }
 
     /// <summary>Where the session accepts peers.</summary>
-    public IPEndPoint ListenEndPoint => throw new NotImplementedException();
+    public IPEndPoint ListenEndPoint => _listener.LocalEndPoint;
 
     /// <summary>Our 20-byte peer id.</summary>
-    public ReadOnlyMemory<byte> PeerId => throw new NotImplementedException();
+    public ReadOnlyMemory<byte> PeerId => _context.PeerId;
 
     /// <summary>Torrents currently in the session.</summary>
-    public IReadOnlyList<TorrentHandle> Torrents => throw new NotImplementedException();
+    public IReadOnlyList<TorrentHandle> Torrents => [.. _torrents.Values.Select(t => t.Handle)];
 
     /// <summary>
     /// Adds a torrent: checks the data already in <see cref="TorrentOptions.DownloadDirectory"/>, then
     /// downloads what is missing and uploads what it has. Returns once the torrent is registered.
+    /// Throws <see cref="StorageException"/> when the torrent's files cannot live in that folder, and
+    /// <see cref="InvalidOperationException"/> when the torrent is already in the session.
     /// </summary>
     public Task<TorrentHandle> AddTorrentAsync(Torrent torrent, TorrentOptions options, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_torrents.ContainsKey(torrent.InfoHash))
+            throw new InvalidOperationException($"torrent {torrent.InfoHash} is already in the session");
+
+        TorrentStorage storage = TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory);
+        var actor = new TorrentActor(_context, torrent, options, storage);
+        var handle = new TorrentHandle(actor, RemoveAsync);
+        if (!_torrents.TryAdd(torrent.InfoHash, (actor, handle)))
+            throw new InvalidOperationException($"torrent {torrent.InfoHash} is already in the session");
+        actor.Start();
+        return Task.FromResult(handle);
+    }
+
+    private async Task RemoveAsync(TorrentActor actor)
+    {
+        await actor.StopAsync().ConfigureAwait(false);
+        _torrents.TryRemove(actor.InfoHash, out _);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        CancellationToken stop = _shutdown.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            PeerTransport transport;
+            try
+            {
+                transport = await _listener.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A failed accept (for example a connection reset before we took it) says nothing about the next one.
+                _context.Log("accept failed: " + ex.Message);
+                continue;
+            }
+            if (!_context.TryReserveConnection())
+            {
+                _context.Log($"incoming {transport.RemoteEndPoint} refused: connection limit reached");
+                transport.Abort();
+                _ = transport.DisposeAsync().AsTask();
+                continue;
+            }
+            _ = _context.AcceptAsync(transport, FindTorrent, stop);
+        }
+    }
+
+    private TorrentActor? FindTorrent(InfoHash infoHash) => _torrents.TryGetValue(infoHash, out var entry) ? entry.Actor : null;
 
     /// <summary>Stops every torrent, closes every connection and the listener.</summary>
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _shutdown.Cancel();
+        await _listener.DisposeAsync().ConfigureAwait(false);
+        try { await _acceptLoop.ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
+        await Task.WhenAll(_torrents.Values.Select(t => t.Actor.StopAsync())).ConfigureAwait(false);
+        _torrents.Clear();
+        await _disk.DisposeAsync().ConfigureAwait(false);
+        _shutdown.Dispose();
+    }
 }

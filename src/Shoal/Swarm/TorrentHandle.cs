@@ -3,24 +3,40 @@ using Shoal.Metainfo;
 
 namespace Shoal.Swarm;
 
-/// <summary>The public face of one torrent in a session; every call posts to the torrent's actor.</summary>
+/// <summary>The public face of one torrent in a session; every call posts to the torrent's actor or reads its snapshots.</summary>
 public sealed class TorrentHandle
 {
-    /// <summary>The torrent's metainfo.</summary>
-    public Torrent Torrent => throw new NotImplementedException();
+    private readonly TorrentActor _actor;
+    private readonly Func<TorrentActor, Task> _remove;
 
-    /// <summary>The latest snapshot (refreshed several times a second by the actor; never blocks).</summary>
-    public TorrentStatus GetStatus() => throw new NotImplementedException();
+    internal TorrentHandle(TorrentActor actor, Func<TorrentActor, Task> remove)
+    {
+        _actor = actor;
+        _remove = remove;
+    }
+
+    /// <summary>The torrent's metainfo.</summary>
+    public Torrent Torrent => _actor.Torrent;
+
+    /// <summary>The latest snapshot (refreshed twice a second by the actor; never blocks).</summary>
+    public TorrentStatus GetStatus() => _actor.Status;
 
     /// <summary>The latest snapshot of the connected peers.</summary>
-    public IReadOnlyList<PeerStatus> GetPeers() => throw new NotImplementedException();
+    public IReadOnlyList<PeerStatus> GetPeers() => _actor.PeerSnapshot;
 
-    /// <summary>Completes when every wanted piece is verified; faults when the torrent stops on an error.</summary>
-    public Task Completion => throw new NotImplementedException();
+    /// <summary>
+    /// Completes when every wanted piece is verified; faults with an <see cref="IOException"/> when the torrent
+    /// stops on an error; is cancelled when the torrent is stopped first.
+    /// </summary>
+    public Task Completion => _actor.Completion;
 
-    /// <summary>Dials more peers (under the connection limits).</summary>
-    public void AddPeers(IEnumerable<IPEndPoint> peers) => throw new NotImplementedException();
+    /// <summary>Dials more peers (under the connection limits). Returns false when the torrent's mailbox is full.</summary>
+    public bool AddPeers(IEnumerable<IPEndPoint> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        return _actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.AddPeers, Payload = peers.ToArray() });
+    }
 
     /// <summary>Stops the torrent and removes it from the session; data on disk stays.</summary>
-    public Task StopAsync() => throw new NotImplementedException();
+    public Task StopAsync() => _remove(_actor);
 }

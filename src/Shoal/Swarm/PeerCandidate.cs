@@ -1,0 +1,28 @@
+using System.Net;
+
+namespace Shoal.Swarm;
+
+/// <summary>Where a known peer address stands.</summary>
+internal enum CandidateState
+{
+    /// <summary>Not connected; may be dialled once its back-off has passed.</summary>
+    Idle,
+    /// <summary>A dial is in progress.</summary>
+    Connecting,
+    /// <summary>Connected.</summary>
+    Connected,
+}
+
+/// <summary>An address we may dial, with its failure back-off. Owned by the torrent actor.</summary>
+internal sealed class PeerCandidate(IPEndPoint endPoint)
+{
+    public IPEndPoint EndPoint { get; } = endPoint;
+    public CandidateState State { get; set; }
+    public int Failures { get; set; }
+
+    /// <summary>Timestamp (TimeProvider ticks) before which the candidate is not dialled again.</summary>
+    public long NextAttempt { get; set; }
+
+    /// <summary>The address turned out to be this session: never dialled again.</summary>
+    public bool IsSelf { get; set; }
+}

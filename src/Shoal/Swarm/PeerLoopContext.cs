@@ -1,0 +1,37 @@
+using System.Threading.Channels;
+using Shoal.Storage;
+
+namespace Shoal.Swarm;
+
+/// <summary>What a peer's loops need from their torrent: the mailbox, the storage and the rate limits.</summary>
+internal sealed class PeerLoopContext(
+    ChannelWriter<TorrentEvent> mailbox,
+    int pieceCount,
+    TorrentStorage storage,
+    TimeProvider time,
+    RateLimiter torrentUpload,
+    RateLimiter sessionUpload,
+    RateLimiter torrentDownload,
+    RateLimiter sessionDownload)
+{
+    public ChannelWriter<TorrentEvent> Mailbox { get; } = mailbox;
+    public int PieceCount { get; } = pieceCount;
+    public TorrentStorage Storage { get; } = storage;
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>Waits until both the torrent's and the session's upload caps allow <paramref name="bytes"/>.</summary>
+    public ValueTask TakeUploadAsync(int bytes, CancellationToken token) => TakeBothAsync(torrentUpload, sessionUpload, bytes, token);
+
+    /// <summary>Waits until both download caps allow <paramref name="bytes"/>.</summary>
+    public ValueTask TakeDownloadAsync(int bytes, CancellationToken token) => TakeBothAsync(torrentDownload, sessionDownload, bytes, token);
+
+    private ValueTask TakeBothAsync(RateLimiter torrent, RateLimiter session, int bytes, CancellationToken token)
+    {
+        // Take from both at once and wait for the longer debt: waiting for one and then the other would
+        // add the two delays together.
+        TimeSpan wait = torrent.Take(bytes);
+        TimeSpan other = session.Take(bytes);
+        if (other > wait) wait = other;
+        return wait <= TimeSpan.Zero ? ValueTask.CompletedTask : new ValueTask(Task.Delay(wait, time, token));
+    }
+}

@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Shoal.Metainfo;
+using Shoal.Transport;
+using Shoal.Wire;
+
+namespace Shoal.Swarm;
+
+/// <summary>
+/// What a session shares with its torrents: identity, options, clock, the session-wide rate limits, the
+/// connection budget, and the dial and handshake logic common to incoming and outgoing connections.
+/// </summary>
+internal sealed class SessionContext(SessionOptions options, byte[] peerId)
+{
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private int _connections;
+    private long _nextConnectionId;
+
+    public SessionOptions Options { get; } = options;
+    public TimeProvider Time => Options.Time;
+    public byte[] PeerId { get; } = peerId;
+    public RateLimiter UploadLimit { get; } = new(options.MaxUploadRate, options.Time);
+    public RateLimiter DownloadLimit { get; } = new(options.MaxDownloadRate, options.Time);
+
+    /// <summary>Our handshake's reserved bits: the fast extension (BEP 6). BEP 10 arrives with the discovery layer.</summary>
+    public static ReservedBits Reserved { get; } = ReservedBits.Create(extension: false, fast: true, dht: false);
+
+    /// <summary>Connections open or being opened, session-wide.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    public void Log(string message) => Options.Log?.Invoke(message);
+
+    public long NextConnectionId() => Interlocked.Increment(ref _nextConnectionId);
+
+    /// <summary>Takes one slot of the session's connection budget; false when none is left.</summary>
+    public bool TryReserveConnection()
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref _connections);
+            if (current >= Options.MaxConnections) return false;
+            if (Interlocked.CompareExchange(ref _connections, current + 1, current) == current) return true;
+        }
+    }
+
+    public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
+
+    /// <summary>
+    /// Dials a peer for <paramref name="actor"/> (a connection slot is already reserved) and posts the outcome:
+    /// PeerJoined after a valid handshake, DialFailed otherwise.
+    /// </summary>
+    public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        PeerTransport? transport = null;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(HandshakeTimeout);
+            transport = await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, timeout.Token).ConfigureAwait(false);
+            await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
+            Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
+            if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");
+            if (actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = new PendingPeer(transport, handshake, false, endPoint) }))
+                return;
+            throw new InvalidOperationException("torrent is not accepting peers");
+        }
+        catch (Exception ex)
+        {
+            if (transport is not null) await DisposeQuietlyAsync(transport).ConfigureAwait(false);
+            if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.DialFailed, Payload = endPoint, Error = ex }))
+                ReleaseConnection();
+        }
+    }
+
+    /// <summary>
+    /// Answers an accepted connection: reads the remote handshake, finds its torrent, answers with ours and
+    /// hands the connection to the torrent's actor. Owns one reserved connection slot.
+    /// </summary>
+    public async Task AcceptAsync(PeerTransport transport, Func<InfoHash, TorrentActor?> findTorrent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(HandshakeTimeout);
+            Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
+            TorrentActor actor = findTorrent(handshake.InfoHash)
+                ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");
+            await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
+            if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = new PendingPeer(transport, handshake, true, null) }))
+                throw new InvalidOperationException("torrent is busy");
+        }
+        catch (Exception ex)
+        {
+            Log($"incoming {transport.RemoteEndPoint} refused: {ex.Message}");
+            await DisposeQuietlyAsync(transport).ConfigureAwait(false);
+            ReleaseConnection();
+        }
+    }
+
+    private async ValueTask WriteHandshakeAsync(PipeWriter output, InfoHash infoHash, CancellationToken cancellationToken)
+    {
+        var handshake = new Handshake(infoHash, PeerId, Reserved);
+        handshake.WriteTo(output.GetSpan(Handshake.Length));
+        output.Advance(Handshake.Length);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<Handshake> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            bool parsed = false;
+            Handshake handshake = default;
+            try
+            {
+                parsed = Handshake.TryParse(ref buffer, out handshake);
+            }
+            finally
+            {
+                if (parsed) input.AdvanceTo(buffer.Start);
+                else input.AdvanceTo(buffer.Start, buffer.End);
+            }
+            if (parsed) return handshake;
+            if (result.IsCompleted) throw new WireProtocolException("connection closed during the handshake");
+        }
+    }
+
+    private async Task DisposeQuietlyAsync(PeerTransport transport)
+    {
+        try { await transport.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception ex) { Log($"closing {transport.RemoteEndPoint} failed: {ex.Message}"); }
+    }
+}

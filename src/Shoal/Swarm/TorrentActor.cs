@@ -1,0 +1,857 @@
+using System.Buffers;
+using System.Net;
+using System.Threading.Channels;
+using Shoal.Choking;
+using Shoal.Metainfo;
+using Shoal.Picking;
+using Shoal.Storage;
+using Shoal.Wire;
+
+namespace Shoal.Swarm;
+
+/// <summary>
+/// One torrent's single-threaded core. Everything that changes the torrent's protocol state arrives as a
+/// <see cref="TorrentEvent"/> in one bounded mailbox and is handled here, one event at a time, so the
+/// picker, the choker and the peer table need no locks. Handlers never block: disk work is queued to the
+/// write pump and its results come back as events.
+/// </summary>
+internal sealed class TorrentActor
+{
+    private const int MailboxCapacity = 8192;
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan ChokeInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan InactivityTimeout = TimeSpan.FromSeconds(150);
+    private static readonly TimeSpan SnubTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most requests a peer may have queued with us; past it the request is rejected (or ignored without BEP 6).</summary>
+    private const int MaxQueuedUploadsPerPeer = 500;
+
+    /// <summary>Blocks waiting for the disk past which we stop asking for more: a slow disk slows the download instead of filling memory.</summary>
+    private const int WriteQueueHighWater = 2048;
+
+    /// <summary>Blocks a peer may send unasked before it is dropped.</summary>
+    private const int MaxUnexpectedBlocks = 64;
+
+    /// <summary>Failed pieces a peer may contribute to before it is banned.</summary>
+    private const int MaxHashFailures = 3;
+
+    private const int MaxCandidates = 2000;
+    private const int MaxHalfOpen = 8;
+    private const int MaxAllowedFast = 32;
+
+    private readonly SessionContext _session;
+    private readonly Torrent _torrent;
+    private readonly TorrentOptions _options;
+    private readonly TorrentStorage _storage;
+    private readonly Channel<TorrentEvent> _mailbox;
+    private readonly Channel<PendingWrite> _writes;
+    private readonly PeerLoopContext _loopContext;
+    private readonly RateLimiter _uploadLimit;
+    private readonly RateLimiter _downloadLimit;
+    private readonly Choker _choker;
+    private readonly Dictionary<int, PeerConnection> _peers = [];
+    private readonly Dictionary<PeerConnection, Task> _peerTasks = [];
+    private readonly Dictionary<IPEndPoint, PeerCandidate> _candidates = [];
+    private readonly HashSet<IPAddress> _banned = [];
+    private readonly Dictionary<int, List<int>> _pieceContributors = [];
+    private readonly List<int> _cancelScratch = [];
+    private readonly HashSet<int> _unchokeScratch = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _startedAt;
+
+    private BitField _have;
+    private PiecePicker? _picker;
+    private TorrentState _state = TorrentState.Checking;
+    private string? _error;
+    private int _nextPeerKey;
+    private int _halfOpen;
+    private int _queuedWrites;
+    private int _checkedPieces;
+    private long _verifiedBytes;
+    private long _downloaded;
+    private long _uploadedByClosedPeers;
+    private int _failedPieces;
+    private long _lastTick;
+    private long _lastChoke;
+    private RateMeter _downloadMeter;
+    private RateMeter _uploadMeter;
+    private ITimer? _timer;
+    private Task? _run;
+    private volatile TorrentStatus _status;
+    private volatile IReadOnlyList<PeerStatus> _peerSnapshot = [];
+
+    public TorrentActor(SessionContext session, Torrent torrent, TorrentOptions options, TorrentStorage storage)
+    {
+        _session = session;
+        _torrent = torrent;
+        _options = options;
+        _storage = storage;
+        _have = new BitField(torrent.PieceCount);
+        _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        // Unbounded by type, bounded in practice: the actor stops requesting above the high-water mark, so
+        // the queue never exceeds that mark plus the requests already outstanding.
+        _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleWriter = true });
+        _uploadLimit = new RateLimiter(options.MaxUploadRate, session.Time);
+        _downloadLimit = new RateLimiter(options.MaxDownloadRate, session.Time);
+        _loopContext = new PeerLoopContext(_mailbox.Writer, torrent.PieceCount, storage, session.Time,
+            _uploadLimit, session.UploadLimit, _downloadLimit, session.DownloadLimit);
+        _choker = new Choker(session.Options.UnchokeSlots, new Random());
+        _startedAt = session.Time.GetTimestamp();
+        _status = BuildStatus();
+        foreach (IPEndPoint peer in options.Peers) AddCandidate(peer);
+    }
+
+    public Torrent Torrent => _torrent;
+
+    public InfoHash InfoHash => _torrent.InfoHash;
+
+    public Task Completion => _completion.Task;
+
+    public TorrentStatus Status => _status;
+
+    public IReadOnlyList<PeerStatus> PeerSnapshot => _peerSnapshot;
+
+    /// <summary>Starts the actor: checks existing data, then runs the event loop.</summary>
+    public void Start() => _run = Task.Run(RunAsync);
+
+    /// <summary>Posts an event without waiting; false when the mailbox is full or closed.</summary>
+    public bool TryPost(in TorrentEvent item) => _mailbox.Writer.TryWrite(item);
+
+    /// <summary>Stops the torrent: closes its peers, drains its disk writes, closes its files.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopping.IsCancellationRequested) _stopping.Cancel();
+        if (_run is not null) await _run.ConfigureAwait(false);
+    }
+
+    // ---- main loop ------------------------------------------------------------------------------------
+
+    private async Task RunAsync()
+    {
+        CancellationToken stop = _stopping.Token;
+        Task[] writers = [];
+        try
+        {
+            _have = await _storage.CheckExistingAsync(new CheckProgress(this), stop).ConfigureAwait(false);
+            _picker = new PiecePicker(_torrent.PieceCount, _torrent.PieceLength, _torrent.TotalSize, _have, new Random());
+            for (int i = 0; i < _have.Length; i++)
+                if (_have[i]) _verifiedBytes += _torrent.GetPieceSize(i);
+            Log($"checked: {_have.SetCount}/{_have.Length} pieces present");
+            if (_have.AllSet) EnterSeeding();
+            else _state = TorrentState.Downloading;
+
+            writers = new Task[Math.Max(1, _session.Options.DiskConcurrency)];
+            for (int i = 0; i < writers.Length; i++) writers[i] = Task.Run(() => WriteLoopAsync(stop));
+
+            _lastTick = _lastChoke = _session.Time.GetTimestamp();
+            _timer = _session.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
+            Publish();
+            DialMore();
+
+            ChannelReader<TorrentEvent> reader = _mailbox.Reader;
+            while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out TorrentEvent item))
+                {
+                    Handle(item);
+                    if (_state == TorrentState.Error) return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            await ShutDownAsync(writers).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ShutDownAsync(Task[] writers)
+    {
+        if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
+        if (_state != TorrentState.Error) _state = TorrentState.Stopped;
+        foreach (PeerConnection peer in _peers.Values) peer.Close("torrent stopped");
+        _writes.Writer.TryComplete();
+        if (!_stopping.IsCancellationRequested) _stopping.Cancel();
+
+        // Peer loops post PeerClosed on the way out; keep draining so none of them waits on a full mailbox.
+        Task peersDone = Task.WhenAll(_peerTasks.Values);
+        while (!peersDone.IsCompleted)
+        {
+            while (_mailbox.Reader.TryRead(out TorrentEvent item))
+            {
+                if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+                if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
+                if (item.Kind is TorrentEventKind.PeerClosed or TorrentEventKind.DialFailed) _session.ReleaseConnection();
+            }
+            await Task.WhenAny(peersDone, Task.Delay(50)).ConfigureAwait(false);
+        }
+        _mailbox.Writer.TryComplete();
+        foreach (TorrentEvent item in DrainMailbox())
+        {
+            if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+            if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
+            if (item.Kind is TorrentEventKind.PeerClosed or TorrentEventKind.DialFailed) _session.ReleaseConnection();
+        }
+        try { await Task.WhenAll(writers).ConfigureAwait(false); } catch (Exception ex) { Log("disk writer ended with " + ex.Message); }
+        while (_writes.Reader.TryRead(out PendingWrite write)) ArrayPool<byte>.Shared.Return(write.Buffer);
+        try { await _storage.FlushAsync().ConfigureAwait(false); } catch (Exception ex) { Log("flush failed: " + ex.Message); }
+        await _storage.DisposeAsync().ConfigureAwait(false);
+        _peers.Clear();
+        Publish();
+        _completion.TrySetCanceled();
+        _stopping.Dispose();
+    }
+
+    private IEnumerable<TorrentEvent> DrainMailbox()
+    {
+        while (_mailbox.Reader.TryRead(out TorrentEvent item)) yield return item;
+    }
+
+    private void Handle(in TorrentEvent item)
+    {
+        switch (item.Kind)
+        {
+            case TorrentEventKind.Message:
+                if (item.Peer is { } peer && _peers.ContainsKey(peer.Key)) OnMessage(peer, item);
+                else if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+                break;
+            case TorrentEventKind.PeerJoined:
+                OnPeerJoined((PendingPeer)item.Payload!);
+                break;
+            case TorrentEventKind.PeerClosed:
+                OnPeerClosed(item.Peer!, item.Error);
+                break;
+            case TorrentEventKind.DialFailed:
+                OnDialFailed((IPEndPoint)item.Payload!, item.Error);
+                break;
+            case TorrentEventKind.PieceHashed:
+                OnPieceHashed(item.Index, item.WriteResult);
+                break;
+            case TorrentEventKind.DiskFailed:
+                Fail(item.Error!);
+                break;
+            case TorrentEventKind.Tick:
+                OnTick();
+                break;
+            case TorrentEventKind.AddPeers:
+                foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) AddCandidate(endPoint);
+                DialMore();
+                break;
+        }
+    }
+
+    // ---- peers joining and leaving --------------------------------------------------------------------
+
+    private void OnPeerJoined(PendingPeer pending)
+    {
+        if (pending.DialedEndPoint is { } dialed)
+        {
+            _halfOpen--;
+            if (_candidates.TryGetValue(dialed, out PeerCandidate? candidate)) candidate.State = CandidateState.Connected;
+        }
+        string? refusal = RefusalReason(pending);
+        if (refusal is not null)
+        {
+            if (pending.DialedEndPoint is { } ep && _candidates.TryGetValue(ep, out PeerCandidate? c))
+            {
+                c.State = CandidateState.Idle;
+                c.NextAttempt = _session.Time.GetTimestamp() + (long)(TimeSpan.FromMinutes(10).TotalSeconds * _session.Time.TimestampFrequency);
+                if (refusal == "connection to ourselves") c.IsSelf = true;
+            }
+            Log($"refused {pending.Transport.RemoteEndPoint}: {refusal}");
+            _ = DropPendingAsync(pending);
+            return;
+        }
+
+        long now = _session.Time.GetTimestamp();
+        var peer = new PeerConnection(_nextPeerKey++, _session.NextConnectionId(), pending, _torrent.PieceCount, now);
+        _peers.Add(peer.Key, peer);
+        SendInitialMessages(peer);
+        _peerTasks[peer] = peer.RunAsync(_loopContext);
+        Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")})");
+    }
+
+    private string? RefusalReason(PendingPeer pending)
+    {
+        if (_state is not (TorrentState.Downloading or TorrentState.Seeding)) return "torrent not running";
+        if (_peers.Count >= _session.Options.MaxConnectionsPerTorrent) return "too many connections";
+        if (_banned.Contains(pending.Transport.RemoteEndPoint.Address)) return "banned";
+        ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
+        if (remoteId.SequenceEqual(_session.PeerId)) return "connection to ourselves";
+        foreach (PeerConnection existing in _peers.Values)
+        {
+            if (!remoteId.SequenceEqual(existing.PeerId)) continue;
+            // Two peers that dial each other at once end up connected twice. Both sides must keep the same
+            // connection or both would drop one each and lose both: keep the one the lower peer id opened.
+            bool newPreferred = InitiatedByLowerId(pending.Incoming, remoteId);
+            bool existingPreferred = InitiatedByLowerId(existing.Incoming, existing.PeerId);
+            if (newPreferred && !existingPreferred)
+            {
+                existing.Close("duplicate connection");
+                return null;
+            }
+            return "duplicate connection";
+        }
+        return null;
+    }
+
+    private bool InitiatedByLowerId(bool incoming, ReadOnlySpan<byte> remoteId)
+    {
+        ReadOnlySpan<byte> initiator = incoming ? remoteId : _session.PeerId;
+        ReadOnlySpan<byte> acceptor = incoming ? _session.PeerId : remoteId;
+        return initiator.SequenceCompareTo(acceptor) < 0;
+    }
+
+    private async Task DropPendingAsync(PendingPeer pending)
+    {
+        _session.ReleaseConnection();
+        try { await pending.Transport.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception ex) { Log($"closing {pending.Transport.RemoteEndPoint} failed: {ex.Message}"); }
+    }
+
+    private void SendInitialMessages(PeerConnection peer)
+    {
+        if (peer.SupportsFast && _have.AllSet) peer.Send(new OutboundMessage(MessageId.HaveAll));
+        else if (peer.SupportsFast && _have.NoneSet) peer.Send(new OutboundMessage(MessageId.HaveNone));
+        else if (!_have.NoneSet) peer.Send(new OutboundMessage(MessageId.Bitfield, Data: _have.Bytes.ToArray()));
+    }
+
+    private void OnPeerClosed(PeerConnection peer, Exception? error)
+    {
+        _session.ReleaseConnection();
+        _peerTasks.Remove(peer);
+        if (!_peers.Remove(peer.Key)) return;
+        _uploadedByClosedPeers += peer.Uploaded;
+        DropAllRequests(peer);
+        _picker?.RemovePeer(peer.Has);
+        if (peer.DialedEndPoint is { } dialed && _candidates.TryGetValue(dialed, out PeerCandidate? candidate))
+        {
+            candidate.State = CandidateState.Idle;
+            candidate.Failures++;
+            candidate.NextAttempt = _session.Time.GetTimestamp() + Backoff(candidate.Failures);
+        }
+        Log($"peer {peer.EndPoint} left: {peer.CloseReason ?? error?.Message ?? "closed"}");
+        if (!peer.AmChoking) UnchokeFreeSlots();
+        DialMore();
+    }
+
+    private void OnDialFailed(IPEndPoint endPoint, Exception? error)
+    {
+        _session.ReleaseConnection();
+        _halfOpen--;
+        if (_candidates.TryGetValue(endPoint, out PeerCandidate? candidate))
+        {
+            candidate.State = CandidateState.Idle;
+            candidate.Failures++;
+            candidate.NextAttempt = _session.Time.GetTimestamp() + Backoff(candidate.Failures);
+        }
+        Log($"dial {endPoint} failed: {error?.Message}");
+    }
+
+    private long Backoff(int failures)
+    {
+        double seconds = Math.Min(600, 5 * Math.Pow(2, Math.Min(failures - 1, 10)));
+        return (long)(seconds * _session.Time.TimestampFrequency);
+    }
+
+    private void AddCandidate(IPEndPoint endPoint)
+    {
+        if (_candidates.Count >= MaxCandidates || _candidates.ContainsKey(endPoint)) return;
+        if (endPoint.Port == 0) return;
+        _candidates.Add(endPoint, new PeerCandidate(endPoint));
+    }
+
+    private void DialMore()
+    {
+        if (_state is not (TorrentState.Downloading or TorrentState.Seeding)) return;
+        long now = _session.Time.GetTimestamp();
+        foreach (PeerCandidate candidate in _candidates.Values)
+        {
+            if (_halfOpen >= MaxHalfOpen || _peers.Count + _halfOpen >= _session.Options.MaxConnectionsPerTorrent) return;
+            if (candidate.State != CandidateState.Idle || candidate.IsSelf || candidate.NextAttempt > now) continue;
+            if (_banned.Contains(candidate.EndPoint.Address) || IsConnectedTo(candidate.EndPoint)) continue;
+            if (!_session.TryReserveConnection()) return;
+            candidate.State = CandidateState.Connecting;
+            _halfOpen++;
+            _ = _session.DialAsync(this, candidate.EndPoint, _stopping.Token);
+        }
+    }
+
+    private bool IsConnectedTo(IPEndPoint endPoint)
+    {
+        foreach (PeerConnection peer in _peers.Values)
+            if (peer.EndPoint.Equals(endPoint)) return true;
+        return false;
+    }
+
+    // ---- messages -------------------------------------------------------------------------------------
+
+    private void OnMessage(PeerConnection peer, in TorrentEvent item)
+    {
+        bool first = !peer.SawFirstMessage;
+        peer.SawFirstMessage = true;
+        switch (item.MessageId)
+        {
+            case MessageId.Piece:
+                OnBlock(peer, new BlockRequest(item.Index, item.Begin, item.Length), item.Buffer!);
+                break;
+            case MessageId.Request:
+                OnRequest(peer, item.Index, item.Begin, item.Length);
+                break;
+            case MessageId.Have:
+                if (peer.Has[item.Index]) break;
+                peer.Has[item.Index] = true;
+                _picker!.PeerHasPiece(item.Index);
+                if (!peer.AmInterested && !_have[item.Index]) UpdateInterest(peer);
+                CloseIfBothSeeds(peer);
+                break;
+            case MessageId.Bitfield:
+            case MessageId.HaveAll:
+            case MessageId.HaveNone:
+                OnAvailabilityMessage(peer, item, first);
+                break;
+            case MessageId.Choke:
+                peer.PeerChoking = true;
+                // Without BEP 6 a choke silently voids every pending request; with it, the peer rejects
+                // each one explicitly, so they stay outstanding until then.
+                if (!peer.SupportsFast) DropAllRequests(peer);
+                break;
+            case MessageId.Unchoke:
+                peer.PeerChoking = false;
+                peer.LastBlockAt = _session.Time.GetTimestamp();
+                RequestMore(peer);
+                break;
+            case MessageId.Interested:
+                peer.PeerInterested = true;
+                if (peer.AmChoking) UnchokeFreeSlots();
+                break;
+            case MessageId.NotInterested:
+                peer.PeerInterested = false;
+                if (!peer.AmChoking)
+                {
+                    peer.Choke();
+                    UnchokeFreeSlots();
+                }
+                break;
+            case MessageId.Reject:
+                RequireFast(peer, "reject");
+                var rejected = new BlockRequest(item.Index, item.Begin, item.Length);
+                if (peer.Outstanding.Remove(rejected)) _picker!.OnRequestDropped(peer.Key, rejected);
+                break;
+            case MessageId.AllowedFast:
+                RequireFast(peer, "allowed fast");
+                if (peer.AllowedFast.Count < MaxAllowedFast && !peer.AllowedFast.Contains(item.Index))
+                {
+                    peer.AllowedFast.Add(item.Index);
+                    if (peer.PeerChoking) RequestMore(peer);
+                }
+                break;
+            case MessageId.Cancel:
+                // Serving a cancelled block anyway is allowed (BEP 3, and BEP 6 accepts the piece as the
+                // answer); the send loop does not search its queue, which keeps it lock-free.
+                break;
+            case MessageId.Suggest:
+                RequireFast(peer, "suggest");
+                break;
+            case MessageId.Port:
+            case MessageId.Extended:
+                // DHT and the extension protocol belong to later layers; ignored politely for now.
+                break;
+        }
+    }
+
+    private static void RequireFast(PeerConnection peer, string what)
+    {
+        if (!peer.SupportsFast) peer.Close($"sent {what} without the fast extension");
+    }
+
+    private void OnAvailabilityMessage(PeerConnection peer, in TorrentEvent item, bool first)
+    {
+        if (!first)
+        {
+            peer.Close($"sent {item.MessageId} after its first message");
+            return;
+        }
+        if (item.MessageId != MessageId.Bitfield) RequireFast(peer, item.MessageId.ToString());
+        try
+        {
+            if (item.MessageId == MessageId.Bitfield) peer.Has.LoadFrom((byte[])item.Payload!);
+            else if (item.MessageId == MessageId.HaveAll) peer.Has.SetAll();
+        }
+        catch (ShoalFormatException ex)
+        {
+            peer.Close("bad bitfield: " + ex.Message);
+            return;
+        }
+        _picker!.AddPeer(peer.Has);
+        UpdateInterest(peer);
+        CloseIfBothSeeds(peer);
+    }
+
+    private void CloseIfBothSeeds(PeerConnection peer)
+    {
+        if (_state == TorrentState.Seeding && peer.Has.AllSet) peer.Close("both sides are seeds");
+    }
+
+    private void OnRequest(PeerConnection peer, int piece, int begin, int length)
+    {
+        bool valid = piece < _torrent.PieceCount && _have[piece] && (long)begin + length <= _torrent.GetPieceSize(piece);
+        bool allowed = !peer.AmChoking && peer.QueuedUploads < MaxQueuedUploadsPerPeer;
+        if (valid && allowed)
+        {
+            peer.Send(new OutboundMessage(MessageId.Piece, piece, begin, length, peer.ChokeEpoch));
+            return;
+        }
+        if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
+    }
+
+    private void OnBlock(PeerConnection peer, BlockRequest block, byte[] buffer)
+    {
+        peer.Downloaded += block.Length;
+        _downloaded += block.Length;
+        if (!peer.Outstanding.Remove(block))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (peer.CancelledInFlight > 0) peer.CancelledInFlight--;
+            else if (++peer.UnexpectedBlocks > MaxUnexpectedBlocks) peer.Close("sent blocks nobody asked for");
+            return;
+        }
+        peer.LastBlockAt = _session.Time.GetTimestamp();
+        peer.IsSnubbed = false;
+
+        _cancelScratch.Clear();
+        bool wanted = _picker!.OnBlockReceived(peer.Key, block, _cancelScratch);
+        foreach (int otherKey in _cancelScratch)
+        {
+            if (_peers.TryGetValue(otherKey, out PeerConnection? other) && other.Outstanding.Remove(block))
+            {
+                other.CancelledInFlight++;
+                other.Send(new OutboundMessage(MessageId.Cancel, block.Piece, block.Offset, block.Length));
+            }
+        }
+        if (wanted)
+        {
+            AddContributor(block.Piece, peer.Key);
+            Interlocked.Increment(ref _queuedWrites);
+            _writes.Writer.TryWrite(new PendingWrite(block, buffer));
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        RequestMore(peer);
+    }
+
+    private void AddContributor(int piece, int peerKey)
+    {
+        if (!_pieceContributors.TryGetValue(piece, out List<int>? list))
+        {
+            list = [];
+            _pieceContributors.Add(piece, list);
+        }
+        if (!list.Contains(peerKey)) list.Add(peerKey);
+    }
+
+    // ---- requesting -----------------------------------------------------------------------------------
+
+    private void UpdateInterest(PeerConnection peer)
+    {
+        bool interesting = _state == TorrentState.Downloading && _picker!.IsInteresting(peer.Has);
+        if (interesting && !peer.AmInterested)
+        {
+            peer.AmInterested = true;
+            peer.Send(new OutboundMessage(MessageId.Interested));
+            RequestMore(peer);
+        }
+        else if (!interesting && peer.AmInterested)
+        {
+            peer.AmInterested = false;
+            peer.Send(new OutboundMessage(MessageId.NotInterested));
+        }
+    }
+
+    private void RequestMore(PeerConnection peer)
+    {
+        if (!peer.AmInterested || _state != TorrentState.Downloading) return;
+        if (Volatile.Read(ref _queuedWrites) > WriteQueueHighWater) return;
+        bool viaAllowedFast = peer.PeerChoking;
+        if (viaAllowedFast && peer.AllowedFast.Count == 0) return;
+
+        int depth = peer.IsSnubbed ? 1 : RequestQueue.Depth(peer.DownloadMeter.BytesPerSecond);
+        int need = Math.Min(depth - peer.Outstanding.Count, 512);
+        if (need <= 0) return;
+        Span<BlockRequest> picks = stackalloc BlockRequest[need];
+        int count = viaAllowedFast
+            ? _picker!.PickAllowedFast(peer.Key, peer.Has, peer.AllowedFast, picks)
+            : _picker!.PickBlocks(peer.Key, peer.Has, picks);
+        if (count > 0 && peer.Outstanding.Count == 0) peer.LastBlockAt = _session.Time.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            BlockRequest request = picks[i];
+            peer.Outstanding.Add(request);
+            peer.Send(new OutboundMessage(MessageId.Request, request.Piece, request.Offset, request.Length));
+        }
+    }
+
+    private void DropAllRequests(PeerConnection peer)
+    {
+        if (peer.Outstanding.Count == 0) return;
+        foreach (BlockRequest request in peer.Outstanding) _picker?.OnRequestDropped(peer.Key, request);
+        peer.Outstanding.Clear();
+    }
+
+    // ---- disk -----------------------------------------------------------------------------------------
+
+    private async Task WriteLoopAsync(CancellationToken stop)
+    {
+        ChannelReader<PendingWrite> reader = _writes.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out PendingWrite write))
+            {
+                try
+                {
+                    if (stop.IsCancellationRequested) continue;
+                    BlockWriteResult result = await _storage.WriteBlockAsync(write.Block.Piece, write.Block.Offset,
+                        write.Buffer.AsMemory(0, write.Block.Length), stop).ConfigureAwait(false);
+                    if (result is BlockWriteResult.PieceVerified or BlockWriteResult.PieceFailed)
+                        await _mailbox.Writer.WriteAsync(new TorrentEvent { Kind = TorrentEventKind.PieceHashed, Index = write.Block.Piece, WriteResult = result }, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                }
+                catch (ChannelClosedException)
+                {
+                }
+                catch (Exception ex)
+                {
+                    _mailbox.Writer.TryWrite(new TorrentEvent { Kind = TorrentEventKind.DiskFailed, Error = ex });
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(write.Buffer);
+                    Interlocked.Decrement(ref _queuedWrites);
+                }
+            }
+        }
+    }
+
+    private void OnPieceHashed(int piece, BlockWriteResult result)
+    {
+        _pieceContributors.Remove(piece, out List<int>? contributors);
+        if (result == BlockWriteResult.PieceVerified)
+        {
+            if (_have[piece]) return;
+            _have[piece] = true;
+            _verifiedBytes += _torrent.GetPieceSize(piece);
+            _picker!.OnPieceVerified(piece);
+            foreach (PeerConnection peer in _peers.Values)
+            {
+                if (!peer.Has[piece]) peer.Send(new OutboundMessage(MessageId.Have, piece));
+                // Only peers that had this piece can have become uninteresting through it.
+                else if (peer.AmInterested) UpdateInterest(peer);
+            }
+            if (_picker.IsComplete) EnterSeeding();
+            return;
+        }
+
+        _failedPieces++;
+        _picker!.OnPieceFailed(piece);
+        if (contributors is null) return;
+        foreach (int key in contributors)
+        {
+            if (!_peers.TryGetValue(key, out PeerConnection? peer)) continue;
+            // A lone contributor is certainly guilty; one of several may be innocent, so it counts less.
+            peer.HashFailures += contributors.Count == 1 ? MaxHashFailures : 1;
+            if (peer.HashFailures >= MaxHashFailures)
+            {
+                _banned.Add(peer.EndPoint.Address);
+                Log($"banned {peer.EndPoint} ({peer.Client}): sent data that failed the hash check of piece {piece}");
+                peer.Close("sent corrupt data");
+            }
+        }
+        Log($"piece {piece} failed its hash check; fetching it again");
+    }
+
+    private void EnterSeeding()
+    {
+        bool wasDownloading = _state == TorrentState.Downloading;
+        _state = TorrentState.Seeding;
+        if (wasDownloading) Log("download complete; seeding");
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            if (peer.AmInterested)
+            {
+                peer.AmInterested = false;
+                peer.Send(new OutboundMessage(MessageId.NotInterested));
+            }
+            DropAllRequests(peer);
+            CloseIfBothSeeds(peer);
+        }
+        _status = BuildStatus();
+        _completion.TrySetResult();
+    }
+
+    private void Fail(Exception error)
+    {
+        _error = error switch
+        {
+            StorageException storage => storage.Message,
+            _ => error.Message,
+        };
+        _state = TorrentState.Error;
+        Log("stopped on error: " + _error);
+        _status = BuildStatus();
+        _completion.TrySetException(new IOException(_error, error));
+    }
+
+    // ---- timers ---------------------------------------------------------------------------------------
+
+    private void OnTick()
+    {
+        long now = _session.Time.GetTimestamp();
+        TimeSpan elapsed = _session.Time.GetElapsedTime(_lastTick, now);
+        _lastTick = now;
+        long uploaded = _uploadedByClosedPeers;
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            peer.DownloadMeter.Sample(peer.Downloaded, elapsed);
+            peer.UploadMeter.Sample(peer.Uploaded, elapsed);
+            uploaded += peer.Uploaded;
+            CheckTimeouts(peer, now);
+            RequestMore(peer);
+        }
+        _downloadMeter.Sample(_downloaded, elapsed);
+        _uploadMeter.Sample(uploaded, elapsed);
+        if (_session.Time.GetElapsedTime(_lastChoke, now) >= ChokeInterval)
+        {
+            _lastChoke = now;
+            RunChoker(now);
+        }
+        DialMore();
+        Publish();
+    }
+
+    private void CheckTimeouts(PeerConnection peer, long now)
+    {
+        if (_session.Time.GetElapsedTime(peer.LastReceivedTimestamp, now) > InactivityTimeout)
+        {
+            peer.Close("inactive for too long");
+            return;
+        }
+        if (_session.Time.GetElapsedTime(peer.LastSentTimestamp, now) > KeepAliveInterval)
+            peer.Send(new OutboundMessage(MessageId.KeepAlive));
+        if (peer.Outstanding.Count > 0 && !peer.IsSnubbed && _session.Time.GetElapsedTime(peer.LastBlockAt, now) > SnubTimeout)
+        {
+            // The peer sits on our requests: hand them to others and ask it for one block at a time.
+            peer.IsSnubbed = true;
+            DropAllRequests(peer);
+            Log($"peer {peer.EndPoint} snubbed us");
+        }
+    }
+
+    private void RunChoker(long now)
+    {
+        if (_peers.Count == 0) return;
+        var candidates = new ChokeCandidate[_peers.Count];
+        int i = 0;
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            candidates[i++] = new ChokeCandidate(peer.Key, peer.PeerInterested, peer.AmChoking,
+                peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond, peer.Uploaded,
+                peer.Has.AllSet, peer.IsSnubbed);
+        }
+        _unchokeScratch.Clear();
+        _choker.Decide(candidates, _state == TorrentState.Seeding, _session.Time.GetElapsedTime(_startedAt, now), _unchokeScratch);
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            bool unchoke = _unchokeScratch.Contains(peer.Key);
+            if (unchoke && peer.AmChoking)
+            {
+                peer.AmChoking = false;
+                peer.Send(new OutboundMessage(MessageId.Unchoke));
+            }
+            else if (!unchoke && !peer.AmChoking)
+            {
+                peer.Choke();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Unchokes interested peers straight away while slots are free, so a new peer starts at once rather
+    /// than at the next choke round; the round then re-balances by rate.
+    /// </summary>
+    private void UnchokeFreeSlots()
+    {
+        int slots = _session.Options.UnchokeSlots + 1;
+        int unchoked = 0;
+        foreach (PeerConnection peer in _peers.Values)
+            if (!peer.AmChoking) unchoked++;
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            if (unchoked >= slots) return;
+            if (peer.AmChoking && peer.PeerInterested)
+            {
+                peer.AmChoking = false;
+                peer.Send(new OutboundMessage(MessageId.Unchoke));
+                unchoked++;
+            }
+        }
+    }
+
+    // ---- snapshots ------------------------------------------------------------------------------------
+
+    private void Publish()
+    {
+        _status = BuildStatus();
+        var peers = new PeerStatus[_peers.Count];
+        int i = 0;
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
+                peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
+                peer.Has.Length == 0 ? 0 : (double)peer.Has.SetCount / peer.Has.Length,
+                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested);
+        }
+        _peerSnapshot = peers;
+    }
+
+    private TorrentStatus BuildStatus()
+    {
+        long uploaded = _uploadedByClosedPeers;
+        int seeds = 0;
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            uploaded += peer.Uploaded;
+            if (peer.Has.AllSet) seeds++;
+        }
+        long total = _torrent.TotalSize;
+        int verified = _state == TorrentState.Checking ? 0 : _have.SetCount;
+        return new TorrentStatus(_state, total == 0 ? 1 : (double)_verifiedBytes / total, total, _verifiedBytes,
+            _downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, _peers.Count, seeds,
+            verified, _torrent.PieceCount, _failedPieces, _error);
+    }
+
+    private void Log(string message) => _session.Log($"[{_torrent.Name}] {message}");
+
+    /// <summary>Counts checked pieces without capturing a synchronization context.</summary>
+    private sealed class CheckProgress(TorrentActor owner) : IProgress<int>
+    {
+        public void Report(int value) => Interlocked.Increment(ref owner._checkedPieces);
+    }
+
+    private readonly record struct PendingWrite(BlockRequest Block, byte[] Buffer);
+}
