@@ -187,7 +187,7 @@ public sealed record MagnetLink(
 
     private static string PercentDecode(string text, string what)
     {
-        if (text.IndexOfAny(['%', '+']) < 0) return text;
+        // No shortcut for text without escapes: a lone surrogate must fail here, not turn into U+FFFD on output.
         var bytes = new List<byte>(text.Length);
         Span<byte> utf8 = stackalloc byte[4];
         for (int i = 0; i < text.Length; i++)

@@ -34,7 +34,7 @@ public sealed class Torrent
 
     private static BencodeLimits DecodeLimits => new()
     {
-        MaxDepth = 16,
+        MaxDepth = 100, // room for a BEP 52 file tree, which nests once per path segment
         MaxInputLength = MaxTorrentBytes,
         MaxItems = 4_000_000,
     };
