@@ -386,15 +386,9 @@ public sealed class Torrent
 
     private static string? ReadLenientText(BDictionary root, string key)
     {
-        foreach (string candidate in (ReadOnlySpan<string>)[key + ".utf-8", key])
-        {
-            if (root.TryGetValue(candidate, out BValue? value) && value is BString s)
-            {
-                if (s.TryGetText(out string? text)) return text;
-                // Old torrents carry comments in legacy code pages; show them rather than reject the torrent.
-                return Encoding.Latin1.GetString(s.Bytes.Span);
-            }
-        }
-        return null;
+        if (root.TryGetValue(key + ".utf-8", out BValue? preferred) && preferred is BString p && p.TryGetText(out string? pText)) return pText;
+        if (!root.TryGetValue(key, out BValue? value) || value is not BString s) return null;
+        // Old torrents carry comments in legacy code pages; show them rather than reject the torrent.
+        return s.TryGetText(out string? text) ? text : Encoding.Latin1.GetString(s.Bytes.Span);
     }
 }
