@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
+
 namespace Shoal.Metainfo;
 
 /// <summary>A magnet link (BEP 9): info-hash plus optional name, trackers, peers and file selection.</summary>
@@ -6,6 +10,10 @@ namespace Shoal.Metainfo;
 /// <param name="Trackers">Every tr= in order.</param>
 /// <param name="Peers">Every x.pe= as written (host:port, [v6]:port).</param>
 /// <param name="SelectedFiles">BEP 53 so= indices expanded from lists and ranges; empty means all.</param>
+/// <remarks>
+/// Equality compares the lists by content, so <c>MagnetLink.Parse(link.ToString()) == link</c>.
+/// Parsing keeps so= indices sorted and distinct; <c>+</c> decodes to a space as in form-encoded queries.
+/// </remarks>
 public sealed record MagnetLink(
     InfoHash InfoHash,
     string? DisplayName,
@@ -13,12 +21,209 @@ public sealed record MagnetLink(
     IReadOnlyList<string> Peers,
     IReadOnlyList<int> SelectedFiles)
 {
+    /// <summary>Longest magnet URI accepted, in characters.</summary>
+    public const int MaxLength = 64 * 1024;
+
+    /// <summary>Most query parameters accepted.</summary>
+    public const int MaxParameters = 1_000;
+
+    /// <summary>Most file indices a so= parameter may select once ranges are expanded.</summary>
+    public const int MaxSelectedFiles = 100_000;
+
+    private const string Prefix = "magnet:?";
+    private const string BtihPrefix = "urn:btih:";
+    private const string BtmhPrefix = "urn:btmh:";
+
     /// <summary>Parses a magnet URI. Throws <see cref="MetainfoException"/> saying what is wrong.</summary>
-    public static MagnetLink Parse(string uri) => throw new NotImplementedException();
+    public static MagnetLink Parse(string uri)
+    {
+        if (string.IsNullOrEmpty(uri)) throw new MetainfoException("magnet link is empty");
+        if (uri.Length > MaxLength) throw new MetainfoException($"magnet link is {uri.Length} characters, more than the limit of {MaxLength}");
+        if (!uri.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+            throw new MetainfoException("a magnet link starts with 'magnet:?'");
+
+        InfoHash? infoHash = null;
+        bool sawBtmh = false;
+        string? displayName = null;
+        var trackers = new List<string>();
+        var peers = new List<string>();
+        var selected = new SortedSet<int>();
+        int count = 0;
+
+        foreach (string part in uri[Prefix.Length..].Split('&'))
+        {
+            if (part.Length == 0) continue;
+            if (++count > MaxParameters) throw new MetainfoException($"magnet link has more than {MaxParameters} parameters");
+            int eq = part.IndexOf('=');
+            string name = PercentDecode(eq < 0 ? part : part[..eq], "parameter name");
+            string value = eq < 0 ? "" : PercentDecode(part[(eq + 1)..], name);
+            switch (name)
+            {
+                case "xt":
+                    if (value.StartsWith(BtihPrefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        string text = value[BtihPrefix.Length..];
+                        if (!InfoHash.TryParse(text, out InfoHash parsed))
+                            throw new MetainfoException($"xt=urn:btih: needs 40 hex or 32 base32 characters, not '{Shorten(text)}'");
+                        if (infoHash is { } earlier && earlier != parsed)
+                            throw new MetainfoException("magnet link has two different urn:btih: info-hashes");
+                        infoHash = parsed;
+                    }
+                    else if (value.StartsWith(BtmhPrefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        // BEP 52 multihash: hybrid links carry both; the v1 hash is what Shoal uses for now.
+                        sawBtmh = true;
+                    }
+                    break;
+                case "dn":
+                    displayName ??= value;
+                    break;
+                case "tr":
+                    if (value.Length > 0) trackers.Add(value);
+                    break;
+                case "x.pe":
+                    if (value.Length > 0) peers.Add(value);
+                    break;
+                case "so":
+                    ParseSelection(value, selected);
+                    break;
+            }
+        }
+
+        if (infoHash is null)
+        {
+            throw new MetainfoException(sawBtmh
+                ? "v2-only magnet links (xt=urn:btmh:) are not supported yet; a urn:btih: info-hash is needed"
+                : "magnet link has no xt=urn:btih: info-hash");
+        }
+        return new MagnetLink(infoHash.Value, displayName, trackers, peers, [.. selected]);
+    }
 
     /// <summary>Parses without throwing.</summary>
-    public static bool TryParse(string uri, out MagnetLink? link) => throw new NotImplementedException();
+    public static bool TryParse(string uri, out MagnetLink? link)
+    {
+        try
+        {
+            link = Parse(uri);
+            return true;
+        }
+        catch (MetainfoException)
+        {
+            link = null;
+            return false;
+        }
+    }
 
     /// <summary>The canonical URI: xt with lower-case hex, then dn, tr, x.pe, so, percent-encoded.</summary>
-    public override string ToString() => throw new NotImplementedException();
+    public override string ToString()
+    {
+        var sb = new StringBuilder(Prefix).Append("xt=").Append(BtihPrefix).Append(InfoHash.ToHex());
+        if (DisplayName is not null) AppendParameter(sb, "dn", DisplayName);
+        foreach (string tracker in Trackers) AppendParameter(sb, "tr", tracker);
+        foreach (string peer in Peers) AppendParameter(sb, "x.pe", peer);
+        if (SelectedFiles.Count > 0) sb.Append("&so=").Append(FormatSelection(SelectedFiles));
+        return sb.ToString();
+    }
+
+    /// <summary>Equal when every field, list contents included, is equal.</summary>
+    public bool Equals(MagnetLink? other) =>
+        other is not null
+        && InfoHash == other.InfoHash
+        && DisplayName == other.DisplayName
+        && Trackers.SequenceEqual(other.Trackers)
+        && Peers.SequenceEqual(other.Peers)
+        && SelectedFiles.SequenceEqual(other.SelectedFiles);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(InfoHash, DisplayName, Trackers.Count, Peers.Count, SelectedFiles.Count);
+
+    private static void ParseSelection(string value, SortedSet<int> selected)
+    {
+        foreach (string item in value.Split(','))
+        {
+            if (item.Length == 0) continue;
+            int dash = item.IndexOf('-');
+            int first = ParseIndex(dash < 0 ? item : item[..dash], item);
+            int last = dash < 0 ? first : ParseIndex(item[(dash + 1)..], item);
+            if (last < first) throw new MetainfoException($"so= range '{Shorten(item)}' ends before it starts");
+            if ((long)last - first + 1 > MaxSelectedFiles - selected.Count)
+                throw new MetainfoException($"so= selects more than {MaxSelectedFiles} files");
+            for (int i = first; i <= last; i++) selected.Add(i);
+        }
+    }
+
+    private static int ParseIndex(string text, string item)
+    {
+        if (text.Length == 0 || text.Length > 9 || !text.All(char.IsAsciiDigit))
+            throw new MetainfoException($"so= item '{Shorten(item)}' is not a file index or a range like 4-6");
+        return int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+
+    private static string FormatSelection(IReadOnlyList<int> indices)
+    {
+        int[] sorted = [.. indices.Distinct().Order()];
+        var sb = new StringBuilder();
+        for (int i = 0; i < sorted.Length;)
+        {
+            int j = i;
+            while (j + 1 < sorted.Length && sorted[j + 1] == sorted[j] + 1) j++;
+            if (sb.Length > 0) sb.Append(',');
+            sb.Append(sorted[i].ToString(CultureInfo.InvariantCulture));
+            if (j > i) sb.Append('-').Append(sorted[j].ToString(CultureInfo.InvariantCulture));
+            i = j + 1;
+        }
+        return sb.ToString();
+    }
+
+    private static void AppendParameter(StringBuilder sb, string name, string value)
+    {
+        sb.Append('&').Append(name).Append('=');
+        foreach (byte b in Encoding.UTF8.GetBytes(value))
+        {
+            if (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~') sb.Append((char)b);
+            else sb.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static string PercentDecode(string text, string what)
+    {
+        // No shortcut for text without escapes: a lone surrogate must fail here, not turn into U+FFFD on output.
+        var bytes = new List<byte>(text.Length);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '%')
+            {
+                if (i + 2 >= text.Length || !char.IsAsciiHexDigit(text[i + 1]) || !char.IsAsciiHexDigit(text[i + 2]))
+                    throw new MetainfoException($"magnet {what} has a bad percent escape at character {i}");
+                bytes.Add((byte)((HexValue(text[i + 1]) << 4) | HexValue(text[i + 2])));
+                i += 2;
+            }
+            else if (c == '+')
+            {
+                bytes.Add((byte)' ');
+            }
+            else if (char.IsSurrogate(c))
+            {
+                if (!char.IsHighSurrogate(c) || i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
+                    throw new MetainfoException($"magnet {what} has an unpaired surrogate at character {i}");
+                int n = Encoding.UTF8.GetBytes(text.AsSpan(i, 2), utf8);
+                for (int k = 0; k < n; k++) bytes.Add(utf8[k]);
+                i++;
+            }
+            else
+            {
+                int n = Encoding.UTF8.GetBytes(text.AsSpan(i, 1), utf8);
+                for (int k = 0; k < n; k++) bytes.Add(utf8[k]);
+            }
+        }
+        byte[] array = [.. bytes];
+        if (!Utf8.IsValid(array)) throw new MetainfoException($"magnet {what} is not valid UTF-8 once percent-decoded");
+        return Encoding.UTF8.GetString(array);
+    }
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+    private static string Shorten(string text) => TorrentPathRules.Printable(text);
 }

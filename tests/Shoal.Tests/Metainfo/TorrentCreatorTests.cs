@@ -1,0 +1,198 @@
+using System.Security.Cryptography;
+using Shoal.Metainfo;
+
+namespace Shoal.Tests.Metainfo;
+
+public sealed class TorrentCreatorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("shoal-create-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static byte[] RandomBytes(int seed, int length)
+    {
+        byte[] bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static void AssertPieceHashes(Torrent torrent, byte[] content)
+    {
+        Assert.Equal(content.Length, torrent.TotalSize);
+        for (int i = 0; i < torrent.PieceCount; i++)
+        {
+            int start = i * torrent.PieceLength;
+            int size = Math.Min(torrent.PieceLength, content.Length - start);
+            Assert.Equal(size, torrent.GetPieceSize(i));
+            Assert.Equal(SHA1.HashData(content.AsSpan(start, size)), torrent.GetPieceHash(i).ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task Creates_a_multi_file_torrent_from_a_nested_folder_in_ordinal_order()
+    {
+        string root = Path.Combine(_dir, "My Folder");
+        Directory.CreateDirectory(Path.Combine(root, "sub", "deeper"));
+        Directory.CreateDirectory(Path.Combine(root, "emptydir"));
+        // Written out of order and with sizes that cross piece boundaries.
+        var files = new (string Relative, byte[] Data)[]
+        {
+            ("b.bin", RandomBytes(1, 50_000)),
+            ("a.txt", RandomBytes(2, 7)),
+            ("sub/deeper/z.dat", RandomBytes(3, 33_000)),
+            ("sub/empty", []),
+            ("B.bin", RandomBytes(4, 16_384)),
+        };
+        foreach ((string rel, byte[] data) in files) File.WriteAllBytes(Path.Combine(root, rel), data);
+
+        var progress = new List<long>();
+        var options = new TorrentCreationOptions
+        {
+            PieceLength = 16 * 1024,
+            AnnounceTiers = [["http://t1/announce", "http://t2/announce"], ["udp://t3:80"]],
+            Comment = "made in a test",
+            IsPrivate = true,
+            CreationDate = DateTimeOffset.FromUnixTimeSeconds(1_600_000_000),
+        };
+        Torrent created = await TorrentCreator.CreateAsync(root + Path.DirectorySeparatorChar, options, new SyncProgress(progress));
+        Torrent t = Torrent.Parse(created.ToBytes());
+
+        Assert.Equal(created.InfoHash, t.InfoHash);
+        Assert.True(t.IsMultiFile);
+        Assert.Equal("My Folder", t.Name);
+        string[] expectedOrder = ["B.bin", "a.txt", "b.bin", "sub/deeper/z.dat", "sub/empty"];
+        Assert.Equal(expectedOrder.Select(p => "My Folder/" + p), t.Files.Select(f => f.Path));
+        byte[] content = [.. expectedOrder.SelectMany(p => files.Single(f => f.Relative == p).Data)];
+        AssertPieceHashes(t, content);
+        Assert.True(t.IsPrivate);
+        Assert.Equal("made in a test", t.Comment);
+        Assert.Equal("Shoal 0.1", t.CreatedBy);
+        Assert.Equal(options.CreationDate, t.CreationDate);
+        Assert.Equal(2, t.AnnounceTiers.Count);
+        Assert.Equal(["http://t1/announce", "http://t2/announce"], t.AnnounceTiers[0]);
+        Assert.Equal(content.Length, progress[^1]);
+    }
+
+    [Fact]
+    public async Task Creates_a_single_file_torrent_without_optional_fields()
+    {
+        string file = Path.Combine(_dir, "data.bin");
+        byte[] data = RandomBytes(5, (3 * 1024 * 1024) + 12_345); // spans chunk boundaries of the reader
+        await File.WriteAllBytesAsync(file, data);
+
+        Torrent t = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { AnnounceTiers = [["http://only/announce"]], CreatedBy = null });
+        Assert.False(t.IsMultiFile);
+        Assert.Equal("data.bin", t.Name);
+        Assert.Equal(TorrentCreator.ChoosePieceLength(data.Length), t.PieceLength);
+        AssertPieceHashes(t, data);
+        Assert.Null(t.CreationDate);
+        Assert.Null(t.CreatedBy);
+        Assert.Null(t.Comment);
+        string text = System.Text.Encoding.Latin1.GetString(t.ToBytes());
+        Assert.DoesNotContain("creation date", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("announce-list", text, StringComparison.Ordinal);
+        Assert.Contains("8:announce20:http://only/announce", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Piece_length_larger_than_the_read_chunk_hashes_correctly()
+    {
+        string file = Path.Combine(_dir, "big.bin");
+        byte[] data = RandomBytes(6, (9 * 1024 * 1024) + 1);
+        await File.WriteAllBytesAsync(file, data);
+        Torrent t = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = 8 * 1024 * 1024 });
+        Assert.Equal(2, t.PieceCount);
+        AssertPieceHashes(t, data);
+    }
+
+    [Fact]
+    public async Task Empty_folder_and_missing_path_give_clear_errors()
+    {
+        string empty = Path.Combine(_dir, "empty");
+        Directory.CreateDirectory(Path.Combine(empty, "only-a-subfolder"));
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => TorrentCreator.CreateAsync(empty, new TorrentCreationOptions()));
+        Assert.Contains("no files", e.Message, StringComparison.Ordinal);
+
+        string zeros = Path.Combine(_dir, "zeros");
+        Directory.CreateDirectory(zeros);
+        File.WriteAllBytes(Path.Combine(zeros, "z"), []);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => TorrentCreator.CreateAsync(zeros, new TorrentCreationOptions()));
+        Assert.Contains("no data", e.Message, StringComparison.Ordinal);
+
+        await Assert.ThrowsAsync<FileNotFoundException>(() => TorrentCreator.CreateAsync(Path.Combine(_dir, "nope"), new TorrentCreationOptions()));
+    }
+
+    [Fact]
+    public async Task Invalid_piece_length_and_unsafe_names_are_rejected_before_hashing()
+    {
+        string file = Path.Combine(_dir, "x.bin");
+        File.WriteAllBytes(file, [1, 2, 3]);
+        await Assert.ThrowsAsync<ArgumentException>(() => TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = 20_000 }));
+
+        string folder = Path.Combine(_dir, "bad");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "back\\slash"), [1]);
+        await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(folder, new TorrentCreationOptions()));
+    }
+
+    [Fact]
+    public async Task Cancellation_is_honoured()
+    {
+        string file = Path.Combine(_dir, "c.bin");
+        File.WriteAllBytes(file, new byte[100_000]);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TorrentCreator.CreateAsync(file, new TorrentCreationOptions(), null, cts.Token));
+    }
+
+    [Fact]
+    public async Task Symlinked_files_are_followed_and_symlinked_folders_are_not()
+    {
+        if (OperatingSystem.IsWindows()) return; // creating links needs privileges there
+        string outside = Path.Combine(_dir, "outside");
+        Directory.CreateDirectory(outside);
+        byte[] data = RandomBytes(7, 1000);
+        File.WriteAllBytes(Path.Combine(outside, "target.bin"), data);
+
+        string root = Path.Combine(_dir, "linked");
+        Directory.CreateDirectory(root);
+        File.WriteAllBytes(Path.Combine(root, "real.bin"), [9, 9]);
+        File.CreateSymbolicLink(Path.Combine(root, "link.bin"), Path.Combine(outside, "target.bin"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "linkdir"), outside);
+
+        Torrent t = await TorrentCreator.CreateAsync(root, new TorrentCreationOptions());
+        Assert.Equal(["linked/link.bin", "linked/real.bin"], t.Files.Select(f => f.Path));
+        AssertPieceHashes(t, [.. data, 9, 9]);
+    }
+
+    [Theory]
+    [InlineData(1L, 16 * 1024)]
+    [InlineData(16L * 1024 * 1024, 16 * 1024)]
+    [InlineData(32L * 1024 * 1024, 32 * 1024)]
+    [InlineData(64L * 1024 * 1024, 64 * 1024)]
+    [InlineData(1024L * 1024 * 1024, 1024 * 1024)]
+    [InlineData(4096L * 1024 * 1024 * 1024, 16 * 1024 * 1024)]
+    public void ChoosePieceLength_aims_at_at_most_2000_pieces(long totalSize, int expected)
+    {
+        Assert.Equal(expected, TorrentCreator.ChoosePieceLength(totalSize));
+    }
+
+    [Fact]
+    public void ChoosePieceLength_gives_powers_of_two_in_range()
+    {
+        for (long size = 1; size < (1L << 42); size = (size * 3) + 1)
+        {
+            int p = TorrentCreator.ChoosePieceLength(size);
+            Assert.True(p >= 16 * 1024 && p <= 16 * 1024 * 1024 && (p & (p - 1)) == 0);
+            long pieces = (size + p - 1) / p;
+            Assert.True(pieces <= 2000 || p == 16 * 1024 * 1024);
+            Assert.True(p == 16 * 1024 || pieces > 1000, $"size {size}: {pieces} pieces of {p}");
+        }
+    }
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; this records synchronously so the test can read it at once.</summary>
+    private sealed class SyncProgress(List<long> values) : IProgress<long>
+    {
+        public void Report(long value) => values.Add(value);
+    }
+}
