@@ -1,0 +1,216 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Shoal.Storage;
+
+/// <summary>
+/// A bounded set of open file handles for one torrent, closed least-recently-used first. Handles are
+/// reference counted so an eviction or a dispose never closes a handle a worker is using: it is closed
+/// when the last user releases it. The lock only guards bookkeeping; opening and closing happen outside it.
+/// </summary>
+internal sealed class FileHandleCache : IDisposable
+{
+    internal sealed class Entry
+    {
+        public required SafeFileHandle Handle;
+        public required int FileIndex;
+        public required bool Writable;
+        public int Users;
+        public bool Detached; // no longer in the cache: close when Users drops to 0
+        public LinkedListNode<Entry>? Node;
+    }
+
+    private readonly string?[] _paths;
+    private readonly int _capacity;
+    private readonly Entry?[] _byFile;
+    private readonly LinkedList<Entry> _lru = new(); // most recently used first
+    private readonly object _gate = new();
+    private bool _disposed;
+
+    public FileHandleCache(string?[] paths, int capacity)
+    {
+        _paths = paths;
+        _capacity = Math.Max(1, capacity);
+        _byFile = new Entry?[paths.Length];
+    }
+
+    /// <summary>Number of handles currently held open by the cache.</summary>
+    public int OpenCount
+    {
+        get { lock (_gate) return _lru.Count; }
+    }
+
+    /// <summary>
+    /// Gets a handle for file <paramref name="fileIndex"/>, opening it if needed. With <paramref name="forWrite"/>
+    /// the file (and its folders) is created when missing; otherwise a missing file is a
+    /// <see cref="StorageException"/> of kind <see cref="StorageErrorKind.NotFound"/>. Pair with <see cref="Release"/>.
+    /// </summary>
+    public Entry Acquire(int fileIndex, bool forWrite)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Entry? e = _byFile[fileIndex];
+            if (e is not null && (e.Writable || !forWrite))
+            {
+                e.Users++;
+                _lru.Remove(e.Node!);
+                _lru.AddFirst(e.Node!);
+                return e;
+            }
+        }
+        return Open(fileIndex, forWrite);
+    }
+
+    public void Release(Entry e)
+    {
+        bool close;
+        lock (_gate)
+        {
+            e.Users--;
+            close = e.Detached && e.Users == 0;
+        }
+        if (close) e.Handle.Dispose();
+    }
+
+    /// <summary>Closes every handle nobody is using (e.g. before checking files that may have changed on disk).</summary>
+    public void CloseIdle()
+    {
+        List<Entry>? toClose = null;
+        lock (_gate)
+        {
+            LinkedListNode<Entry>? n = _lru.First;
+            while (n is not null)
+            {
+                LinkedListNode<Entry>? next = n.Next;
+                if (n.Value.Users == 0) { (toClose ??= []).Add(n.Value); DetachLocked(n.Value); }
+                n = next;
+            }
+        }
+        if (toClose is not null) foreach (Entry e in toClose) e.Handle.Dispose();
+    }
+
+    /// <summary>Flushes every writable open handle to the device.</summary>
+    public void FlushAll()
+    {
+        List<Entry> entries = [];
+        lock (_gate)
+        {
+            foreach (Entry e in _lru)
+            {
+                if (!e.Writable) continue;
+                e.Users++;
+                entries.Add(e);
+            }
+        }
+        Exception? first = null;
+        foreach (Entry e in entries)
+        {
+            try { RandomAccess.FlushToDisk(e.Handle); }
+            catch (Exception ex) { first ??= StorageException.From(ex, "flush", _paths[e.FileIndex]); }
+            finally { Release(e); }
+        }
+        if (first is not null) throw first;
+    }
+
+    private Entry Open(int fileIndex, bool forWrite)
+    {
+        string path = _paths[fileIndex] ?? throw new InvalidOperationException("padding files are never opened");
+        SafeFileHandle handle;
+        bool writable = true;
+        try
+        {
+            if (forWrite)
+            {
+                string? dir = Path.GetDirectoryName(path);
+                if (dir is not null) Directory.CreateDirectory(dir);
+                handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            }
+            else
+            {
+                try
+                {
+                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    // Seeding from read-only media: reading is all we need.
+                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    writable = false;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            throw StorageException.From(e, forWrite ? "create or open for writing" : "open", path);
+        }
+
+        var entry = new Entry { Handle = handle, FileIndex = fileIndex, Writable = writable, Users = 1 };
+        List<Entry>? toClose = null;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                toClose = [entry];
+                entry.Detached = true;
+            }
+            else
+            {
+                Entry? existing = _byFile[fileIndex];
+                if (existing is not null && (existing.Writable || !writable))
+                {
+                    // Another worker opened it meanwhile: use theirs, close ours.
+                    existing.Users++;
+                    _lru.Remove(existing.Node!);
+                    _lru.AddFirst(existing.Node!);
+                    handle.Dispose();
+                    return existing;
+                }
+                if (existing is not null)
+                {
+                    DetachLocked(existing);
+                    if (existing.Users == 0) (toClose ??= []).Add(existing);
+                }
+                entry.Node = _lru.AddFirst(entry);
+                _byFile[fileIndex] = entry;
+                for (LinkedListNode<Entry>? n = _lru.Last; n is not null && _lru.Count > _capacity;)
+                {
+                    LinkedListNode<Entry>? prev = n.Previous;
+                    if (n.Value.Users == 0) { (toClose ??= []).Add(n.Value); DetachLocked(n.Value); }
+                    n = prev;
+                }
+            }
+        }
+        if (toClose is not null)
+        {
+            foreach (Entry e in toClose) e.Handle.Dispose();
+            if (entry.Detached) throw new ObjectDisposedException(nameof(TorrentStorage));
+        }
+        return entry;
+    }
+
+    private void DetachLocked(Entry e)
+    {
+        if (e.Detached) return;
+        e.Detached = true;
+        _lru.Remove(e.Node!);
+        e.Node = null;
+        if (ReferenceEquals(_byFile[e.FileIndex], e)) _byFile[e.FileIndex] = null;
+    }
+
+    public void Dispose()
+    {
+        List<Entry> toClose = [];
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            while (_lru.First is { } n)
+            {
+                Entry e = n.Value;
+                DetachLocked(e);
+                if (e.Users == 0) toClose.Add(e);
+            }
+        }
+        foreach (Entry e in toClose) e.Handle.Dispose();
+    }
+}

@@ -1,0 +1,23 @@
+namespace Shoal.Storage;
+
+/// <summary>Why a storage operation failed.</summary>
+public enum StorageErrorKind
+{
+    /// <summary>Any other I/O error.</summary>
+    IOError,
+
+    /// <summary>No space left on the device (or quota exceeded).</summary>
+    DiskFull,
+
+    /// <summary>The file system is mounted read-only.</summary>
+    ReadOnly,
+
+    /// <summary>Permission denied.</summary>
+    AccessDenied,
+
+    /// <summary>A path from the torrent is unsafe (escapes the download folder, reserved name, separators, NUL...).</summary>
+    UnsafePath,
+
+    /// <summary>The file (or a folder on its path) does not exist, or is shorter than the torrent says.</summary>
+    NotFound,
+}
