@@ -15,7 +15,7 @@ public sealed class PeerMessageRoundTripTests
         byte[] bitfield = new byte[(PieceCount + 7) / 8];
         for (int i = 0; i < bitfield.Length; i++) bitfield[i] = (byte)(i * 37);
         bitfield[^1] = 0; // 1000 pieces = 125 bytes exactly, but keep it clean anyway
-        byte[] block = new byte[16384];
+        byte[] block = new byte[1500]; // small enough to split the stream at every position quickly
         new Random(7).NextBytes(block);
         byte[] ext = "d1:md11:ut_metadatai3eee"u8.ToArray();
         return
