@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 
@@ -7,11 +8,13 @@ namespace Shoal.Transport;
 public sealed class PeerListener : IAsyncDisposable
 {
     private readonly Socket _socket;
+    private readonly MemoryPool<byte>? _pool;
     private int _disposed;
 
-    private PeerListener(Socket socket, IPEndPoint localEndPoint)
+    private PeerListener(Socket socket, IPEndPoint localEndPoint, MemoryPool<byte>? pool)
     {
         _socket = socket;
+        _pool = pool;
         LocalEndPoint = localEndPoint;
     }
 
@@ -20,7 +23,11 @@ public sealed class PeerListener : IAsyncDisposable
 
     /// <summary>Binds and listens.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
-    public static PeerListener Start(IPEndPoint bind, int backlog = 128)
+    public static PeerListener Start(IPEndPoint bind, int backlog = 128) => Start(bind, backlog, pool: null);
+
+    /// <summary>Binds and listens; accepted transports take their pipe buffers from <paramref name="pool"/>.</summary>
+    /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
+    public static PeerListener Start(IPEndPoint bind, int backlog, MemoryPool<byte>? pool)
     {
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backlog);
@@ -31,7 +38,7 @@ public sealed class PeerListener : IAsyncDisposable
                 socket.DualMode = true; // [::] also accepts IPv4 peers
             socket.Bind(bind);
             socket.Listen(backlog);
-            return new PeerListener(socket, (IPEndPoint)socket.LocalEndPoint!);
+            return new PeerListener(socket, (IPEndPoint)socket.LocalEndPoint!, pool);
         }
         catch
         {
@@ -58,7 +65,7 @@ public sealed class PeerListener : IAsyncDisposable
 
         try
         {
-            return SocketTransport.FromAccepted(accepted);
+            return SocketTransport.FromAccepted(accepted, _pool);
         }
         catch
         {

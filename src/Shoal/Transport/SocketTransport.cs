@@ -19,8 +19,8 @@ public sealed class SocketTransport : PeerTransport
     /// <summary>Buffered bytes at which a paused writer resumes.</summary>
     public const int ResumeThreshold = PauseThreshold / 2;
 
-    /// <summary>Smallest receive buffer; big enough for a 16 KiB block plus headers in one read.</summary>
-    private const int MinimumSegmentSize = 16 * 1024;
+    /// <summary>Preferred pipe segment (and receive buffer) size: one read takes a whole block and more.</summary>
+    private const int PreferredSegmentSize = 32 * 1024;
 
     private readonly Socket _socket;
     private readonly Pipe _receivePipe;
@@ -28,22 +28,25 @@ public sealed class SocketTransport : PeerTransport
     private readonly Task _receiveTask;
     private readonly Task _sendTask;
     private readonly IPEndPoint _remote;
+    private readonly int _segmentSize;
     private volatile Exception? _closeReason;
     private volatile bool _aborted;
     private int _disposed;
 
-    private SocketTransport(Socket socket)
+    private SocketTransport(Socket socket, MemoryPool<byte>? pool)
     {
+        pool ??= MemoryPool<byte>.Shared;
+        _segmentSize = Math.Min(pool.MaxBufferSize, PreferredSegmentSize);
         _socket = socket;
         _socket.NoDelay = true;
         _remote = socket.RemoteEndPoint as IPEndPoint
             ?? throw new ArgumentException("the socket is not connected over IP", nameof(socket));
 
         // The app side resumes on the thread pool; the transport loops own the other ends.
-        _receivePipe = new Pipe(new PipeOptions(MemoryPool<byte>.Shared, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool,
-            PauseThreshold, ResumeThreshold, MinimumSegmentSize, useSynchronizationContext: false));
-        _sendPipe = new Pipe(new PipeOptions(MemoryPool<byte>.Shared, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool,
-            PauseThreshold, ResumeThreshold, MinimumSegmentSize, useSynchronizationContext: false));
+        _receivePipe = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool,
+            PauseThreshold, ResumeThreshold, _segmentSize, useSynchronizationContext: false));
+        _sendPipe = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool,
+            PauseThreshold, ResumeThreshold, _segmentSize, useSynchronizationContext: false));
         _receiveTask = ReceiveLoopAsync();
         _sendTask = SendLoopAsync();
     }
@@ -57,11 +60,23 @@ public sealed class SocketTransport : PeerTransport
     /// <inheritdoc />
     public override IPEndPoint RemoteEndPoint => _remote;
 
-    /// <summary>Connects to <paramref name="remote"/> over TCP.</summary>
+    /// <summary>Connects to <paramref name="remote"/> over TCP, with buffers from <see cref="MemoryPool{T}.Shared"/>.</summary>
     /// <exception cref="TimeoutException">The connection did not complete within <paramref name="timeout"/>.</exception>
     /// <exception cref="SocketException">The connection was refused or failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static async ValueTask<SocketTransport> ConnectAsync(IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken)
+    public static ValueTask<SocketTransport> ConnectAsync(IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ConnectAsync(remote, timeout, pool: null, cancellationToken);
+
+    /// <summary>
+    /// Connects to <paramref name="remote"/> over TCP with pipe buffers from <paramref name="pool"/> (null: the
+    /// shared pool). A session should pass one <see cref="BlockMemoryPool"/> to all its transports so that
+    /// steady-state transfers allocate nothing.
+    /// </summary>
+    /// <exception cref="TimeoutException">The connection did not complete within <paramref name="timeout"/>.</exception>
+    /// <exception cref="SocketException">The connection was refused or failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async ValueTask<SocketTransport> ConnectAsync(IPEndPoint remote, TimeSpan timeout, MemoryPool<byte>? pool,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -78,7 +93,7 @@ public sealed class SocketTransport : PeerTransport
                 throw new TimeoutException($"connecting to {remote} timed out after {timeout.TotalSeconds:0.#} s");
             }
 
-            return new SocketTransport(socket);
+            return new SocketTransport(socket, pool);
         }
         catch
         {
@@ -88,10 +103,13 @@ public sealed class SocketTransport : PeerTransport
     }
 
     /// <summary>Wraps a socket returned by <c>Socket.AcceptAsync</c>; the transport owns it from now on.</summary>
-    public static SocketTransport FromAccepted(Socket socket)
+    public static SocketTransport FromAccepted(Socket socket) => FromAccepted(socket, pool: null);
+
+    /// <summary>Wraps an accepted socket, with pipe buffers from <paramref name="pool"/> (null: the shared pool).</summary>
+    public static SocketTransport FromAccepted(Socket socket, MemoryPool<byte>? pool)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return new SocketTransport(socket);
+        return new SocketTransport(socket, pool);
     }
 
     /// <inheritdoc />
@@ -135,7 +153,7 @@ public sealed class SocketTransport : PeerTransport
                 if (_socket.Available == 0)
                     await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
 
-                Memory<byte> memory = writer.GetMemory(MinimumSegmentSize);
+                Memory<byte> memory = writer.GetMemory(_segmentSize);
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0) break; // the peer closed cleanly
 

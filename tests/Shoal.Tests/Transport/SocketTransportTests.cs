@@ -11,11 +11,12 @@ public sealed class SocketTransportTests
 {
     private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
-    private static async Task<(SocketTransport Client, SocketTransport Server, PeerListener Listener)> ConnectPairAsync()
+    private static async Task<(SocketTransport Client, SocketTransport Server, PeerListener Listener)> ConnectPairAsync(
+        MemoryPool<byte>? pool = null)
     {
-        var listener = PeerListener.Start(AnyLoopback);
+        var listener = PeerListener.Start(AnyLoopback, 16, pool);
         ValueTask<SocketTransport> accept = listener.AcceptAsync(CancellationToken.None);
-        SocketTransport client = await SocketTransport.ConnectAsync(listener.LocalEndPoint, TimeSpan.FromSeconds(30), CancellationToken.None);
+        SocketTransport client = await SocketTransport.ConnectAsync(listener.LocalEndPoint, TimeSpan.FromSeconds(30), pool, CancellationToken.None);
         SocketTransport server = await accept;
         return (client, server, listener);
     }
@@ -33,15 +34,18 @@ public sealed class SocketTransportTests
         }
     }
 
-    [Fact]
-    public async Task Moves64MiBOfPieceMessagesIntact()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Moves64MiBOfPieceMessagesIntact(bool blockPool)
     {
         const int BlockLength = 16384;
         const int Blocks = 64 * 1024 * 1024 / BlockLength;
         byte[] pattern = new byte[BlockLength + 256];
         new Random(1).NextBytes(pattern);
 
-        var (client, server, listener) = await ConnectPairAsync();
+        using var pool = new BlockMemoryPool();
+        var (client, server, listener) = await ConnectPairAsync(blockPool ? pool : null);
         await using var ownedListener = listener;
         await using var ownedServer = server;
 
@@ -101,6 +105,7 @@ public sealed class SocketTransportTests
         await send;
         Assert.Equal(Blocks, received);
         Assert.Equal(64L * 1024 * 1024, bytes);
+        if (blockPool) Assert.True(pool.IdleBlocks > 0, "buffers never came back to the pool");
     }
 
     [Fact]
