@@ -56,7 +56,7 @@ public static class Program
         // --help and --version clear parse errors; anything else with errors is a usage error, reported on one line.
         if (parsed.Errors.Count > 0 && parsed.Action is not CommandLineAction { ClearsParseErrors: true })
         {
-            context.WriteError(parsed.Errors[0].Message);
+            context.WriteError(FirstError(parsed));
             return ExitCodes.Usage;
         }
 
@@ -96,6 +96,20 @@ public static class Program
         root.Subcommands.Add(GetCommand.Build(context));
         root.Subcommands.Add(DemoCommand.Build(context));
         return root;
+    }
+
+    /// <summary>The error to show: an unknown word says more than "required command was not provided".</summary>
+    private static string FirstError(ParseResult parsed)
+    {
+        if (parsed.UnmatchedTokens.Count > 0)
+        {
+            string token = parsed.UnmatchedTokens[0];
+            foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+            {
+                if (error.Message.Contains(token, StringComparison.Ordinal)) return error.Message;
+            }
+        }
+        return parsed.Errors[0].Message;
     }
 
     private static bool IsVerbose(ParseResult parsed, Option<bool> verbose, string[] args)

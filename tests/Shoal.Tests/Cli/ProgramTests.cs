@@ -28,7 +28,7 @@ public sealed class ProgramTests : IDisposable
 
     [Theory]
     [InlineData(new string[0], "command")]
-    [InlineData(new[] { "bogus" }, null)]
+    [InlineData(new[] { "bogus" }, "bogus")]
     [InlineData(new[] { "create" }, "PATH")]
     [InlineData(new[] { "info" }, null)]
     [InlineData(new[] { "info", "a.torrent", "--no-such-option" }, "--no-such-option")]
