@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Globalization;
+using Shoal.Metainfo;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary><c>shoal info FILE|MAGNET</c>: prints what a .torrent or a magnet link says.</summary>
+internal static class InfoCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Build(CliContext context)
+    {
+        var source = new Argument<string>("FILE|MAGNET") { Description = "A .torrent file or a magnet: link" };
+        var command = new Command("info", "Show what a .torrent file or magnet link contains") { source };
+        command.SetAction((result, cancellationToken) =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string argument = result.GetValue(source)!;
+            if (TorrentSource.IsMagnet(argument))
+            {
+                WriteMagnet(context.Out, TorrentSource.ParseMagnet(argument));
+            }
+            else
+            {
+                WriteTorrent(context.Out, TorrentSource.LoadTorrentFile(argument));
+            }
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    /// <summary>Prints a torrent's fields.</summary>
+    internal static void WriteTorrent(TextWriter output, Torrent torrent)
+    {
+        output.WriteLine($"name:          {torrent.Name}");
+        output.WriteLine($"info-hash:     {torrent.InfoHash.ToHex()}");
+        output.WriteLine($"total size:    {HumanFormat.SizeWithBytes(torrent.TotalSize)}");
+        output.WriteLine($"pieces:        {torrent.PieceCount.ToString(CultureInfo.InvariantCulture)} x {HumanFormat.Size(torrent.PieceLength)}");
+        output.WriteLine($"private:       {(torrent.IsPrivate ? "yes" : "no")}");
+        if (torrent.Comment is { } comment) output.WriteLine($"comment:       {comment}");
+        if (torrent.CreatedBy is { } createdBy) output.WriteLine($"created by:    {createdBy}");
+        if (torrent.CreationDate is { } date) output.WriteLine($"creation date: {date.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC");
+
+        int shown = 0;
+        foreach (TorrentFile file in torrent.Files)
+        {
+            if (!file.IsPadding) shown++;
+        }
+        output.WriteLine($"files ({shown.ToString(CultureInfo.InvariantCulture)}):");
+        foreach (TorrentFile file in torrent.Files)
+        {
+            if (file.IsPadding) continue;
+            output.WriteLine($"  {HumanFormat.Size(file.Length),10}  {file.Path}");
+        }
+
+        if (torrent.AnnounceTiers.Count == 0)
+        {
+            output.WriteLine("trackers:      none");
+        }
+        else
+        {
+            output.WriteLine("trackers:");
+            for (int tier = 0; tier < torrent.AnnounceTiers.Count; tier++)
+            {
+                output.WriteLine($"  tier {(tier + 1).ToString(CultureInfo.InvariantCulture)}: {string.Join(", ", torrent.AnnounceTiers[tier])}");
+            }
+        }
+    }
+
+    /// <summary>Prints a magnet link's fields.</summary>
+    internal static void WriteMagnet(TextWriter output, MagnetLink magnet)
+    {
+        output.WriteLine($"info-hash:      {magnet.InfoHash.ToHex()}");
+        output.WriteLine($"name:           {magnet.DisplayName ?? "(none)"}");
+        WriteList(output, "trackers:", magnet.Trackers);
+        WriteList(output, "peers:", magnet.Peers);
+        output.WriteLine(magnet.SelectedFiles.Count == 0
+            ? "selected files: all"
+            : $"selected files: {string.Join(", ", magnet.SelectedFiles.Select(i => i.ToString(CultureInfo.InvariantCulture)))}");
+    }
+
+    private static void WriteList(TextWriter output, string label, IReadOnlyList<string> items)
+    {
+        if (items.Count == 0)
+        {
+            output.WriteLine($"{label,-15} none");
+            return;
+        }
+        output.WriteLine(label);
+        foreach (string item in items) output.WriteLine($"  {item}");
+    }
+}

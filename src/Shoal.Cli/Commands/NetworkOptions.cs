@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Net;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary>The options shared by <c>share</c> and <c>get</c>.</summary>
+internal sealed class NetworkOptions
+{
+    private readonly Option<int> _port = OptionFactory.Port(6881);
+    private readonly Option<IPAddress?> _bind = OptionFactory.Address("--bind", "Address to listen on (default: all addresses)");
+    private readonly Option<long> _maxUp = OptionFactory.Size("--max-upload-rate", "Upload cap in bytes per second, e.g. 500kB, 5MB, 1.5MiB (default: unlimited)");
+    private readonly Option<long> _maxDown = OptionFactory.Size("--max-download-rate", "Download cap in bytes per second (default: unlimited)");
+    private readonly Option<PeerAddress[]> _peers = OptionFactory.Peers();
+    private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL (repeatable; reserved: announcing is not in this build yet)");
+    private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (reserved: this build has no DHT yet)" };
+    private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (reserved: not in this build yet)" };
+    private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress output" };
+    private readonly Option<bool> _json = new("--json") { Description = "Print one JSON status object per line on stdout, at least once a second" };
+
+    /// <summary>Adds every option to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_port);
+        command.Options.Add(_bind);
+        command.Options.Add(_maxUp);
+        command.Options.Add(_maxDown);
+        command.Options.Add(_peers);
+        command.Options.Add(_trackers);
+        command.Options.Add(_noDht);
+        command.Options.Add(_noLsd);
+        command.Options.Add(_quiet);
+        command.Options.Add(_json);
+    }
+
+    /// <summary>Reads the parsed values.</summary>
+    public NetworkSettings Read(ParseResult result) => new(
+        result.GetValue(_port),
+        result.GetValue(_bind) ?? IPAddress.Any,
+        result.GetValue(_maxUp),
+        result.GetValue(_maxDown),
+        result.GetValue(_peers) ?? [],
+        result.GetValue(_trackers) ?? [],
+        result.GetValue(_quiet),
+        result.GetValue(_json));
+}

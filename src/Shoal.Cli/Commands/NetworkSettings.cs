@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using Shoal.Swarm;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary>What the user asked for on <c>share</c> and <c>get</c>: sockets, limits, peers and output mode.</summary>
+/// <param name="Port">Listen port (0 = any free one).</param>
+/// <param name="Bind">Listen address.</param>
+/// <param name="MaxUploadRate">Bytes per second, 0 = unlimited.</param>
+/// <param name="MaxDownloadRate">Bytes per second, 0 = unlimited.</param>
+/// <param name="Peers">Peers to dial at start.</param>
+/// <param name="Trackers">Tracker URLs (reserved until tracker announces land).</param>
+/// <param name="Quiet">No progress output.</param>
+/// <param name="Json">JSON status lines on standard output instead of a progress bar.</param>
+internal sealed record NetworkSettings(
+    int Port,
+    IPAddress Bind,
+    long MaxUploadRate,
+    long MaxDownloadRate,
+    IReadOnlyList<PeerAddress> Peers,
+    IReadOnlyList<string> Trackers,
+    bool Quiet,
+    bool Json)
+{
+    /// <summary>The session options these settings ask for.</summary>
+    public SessionOptions ToSessionOptions() => new()
+    {
+        BindAddress = Bind,
+        ListenPort = Port,
+        MaxUploadRate = MaxUploadRate,
+        MaxDownloadRate = MaxDownloadRate,
+    };
+
+    /// <summary>Resolves every --peer (host names through DNS).</summary>
+    public async Task<IReadOnlyList<IPEndPoint>> ResolvePeersAsync(CancellationToken cancellationToken)
+    {
+        var endpoints = new IPEndPoint[Peers.Count];
+        for (int i = 0; i < Peers.Count; i++) endpoints[i] = await Peers[i].ResolveAsync(cancellationToken).ConfigureAwait(false);
+        return endpoints;
+    }
+
+    /// <summary>Starts a session, turning socket failures into one clear line.</summary>
+    public async Task<ShoalSession> StartSessionAsync(CancellationToken cancellationToken)
+        => await StartSessionAsync(ToSessionOptions(), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Starts a session with <paramref name="options"/>, turning socket failures into one clear line.</summary>
+    public static async Task<ShoalSession> StartSessionAsync(SessionOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ShoalSession.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw DescribeBindFailure(ex, options.BindAddress, options.ListenPort);
+        }
+    }
+
+    /// <summary>The one-line error for a failed bind.</summary>
+    public static CliException DescribeBindFailure(SocketException ex, IPAddress bind, int port) => ex.SocketErrorCode switch
+    {
+        SocketError.AddressAlreadyInUse => new CliException($"port {port} is already in use", ExitCodes.Failure, ex),
+        SocketError.AccessDenied => new CliException($"not allowed to listen on port {port} (ports below 1024 need privileges)", ExitCodes.Failure, ex),
+        SocketError.AddressNotAvailable => new CliException($"address {bind} is not an address of this machine", ExitCodes.Usage, ex),
+        _ => new CliException($"cannot listen on {new IPEndPoint(bind, port)}: {ex.Message}", ExitCodes.Failure, ex),
+    };
+}

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary>Builds options whose values are parsed by the CLI's own parsers, so bad values are parse errors (exit 2).</summary>
+internal static class OptionFactory
+{
+    /// <summary>A size or rate option (see <see cref="SizeParser"/>); 0 when absent unless a default is given.</summary>
+    public static Option<long> Size(string name, string description, long? defaultValue = null)
+    {
+        var option = new Option<long>(name)
+        {
+            Description = description,
+            HelpName = "SIZE",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (SizeParser.TryParse(text, out long value, out string? error)) return value;
+                result.AddError($"{name}: {error}");
+                return 0;
+            },
+        };
+        if (defaultValue is { } d) option.DefaultValueFactory = _ => d;
+        return option;
+    }
+
+    /// <summary>A TCP port option, 0..65535 (0 picks a free port).</summary>
+    public static Option<int> Port(int defaultValue)
+    {
+        var option = new Option<int>("--port")
+        {
+            Description = "TCP port to listen on (0 picks a free port)",
+            HelpName = "N",
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535) return port;
+                result.AddError($"--port: '{text}' is not a port number (0 to 65535)");
+                return 0;
+            },
+        };
+        return option;
+    }
+
+    /// <summary>A positive integer option within [min, max].</summary>
+    public static Option<int> Int(string name, string description, int defaultValue, int min, int max)
+    {
+        return new Option<int>(name)
+        {
+            Description = description,
+            HelpName = "N",
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max) return value;
+                result.AddError($"{name}: '{text}' must be a whole number from {min} to {max}");
+                return defaultValue;
+            },
+        };
+    }
+
+    /// <summary>An IP address option (the listener's bind address).</summary>
+    public static Option<IPAddress?> Address(string name, string description)
+    {
+        return new Option<IPAddress?>(name)
+        {
+            Description = description,
+            HelpName = "ADDRESS",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (IPAddress.TryParse(text, out IPAddress? address) && (text.Contains(':') || text.Count(c => c == '.') == 3)) return address;
+                result.AddError($"{name}: '{text}' is not an IP address");
+                return null;
+            },
+        };
+    }
+
+    /// <summary>A repeatable HOST:PORT option.</summary>
+    public static Option<PeerAddress[]> Peers()
+    {
+        return new Option<PeerAddress[]>("--peer")
+        {
+            Description = "Peer to connect to, HOST:PORT or [IPv6]:PORT (repeatable)",
+            HelpName = "HOST:PORT",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            DefaultValueFactory = _ => [],
+            CustomParser = result =>
+            {
+                var peers = new List<PeerAddress>(result.Tokens.Count);
+                foreach (Token token in result.Tokens)
+                {
+                    if (PeerAddress.TryParse(token.Value, out PeerAddress? peer, out string? error))
+                    {
+                        peers.Add(peer!);
+                    }
+                    else
+                    {
+                        result.AddError($"--peer: {error}");
+                        return [];
+                    }
+                }
+                return [.. peers];
+            },
+        };
+    }
+
+    /// <summary>A repeatable tracker URL option (http, https or udp).</summary>
+    public static Option<string[]> Trackers(string description)
+    {
+        return new Option<string[]>("--tracker")
+        {
+            Description = description,
+            HelpName = "URL",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            DefaultValueFactory = _ => [],
+            CustomParser = result =>
+            {
+                var urls = new List<string>(result.Tokens.Count);
+                foreach (Token token in result.Tokens)
+                {
+                    if (!Uri.TryCreate(token.Value, UriKind.Absolute, out Uri? uri)
+                        || uri.Scheme is not ("http" or "https" or "udp")
+                        || string.IsNullOrEmpty(uri.Host))
+                    {
+                        result.AddError($"--tracker: '{token.Value}' is not an http://, https:// or udp:// tracker URL");
+                        return [];
+                    }
+                    urls.Add(token.Value);
+                }
+                return [.. urls];
+            },
+        };
+    }
+}

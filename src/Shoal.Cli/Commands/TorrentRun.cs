@@ -1,0 +1,93 @@
+using Shoal.Cli.Reporting;
+using Shoal.Swarm;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary>The running part of <c>share</c> and <c>get</c>: waiting for completion or Ctrl+C while a display shows progress.</summary>
+internal static class TorrentRun
+{
+    private static readonly TimeSpan ErrorPoll = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Runs <paramref name="work"/> while <paramref name="display"/> shows the handle's status; stops the display after.</summary>
+    public static async Task<T> WithDisplayAsync<T>(StatusDisplay display, TorrentHandle handle, Func<Task<T>> work)
+    {
+        using var stopDisplay = new CancellationTokenSource();
+        Task shown = display.RunAsync(handle.GetStatus, stopDisplay.Token);
+        T result;
+        try
+        {
+            result = await work().ConfigureAwait(false);
+        }
+        catch
+        {
+            stopDisplay.Cancel();
+            try
+            {
+                await shown.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // the work's failure is the one worth reporting
+            }
+            throw;
+        }
+        stopDisplay.Cancel();
+        await shown.ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// Waits until every wanted piece is verified (true) or the user stops (false). A torrent that stops on an
+    /// error becomes a one-line run-time failure.
+    /// </summary>
+    public static async Task<bool> WaitForCompletionAsync(TorrentHandle handle, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await handle.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is not CliException and not NotImplementedException)
+        {
+            string reason = SafeError(handle) ?? ex.Message;
+            throw new CliException($"download stopped: {reason}", ExitCodes.Failure, ex);
+        }
+    }
+
+    /// <summary>Seeds until the user stops (returns) or the torrent stops on an error (one-line run-time failure).</summary>
+    public static async Task SeedUntilStoppedAsync(TorrentHandle handle, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            TorrentStatus status = handle.GetStatus();
+            if (status.State == TorrentState.Error)
+            {
+                throw new CliException($"torrent stopped: {status.Error ?? "unknown error"}", ExitCodes.Failure);
+            }
+            try
+            {
+                await Task.Delay(ErrorPoll, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static string? SafeError(TorrentHandle handle)
+    {
+        try
+        {
+            return handle.GetStatus().Error;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+}

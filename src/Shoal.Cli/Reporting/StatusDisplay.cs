@@ -1,0 +1,44 @@
+using Shoal.Cli.Commands;
+using Shoal.Swarm;
+
+namespace Shoal.Cli.Reporting;
+
+/// <summary>Shows a torrent's status while it runs: a live bar, plain lines, JSON lines, or nothing.</summary>
+internal abstract class StatusDisplay
+{
+    /// <summary>
+    /// Polls <paramref name="poll"/> and shows it until <paramref name="stop"/> is cancelled, then shows the last
+    /// status once more and returns. Does not throw on <paramref name="stop"/>.
+    /// </summary>
+    public abstract Task RunAsync(Func<TorrentStatus> poll, CancellationToken stop);
+
+    /// <summary>The display the settings and the terminal call for.</summary>
+    public static StatusDisplay Choose(CliContext context, NetworkSettings settings, string name)
+    {
+        if (settings.Json) return new JsonStatusDisplay(context.Out, TimeSpan.FromSeconds(1));
+        if (settings.Quiet) return new SilentStatusDisplay();
+        return context.CreateErrorConsole() is { } console
+            ? new LiveStatusDisplay(console, name)
+            : new PlainStatusDisplay(context.Error, TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Waits <paramref name="delay"/> or until <paramref name="stop"/>; never throws.</summary>
+    protected static async Task PauseAsync(TimeSpan delay, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(delay, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping is the normal way out of a display loop
+        }
+    }
+
+    /// <summary>"42.0%  downloading  down 1.20 MiB/s  up 0 B/s  peers 3  eta 0:12".</summary>
+    public static string Describe(TorrentStatus status)
+        => $"{HumanFormat.Percent(status.Progress)}  {StatusJson.StateName(status.State)}  " +
+           $"down {HumanFormat.Rate(status.DownloadRate)}  up {HumanFormat.Rate(status.UploadRate)}  " +
+           $"peers {status.Peers}  eta {HumanFormat.Duration(status.Eta)}" +
+           (status.Error is { } error ? $"  error: {error}" : "");
+}
