@@ -32,6 +32,6 @@ internal sealed class PeerLoopContext(
         TimeSpan wait = torrent.Take(bytes);
         TimeSpan other = session.Take(bytes);
         if (other > wait) wait = other;
-        return wait <= TimeSpan.Zero ? ValueTask.CompletedTask : new ValueTask(Task.Delay(wait, time, token));
+        return wait <= TimeSpan.Zero ? ValueTask.CompletedTask : new ValueTask(Task.Delay(wait, Time, token));
     }
 }
