@@ -37,7 +37,9 @@ namespace Shoal.Picking;
 //    a new piece scans buckets from the rarest, starting at a random point inside each bucket; the scan
 //    stops at the first piece the peer has, and a per-peer "nothing for you" mark (invalidated only when
 //    a piece becomes a candidate or a peer announces a candidate) avoids rescanning for a peer that has
-//    nothing new. Only new pieces need this scan; blocks of started pieces come from step 1.
+//    nothing new. Only new pieces need this scan; blocks of started pieces come from step 1. As rare pieces
+//    are missing from most peers, each peer also remembers the lowest bucket where it found a piece; the
+//    scan restarts there until that peer gains a piece or a candidate moves to a lower bucket.
 //  - Block state exists only for started pieces (pooled PartialPiece objects), with counters so a piece
 //    with nothing to hand out is skipped without looking at its blocks. The "open" list holds started,
 //    wanted pieces that still have unrequested blocks; it is what step 1 scans.
@@ -91,7 +93,8 @@ public sealed class PiecePicker
     private readonly Stack<PartialPiece> _pool = new();
     private readonly Dictionary<int, PeerPickState> _peers = new();
 
-    private int _candidateVersion;
+    private int _candidateVersion;   // bumped when a candidate appears or a peer announces one
+    private int _lowerVersion;       // bumped when a candidate enters a lower bucket (decrement, insert)
     private int _missingWanted;
     private int _endgameCursor;
 
@@ -558,7 +561,7 @@ public sealed class PiecePicker
         if (peer.NothingAtVersion == _candidateVersion && peer.NothingAtSetCount == peerHas.SetCount) return -1;
         int piece = _have.SetCount < RandomFirstPieces
             ? ScanFromRandom(_bucketStart[0], _pieceCount, peerHas)
-            : PickRarest(peerHas);
+            : PickRarest(peer, peerHas);
         if (piece < 0)
         {
             peer.NothingAtVersion = _candidateVersion;
@@ -567,15 +570,25 @@ public sealed class PiecePicker
         return piece;
     }
 
-    private int PickRarest(BitField peerHas)
+    private int PickRarest(PeerPickState peer, BitField peerHas)
     {
-        for (int b = 0; b < _bucketStart.Length - 1; b++)
+        // Rare pieces are by nature missing from most peers, so a partial peer would scan whole rare buckets
+        // in vain on every new piece. The hint remembers the lowest bucket that can hold a piece this peer
+        // has: it stays true while the peer gains nothing and no candidate moves down or comes back.
+        int first = peer.HintVersion == _lowerVersion && peer.HintSetCount == peerHas.SetCount ? peer.HintLevel : 0;
+        for (int b = first; b < _bucketStart.Length - 1; b++)
         {
             int start = _bucketStart[b], end = _bucketStart[b + 1];
             if (start == _pieceCount) break;
             if (start == end) continue;
             int piece = ScanFromRandom(start, end, peerHas);
-            if (piece >= 0) return piece;
+            if (piece >= 0)
+            {
+                peer.HintLevel = b;
+                peer.HintVersion = _lowerVersion;
+                peer.HintSetCount = peerHas.SetCount;
+                return piece;
+            }
         }
         return -1;
     }
@@ -584,10 +597,18 @@ public sealed class PiecePicker
     {
         if (start >= end) return -1;
         int from = start + _random.Next(end - start);
-        for (int i = from; i < end; i++)
-            if (peerHas[_order[i]]) return _order[i];
-        for (int i = start; i < from; i++)
-            if (peerHas[_order[i]]) return _order[i];
+        ReadOnlySpan<byte> bits = peerHas.Bytes;
+        ReadOnlySpan<int> order = _order;
+        int found = FirstHeld(order[from..end], bits);
+        if (found < 0) found = FirstHeld(order[start..from], bits);
+        return found;
+    }
+
+    // The hot loop of a new-piece pick: reads the wire bytes directly instead of the checked indexer.
+    private static int FirstHeld(ReadOnlySpan<int> pieces, ReadOnlySpan<byte> bits)
+    {
+        foreach (int p in pieces)
+            if ((bits[p >> 3] & (0x80 >> (p & 7))) != 0) return p;
         return -1;
     }
 
@@ -608,6 +629,7 @@ public sealed class PiecePicker
         if (a == 0) return; // unbalanced Remove: keep the structure sane rather than corrupt it
         _availability[piece] = a - 1;
         if (!IsCandidate(piece)) return;
+        _lowerVersion++;
         int border = _bucketStart[a]++;
         Swap(_position[piece], border);
     }
@@ -625,6 +647,7 @@ public sealed class PiecePicker
     {
         int a = _availability[piece];
         EnsureBuckets(a);
+        _lowerVersion++;
         for (int b = 0; b <= a; b++)
         {
             int border = --_bucketStart[b];
@@ -680,5 +703,8 @@ public sealed class PiecePicker
         public int CurrentPiece = -1;
         public int NothingAtVersion = -1;
         public int NothingAtSetCount = -1;
+        public int HintLevel;
+        public int HintVersion = -1;
+        public int HintSetCount = -1;
     }
 }

@@ -111,6 +111,7 @@ public sealed class PickerSimulationTests
         }
 
         Assert.True(failedOnce);
+        Assert.NotEmpty(duplicated); // the endgame path was exercised
         int blocks = 0;
         for (int p = 0; p < pieceCount; p++)
         {

@@ -49,6 +49,38 @@ public sealed class PiecePickerTests
         Assert.Equal(1, picker.Availability(6));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RarestFirst_SeesPiecesThatBecameRarerSinceTheLastPick(int seed)
+    {
+        var picker = Picker(9, seed, Field(9, 0, 1, 2, 3));
+        var p = Field(9, 4, 5, 6, 7);
+        var q = Field(9, 5, 6);
+        var r = Field(9, 5, 6);
+        picker.AddPeer(p);
+        picker.AddPeer(Field(9, 4, 8));
+        picker.AddPeer(q);
+        picker.AddPeer(r);
+        for (int i = 0; i < 3; i++) picker.AddPeer(Field(9, 7));
+        // Availability: 4 -> 2, 5 and 6 -> 3, 7 -> 4, 8 -> 1.
+        Assert.Equal(4, Pick(picker, 1, p, 4)[0].Piece);
+        int second = Pick(picker, 1, p, 4)[0].Piece;
+        Assert.Contains(second, new[] { 5, 6 });
+
+        // Peers q and r leave: the other of 5/6 drops to availability 1, below where p last found a piece.
+        picker.RemovePeer(q);
+        picker.RemovePeer(r);
+        Assert.Equal(11 - second, Pick(picker, 1, p, 4)[0].Piece);
+
+        // p announces piece 8 (availability 2 now), rarer than 7 (4): it is picked next.
+        p[8] = true;
+        picker.PeerHasPiece(8);
+        Assert.Equal(8, Pick(picker, 1, p, 4)[0].Piece);
+        Assert.Equal(7, Pick(picker, 1, p, 4)[0].Piece);
+    }
+
     [Fact]
     public void RandomFirst_VariesThenSwitchesToRarestAfterFourPieces()
     {
@@ -399,20 +431,28 @@ public sealed class PiecePickerTests
         for (int i = 0; i < 4; i++) have[i] = true;
         var picker = new PiecePicker(count, B, (long)count * B, have, new Random(9));
         var peers = new List<BitField>();
+        var keys = new Dictionary<BitField, int>(ReferenceEqualityComparer.Instance);
         var started = new HashSet<int>();
-        for (int step = 0; step < 600; step++)
+        var owner = new Dictionary<int, int>();   // started piece -> key of the peer holding its one block
+        var reopened = new HashSet<int>();         // started pieces whose request was released by ForgetPeer
+        for (int step = 0; step < 1500; step++)
         {
             int op = random.Next(10);
             if (op < 3 || peers.Count == 0)
             {
                 var f = RandomField(count, random, random.NextDouble());
                 peers.Add(f);
+                keys[f] = step;
                 picker.AddPeer(f);
             }
             else if (op < 5)
             {
                 int k = random.Next(peers.Count);
                 picker.RemovePeer(peers[k]);
+                int key = keys[peers[k]];
+                picker.ForgetPeer(key);
+                foreach (KeyValuePair<int, int> kv in owner)
+                    if (kv.Value == key) reopened.Add(kv.Key);
                 peers.RemoveAt(k);
             }
             else if (op < 8)
@@ -424,11 +464,14 @@ public sealed class PiecePickerTests
             else
             {
                 BitField f = peers[random.Next(peers.Count)];
-                BlockRequest[] got = Pick(picker, step, f, 1);
+                BlockRequest[] got = Pick(picker, keys[f], f, 1); // stable keys: per-peer hints are reused
                 if (got.Length == 0) continue;
                 int piece = got[0].Piece;
+                if (reopened.Remove(piece)) { owner[piece] = keys[f]; continue; } // started pieces come first
                 if (started.Contains(piece)) { Assert.True(picker.InEndgame); continue; }
+                Assert.DoesNotContain(reopened, q => f[q]);                      // ... so none was left behind
                 started.Add(piece);
+                owner[piece] = keys[f];
                 int expected = peers.Sum(p => p[piece] ? 1 : 0);
                 Assert.Equal(expected, picker.Availability(piece));
                 for (int q = 0; q < count; q++)
