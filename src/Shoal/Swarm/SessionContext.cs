@@ -23,6 +23,12 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     public RateLimiter UploadLimit { get; } = new(options.MaxUploadRate, options.Time);
     public RateLimiter DownloadLimit { get; } = new(options.MaxDownloadRate, options.Time);
 
+    /// <summary>
+    /// Socket buffers for every connection of the session. The shared pool allocates a wrapper per rent;
+    /// this one reuses its blocks, so steady traffic allocates nothing.
+    /// </summary>
+    public BlockMemoryPool SocketMemory { get; } = new();
+
     /// <summary>Our handshake's reserved bits: the fast extension (BEP 6). BEP 10 arrives with the discovery layer.</summary>
     public static ReservedBits Reserved { get; } = ReservedBits.Create(extension: false, fast: true, dht: false);
 
@@ -57,7 +63,7 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(HandshakeTimeout);
-            transport = await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, timeout.Token).ConfigureAwait(false);
+            transport = await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, SocketMemory, timeout.Token).ConfigureAwait(false);
             await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");

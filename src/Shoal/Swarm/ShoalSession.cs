@@ -20,11 +20,11 @@ public sealed class ShoalSession : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _disposed;
 
-    private ShoalSession(SessionOptions options, PeerListener listener)
+    private ShoalSession(SessionContext context, PeerListener listener)
     {
-        _context = new SessionContext(options, PeerIdentity.NewPeerId());
+        _context = context;
         _listener = listener;
-        _disk = new DiskService(options.DiskConcurrency);
+        _disk = new DiskService(context.Options.DiskConcurrency);
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -36,8 +36,9 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
-        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort));
-        return Task.FromResult(new ShoalSession(options, listener));
+        var context = new SessionContext(options, PeerIdentity.NewPeerId());
+        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory);
+        return Task.FromResult(new ShoalSession(context, listener));
     }
 
     /// <summary>Where the session accepts peers.</summary>
@@ -126,6 +127,7 @@ public sealed class ShoalSession : IAsyncDisposable
         await Task.WhenAll(_torrents.Values.Select(t => t.Actor.StopAsync())).ConfigureAwait(false);
         _torrents.Clear();
         await _disk.DisposeAsync().ConfigureAwait(false);
+        _context.SocketMemory.Dispose();
         _shutdown.Dispose();
     }
 }

@@ -143,6 +143,8 @@ internal sealed class TorrentActor
             for (int i = 0; i < _have.Length; i++)
                 if (_have[i]) _verifiedBytes += _torrent.GetPieceSize(i);
             Log($"checked: {_have.SetCount}/{_have.Length} pieces present");
+            // Zero-length files never receive a block, so nothing else would create them.
+            await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
             if (_have.AllSet) EnterSeeding();
             else _state = TorrentState.Downloading;
 
@@ -334,7 +336,8 @@ internal sealed class TorrentActor
         _peerTasks.Remove(peer);
         if (!_peers.Remove(peer.Key)) return;
         _uploadedByClosedPeers += peer.Uploaded;
-        DropAllRequests(peer);
+        peer.Outstanding.Clear();
+        _picker?.ForgetPeer(peer.Key);
         _picker?.RemovePeer(peer.Has);
         if (peer.DialedEndPoint is { } dialed && _candidates.TryGetValue(dialed, out PeerCandidate? candidate))
         {
