@@ -71,6 +71,7 @@ public sealed class ChildProcess : IDisposable
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["NO_COLOR"] = "1";
         info.Environment["PYTHONUNBUFFERED"] = "1";
+        info.Environment["PYTHONDONTWRITEBYTECODE"] = "1"; // keep the checkout clean
         if (environment is not null)
         {
             foreach (var (key, value) in environment) info.Environment[key] = value;
