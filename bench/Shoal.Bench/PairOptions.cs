@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace Shoal.Bench;
+
+/// <summary>Command line of the <c>pair</c> benchmark.</summary>
+internal sealed record PairOptions
+{
+    public const string Usage = """
+        usage: shoal-bench pair [--size 1GiB] [--runs N] [--scenario NAME[,NAME...]|all] [--out FILE]
+                                [--piece-size BYTES] [--work DIR] [--timeout SECONDS] [--shoal PATH/shoal.dll]
+                                [--build] [--seed N]
+          One seeder and one leecher, separate processes, over TCP on 127.0.0.1.
+          Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal; all = every one.
+          Measures wall time from leecher start to exit, CPU seconds of each side, peak RSS of each side.
+        """;
+
+    public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal"];
+
+    public long Size { get; init; } = 1L << 30;
+    public int Runs { get; init; } = 1;
+    public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
+    public string? OutFile { get; init; }
+    public int PieceSize { get; init; } // 0 = libtorrent's choice
+    public string? WorkDirectory { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+    public string? ShoalDll { get; init; }
+    public bool Build { get; init; }
+    public int Seed { get; init; } = 20240601;
+
+    public static PairOptions Parse(string[] args)
+    {
+        var options = new PairOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{name} needs a value");
+            options = name switch
+            {
+                "--size" => options with { Size = ByteSize.Parse(Value()) },
+                "--runs" => options with { Runs = ParseInt(name, Value(), 1, 100) },
+                "--scenario" or "--scenarios" => options with { Scenarios = ParseScenarios(Value()) },
+                "--out" => options with { OutFile = Value() },
+                "--piece-size" => options with { PieceSize = (int)ByteSize.Parse(Value()) },
+                "--work" => options with { WorkDirectory = Value() },
+                "--timeout" => options with { Timeout = TimeSpan.FromSeconds(ParseInt(name, Value(), 5, 24 * 3600)) },
+                "--shoal" => options with { ShoalDll = Value() },
+                "--build" => options with { Build = true },
+                "--seed" => options with { Seed = ParseInt(name, Value(), int.MinValue, int.MaxValue) },
+                _ => throw new BenchUsageException($"unknown option '{name}'"),
+            };
+        }
+        return options;
+    }
+
+    private static int ParseInt(string name, string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new BenchUsageException($"{name}: '{value}' is not a number in {min}..{max}");
+
+    private static string[] ParseScenarios(string value)
+    {
+        if (value == "all") return AllScenarios;
+        var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var n in names)
+        {
+            if (!AllScenarios.Contains(n)) throw new BenchUsageException($"unknown scenario '{n}' (use {string.Join(", ", AllScenarios)} or all)");
+        }
+        return names.Length > 0 ? names : throw new BenchUsageException("--scenario is empty");
+    }
+}

@@ -1,0 +1,28 @@
+using Shoal.Bench;
+
+// Benchmarks run from a checkout: `dotnet run -c Release --project bench/Shoal.Bench -- pair --size 1GiB`.
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(PairOptions.Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+try
+{
+    return args[0] switch
+    {
+        "pair" => await PairBenchmark.RunAsync(PairOptions.Parse(args[1..])),
+        _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
+    };
+}
+catch (BenchUsageException error)
+{
+    Console.Error.WriteLine("shoal-bench: " + error.Message);
+    Console.Error.WriteLine(PairOptions.Usage);
+    return 2;
+}
+catch (BenchFailedException error)
+{
+    Console.Error.WriteLine("shoal-bench: " + error.Message);
+    return 1;
+}

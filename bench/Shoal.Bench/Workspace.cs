@@ -1,0 +1,93 @@
+using System.Diagnostics;
+
+namespace Shoal.Bench;
+
+/// <summary>Where things are: the checkout, the libtorrent scripts, python, the shoal CLI build.</summary>
+internal sealed class Workspace
+{
+    private Workspace(string root, string python, string libtorrentVersion)
+    {
+        Root = root;
+        Python = python;
+        LibtorrentVersion = libtorrentVersion;
+    }
+
+    public string Root { get; }
+
+    public string Python { get; }
+
+    public string LibtorrentVersion { get; }
+
+    public string Scripts => Path.Combine(Root, "tests", "Shoal.Tests", "Interop", "scripts");
+
+    public string DefaultShoalDll => Path.Combine(Root, "src", "Shoal.Cli", "bin", "Release", "net10.0", "shoal.dll");
+
+    public static bool HasGnuTime => File.Exists("/usr/bin/time");
+
+    public static Workspace Find()
+    {
+        string? root = null;
+        foreach (var start in (string[])[Environment.CurrentDirectory, AppContext.BaseDirectory])
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null && root is null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Shoal.slnx"))) root = dir.FullName;
+            }
+            if (root is not null) break;
+        }
+        if (root is null) throw new BenchFailedException("run from a Shoal checkout (no Shoal.slnx found above the current folder)");
+
+        var python = Environment.GetEnvironmentVariable("SHOAL_INTEROP_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
+        var (code, output) = RunQuick(python, ["-c", "import libtorrent; print(libtorrent.__version__)"], TimeSpan.FromSeconds(30), root);
+        if (code != 0) throw new BenchFailedException($"{python} cannot import libtorrent: apt-get install python3-libtorrent");
+        return new Workspace(root, python, output.Trim());
+    }
+
+    /// <summary>The shoal CLI to run: the given path, or the Release build (built first when missing or when asked).</summary>
+    public string ResolveShoal(string? explicitPath, bool build)
+    {
+        if (explicitPath is not null)
+        {
+            return File.Exists(explicitPath) ? Path.GetFullPath(explicitPath) : throw new BenchFailedException($"no shoal CLI at {explicitPath}");
+        }
+        if (build || !File.Exists(DefaultShoalDll))
+        {
+            Console.Error.WriteLine("building src/Shoal.Cli (Release)...");
+            var (code, output) = RunQuick("dotnet", ["build", "-c", "Release", "--nologo", "-v", "q", Path.Combine(Root, "src", "Shoal.Cli")], TimeSpan.FromMinutes(10), Root);
+            if (code != 0 || !File.Exists(DefaultShoalDll))
+            {
+                throw new BenchFailedException("dotnet build -c Release src/Shoal.Cli failed:\n" + output);
+            }
+        }
+        return DefaultShoalDll;
+    }
+
+    public static (int ExitCode, string Output) RunQuick(string fileName, string[] arguments, TimeSpan timeout, string workingDirectory)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        try
+        {
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                return (-1, $"{fileName} timed out");
+            }
+            return (process.ExitCode, stdout.Result + stderr.Result);
+        }
+        catch (System.ComponentModel.Win32Exception error)
+        {
+            return (-1, $"{fileName}: {error.Message}");
+        }
+    }
+}

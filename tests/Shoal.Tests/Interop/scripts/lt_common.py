@@ -1,0 +1,135 @@
+"""Shared libtorrent (2.0 python API) settings for the Shoal interop scripts.
+
+Every session is pinned to 127.0.0.1 and has every discovery mechanism off, so the scripts never
+touch any address but loopback and only ever talk to the peers they are told about.
+"""
+import signal
+import sys
+import threading
+
+import libtorrent as lt
+
+
+def log(*parts):
+    """Prints one line to stdout and flushes at once: the caller reads it as a pipe, line by line."""
+    print(*parts, flush=True)
+
+
+def fail(code, message):
+    """One line on stderr, then a non-zero exit (the callers show stderr when a script fails)."""
+    print(f"ERROR {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def make_session(port, encryption="plaintext"):
+    """Creates a session bound to 127.0.0.1:port (0 = any free port) that speaks TCP only.
+
+    encryption: 'plaintext' never tries the MSE/PE handshake on outgoing connections (incoming
+    encrypted ones are still accepted); 'default' keeps libtorrent's stock policy (outgoing tries
+    encryption first, then falls back to plaintext), which is what peers in the wild do;
+    'forced' only speaks encrypted.
+    """
+    policies = {
+        "plaintext": (lt.enc_policy.pe_enabled, lt.enc_policy.pe_disabled),
+        "default": (lt.enc_policy.pe_enabled, lt.enc_policy.pe_enabled),
+        "forced": (lt.enc_policy.pe_forced, lt.enc_policy.pe_forced),
+    }
+    in_policy, out_policy = policies[encryption]
+    alerts = (lt.alert.category_t.error_notification
+              | lt.alert.category_t.status_notification
+              | lt.alert.category_t.storage_notification
+              | lt.alert.category_t.connect_notification
+              | lt.alert.category_t.peer_notification)
+    settings = {
+        "listen_interfaces": f"127.0.0.1:{port}",
+        "outgoing_interfaces": "",
+        "enable_dht": False,
+        "dht_bootstrap_nodes": "",
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_ip_notifier": False,
+        # uTP would hide TCP wire bugs and behaves differently on loopback: TCP only.
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "enable_outgoing_tcp": True,
+        "enable_incoming_tcp": True,
+        # Both ends share 127.0.0.1; without this libtorrent keeps only one connection per IP.
+        "allow_multiple_connections_per_ip": True,
+        "in_enc_policy": int(in_policy),
+        "out_enc_policy": int(out_policy),
+        "alert_mask": int(alerts),
+        "user_agent": "shoal-interop/libtorrent-" + lt.__version__,
+    }
+    session = lt.session(settings)
+    # No IP filter is installed, so loopback peers are allowed; make that explicit in case a
+    # distribution default ever ships one.
+    session.set_ip_filter(lt.ip_filter())
+    return session
+
+
+def wait_listen_port(session, timeout=15.0):
+    """Waits until the session listens on TCP and returns the port (fails on listen errors)."""
+    deadline = _now() + timeout
+    while _now() < deadline:
+        session.wait_for_alert(200)
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.listen_failed_alert):
+                fail(3, f"listen failed: {alert.message()}")
+        port = session.listen_port()
+        if port:
+            return port
+    fail(3, "session did not start listening in time")
+
+
+def parse_peer(text):
+    """'HOST:PORT' -> (host, port)."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        fail(2, f"bad peer '{text}', expected HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def load_torrent(path):
+    try:
+        return lt.torrent_info(path)
+    except RuntimeError as error:
+        fail(2, f"cannot read torrent {path}: {error}")
+
+
+def base_params(info, save_path):
+    params = lt.add_torrent_params()
+    params.ti = info
+    params.save_path = save_path
+    # Not auto-managed and not paused: the torrent starts at once and is never queued.
+    params.flags &= ~lt.torrent_flags.auto_managed
+    params.flags &= ~lt.torrent_flags.paused
+    params.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+    return params
+
+
+def stop_on_signals_and_stdin(watch_stdin):
+    """Returns an Event set on SIGINT/SIGTERM, or when stdin reaches end of file if watch_stdin."""
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if watch_stdin:
+        def watch():
+            try:
+                while sys.stdin.read(4096):
+                    pass
+            except (OSError, ValueError):
+                pass
+            stop.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+    return stop
+
+
+def _now():
+    import time
+    return time.monotonic()

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Downloads a .torrent with libtorrent from given peers on loopback, then exits.
+
+Prints 'LISTEN <port>', then a 'PROGRESS' line a second, then 'DONE ...' and exits 0 once every
+piece is downloaded and hash-verified and the data is flushed to disk. Exit codes: 0 done,
+1 timeout, 2 bad input or torrent error, 3 listen failure.
+"""
+import argparse
+import os
+import time
+
+import libtorrent as lt
+
+from lt_common import (base_params, fail, load_torrent, log, make_session, parse_peer,
+                       stop_on_signals_and_stdin, wait_listen_port)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--torrent", required=True)
+    parser.add_argument("--save-path", required=True, help="folder to download into")
+    parser.add_argument("--peer", action="append", required=True, help="HOST:PORT to connect to")
+    parser.add_argument("--port", type=int, default=0, help="listen port on 127.0.0.1 (0 = any)")
+    parser.add_argument("--timeout", type=float, default=120, help="give up after this many seconds")
+    parser.add_argument("--encryption", choices=["plaintext", "default", "forced"], default="plaintext")
+    parser.add_argument("--recheck", action="store_true",
+                        help="after completion, re-hash everything on disk before reporting DONE")
+    parser.add_argument("--quiet", action="store_true", help="no PROGRESS lines")
+    args = parser.parse_args()
+
+    stop = stop_on_signals_and_stdin(False)
+    info = load_torrent(args.torrent)
+    peers = [parse_peer(p) for p in args.peer]
+    os.makedirs(args.save_path, exist_ok=True)
+    session = make_session(args.port, args.encryption)
+    log(f"LISTEN {wait_listen_port(session)}")
+
+    params = base_params(info, os.path.abspath(args.save_path))
+    params.peers = peers
+    handle = session.add_torrent(params)
+    started = time.monotonic()
+    deadline = started + args.timeout
+
+    last_print = 0.0
+    last_connect = time.monotonic()
+    rechecking = False
+    downloaded = None
+    while True:
+        now = time.monotonic()
+        if stop.is_set():
+            fail(1, "interrupted")
+        if now > deadline:
+            s = handle.status()
+            fail(1, f"timeout after {args.timeout:.0f}s at {s.progress * 100:.1f}% "
+                    f"({s.num_pieces}/{info.num_pieces()} pieces, {s.num_peers} peers)")
+        session.wait_for_alert(200)
+        for alert in session.pop_alerts():
+            if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
+                fail(2, f"torrent error: {alert.message()}")
+            if isinstance(alert, (lt.peer_disconnected_alert, lt.peer_error_alert)) and not args.quiet:
+                log(f"PEER {alert.message()}")
+            if isinstance(alert, lt.hash_failed_alert):
+                log(f"HASHFAIL {alert.message()}")
+        s = handle.status()
+        # A refused or dropped connection is not retried quickly by libtorrent; the peer may
+        # just not be listening yet, so ask again every two seconds while nobody is connected.
+        if s.num_peers == 0 and now - last_connect >= 2.0:
+            last_connect = now
+            for peer in peers:
+                handle.connect_peer(peer)
+        if not args.quiet and now - last_print >= 1.0:
+            last_print = now
+            log(f"PROGRESS {s.progress:.4f} downloaded={s.total_payload_download} "
+                f"down_rate={s.download_payload_rate} peers={s.num_peers} state={s.state}")
+        if s.is_seeding and s.num_pieces == info.num_pieces():
+            if downloaded is None:
+                downloaded = s.total_payload_download
+            if args.recheck and not rechecking:
+                rechecking = True
+                handle.force_recheck()
+                continue
+            if s.state in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):
+                continue
+            break
+        if rechecking and s.state == lt.torrent_status.downloading:
+            fail(2, "recheck found pieces that do not verify")
+
+    elapsed = time.monotonic() - started
+    # Removing the torrent and tearing the session down waits for the disk threads, so every
+    # byte is in the files (not just in a cache) when this process exits.
+    session.remove_torrent(handle)
+    del handle
+    del session
+    log(f"DONE bytes={info.total_size()} downloaded={downloaded} seconds={elapsed:.3f}")
+
+
+if __name__ == "__main__":
+    main()
