@@ -194,7 +194,17 @@ internal sealed class PeerConnection
         try { await send.ConfigureAwait(false); } catch (Exception ex) { error ??= ex; }
         try { await _transport.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already failing; nothing to add */ }
         _stop.Dispose();
-        await context.Mailbox.WriteAsync(new TorrentEvent { Kind = TorrentEventKind.PeerClosed, Peer = this, Error = error }).ConfigureAwait(false);
+        // The slot goes back here rather than in the actor, so it is returned even when the torrent is
+        // already shutting down and no longer reads its mailbox.
+        context.ReleaseConnection();
+        try
+        {
+            await context.Mailbox.WriteAsync(new TorrentEvent { Kind = TorrentEventKind.PeerClosed, Peer = this, Error = error }).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The torrent stopped; it has forgotten every peer already.
+        }
     }
 
     private static string Describe(Exception error) => error switch

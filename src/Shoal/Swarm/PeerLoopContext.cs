@@ -12,8 +12,13 @@ internal sealed class PeerLoopContext(
     RateLimiter torrentUpload,
     RateLimiter sessionUpload,
     RateLimiter torrentDownload,
-    RateLimiter sessionDownload)
+    RateLimiter sessionDownload,
+    Action releaseConnection)
 {
+    /// <summary>Returns the connection's slot to the session's budget; called once per connection.</summary>
+    public void ReleaseConnection() => releaseConnection();
+
+
     public ChannelWriter<TorrentEvent> Mailbox { get; } = mailbox;
     public int PieceCount { get; } = pieceCount;
     public TorrentStorage Storage { get; } = storage;

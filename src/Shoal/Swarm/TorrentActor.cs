@@ -100,7 +100,7 @@ internal sealed class TorrentActor
         _uploadLimit = new RateLimiter(options.MaxUploadRate, session.Time);
         _downloadLimit = new RateLimiter(options.MaxDownloadRate, session.Time);
         _loopContext = new PeerLoopContext(_mailbox.Writer, torrent.PieceCount, storage, session.Time,
-            _uploadLimit, session.UploadLimit, _downloadLimit, session.DownloadLimit);
+            _uploadLimit, session.UploadLimit, _downloadLimit, session.DownloadLimit, session.ReleaseConnection);
         _choker = new Choker(session.Options.UnchokeSlots, new Random());
         _startedAt = session.Time.GetTimestamp();
         _status = BuildStatus();
@@ -191,21 +191,11 @@ internal sealed class TorrentActor
         Task peersDone = Task.WhenAll(_peerTasks.Values);
         while (!peersDone.IsCompleted)
         {
-            while (_mailbox.Reader.TryRead(out TorrentEvent item))
-            {
-                if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
-                if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
-                if (item.Kind is TorrentEventKind.PeerClosed or TorrentEventKind.DialFailed) _session.ReleaseConnection();
-            }
+            await DiscardMailboxAsync().ConfigureAwait(false);
             await Task.WhenAny(peersDone, Task.Delay(50)).ConfigureAwait(false);
         }
         _mailbox.Writer.TryComplete();
-        foreach (TorrentEvent item in DrainMailbox())
-        {
-            if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
-            if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
-            if (item.Kind is TorrentEventKind.PeerClosed or TorrentEventKind.DialFailed) _session.ReleaseConnection();
-        }
+        await DiscardMailboxAsync().ConfigureAwait(false);
         try { await Task.WhenAll(writers).ConfigureAwait(false); } catch (Exception ex) { Log("disk writer ended with " + ex.Message); }
         while (_writes.Reader.TryRead(out PendingWrite write)) ArrayPool<byte>.Shared.Return(write.Buffer);
         try { await _storage.FlushAsync().ConfigureAwait(false); } catch (Exception ex) { Log("flush failed: " + ex.Message); }
@@ -216,9 +206,15 @@ internal sealed class TorrentActor
         _stopping.Dispose();
     }
 
-    private IEnumerable<TorrentEvent> DrainMailbox()
+    /// <summary>Empties the mailbox during shutdown, giving back what its events hold (buffers, connections, slots).</summary>
+    private async Task DiscardMailboxAsync()
     {
-        while (_mailbox.Reader.TryRead(out TorrentEvent item)) yield return item;
+        while (_mailbox.Reader.TryRead(out TorrentEvent item))
+        {
+            if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+            if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
+            if (item.Kind == TorrentEventKind.DialFailed) _session.ReleaseConnection();
+        }
     }
 
     private void Handle(in TorrentEvent item)
@@ -332,7 +328,6 @@ internal sealed class TorrentActor
 
     private void OnPeerClosed(PeerConnection peer, Exception? error)
     {
-        _session.ReleaseConnection();
         _peerTasks.Remove(peer);
         if (!_peers.Remove(peer.Key)) return;
         _uploadedByClosedPeers += peer.Uploaded;
