@@ -55,6 +55,7 @@ internal static class StatusJson
     /// <summary>The lower-case name used in JSON and plain output.</summary>
     public static string StateName(TorrentState state) => state switch
     {
+        TorrentState.FetchingMetadata => "metadata",
         TorrentState.Checking => "checking",
         TorrentState.Downloading => "downloading",
         TorrentState.Seeding => "seeding",

@@ -17,6 +17,9 @@ internal enum CandidateState
 internal sealed class PeerCandidate(IPEndPoint endPoint)
 {
     public IPEndPoint EndPoint { get; } = endPoint;
+
+    /// <summary>Everywhere this address was learned from.</summary>
+    public PeerSource Source { get; set; }
     public CandidateState State { get; set; }
     public int Failures { get; set; }
 

@@ -77,6 +77,9 @@ internal sealed class PeerConnection
 
     public bool Incoming { get; }
 
+    /// <summary>Where we learned of the peer (for incoming peers: Incoming, plus anything we knew of its address).</summary>
+    public PeerSource Source { get; set; }
+
     /// <summary>Both sides set the BEP 6 bit (we always do).</summary>
     public bool SupportsFast { get; }
 
@@ -84,8 +87,14 @@ internal sealed class PeerConnection
 
     // ---- state owned by the torrent actor -----------------------------------------------------------
 
-    /// <summary>Pieces the peer has.</summary>
-    public BitField Has { get; }
+    /// <summary>Pieces the peer has (empty until the torrent's metadata is known).</summary>
+    public BitField Has { get; set; }
+
+    /// <summary>
+    /// What the peer announced before we knew the piece count (magnet links): its bitfield bytes, or that it
+    /// has everything, and the HAVEs that followed. Applied once the metadata arrives, then dropped.
+    /// </summary>
+    public EarlyAvailability? Early { get; set; }
 
     /// <summary>True once the first message was seen (bitfield, have all and have none are only legal first).</summary>
     public bool SawFirstMessage { get; set; }
@@ -222,6 +231,8 @@ internal sealed class PeerConnection
         while (true)
         {
             ReadResult result = await input.ReadAsync(token).ConfigureAwait(false);
+            // A magnet torrent learns its piece count mid-connection; from then on indices are checked too.
+            if (reader.PieceCount != context.PieceCount) reader.PieceCount = context.PieceCount;
             ReadOnlySequence<byte> buffer = result.Buffer;
             try
             {
@@ -333,7 +344,8 @@ internal sealed class PeerConnection
                 await context.TakeUploadAsync(message.Length, token).ConfigureAwait(false);
                 PeerMessageWriter.WritePieceHeader(output, message.Index, message.Begin, message.Length);
                 Memory<byte> block = output.GetMemory(message.Length)[..message.Length];
-                await context.Storage.ReadBlockAsync(message.Index, message.Begin, block, token).ConfigureAwait(false);
+                TorrentStorage storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
+                await storage.ReadBlockAsync(message.Index, message.Begin, block, token).ConfigureAwait(false);
                 output.Advance(message.Length);
                 Interlocked.Add(ref _uploaded, message.Length);
                 return 13 + message.Length;

@@ -6,8 +6,6 @@ namespace Shoal.Swarm;
 /// <summary>What a peer's loops need from their torrent: the mailbox, the storage and the rate limits.</summary>
 internal sealed class PeerLoopContext(
     ChannelWriter<TorrentEvent> mailbox,
-    int pieceCount,
-    TorrentStorage storage,
     TimeProvider time,
     RateLimiter torrentUpload,
     RateLimiter sessionUpload,
@@ -20,8 +18,22 @@ internal sealed class PeerLoopContext(
 
 
     public ChannelWriter<TorrentEvent> Mailbox { get; } = mailbox;
-    public int PieceCount { get; } = pieceCount;
-    public TorrentStorage Storage { get; } = storage;
+    private volatile TorrentStorage? _storage;
+    private volatile int _pieceCount;
+
+    /// <summary>Pieces in the torrent; 0 until a magnet link's metadata arrives (frames are then checked less).</summary>
+    public int PieceCount => _pieceCount;
+
+    /// <summary>Where uploads are read from; null until the torrent's data is open (we have nothing to serve before).</summary>
+    public TorrentStorage? Storage => _storage;
+
+    /// <summary>Called by the actor once the torrent's metadata and files are known.</summary>
+    public void SetTorrentData(int pieceCount, TorrentStorage storage)
+    {
+        _storage = storage;
+        _pieceCount = pieceCount;
+    }
+
     public TimeProvider Time { get; } = time;
 
     /// <summary>Waits until both the torrent's and the session's upload caps allow <paramref name="bytes"/>.</summary>

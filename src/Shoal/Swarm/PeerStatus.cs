@@ -17,6 +17,7 @@ namespace Shoal.Swarm;
 /// <param name="PeerChoking">The peer chokes us.</param>
 /// <param name="AmInterested">We want something the peer has.</param>
 /// <param name="PeerInterested">The peer wants something we have.</param>
+/// <param name="Source">Where we learned of the peer.</param>
 public sealed record PeerStatus(
     long ConnectionId,
     IPEndPoint EndPoint,
@@ -31,4 +32,5 @@ public sealed record PeerStatus(
     bool AmChoking,
     bool PeerChoking,
     bool AmInterested,
-    bool PeerInterested);
+    bool PeerInterested,
+    PeerSource Source);

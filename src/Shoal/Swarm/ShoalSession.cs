@@ -60,18 +60,51 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
+        ThrowIfCannotAdd(torrent.InfoHash, cancellationToken);
+        TorrentStorage storage = OpenStorage(torrent, options);
+        return Task.FromResult(Register(new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, storage, options, t => OpenStorage(t, options))));
+    }
+
+    /// <summary>
+    /// Adds a torrent known only by its magnet link: the info dictionary is fetched from peers (BEP 9) and
+    /// checked against the info-hash, then the data downloads as for <see cref="AddTorrentAsync"/>. The
+    /// link's x.pe peers are dialled along with <see cref="TorrentOptions.Peers"/>.
+    /// </summary>
+    public Task<TorrentHandle> AddMagnetAsync(MagnetLink magnet, TorrentOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(magnet);
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfCannotAdd(magnet.InfoHash, cancellationToken);
+        var peers = new List<IPEndPoint>(options.Peers);
+        foreach (string peer in magnet.Peers)
+        {
+            // x.pe carries literal addresses in practice; a host name would need DNS, which the caller can do.
+            if (IPEndPoint.TryParse(peer, out IPEndPoint? endPoint) && endPoint.Port != 0) peers.Add(endPoint);
+            else _context.Log($"magnet peer '{peer}' skipped: not an IP:port");
+        }
+        TorrentOptions withPeers = options with { Peers = peers };
+        string name = magnet.DisplayName ?? magnet.InfoHash.ToHex();
+        return Task.FromResult(Register(new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers))));
+    }
+
+    private void ThrowIfCannotAdd(InfoHash infoHash, CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_torrents.ContainsKey(torrent.InfoHash))
-            throw new InvalidOperationException($"torrent {torrent.InfoHash} is already in the session");
+        if (_torrents.ContainsKey(infoHash))
+            throw new InvalidOperationException($"torrent {infoHash} is already in the session");
+    }
 
-        TorrentStorage storage = TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory);
-        var actor = new TorrentActor(_context, torrent, options, storage);
+    private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
+        => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory);
+
+    private TorrentHandle Register(TorrentActor actor)
+    {
         var handle = new TorrentHandle(actor, RemoveAsync);
-        if (!_torrents.TryAdd(torrent.InfoHash, (actor, handle)))
-            throw new InvalidOperationException($"torrent {torrent.InfoHash} is already in the session");
+        if (!_torrents.TryAdd(actor.InfoHash, (actor, handle)))
+            throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         actor.Start();
-        return Task.FromResult(handle);
+        return handle;
     }
 
     private async Task RemoveAsync(TorrentActor actor)

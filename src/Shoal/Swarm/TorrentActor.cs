@@ -41,9 +41,10 @@ internal sealed class TorrentActor
     private const int MaxAllowedFast = 32;
 
     private readonly SessionContext _session;
-    private readonly Torrent _torrent;
+    private readonly InfoHash _infoHash;
+    private readonly string _displayName;
     private readonly TorrentOptions _options;
-    private readonly TorrentStorage _storage;
+    private readonly Func<Torrent, TorrentStorage> _openStorage;
     private readonly Channel<TorrentEvent> _mailbox;
     private readonly Channel<PendingWrite> _writes;
     private readonly PeerLoopContext _loopContext;
@@ -59,8 +60,11 @@ internal sealed class TorrentActor
     private readonly HashSet<int> _unchokeScratch = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _startedAt;
 
+    private Torrent? _torrent;
+    private TorrentStorage? _storage;
     private BitField _have;
     private PiecePicker? _picker;
     private TorrentState _state = TorrentState.Checking;
@@ -82,13 +86,23 @@ internal sealed class TorrentActor
     private volatile TorrentStatus _status;
     private volatile IReadOnlyList<PeerStatus> _peerSnapshot = [];
 
-    public TorrentActor(SessionContext session, Torrent torrent, TorrentOptions options, TorrentStorage storage)
+    /// <summary>
+    /// Creates the actor for a torrent whose metadata is known (<paramref name="torrent"/> and its opened
+    /// <paramref name="storage"/>), or only its info-hash (a magnet link: both null, the info dictionary is then
+    /// fetched from peers and <paramref name="openStorage"/> opens the files).
+    /// </summary>
+    public TorrentActor(SessionContext session, InfoHash infoHash, string displayName, Torrent? torrent, TorrentStorage? storage,
+        TorrentOptions options, Func<Torrent, TorrentStorage> openStorage)
     {
         _session = session;
+        _infoHash = infoHash;
+        _displayName = displayName;
         _torrent = torrent;
-        _options = options;
         _storage = storage;
-        _have = new BitField(torrent.PieceCount);
+        _options = options;
+        _openStorage = openStorage;
+        _have = new BitField(torrent?.PieceCount ?? 0);
+        if (torrent is not null) _metadata.TrySetResult(torrent);
         _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
         {
             SingleReader = true,
@@ -99,19 +113,22 @@ internal sealed class TorrentActor
         _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleWriter = true });
         _uploadLimit = new RateLimiter(options.MaxUploadRate, session.Time);
         _downloadLimit = new RateLimiter(options.MaxDownloadRate, session.Time);
-        _loopContext = new PeerLoopContext(_mailbox.Writer, torrent.PieceCount, storage, session.Time,
-            _uploadLimit, session.UploadLimit, _downloadLimit, session.DownloadLimit, session.ReleaseConnection);
+        _loopContext = new PeerLoopContext(_mailbox.Writer, session.Time, _uploadLimit, session.UploadLimit, _downloadLimit, session.DownloadLimit, session.ReleaseConnection);
         _choker = new Choker(session.Options.UnchokeSlots, new Random());
         _startedAt = session.Time.GetTimestamp();
         _status = BuildStatus();
-        foreach (IPEndPoint peer in options.Peers) AddCandidate(peer);
+        foreach (IPEndPoint peer in options.Peers) AddCandidate(peer, PeerSource.Manual);
     }
 
-    public Torrent Torrent => _torrent;
+    /// <summary>The metainfo; null until a magnet link's metadata has arrived.</summary>
+    public Torrent? Torrent => _torrent;
 
-    public InfoHash InfoHash => _torrent.InfoHash;
+    public InfoHash InfoHash => _infoHash;
 
     public Task Completion => _completion.Task;
+
+    /// <summary>Completes with the torrent once its metadata is known (at once for a .torrent).</summary>
+    public Task<Torrent> Metadata => _metadata.Task;
 
     public TorrentStatus Status => _status;
 
@@ -122,6 +139,10 @@ internal sealed class TorrentActor
 
     /// <summary>Posts an event without waiting; false when the mailbox is full or closed.</summary>
     public bool TryPost(in TorrentEvent item) => _mailbox.Writer.TryWrite(item);
+
+    /// <summary>Queues addresses to dial; false when the mailbox is full (the addresses are then dropped).</summary>
+    public bool AddPeers(IPEndPoint[] peers, PeerSource source)
+        => peers.Length == 0 || TryPost(new TorrentEvent { Kind = TorrentEventKind.AddPeers, Payload = peers, Source = source });
 
     /// <summary>Stops the torrent: closes its peers, drains its disk writes, closes its files.</summary>
     public async Task StopAsync()
@@ -138,33 +159,22 @@ internal sealed class TorrentActor
         Task[] writers = [];
         try
         {
-            _have = await _storage.CheckExistingAsync(new CheckProgress(this), stop).ConfigureAwait(false);
-            _picker = new PiecePicker(_torrent.PieceCount, _torrent.PieceLength, _torrent.TotalSize, _have, new Random());
-            for (int i = 0; i < _have.Length; i++)
-                if (_have[i]) _verifiedBytes += _torrent.GetPieceSize(i);
-            Log($"checked: {_have.SetCount}/{_have.Length} pieces present");
-            // Zero-length files never receive a block, so nothing else would create them.
-            await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
-            if (_have.AllSet) EnterSeeding();
-            else _state = TorrentState.Downloading;
-
             writers = new Task[Math.Max(1, _session.Options.DiskConcurrency)];
             for (int i = 0; i < writers.Length; i++) writers[i] = Task.Run(() => WriteLoopAsync(stop));
-
             _lastTick = _lastChoke = _session.Time.GetTimestamp();
             _timer = _session.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
+
+            if (_torrent is null)
+            {
+                _state = TorrentState.FetchingMetadata;
+                Publish();
+                DialMore();
+                if (!await RunEventsAsync(untilMetadata: true, stop).ConfigureAwait(false)) return;
+            }
+            await PrepareDataAsync(stop).ConfigureAwait(false);
             Publish();
             DialMore();
-
-            ChannelReader<TorrentEvent> reader = _mailbox.Reader;
-            while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
-            {
-                while (reader.TryRead(out TorrentEvent item))
-                {
-                    Handle(item);
-                    if (_state == TorrentState.Error) return;
-                }
-            }
+            await RunEventsAsync(untilMetadata: false, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -177,6 +187,78 @@ internal sealed class TorrentActor
         {
             await ShutDownAsync(writers).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Handles events one at a time until the torrent stops (false), fails (false) or, with
+    /// <paramref name="untilMetadata"/>, until the metadata has arrived (true).
+    /// </summary>
+    private async Task<bool> RunEventsAsync(bool untilMetadata, CancellationToken stop)
+    {
+        ChannelReader<TorrentEvent> reader = _mailbox.Reader;
+        while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out TorrentEvent item))
+            {
+                Handle(item);
+                if (_state == TorrentState.Error) return false;
+                if (untilMetadata && _torrent is not null) return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Opens the files, checks what is already there, then starts trading pieces.</summary>
+    private async Task PrepareDataAsync(CancellationToken stop)
+    {
+        Torrent torrent = _torrent!;
+        _state = TorrentState.Checking;
+        Publish();
+        _storage ??= _openStorage(torrent);
+        _have = await _storage.CheckExistingAsync(new CheckProgress(this), stop).ConfigureAwait(false);
+        // Zero-length files never receive a block, so nothing else would create them.
+        await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+        _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, new Random());
+        for (int i = 0; i < _have.Length; i++)
+            if (_have[i]) _verifiedBytes += torrent.GetPieceSize(i);
+        Log($"checked: {_have.SetCount}/{_have.Length} pieces present");
+        _loopContext.SetTorrentData(torrent.PieceCount, _storage);
+
+        bool complete = _have.AllSet;
+        _state = complete ? TorrentState.Seeding : TorrentState.Downloading;
+        foreach (PeerConnection peer in _peers.Values.ToArray()) JoinPeerToPieces(peer);
+        if (complete) EnterSeeding();
+    }
+
+    /// <summary>
+    /// Gives a peer that connected before the metadata was known its real piece set: what it announced
+    /// early is replayed, and it learns what we already have.
+    /// </summary>
+    private void JoinPeerToPieces(PeerConnection peer)
+    {
+        if (peer.Has.Length == _have.Length) return;
+        peer.Has = new BitField(_have.Length);
+        EarlyAvailability? early = peer.Early;
+        peer.Early = null;
+        try
+        {
+            if (early?.Bitfield is { } bits) peer.Has.LoadFrom(bits);
+            if (early?.HasAll == true) peer.Has.SetAll();
+            foreach (int piece in early?.Haves ?? [])
+            {
+                if ((uint)piece >= (uint)peer.Has.Length) throw new ShoalFormatException($"HAVE for piece {piece} of {peer.Has.Length}");
+                peer.Has[piece] = true;
+            }
+        }
+        catch (ShoalFormatException ex)
+        {
+            peer.Close("bad availability: " + ex.Message);
+            return;
+        }
+        _picker!.AddPeer(peer.Has);
+        for (int i = 0; i < _have.Length; i++)
+            if (_have[i]) peer.Send(new OutboundMessage(MessageId.Have, i));
+        UpdateInterest(peer);
     }
 
     private async Task ShutDownAsync(Task[] writers)
@@ -198,11 +280,15 @@ internal sealed class TorrentActor
         await DiscardMailboxAsync().ConfigureAwait(false);
         try { await Task.WhenAll(writers).ConfigureAwait(false); } catch (Exception ex) { Log("disk writer ended with " + ex.Message); }
         while (_writes.Reader.TryRead(out PendingWrite write)) ArrayPool<byte>.Shared.Return(write.Buffer);
-        try { await _storage.FlushAsync().ConfigureAwait(false); } catch (Exception ex) { Log("flush failed: " + ex.Message); }
-        await _storage.DisposeAsync().ConfigureAwait(false);
+        if (_storage is not null)
+        {
+            try { await _storage.FlushAsync().ConfigureAwait(false); } catch (Exception ex) { Log("flush failed: " + ex.Message); }
+            await _storage.DisposeAsync().ConfigureAwait(false);
+        }
         _peers.Clear();
         Publish();
         _completion.TrySetCanceled();
+        _metadata.TrySetCanceled();
         _stopping.Dispose();
     }
 
@@ -244,7 +330,7 @@ internal sealed class TorrentActor
                 OnTick();
                 break;
             case TorrentEventKind.AddPeers:
-                foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) AddCandidate(endPoint);
+                foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) AddCandidate(endPoint, item.Source);
                 DialMore();
                 break;
         }
@@ -274,7 +360,10 @@ internal sealed class TorrentActor
         }
 
         long now = _session.Time.GetTimestamp();
-        var peer = new PeerConnection(_nextPeerKey++, _session.NextConnectionId(), pending, _torrent.PieceCount, now);
+        var peer = new PeerConnection(_nextPeerKey++, _session.NextConnectionId(), pending, _have.Length, now);
+        peer.Source = pending.DialedEndPoint is { } source && _candidates.TryGetValue(source, out PeerCandidate? known)
+            ? known.Source
+            : PeerSource.Incoming;
         _peers.Add(peer.Key, peer);
         SendInitialMessages(peer);
         _peerTasks[peer] = peer.RunAsync(_loopContext);
@@ -283,7 +372,7 @@ internal sealed class TorrentActor
 
     private string? RefusalReason(PendingPeer pending)
     {
-        if (_state is not (TorrentState.Downloading or TorrentState.Seeding)) return "torrent not running";
+        if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)) return "torrent not running";
         if (_peers.Count >= _session.Options.MaxConnectionsPerTorrent) return "too many connections";
         if (_banned.Contains(pending.Transport.RemoteEndPoint.Address)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
@@ -321,6 +410,12 @@ internal sealed class TorrentActor
 
     private void SendInitialMessages(PeerConnection peer)
     {
+        if (_picker is null)
+        {
+            // Metadata not known yet: we have nothing (an empty BitField would look like "all set").
+            if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.HaveNone));
+            return;
+        }
         if (peer.SupportsFast && _have.AllSet) peer.Send(new OutboundMessage(MessageId.HaveAll));
         else if (peer.SupportsFast && _have.NoneSet) peer.Send(new OutboundMessage(MessageId.HaveNone));
         else if (!_have.NoneSet) peer.Send(new OutboundMessage(MessageId.Bitfield, Data: _have.Bytes.ToArray()));
@@ -364,16 +459,23 @@ internal sealed class TorrentActor
         return (long)(seconds * _session.Time.TimestampFrequency);
     }
 
-    private void AddCandidate(IPEndPoint endPoint)
+    private void AddCandidate(IPEndPoint endPoint, PeerSource source)
     {
-        if (_candidates.Count >= MaxCandidates || _candidates.ContainsKey(endPoint)) return;
+        // IPv4-mapped IPv6 and plain IPv4 must be one candidate, or the same peer is dialled twice.
+        if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
         if (endPoint.Port == 0) return;
-        _candidates.Add(endPoint, new PeerCandidate(endPoint));
+        if (_candidates.TryGetValue(endPoint, out PeerCandidate? known))
+        {
+            known.Source |= source;
+            return;
+        }
+        if (_candidates.Count >= MaxCandidates) return;
+        _candidates.Add(endPoint, new PeerCandidate(endPoint) { Source = source });
     }
 
     private void DialMore()
     {
-        if (_state is not (TorrentState.Downloading or TorrentState.Seeding)) return;
+        if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)) return;
         long now = _session.Time.GetTimestamp();
         foreach (PeerCandidate candidate in _candidates.Values)
         {
@@ -409,6 +511,11 @@ internal sealed class TorrentActor
                 OnRequest(peer, item.Index, item.Begin, item.Length);
                 break;
             case MessageId.Have:
+                if (_picker is null)
+                {
+                    (peer.Early ??= new EarlyAvailability()).AddHave(item.Index);
+                    break;
+                }
                 if (peer.Has[item.Index]) break;
                 peer.Has[item.Index] = true;
                 _picker!.PeerHasPiece(item.Index);
@@ -446,7 +553,7 @@ internal sealed class TorrentActor
             case MessageId.Reject:
                 RequireFast(peer, "reject");
                 var rejected = new BlockRequest(item.Index, item.Begin, item.Length);
-                if (peer.Outstanding.Remove(rejected)) _picker!.OnRequestDropped(peer.Key, rejected);
+                if (peer.Outstanding.Remove(rejected)) _picker?.OnRequestDropped(peer.Key, rejected);
                 break;
             case MessageId.AllowedFast:
                 RequireFast(peer, "allowed fast");
@@ -483,6 +590,13 @@ internal sealed class TorrentActor
             return;
         }
         if (item.MessageId != MessageId.Bitfield) RequireFast(peer, item.MessageId.ToString());
+        if (_picker is null)
+        {
+            var early = peer.Early ??= new EarlyAvailability();
+            if (item.MessageId == MessageId.Bitfield) early.Bitfield = (byte[])item.Payload!;
+            early.HasAll = item.MessageId == MessageId.HaveAll;
+            return;
+        }
         try
         {
             if (item.MessageId == MessageId.Bitfield) peer.Has.LoadFrom((byte[])item.Payload!);
@@ -505,7 +619,7 @@ internal sealed class TorrentActor
 
     private void OnRequest(PeerConnection peer, int piece, int begin, int length)
     {
-        bool valid = piece < _torrent.PieceCount && _have[piece] && (long)begin + length <= _torrent.GetPieceSize(piece);
+        bool valid = _torrent is not null && piece < _have.Length && _have[piece] && (long)begin + length <= _torrent.GetPieceSize(piece);
         bool allowed = !peer.AmChoking && peer.QueuedUploads < MaxQueuedUploadsPerPeer;
         if (valid && allowed)
         {
@@ -530,7 +644,7 @@ internal sealed class TorrentActor
         peer.IsSnubbed = false;
 
         _cancelScratch.Clear();
-        bool wanted = _picker!.OnBlockReceived(peer.Key, block, _cancelScratch);
+        bool wanted = _picker is not null && _picker.OnBlockReceived(peer.Key, block, _cancelScratch);
         foreach (int otherKey in _cancelScratch)
         {
             if (_peers.TryGetValue(otherKey, out PeerConnection? other) && other.Outstanding.Remove(block))
@@ -622,7 +736,7 @@ internal sealed class TorrentActor
                 try
                 {
                     if (stop.IsCancellationRequested) continue;
-                    BlockWriteResult result = await _storage.WriteBlockAsync(write.Block.Piece, write.Block.Offset,
+                    BlockWriteResult result = await _storage!.WriteBlockAsync(write.Block.Piece, write.Block.Offset,
                         write.Buffer.AsMemory(0, write.Block.Length), stop).ConfigureAwait(false);
                     if (result is BlockWriteResult.PieceVerified or BlockWriteResult.PieceFailed)
                         await _mailbox.Writer.WriteAsync(new TorrentEvent { Kind = TorrentEventKind.PieceHashed, Index = write.Block.Piece, WriteResult = result }, stop).ConfigureAwait(false);
@@ -653,7 +767,7 @@ internal sealed class TorrentActor
         {
             if (_have[piece]) return;
             _have[piece] = true;
-            _verifiedBytes += _torrent.GetPieceSize(piece);
+            _verifiedBytes += _torrent!.GetPieceSize(piece);
             _picker!.OnPieceVerified(piece);
             foreach (PeerConnection peer in _peers.Values)
             {
@@ -822,7 +936,7 @@ internal sealed class TorrentActor
             peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
                 peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
                 peer.Has.Length == 0 ? 0 : (double)peer.Has.SetCount / peer.Has.Length,
-                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested);
+                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source);
         }
         _peerSnapshot = peers;
     }
@@ -836,14 +950,14 @@ internal sealed class TorrentActor
             uploaded += peer.Uploaded;
             if (peer.Has.AllSet) seeds++;
         }
-        long total = _torrent.TotalSize;
-        int verified = _state == TorrentState.Checking ? 0 : _have.SetCount;
-        return new TorrentStatus(_state, total == 0 ? 1 : (double)_verifiedBytes / total, total, _verifiedBytes,
+        long total = _torrent?.TotalSize ?? 0;
+        int verified = _picker is null ? 0 : _have.SetCount;
+        return new TorrentStatus(_state, total == 0 ? 0 : (double)_verifiedBytes / total, total, _verifiedBytes,
             _downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, _peers.Count, seeds,
-            verified, _torrent.PieceCount, _failedPieces, _error);
+            verified, _have.Length, _failedPieces, _error);
     }
 
-    private void Log(string message) => _session.Log($"[{_torrent.Name}] {message}");
+    private void Log(string message) => _session.Log($"[{_torrent?.Name ?? _displayName}] {message}");
 
     /// <summary>Counts checked pieces without capturing a synchronization context.</summary>
     private sealed class CheckProgress(TorrentActor owner) : IProgress<int>

@@ -20,7 +20,7 @@ internal enum TorrentEventKind
     DiskFailed,
     /// <summary>The periodic timer fired.</summary>
     Tick,
-    /// <summary>More peers to dial. Payload: IPEndPoint[].</summary>
+    /// <summary>More peers to dial. Payload: IPEndPoint[]; Source: where they came from.</summary>
     AddPeers,
 }
 
@@ -41,4 +41,5 @@ internal readonly struct TorrentEvent
     public object? Payload { get; init; }
     public BlockWriteResult WriteResult { get; init; }
     public Exception? Error { get; init; }
+    public PeerSource Source { get; init; }
 }

@@ -15,8 +15,14 @@ public sealed class TorrentHandle
         _remove = remove;
     }
 
-    /// <summary>The torrent's metainfo.</summary>
-    public Torrent Torrent => _actor.Torrent;
+    /// <summary>The torrent's info-hash.</summary>
+    public InfoHash InfoHash => _actor.InfoHash;
+
+    /// <summary>The torrent's metainfo; null while a magnet link's metadata is being fetched.</summary>
+    public Torrent? Torrent => _actor.Torrent;
+
+    /// <summary>Completes with the metainfo once it is known (at once when added from a .torrent).</summary>
+    public Task<Torrent> Metadata => _actor.Metadata;
 
     /// <summary>The latest snapshot (refreshed twice a second by the actor; never blocks).</summary>
     public TorrentStatus GetStatus() => _actor.Status;
@@ -31,10 +37,10 @@ public sealed class TorrentHandle
     public Task Completion => _actor.Completion;
 
     /// <summary>Dials more peers (under the connection limits). Returns false when the torrent's mailbox is full.</summary>
-    public bool AddPeers(IEnumerable<IPEndPoint> peers)
+    public bool AddPeers(IEnumerable<IPEndPoint> peers, PeerSource source = PeerSource.Manual)
     {
         ArgumentNullException.ThrowIfNull(peers);
-        return _actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.AddPeers, Payload = peers.ToArray() });
+        return _actor.AddPeers(peers.ToArray(), source);
     }
 
     /// <summary>Stops the torrent and removes it from the session; data on disk stays.</summary>

@@ -3,6 +3,8 @@ namespace Shoal.Swarm;
 /// <summary>What a torrent is doing.</summary>
 public enum TorrentState
 {
+    /// <summary>A magnet link: fetching the info dictionary from peers (BEP 9).</summary>
+    FetchingMetadata,
     /// <summary>Verifying the data already on disk.</summary>
     Checking,
     /// <summary>Fetching pieces (and uploading what it has).</summary>

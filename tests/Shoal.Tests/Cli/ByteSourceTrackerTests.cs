@@ -11,7 +11,7 @@ public sealed class ByteSourceTrackerTests
 
     private static PeerStatus Peer(long id, byte[] peerId, long downloaded) => new(
         id, new IPEndPoint(IPAddress.Loopback, 1000 + (int)id), peerId, "test", Incoming: false, downloaded,
-        Uploaded: 0, DownloadRate: 0, UploadRate: 0, Progress: 0, AmChoking: true, PeerChoking: false, AmInterested: true, PeerInterested: false);
+        Uploaded: 0, DownloadRate: 0, UploadRate: 0, Progress: 0, AmChoking: true, PeerChoking: false, AmInterested: true, PeerInterested: false, Source: PeerSource.Manual);
 
     [Fact]
     public void Classifies_bytes_by_peer_id_and_keeps_the_largest_count()
