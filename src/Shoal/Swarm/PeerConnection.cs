@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Shoal.Discovery;
 using Shoal.Picking;
 using Shoal.Storage;
 using Shoal.Transport;
@@ -45,6 +46,7 @@ internal sealed class PeerConnection
         Client = PeerIdentity.ClientName(PeerId);
         Incoming = pending.Incoming;
         SupportsFast = pending.Handshake.Reserved.SupportsFast;
+        SupportsExtensions = pending.Handshake.Reserved.SupportsExtensionProtocol;
         Has = new BitField(pieceCount);
         ConnectedAt = now;
         LastBlockAt = now;
@@ -82,6 +84,32 @@ internal sealed class PeerConnection
 
     /// <summary>Both sides set the BEP 6 bit (we always do).</summary>
     public bool SupportsFast { get; }
+
+    /// <summary>Both sides set the BEP 10 bit (we always do).</summary>
+    public bool SupportsExtensions { get; }
+
+    /// <summary>The peer's extension handshake (BEP 10), merged with any later one.</summary>
+    public ExtensionHandshake? Extensions { get; set; }
+
+    /// <summary>What we told this peer through PEX (BEP 11); created when first needed.</summary>
+    public PexTracker? Pex { get; set; }
+
+    /// <summary>The metadata piece (BEP 9) we asked this peer for and are waiting on.</summary>
+    public int? MetadataRequestPiece { get; set; }
+
+    /// <summary>When <see cref="MetadataRequestPiece"/> was asked, or when the peer last refused metadata.</summary>
+    public long MetadataRequestedAt { get; set; }
+
+    /// <summary>The peer rejected a metadata request: do not ask it again for a while.</summary>
+    public bool RefusedMetadata { get; set; }
+
+    /// <summary>
+    /// Where the peer accepts connections: the address we dialled, or for an incoming peer its address with
+    /// the port from its extension handshake. Null when not known (PEX then leaves it out).
+    /// </summary>
+    public IPEndPoint? ListenEndPoint => !Incoming
+        ? DialedEndPoint ?? EndPoint
+        : Extensions?.ListenPort is int port and > 0 and <= 65535 ? new IPEndPoint(EndPoint.Address, port) : null;
 
     public long ConnectedAt { get; }
 
@@ -273,12 +301,14 @@ internal sealed class PeerConnection
                 payload = message.Payload.ToArray();
                 break;
         }
+        // The extended message id travels in Index: it is the only field that message uses.
+        int index = message.Id == MessageId.Extended ? message.ExtendedId : message.Index;
         return new TorrentEvent
         {
             Kind = TorrentEventKind.Message,
             Peer = this,
             MessageId = message.Id,
-            Index = message.Index,
+            Index = index,
             Begin = message.Begin,
             Length = message.Length,
             Buffer = buffer,

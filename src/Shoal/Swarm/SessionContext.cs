@@ -29,8 +29,11 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     /// </summary>
     public BlockMemoryPool SocketMemory { get; } = new();
 
-    /// <summary>Our handshake's reserved bits: the fast extension (BEP 6). BEP 10 arrives with the discovery layer.</summary>
-    public static ReservedBits Reserved { get; } = ReservedBits.Create(extension: false, fast: true, dht: false);
+    /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10) and the fast extension (BEP 6).</summary>
+    public static ReservedBits Reserved { get; } = ReservedBits.Create(extension: true, fast: true, dht: false);
+
+    /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
+    public int ListenPort { get; set; }
 
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);

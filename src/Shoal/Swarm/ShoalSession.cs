@@ -38,6 +38,7 @@ public sealed class ShoalSession : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var context = new SessionContext(options, PeerIdentity.NewPeerId());
         PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory);
+        context.ListenPort = listener.LocalEndPoint.Port;
         return Task.FromResult(new ShoalSession(context, listener));
     }
 

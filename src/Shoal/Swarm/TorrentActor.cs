@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
 using Shoal.Choking;
+using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Picking;
 using Shoal.Storage;
@@ -36,6 +37,12 @@ internal sealed class TorrentActor
     /// <summary>Failed pieces a peer may contribute to before it is banned.</summary>
     private const int MaxHashFailures = 3;
 
+    /// <summary>How long a metadata request (BEP 9) may go unanswered before another peer is asked.</summary>
+    private static readonly TimeSpan MetadataRequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a peer that rejected a metadata request is left alone.</summary>
+    private static readonly TimeSpan MetadataRefusalPause = TimeSpan.FromSeconds(30);
+
     private const int MaxCandidates = 2000;
     private const int MaxHalfOpen = 8;
     private const int MaxAllowedFast = 32;
@@ -65,6 +72,8 @@ internal sealed class TorrentActor
 
     private Torrent? _torrent;
     private TorrentStorage? _storage;
+    private MetadataAssembler? _metadataAssembler;
+    private MetadataServer? _metadataServer;
     private BitField _have;
     private PiecePicker? _picker;
     private TorrentState _state = TorrentState.Checking;
@@ -124,6 +133,9 @@ internal sealed class TorrentActor
     public Torrent? Torrent => _torrent;
 
     public InfoHash InfoHash => _infoHash;
+
+    /// <summary>The private flag (BEP 27): no PEX, LSD or DHT for such a torrent. False until the metadata is known.</summary>
+    public bool IsPrivate => _torrent?.IsPrivate == true;
 
     public Task Completion => _completion.Task;
 
@@ -366,6 +378,7 @@ internal sealed class TorrentActor
             : PeerSource.Incoming;
         _peers.Add(peer.Key, peer);
         SendInitialMessages(peer);
+        if (peer.SupportsExtensions) SendExtensionHandshake(peer);
         _peerTasks[peer] = peer.RunAsync(_loopContext);
         Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")})");
     }
@@ -427,6 +440,7 @@ internal sealed class TorrentActor
         if (!_peers.Remove(peer.Key)) return;
         _uploadedByClosedPeers += peer.Uploaded;
         peer.Outstanding.Clear();
+        _metadataAssembler?.OnPeerGone(peer.Key);
         _picker?.ForgetPeer(peer.Key);
         _picker?.RemovePeer(peer.Has);
         if (peer.DialedEndPoint is { } dialed && _candidates.TryGetValue(dialed, out PeerCandidate? candidate))
@@ -459,7 +473,7 @@ internal sealed class TorrentActor
         return (long)(seconds * _session.Time.TimestampFrequency);
     }
 
-    private void AddCandidate(IPEndPoint endPoint, PeerSource source)
+    private void AddCandidate(IPEndPoint endPoint, PeerSource source, bool connected = false)
     {
         // IPv4-mapped IPv6 and plain IPv4 must be one candidate, or the same peer is dialled twice.
         if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
@@ -470,7 +484,9 @@ internal sealed class TorrentActor
             return;
         }
         if (_candidates.Count >= MaxCandidates) return;
-        _candidates.Add(endPoint, new PeerCandidate(endPoint) { Source = source });
+        // A connected incoming peer's listen address is recorded so that PEX or a tracker naming it
+        // later does not make us dial it a second time.
+        _candidates.Add(endPoint, new PeerCandidate(endPoint) { Source = source, State = connected ? CandidateState.Connected : CandidateState.Idle });
     }
 
     private void DialMore()
@@ -492,7 +508,7 @@ internal sealed class TorrentActor
     private bool IsConnectedTo(IPEndPoint endPoint)
     {
         foreach (PeerConnection peer in _peers.Values)
-            if (peer.EndPoint.Equals(endPoint)) return true;
+            if (peer.EndPoint.Equals(endPoint) || endPoint.Equals(peer.ListenEndPoint)) return true;
         return false;
     }
 
@@ -570,9 +586,11 @@ internal sealed class TorrentActor
             case MessageId.Suggest:
                 RequireFast(peer, "suggest");
                 break;
-            case MessageId.Port:
             case MessageId.Extended:
-                // DHT and the extension protocol belong to later layers; ignored politely for now.
+                OnExtended(peer, (byte)item.Index, (byte[])item.Payload!);
+                break;
+            case MessageId.Port:
+                // The DHT joins in a later layer; until then the advertised DHT port is ignored politely.
                 break;
         }
     }
@@ -674,6 +692,185 @@ internal sealed class TorrentActor
             _pieceContributors.Add(piece, list);
         }
         if (!list.Contains(peerKey)) list.Add(peerKey);
+    }
+
+    // ---- extension protocol (BEP 10): metadata (BEP 9) and peer exchange (BEP 11) -------------------
+
+    private void SendExtensionHandshake(PeerConnection peer)
+    {
+        ExtensionHandshake local = ExtensionHandshake.CreateLocal(_session.ListenPort, _session.Options.ClientName,
+            _torrent?.InfoDictionary.Length, peer.EndPoint.Address, MaxQueuedUploadsPerPeer);
+        // BEP 27: a private torrent's peers come from its tracker only, so PEX is not offered.
+        if (IsPrivate) local = local with { Extensions = new Dictionary<string, byte> { [ExtensionIds.MetadataName] = ExtensionIds.Metadata } };
+        peer.Send(new OutboundMessage(MessageId.Extended, ExtensionIds.Handshake, Data: local.Encode()));
+    }
+
+    private void OnExtended(PeerConnection peer, byte id, byte[] payload)
+    {
+        if (!peer.SupportsExtensions)
+        {
+            peer.Close("sent an extended message without the extension protocol bit");
+            return;
+        }
+        try
+        {
+            switch (id)
+            {
+                case ExtensionIds.Handshake:
+                    OnExtensionHandshake(peer, ExtensionHandshake.Parse(payload));
+                    break;
+                case ExtensionIds.Metadata:
+                    OnMetadataMessage(peer, MetadataMessage.Parse(payload));
+                    break;
+                case ExtensionIds.Pex:
+                    OnPex(peer, PexMessage.Parse(payload));
+                    break;
+                default:
+                    // An id we never advertised: BEP 10 asks to ignore it.
+                    break;
+            }
+        }
+        catch (ShoalFormatException ex)
+        {
+            peer.Close("bad extension message: " + ex.Message);
+        }
+    }
+
+    private void OnExtensionHandshake(PeerConnection peer, ExtensionHandshake handshake)
+    {
+        peer.Extensions = peer.Extensions is null ? handshake : peer.Extensions.MergeWith(handshake);
+        if (_torrent is null && _metadataAssembler is null && handshake.MetadataSize is int size)
+        {
+            if (MetadataAssembler.TryCreate(_infoHash, size, out MetadataAssembler? assembler)) _metadataAssembler = assembler;
+            else Log($"peer {peer.EndPoint} announced an impossible metadata size {size}");
+        }
+        if (peer.Incoming && peer.ListenEndPoint is { } listen) AddCandidate(listen, PeerSource.Incoming, connected: true);
+        RequestMetadata(peer);
+    }
+
+    private void OnMetadataMessage(PeerConnection peer, MetadataMessage message)
+    {
+        switch (message.Type)
+        {
+            case MetadataMessageType.Request:
+                byte remoteId = peer.Extensions?.GetId(ExtensionIds.MetadataName) ?? 0;
+                if (remoteId == 0) return;
+                byte[] answer = _torrent is null
+                    ? MetadataMessage.Reject(message.Piece).Encode()
+                    : (_metadataServer ??= new MetadataServer(_torrent.InfoDictionary)).Respond(message.Piece);
+                peer.Send(new OutboundMessage(MessageId.Extended, remoteId, Data: answer));
+                break;
+            case MetadataMessageType.Data:
+                if (peer.MetadataRequestPiece == message.Piece) peer.MetadataRequestPiece = null;
+                if (_torrent is not null || _metadataAssembler is null) return;
+                MetadataPieceResult result = _metadataAssembler.OnData(peer.Key, message.Piece, message.Data.Span);
+                if (result == MetadataPieceResult.Completed) OnMetadataComplete(_metadataAssembler.InfoDictionary);
+                else if (result == MetadataPieceResult.HashMismatch) PunishMetadataContributors(_metadataAssembler.LastFailureContributors);
+                else RequestMetadata(peer);
+                break;
+            case MetadataMessageType.Reject:
+                if (peer.MetadataRequestPiece == message.Piece) peer.MetadataRequestPiece = null;
+                _metadataAssembler?.OnRejected(peer.Key, message.Piece);
+                peer.RefusedMetadata = true;
+                peer.MetadataRequestedAt = _session.Time.GetTimestamp();
+                break;
+        }
+    }
+
+    private void RequestMetadata(PeerConnection peer)
+    {
+        if (_torrent is not null || _metadataAssembler is null || peer.MetadataRequestPiece is not null || peer.RefusedMetadata) return;
+        byte remoteId = peer.Extensions?.GetId(ExtensionIds.MetadataName) ?? 0;
+        if (remoteId == 0) return;
+        if (_metadataAssembler.NextPieceToRequest(peer.Key) is not int piece) return;
+        peer.MetadataRequestPiece = piece;
+        peer.MetadataRequestedAt = _session.Time.GetTimestamp();
+        peer.Send(new OutboundMessage(MessageId.Extended, remoteId, Data: MetadataMessage.Request(piece).Encode()));
+    }
+
+    private void CheckMetadataRequest(PeerConnection peer, long now)
+    {
+        if (_torrent is not null) return;
+        TimeSpan waited = _session.Time.GetElapsedTime(peer.MetadataRequestedAt, now);
+        if (peer.MetadataRequestPiece is int piece && waited > MetadataRequestTimeout)
+        {
+            _metadataAssembler?.OnRejected(peer.Key, piece);
+            peer.MetadataRequestPiece = null;
+        }
+        if (peer.RefusedMetadata && waited > MetadataRefusalPause) peer.RefusedMetadata = false;
+        RequestMetadata(peer);
+    }
+
+    private void PunishMetadataContributors(IReadOnlyList<int> contributors)
+    {
+        foreach (int key in contributors)
+        {
+            if (!_peers.TryGetValue(key, out PeerConnection? peer)) continue;
+            _banned.Add(peer.EndPoint.Address);
+            Log($"banned {peer.EndPoint} ({peer.Client}): sent metadata that does not match the info-hash");
+            peer.Close("sent metadata that does not match the info-hash");
+        }
+    }
+
+    private void OnMetadataComplete(ReadOnlyMemory<byte> infoDictionary)
+    {
+        Torrent torrent;
+        try
+        {
+            torrent = Torrent.FromInfoDictionary(infoDictionary);
+        }
+        catch (MetainfoException ex)
+        {
+            // The bytes match the info-hash, so this is the torrent everyone shares: nothing to retry.
+            Fail(new InvalidDataException("the swarm's metadata is not a usable torrent: " + ex.Message, ex));
+            return;
+        }
+        _metadataAssembler = null;
+        _torrent = torrent;
+        _metadata.TrySetResult(torrent);
+        Log($"metadata received: {torrent.Name}, {torrent.TotalSize} bytes in {torrent.PieceCount} pieces");
+        foreach (PeerConnection peer in _peers.Values) peer.MetadataRequestPiece = null;
+    }
+
+    private void OnPex(PeerConnection peer, PexMessage message)
+    {
+        if (IsPrivate) return;
+        TimeSpan now = _session.Time.GetElapsedTime(_startedAt);
+        peer.Pex ??= new PexTracker(peer.ListenEndPoint);
+        // BEP 11 allows one message a minute; a peer that floods has its extra messages ignored.
+        if (!peer.Pex.OnReceived(now)) return;
+        foreach (PexPeer added in message.Added) AddCandidate(added.EndPoint, PeerSource.Pex);
+    }
+
+    private void SendPex()
+    {
+        if (IsPrivate) return;
+        Dictionary<IPEndPoint, PexFlags>? connected = null;
+        TimeSpan now = _session.Time.GetElapsedTime(_startedAt);
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            byte remoteId = peer.Extensions?.GetId(ExtensionIds.PexName) ?? 0;
+            if (remoteId == 0) continue;
+            connected ??= ConnectedForPex();
+            peer.Pex ??= new PexTracker(peer.ListenEndPoint);
+            peer.Pex.Self ??= peer.ListenEndPoint;
+            PexMessage? message = peer.Pex.NextMessage(connected, now);
+            if (message is not null) peer.Send(new OutboundMessage(MessageId.Extended, remoteId, Data: message.Encode()));
+        }
+    }
+
+    private Dictionary<IPEndPoint, PexFlags> ConnectedForPex()
+    {
+        var connected = new Dictionary<IPEndPoint, PexFlags>();
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            if (peer.ListenEndPoint is not { } listen) continue;
+            PexFlags flags = PexFlags.None;
+            if (_picker is not null && peer.Has.AllSet) flags |= PexFlags.Seed;
+            if (!peer.Incoming) flags |= PexFlags.Reachable;
+            connected[PexTracker.Normalize(listen)] = flags;
+        }
+        return connected;
     }
 
     // ---- requesting -----------------------------------------------------------------------------------
@@ -843,8 +1040,10 @@ internal sealed class TorrentActor
             peer.UploadMeter.Sample(peer.Uploaded, elapsed);
             uploaded += peer.Uploaded;
             CheckTimeouts(peer, now);
+            CheckMetadataRequest(peer, now);
             RequestMore(peer);
         }
+        SendPex();
         _downloadMeter.Sample(_downloaded, elapsed);
         _uploadMeter.Sample(uploaded, elapsed);
         if (_session.Time.GetElapsedTime(_lastChoke, now) >= ChokeInterval)
