@@ -1,58 +1,63 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 namespace Shoal.Storage;
 
 /// <summary>
-/// The bounded pool that runs blocking file I/O and hashing off the callers' threads. One instance is
-/// shared by every torrent of a session, so the total disk parallelism stays at <see cref="Concurrency"/>
-/// however many torrents there are.
+/// The bounded pool that runs blocking file I/O off the callers' threads. One instance is shared by every
+/// torrent of a session, so the total disk parallelism stays at <see cref="Concurrency"/> however many torrents
+/// there are.
 /// </summary>
 /// <remarks>
-/// Jobs go through a bounded channel read by <see cref="Concurrency"/> worker loops. A job is never run on
-/// the thread that posts it; its completion resumes the caller asynchronously (on the thread pool), so a
-/// slow disk only delays the answer, it never blocks an actor. When the queue is full the post itself waits
-/// asynchronously; callers are bounded by the number of operations they have outstanding.
+/// <para>Jobs go through a queue served by <see cref="Concurrency"/> dedicated background threads. They are
+/// threads rather than thread-pool tasks because their work blocks (pread/pwrite): blocking pool threads would
+/// starve the network actors that share the pool, and dedicated threads wake one at a time on a semaphore instead
+/// of every idle reader of a channel waking (and allocating a waiter) for each job.</para>
+/// <para>A job is never run on the thread that posts it; its completion resumes the caller on the thread pool,
+/// so a slow disk only delays the answer, it never blocks an actor. When <see cref="QueueCapacity"/> jobs are
+/// waiting, posting waits asynchronously; callers are bounded by the number of operations they have outstanding.</para>
 /// </remarks>
 public sealed class DiskService : IAsyncDisposable
 {
     /// <summary>Jobs waiting for a worker, beyond which posting waits.</summary>
     public const int QueueCapacity = 4096;
 
-    private readonly Channel<DiskJob> _queue;
-    private readonly Task[] _workers;
+    private readonly ConcurrentQueue<DiskJob> _queue = new();
+    private readonly SemaphoreSlim _items = new(0); // one count per queued job, plus one per worker at shutdown
+    private readonly SemaphoreSlim _space = new(QueueCapacity, QueueCapacity);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _running;
     private int _disposed;
 
-    /// <summary>Starts <paramref name="concurrency"/> workers.</summary>
+    /// <summary>Starts <paramref name="concurrency"/> worker threads.</summary>
     public DiskService(int concurrency = 4)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(concurrency, 256);
         Concurrency = concurrency;
-        _queue = Channel.CreateBounded<DiskJob>(new BoundedChannelOptions(QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
-        _workers = new Task[concurrency];
+        _running = concurrency;
         for (int i = 0; i < concurrency; i++)
-            _workers[i] = Task.Run(WorkerLoopAsync);
+        {
+            var thread = new Thread(WorkerLoop, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"shoal-disk-{i}" };
+            thread.Start();
+        }
     }
 
     /// <summary>Number of jobs that may run at the same time.</summary>
     public int Concurrency { get; }
 
+    /// <summary>True once <see cref="DisposeAsync"/> has started: new jobs are refused.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>Queues a job. Never runs it inline.</summary>
     internal void Post(DiskJob job)
     {
-        if (_queue.Writer.TryWrite(job)) return;
-        if (Volatile.Read(ref _disposed) != 0)
+        if (IsDisposed)
         {
             job.Abort(new ObjectDisposedException(nameof(DiskService)));
             return;
         }
-        _ = PostSlowAsync(job);
+        if (_space.Wait(0)) Enqueue(job);
+        else _ = PostSlowAsync(job);
     }
 
     /// <summary>Runs <paramref name="work"/> on a worker (for non-hot-path work; allocates).</summary>
@@ -63,25 +68,47 @@ public sealed class DiskService : IAsyncDisposable
         return job.Task;
     }
 
+    private void Enqueue(DiskJob job)
+    {
+        _queue.Enqueue(job);
+        _items.Release();
+        if (IsDisposed) AbortQueued(); // raced with DisposeAsync: the workers may be gone, nobody else would run it
+    }
+
     private async Task PostSlowAsync(DiskJob job)
     {
-        try
+        await _space.WaitAsync().ConfigureAwait(false);
+        if (IsDisposed)
         {
-            await _queue.Writer.WriteAsync(job).ConfigureAwait(false);
+            _space.Release();
+            job.Abort(new ObjectDisposedException(nameof(DiskService)));
+            return;
         }
-        catch (ChannelClosedException)
+        Enqueue(job);
+    }
+
+    private void AbortQueued()
+    {
+        while (_queue.TryDequeue(out DiskJob? job))
         {
+            _space.Release();
             job.Abort(new ObjectDisposedException(nameof(DiskService)));
         }
     }
 
-    private async Task WorkerLoopAsync()
+    private void WorkerLoop()
     {
-        ChannelReader<DiskJob> reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            while (reader.TryRead(out DiskJob? job))
+            while (true)
             {
+                _items.Wait();
+                if (!_queue.TryDequeue(out DiskJob? job))
+                {
+                    if (IsDisposed) return;
+                    continue;
+                }
+                _space.Release();
                 try
                 {
                     job.Execute();
@@ -93,13 +120,22 @@ public sealed class DiskService : IAsyncDisposable
                 }
             }
         }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0) _stopped.TrySetResult();
+        }
     }
 
     /// <summary>Stops accepting jobs, runs the ones already queued, and waits for the workers to finish.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_workers).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _stopped.Task.ConfigureAwait(false);
+            return;
+        }
+        _items.Release(Concurrency); // each worker drains the queue, then finds it empty and exits
+        await _stopped.Task.ConfigureAwait(false);
+        AbortQueued(); // anything that slipped in after the last worker left
     }
 }
