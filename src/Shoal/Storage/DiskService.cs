@@ -8,38 +8,38 @@ namespace Shoal.Storage;
 /// there are.
 /// </summary>
 /// <remarks>
-/// <para>Jobs go through a queue served by <see cref="Concurrency"/> dedicated background threads. They are
-/// threads rather than thread-pool tasks because their work blocks (pread/pwrite): blocking pool threads would
-/// starve the network actors that share the pool, and dedicated threads wake one at a time on a semaphore instead
-/// of every idle reader of a channel waking (and allocating a waiter) for each job.</para>
-/// <para>A job is never run on the thread that posts it; its completion resumes the caller on the thread pool,
-/// so a slow disk only delays the answer, it never blocks an actor. When <see cref="QueueCapacity"/> jobs are
-/// waiting, posting waits asynchronously; callers are bounded by the number of operations they have outstanding.</para>
+/// <para>Jobs go into a queue drained by at most <see cref="Concurrency"/> runners. A runner is a thread-pool work
+/// item that exists only while there is work: posting a job starts one if fewer than <see cref="Concurrency"/> are
+/// active, and a runner leaves when the queue is empty. Nothing waits on an idle queue, so a post allocates nothing
+/// and wakes at most one thread (a channel with several waiting readers wakes them all and allocates a waiter for
+/// each that goes back to sleep). Completions are queued to the runner's own thread-pool queue, so the caller's
+/// continuation usually runs on the thread that did the I/O right after it, without a cross-thread hop.</para>
+/// <para>A job is never run on the thread that posts it, so a slow disk only delays the answer, it never blocks an
+/// actor. When <see cref="QueueCapacity"/> jobs are waiting, posting waits asynchronously (polling, a rare
+/// overload path); callers are bounded by the number of operations they have outstanding.</para>
 /// </remarks>
 public sealed class DiskService : IAsyncDisposable
 {
     /// <summary>Jobs waiting for a worker, beyond which posting waits.</summary>
     public const int QueueCapacity = 4096;
 
+    // Jobs a runner does before handing its thread back to the pool (and queuing itself again), for fairness.
+    private const int RunnerBatch = 32;
+
     private readonly ConcurrentQueue<DiskJob> _queue = new();
-    private readonly SemaphoreSlim _items = new(0); // one count per queued job, plus one per worker at shutdown
-    private readonly SemaphoreSlim _space = new(QueueCapacity, QueueCapacity);
+    private readonly Runner _runner;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _running;
+    private int _queued;
+    private int _active;
     private int _disposed;
 
-    /// <summary>Starts <paramref name="concurrency"/> worker threads.</summary>
+    /// <summary>Creates the service; runners start on demand, at most <paramref name="concurrency"/> at once.</summary>
     public DiskService(int concurrency = 4)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(concurrency, 256);
         Concurrency = concurrency;
-        _running = concurrency;
-        for (int i = 0; i < concurrency; i++)
-        {
-            var thread = new Thread(WorkerLoop, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"shoal-disk-{i}" };
-            thread.Start();
-        }
+        _runner = new Runner(this);
     }
 
     /// <summary>Number of jobs that may run at the same time.</summary>
@@ -56,8 +56,14 @@ public sealed class DiskService : IAsyncDisposable
             job.Abort(new ObjectDisposedException(nameof(DiskService)));
             return;
         }
-        if (_space.Wait(0)) Enqueue(job);
-        else _ = PostSlowAsync(job);
+        if (Interlocked.Increment(ref _queued) > QueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            _ = PostSlowAsync(job);
+            return;
+        }
+        _queue.Enqueue(job);
+        TryStartRunner();
     }
 
     /// <summary>Runs <paramref name="work"/> on a worker (for non-hot-path work; allocates).</summary>
@@ -68,74 +74,77 @@ public sealed class DiskService : IAsyncDisposable
         return job.Task;
     }
 
-    private void Enqueue(DiskJob job)
-    {
-        _queue.Enqueue(job);
-        _items.Release();
-        if (IsDisposed) AbortQueued(); // raced with DisposeAsync: the workers may be gone, nobody else would run it
-    }
-
     private async Task PostSlowAsync(DiskJob job)
     {
-        await _space.WaitAsync().ConfigureAwait(false);
-        if (IsDisposed)
+        while (Interlocked.Increment(ref _queued) > QueueCapacity)
         {
-            _space.Release();
-            job.Abort(new ObjectDisposedException(nameof(DiskService)));
-            return;
-        }
-        Enqueue(job);
-    }
-
-    private void AbortQueued()
-    {
-        while (_queue.TryDequeue(out DiskJob? job))
-        {
-            _space.Release();
-            job.Abort(new ObjectDisposedException(nameof(DiskService)));
-        }
-    }
-
-    private void WorkerLoop()
-    {
-        try
-        {
-            while (true)
+            Interlocked.Decrement(ref _queued);
+            if (IsDisposed)
             {
-                _items.Wait();
-                if (!_queue.TryDequeue(out DiskJob? job))
-                {
-                    if (IsDisposed) return;
-                    continue;
-                }
-                _space.Release();
-                try
-                {
-                    job.Execute();
-                }
-                catch (Exception e)
-                {
-                    // Jobs report their own errors; this is a last resort so one bad job cannot kill a worker.
-                    job.Abort(e);
-                }
+                job.Abort(new ObjectDisposedException(nameof(DiskService)));
+                return;
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+        _queue.Enqueue(job);
+        TryStartRunner();
+    }
+
+    private void TryStartRunner()
+    {
+        int active = Volatile.Read(ref _active);
+        while (active < Concurrency)
+        {
+            int seen = Interlocked.CompareExchange(ref _active, active + 1, active);
+            if (seen == active)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(_runner, preferLocal: false);
+                return;
+            }
+            active = seen;
+        }
+        // Concurrency runners are active; each re-checks the queue before it leaves, so this job will be run.
+    }
+
+    private void RunBatch()
+    {
+        for (int i = 0; i < RunnerBatch; i++)
+        {
+            if (!_queue.TryDequeue(out DiskJob? job))
+            {
+                Interlocked.Decrement(ref _active);
+                // A job posted after our failed dequeue may have seen all runners active and started none.
+                if (!_queue.IsEmpty) TryStartRunner();
+                else if (IsDisposed && Volatile.Read(ref _active) == 0) _stopped.TrySetResult();
+                return;
+            }
+            Interlocked.Decrement(ref _queued);
+            try
+            {
+                job.Execute();
+            }
+            catch (Exception e)
+            {
+                // Jobs report their own errors; this is a last resort so one bad job cannot kill a runner.
+                job.Abort(e);
             }
         }
-        finally
-        {
-            if (Interlocked.Decrement(ref _running) == 0) _stopped.TrySetResult();
-        }
+        ThreadPool.UnsafeQueueUserWorkItem(_runner, preferLocal: false); // keeps its slot in _active
     }
 
-    /// <summary>Stops accepting jobs, runs the ones already queued, and waits for the workers to finish.</summary>
+    /// <summary>Stops accepting jobs, lets the ones already queued run, and waits for the runners to finish.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Volatile.Read(ref _active) == 0)
         {
-            await _stopped.Task.ConfigureAwait(false);
-            return;
+            // No runner active: none will signal. A job racing with this call still finds a runner (Post starts one).
+            _stopped.TrySetResult();
         }
-        _items.Release(Concurrency); // each worker drains the queue, then finds it empty and exits
         await _stopped.Task.ConfigureAwait(false);
-        AbortQueued(); // anything that slipped in after the last worker left
+    }
+
+    private sealed class Runner(DiskService owner) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.RunBatch();
     }
 }

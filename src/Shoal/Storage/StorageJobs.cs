@@ -35,7 +35,8 @@ internal abstract class PooledDiskJob<TResult> : DiskJob, IThreadPoolWorkItem
         {
             _error = e;
         }
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        // Workers are pool threads: the local queue makes this thread run the continuation right after the job.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
     }
 
     public override void Abort(Exception error)

@@ -15,10 +15,11 @@ namespace Shoal.Storage;
 /// <see cref="ArrayPool{T}.Shared"/> and charged to the budget. Blocks are copied into it; the contiguous prefix is
 /// hashed incrementally as blocks extend it (blocks that arrive early are hashed from the buffer when the gap
 /// before them fills, never read back, never hashed twice). When the last byte is hashed and the digest matches,
-/// the piece is written with one positional write per file it spans, and only then is
+/// the piece is written with one positional write per file it spans (split into 128 KiB writes, see
+/// <c>MaxWriteChunk</c>), and only then is
 /// <see cref="BlockWriteResult.PieceVerified"/> returned. A piece that fails its hash is never written. This is a
 /// feature: unverified bytes never reach the files on this path, so a crash cannot leave unverified data that
-/// looks like content, and one 1 MiB pwrite replaces 64 16 KiB ones.</para>
+/// looks like content, and a few large pwrites replace one per 16 KiB block.</para>
 /// <para><b>Write path: direct mode (fallback).</b> When the budget cannot hold the piece (too many pieces in
 /// progress, or a piece larger than the budget), the piece is written block by block as each block arrives, on a
 /// disk worker, keeping a running SHA-1 of the contiguous prefix; an early block is copied (budget permitting) or
@@ -36,6 +37,12 @@ namespace Shoal.Storage;
 public sealed class TorrentStorage : IAsyncDisposable
 {
     private const int CheckChunkSize = 4 * 1024 * 1024;
+
+    // Largest single positional write. Measured on Linux 6.18 / ext4 in a VM: 1 MiB pwrites into the page cache
+    // ran at 0.2-0.45 GB/s (the kernel's copy into freshly allocated large folios dominates), 512 KiB and 256 KiB
+    // varied between 0.75 and 4.5 GB/s, while 16-128 KiB were steadily 2.8-3.6 GB/s. So a 1 MiB piece becomes 8 writes
+    // of 128 KiB: the per-syscall cost is negligible at that size and the slow large-folio path is avoided.
+    private const int MaxWriteChunk = 128 * 1024;
 
     private readonly DiskService _disk;
     private readonly StorageLayout _layout;
@@ -276,7 +283,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         return new ValueTask<BlockWriteResult>(job, version);
     }
 
-    /// <summary>Runs on a disk worker: writes a verified buffered piece (one positional write per file it spans), then marks it verified.</summary>
+    /// <summary>Runs on a disk worker: writes a verified buffered piece (a few large positional writes per file it spans), then marks it verified.</summary>
     internal BlockWriteResult ExecutePieceWrite(PieceState st, int piece, ReadOnlyMemory<byte> data)
     {
         try
@@ -654,7 +661,14 @@ public sealed class TorrentStorage : IAsyncDisposable
             FileHandleCache.Entry entry = _handles.Acquire(slice.FileIndex, forWrite: true);
             try
             {
-                RandomAccess.Write(entry.Handle, part, slice.FileOffset);
+                long fileOffset = slice.FileOffset;
+                while (!part.IsEmpty)
+                {
+                    ReadOnlySpan<byte> chunk = part.Length > MaxWriteChunk ? part[..MaxWriteChunk] : part;
+                    RandomAccess.Write(entry.Handle, chunk, fileOffset);
+                    part = part[chunk.Length..];
+                    fileOffset += chunk.Length;
+                }
             }
             catch (Exception e) when (e is not ObjectDisposedException)
             {
