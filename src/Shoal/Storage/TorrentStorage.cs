@@ -15,8 +15,8 @@ namespace Shoal.Storage;
 /// <see cref="ArrayPool{T}.Shared"/> and charged to the budget. Blocks are copied into it; the contiguous prefix is
 /// hashed incrementally as blocks extend it (blocks that arrive early are hashed from the buffer when the gap
 /// before them fills, never read back, never hashed twice). When the last byte is hashed and the digest matches,
-/// the piece is written with one positional write per file it spans (split into 128 KiB writes, see
-/// <c>MaxWriteChunk</c>), and only then is
+/// the piece is written straight from the buffer, file by file, in positional writes of up to 128 KiB (see
+/// <c>MaxWriteChunk</c>: 8 writes per MiB instead of 64), and only then is
 /// <see cref="BlockWriteResult.PieceVerified"/> returned. A piece that fails its hash is never written. This is a
 /// feature: unverified bytes never reach the files on this path, so a crash cannot leave unverified data that
 /// looks like content, and a few large pwrites replace one per 16 KiB block.</para>
