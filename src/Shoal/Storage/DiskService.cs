@@ -1,58 +1,69 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 namespace Shoal.Storage;
 
 /// <summary>
-/// The bounded pool that runs blocking file I/O and hashing off the callers' threads. One instance is
-/// shared by every torrent of a session, so the total disk parallelism stays at <see cref="Concurrency"/>
-/// however many torrents there are.
+/// The bounded pool that runs blocking file I/O off the callers' threads. One instance is shared by every
+/// torrent of a session, so the total disk parallelism stays at <see cref="Concurrency"/> however many torrents
+/// there are.
 /// </summary>
 /// <remarks>
-/// Jobs go through a bounded channel read by <see cref="Concurrency"/> worker loops. A job is never run on
-/// the thread that posts it; its completion resumes the caller asynchronously (on the thread pool), so a
-/// slow disk only delays the answer, it never blocks an actor. When the queue is full the post itself waits
-/// asynchronously; callers are bounded by the number of operations they have outstanding.
+/// <para>Jobs go into a queue drained by at most <see cref="Concurrency"/> runners. A runner is a thread-pool work
+/// item that exists only while there is work: posting a job starts one if fewer than <see cref="Concurrency"/> are
+/// active, and a runner leaves when the queue is empty. Nothing waits on an idle queue, so a post allocates nothing
+/// and wakes at most one thread (a channel with several waiting readers wakes them all and allocates a waiter for
+/// each that goes back to sleep). Completions are queued to the runner's own thread-pool queue, so the caller's
+/// continuation usually runs on the thread that did the I/O right after it, without a cross-thread hop.</para>
+/// <para>A job is never run on the thread that posts it, so a slow disk only delays the answer, it never blocks an
+/// actor. When <see cref="QueueCapacity"/> jobs are waiting, posting waits asynchronously (polling, a rare
+/// overload path); callers are bounded by the number of operations they have outstanding.</para>
 /// </remarks>
 public sealed class DiskService : IAsyncDisposable
 {
     /// <summary>Jobs waiting for a worker, beyond which posting waits.</summary>
     public const int QueueCapacity = 4096;
 
-    private readonly Channel<DiskJob> _queue;
-    private readonly Task[] _workers;
+    // Jobs a runner does before handing its thread back to the pool (and queuing itself again), for fairness.
+    private const int RunnerBatch = 32;
+
+    private readonly ConcurrentQueue<DiskJob> _queue = new();
+    private readonly Runner _runner;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _queued;
+    private int _active;
     private int _disposed;
 
-    /// <summary>Starts <paramref name="concurrency"/> workers.</summary>
+    /// <summary>Creates the service; runners start on demand, at most <paramref name="concurrency"/> at once.</summary>
     public DiskService(int concurrency = 4)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(concurrency, 256);
         Concurrency = concurrency;
-        _queue = Channel.CreateBounded<DiskJob>(new BoundedChannelOptions(QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
-        _workers = new Task[concurrency];
-        for (int i = 0; i < concurrency; i++)
-            _workers[i] = Task.Run(WorkerLoopAsync);
+        _runner = new Runner(this);
     }
 
     /// <summary>Number of jobs that may run at the same time.</summary>
     public int Concurrency { get; }
 
+    /// <summary>True once <see cref="DisposeAsync"/> has started: new jobs are refused.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>Queues a job. Never runs it inline.</summary>
     internal void Post(DiskJob job)
     {
-        if (_queue.Writer.TryWrite(job)) return;
-        if (Volatile.Read(ref _disposed) != 0)
+        if (IsDisposed)
         {
             job.Abort(new ObjectDisposedException(nameof(DiskService)));
             return;
         }
-        _ = PostSlowAsync(job);
+        if (Interlocked.Increment(ref _queued) > QueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            _ = PostSlowAsync(job);
+            return;
+        }
+        _queue.Enqueue(job);
+        TryStartRunner();
     }
 
     /// <summary>Runs <paramref name="work"/> on a worker (for non-hot-path work; allocates).</summary>
@@ -65,41 +76,75 @@ public sealed class DiskService : IAsyncDisposable
 
     private async Task PostSlowAsync(DiskJob job)
     {
-        try
+        while (Interlocked.Increment(ref _queued) > QueueCapacity)
         {
-            await _queue.Writer.WriteAsync(job).ConfigureAwait(false);
+            Interlocked.Decrement(ref _queued);
+            if (IsDisposed)
+            {
+                job.Abort(new ObjectDisposedException(nameof(DiskService)));
+                return;
+            }
+            await Task.Delay(1).ConfigureAwait(false);
         }
-        catch (ChannelClosedException)
-        {
-            job.Abort(new ObjectDisposedException(nameof(DiskService)));
-        }
+        _queue.Enqueue(job);
+        TryStartRunner();
     }
 
-    private async Task WorkerLoopAsync()
+    private void TryStartRunner()
     {
-        ChannelReader<DiskJob> reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        int active = Volatile.Read(ref _active);
+        while (active < Concurrency)
         {
-            while (reader.TryRead(out DiskJob? job))
+            int seen = Interlocked.CompareExchange(ref _active, active + 1, active);
+            if (seen == active)
             {
-                try
-                {
-                    job.Execute();
-                }
-                catch (Exception e)
-                {
-                    // Jobs report their own errors; this is a last resort so one bad job cannot kill a worker.
-                    job.Abort(e);
-                }
+                ThreadPool.UnsafeQueueUserWorkItem(_runner, preferLocal: false);
+                return;
+            }
+            active = seen;
+        }
+        // Concurrency runners are active; each re-checks the queue before it leaves, so this job will be run.
+    }
+
+    private void RunBatch()
+    {
+        for (int i = 0; i < RunnerBatch; i++)
+        {
+            if (!_queue.TryDequeue(out DiskJob? job))
+            {
+                Interlocked.Decrement(ref _active);
+                // A job posted after our failed dequeue may have seen all runners active and started none.
+                if (!_queue.IsEmpty) TryStartRunner();
+                else if (IsDisposed && Volatile.Read(ref _active) == 0) _stopped.TrySetResult();
+                return;
+            }
+            Interlocked.Decrement(ref _queued);
+            try
+            {
+                job.Execute();
+            }
+            catch (Exception e)
+            {
+                // Jobs report their own errors; this is a last resort so one bad job cannot kill a runner.
+                job.Abort(e);
             }
         }
+        ThreadPool.UnsafeQueueUserWorkItem(_runner, preferLocal: false); // keeps its slot in _active
     }
 
-    /// <summary>Stops accepting jobs, runs the ones already queued, and waits for the workers to finish.</summary>
+    /// <summary>Stops accepting jobs, lets the ones already queued run, and waits for the runners to finish.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_workers).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Volatile.Read(ref _active) == 0)
+        {
+            // No runner active: none will signal. A job racing with this call still finds a runner (Post starts one).
+            _stopped.TrySetResult();
+        }
+        await _stopped.Task.ConfigureAwait(false);
+    }
+
+    private sealed class Runner(DiskService owner) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.RunBatch();
     }
 }

@@ -17,6 +17,12 @@ internal sealed class PieceState
     /// <summary>Bytes [0, HashedPrefix) have been written and fed to the hash.</summary>
     public int HashedPrefix;
 
+    /// <summary>
+    /// True from the moment a buffered piece is fully hashed until its whole-piece write ends: the piece counts as
+    /// complete, resets leave it alone (its buffer is being written) and every new block for it is ignored.
+    /// </summary>
+    public bool Writing;
+
     /// <summary>The in-progress data; null when nothing is in progress.</summary>
     public PieceWork? Work;
 }
@@ -38,6 +44,18 @@ internal sealed class PieceWork
 
     /// <summary>The piece's running SHA-1, created on first use and reused across pieces.</summary>
     public IncrementalHash? Hash;
+
+    /// <summary>
+    /// Buffered mode: a pooled piece-sized buffer the blocks are copied into (charged to the write-cache budget
+    /// as <see cref="BufferCharge"/> bytes). Null in direct mode, where blocks go to disk one by one.
+    /// </summary>
+    public byte[]? Buffer;
+
+    /// <summary>Bytes of the write-cache budget <see cref="Buffer"/> holds.</summary>
+    public int BufferCharge;
+
+    /// <summary>End of the received range starting at 0 (0 when the first byte has not arrived).</summary>
+    public int ContiguousEnd() => Received.Count > 0 && Received[0].Start == 0 ? Received[0].End : 0;
 
     /// <summary>How [start, end) relates to what was received: 0 none of it, 1 all of it, 2 part of it.</summary>
     public int Coverage(int start, int end)

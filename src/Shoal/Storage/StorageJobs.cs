@@ -2,44 +2,59 @@ using System.Threading.Tasks.Sources;
 
 namespace Shoal.Storage;
 
-/// <summary>A pooled block write: the awaiter's ValueTask is backed by this object, so a write allocates nothing.</summary>
-internal sealed class WriteJob : DiskJob, IValueTaskSource<BlockWriteResult>
+/// <summary>
+/// A pooled disk job whose awaiter's ValueTask is backed by the job itself, so a job allocates nothing.
+/// </summary>
+/// <remarks>
+/// The worker never completes the awaiter itself (that would run the caller's continuation on a disk worker).
+/// Instead the job queues itself to the thread pool as an <see cref="IThreadPoolWorkItem"/> and completes there,
+/// running the continuation inline on that pool thread. This is the same single hop as
+/// <c>RunContinuationsAsynchronously</c>, without the per-completion work-item allocation that option costs.
+/// </remarks>
+internal abstract class PooledDiskJob<TResult> : DiskJob, IThreadPoolWorkItem
 {
-    private readonly TorrentStorage _owner;
-    private ManualResetValueTaskSourceCore<BlockWriteResult> _core;
-
-    public WriteJob(TorrentStorage owner)
-    {
-        _owner = owner;
-        _core.RunContinuationsAsynchronously = true; // never resume the caller on a disk worker
-    }
-
-    public PieceState? State;
-    public int Piece;
-    public int Offset;
-    public int Generation;
-    public ReadOnlyMemory<byte> Data;
+    private ManualResetValueTaskSourceCore<TResult> _core; // continuations run inline, but only ever on a pool thread (see above)
+    private TResult? _result;
+    private Exception? _error;
 
     public short Version => _core.Version;
 
-    public override void Execute()
+    /// <summary>The blocking work, on a disk worker.</summary>
+    protected abstract TResult Run();
+
+    /// <summary>Clears the job's fields and returns it to its pool (after the awaiter has the result).</summary>
+    protected abstract void Recycle();
+
+    public sealed override void Execute()
     {
-        BlockWriteResult result;
         try
         {
-            result = _owner.ExecuteWrite(State!, Piece, Offset, Data, Generation);
+            _result = Run();
         }
         catch (Exception e)
         {
-            _core.SetException(e);
-            return;
+            _error = e;
         }
-        _core.SetResult(result);
+        // Workers are pool threads: the local queue makes this thread run the continuation right after the job.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
     }
 
-    public override void Abort(Exception error) => _core.SetException(error);
+    public override void Abort(Exception error)
+    {
+        _error = error;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
 
-    public BlockWriteResult GetResult(short token)
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Read everything before completing: the continuation may recycle this job and another caller reuse it.
+        Exception? error = _error;
+        TResult result = _result!;
+        if (error is null) _core.SetResult(result);
+        else _core.SetException(error);
+    }
+
+    protected TResult GetResultCore(short token)
     {
         try
         {
@@ -47,10 +62,10 @@ internal sealed class WriteJob : DiskJob, IValueTaskSource<BlockWriteResult>
         }
         finally
         {
-            State = null;
-            Data = default;
+            _result = default;
+            _error = null;
             _core.Reset();
-            _owner.ReturnJob(this);
+            Recycle();
         }
     }
 
@@ -60,58 +75,69 @@ internal sealed class WriteJob : DiskJob, IValueTaskSource<BlockWriteResult>
         _core.OnCompleted(continuation, state, token, flags);
 }
 
-/// <summary>A pooled block read.</summary>
-internal sealed class ReadJob : DiskJob, IValueTaskSource
+/// <summary>
+/// A pooled write: either one block of a direct-mode piece (<see cref="WholePiece"/> false) or the final write of a
+/// verified buffered piece (<see cref="WholePiece"/> true).
+/// </summary>
+internal sealed class WriteJob : PooledDiskJob<BlockWriteResult>, IValueTaskSource<BlockWriteResult>
 {
     private readonly TorrentStorage _owner;
-    private ManualResetValueTaskSourceCore<bool> _core;
 
-    public ReadJob(TorrentStorage owner)
+    public WriteJob(TorrentStorage owner) => _owner = owner;
+
+    public PieceState? State;
+    public int Piece;
+    public int Offset;
+    public int Generation;
+    public bool WholePiece;
+    public ReadOnlyMemory<byte> Data;
+
+    protected override BlockWriteResult Run() => WholePiece
+        ? _owner.ExecutePieceWrite(State!, Piece, Data)
+        : _owner.ExecuteWrite(State!, Piece, Offset, Data, Generation);
+
+    public override void Abort(Exception error)
     {
-        _owner = owner;
-        _core.RunContinuationsAsynchronously = true;
+        // A whole-piece write that never runs must still give its buffer back.
+        if (WholePiece) _owner.FailPieceWrite(State!);
+        base.Abort(error);
     }
+
+    protected override void Recycle()
+    {
+        State = null;
+        Data = default;
+        WholePiece = false;
+        _owner.ReturnJob(this);
+    }
+
+    public BlockWriteResult GetResult(short token) => GetResultCore(token);
+}
+
+/// <summary>A pooled block read.</summary>
+internal sealed class ReadJob : PooledDiskJob<bool>, IValueTaskSource
+{
+    private readonly TorrentStorage _owner;
+
+    public ReadJob(TorrentStorage owner) => _owner = owner;
 
     public long TorrentOffset;
     public Memory<byte> Destination;
     public CancellationToken CancellationToken;
 
-    public short Version => _core.Version;
-
-    public override void Execute()
+    protected override bool Run()
     {
-        try
-        {
-            CancellationToken.ThrowIfCancellationRequested();
-            _owner.ReadRange(TorrentOffset, Destination.Span);
-        }
-        catch (Exception e)
-        {
-            _core.SetException(e);
-            return;
-        }
-        _core.SetResult(true);
+        CancellationToken.ThrowIfCancellationRequested();
+        _owner.ReadRange(TorrentOffset, Destination.Span);
+        return true;
     }
 
-    public override void Abort(Exception error) => _core.SetException(error);
-
-    public void GetResult(short token)
+    protected override void Recycle()
     {
-        try
-        {
-            _core.GetResult(token);
-        }
-        finally
-        {
-            Destination = default;
-            CancellationToken = default;
-            _core.Reset();
-            _owner.ReturnJob(this);
-        }
+        Destination = default;
+        CancellationToken = default;
+        _owner.ReturnJob(this);
     }
 
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+    public void GetResult(short token) => GetResultCore(token);
 }

@@ -4,11 +4,15 @@ namespace Shoal.Storage;
 public sealed record StorageOptions
 {
     /// <summary>
-    /// Upper bound, in bytes, of out-of-order blocks kept in memory per torrent while they wait for the gap
-    /// before them to fill so they can be hashed. Blocks beyond the budget are still written to disk at once
-    /// but read back for hashing when their turn comes. Default 64 MiB.
+    /// Upper bound, in bytes, of download data held in memory per torrent before it is on disk: the piece-sized
+    /// buffers of pieces in progress (each charged its full size from its first block) plus, for pieces written
+    /// block by block, early blocks waiting for the gap before them to fill so they can be hashed. A piece that
+    /// does not fit in what is left (or is larger than the whole budget) is written block by block as its blocks
+    /// arrive instead of once as a whole - slower, but bounded. 0 disables the cache (always block by block).
+    /// Default 32 MiB: 32 pieces of 1 MiB, 8 of 4 MiB or 2 of 16 MiB in flight, which covers one fast peer's
+    /// request pipeline with room to spare, while keeping a leecher well inside a ~150 MB footprint.
     /// </summary>
-    public long WriteCacheBudget { get; init; } = 64L * 1024 * 1024;
+    public long WriteCacheBudget { get; init; } = 32L * 1024 * 1024;
 
     /// <summary>Maximum number of file handles kept open; the least recently used idle one is closed beyond it. Default 128.</summary>
     public int MaxOpenFiles { get; init; } = 128;

@@ -6,20 +6,30 @@ namespace Shoal.Storage;
 
 /// <summary>
 /// The files of one torrent on disk: block writes with incremental SHA-1 verification, block reads across
-/// file boundaries, and a check of existing data. All file I/O and hashing run on the shared
-/// <see cref="DiskService"/>; the methods themselves only do short in-memory bookkeeping on the caller's thread.
+/// file boundaries, and a check of existing data. File I/O runs on the shared <see cref="DiskService"/>; see
+/// <see cref="WriteBlockAsync"/> for the CPU work (copy, hash) a write does on the caller's thread.
 /// </summary>
 /// <remarks>
-/// <para><b>Write path.</b> A block is written to disk as soon as a worker picks it up (no write-back cache), so
-/// memory use does not depend on how slowly pieces complete. Each in-progress piece keeps a running SHA-1 and
-/// the length of its contiguous hashed prefix. A block that starts at that prefix is hashed straight from the
-/// caller's memory; a block that arrives early is copied into a pooled buffer and hashed when the gap before
-/// it fills. Those copies are bounded per torrent by <see cref="StorageOptions.WriteCacheBudget"/>; past the
-/// budget an early block is only written, and read back from disk when its turn comes (slower, but bounded).</para>
+/// <para><b>Write path: whole-piece coalescing (buffered mode).</b> When the first block of a piece arrives and
+/// <see cref="StorageOptions.WriteCacheBudget"/> has room for the whole piece, a piece-sized buffer is rented from
+/// <see cref="ArrayPool{T}.Shared"/> and charged to the budget. Blocks are copied into it; the contiguous prefix is
+/// hashed incrementally as blocks extend it (blocks that arrive early are hashed from the buffer when the gap
+/// before them fills, never read back, never hashed twice). When the last byte is hashed and the digest matches,
+/// the piece is written straight from the buffer, file by file, in positional writes of up to 128 KiB (see
+/// <c>MaxWriteChunk</c>: 8 writes per MiB instead of 64), and only then is
+/// <see cref="BlockWriteResult.PieceVerified"/> returned. A piece that fails its hash is never written. This is a
+/// feature: unverified bytes never reach the files on this path, so a crash cannot leave unverified data that
+/// looks like content, and a few large pwrites replace one per 16 KiB block.</para>
+/// <para><b>Write path: direct mode (fallback).</b> When the budget cannot hold the piece (too many pieces in
+/// progress, or a piece larger than the budget), the piece is written block by block as each block arrives, on a
+/// disk worker, keeping a running SHA-1 of the contiguous prefix; an early block is copied (budget permitting) or
+/// read back from disk when its turn comes. Memory stays bounded, at the price of per-block writes, and
+/// unverified blocks of such a piece are on disk until the piece verifies or is downloaded again.</para>
 /// <para><b>Concurrency.</b> Several writes of one piece may be in flight at once. Per-piece bookkeeping is
-/// guarded by a short lock on the piece's state (never held across I/O or hashing), and one worker at a time
-/// "owns" a piece's hash: it keeps hashing whatever contiguous data is ready, so blocks are hashed in order
-/// without any worker waiting for another. Each range is accepted once; a repeat gets <see cref="BlockWriteResult.Ignored"/>.</para>
+/// guarded by a short lock on the piece's state (never held across I/O or hashing; at most one block copy), and
+/// one thread at a time "owns" a piece's hash: it keeps hashing whatever contiguous data is ready, so blocks are
+/// hashed in order without anyone waiting for anyone. Each range is accepted once; a repeat gets
+/// <see cref="BlockWriteResult.Ignored"/>.</para>
 /// <para><b>Errors.</b> A failed write or read-back raises <see cref="StorageException"/> and resets the whole
 /// piece (its other blocks are dropped too): the caller should treat the piece as not downloaded. Unverified
 /// data is never reported as verified.</para>
@@ -27,6 +37,12 @@ namespace Shoal.Storage;
 public sealed class TorrentStorage : IAsyncDisposable
 {
     private const int CheckChunkSize = 4 * 1024 * 1024;
+
+    // Largest single positional write. Measured on Linux 6.18 / ext4 in a VM: 1 MiB pwrites into the page cache
+    // ran at 0.2-0.45 GB/s (the kernel's copy into freshly allocated large folios dominates), 512 KiB and 256 KiB
+    // varied between 0.75 and 4.5 GB/s, while 16-128 KiB were steadily 2.8-3.6 GB/s. So a 1 MiB piece becomes 8 writes
+    // of 128 KiB: the per-syscall cost is negligible at that size and the slow large-folio path is avoided.
+    private const int MaxWriteChunk = 128 * 1024;
 
     private readonly DiskService _disk;
     private readonly StorageLayout _layout;
@@ -89,7 +105,11 @@ public sealed class TorrentStorage : IAsyncDisposable
     /// <summary>Full path of file <paramref name="fileIndex"/> on disk, or null for a padding file.</summary>
     public string? GetFilePath(int fileIndex) => _paths[fileIndex];
 
-    /// <summary>Bytes of early blocks currently held in memory (see <see cref="StorageOptions.WriteCacheBudget"/>).</summary>
+    /// <summary>
+    /// Bytes currently charged to the write cache: piece buffers of buffered pieces (their full piece size from the
+    /// first block on) plus early blocks of direct-mode pieces. Never above <see cref="StorageOptions.WriteCacheBudget"/>;
+    /// back to zero when no piece is in progress.
+    /// </summary>
     public long WriteCacheBytes => Interlocked.Read(ref _cacheBytes);
 
     /// <summary>True when the piece was verified by this storage (a completed write or <see cref="CheckExistingAsync"/>).</summary>
@@ -102,12 +122,24 @@ public sealed class TorrentStorage : IAsyncDisposable
     // ---------------------------------------------------------------- writes
 
     /// <summary>
-    /// Writes one block of a piece and advances the piece's hash. The caller may reuse <paramref name="block"/>
-    /// as soon as the returned task completes. Several writes (of the same piece too) may be outstanding at once.
-    /// Returns <see cref="BlockWriteResult.PieceVerified"/> or <see cref="BlockWriteResult.PieceFailed"/> to the
-    /// one write that completed the piece. Throws <see cref="StorageException"/> when the disk fails; the piece is
-    /// then reset. Cancellation is honoured only before the write is queued: once accepted, a block is written.
+    /// Accepts one block of a piece and advances the piece's hash. Returns <see cref="BlockWriteResult.PieceVerified"/>
+    /// or <see cref="BlockWriteResult.PieceFailed"/> to the one write that completed the piece (PieceVerified only
+    /// once the whole piece is written, i.e. in the OS cache). Several writes (of the same piece too) may be
+    /// outstanding at once. The caller may reuse <paramref name="block"/> as soon as the returned task completes.
+    /// Throws <see cref="StorageException"/> when the disk fails; the piece is then reset. Cancellation is honoured
+    /// only before the block is accepted: once accepted, it counts.
     /// </summary>
+    /// <remarks>
+    /// <para><b>Threading contract.</b> For a buffered piece (the usual case, see the class remarks) this method
+    /// does CPU work on the calling thread: it copies the block into the piece buffer (one memcpy) and SHA-1
+    /// hashes whatever contiguous data that makes available - normally just this block, but up to the whole piece
+    /// when blocks arrived in reverse order and this one fills the gap (about 1-2 ms per MiB). Such a call
+    /// completes synchronously without allocating. It never blocks on I/O: only the final write of a verified piece
+    /// goes to the <see cref="DiskService"/>, and that call completes asynchronously once the piece is written.
+    /// It may briefly wait on the piece's lock (held for at most one block copy). So do not call it from an actor
+    /// or network loop; a dedicated write pump is the intended caller. Direct-mode pieces (budget exhausted)
+    /// behave as before: every block is written and hashed on a disk worker.</para>
+    /// </remarks>
     public ValueTask<BlockWriteResult> WriteBlockAsync(int piece, int offset, ReadOnlyMemory<byte> block, CancellationToken ct = default)
     {
         int size = _layout.GetPieceSize(piece);
@@ -115,27 +147,174 @@ public sealed class TorrentStorage : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(offset), $"block [{offset}, +{block.Length}) is outside piece {piece} of {size} bytes");
         if (ct.IsCancellationRequested) return ValueTask.FromCanceled<BlockWriteResult>(ct);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(_disk.IsDisposed, _disk);
 
         PieceState st = GetState(piece);
         int end = offset + block.Length;
         int generation;
+        bool direct = false;
         lock (st)
         {
             if (IsVerifiedBit(piece)) return new(BlockWriteResult.Ignored);
-            PieceWork work = st.Work ??= _works.Rent();
-            switch (work.Coverage(offset, end))
+            PieceWork work = st.Work ??= CreateWork(size);
+            int coverage = work.Coverage(offset, end);
+            if (coverage == 1) return new(BlockWriteResult.Ignored);
+            generation = st.Generation;
+            if (work.Buffer is null)
             {
-                case 1:
-                    return new(BlockWriteResult.Ignored);
-                case 2:
+                // Direct mode: every block goes to a disk worker, as it arrives.
+                if (coverage == 2)
+                {
                     List<(int Start, int End)> gaps = work.Gaps(offset, end);
                     foreach ((int s, int e) in gaps) work.AddReceived(s, e);
-                    return WriteGapsAsync(st, piece, offset, block, gaps, st.Generation);
+                    return WriteGapsAsync(st, piece, offset, block, gaps, generation);
+                }
+                work.AddReceived(offset, end);
+                direct = true;
             }
-            work.AddReceived(offset, end);
-            generation = st.Generation;
+            else
+            {
+                // Buffered mode. The copy happens under the lock so a concurrent reset can never hand the buffer
+                // back to the pool while we write into it.
+                if (coverage == 2)
+                {
+                    foreach ((int s, int e) in work.Gaps(offset, end)) // rare: odd block sizes from a peer
+                    {
+                        block.Span.Slice(s - offset, e - s).CopyTo(work.Buffer.AsSpan(s));
+                        work.AddReceived(s, e);
+                    }
+                }
+                else
+                {
+                    block.Span.CopyTo(work.Buffer.AsSpan(offset));
+                    work.AddReceived(offset, end);
+                }
+                // Someone already hashes this piece (they will pick our bytes up), or our bytes are not contiguous yet.
+                if (st.Hashing || work.ContiguousEnd() <= st.HashedPrefix) return new(BlockWriteResult.Stored);
+                st.Hashing = true;
+            }
         }
-        return PostWrite(st, piece, offset, block, generation);
+        return direct ? PostWrite(st, piece, offset, block, generation) : HashBuffered(st, piece, generation);
+    }
+
+    private PieceWork CreateWork(int pieceSize)
+    {
+        PieceWork work = _works.Rent();
+        if (pieceSize <= _cacheBudget && TryChargeCache(pieceSize))
+        {
+            work.Buffer = ArrayPool<byte>.Shared.Rent(pieceSize);
+            work.BufferCharge = pieceSize;
+        }
+        return work;
+    }
+
+    /// <summary>
+    /// Buffered mode, on the caller's thread, as the owner of the piece's hash: hashes the buffer from the hashed
+    /// prefix up to the end of the contiguous data, again while other writers extend it. When the piece is complete
+    /// and matches, hands the buffer to a disk worker for the whole-piece write.
+    /// </summary>
+    private ValueTask<BlockWriteResult> HashBuffered(PieceState st, int piece, int generation)
+    {
+        int size = _layout.GetPieceSize(piece);
+        PieceWork work;
+        int from, to;
+        lock (st)
+        {
+            work = st.Work!; // not released while we own the hash
+            work.Hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+            from = st.HashedPrefix;
+            to = work.ContiguousEnd();
+        }
+        IncrementalHash hash = work.Hash;
+        byte[] buffer = work.Buffer!;
+        while (true)
+        {
+            // Bytes below the contiguous end are never rewritten in this generation. After a reset, new blocks may
+            // land in the range we hash; that only spoils a hash we are about to discard.
+            hash.AppendData(buffer, from, to - from);
+            lock (st)
+            {
+                if (st.Generation != generation)
+                {
+                    ResetHash(hash); // the reset set HashedPrefix to 0: start over with the new generation's data
+                    generation = st.Generation;
+                }
+                else
+                {
+                    st.HashedPrefix = to;
+                }
+                from = st.HashedPrefix;
+                if (from == size)
+                {
+                    st.Writing = true; // from here on the piece is complete: resets keep away from the buffer
+                    break;
+                }
+                to = work.ContiguousEnd();
+                if (to <= from)
+                {
+                    st.Hashing = false;
+                    if (work.Received.Count == 0) ReleaseWorkLocked(st); // reset meanwhile and nothing new came
+                    return new(BlockWriteResult.Stored);
+                }
+            }
+        }
+
+        Span<byte> digest = stackalloc byte[StorageLayout.HashSize];
+        hash.TryGetHashAndReset(digest, out _);
+        if (!digest.SequenceEqual(_layout.GetPieceHash(piece)))
+        {
+            // Nothing of this piece was written: the buffer goes back to the pool and the piece starts over.
+            lock (st)
+            {
+                st.Writing = false;
+                st.Hashing = false;
+                ResetLocked(st);
+            }
+            return new(BlockWriteResult.PieceFailed);
+        }
+
+        WriteJob job = _writeJobs.Rent();
+        job.State = st;
+        job.Piece = piece;
+        job.WholePiece = true;
+        job.Data = buffer.AsMemory(0, size);
+        short version = job.Version;
+        _disk.Post(job);
+        return new ValueTask<BlockWriteResult>(job, version);
+    }
+
+    /// <summary>Runs on a disk worker: writes a verified buffered piece (a few large positional writes per file it spans), then marks it verified.</summary>
+    internal BlockWriteResult ExecutePieceWrite(PieceState st, int piece, ReadOnlyMemory<byte> data)
+    {
+        try
+        {
+            WriteRange((long)piece * _layout.PieceLength, data.Span);
+        }
+        catch
+        {
+            FailPieceWrite(st);
+            throw;
+        }
+        lock (st)
+        {
+            SetVerifiedBit(piece); // before the work goes: any later block sees a verified piece
+            st.Writing = false;
+            st.Hashing = false;
+            st.HashedPrefix = 0;
+            ReleaseWorkLocked(st);
+        }
+        return BlockWriteResult.PieceVerified;
+    }
+
+    /// <summary>A whole-piece write failed or was refused: give the buffer back and make the piece downloadable again.</summary>
+    internal void FailPieceWrite(PieceState st)
+    {
+        lock (st)
+        {
+            st.Writing = false;
+            st.Hashing = false;
+            ResetLocked(st);
+        }
     }
 
     private ValueTask<BlockWriteResult> PostWrite(PieceState st, int piece, int offset, ReadOnlyMemory<byte> data, int generation)
@@ -151,8 +330,8 @@ public sealed class TorrentStorage : IAsyncDisposable
         return new ValueTask<BlockWriteResult>(job, version);
     }
 
-    // Rare path: a block that partly overlaps data already received (odd block sizes from a peer). Only the
-    // missing parts are written, each as its own block.
+    // Rare path (direct mode): a block that partly overlaps data already received (odd block sizes from a peer).
+    // Only the missing parts are written, each as its own block.
     private async ValueTask<BlockWriteResult> WriteGapsAsync(PieceState st, int piece, int offset, ReadOnlyMemory<byte> block,
         List<(int Start, int End)> gaps, int generation)
     {
@@ -317,7 +496,10 @@ public sealed class TorrentStorage : IAsyncDisposable
         return false;
     }
 
-    /// <summary>Drops the partial state of a piece (the caller gave up on it). Verified pieces are left alone.</summary>
+    /// <summary>
+    /// Drops the partial state of a piece (the caller gave up on it): its buffer goes back to the pool and its
+    /// ranges are accepted again. Verified pieces, and complete pieces whose verified write is in flight, are left alone.
+    /// </summary>
     public void ResetPiece(int piece)
     {
         _layout.GetPieceSize(piece); // range check
@@ -328,6 +510,7 @@ public sealed class TorrentStorage : IAsyncDisposable
 
     private void ResetLocked(PieceState st)
     {
+        if (st.Writing) return; // complete and verified, its buffer is being written: nothing partial to drop
         st.Generation++;
         st.HashedPrefix = 0;
         PieceWork? work = st.Work;
@@ -352,6 +535,13 @@ public sealed class TorrentStorage : IAsyncDisposable
         work.Pending.Clear();
         work.Received.Clear();
         if (work.Hash is not null) ResetHash(work.Hash);
+        if (work.Buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(work.Buffer);
+            Interlocked.Add(ref _cacheBytes, -work.BufferCharge);
+            work.Buffer = null;
+            work.BufferCharge = 0;
+        }
         _works.Return(work);
     }
 
@@ -396,8 +586,14 @@ public sealed class TorrentStorage : IAsyncDisposable
     /// <summary>
     /// Reads <paramref name="destination"/>.Length bytes of a piece starting at <paramref name="offset"/>, across
     /// file boundaries (padding reads as zeros). Fills the destination fully or throws <see cref="StorageException"/>
-    /// (for instance when a file does not exist yet or is too short).
+    /// (for instance when a file does not exist yet or is too short). Allocation-free (pooled job).
     /// </summary>
+    /// <remarks>
+    /// Reads always come from disk, never from the write cache. That is right for verified pieces, the only ones a
+    /// peer should be served. Reading a piece that is not verified returns whatever the disk holds (old bytes,
+    /// zeros, or nothing - a <see cref="StorageException"/>), not the blocks received so far: checking
+    /// <see cref="IsPieceVerified"/> first is the caller's job.
+    /// </remarks>
     public ValueTask ReadBlockAsync(int piece, int offset, Memory<byte> destination, CancellationToken ct = default)
     {
         int size = _layout.GetPieceSize(piece);
@@ -465,7 +661,14 @@ public sealed class TorrentStorage : IAsyncDisposable
             FileHandleCache.Entry entry = _handles.Acquire(slice.FileIndex, forWrite: true);
             try
             {
-                RandomAccess.Write(entry.Handle, part, slice.FileOffset);
+                long fileOffset = slice.FileOffset;
+                while (!part.IsEmpty)
+                {
+                    ReadOnlySpan<byte> chunk = part.Length > MaxWriteChunk ? part[..MaxWriteChunk] : part;
+                    RandomAccess.Write(entry.Handle, chunk, fileOffset);
+                    part = part[chunk.Length..];
+                    fileOffset += chunk.Length;
+                }
             }
             catch (Exception e) when (e is not ObjectDisposedException)
             {

@@ -45,4 +45,46 @@ public sealed class DiskServiceTests
         Assert.Equal(0, s.WriteCacheBytes);
         Assert.True((await s.CheckExistingAsync(null, CancellationToken.None)).AllSet);
     }
+
+    [Fact]
+    public async Task Never_runs_more_than_Concurrency_jobs_at_once_and_runs_them_all()
+    {
+        await using var disk = new DiskService(2);
+        int current = 0, max = 0, done = 0;
+        var tasks = new List<Task<bool>>();
+        for (int i = 0; i < 300; i++)
+        {
+            tasks.Add(disk.RunAsync(() =>
+            {
+                int now = Interlocked.Increment(ref current);
+                int seen;
+                while (now > (seen = Volatile.Read(ref max)) && Interlocked.CompareExchange(ref max, now, seen) != seen) { }
+                Thread.SpinWait(2000);
+                Interlocked.Decrement(ref current);
+                Interlocked.Increment(ref done);
+                return true;
+            }, CancellationToken.None));
+        }
+        Assert.All(await Task.WhenAll(tasks), Assert.True);
+        Assert.Equal(300, done);
+        Assert.InRange(max, 1, 2);
+    }
+
+    [Fact]
+    public async Task Dispose_runs_the_queued_jobs_then_refuses_new_ones()
+    {
+        var disk = new DiskService(1);
+        using var gate = new ManualResetEventSlim(false);
+        Task<bool> blocker = disk.RunAsync(() => gate.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None);
+        int ran = 0;
+        var queued = Enumerable.Range(0, 10).Select(_ => disk.RunAsync(() => Interlocked.Increment(ref ran), CancellationToken.None)).ToList();
+        ValueTask disposing = disk.DisposeAsync();
+        Assert.False(disposing.IsCompleted); // the runner is still busy
+        gate.Set();
+        await disposing;
+        Assert.True(await blocker);
+        await Task.WhenAll(queued);
+        Assert.Equal(10, ran);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => disk.RunAsync(() => 1, CancellationToken.None));
+    }
 }

@@ -24,21 +24,25 @@ public sealed class TorrentStorageErrorTests
         Assert.Equal(BlockWriteResult.PieceVerified, await s.WriteBlockAsync(0, 0, c.Block(0, 0, 16 * 1024)));
     }
 
-    [Fact]
-    public async Task Failed_write_resets_the_whole_piece()
+    [Theory]
+    [InlineData(32L * 1024 * 1024)] // buffered: the whole-piece write fails
+    [InlineData(0L)] // direct: the second block's write fails
+    public async Task Failed_write_resets_the_whole_piece(long budget)
     {
         using var dir = new TempDir();
         await using var disk = new DiskService();
         // Piece 0 spans a (writable) and b/x (blocked by a file named b).
         TestContent c = new(16 * 1024, [("t/a", 10_000, false), ("t/b/x", 10_000, false)]);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = budget });
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(0, 0, c.Block(0, 0, 8192)));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "t")); // buffered mode has not created it yet
         File.WriteAllText(Path.Combine(dir.Path, "t", "b"), "blocker");
         await Assert.ThrowsAsync<StorageException>(async () => await s.WriteBlockAsync(0, 8192, c.Block(0, 8192, 8192)));
         File.Delete(Path.Combine(dir.Path, "t", "b"));
         // The first block was dropped with the reset, so it is accepted again rather than ignored.
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(0, 0, c.Block(0, 0, 8192)));
         Assert.Equal(BlockWriteResult.PieceVerified, await s.WriteBlockAsync(0, 8192, c.Block(0, 8192, 8192)));
+        Assert.Equal(0, s.WriteCacheBytes);
     }
 
     [Fact]
