@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Discovery;
 
 namespace Shoal.Swarm;
 
@@ -34,6 +35,12 @@ public sealed record SessionOptions
 
     /// <summary>Disk operations allowed in flight at once (reads, writes, hashing).</summary>
     public int DiskConcurrency { get; init; } = 4;
+
+    /// <summary>Local service discovery (BEP 14): find peers of the same torrents on the local network.</summary>
+    public bool EnableLocalDiscovery { get; init; } = true;
+
+    /// <summary>LSD sockets and limits; null uses the BEP 14 multicast groups.</summary>
+    public LsdOptions? LocalDiscovery { get; init; }
 
     /// <summary>Where log lines go; null discards them.</summary>
     public Action<string>? Log { get; init; }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Storage;
 using Shoal.Transport;
@@ -18,6 +19,11 @@ public sealed class ShoalSession : IAsyncDisposable
     private readonly ConcurrentDictionary<InfoHash, (TorrentActor Actor, TorrentHandle Handle)> _torrents = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _acceptLoop;
+    private readonly LocalServiceDiscovery? _localDiscovery;
+    private readonly Task _localDiscoveryLoop = Task.CompletedTask;
+
+    /// <summary>BEP 14 asks for an announce every five minutes per torrent.</summary>
+    private static readonly TimeSpan LocalAnnounceInterval = TimeSpan.FromMinutes(5);
     private int _disposed;
 
     private ShoalSession(SessionContext context, PeerListener listener)
@@ -26,6 +32,20 @@ public sealed class ShoalSession : IAsyncDisposable
         _listener = listener;
         _disk = new DiskService(context.Options.DiskConcurrency);
         _acceptLoop = Task.Run(AcceptLoopAsync);
+        if (context.Options.EnableLocalDiscovery)
+        {
+            try
+            {
+                _localDiscovery = new LocalServiceDiscovery(
+                    context.Options.LocalDiscovery ?? new LsdOptions { TimeProvider = context.Time }, OnLocalPeer);
+                _localDiscoveryLoop = Task.Run(LocalDiscoveryLoopAsync);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                // A machine without multicast still shares through every other channel.
+                context.Log("local service discovery is off: " + ex.Message);
+            }
+        }
     }
 
     /// <summary>
@@ -105,7 +125,45 @@ public sealed class ShoalSession : IAsyncDisposable
         if (!_torrents.TryAdd(actor.InfoHash, (actor, handle)))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         actor.Start();
+        _ = AnnounceLocallyAsync([actor.InfoHash]);
         return handle;
+    }
+
+    private void OnLocalPeer(InfoHash infoHash, IPEndPoint endPoint)
+    {
+        if (FindTorrent(infoHash) is { IsPrivate: false } actor) actor.AddPeers([endPoint], PeerSource.Lsd);
+    }
+
+    private async Task LocalDiscoveryLoopAsync()
+    {
+        CancellationToken stop = _shutdown.Token;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(LocalAnnounceInterval, _context.Time, stop).ConfigureAwait(false);
+                await AnnounceLocallyAsync([.. _torrents.Values.Select(t => t.Actor.InfoHash)]).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task AnnounceLocallyAsync(IReadOnlyList<InfoHash> infoHashes)
+    {
+        if (_localDiscovery is null) return;
+        // A magnet torrent's private flag is unknown until its metadata arrives; BEP 27 forbids LSD only
+        // for torrents known to be private.
+        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false })];
+        if (announced.Length == 0) return;
+        try
+        {
+            await _localDiscovery.AnnounceAsync(announced, ListenEndPoint.Port, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+        }
     }
 
     private async Task RemoveAsync(TorrentActor actor)
@@ -157,6 +215,8 @@ public sealed class ShoalSession : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _shutdown.Cancel();
         await _listener.DisposeAsync().ConfigureAwait(false);
+        await _localDiscoveryLoop.ConfigureAwait(false);
+        if (_localDiscovery is not null) await _localDiscovery.DisposeAsync().ConfigureAwait(false);
         try { await _acceptLoop.ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(t => t.Actor.StopAsync())).ConfigureAwait(false);
         _torrents.Clear();

@@ -122,6 +122,7 @@ public sealed class LoopbackSwarmTests : IDisposable
             BindAddress = IPAddress.Loopback,
             ListenPort = 0,
             MaxUploadRate = maxUpload,
+            EnableLocalDiscovery = false,
         });
         sessions.Add(session);
         return session;

@@ -1,0 +1,134 @@
+using System.Net;
+using Shoal.Discovery;
+using Shoal.Metainfo;
+using Shoal.Swarm;
+using Shoal.Tests.Discovery;
+
+namespace Shoal.Tests.Swarm;
+
+/// <summary>Peers that find each other and the torrent's metadata without being handed everything.</summary>
+public sealed class DiscoveryLoopbackTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly string _root = Directory.CreateTempSubdirectory("shoal-discovery-").FullName;
+    private readonly List<ShoalSession> _sessions = [];
+
+    public void Dispose()
+    {
+        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task MagnetWithOnlyAPeerFetchesTheMetadataThenTheData()
+    {
+        // 900 pieces of 16 KiB: the info dictionary is over 16 KiB, so it takes two BEP 9 pieces.
+        (Torrent torrent, string seedDir, byte[] content) = await MakeTorrentAsync("magnet.bin", 900 * 16 * 1024 - 1234, 16 * 1024);
+        Assert.True(torrent.InfoDictionary.Length > 16 * 1024);
+        ShoalSession seeder = await StartAsync();
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+
+        ShoalSession leecher = await StartAsync();
+        var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}&x.pe=127.0.0.1:{seeder.ListenEndPoint.Port}");
+        string leechDir = Path.Combine(_root, "leech");
+        TorrentHandle handle = await leecher.AddMagnetAsync(magnet, new TorrentOptions { DownloadDirectory = leechDir });
+        Assert.Null(handle.Torrent);
+
+        Torrent fetched = await handle.Metadata.WaitAsync(Patience);
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        Assert.Equal(torrent.InfoDictionary.ToArray(), fetched.InfoDictionary.ToArray());
+        await handle.Completion.WaitAsync(Patience);
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(leechDir, "magnet.bin")));
+    }
+
+    [Fact]
+    public async Task ALeecherThatKnowsOnePeerLearnsTheOthersThroughPex()
+    {
+        (Torrent torrent, string seedDir, _) = await MakeTorrentAsync("pex.bin", 4_000_000, 64 * 1024);
+        // A slow seeder keeps everybody downloading long enough to be seen.
+        ShoalSession seeder = await StartAsync(maxUpload: 200_000);
+        TorrentHandle seed = await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+
+        var early = new List<ShoalSession>();
+        for (int i = 0; i < 2; i++)
+        {
+            ShoalSession session = await StartAsync();
+            early.Add(session);
+            await session.AddTorrentAsync(torrent, new TorrentOptions
+            {
+                DownloadDirectory = Path.Combine(_root, $"early{i}"),
+                Peers = [seeder.ListenEndPoint],
+            });
+        }
+        await WaitUntilAsync(() => seed.GetPeers().Count == 2, "the seeder never saw both early leechers");
+
+        ShoalSession late = await StartAsync();
+        TorrentHandle lateHandle = await late.AddTorrentAsync(torrent, new TorrentOptions
+        {
+            DownloadDirectory = Path.Combine(_root, "late"),
+            Peers = [seeder.ListenEndPoint],
+        });
+        var earlyPorts = early.Select(s => s.ListenEndPoint.Port).ToHashSet();
+        await WaitUntilAsync(
+            () => lateHandle.GetPeers().Count(p => p.Source.HasFlag(PeerSource.Pex) && earlyPorts.Contains(p.EndPoint.Port)) == 2,
+            "the late leecher did not connect to the early ones through PEX");
+    }
+
+    [MulticastLoopbackFact]
+    public async Task TwoSessionsOnOneHostFindEachOtherThroughLocalDiscovery()
+    {
+        (Torrent torrent, string seedDir, byte[] content) = await MakeTorrentAsync("lsd.bin", 1_000_000, 64 * 1024);
+        var lsd = new LsdOptions
+        {
+            Ipv4Group = new IPEndPoint(MulticastLoopback.Group, MulticastLoopback.FreeUdpPort()),
+            Ipv6Group = null,
+            Ipv4Interface = IPAddress.Loopback,
+            EnableLoopback = true,
+            TimeToLive = 0,
+        };
+        ShoalSession seeder = await StartAsync(lsd: lsd);
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+        ShoalSession leecher = await StartAsync(lsd: lsd);
+        string leechDir = Path.Combine(_root, "leech");
+        TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = leechDir });
+
+        await handle.Completion.WaitAsync(Patience);
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(leechDir, "lsd.bin")));
+    }
+
+    private async Task<ShoalSession> StartAsync(long maxUpload = 0, LsdOptions? lsd = null)
+    {
+        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
+        {
+            BindAddress = IPAddress.Loopback,
+            ListenPort = 0,
+            MaxUploadRate = maxUpload,
+            EnableLocalDiscovery = lsd is not null,
+            LocalDiscovery = lsd,
+        });
+        _sessions.Add(session);
+        return session;
+    }
+
+    private async Task<(Torrent Torrent, string SeedDir, byte[] Content)> MakeTorrentAsync(string name, int length, int pieceLength)
+    {
+        string seedDir = Path.Combine(_root, "seed-" + name);
+        Directory.CreateDirectory(seedDir);
+        byte[] content = new byte[length];
+        new Random(length).NextBytes(content);
+        string path = Path.Combine(seedDir, name);
+        await File.WriteAllBytesAsync(path, content);
+        Torrent torrent = await TorrentCreator.CreateAsync(path, new TorrentCreationOptions { PieceLength = pieceLength });
+        return (torrent, seedDir, content);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        DateTime deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(100);
+        }
+    }
+}
