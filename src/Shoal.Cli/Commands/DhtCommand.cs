@@ -1,0 +1,187 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using Shoal.Dht;
+using Shoal.Metainfo;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary>
+/// <c>shoal dht</c>: run a standalone DHT node (until Ctrl+C), or one-shot <c>get-peers</c>, <c>ping</c> and
+/// <c>stats</c> (the saved routing table).
+/// </summary>
+internal static class DhtCommand
+{
+    /// <summary>Builds the command and its subcommands.</summary>
+    public static Command Build(CliContext context)
+    {
+        Option<int> port = OptionFactory.Port(6881);
+        port.Description = "UDP port for the DHT (0 picks a free port)";
+        Option<IPAddress?> bind = OptionFactory.Address("--bind", "Address to bind the DHT socket to (default: all IPv4)");
+        Option<string?> dataDir = DataDir();
+        Option<string[]> bootstrap = Bootstrap();
+        var interval = OptionFactory.Int("--interval", "Seconds between stats lines", 10, 1, 3600);
+
+        var command = new Command("dht", "Run a DHT node, or query the DHT (get-peers, ping, stats)") { port, bind, dataDir, bootstrap, interval };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            DhtNodeOptions options = Options(context, result.GetValue(port), result.GetValue(bind), result.GetValue(dataDir), result.GetValue(bootstrap)!);
+            await using var node = new DhtNode(options);
+            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            context.Out.WriteLine($"dht node {node.Id.ToHex()} listening on {node.LocalEndPoint}");
+            var period = TimeSpan.FromSeconds(result.GetValue(interval));
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(period, cancellationToken).ConfigureAwait(false);
+                    DhtStats s = node.GetStats();
+                    context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"nodes {s.Nodes} (good {s.GoodNodes}) in {s.Buckets} buckets; stored {s.StoredPeers} peers for {s.StoredInfoHashes} info-hashes; " +
+                        $"queries in {s.QueriesReceived} (dropped {s.QueriesDropped}), out {s.QueriesSent} (timeouts {s.Timeouts}); external {s.ExternalAddress?.ToString() ?? "unknown"}"));
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return ExitCodes.Success; // Ctrl+C is how a standalone node stops
+            }
+        });
+        command.Subcommands.Add(BuildGetPeers(context));
+        command.Subcommands.Add(BuildPing(context));
+        command.Subcommands.Add(BuildStats(context));
+        return command;
+    }
+
+    private static Command BuildGetPeers(CliContext context)
+    {
+        var hash = new Argument<string>("HASH") { Description = "The info-hash, 40 hex or 32 base32 characters" };
+        Option<int> port = OptionFactory.Port(0);
+        port.Description = "UDP port for the DHT (default: a free port)";
+        Option<string?> dataDir = DataDir();
+        Option<string[]> bootstrap = Bootstrap();
+        var timeout = OptionFactory.Int("--timeout", "Give up after this many seconds without peers", 30, 1, 3600);
+        var command = new Command("get-peers", "Find peers for an info-hash in the DHT; prints one IP:PORT per line") { hash, port, dataDir, bootstrap, timeout };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            InfoHash infoHash = InfoHash.Parse(result.GetValue(hash)!);
+            DhtNodeOptions options = Options(context, result.GetValue(port), null, result.GetValue(dataDir), result.GetValue(bootstrap)!);
+            await using var node = new DhtNode(options);
+            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(result.GetValue(timeout)));
+            try
+            {
+                while (true)
+                {
+                    await node.BootstrapAsync(deadline.Token).ConfigureAwait(false);
+                    DhtLookupResult found = await node.GetPeersAsync(infoHash, deadline.Token).ConfigureAwait(false);
+                    if (found.Peers.Count > 0)
+                    {
+                        foreach (IPEndPoint peer in found.Peers) context.Out.WriteLine(peer.ToString());
+                        return ExitCodes.Success;
+                    }
+                    await Task.Delay(TimeSpan.FromSeconds(1), deadline.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new CliException($"no peers found for {infoHash.ToHex()} within {result.GetValue(timeout)} s", ExitCodes.Failure);
+            }
+        });
+        return command;
+    }
+
+    private static Command BuildPing(CliContext context)
+    {
+        var target = new Argument<string>("HOST:PORT") { Description = "The DHT node to ping" };
+        var timeout = OptionFactory.Int("--timeout", "Seconds to wait for the answer", 5, 1, 600);
+        var command = new Command("ping", "Ping a DHT node and print its id and round-trip time") { target, timeout };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            PeerAddress address = PeerAddress.Parse(result.GetValue(target)!);
+            IPEndPoint endPoint = await address.ResolveAsync(cancellationToken).ConfigureAwait(false);
+            var options = new DhtNodeOptions
+            {
+                Port = 0,
+                BindAddress = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any,
+                BootstrapNodes = [],
+                QueryTimeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
+            };
+            await using var node = new DhtNode(options);
+            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            long started = TimeProvider.System.GetTimestamp();
+            NodeId? id = await node.PingAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            if (id is null) throw new CliException($"no answer from {address} within {result.GetValue(timeout)} s", ExitCodes.Failure);
+            double ms = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{address} id {id.Value.ToHex()} time {ms:F1} ms"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command BuildStats(CliContext context)
+    {
+        Option<string?> dataDir = DataDir();
+        var command = new Command("stats", "Summarise the saved routing table (buckets, nodes)") { dataDir };
+        command.SetAction((result, cancellationToken) =>
+        {
+            string dir = result.GetValue(dataDir) ?? DefaultDataDirectory();
+            DhtState state = DhtState.Load(dir) ?? throw new CliException($"no saved DHT state in {dir}", ExitCodes.Failure);
+            // Rebuild the table around the saved id to show how the nodes fall into buckets.
+            var table = new RoutingTable(state.Id, TimeProvider.System);
+            foreach (NodeContact node in state.Nodes) table.Observe(node, responded: true, out _);
+            context.Out.WriteLine($"node id:   {state.Id.ToHex()}");
+            context.Out.WriteLine($"external:  {state.ExternalAddress?.ToString() ?? "unknown"}");
+            context.Out.WriteLine($"nodes:     {state.Nodes.Count.ToString(CultureInfo.InvariantCulture)} saved, {table.Count.ToString(CultureInfo.InvariantCulture)} placed");
+            context.Out.WriteLine($"buckets:   {table.BucketCount.ToString(CultureInfo.InvariantCulture)}");
+            for (int b = 0; b < table.BucketCount; b++)
+            {
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  bucket {b,3}: {table.GetBucket(b).Count} nodes, {table.GetReplacements(b).Count} replacements"));
+            }
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static DhtNodeOptions Options(CliContext context, int port, IPAddress? bind, string? dataDir, string[] bootstrap) => new()
+    {
+        Port = port,
+        BindAddress = bind ?? IPAddress.Any,
+        DataDirectory = dataDir ?? DefaultDataDirectory(),
+        BootstrapNodes = bootstrap.Length > 0 ? bootstrap : DhtNodeOptions.DefaultBootstrapNodes,
+        Log = message => context.Error.WriteLine($"shoal: dht: {ErrorReporter.OneLine(message)}"),
+    };
+
+    private static string DefaultDataDirectory()
+        => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "shoal", "dht");
+
+    private static Option<string?> DataDir() => new("--data-dir")
+    {
+        Description = "Where the node id and routing table are kept (default: ~/.local/share/shoal/dht)",
+        HelpName = "DIR",
+    };
+
+    private static Option<string[]> Bootstrap() => new("--dht-bootstrap")
+    {
+        Description = "Bootstrap node HOST:PORT (repeatable; default: the public routers)",
+        HelpName = "HOST:PORT",
+        Arity = ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        DefaultValueFactory = _ => [],
+        CustomParser = result =>
+        {
+            var list = new List<string>(result.Tokens.Count);
+            foreach (Token token in result.Tokens)
+            {
+                if (!PeerAddress.TryParse(token.Value, out PeerAddress? peer, out string? error))
+                {
+                    result.AddError($"--dht-bootstrap: {error}");
+                    return [];
+                }
+                list.Add(peer!.ToString());
+            }
+            return [.. list];
+        },
+    };
+}

@@ -1,0 +1,89 @@
+using System.Net;
+
+namespace Shoal.Dht;
+
+/// <summary>Settings of a <see cref="DhtNode"/>. The defaults suit the public BitTorrent DHT.</summary>
+public sealed record DhtNodeOptions
+{
+    /// <summary>The well-known public bootstrap routers.</summary>
+    public static IReadOnlyList<string> DefaultBootstrapNodes { get; } =
+        ["router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881"];
+
+    /// <summary>UDP port to bind (0 picks a free one).</summary>
+    public int Port { get; init; } = 6881;
+
+    /// <summary>Address to bind.</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Any;
+
+    /// <summary>Where the node id and routing table persist between runs (dht.dat); null keeps nothing.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Bootstrap nodes, "host:port" or "[v6]:port"; a DNS failure is logged, never fatal.</summary>
+    public IReadOnlyList<string> BootstrapNodes { get; init; } = DefaultBootstrapNodes;
+
+    /// <summary>BEP 43 read-only: do not answer queries, mark ours "ro":1 so others keep us out of their tables.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Our external address if known: the node id is made BEP 42 compliant for it.</summary>
+    public IPAddress? ExternalAddress { get; init; }
+
+    /// <summary>Use this node id instead of the saved or a generated one (tests, debugging).</summary>
+    public NodeId? NodeId { get; init; }
+
+    /// <summary>Refuse nodes whose id is not BEP 42 compliant for their address (they are always de-prioritised).</summary>
+    public bool EnforceSecureIds { get; init; }
+
+    /// <summary>Queries in flight per lookup.</summary>
+    public int Alpha { get; init; } = 3;
+
+    /// <summary>Query budget of one lookup.</summary>
+    public int MaxQueriesPerLookup { get; init; } = 128;
+
+    /// <summary>A query not answered within this is a failure.</summary>
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Lower bound of the adaptive soft timeout (after which a lookup stops waiting for a node).</summary>
+    public TimeSpan MinSoftTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Upper bound of the adaptive soft timeout.</summary>
+    public TimeSpan MaxSoftTimeout { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>Queries awaiting an answer at most; beyond that new queries fail at once.</summary>
+    public int MaxPendingQueries { get; init; } = 1024;
+
+    /// <summary>Most info-hashes in the peer store.</summary>
+    public int MaxStoredInfoHashes { get; init; } = 2000;
+
+    /// <summary>Most peers stored per info-hash.</summary>
+    public int MaxPeersPerInfoHash { get; init; } = 200;
+
+    /// <summary>Most peers ("values") in one get_peers answer.</summary>
+    public int MaxValuesPerReply { get; init; } = 50;
+
+    /// <summary>Queries per second accepted from one IP address (sustained).</summary>
+    public double QueriesPerSecondPerSource { get; init; } = 20;
+
+    /// <summary>Queries one IP address may send in a burst.</summary>
+    public double QueryBurstPerSource { get; init; } = 50;
+
+    /// <summary>
+    /// Anti-amplification: an answer to a source we have never had an answer from is at most this many times the size
+    /// of its query (values, then nodes, are trimmed to fit).
+    /// </summary>
+    public int UnverifiedReplyFactor { get; init; } = 4;
+
+    /// <summary>Largest answer sent to anyone.</summary>
+    public int MaxReplyLength { get; init; } = 1400;
+
+    /// <summary>How often the node refreshes stale buckets, pings questionable nodes and expires peers.</summary>
+    public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the routing table is saved (when <see cref="DataDirectory"/> is set).</summary>
+    public TimeSpan SaveInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Seed for the node's random choices (tests); null seeds from the system.</summary>
+    public int? RandomSeed { get; init; }
+
+    /// <summary>Receives one-line diagnostics (bootstrap failures, state file problems); null discards them.</summary>
+    public Action<string>? Log { get; init; }
+}
