@@ -153,7 +153,8 @@ internal static class DhtCommand
         Log = message => context.Error.WriteLine($"shoal: dht: {ErrorReporter.OneLine(message)}"),
     };
 
-    private static string DefaultDataDirectory()
+    /// <summary>Where DHT state lives unless --data-dir says otherwise.</summary>
+    internal static string DefaultDataDirectory()
         => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "shoal", "dht");
 
     private static Option<string?> DataDir() => new("--data-dir")
@@ -162,7 +163,8 @@ internal static class DhtCommand
         HelpName = "DIR",
     };
 
-    private static Option<string[]> Bootstrap() => new("--dht-bootstrap")
+    /// <summary>The repeatable --dht-bootstrap HOST:PORT option (also on share and get).</summary>
+    internal static Option<string[]> Bootstrap() => new("--dht-bootstrap")
     {
         Description = "Bootstrap node HOST:PORT (repeatable; default: the public routers)",
         HelpName = "HOST:PORT",

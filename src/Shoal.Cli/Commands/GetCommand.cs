@@ -12,7 +12,7 @@ internal static class GetCommand
     /// <summary>Builds the command.</summary>
     public static Command Build(CliContext context)
     {
-        var source = new Argument<string>("FILE|MAGNET") { Description = "A .torrent file (magnet links need BEP 9, not in this build yet)" };
+        var source = new Argument<string>("FILE|MAGNET") { Description = "A .torrent file or a magnet link" };
         var output = new Option<string?>("--output", "-o") { Description = "Folder to download into; the data lands in DIR/NAME (default: current folder)", HelpName = "DIR" };
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Exit 0 as soon as all data is downloaded and verified instead of seeding" };
         var network = new NetworkOptions();
@@ -26,26 +26,38 @@ internal static class GetCommand
     private static async Task<int> RunAsync(
         CliContext context, string source, string? output, bool exitWhenDone, NetworkSettings settings, CancellationToken cancellationToken)
     {
-        Torrent torrent = await TorrentSource.ResolveForDownloadAsync(source, cancellationToken).ConfigureAwait(false);
+        MagnetLink? magnet = TorrentSource.IsMagnet(source) ? TorrentSource.ParseMagnet(source) : null;
+        Torrent? torrent = magnet is null ? TorrentSource.LoadTorrentFile(source) : null;
         string directory = PrepareDirectory(output);
         IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
 
         await using ShoalSession session = await settings.StartSessionAsync(cancellationToken).ConfigureAwait(false);
-        TorrentHandle handle = await session.AddTorrentAsync(
-            torrent, new TorrentOptions { DownloadDirectory = directory, Peers = peers }, cancellationToken).ConfigureAwait(false);
+        var options = new TorrentOptions { DownloadDirectory = directory, Peers = peers };
+        TorrentHandle handle = torrent is not null
+            ? await session.AddTorrentAsync(torrent, options, cancellationToken).ConfigureAwait(false)
+            : await session.AddMagnetAsync(magnet!, options, cancellationToken).ConfigureAwait(false);
 
         TextWriter info = settings.Json ? context.Error : context.Out;
-        string target = Path.Combine(directory, torrent.Name);
+        string name = torrent?.Name ?? magnet!.DisplayName ?? magnet!.InfoHash.ToHex();
         if (!settings.Quiet)
         {
-            await info.WriteLineAsync($"saving to: {target} ({HumanFormat.Size(torrent.TotalSize)})").ConfigureAwait(false);
+            if (torrent is not null) await info.WriteLineAsync($"saving to: {Path.Combine(directory, torrent.Name)} ({HumanFormat.Size(torrent.TotalSize)})").ConfigureAwait(false);
+            else await info.WriteLineAsync($"fetching metadata of {magnet!.InfoHash.ToHex()} from peers").ConfigureAwait(false);
             await info.WriteLineAsync($"listening: {session.ListenEndPoint}").ConfigureAwait(false);
         }
 
         bool completed = false;
-        StatusDisplay display = StatusDisplay.Choose(context, settings, torrent.Name);
+        string? target = torrent is null ? null : Path.Combine(directory, torrent.Name);
+        StatusDisplay display = StatusDisplay.Choose(context, settings, name);
         int exitCode = await TorrentRun.WithDisplayAsync(display, handle, async () =>
         {
+            if (torrent is null)
+            {
+                Torrent? fetched = await TorrentRun.WaitForMetadataAsync(handle, cancellationToken).ConfigureAwait(false);
+                if (fetched is null) return ExitCodes.Interrupted;
+                target = Path.Combine(directory, fetched.Name);
+                if (!settings.Quiet) await info.WriteLineAsync($"saving to: {target} ({HumanFormat.Size(fetched.TotalSize)})").ConfigureAwait(false);
+            }
             if (!await TorrentRun.WaitForCompletionAsync(handle, cancellationToken).ConfigureAwait(false))
             {
                 return ExitCodes.Interrupted;

@@ -12,8 +12,9 @@ internal sealed class NetworkOptions
     private readonly Option<long> _maxDown = OptionFactory.Size("--max-download-rate", "Download cap in bytes per second (default: unlimited)");
     private readonly Option<PeerAddress[]> _peers = OptionFactory.Peers();
     private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL (repeatable; reserved: announcing is not in this build yet)");
-    private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (reserved: this build has no DHT yet)" };
-    private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (reserved: not in this build yet)" };
+    private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (BEP 5)" };
+    private readonly Option<string[]> _dhtBootstrap = DhtCommand.Bootstrap();
+    private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (BEP 14)" };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress output" };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON status object per line on stdout, at least once a second" };
 
@@ -27,6 +28,7 @@ internal sealed class NetworkOptions
         command.Options.Add(_peers);
         command.Options.Add(_trackers);
         command.Options.Add(_noDht);
+        command.Options.Add(_dhtBootstrap);
         command.Options.Add(_noLsd);
         command.Options.Add(_quiet);
         command.Options.Add(_json);
@@ -41,5 +43,8 @@ internal sealed class NetworkOptions
         result.GetValue(_peers) ?? [],
         result.GetValue(_trackers) ?? [],
         result.GetValue(_quiet),
-        result.GetValue(_json));
+        result.GetValue(_json),
+        result.GetValue(_noDht),
+        result.GetValue(_dhtBootstrap) ?? [],
+        result.GetValue(_noLsd));
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Shoal.Dht;
 using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
@@ -13,6 +14,9 @@ namespace Shoal.Cli.Commands;
 /// <param name="Trackers">Tracker URLs (reserved until tracker announces land).</param>
 /// <param name="Quiet">No progress output.</param>
 /// <param name="Json">JSON status lines on standard output instead of a progress bar.</param>
+/// <param name="NoDht">Turn the DHT off.</param>
+/// <param name="DhtBootstrap">DHT bootstrap nodes (HOST:PORT); empty means the public routers.</param>
+/// <param name="NoLsd">Turn local service discovery off.</param>
 internal sealed record NetworkSettings(
     int Port,
     IPAddress Bind,
@@ -21,7 +25,10 @@ internal sealed record NetworkSettings(
     IReadOnlyList<PeerAddress> Peers,
     IReadOnlyList<string> Trackers,
     bool Quiet,
-    bool Json)
+    bool Json,
+    bool NoDht = false,
+    IReadOnlyList<string>? DhtBootstrap = null,
+    bool NoLsd = false)
 {
     /// <summary>The session options these settings ask for.</summary>
     public SessionOptions ToSessionOptions() => new()
@@ -30,6 +37,17 @@ internal sealed record NetworkSettings(
         ListenPort = Port,
         MaxUploadRate = MaxUploadRate,
         MaxDownloadRate = MaxDownloadRate,
+        EnableDht = !NoDht,
+        Dht = NoDht ? null : new DhtNodeOptions
+        {
+            Port = Port,
+            BindAddress = Bind,
+            // One folder per listen port: two shoal processes on one host must not share a node id.
+            // A random port (0) gets a fresh id each run.
+            DataDirectory = Port == 0 ? null : Path.Combine(DhtCommand.DefaultDataDirectory(), "port-" + Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            BootstrapNodes = DhtBootstrap is { Count: > 0 } ? DhtBootstrap : DhtNodeOptions.DefaultBootstrapNodes,
+        },
+        EnableLocalDiscovery = !NoLsd,
     };
 
     /// <summary>Resolves every --peer (host names through DNS).</summary>

@@ -1,4 +1,5 @@
 using Shoal.Cli.Reporting;
+using Shoal.Metainfo;
 using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
@@ -34,6 +35,27 @@ internal static class TorrentRun
         stopDisplay.Cancel();
         await shown.ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>
+    /// Waits for a magnet link's metadata: the torrent, or null when the user stops first. A torrent that
+    /// stops on an error becomes a one-line run-time failure.
+    /// </summary>
+    public static async Task<Torrent?> WaitForMetadataAsync(TorrentHandle handle, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await handle.Metadata.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is not CliException)
+        {
+            string reason = SafeError(handle) ?? ex.Message;
+            throw new CliException($"fetching metadata stopped: {reason}", ExitCodes.Failure, ex);
+        }
     }
 
     /// <summary>

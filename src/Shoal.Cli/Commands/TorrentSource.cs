@@ -5,10 +5,6 @@ namespace Shoal.Cli.Commands;
 /// <summary>Reads what the user named on the command line: a .torrent file or a magnet link.</summary>
 internal static class TorrentSource
 {
-    /// <summary>The one line printed when <c>get</c> is given a magnet link.</summary>
-    public const string MagnetNotSupported =
-        "magnet links need metadata exchange (BEP 9), which this build does not have yet; pass the .torrent file";
-
     /// <summary>True when <paramref name="argument"/> looks like a magnet URI rather than a path.</summary>
     public static bool IsMagnet(string argument) => argument.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase);
 
@@ -31,28 +27,5 @@ internal static class TorrentSource
         if (Directory.Exists(path)) throw new CliException($"'{path}' is a folder, not a .torrent file");
         if (!File.Exists(path)) throw new CliException($"no such file: {path}");
         return Torrent.Load(path); // MetainfoException names the file and what is wrong; mapped to exit 2 at the top
-    }
-
-    /// <summary>
-    /// The torrent to download for <paramref name="argument"/>. A magnet link needs the info dictionary from
-    /// peers (BEP 9); until the engine has it this is the one place that says so.
-    /// </summary>
-    public static Task<Torrent> ResolveForDownloadAsync(string argument, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (IsMagnet(argument))
-        {
-            MagnetLink magnet = ParseMagnet(argument);
-            return FetchMetadataAsync(magnet, cancellationToken);
-        }
-        return Task.FromResult(LoadTorrentFile(argument));
-    }
-
-    // Replace with a BEP 9 metadata fetch (dial magnet.Peers / DHT / trackers, then Torrent.FromInfoDictionary).
-    private static Task<Torrent> FetchMetadataAsync(MagnetLink magnet, CancellationToken cancellationToken)
-    {
-        _ = magnet;
-        _ = cancellationToken;
-        throw new CliException(MagnetNotSupported, ExitCodes.Usage);
     }
 }

@@ -96,7 +96,15 @@ internal sealed class DemoSwarm
 
     private async Task StartSwarmAsync(Torrent torrent, string seedDirectory, CancellationToken cancellationToken)
     {
-        var options = new SessionOptions { BindAddress = IPAddress.Loopback, ListenPort = 0, MaxUploadRate = _settings.UploadRate };
+        // The demo hands every peer its addresses: no DHT or multicast traffic, nothing leaves 127.0.0.1.
+        var options = new SessionOptions
+        {
+            BindAddress = IPAddress.Loopback,
+            ListenPort = 0,
+            MaxUploadRate = _settings.UploadRate,
+            EnableDht = false,
+            EnableLocalDiscovery = false,
+        };
 
         _seeder = await StartSessionAsync(options, cancellationToken).ConfigureAwait(false);
         _seederHandle = await _seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDirectory }, cancellationToken).ConfigureAwait(false);

@@ -47,6 +47,7 @@ internal sealed class PeerConnection
         Incoming = pending.Incoming;
         SupportsFast = pending.Handshake.Reserved.SupportsFast;
         SupportsExtensions = pending.Handshake.Reserved.SupportsExtensionProtocol;
+        SupportsDht = pending.Handshake.Reserved.SupportsDht;
         Has = new BitField(pieceCount);
         ConnectedAt = now;
         LastBlockAt = now;
@@ -84,6 +85,9 @@ internal sealed class PeerConnection
 
     /// <summary>Both sides set the BEP 6 bit (we always do).</summary>
     public bool SupportsFast { get; }
+
+    /// <summary>The peer runs a DHT node (BEP 5 reserved bit): it gets our PORT message.</summary>
+    public bool SupportsDht { get; }
 
     /// <summary>Both sides set the BEP 10 bit (we always do).</summary>
     public bool SupportsExtensions { get; }
@@ -301,8 +305,13 @@ internal sealed class PeerConnection
                 payload = message.Payload.ToArray();
                 break;
         }
-        // The extended message id travels in Index: it is the only field that message uses.
-        int index = message.Id == MessageId.Extended ? message.ExtendedId : message.Index;
+        // The extended message id and the DHT port travel in Index: it is the only field those messages use.
+        int index = message.Id switch
+        {
+            MessageId.Extended => message.ExtendedId,
+            MessageId.Port => message.Port,
+            _ => message.Index,
+        };
         return new TorrentEvent
         {
             Kind = TorrentEventKind.Message,
@@ -391,6 +400,7 @@ internal sealed class PeerConnection
             case MessageId.HaveNone: PeerMessageWriter.WriteHaveNone(output); return 5;
             case MessageId.AllowedFast: PeerMessageWriter.WriteAllowedFast(output, message.Index); return 9;
             case MessageId.KeepAlive: PeerMessageWriter.WriteKeepAlive(output); return 4;
+            case MessageId.Port: PeerMessageWriter.WritePort(output, (ushort)message.Index); return 7;
             case MessageId.Bitfield:
                 PeerMessageWriter.WriteBitfield(output, message.Data);
                 return 5 + message.Data!.Length;

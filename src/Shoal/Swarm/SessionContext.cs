@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using Shoal.Dht;
 using Shoal.Metainfo;
 using Shoal.Transport;
 using Shoal.Wire;
@@ -29,8 +30,11 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     /// </summary>
     public BlockMemoryPool SocketMemory { get; } = new();
 
-    /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10) and the fast extension (BEP 6).</summary>
-    public static ReservedBits Reserved { get; } = ReservedBits.Create(extension: true, fast: true, dht: false);
+    /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10), the fast extension (BEP 6) and, with a DHT, BEP 5.</summary>
+    public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null);
+
+    /// <summary>The session's DHT node, once started; null when the DHT is off.</summary>
+    public DhtNode? Dht { get; set; }
 
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }

@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Dht;
 using Shoal.Discovery;
 
 namespace Shoal.Swarm;
@@ -35,6 +36,15 @@ public sealed record SessionOptions
 
     /// <summary>Disk operations allowed in flight at once (reads, writes, hashing).</summary>
     public int DiskConcurrency { get; init; } = 4;
+
+    /// <summary>The mainline DHT (BEP 5): find peers of a torrent with no tracker.</summary>
+    public bool EnableDht { get; init; } = true;
+
+    /// <summary>
+    /// The DHT node's settings; null runs it on UDP at the session's listen port and address with the public
+    /// bootstrap routers and no saved state.
+    /// </summary>
+    public DhtNodeOptions? Dht { get; init; }
 
     /// <summary>Local service discovery (BEP 14): find peers of the same torrents on the local network.</summary>
     public bool EnableLocalDiscovery { get; init; } = true;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Storage;
@@ -21,6 +22,18 @@ public sealed class ShoalSession : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly LocalServiceDiscovery? _localDiscovery;
     private readonly Task _localDiscoveryLoop = Task.CompletedTask;
+
+    /// <summary>DHT announce period of a torrent that has enough peers (libtorrent uses the same).</summary>
+    private static readonly TimeSpan DhtAnnounceInterval = TimeSpan.FromMinutes(15);
+
+    /// <summary>DHT lookup period of a torrent that is short of peers or still needs its metadata.</summary>
+    private static readonly TimeSpan DhtHungryInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retry period when an announce reached no node (the routing table was still empty).</summary>
+    private static readonly TimeSpan DhtRetryInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Below this many connected peers a torrent asks the DHT more often.</summary>
+    private const int DhtHungryPeerCount = 8;
 
     /// <summary>BEP 14 asks for an announce every five minutes per torrent.</summary>
     private static readonly TimeSpan LocalAnnounceInterval = TimeSpan.FromMinutes(5);
@@ -52,15 +65,42 @@ public sealed class ShoalSession : IAsyncDisposable
     /// Binds the listener and starts the session. Throws <see cref="System.Net.Sockets.SocketException"/> when
     /// the port is taken or the address cannot be bound.
     /// </summary>
-    public static Task<ShoalSession> StartAsync(SessionOptions options, CancellationToken cancellationToken = default)
+    public static async Task<ShoalSession> StartAsync(SessionOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         var context = new SessionContext(options, PeerIdentity.NewPeerId());
         PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory);
         context.ListenPort = listener.LocalEndPoint.Port;
-        return Task.FromResult(new ShoalSession(context, listener));
+        if (options.EnableDht) context.Dht = await StartDhtAsync(context, cancellationToken).ConfigureAwait(false);
+        return new ShoalSession(context, listener);
     }
+
+    private static async Task<DhtNode?> StartDhtAsync(SessionContext context, CancellationToken cancellationToken)
+    {
+        DhtNodeOptions options = context.Options.Dht ?? new DhtNodeOptions
+        {
+            Port = context.ListenPort,
+            BindAddress = context.Options.BindAddress,
+        };
+        options = options with { Log = options.Log ?? (message => context.Log("[dht] " + message)) };
+        var node = new DhtNode(options, context.Time);
+        try
+        {
+            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            return node;
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            // Trackers, PEX and LSD still work without it; say why it is missing and go on.
+            context.Log($"DHT is off: cannot bind UDP port {options.Port}: {ex.Message}");
+            await node.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>The session's DHT node; null when the DHT is off or could not bind its port.</summary>
+    public DhtNode? Dht => _context.Dht;
 
     /// <summary>Where the session accepts peers.</summary>
     public IPEndPoint ListenEndPoint => _listener.LocalEndPoint;
@@ -126,7 +166,45 @@ public sealed class ShoalSession : IAsyncDisposable
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         actor.Start();
         _ = AnnounceLocallyAsync([actor.InfoHash]);
+        if (_context.Dht is { } dht) _ = RunDhtAnnouncesAsync(dht, actor);
         return handle;
+    }
+
+    /// <summary>
+    /// Finds peers of one torrent through the DHT and announces that we have it, for as long as the torrent
+    /// is in the session: at once, then often while it is short of peers, then every 15 minutes.
+    /// </summary>
+    private async Task RunDhtAnnouncesAsync(DhtNode dht, TorrentActor actor)
+    {
+        CancellationToken stop = _shutdown.Token;
+        try
+        {
+            while (FindTorrent(actor.InfoHash) == actor)
+            {
+                bool reachedNobody = false;
+                if (!actor.IsPrivate)
+                {
+                    try
+                    {
+                        DhtLookupResult result = await dht.AnnounceAsync(actor.InfoHash, ListenEndPoint.Port, impliedPort: false, stop).ConfigureAwait(false);
+                        if (result.Peers.Count > 0) actor.AddPeers([.. result.Peers], PeerSource.Dht);
+                        // Right after start the table may still be bootstrapping: try again soon.
+                        reachedNobody = result.AnnouncedTo == 0;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        _context.Log($"DHT lookup for {actor.InfoHash} failed: {ex.Message}");
+                    }
+                }
+                TorrentStatus status = actor.Status;
+                bool hungry = status.State is TorrentState.FetchingMetadata or TorrentState.Downloading && status.Peers < DhtHungryPeerCount;
+                TimeSpan wait = reachedNobody ? DhtRetryInterval : hungry ? DhtHungryInterval : DhtAnnounceInterval;
+                await Task.Delay(wait, _context.Time, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
     }
 
     private void OnLocalPeer(InfoHash infoHash, IPEndPoint endPoint)
@@ -220,6 +298,7 @@ public sealed class ShoalSession : IAsyncDisposable
         try { await _acceptLoop.ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(t => t.Actor.StopAsync())).ConfigureAwait(false);
         _torrents.Clear();
+        if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
         _context.SocketMemory.Dispose();
         _shutdown.Dispose();

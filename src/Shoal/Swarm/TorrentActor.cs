@@ -379,6 +379,7 @@ internal sealed class TorrentActor
         _peers.Add(peer.Key, peer);
         SendInitialMessages(peer);
         if (peer.SupportsExtensions) SendExtensionHandshake(peer);
+        if (peer.SupportsDht && _session.Dht?.LocalEndPoint is { } dht) peer.Send(new OutboundMessage(MessageId.Port, dht.Port));
         _peerTasks[peer] = peer.RunAsync(_loopContext);
         Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")})");
     }
@@ -590,7 +591,8 @@ internal sealed class TorrentActor
                 OnExtended(peer, (byte)item.Index, (byte[])item.Payload!);
                 break;
             case MessageId.Port:
-                // The DHT joins in a later layer; until then the advertised DHT port is ignored politely.
+                // BEP 5: a peer's DHT node is a node worth knowing; the DHT pings it before trusting it.
+                if (item.Index > 0 && !IsPrivate) _session.Dht?.AddNode(new IPEndPoint(peer.EndPoint.Address, item.Index));
                 break;
         }
     }

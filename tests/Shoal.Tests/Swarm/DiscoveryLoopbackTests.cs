@@ -104,6 +104,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
             ListenPort = 0,
             MaxUploadRate = maxUpload,
             EnableLocalDiscovery = lsd is not null,
+            EnableDht = false,
             LocalDiscovery = lsd,
         });
         _sessions.Add(session);

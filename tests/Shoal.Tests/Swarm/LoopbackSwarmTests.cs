@@ -123,6 +123,7 @@ public sealed class LoopbackSwarmTests : IDisposable
             ListenPort = 0,
             MaxUploadRate = maxUpload,
             EnableLocalDiscovery = false,
+            EnableDht = false,
         });
         sessions.Add(session);
         return session;
