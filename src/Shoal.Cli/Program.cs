@@ -95,6 +95,7 @@ public static class Program
         root.Subcommands.Add(ShareCommand.Build(context));
         root.Subcommands.Add(GetCommand.Build(context));
         root.Subcommands.Add(DemoCommand.Build(context));
+        root.Subcommands.Add(TrackerCommand.Build(context));
         return root;
     }
 
