@@ -31,9 +31,11 @@ public sealed class TrackerAnnouncer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _completedRequested;
+    private int _completedNotified;
     private int _stopRequested;
     private bool _completedPending;
     private Task? _run;
+    private bool _running;
     private DateTimeOffset _nextAnnounce;
     private DateTimeOffset? _lastSuccess;
     private TimeSpan? _minInterval;
@@ -109,6 +111,7 @@ public sealed class TrackerAnnouncer : IDisposable
     /// <summary>The download finished: send <c>completed</c> once, as soon as the tracker's min interval allows.</summary>
     public void NotifyCompleted()
     {
+        if (Interlocked.Exchange(ref _completedNotified, 1) == 1) return; // completed is said once per session
         Interlocked.Exchange(ref _completedRequested, 1);
         Volatile.Read(ref _wake).TrySetResult();
     }
@@ -152,6 +155,7 @@ public sealed class TrackerAnnouncer : IDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         CancellationToken token = linked.Token;
         if (_tiers.Count == 0) return;
+        _running = true;
         _nextAnnounce = _time.GetUtcNow();
         try
         {
@@ -336,7 +340,7 @@ public sealed class TrackerAnnouncer : IDisposable
             {
                 DateTimeOffset? next = _stopRequested == 1 ? null : e.RetryAt > _nextAnnounce ? e.RetryAt : _nextAnnounce;
                 status.Add(new TrackerStatus(e.Url, e.Tier, e.IsWorking, e.LastError, e.Warning, e.LastAnnounce,
-                    _run is null ? null : next, e.PeersReceived, e.Seeders, e.Leechers));
+                    _running ? next : null, e.PeersReceived, e.Seeders, e.Leechers));
             }
         }
         Volatile.Write(ref _status, [.. status]);
