@@ -46,6 +46,9 @@ internal sealed class TrackerHost : IAsyncDisposable
     /// <summary>Where UDP is served (the real port).</summary>
     public IPEndPoint UdpEndPoint { get; }
 
+    /// <summary>UDP packets whose handling threw (zero unless there is a bug).</summary>
+    public long UdpPacketErrors => _udp.PacketErrors;
+
     /// <summary>The HTTP announce URL.</summary>
     public Uri HttpAnnounceUrl => new($"http://{Host(HttpEndPoint)}/announce");
 
