@@ -12,6 +12,7 @@ try
     return args[0] switch
     {
         "pair" => await PairBenchmark.RunAsync(PairOptions.Parse(args[1..])),
+        "tracker" => await Shoal.Bench.Trackers.TrackerBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }

@@ -87,7 +87,7 @@ public static class Program
     {
         var root = new RootCommand("Shoal: a BitTorrent engine. Create, inspect, share and download torrents.")
         {
-            HelpName = "shoal", // the assembly is Shoal.Cli; the command is shoal
+            HelpName = "shoal",
         };
         root.Options.Add(verbose);
         root.Subcommands.Add(CreateCommand.Build(context));
@@ -95,6 +95,7 @@ public static class Program
         root.Subcommands.Add(ShareCommand.Build(context));
         root.Subcommands.Add(GetCommand.Build(context));
         root.Subcommands.Add(DemoCommand.Build(context));
+        root.Subcommands.Add(TrackerCommand.Build(context));
         root.Subcommands.Add(DhtCommand.Build(context));
         return root;
     }

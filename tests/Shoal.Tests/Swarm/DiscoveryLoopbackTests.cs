@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Swarm;
@@ -96,7 +97,27 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(leechDir, "lsd.bin")));
     }
 
-    private async Task<ShoalSession> StartAsync(long maxUpload = 0, LsdOptions? lsd = null)
+    [Fact]
+    public async Task AMagnetWithNoTrackerAndNoPeersIsFoundThroughTheDht()
+    {
+        (Torrent torrent, string seedDir, byte[] content) = await MakeTorrentAsync("dht.bin", 1_500_000, 64 * 1024);
+        await using var bootstrap = new DhtNode(new DhtNodeOptions { Port = 0, BindAddress = IPAddress.Loopback, BootstrapNodes = [] });
+        await bootstrap.StartAsync();
+        var dht = new DhtNodeOptions { Port = 0, BindAddress = IPAddress.Loopback, BootstrapNodes = [$"127.0.0.1:{bootstrap.LocalEndPoint!.Port}"] };
+
+        ShoalSession seeder = await StartAsync(dht: dht);
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+        ShoalSession leecher = await StartAsync(dht: dht);
+        string leechDir = Path.Combine(_root, "leech");
+        TorrentHandle handle = await leecher.AddMagnetAsync(
+            MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}"), new TorrentOptions { DownloadDirectory = leechDir });
+
+        await handle.Completion.WaitAsync(Patience);
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(leechDir, "dht.bin")));
+        Assert.Contains(handle.GetPeers(), p => p.Source.HasFlag(PeerSource.Dht));
+    }
+
+    private async Task<ShoalSession> StartAsync(long maxUpload = 0, LsdOptions? lsd = null, DhtNodeOptions? dht = null)
     {
         ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
         {
@@ -104,8 +125,9 @@ public sealed class DiscoveryLoopbackTests : IDisposable
             ListenPort = 0,
             MaxUploadRate = maxUpload,
             EnableLocalDiscovery = lsd is not null,
-            EnableDht = false,
             LocalDiscovery = lsd,
+            EnableDht = dht is not null,
+            Dht = dht,
         });
         _sessions.Add(session);
         return session;

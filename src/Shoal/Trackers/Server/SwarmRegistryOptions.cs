@@ -1,0 +1,31 @@
+using Shoal.Metainfo;
+
+namespace Shoal.Trackers.Server;
+
+/// <summary>Policy and bounds of <see cref="SwarmRegistry"/>.</summary>
+public sealed record SwarmRegistryOptions
+{
+    /// <summary>The announce interval told to peers.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The min interval told to peers.</summary>
+    public TimeSpan MinInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A peer not heard from for this long is forgotten (default: two intervals).</summary>
+    public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>Peers returned when the request does not say.</summary>
+    public int DefaultNumWant { get; init; } = 50;
+
+    /// <summary>Most peers returned, whatever the request asks.</summary>
+    public int MaxNumWant { get; init; } = 200;
+
+    /// <summary>Most torrents tracked; an announce for a new torrent beyond it is refused with a failure reason.</summary>
+    public int MaxTorrents { get; init; } = 100_000;
+
+    /// <summary>Most peers per torrent; a new peer beyond it is refused with a failure reason.</summary>
+    public int MaxPeersPerTorrent { get; init; } = 20_000;
+
+    /// <summary>When set, only these torrents are served; others are refused with a failure reason.</summary>
+    public IReadOnlySet<InfoHash>? AllowList { get; init; }
+}
