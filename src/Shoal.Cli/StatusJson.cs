@@ -48,6 +48,15 @@ internal static class StatusJson
         {
             writer.WriteNull("eta_seconds");
         }
+        PeerSourceCounts sources = status.Sources ?? PeerSourceCounts.None;
+        writer.WriteStartObject("peer_sources");
+        writer.WriteNumber("tracker", sources.Tracker);
+        writer.WriteNumber("dht", sources.Dht);
+        writer.WriteNumber("pex", sources.Pex);
+        writer.WriteNumber("lsd", sources.Lsd);
+        writer.WriteNumber("manual", sources.Manual);
+        writer.WriteNumber("incoming", sources.Incoming);
+        writer.WriteEndObject();
         if (status.Error is { } error) writer.WriteString("error", error);
         writer.WriteEndObject();
     }

@@ -32,7 +32,7 @@ internal static class GetCommand
         IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
 
         await using ShoalSession session = await settings.StartSessionAsync(cancellationToken).ConfigureAwait(false);
-        var options = new TorrentOptions { DownloadDirectory = directory, Peers = peers };
+        var options = new TorrentOptions { DownloadDirectory = directory, Peers = peers, Trackers = settings.Trackers };
         TorrentHandle handle = torrent is not null
             ? await session.AddTorrentAsync(torrent, options, cancellationToken).ConfigureAwait(false)
             : await session.AddMagnetAsync(magnet!, options, cancellationToken).ConfigureAwait(false);
@@ -66,7 +66,7 @@ internal static class GetCommand
             if (exitWhenDone) return ExitCodes.Success;
             await TorrentRun.SeedUntilStoppedAsync(handle, cancellationToken).ConfigureAwait(false);
             return ExitCodes.Success;
-        }).ConfigureAwait(false);
+        }, settings.Quiet ? null : context.Error).ConfigureAwait(false);
 
         if (completed && !settings.Quiet)
         {

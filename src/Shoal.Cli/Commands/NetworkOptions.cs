@@ -11,7 +11,7 @@ internal sealed class NetworkOptions
     private readonly Option<long> _maxUp = OptionFactory.Size("--max-upload-rate", "Upload cap in bytes per second, e.g. 500kB, 5MB, 1.5MiB (default: unlimited)");
     private readonly Option<long> _maxDown = OptionFactory.Size("--max-download-rate", "Download cap in bytes per second (default: unlimited)");
     private readonly Option<PeerAddress[]> _peers = OptionFactory.Peers();
-    private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL (repeatable; reserved: announcing is not in this build yet)");
+    private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL to announce to besides the torrent's own (repeatable; http, https or udp)");
     private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (BEP 5)" };
     private readonly Option<string[]> _dhtBootstrap = DhtCommand.Bootstrap();
     private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (BEP 14)" };

@@ -11,7 +11,7 @@ namespace Shoal.Cli.Commands;
 /// <param name="MaxUploadRate">Bytes per second, 0 = unlimited.</param>
 /// <param name="MaxDownloadRate">Bytes per second, 0 = unlimited.</param>
 /// <param name="Peers">Peers to dial at start.</param>
-/// <param name="Trackers">Tracker URLs (reserved until tracker announces land).</param>
+/// <param name="Trackers">Tracker URLs to announce to besides the torrent's own.</param>
 /// <param name="Quiet">No progress output.</param>
 /// <param name="Json">JSON status lines on standard output instead of a progress bar.</param>
 /// <param name="NoDht">Turn the DHT off.</param>

@@ -37,7 +37,7 @@ internal static class ShareCommand
             IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
             await using ShoalSession session = await settings.StartSessionAsync(cancellationToken).ConfigureAwait(false);
             TorrentHandle handle = await session.AddTorrentAsync(
-                torrent, new TorrentOptions { DownloadDirectory = directory, Peers = peers }, cancellationToken).ConfigureAwait(false);
+                torrent, new TorrentOptions { DownloadDirectory = directory, Peers = peers, Trackers = settings.Trackers }, cancellationToken).ConfigureAwait(false);
 
             // Stdout carries what another machine needs; with --json it carries only JSON, so these go to stderr.
             TextWriter info = settings.Json ? context.Error : context.Out;
@@ -53,7 +53,7 @@ internal static class ShareCommand
             {
                 await TorrentRun.SeedUntilStoppedAsync(handle, cancellationToken).ConfigureAwait(false);
                 return 0;
-            }).ConfigureAwait(false);
+            }, settings.Quiet ? null : context.Error).ConfigureAwait(false);
             return ExitCodes.Success;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

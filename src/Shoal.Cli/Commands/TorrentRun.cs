@@ -10,10 +10,12 @@ internal static class TorrentRun
     private static readonly TimeSpan ErrorPoll = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Runs <paramref name="work"/> while <paramref name="display"/> shows the handle's status; stops the display after.</summary>
-    public static async Task<T> WithDisplayAsync<T>(StatusDisplay display, TorrentHandle handle, Func<Task<T>> work)
+    /// <remarks>With <paramref name="trackerLog"/>, tracker failures and recoveries are reported there as they happen.</remarks>
+    public static async Task<T> WithDisplayAsync<T>(StatusDisplay display, TorrentHandle handle, Func<Task<T>> work, TextWriter? trackerLog = null)
     {
         using var stopDisplay = new CancellationTokenSource();
-        Task shown = display.RunAsync(handle.GetStatus, stopDisplay.Token);
+        Task trackers = trackerLog is null ? Task.CompletedTask : TrackerReporter.RunAsync(handle, trackerLog, stopDisplay.Token);
+        Task shown = Task.WhenAll(display.RunAsync(handle.GetStatus, stopDisplay.Token), trackers);
         T result;
         try
         {

@@ -35,7 +35,7 @@ internal sealed class LiveStatusDisplay : StatusDisplay
                     task.Value = Math.Clamp(status.Progress, 0, 1) * 1000;
                     stats.Text =
                         $"{StatusJson.StateName(status.State)}  ↓ {HumanFormat.Rate(status.DownloadRate)}  ↑ {HumanFormat.Rate(status.UploadRate)}" +
-                        $"  {status.Peers} peers  ETA {HumanFormat.Duration(status.Eta)}";
+                        $"  {status.Peers} peers{Markup.Escape(StatusDisplay.PeerOrigins(status))}  ETA {HumanFormat.Duration(status.Eta)}";
                     ctx.Refresh();
                     if (last) return;
                     await PauseAsync(Tick, stop).ConfigureAwait(false);

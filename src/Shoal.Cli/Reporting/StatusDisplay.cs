@@ -35,10 +35,14 @@ internal abstract class StatusDisplay
         }
     }
 
+    /// <summary>" (tracker 2, dht 1)" — where the peers came from, or nothing when there are none.</summary>
+    public static string PeerOrigins(TorrentStatus status)
+        => status.Peers == 0 || status.Sources is null ? "" : $" ({status.Sources})";
+
     /// <summary>"42.0%  downloading  down 1.20 MiB/s  up 0 B/s  peers 3  eta 0:12".</summary>
     public static string Describe(TorrentStatus status)
         => $"{HumanFormat.Percent(status.Progress)}  {StatusJson.StateName(status.State)}  " +
            $"down {HumanFormat.Rate(status.DownloadRate)}  up {HumanFormat.Rate(status.UploadRate)}  " +
-           $"peers {status.Peers}  eta {HumanFormat.Duration(status.Eta)}" +
+           $"peers {status.Peers}{PeerOrigins(status)}  eta {HumanFormat.Duration(status.Eta)}" +
            (status.Error is { } error ? $"  error: {error}" : "");
 }

@@ -4,6 +4,7 @@ using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Storage;
+using Shoal.Trackers;
 using Shoal.Transport;
 
 namespace Shoal.Swarm;
@@ -17,7 +18,9 @@ public sealed class ShoalSession : IAsyncDisposable
     private readonly SessionContext _context;
     private readonly PeerListener _listener;
     private readonly DiskService _disk;
-    private readonly ConcurrentDictionary<InfoHash, (TorrentActor Actor, TorrentHandle Handle)> _torrents = new();
+    private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _torrents = new();
+    private readonly HttpClient _http;
+    private readonly TrackerClientFactory _trackerClients;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _acceptLoop;
     private readonly LocalServiceDiscovery? _localDiscovery;
@@ -44,6 +47,9 @@ public sealed class ShoalSession : IAsyncDisposable
         _context = context;
         _listener = listener;
         _disk = new DiskService(context.Options.DiskConcurrency);
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
+        _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         if (context.Options.EnableLocalDiscovery)
         {
@@ -109,7 +115,7 @@ public sealed class ShoalSession : IAsyncDisposable
     public ReadOnlyMemory<byte> PeerId => _context.PeerId;
 
     /// <summary>Torrents currently in the session.</summary>
-    public IReadOnlyList<TorrentHandle> Torrents => [.. _torrents.Values.Select(t => t.Handle)];
+    public IReadOnlyList<TorrentHandle> Torrents => [.. _torrents.Values.Select(t => t.Handle!)];
 
     /// <summary>
     /// Adds a torrent: checks the data already in <see cref="TorrentOptions.DownloadDirectory"/>, then
@@ -123,7 +129,8 @@ public sealed class ShoalSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfCannotAdd(torrent.InfoHash, cancellationToken);
         TorrentStorage storage = OpenStorage(torrent, options);
-        return Task.FromResult(Register(new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, storage, options, t => OpenStorage(t, options))));
+        var actor = new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, storage, options, t => OpenStorage(t, options));
+        return Task.FromResult(Register(actor, torrent.AnnounceTiers.Concat(options.Trackers.Select(url => (IReadOnlyList<string>)[url]))));
     }
 
     /// <summary>
@@ -145,7 +152,8 @@ public sealed class ShoalSession : IAsyncDisposable
         }
         TorrentOptions withPeers = options with { Peers = peers };
         string name = magnet.DisplayName ?? magnet.InfoHash.ToHex();
-        return Task.FromResult(Register(new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers))));
+        var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers));
+        return Task.FromResult(Register(actor, magnet.Trackers.Concat(options.Trackers).Select(url => (IReadOnlyList<string>)[url])));
     }
 
     private void ThrowIfCannotAdd(InfoHash infoHash, CancellationToken cancellationToken)
@@ -159,12 +167,15 @@ public sealed class ShoalSession : IAsyncDisposable
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
         => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory);
 
-    private TorrentHandle Register(TorrentActor actor)
+    private TorrentHandle Register(TorrentActor actor, IEnumerable<IReadOnlyList<string>> trackerTiers)
     {
-        var handle = new TorrentHandle(actor, RemoveAsync);
-        if (!_torrents.TryAdd(actor.InfoHash, (actor, handle)))
+        var entry = new SessionTorrent(actor);
+        entry.Handle = new TorrentHandle(actor, RemoveAsync, () => entry.Trackers?.GetStatus() ?? []);
+        if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
+        TorrentHandle handle = entry.Handle;
         actor.Start();
+        entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, trackerTiers);
         _ = AnnounceLocallyAsync([actor.InfoHash]);
         if (_context.Dht is { } dht) _ = RunDhtAnnouncesAsync(dht, actor);
         return handle;
@@ -198,7 +209,10 @@ public sealed class ShoalSession : IAsyncDisposable
                 }
                 TorrentStatus status = actor.Status;
                 bool hungry = status.State is TorrentState.FetchingMetadata or TorrentState.Downloading && status.Peers < DhtHungryPeerCount;
-                TimeSpan wait = reachedNobody ? DhtRetryInterval : hungry ? DhtHungryInterval : DhtAnnounceInterval;
+                // With no peer at all the torrent cannot move: ask again soon (the first announces of the
+                // other peers may simply not have reached the DHT yet).
+                TimeSpan wait = reachedNobody || (hungry && status.Peers == 0) ? DhtRetryInterval
+                    : hungry ? DhtHungryInterval : DhtAnnounceInterval;
                 await Task.Delay(wait, _context.Time, stop).ConfigureAwait(false);
             }
         }
@@ -246,8 +260,23 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private async Task RemoveAsync(TorrentActor actor)
     {
-        await actor.StopAsync().ConfigureAwait(false);
+        if (_torrents.TryGetValue(actor.InfoHash, out SessionTorrent? entry)) await StopTorrentAsync(entry).ConfigureAwait(false);
         _torrents.TryRemove(actor.InfoHash, out _);
+    }
+
+    private static async Task StopTorrentAsync(SessionTorrent entry)
+    {
+        // Trackers hear "stopped" while the torrent's final counters are still readable.
+        if (entry.Trackers is { } trackers) await trackers.DisposeAsync().ConfigureAwait(false);
+        await entry.Actor.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A torrent of the session with the parts the session runs for it.</summary>
+    private sealed class SessionTorrent(TorrentActor actor)
+    {
+        public TorrentActor Actor { get; } = actor;
+        public TorrentHandle? Handle { get; set; }
+        public TorrentTrackers? Trackers { get; set; }
     }
 
     private async Task AcceptLoopAsync()
@@ -285,7 +314,7 @@ public sealed class ShoalSession : IAsyncDisposable
         }
     }
 
-    private TorrentActor? FindTorrent(InfoHash infoHash) => _torrents.TryGetValue(infoHash, out var entry) ? entry.Actor : null;
+    private TorrentActor? FindTorrent(InfoHash infoHash) => _torrents.TryGetValue(infoHash, out SessionTorrent? entry) ? entry.Actor : null;
 
     /// <summary>Stops every torrent, closes every connection and the listener.</summary>
     public async ValueTask DisposeAsync()
@@ -296,8 +325,9 @@ public sealed class ShoalSession : IAsyncDisposable
         await _localDiscoveryLoop.ConfigureAwait(false);
         if (_localDiscovery is not null) await _localDiscovery.DisposeAsync().ConfigureAwait(false);
         try { await _acceptLoop.ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
-        await Task.WhenAll(_torrents.Values.Select(t => t.Actor.StopAsync())).ConfigureAwait(false);
+        await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();
+        _http.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
         _context.SocketMemory.Dispose();

@@ -68,6 +68,7 @@ internal sealed class TorrentActor
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _startedAt;
 
     private Torrent? _torrent;
@@ -138,6 +139,9 @@ internal sealed class TorrentActor
     public bool IsPrivate => _torrent?.IsPrivate == true;
 
     public Task Completion => _completion.Task;
+
+    /// <summary>Completes when a download finishes in this run (never, for a torrent that started complete).</summary>
+    public Task DownloadFinished => _downloadFinished.Task;
 
     /// <summary>Completes with the torrent once its metadata is known (at once for a .torrent).</summary>
     public Task<Torrent> Metadata => _metadata.Task;
@@ -301,6 +305,7 @@ internal sealed class TorrentActor
         Publish();
         _completion.TrySetCanceled();
         _metadata.TrySetCanceled();
+        _downloadFinished.TrySetCanceled();
         _stopping.Dispose();
     }
 
@@ -1000,7 +1005,11 @@ internal sealed class TorrentActor
     {
         bool wasDownloading = _state == TorrentState.Downloading;
         _state = TorrentState.Seeding;
-        if (wasDownloading) Log("download complete; seeding");
+        if (wasDownloading)
+        {
+            Log("download complete; seeding");
+            _downloadFinished.TrySetResult();
+        }
         foreach (PeerConnection peer in _peers.Values)
         {
             if (peer.AmInterested)
@@ -1145,17 +1154,24 @@ internal sealed class TorrentActor
     private TorrentStatus BuildStatus()
     {
         long uploaded = _uploadedByClosedPeers;
-        int seeds = 0;
+        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0;
         foreach (PeerConnection peer in _peers.Values)
         {
             uploaded += peer.Uploaded;
-            if (peer.Has.AllSet) seeds++;
+            if (_picker is not null && peer.Has.AllSet) seeds++;
+            PeerSource source = peer.Source;
+            if (source.HasFlag(PeerSource.Manual)) manual++;
+            if (source.HasFlag(PeerSource.Incoming)) incoming++;
+            if (source.HasFlag(PeerSource.Tracker)) tracker++;
+            if (source.HasFlag(PeerSource.Pex)) pex++;
+            if (source.HasFlag(PeerSource.Lsd)) lsd++;
+            if (source.HasFlag(PeerSource.Dht)) dht++;
         }
         long total = _torrent?.TotalSize ?? 0;
         int verified = _picker is null ? 0 : _have.SetCount;
         return new TorrentStatus(_state, total == 0 ? 0 : (double)_verifiedBytes / total, total, _verifiedBytes,
             _downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, _peers.Count, seeds,
-            verified, _have.Length, _failedPieces, _error);
+            verified, _have.Length, _failedPieces, _error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht));
     }
 
     private void Log(string message) => _session.Log($"[{_torrent?.Name ?? _displayName}] {message}");

@@ -1,5 +1,6 @@
 using System.Net;
 using Shoal.Metainfo;
+using Shoal.Trackers;
 
 namespace Shoal.Swarm;
 
@@ -8,12 +9,17 @@ public sealed class TorrentHandle
 {
     private readonly TorrentActor _actor;
     private readonly Func<TorrentActor, Task> _remove;
+    private readonly Func<IReadOnlyList<TrackerStatus>> _trackers;
 
-    internal TorrentHandle(TorrentActor actor, Func<TorrentActor, Task> remove)
+    internal TorrentHandle(TorrentActor actor, Func<TorrentActor, Task> remove, Func<IReadOnlyList<TrackerStatus>> trackers)
     {
         _actor = actor;
         _remove = remove;
+        _trackers = trackers;
     }
+
+    /// <summary>The state of each of the torrent's trackers (last error, next announce, peers received).</summary>
+    public IReadOnlyList<TrackerStatus> GetTrackers() => _trackers();
 
     /// <summary>The torrent's info-hash.</summary>
     public InfoHash InfoHash => _actor.InfoHash;

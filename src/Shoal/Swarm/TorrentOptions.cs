@@ -14,6 +14,9 @@ public sealed record TorrentOptions
     /// <summary>Peers to dial straight away.</summary>
     public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
 
+    /// <summary>Tracker URLs to announce to besides the torrent's own, each in a tier of its own (BEP 12).</summary>
+    public IReadOnlyList<string> Trackers { get; init; } = [];
+
     /// <summary>Per-torrent upload cap in bytes per second; 0 is unlimited (the session cap still applies).</summary>
     public long MaxUploadRate { get; init; }
 

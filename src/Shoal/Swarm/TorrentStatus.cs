@@ -15,6 +15,7 @@ namespace Shoal.Swarm;
 /// <param name="PieceCount">Pieces in the torrent.</param>
 /// <param name="FailedPieces">Pieces that failed their hash check this run.</param>
 /// <param name="Error">Why the torrent stopped, when <paramref name="State"/> is <see cref="TorrentState.Error"/>.</param>
+/// <param name="Sources">Where the connected peers came from; null reads as none.</param>
 public sealed record TorrentStatus(
     TorrentState State,
     double Progress,
@@ -29,7 +30,8 @@ public sealed record TorrentStatus(
     int VerifiedPieces,
     int PieceCount,
     int FailedPieces,
-    string? Error)
+    string? Error,
+    PeerSourceCounts? Sources = null)
 {
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
     public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0
