@@ -14,6 +14,14 @@ public sealed record StorageOptions
     /// </summary>
     public long WriteCacheBudget { get; init; } = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// Files (indices in the layout) the user did not select (BEP 53 'so=', or a deselected file): never
+    /// created, never written, read as zeros. A piece that straddles such a file and a wanted one is always
+    /// assembled in memory (even past <see cref="WriteCacheBudget"/>), because its hash covers bytes that will
+    /// not be on disk to read back. Such a piece is not complete on disk, so it must not be uploaded.
+    /// </summary>
+    public IReadOnlySet<int>? SkippedFiles { get; init; }
+
     /// <summary>Maximum number of file handles kept open; the least recently used idle one is closed beyond it. Default 128.</summary>
     public int MaxOpenFiles { get; init; } = 128;
 }

@@ -51,6 +51,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly PieceState?[] _pieces;
     private readonly int[] _verified; // one bit per piece
     private readonly long _cacheBudget;
+    private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
     private long _cacheBytes;
     private readonly BoundedObjectPool<WriteJob> _writeJobs;
     private readonly BoundedObjectPool<ReadJob> _readJobs;
@@ -67,6 +68,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         _pieces = new PieceState?[layout.PieceCount];
         _verified = new int[(layout.PieceCount + 31) / 32];
         _cacheBudget = Math.Max(0, options.WriteCacheBudget);
+        _touchesSkippedFile = PiecesTouching(layout, options.SkippedFiles);
         _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
         _readJobs = new BoundedObjectPool<ReadJob>(() => new ReadJob(this), 256);
         _works = new BoundedObjectPool<PieceWork>(() => new PieceWork(), 64);
@@ -88,7 +90,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         {
             StorageFile f = layout.Files[i];
             string full = StoragePaths.Resolve(root, f.PathSegments); // padding paths are validated too, though never used
-            if (f.IsPadding) continue;
+            if (f.IsPadding || options?.SkippedFiles?.Contains(i) == true) continue;
             if (!seen.Add(full))
                 throw new StorageException(StorageErrorKind.UnsafePath, full, $"Refusing torrent: two files map to the same path '{full}'");
             paths[i] = full;
@@ -156,7 +158,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         lock (st)
         {
             if (IsVerifiedBit(piece)) return new(BlockWriteResult.Ignored);
-            PieceWork work = st.Work ??= CreateWork(size);
+            PieceWork work = st.Work ??= CreateWork(piece, size);
             int coverage = work.Coverage(offset, end);
             if (coverage == 1) return new(BlockWriteResult.Ignored);
             generation = st.Generation;
@@ -197,10 +199,35 @@ public sealed class TorrentStorage : IAsyncDisposable
         return direct ? PostWrite(st, piece, offset, block, generation) : HashBuffered(st, piece, generation);
     }
 
-    private PieceWork CreateWork(int pieceSize)
+    /// <summary>True when part of <paramref name="piece"/> lies in a skipped file: that part is never on disk.</summary>
+    public bool TouchesSkippedFile(int piece) => _touchesSkippedFile?[piece] == true;
+
+    private static bool[]? PiecesTouching(StorageLayout layout, IReadOnlySet<int>? skipped)
+    {
+        if (skipped is null || skipped.Count == 0) return null;
+        var touches = new bool[layout.PieceCount];
+        foreach (int index in skipped)
+        {
+            if ((uint)index >= (uint)layout.Files.Count || layout.Files[index].Length == 0) continue;
+            long start = layout.GetFileOffset(index);
+            long end = start + layout.Files[index].Length - 1;
+            for (long p = start / layout.PieceLength; p <= end / layout.PieceLength; p++) touches[p] = true;
+        }
+        return touches;
+    }
+
+    private PieceWork CreateWork(int piece, int pieceSize)
     {
         PieceWork work = _works.Rent();
-        if (pieceSize <= _cacheBudget && TryChargeCache(pieceSize))
+        if (TouchesSkippedFile(piece))
+        {
+            // Over budget if need be: block by block, the skipped part would have to be read back from a file
+            // that is never written, and the piece could never verify.
+            Interlocked.Add(ref _cacheBytes, pieceSize);
+            work.Buffer = ArrayPool<byte>.Shared.Rent(pieceSize);
+            work.BufferCharge = pieceSize;
+        }
+        else if (pieceSize <= _cacheBudget && TryChargeCache(pieceSize))
         {
             work.Buffer = ArrayPool<byte>.Shared.Rent(pieceSize);
             work.BufferCharge = pieceSize;

@@ -150,7 +150,11 @@ public sealed class ShoalSession : IAsyncDisposable
             if (IPEndPoint.TryParse(peer, out IPEndPoint? endPoint) && endPoint.Port != 0) peers.Add(endPoint);
             else _context.Log($"magnet peer '{peer}' skipped: not an IP:port");
         }
-        TorrentOptions withPeers = options with { Peers = peers };
+        TorrentOptions withPeers = options with
+        {
+            Peers = peers,
+            SelectedFiles = options.SelectedFiles is { Count: > 0 } ? options.SelectedFiles : magnet.SelectedFiles,
+        };
         string name = magnet.DisplayName ?? magnet.InfoHash.ToHex();
         var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers));
         return Task.FromResult(Register(actor, magnet.Trackers.Concat(options.Trackers).Select(url => (IReadOnlyList<string>)[url])));
@@ -165,7 +169,19 @@ public sealed class ShoalSession : IAsyncDisposable
     }
 
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
-        => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory);
+        => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory,
+            new StorageOptions { SkippedFiles = SkippedFiles(torrent, options.SelectedFiles) });
+
+    /// <summary>The complement of a file selection; null when everything is wanted.</summary>
+    internal static HashSet<int>? SkippedFiles(Torrent torrent, IReadOnlyList<int>? selected)
+    {
+        if (selected is not { Count: > 0 }) return null;
+        var skipped = new HashSet<int>(Enumerable.Range(0, torrent.Files.Count));
+        skipped.ExceptWith(selected);
+        return skipped.Count == 0 || skipped.Count == torrent.Files.Count && !selected.Any(i => (uint)i < (uint)torrent.Files.Count)
+            ? null // nothing deselected, or a selection of nothing real: download everything rather than nothing
+            : skipped;
+    }
 
     private TorrentHandle Register(TorrentActor actor, IEnumerable<IReadOnlyList<string>> trackerTiers)
     {

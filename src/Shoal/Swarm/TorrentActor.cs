@@ -73,6 +73,9 @@ internal sealed class TorrentActor
 
     private Torrent? _torrent;
     private TorrentStorage? _storage;
+    private bool[]? _wantedPieces;  // null: every piece is wanted
+    private bool[]? _partialPieces; // verified pieces only partly on disk (deselected files); null: none
+    private long _wantedBytes;
     private MetadataAssembler? _metadataAssembler;
     private MetadataServer? _metadataServer;
     private BitField _have;
@@ -112,6 +115,7 @@ internal sealed class TorrentActor
         _options = options;
         _openStorage = openStorage;
         _have = new BitField(torrent?.PieceCount ?? 0);
+        _wantedBytes = torrent?.TotalSize ?? 0;
         if (torrent is not null) _metadata.TrySetResult(torrent);
         _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
         {
@@ -235,12 +239,13 @@ internal sealed class TorrentActor
         // Zero-length files never receive a block, so nothing else would create them.
         await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
         _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, new Random());
+        ApplyFileSelection(torrent);
         for (int i = 0; i < _have.Length; i++)
-            if (_have[i]) _verifiedBytes += torrent.GetPieceSize(i);
+            if (_have[i] && IsWanted(i)) _verifiedBytes += torrent.GetPieceSize(i);
         Log($"checked: {_have.SetCount}/{_have.Length} pieces present");
         _loopContext.SetTorrentData(torrent.PieceCount, _storage);
 
-        bool complete = _have.AllSet;
+        bool complete = _picker.IsComplete;
         _state = complete ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _peers.Values.ToArray()) JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
@@ -273,7 +278,7 @@ internal sealed class TorrentActor
         }
         _picker!.AddPeer(peer.Has);
         for (int i = 0; i < _have.Length; i++)
-            if (_have[i]) peer.Send(new OutboundMessage(MessageId.Have, i));
+            if (IsShareable(i)) peer.Send(new OutboundMessage(MessageId.Have, i));
         UpdateInterest(peer);
     }
 
@@ -435,7 +440,15 @@ internal sealed class TorrentActor
             if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.HaveNone));
             return;
         }
-        if (peer.SupportsFast && _have.AllSet) peer.Send(new OutboundMessage(MessageId.HaveAll));
+        if (_partialPieces is not null)
+        {
+            // Some verified pieces are only partly on disk (deselected files): announce just the whole ones.
+            var shareable = new BitField(_have.Length);
+            for (int i = 0; i < _have.Length; i++) shareable[i] = IsShareable(i);
+            if (!shareable.NoneSet) peer.Send(new OutboundMessage(MessageId.Bitfield, Data: shareable.Bytes.ToArray()));
+            else if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.HaveNone));
+        }
+        else if (peer.SupportsFast && _have.AllSet) peer.Send(new OutboundMessage(MessageId.HaveAll));
         else if (peer.SupportsFast && _have.NoneSet) peer.Send(new OutboundMessage(MessageId.HaveNone));
         else if (!_have.NoneSet) peer.Send(new OutboundMessage(MessageId.Bitfield, Data: _have.Bytes.ToArray()));
     }
@@ -644,7 +657,7 @@ internal sealed class TorrentActor
 
     private void OnRequest(PeerConnection peer, int piece, int begin, int length)
     {
-        bool valid = _torrent is not null && piece < _have.Length && _have[piece] && (long)begin + length <= _torrent.GetPieceSize(piece);
+        bool valid = _torrent is not null && piece < _have.Length && IsShareable(piece) && (long)begin + length <= _torrent.GetPieceSize(piece);
         bool allowed = !peer.AmChoking && peer.QueuedUploads < MaxQueuedUploadsPerPeer;
         if (valid && allowed)
         {
@@ -700,6 +713,42 @@ internal sealed class TorrentActor
         }
         if (!list.Contains(peerKey)) list.Add(peerKey);
     }
+
+    // ---- file selection (BEP 53) ----------------------------------------------------------------------
+
+    /// <summary>Marks the pieces of deselected files unwanted in the picker and notes the pieces that straddle them.</summary>
+    private void ApplyFileSelection(Torrent torrent)
+    {
+        _wantedBytes = torrent.TotalSize;
+        HashSet<int>? skipped = ShoalSession.SkippedFiles(torrent, _options.SelectedFiles);
+        if (skipped is null) return;
+        _wantedPieces = new bool[torrent.PieceCount];
+        _partialPieces = new bool[torrent.PieceCount];
+        for (int f = 0; f < torrent.Files.Count; f++)
+        {
+            TorrentFile file = torrent.Files[f];
+            if (file.Length == 0 || file.IsPadding) continue;
+            int first = (int)(file.Offset / torrent.PieceLength);
+            int last = (int)((file.Offset + file.Length - 1) / torrent.PieceLength);
+            for (int p = first; p <= last; p++)
+            {
+                if (skipped.Contains(f)) _partialPieces[p] = true;
+                else _wantedPieces[p] = true;
+            }
+        }
+        _wantedBytes = 0;
+        for (int p = 0; p < torrent.PieceCount; p++)
+        {
+            if (!_wantedPieces[p]) _picker!.SetPieceWanted(p, false);
+            else _wantedBytes += torrent.GetPieceSize(p);
+        }
+        Log($"downloading {torrent.Files.Count - skipped.Count} of {torrent.Files.Count} files ({_wantedBytes} bytes)");
+    }
+
+    private bool IsWanted(int piece) => _wantedPieces?[piece] ?? true;
+
+    /// <summary>Verified and entirely on disk: safe to announce and to upload.</summary>
+    private bool IsShareable(int piece) => _have[piece] && _partialPieces?[piece] != true;
 
     // ---- extension protocol (BEP 10): metadata (BEP 9) and peer exchange (BEP 11) -------------------
 
@@ -971,11 +1020,12 @@ internal sealed class TorrentActor
         {
             if (_have[piece]) return;
             _have[piece] = true;
-            _verifiedBytes += _torrent!.GetPieceSize(piece);
+            if (IsWanted(piece)) _verifiedBytes += _torrent!.GetPieceSize(piece);
             _picker!.OnPieceVerified(piece);
+            bool shareable = IsShareable(piece);
             foreach (PeerConnection peer in _peers.Values)
             {
-                if (!peer.Has[piece]) peer.Send(new OutboundMessage(MessageId.Have, piece));
+                if (!peer.Has[piece]) { if (shareable) peer.Send(new OutboundMessage(MessageId.Have, piece)); }
                 // Only peers that had this piece can have become uninteresting through it.
                 else if (peer.AmInterested) UpdateInterest(peer);
             }
@@ -1167,7 +1217,7 @@ internal sealed class TorrentActor
             if (source.HasFlag(PeerSource.Lsd)) lsd++;
             if (source.HasFlag(PeerSource.Dht)) dht++;
         }
-        long total = _torrent?.TotalSize ?? 0;
+        long total = _wantedBytes;
         int verified = _picker is null ? 0 : _have.SetCount;
         return new TorrentStatus(_state, total == 0 ? 0 : (double)_verifiedBytes / total, total, _verifiedBytes,
             _downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, _peers.Count, seeds,

@@ -14,6 +14,12 @@ public sealed record TorrentOptions
     /// <summary>Peers to dial straight away.</summary>
     public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
 
+    /// <summary>
+    /// Indices (in <see cref="Metainfo.Torrent.Files"/>) of the files to download, as BEP 53's 'so='; null or empty
+    /// means all. Files not selected are never written; out-of-range indices are ignored.
+    /// </summary>
+    public IReadOnlyList<int>? SelectedFiles { get; init; }
+
     /// <summary>Tracker URLs to announce to besides the torrent's own, each in a tier of its own (BEP 12).</summary>
     public IReadOnlyList<string> Trackers { get; init; } = [];
 

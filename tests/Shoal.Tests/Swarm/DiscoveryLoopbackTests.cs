@@ -43,6 +43,40 @@ public sealed class DiscoveryLoopbackTests : IDisposable
     }
 
     [Fact]
+    public async Task MagnetFileSelectionDownloadsOnlyTheSelectedFiles()
+    {
+        // Three files that share pieces at their borders: a.bin | b.bin | c.bin, 64 KiB pieces, odd sizes.
+        string seedDir = Path.Combine(_root, "seed-multi");
+        string content = Path.Combine(seedDir, "multi");
+        Directory.CreateDirectory(content);
+        var files = new Dictionary<string, byte[]>();
+        foreach ((string name, int length) in new[] { ("a.bin", 100_000), ("b.bin", 150_001), ("c.bin", 90_000) })
+        {
+            byte[] bytes = new byte[length];
+            new Random(length).NextBytes(bytes);
+            files[name] = bytes;
+            await File.WriteAllBytesAsync(Path.Combine(content, name), bytes);
+        }
+        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = 64 * 1024 });
+        ShoalSession seeder = await StartAsync();
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+
+        int middle = torrent.Files.ToList().FindIndex(f => f.Path.EndsWith("b.bin", StringComparison.Ordinal));
+        ShoalSession leecher = await StartAsync();
+        string leechDir = Path.Combine(_root, "leech-multi");
+        var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}&x.pe=127.0.0.1:{seeder.ListenEndPoint.Port}&so={middle}");
+        TorrentHandle handle = await leecher.AddMagnetAsync(magnet, new TorrentOptions { DownloadDirectory = leechDir });
+
+        await handle.Completion.WaitAsync(Patience);
+        Assert.Equal(files["b.bin"], await File.ReadAllBytesAsync(Path.Combine(leechDir, "multi", "b.bin")));
+        Assert.False(File.Exists(Path.Combine(leechDir, "multi", "a.bin")), "a.bin was not selected but was written");
+        Assert.False(File.Exists(Path.Combine(leechDir, "multi", "c.bin")), "c.bin was not selected but was written");
+        TorrentStatus status = handle.GetStatus();
+        Assert.Equal(1.0, status.Progress, 3);
+        Assert.True(status.Downloaded < 340_001, $"downloaded {status.Downloaded} bytes: more than the pieces of b.bin");
+    }
+
+    [Fact]
     public async Task ALeecherThatKnowsOnePeerLearnsTheOthersThroughPex()
     {
         (Torrent torrent, string seedDir, _) = await MakeTorrentAsync("pex.bin", 4_000_000, 64 * 1024);
