@@ -29,6 +29,12 @@ internal sealed class CliContext
     /// <summary>Standard error is an interactive terminal.</summary>
     public bool ErrorIsTerminal { get; }
 
+    /// <summary>--verbose was given: the engine's log goes to standard error, and errors carry their details.</summary>
+    public bool Verbose { get; set; }
+
+    /// <summary>The engine's log sink: standard error with --verbose, nothing otherwise.</summary>
+    public Action<string>? EngineLog => Verbose ? message => Error.WriteLine("shoal: " + message) : null;
+
     /// <summary>Writes "shoal: error: ..." on standard error.</summary>
     public void WriteError(string message) => Error.WriteLine(ErrorReporter.Line(message));
 

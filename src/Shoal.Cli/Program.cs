@@ -37,7 +37,7 @@ public static class Program
     {
         var verbose = new Option<bool>("--verbose")
         {
-            Description = "On an unexpected error, print the full exception instead of one line",
+            Description = "Print the engine's log on stderr, and full exceptions instead of one line",
             Recursive = true,
         };
         RootCommand root = BuildRootCommand(context, verbose);
@@ -60,6 +60,7 @@ public static class Program
             return ExitCodes.Usage;
         }
 
+        context.Verbose = IsVerbose(parsed, verbose, args);
         try
         {
             return await parsed.InvokeAsync(new InvocationConfiguration

@@ -31,7 +31,7 @@ internal static class GetCommand
         string directory = PrepareDirectory(output);
         IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
 
-        await using ShoalSession session = await settings.StartSessionAsync(cancellationToken).ConfigureAwait(false);
+        await using ShoalSession session = await settings.StartSessionAsync(cancellationToken, context.EngineLog).ConfigureAwait(false);
         var options = new TorrentOptions { DownloadDirectory = directory, Peers = peers, Trackers = settings.Trackers };
         TorrentHandle handle = torrent is not null
             ? await session.AddTorrentAsync(torrent, options, cancellationToken).ConfigureAwait(false)

@@ -59,8 +59,8 @@ internal sealed record NetworkSettings(
     }
 
     /// <summary>Starts a session, turning socket failures into one clear line.</summary>
-    public async Task<ShoalSession> StartSessionAsync(CancellationToken cancellationToken)
-        => await StartSessionAsync(ToSessionOptions(), cancellationToken).ConfigureAwait(false);
+    public async Task<ShoalSession> StartSessionAsync(CancellationToken cancellationToken, Action<string>? log = null)
+        => await StartSessionAsync(ToSessionOptions() with { Log = log }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Starts a session with <paramref name="options"/>, turning socket failures into one clear line.</summary>
     public static async Task<ShoalSession> StartSessionAsync(SessionOptions options, CancellationToken cancellationToken)

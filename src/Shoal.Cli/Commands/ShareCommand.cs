@@ -35,7 +35,7 @@ internal static class ShareCommand
             EnsureNameMatches(torrent, name);
 
             IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
-            await using ShoalSession session = await settings.StartSessionAsync(cancellationToken).ConfigureAwait(false);
+            await using ShoalSession session = await settings.StartSessionAsync(cancellationToken, context.EngineLog).ConfigureAwait(false);
             TorrentHandle handle = await session.AddTorrentAsync(
                 torrent, new TorrentOptions { DownloadDirectory = directory, Peers = peers, Trackers = settings.Trackers }, cancellationToken).ConfigureAwait(false);
 

@@ -536,7 +536,9 @@ internal sealed class TorrentActor
     private void OnMessage(PeerConnection peer, in TorrentEvent item)
     {
         bool first = !peer.SawFirstMessage;
-        peer.SawFirstMessage = true;
+        // BEP 10 puts the extension handshake right after the BitTorrent handshake, and libtorrent sends it
+        // (and PORT) before its bitfield: only the core messages end the "first message" window.
+        if (item.MessageId is not (MessageId.Extended or MessageId.Port)) peer.SawFirstMessage = true;
         switch (item.MessageId)
         {
             case MessageId.Piece:
