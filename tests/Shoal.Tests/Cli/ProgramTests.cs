@@ -56,7 +56,7 @@ public sealed class ProgramTests : IDisposable
         (int code, string stdout, string stderr) = await RunAsync("--help");
         Assert.Equal(0, code);
         Assert.Equal("", stderr);
-        foreach (string command in new[] { "create", "info", "share", "get", "demo" }) Assert.Contains(command, stdout);
+        foreach (string command in new[] { "create", "info", "share", "get", "demo", "tracker", "dht" }) Assert.Contains(command, stdout);
     }
 
     [Fact]
