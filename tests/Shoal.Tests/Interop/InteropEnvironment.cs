@@ -17,7 +17,7 @@ public sealed class InteropEnvironment
 
     private InteropEnvironment(
         bool isCi, string? repositoryRoot, string? pythonPath, string? libtorrentVersion, string? libtorrentProblem,
-        string? transmissionShow, string? transmissionCreate, string? transmissionProblem)
+        string? transmissionShow, string? transmissionCreate, string? transmissionCli, string? transmissionProblem)
     {
         IsCi = isCi;
         RepositoryRoot = repositoryRoot;
@@ -26,6 +26,7 @@ public sealed class InteropEnvironment
         LibtorrentProblem = libtorrentProblem;
         TransmissionShowPath = transmissionShow;
         TransmissionCreatePath = transmissionCreate;
+        TransmissionCliPath = transmissionCli;
         TransmissionProblem = transmissionProblem;
     }
 
@@ -57,6 +58,9 @@ public sealed class InteropEnvironment
 
     /// <summary>Path of transmission-create, or null.</summary>
     public string? TransmissionCreatePath { get; }
+
+    /// <summary>Path of transmission-cli (the downloading/seeding client), or null.</summary>
+    public string? TransmissionCliPath { get; }
 
     /// <summary>Why the transmission tools cannot be used, or null when they can.</summary>
     public string? TransmissionProblem { get; }
@@ -113,10 +117,10 @@ public sealed class InteropEnvironment
         }
         if (python is null) ltProblem = "no python3 that can 'import libtorrent' (Debian package python3-libtorrent)";
 
-        string? show = FindExecutable("transmission-show"), create = FindExecutable("transmission-create"), trProblem = null;
-        if (show is null || create is null) trProblem = "transmission-show/transmission-create not found (Debian package transmission-cli)";
+        string? show = FindExecutable("transmission-show"), create = FindExecutable("transmission-create"), cli = FindExecutable("transmission-cli"), trProblem = null;
+        if (show is null || create is null || cli is null) trProblem = "transmission-show/transmission-create/transmission-cli not found (Debian package transmission-cli)";
 
-        return new InteropEnvironment(isCi, root, python, version, ltProblem, show, create, trProblem);
+        return new InteropEnvironment(isCi, root, python, version, ltProblem, show, create, cli, trProblem);
     }
 
     private static string? FindRepositoryRoot()

@@ -21,13 +21,17 @@ def fail(code, message):
     sys.exit(code)
 
 
-def make_session(port, encryption="plaintext"):
+def make_session(port, encryption="plaintext", dht_bootstrap=None):
     """Creates a session bound to 127.0.0.1:port (0 = any free port) that speaks TCP only.
 
     encryption: 'plaintext' never tries the MSE/PE handshake on outgoing connections (incoming
     encrypted ones are still accepted); 'default' keeps libtorrent's stock policy (outgoing tries
     encryption first, then falls back to plaintext), which is what peers in the wild do;
     'forced' only speaks encrypted.
+
+    dht_bootstrap: 'HOST:PORT[,HOST:PORT]' turns the DHT on, bootstrapped only from those nodes, with
+    libtorrent's protections against private and loopback addresses off (they would drop every
+    127.0.0.1 node and peer); None keeps the DHT off.
     """
     policies = {
         "plaintext": (lt.enc_policy.pe_enabled, lt.enc_policy.pe_disabled),
@@ -39,7 +43,8 @@ def make_session(port, encryption="plaintext"):
               | lt.alert.category_t.status_notification
               | lt.alert.category_t.storage_notification
               | lt.alert.category_t.connect_notification
-              | lt.alert.category_t.peer_notification)
+              | lt.alert.category_t.peer_notification
+              | lt.alert.category_t.tracker_notification)
     settings = {
         "listen_interfaces": f"127.0.0.1:{port}",
         "outgoing_interfaces": "",
@@ -61,6 +66,23 @@ def make_session(port, encryption="plaintext"):
         "alert_mask": int(alerts),
         "user_agent": "shoal-interop/libtorrent-" + lt.__version__,
     }
+    if dht_bootstrap:
+        alerts |= lt.alert.category_t.dht_notification
+        settings.update({
+            "enable_dht": True,
+            "dht_bootstrap_nodes": dht_bootstrap,
+            "alert_mask": int(alerts),
+            # All nodes share 127.0.0.1: without these, libtorrent keeps one node per IP (or /24)
+            # in its routing table and in search results.
+            "dht_restrict_routing_ips": False,
+            "dht_restrict_search_ips": False,
+            # Loopback is not on the routable internet: do not ignore it.
+            "dht_ignore_dark_internet": False,
+            # BEP 42 node ids are derived from the external IP; loopback nodes cannot have them.
+            "dht_prefer_verified_node_ids": False,
+            "dht_enforce_node_id": False,
+            "dht_read_only": False,
+        })
     session = lt.session(settings)
     # No IP filter is installed, so loopback peers are allowed; make that explicit in case a
     # distribution default ever ships one.
@@ -97,14 +119,31 @@ def load_torrent(path):
         fail(2, f"cannot read torrent {path}: {error}")
 
 
-def base_params(info, save_path):
+def base_params(info, save_path, dht=False):
     params = lt.add_torrent_params()
-    params.ti = info
+    if info is not None:
+        params.ti = info
     params.save_path = save_path
     # Not auto-managed and not paused: the torrent starts at once and is never queued.
     params.flags &= ~lt.torrent_flags.auto_managed
     params.flags &= ~lt.torrent_flags.paused
-    params.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+    params.flags |= lt.torrent_flags.disable_lsd
+    if not dht:
+        params.flags |= lt.torrent_flags.disable_dht
+    return params
+
+
+def magnet_params(uri, save_path, dht=False):
+    """add_torrent_params for a magnet link (metadata fetched from peers over BEP 9)."""
+    try:
+        parsed = lt.parse_magnet_uri(uri)
+    except RuntimeError as error:
+        fail(2, f"cannot parse magnet {uri}: {error}")
+    params = base_params(None, save_path, dht)
+    params.info_hashes = parsed.info_hashes
+    params.name = parsed.name
+    params.trackers = parsed.trackers
+    params.peers = parsed.peers
     return params
 
 

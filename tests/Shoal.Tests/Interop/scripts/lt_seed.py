@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seeds a .torrent with libtorrent on 127.0.0.1.
 
+With --dht-bootstrap the DHT is on and the torrent is announced there every few seconds.
 Prints 'READY <port>' once the data is checked and the torrent seeds, then one 'STAT' line a
 second. Runs until stdin reaches end of file (unless --no-stdin), SIGINT/SIGTERM, or --timeout.
 Exit codes: 0 stopped, 2 bad input / data incomplete, 3 listen failure.
@@ -26,15 +27,18 @@ def main():
     parser.add_argument("--no-stdin", action="store_true", help="do not stop when stdin closes")
     parser.add_argument("--timeout", type=float, default=3600, help="hard upper bound in seconds")
     parser.add_argument("--encryption", choices=["plaintext", "default", "forced"], default="plaintext")
+    parser.add_argument("--dht-bootstrap", default=None,
+                        help="HOST:PORT: turn the DHT on, bootstrapped from this node only, and announce there")
     parser.add_argument("--quiet", action="store_true", help="no STAT lines")
     args = parser.parse_args()
 
     stop = stop_on_signals_and_stdin(not args.no_stdin)
     info = load_torrent(args.torrent)
-    session = make_session(args.port, args.encryption)
+    dht = args.dht_bootstrap is not None
+    session = make_session(args.port, args.encryption, args.dht_bootstrap)
     port = wait_listen_port(session)
 
-    params = base_params(info, os.path.abspath(args.save_path))
+    params = base_params(info, os.path.abspath(args.save_path), dht)
     if args.seed_mode:
         params.flags |= lt.torrent_flags.seed_mode
     handle = session.add_torrent(params)
@@ -61,12 +65,18 @@ def main():
     log(f"READY {port}")
 
     last = 0.0
+    last_dht = 0.0
     while not stop.is_set() and time.monotonic() < deadline:
         session.wait_for_alert(250)
         for alert in session.pop_alerts():
             if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
                 log(f"WARN {alert.message()}")
         now = time.monotonic()
+        # libtorrent announces to the DHT every 15 minutes, and the first try may come before
+        # the routing table holds any node: announce every few seconds instead.
+        if dht and now - last_dht >= 3.0:
+            last_dht = now
+            handle.force_dht_announce()
         if not args.quiet and now - last >= 1.0:
             last = now
             s = handle.status()

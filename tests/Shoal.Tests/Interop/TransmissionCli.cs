@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace Shoal.Tests.Interop;
+
+/// <summary>
+/// Runs <c>transmission-cli</c> (Transmission 3.00 on Debian) pinned to 127.0.0.1 with DHT, LPD, PEX, uTP and
+/// port mapping off, through a private config folder holding its settings.json.
+/// </summary>
+/// <remarks>
+/// transmission-cli has no switch for most of these, but it reads settings.json from its config folder (-g).
+/// It never exits on its own: after completing a download it seeds, printing "Seeding, ..." status lines
+/// (separated by carriage returns, which the line reader splits on), so callers wait for that line and stop it.
+/// </remarks>
+public static class TransmissionCli
+{
+    /// <summary>
+    /// Starts <c>transmission-cli -g CONFIG -w DOWNLOADS -p PORT TORRENT</c>; dispose the result to kill it.
+    /// <paramref name="downloadDirectory"/> may already hold the data, in which case Transmission verifies it and seeds.
+    /// </summary>
+    public static ChildProcess Start(string torrent, string downloadDirectory, string configDirectory, int port)
+    {
+        var environment = InteropEnvironment.Current;
+        environment.Require(InteropClients.Transmission);
+        Directory.CreateDirectory(configDirectory);
+        Directory.CreateDirectory(downloadDirectory);
+        File.WriteAllText(Path.Combine(configDirectory, "settings.json"), """
+            {
+              "dht-enabled": false,
+              "lpd-enabled": false,
+              "pex-enabled": false,
+              "utp-enabled": false,
+              "port-forwarding-enabled": false,
+              "blocklist-enabled": false,
+              "bind-address-ipv4": "127.0.0.1",
+              "bind-address-ipv6": "::1",
+              "encryption": 1,
+              "message-level": 2,
+              "ratio-limit-enabled": false,
+              "speed-limit-up-enabled": false,
+              "speed-limit-down-enabled": false
+            }
+            """);
+        return ChildProcess.Start(environment.TransmissionCliPath!,
+            ["-g", configDirectory, "-w", downloadDirectory, "-p", port.ToString(CultureInfo.InvariantCulture), torrent]);
+    }
+
+    /// <summary>True for the status line transmission-cli prints once every piece is verified.</summary>
+    public static bool IsSeedingLine(string line) => line.TrimStart().StartsWith("Seeding", StringComparison.Ordinal);
+}
