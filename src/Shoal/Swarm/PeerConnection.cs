@@ -272,7 +272,7 @@ internal sealed class PeerConnection
                 while (reader.TryRead(ref buffer, out PeerMessage message))
                 {
                     if (message.Id == MessageId.KeepAlive) continue;
-                    TorrentEvent item = ToEvent(message);
+                    TorrentEvent item = ToEvent(message, context);
                     if (message.Id == MessageId.Piece)
                     {
                         // Pay for the block before handing it on: waiting here stops reading the socket,
@@ -290,14 +290,14 @@ internal sealed class PeerConnection
         }
     }
 
-    private TorrentEvent ToEvent(in PeerMessage message)
+    private TorrentEvent ToEvent(in PeerMessage message, PeerLoopContext context)
     {
         byte[]? buffer = null;
         object? payload = null;
         switch (message.Id)
         {
             case MessageId.Piece:
-                buffer = ArrayPool<byte>.Shared.Rent(message.Length);
+                buffer = context.Blocks.Rent(message.Length);
                 message.Payload.CopyTo(buffer);
                 break;
             case MessageId.Bitfield:

@@ -36,6 +36,9 @@ internal sealed class PeerLoopContext(
 
     public TimeProvider Time { get; } = time;
 
+    /// <summary>Where received blocks are copied to (returned by whoever ends the block's journey).</summary>
+    public required BlockBufferPool Blocks { get; init; }
+
     /// <summary>Waits until both the torrent's and the session's upload caps allow <paramref name="bytes"/>.</summary>
     public ValueTask TakeUploadAsync(int bytes, CancellationToken token) => TakeBothAsync(torrentUpload, sessionUpload, bytes, token);
 

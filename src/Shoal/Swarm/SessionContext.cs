@@ -30,6 +30,9 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     /// </summary>
     public BlockMemoryPool SocketMemory { get; } = new();
 
+    /// <summary>Buffers for received blocks, on their way from the socket to the disk.</summary>
+    public BlockBufferPool Blocks { get; } = new();
+
     /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10), the fast extension (BEP 6) and, with a DHT, BEP 5.</summary>
     public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null);
 

@@ -29,7 +29,7 @@ internal sealed class TorrentActor
     private const int MaxQueuedUploadsPerPeer = 500;
 
     /// <summary>Blocks waiting for the disk past which we stop asking for more: a slow disk slows the download instead of filling memory.</summary>
-    private const int WriteQueueHighWater = 2048;
+    private const int WriteQueueHighWater = 512;
 
     /// <summary>Blocks a peer may send unasked before it is dropped.</summary>
     private const int MaxUnexpectedBlocks = 64;
@@ -53,7 +53,11 @@ internal sealed class TorrentActor
     private readonly TorrentOptions _options;
     private readonly Func<Torrent, TorrentStorage> _openStorage;
     private readonly Channel<TorrentEvent> _mailbox;
-    private readonly Channel<PendingWrite> _writes;
+    /// <summary>
+    /// The disk write pump: one queue and one writer task per shard, a piece always in the same shard. One
+    /// reader per queue keeps waiting allocation-free, and a piece's blocks reach the storage in order.
+    /// </summary>
+    private readonly Channel<PendingWrite>[] _writes;
     private readonly PeerLoopContext _loopContext;
     private readonly RateLimiter _uploadLimit;
     private readonly RateLimiter _downloadLimit;
@@ -124,10 +128,15 @@ internal sealed class TorrentActor
         });
         // Unbounded by type, bounded in practice: the actor stops requesting above the high-water mark, so
         // the queue never exceeds that mark plus the requests already outstanding.
-        _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleWriter = true });
+        _writes = new Channel<PendingWrite>[Math.Max(1, session.Options.DiskConcurrency)];
+        for (int i = 0; i < _writes.Length; i++)
+            _writes[i] = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
         _uploadLimit = new RateLimiter(options.MaxUploadRate, session.Time);
         _downloadLimit = new RateLimiter(options.MaxDownloadRate, session.Time);
-        _loopContext = new PeerLoopContext(_mailbox.Writer, session.Time, _uploadLimit, session.UploadLimit, _downloadLimit, session.DownloadLimit, session.ReleaseConnection);
+        _loopContext = new PeerLoopContext(_mailbox.Writer, session.Time, _uploadLimit, session.UploadLimit, _downloadLimit, session.DownloadLimit, session.ReleaseConnection)
+        {
+            Blocks = session.Blocks,
+        };
         _choker = new Choker(session.Options.UnchokeSlots, new Random());
         _startedAt = session.Time.GetTimestamp();
         _status = BuildStatus();
@@ -179,8 +188,12 @@ internal sealed class TorrentActor
         Task[] writers = [];
         try
         {
-            writers = new Task[Math.Max(1, _session.Options.DiskConcurrency)];
-            for (int i = 0; i < writers.Length; i++) writers[i] = Task.Run(() => WriteLoopAsync(stop));
+            writers = new Task[_writes.Length];
+            for (int i = 0; i < writers.Length; i++)
+            {
+                ChannelReader<PendingWrite> shard = _writes[i].Reader;
+                writers[i] = Task.Run(() => WriteLoopAsync(shard, stop));
+            }
             _lastTick = _lastChoke = _session.Time.GetTimestamp();
             _timer = _session.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
 
@@ -287,7 +300,7 @@ internal sealed class TorrentActor
         if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
         if (_state != TorrentState.Error) _state = TorrentState.Stopped;
         foreach (PeerConnection peer in _peers.Values) peer.Close("torrent stopped");
-        _writes.Writer.TryComplete();
+        foreach (Channel<PendingWrite> shard in _writes) shard.Writer.TryComplete();
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
 
         // Peer loops post PeerClosed on the way out; keep draining so none of them waits on a full mailbox.
@@ -300,7 +313,8 @@ internal sealed class TorrentActor
         _mailbox.Writer.TryComplete();
         await DiscardMailboxAsync().ConfigureAwait(false);
         try { await Task.WhenAll(writers).ConfigureAwait(false); } catch (Exception ex) { Log("disk writer ended with " + ex.Message); }
-        while (_writes.Reader.TryRead(out PendingWrite write)) ArrayPool<byte>.Shared.Return(write.Buffer);
+        foreach (Channel<PendingWrite> shard in _writes)
+            while (shard.Reader.TryRead(out PendingWrite write)) _session.Blocks.Return(write.Buffer);
         if (_storage is not null)
         {
             try { await _storage.FlushAsync().ConfigureAwait(false); } catch (Exception ex) { Log("flush failed: " + ex.Message); }
@@ -319,7 +333,7 @@ internal sealed class TorrentActor
     {
         while (_mailbox.Reader.TryRead(out TorrentEvent item))
         {
-            if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+            if (item.Buffer is not null) _session.Blocks.Return(item.Buffer);
             if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
             if (item.Kind == TorrentEventKind.DialFailed) _session.ReleaseConnection();
         }
@@ -331,7 +345,7 @@ internal sealed class TorrentActor
         {
             case TorrentEventKind.Message:
                 if (item.Peer is { } peer && _peers.ContainsKey(peer.Key)) OnMessage(peer, item);
-                else if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+                else if (item.Buffer is not null) _session.Blocks.Return(item.Buffer);
                 break;
             case TorrentEventKind.PeerJoined:
                 OnPeerJoined((PendingPeer)item.Payload!);
@@ -675,7 +689,7 @@ internal sealed class TorrentActor
         _downloaded += block.Length;
         if (!peer.Outstanding.Remove(block))
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _session.Blocks.Return(buffer);
             if (peer.CancelledInFlight > 0) peer.CancelledInFlight--;
             else if (++peer.UnexpectedBlocks > MaxUnexpectedBlocks) peer.Close("sent blocks nobody asked for");
             return;
@@ -697,11 +711,11 @@ internal sealed class TorrentActor
         {
             AddContributor(block.Piece, peer.Key);
             Interlocked.Increment(ref _queuedWrites);
-            _writes.Writer.TryWrite(new PendingWrite(block, buffer));
+            _writes[block.Piece % _writes.Length].Writer.TryWrite(new PendingWrite(block, buffer));
         }
         else
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _session.Blocks.Return(buffer);
         }
         RequestMore(peer);
     }
@@ -981,9 +995,8 @@ internal sealed class TorrentActor
 
     // ---- disk -----------------------------------------------------------------------------------------
 
-    private async Task WriteLoopAsync(CancellationToken stop)
+    private async Task WriteLoopAsync(ChannelReader<PendingWrite> reader, CancellationToken stop)
     {
-        ChannelReader<PendingWrite> reader = _writes.Reader;
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             while (reader.TryRead(out PendingWrite write))
@@ -1008,7 +1021,7 @@ internal sealed class TorrentActor
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(write.Buffer);
+                    _session.Blocks.Return(write.Buffer);
                     Interlocked.Decrement(ref _queuedWrites);
                 }
             }

@@ -36,7 +36,7 @@ internal readonly struct TorrentEvent
     public int Index { get; init; }
     public int Begin { get; init; }
     public int Length { get; init; }
-    /// <summary>Block data rented from the shared ArrayPool (Piece messages); the actor returns or passes it on.</summary>
+    /// <summary>Block data rented from the session's <see cref="BlockBufferPool"/> (Piece messages); the actor returns or passes it on.</summary>
     public byte[]? Buffer { get; init; }
     public object? Payload { get; init; }
     public BlockWriteResult WriteResult { get; init; }
