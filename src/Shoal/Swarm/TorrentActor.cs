@@ -31,6 +31,9 @@ internal sealed class TorrentActor
     /// <summary>Blocks waiting for the disk past which we stop asking for more: a slow disk slows the download instead of filling memory.</summary>
     private const int WriteQueueHighWater = 512;
 
+    /// <summary>Requests paused at the high-water mark resume here (an event, not the next tick: a 500 ms gap would idle a fast link).</summary>
+    private const int WriteQueueLowWater = WriteQueueHighWater / 4;
+
     /// <summary>Blocks a peer may send unasked before it is dropped.</summary>
     private const int MaxUnexpectedBlocks = 64;
 
@@ -89,6 +92,7 @@ internal sealed class TorrentActor
     private int _nextPeerKey;
     private int _halfOpen;
     private int _queuedWrites;
+    private volatile bool _requestsPausedForDisk;
     private int _checkedPieces;
     private long _verifiedBytes;
     private long _downloaded;
@@ -364,6 +368,10 @@ internal sealed class TorrentActor
                 break;
             case TorrentEventKind.Tick:
                 OnTick();
+                break;
+            case TorrentEventKind.WritesDrained:
+                _requestsPausedForDisk = false;
+                foreach (PeerConnection peer in _peers.Values) RequestMore(peer);
                 break;
             case TorrentEventKind.AddPeers:
                 foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) AddCandidate(endPoint, item.Source);
@@ -966,7 +974,11 @@ internal sealed class TorrentActor
     private void RequestMore(PeerConnection peer)
     {
         if (!peer.AmInterested || _state != TorrentState.Downloading) return;
-        if (Volatile.Read(ref _queuedWrites) > WriteQueueHighWater) return;
+        if (Volatile.Read(ref _queuedWrites) > WriteQueueHighWater)
+        {
+            _requestsPausedForDisk = true;
+            return;
+        }
         bool viaAllowedFast = peer.PeerChoking;
         if (viaAllowedFast && peer.AllowedFast.Count == 0) return;
 
@@ -1022,7 +1034,8 @@ internal sealed class TorrentActor
                 finally
                 {
                     _session.Blocks.Return(write.Buffer);
-                    Interlocked.Decrement(ref _queuedWrites);
+                    if (Interlocked.Decrement(ref _queuedWrites) == WriteQueueLowWater && _requestsPausedForDisk)
+                        TryPost(new TorrentEvent { Kind = TorrentEventKind.WritesDrained });
                 }
             }
         }

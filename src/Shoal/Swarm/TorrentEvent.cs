@@ -20,6 +20,8 @@ internal enum TorrentEventKind
     DiskFailed,
     /// <summary>The periodic timer fired.</summary>
     Tick,
+    /// <summary>The disk write queue drained below its low-water mark: requesting may resume.</summary>
+    WritesDrained,
     /// <summary>More peers to dial. Payload: IPEndPoint[]; Source: where they came from.</summary>
     AddPeers,
 }
