@@ -38,6 +38,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     private readonly Dictionary<IPAddress, int> _ipVotes = [];
     private readonly List<NodeContact> _savedNodes = [];
     private readonly List<IPEndPoint> _bootstrapEndPoints = [];
+    private readonly List<NodeContact> _learnedOtherFamily = [];
     private RoutingTable _table;
     private IDatagramTransport? _transport;
     private ITimer? _maintenance;
@@ -45,6 +46,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     private double _srttMs = -1, _rttvarMs;
     private DateTimeOffset _lastSave;
     private bool _started, _disposed;
+    private int _tableCountSnapshot; // read without the lock by a dual-stack partner (NeedsNodes)
     private long _queriesReceived, _queriesDropped, _queriesSent, _timeouts, _internalErrors;
 
     /// <summary>Creates a node that will bind its own UDP socket in <see cref="StartAsync"/>.</summary>
@@ -87,6 +89,31 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
 
     /// <summary>The bound endpoint (after <see cref="StartAsync"/>).</summary>
     public IPEndPoint? LocalEndPoint => _transport?.LocalEndPoint;
+
+    /// <summary>The address family of the bound socket; null before <see cref="StartAsync"/>.</summary>
+    public AddressFamily? Family => _transport?.LocalEndPoint.AddressFamily;
+
+    /// <summary>
+    /// BEP 32 "leaking" between the two DHTs of a dual-stack owner (<see cref="DualStackDht"/>): the closest nodes of the
+    /// other family's table, for queries whose "want" asks for them. Called without this node's lock held (so it may
+    /// take the other node's); null answers with our own family only.
+    /// </summary>
+    internal Func<NodeId, int, IReadOnlyList<NodeContact>>? OtherFamilyClosest { get; set; }
+
+    /// <summary>
+    /// Nodes of the other family seen in answers to our lookups (when <see cref="WantOtherFamily"/> asked for them, or a
+    /// responder sent them anyway), handed over in small batches without this node's lock held.
+    /// </summary>
+    internal Action<IReadOnlyList<NodeContact>>? OtherFamilyNodesLearned { get; set; }
+
+    /// <summary>
+    /// Whether our lookups should also ask for the other family's nodes ("want" n4 and n6: BEP 32 bootstrapping of a
+    /// dual-stack node). Called with this node's lock held: it must not take locks (read <see cref="NeedsNodes"/>).
+    /// </summary>
+    internal Func<bool>? WantOtherFamily { get; set; }
+
+    /// <summary>The routing table is still small (a partner should leak nodes to it); lock-free, slightly stale.</summary>
+    internal bool NeedsNodes => Volatile.Read(ref _tableCountSnapshot) < RoutingTable.K * 2;
 
     /// <summary>Packets that made the handler fail unexpectedly (a bug); the fuzz tests assert it stays 0.</summary>
     internal long InternalErrors => Interlocked.Read(ref _internalErrors);
@@ -205,6 +232,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     public void AddNode(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
+        if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
         lock (_gate)
         {
             if (_disposed || !_started || endPoint.Port == 0) return;
@@ -223,6 +251,16 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             foreach (RoutingNode n in _table.AllNodes()) if (_table.StateOf(n) == NodeState.Good) good++;
             return new DhtStats(Id, _table.Count, good, _table.BucketCount, _pending.Count, _lookups.Count,
                 _store.InfoHashCount, _store.PeerCount, _queriesReceived, _queriesDropped, _queriesSent, _timeouts, ExternalAddress);
+        }
+    }
+
+    /// <summary>Up to <paramref name="count"/> good nodes of our table closest to <paramref name="target"/>, closest first.</summary>
+    public IReadOnlyList<NodeContact> GetClosestNodes(NodeId target, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
+        lock (_gate)
+        {
+            return count == 0 || _disposed ? [] : _table.Closest(target, count);
         }
     }
 
@@ -249,7 +287,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         }
         try
         {
-            state.Save(_options.DataDirectory);
+            state.Save(_options.DataDirectory, _options.StateFileName);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -280,7 +318,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         {
             try
             {
-                SnapshotState().Save(_options.DataDirectory);
+                SnapshotState().Save(_options.DataDirectory, _options.StateFileName);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -311,13 +349,15 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
                 return;
             }
             KrpcMessage message = KrpcCodec.Decode(datagram.ToArray());
+            DeferredReply? deferred = null;
+            List<NodeContact>? learned = null;
             lock (_gate)
             {
                 if (_disposed) return;
                 switch (message)
                 {
                     case KrpcQuery query:
-                        HandleQuery(query, source, datagram.Length);
+                        deferred = HandleQuery(query, source, datagram.Length);
                         break;
                     case KrpcResponse response:
                         HandleReply(response, null, source);
@@ -326,7 +366,17 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
                         HandleReply(null, error, source);
                         break;
                 }
+                Volatile.Write(ref _tableCountSnapshot, _table.Count);
+                if (_learnedOtherFamily.Count > 0)
+                {
+                    learned = [.. _learnedOtherFamily];
+                    _learnedOtherFamily.Clear();
+                }
             }
+            // The partner node is called outside our lock: two nodes calling each other under their own locks
+            // would deadlock.
+            if (deferred is { } d) CompleteDeferredReply(d);
+            if (learned is not null) OtherFamilyNodesLearned?.Invoke(learned);
         }
         catch (ShoalFormatException)
         {
@@ -340,20 +390,29 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         }
     }
 
-    private void HandleQuery(KrpcQuery query, IPEndPoint source, int queryLength)
+    /// <summary>Handles a query; returns a reply still missing the other family's nodes, to finish outside the lock.</summary>
+    private DeferredReply? HandleQuery(KrpcQuery query, IPEndPoint source, int queryLength)
     {
         _queriesReceived++;
-        if (_options.ReadOnly) return; // BEP 43: read-only nodes do not answer
+        if (_options.ReadOnly) return null; // BEP 43: read-only nodes do not answer
         if (!_limiter.TryAcquire(source.Address))
         {
             _queriesDropped++;
-            return;
+            return null;
         }
         if (!query.ReadOnly && query.SenderId != Id)
         {
             _table.Observe(new NodeContact(query.SenderId, source), responded: false, out RoutingNode? ping);
             if (ping is not null) PingForEviction(ping);
         }
+
+        // BEP 32: "want" picks the node lists; without it, the answer carries the list of the query's own family.
+        bool ownIsV6 = _transport!.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
+        KrpcWant ownFlag = ownIsV6 ? KrpcWant.N6 : KrpcWant.N4;
+        KrpcWant want = query.Want == KrpcWant.None ? ownFlag : query.Want;
+        IReadOnlyList<NodeContact> own = [];
+        if ((want & ownFlag) != 0 && query.Method is KrpcMethod.FindNode or KrpcMethod.GetPeers) own = _table.Closest(query.Target, RoutingTable.K);
+        bool wantsOther = (want & ~ownFlag & (KrpcWant.N4 | KrpcWant.N6)) != 0 && OtherFamilyClosest is not null;
 
         KrpcMessage reply;
         switch (query.Method)
@@ -362,21 +421,25 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
                 reply = new KrpcResponse { TransactionId = query.TransactionId, SenderId = Id };
                 break;
             case KrpcMethod.FindNode:
-            {
-                List<NodeContact> nodes = _table.Closest(query.Target, RoutingTable.K);
-                reply = new KrpcResponse { TransactionId = query.TransactionId, SenderId = Id, Nodes = nodes, Nodes6 = nodes };
+                reply = new KrpcResponse
+                {
+                    TransactionId = query.TransactionId,
+                    SenderId = Id,
+                    Nodes = ownIsV6 ? [] : own,
+                    Nodes6 = ownIsV6 ? own : [],
+                };
                 break;
-            }
             case KrpcMethod.GetPeers:
             {
-                List<NodeContact> nodes = _table.Closest(query.Target, RoutingTable.K);
+                // Announces reach a node over its own family only, so the store holds peers of the query's family:
+                // 6-byte values over IPv4, 18-byte values over IPv6, never a hybrid list (BEP 32).
                 List<IPEndPoint> values = _store.Get(query.Target, _options.MaxValuesPerReply, _random);
                 reply = new KrpcResponse
                 {
                     TransactionId = query.TransactionId,
                     SenderId = Id,
-                    Nodes = nodes,
-                    Nodes6 = nodes,
+                    Nodes = ownIsV6 ? [] : own,
+                    Nodes6 = ownIsV6 ? own : [],
                     Values = values,
                     Token = _tokens.Create(source.Address),
                 };
@@ -399,7 +462,43 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         RoutingNode? known = _table.FindByEndPoint(source);
         bool verified = known is { LastResponse: not null } && known.Id == query.SenderId;
         int budget = verified ? _options.MaxReplyLength : Math.Min(_options.MaxReplyLength, queryLength * _options.UnverifiedReplyFactor);
+        if (wantsOther && reply is KrpcResponse response && query.Method is KrpcMethod.FindNode or KrpcMethod.GetPeers)
+        {
+            return new DeferredReply(response, query.Target, source, budget);
+        }
         SendReply(reply, source, budget);
+        return null;
+    }
+
+    /// <summary>Adds the other family's nodes (from the partner node, outside our lock) and sends the reply.</summary>
+    private void CompleteDeferredReply(DeferredReply deferred)
+    {
+        IReadOnlyList<NodeContact> other = [];
+        try
+        {
+            other = OtherFamilyClosest?.Invoke(deferred.Target, RoutingTable.K) ?? [];
+        }
+        catch (ObjectDisposedException)
+        {
+            // The partner is shutting down: answer with our own family only.
+        }
+        KrpcResponse r = deferred.Reply;
+        bool ownIsV6;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            ownIsV6 = _transport!.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
+            var full = new KrpcResponse
+            {
+                TransactionId = r.TransactionId,
+                SenderId = r.SenderId,
+                Token = r.Token,
+                Values = r.Values,
+                Nodes = ownIsV6 ? other : r.Nodes,
+                Nodes6 = ownIsV6 ? r.Nodes6 : other,
+            };
+            SendReply(full, deferred.To, deferred.Budget);
+        }
     }
 
     private void SendReply(KrpcMessage reply, IPEndPoint destination, int budget)
@@ -415,17 +514,25 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
                 return;
             }
             if (reply is not KrpcResponse r) return;
-            // Trim values first (8 bytes each in IPv4), then nodes (26 bytes each): never answer bigger than allowed.
+            // Trim values first ("6:" + 6 or "18:" + 18 bytes each), then the other family's nodes, then our own
+            // family's: never answer bigger than allowed.
+            bool ownIsV6 = _transport!.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
             if (r.Values.Count > 0)
             {
-                int drop = Math.Min(r.Values.Count, (excess / 8) + 1);
-                reply = Copy(r, values: [.. r.Values.Take(r.Values.Count - drop)], nodes: r.Nodes);
+                int per = CompactAddress.PeerLength(r.Values[0]) + (ownIsV6 ? 3 : 2);
+                reply = Copy(r, Fewer(r.Values, excess, per), r.Nodes, r.Nodes6);
             }
-            else if (r.Nodes.Count > 0)
+            else if ((ownIsV6 ? r.Nodes : r.Nodes6).Count > 0)
             {
-                int drop = Math.Min(r.Nodes.Count, (excess / CompactAddress.NodeV4Length) + 1);
-                List<NodeContact> fewer = [.. r.Nodes.Take(r.Nodes.Count - drop)];
-                reply = Copy(r, values: [], nodes: fewer);
+                reply = ownIsV6
+                    ? Copy(r, [], Fewer(r.Nodes, excess, CompactAddress.NodeV4Length), r.Nodes6)
+                    : Copy(r, [], r.Nodes, Fewer(r.Nodes6, excess, CompactAddress.NodeV6Length));
+            }
+            else if ((ownIsV6 ? r.Nodes6 : r.Nodes).Count > 0)
+            {
+                reply = ownIsV6
+                    ? Copy(r, [], [], Fewer(r.Nodes6, excess, CompactAddress.NodeV6Length))
+                    : Copy(r, [], Fewer(r.Nodes, excess, CompactAddress.NodeV4Length), []);
             }
             else
             {
@@ -433,14 +540,22 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             }
         }
 
-        static KrpcResponse Copy(KrpcResponse r, IReadOnlyList<IPEndPoint> values, IReadOnlyList<NodeContact> nodes) => new()
+        static List<T> Fewer<T>(IReadOnlyList<T> list, int excess, int per)
+        {
+            int keep = list.Count - Math.Min(list.Count, (excess / per) + 1);
+            var fewer = new List<T>(keep);
+            for (int i = 0; i < keep; i++) fewer.Add(list[i]);
+            return fewer;
+        }
+
+        static KrpcResponse Copy(KrpcResponse r, IReadOnlyList<IPEndPoint> values, IReadOnlyList<NodeContact> nodes, IReadOnlyList<NodeContact> nodes6) => new()
         {
             TransactionId = r.TransactionId,
             SenderId = r.SenderId,
             Token = r.Token,
             Values = values,
             Nodes = nodes,
-            Nodes6 = nodes,
+            Nodes6 = nodes6,
         };
     }
 
@@ -516,6 +631,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             Token = spec.Token,
             Port = spec.Port,
             ImpliedPort = spec.ImpliedPort,
+            Want = spec.Want,
             ReadOnly = _options.ReadOnly,
         };
         var pending = new PendingQuery(tid, to, _time.GetUtcNow(), onResponse, onSlow, onFailure);
@@ -567,7 +683,10 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             foreach (NodeContact n in _savedNodes) if (seeds.Count < RoutingTable.K * 4) seeds.Add(n);
             bootstrap = _bootstrapEndPoints;
         }
-        var lookup = new Lookup(target, method, seeds, bootstrap, _options.Alpha, _options.MaxQueriesPerLookup);
+        var lookup = new Lookup(target, method, seeds, bootstrap, _options.Alpha, _options.MaxQueriesPerLookup)
+        {
+            Family = _transport?.LocalEndPoint.AddressFamily,
+        };
         lookup.Exclude(Id, _transport?.LocalEndPoint);
         var run = new LookupRun(lookup, completion, _time.GetUtcNow(), announcePort, impliedPort);
         _lookups.Add(run);
@@ -594,13 +713,15 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             List<IPEndPoint> next = lookup.NextQueries();
             if (next.Count == 0) break;
             bool anyFailed = false;
+            KrpcWant want = LookupWant();
             foreach (IPEndPoint to in next)
             {
-                var spec = new QuerySpec(lookup.Method, lookup.Target, default, 0, false);
+                var spec = new QuerySpec(lookup.Method, lookup.Target, default, 0, false, want);
                 bool sent = SendQuery(to, spec,
                     r =>
                     {
                         if (r.Values.Count > 0 && run.FirstPeersAt is null) run.FirstPeersAt = _time.GetUtcNow();
+                        CollectOtherFamily(r);
                         lookup.OnResponse(to, r);
                         Pump(run);
                     },
@@ -623,6 +744,30 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             if (!anyFailed) break;
         }
         if (lookup.IsFinished) Complete(run);
+    }
+
+    /// <summary>
+    /// BEP 32 "want" of our lookups: an IPv6 node asks for "n6" explicitly; an IPv4 node sends none (plain BEP 5
+    /// nodes understand that best); a dual-stack owner whose other table is still small also asks for the other family.
+    /// </summary>
+    private KrpcWant LookupWant()
+    {
+        bool v6 = _transport?.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
+        bool other = WantOtherFamily?.Invoke() == true;
+        if (other) return KrpcWant.N4 | KrpcWant.N6;
+        return v6 ? KrpcWant.N6 : KrpcWant.None;
+    }
+
+    /// <summary>Keeps (a bounded number of) the other family's nodes from an answer for the dual-stack partner.</summary>
+    private void CollectOtherFamily(KrpcResponse r)
+    {
+        if (OtherFamilyNodesLearned is null) return;
+        bool v6 = _transport?.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
+        foreach (NodeContact node in v6 ? r.Nodes : r.Nodes6)
+        {
+            if (_learnedOtherFamily.Count >= RoutingTable.K * 2) return;
+            _learnedOtherFamily.Add(node);
+        }
     }
 
     private void Complete(LookupRun run)
@@ -669,6 +814,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             _store.ExpireAll();
             if (_table.Count == 0 && background == 0) StartLookup(Id, KrpcMethod.FindNode, null, null, false, CancellationToken.None);
             save = _options.DataDirectory is not null && _time.GetUtcNow() - _lastSave >= _options.SaveInterval;
+            Volatile.Write(ref _tableCountSnapshot, _table.Count);
         }
         if (save) SaveState();
     }
@@ -686,7 +832,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         if (_options.DataDirectory is null) return null;
         try
         {
-            return DhtState.Load(_options.DataDirectory);
+            return DhtState.Load(_options.DataDirectory, _options.StateFileName);
         }
         catch (Exception ex) when (ex is ShoalFormatException or IOException or UnauthorizedAccessException)
         {
@@ -736,7 +882,9 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         return int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535 && host.Length > 0;
     }
 
-    private readonly record struct QuerySpec(KrpcMethod Method, NodeId Target, ReadOnlyMemory<byte> Token, int Port, bool ImpliedPort);
+    private readonly record struct QuerySpec(KrpcMethod Method, NodeId Target, ReadOnlyMemory<byte> Token, int Port, bool ImpliedPort, KrpcWant Want = KrpcWant.None);
+
+    private readonly record struct DeferredReply(KrpcResponse Reply, NodeId Target, IPEndPoint To, int Budget);
 
     private sealed class PendingQuery(ushort tid, IPEndPoint to, DateTimeOffset sentAt, Action<KrpcResponse>? onResponse, Action? onSlow, Action? onFailure)
     {

@@ -15,8 +15,19 @@ public sealed record DhtNodeOptions
     /// <summary>Address to bind.</summary>
     public IPAddress BindAddress { get; init; } = IPAddress.Any;
 
-    /// <summary>Where the node id and routing table persist between runs (dht.dat); null keeps nothing.</summary>
+    /// <summary>
+    /// The IPv6 address a <see cref="DualStackDht"/> binds its IPv6 node to. Null (the default) means
+    /// <see cref="IPAddress.IPv6Any"/> when <see cref="BindAddress"/> is <see cref="IPAddress.Any"/> or an IPv6 address
+    /// (which is then used), and no IPv6 node when <see cref="BindAddress"/> is a specific IPv4 address. A
+    /// <see cref="DhtNode"/> alone ignores it (it binds <see cref="BindAddress"/>).
+    /// </summary>
+    public IPAddress? Ipv6BindAddress { get; init; }
+
+    /// <summary>Where the node id and routing table persist between runs (<see cref="StateFileName"/>); null keeps nothing.</summary>
     public string? DataDirectory { get; init; }
+
+    /// <summary>The state file's name inside <see cref="DataDirectory"/>: dht.dat (a <see cref="DualStackDht"/> keeps its IPv6 node in dht6.dat).</summary>
+    public string StateFileName { get; init; } = DhtState.FileName;
 
     /// <summary>Bootstrap nodes, "host:port" or "[v6]:port"; a DNS failure is logged, never fatal.</summary>
     public IReadOnlyList<string> BootstrapNodes { get; init; } = DefaultBootstrapNodes;

@@ -57,24 +57,36 @@ public sealed record DhtState(NodeId Id, IPAddress? ExternalAddress, IReadOnlyLi
         return new DhtState(new NodeId(id.Bytes.Span), ip, nodes);
     }
 
+    /// <summary>File name of the IPv6 node's state when a <see cref="DualStackDht"/> runs both families.</summary>
+    public const string Ipv6FileName = "dht6.dat";
+
     /// <summary>Loads <c>dht.dat</c> from <paramref name="directory"/>; null when there is none.</summary>
     /// <exception cref="ShoalFormatException">The file is corrupt.</exception>
-    public static DhtState? Load(string directory)
+    public static DhtState? Load(string directory) => Load(directory, FileName);
+
+    /// <summary>Loads <paramref name="fileName"/> from <paramref name="directory"/>; null when there is none.</summary>
+    /// <exception cref="ShoalFormatException">The file is corrupt.</exception>
+    public static DhtState? Load(string directory, string fileName)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        string path = Path.Combine(directory, FileName);
+        ArgumentException.ThrowIfNullOrEmpty(fileName);
+        string path = Path.Combine(directory, fileName);
         if (!File.Exists(path)) return null;
         var info = new FileInfo(path);
         if (info.Length > 1024 * 1024) throw new KrpcFormatException($"{path} is too large to be a DHT state file");
         return Decode(File.ReadAllBytes(path));
     }
 
-    /// <summary>Saves atomically into <paramref name="directory"/> (created if missing): temp file, flush, rename.</summary>
-    public void Save(string directory)
+    /// <summary>Saves <c>dht.dat</c> atomically into <paramref name="directory"/> (created if missing): temp file, flush, rename.</summary>
+    public void Save(string directory) => Save(directory, FileName);
+
+    /// <summary>Saves as <paramref name="fileName"/> atomically into <paramref name="directory"/> (created if missing).</summary>
+    public void Save(string directory, string fileName)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        ArgumentException.ThrowIfNullOrEmpty(fileName);
         Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, FileName);
+        string path = Path.Combine(directory, fileName);
         string temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {

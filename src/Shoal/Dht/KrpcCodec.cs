@@ -75,13 +75,16 @@ public static class KrpcCodec
         byte[] token = [];
         int port = 0;
         bool implied = false;
+        KrpcWant want = KrpcWant.None;
         switch (method)
         {
             case KrpcMethod.FindNode:
                 target = RequiredId(args, "target");
+                want = ReadWant(args);
                 break;
             case KrpcMethod.GetPeers:
                 target = RequiredId(args, "info_hash");
+                want = ReadWant(args);
                 break;
             case KrpcMethod.AnnouncePeer:
                 target = RequiredId(args, "info_hash");
@@ -101,8 +104,26 @@ public static class KrpcCodec
             Token = token,
             Port = port,
             ImpliedPort = implied,
+            Want = want,
             ReadOnly = readOnly,
         };
+    }
+
+    /// <summary>
+    /// BEP 32 "want": a list of strings, of which "n4" and "n6" mean something and any other is ignored (future
+    /// extensions). A "want" that is not a list is ignored too: the answer then follows the query's family.
+    /// </summary>
+    private static KrpcWant ReadWant(BDictionary args)
+    {
+        if (!args.TryGetValue("want", out BValue? value) || value is not BList list) return KrpcWant.None;
+        KrpcWant want = KrpcWant.None;
+        foreach (BValue item in list)
+        {
+            if (item is not BString s || s.Length != 2) continue;
+            if (s.Bytes.Span.SequenceEqual("n4"u8)) want |= KrpcWant.N4;
+            else if (s.Bytes.Span.SequenceEqual("n6"u8)) want |= KrpcWant.N6;
+        }
+        return want;
     }
 
     private static KrpcResponse DecodeResponse(BDictionary top, byte[] tid, byte[] version)
@@ -325,6 +346,14 @@ public static class KrpcCodec
         {
             w.WriteString("token"u8);
             w.WriteString(query.Token.Span);
+        }
+        if ((query.Method is KrpcMethod.FindNode or KrpcMethod.GetPeers) && query.Want != KrpcWant.None)
+        {
+            w.WriteString("want"u8);
+            w.WriteListStart();
+            if ((query.Want & KrpcWant.N4) != 0) w.WriteString("n4"u8);
+            if ((query.Want & KrpcWant.N6) != 0) w.WriteString("n6"u8);
+            w.WriteEnd();
         }
         w.WriteEnd();
     }

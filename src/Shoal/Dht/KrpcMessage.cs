@@ -52,6 +52,9 @@ public sealed class KrpcQuery : KrpcMessage
     /// <summary>announce_peer "implied_port": use the UDP source port instead of <see cref="Port"/>.</summary>
     public bool ImpliedPort { get; init; }
 
+    /// <summary>BEP 32 "want" of find_node and get_peers: the node lists asked for; <see cref="KrpcWant.None"/> when absent.</summary>
+    public KrpcWant Want { get; init; }
+
     /// <summary>BEP 43 "ro": the sender is read-only and must not be added to routing tables.</summary>
     public bool ReadOnly { get; init; }
 

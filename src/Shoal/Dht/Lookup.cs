@@ -53,6 +53,12 @@ public sealed class Lookup
         }
     }
 
+    /// <summary>
+    /// The address family the driver's socket can reach; nodes of the other family in answers (BEP 32 "nodes" over
+    /// IPv6, "nodes6" over IPv4) are not candidates. Null accepts both.
+    /// </summary>
+    public System.Net.Sockets.AddressFamily? Family { get; init; }
+
     /// <summary>Never query this id (our own: other nodes return us in their answers).</summary>
     public void Exclude(NodeId id, IPEndPoint? endPoint = null)
     {
@@ -233,7 +239,9 @@ public sealed class Lookup
 
     private void AddCandidate(NodeContact node, int hop)
     {
-        if (node.EndPoint.Port == 0 || !_seenIds.Add(node.Id)) return;
+        if (node.EndPoint.Port == 0) return;
+        if (Family is { } family && (node.EndPoint.AddressFamily != family || node.EndPoint.Address.IsIPv4MappedToIPv6)) return;
+        if (!_seenIds.Add(node.Id)) return;
         if (!_seenEndPoints.Add(node.EndPoint)) return;
         Insert(new Candidate(node.Id, node.EndPoint, hop, knownId: true));
     }

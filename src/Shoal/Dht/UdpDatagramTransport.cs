@@ -18,6 +18,9 @@ public sealed class UdpDatagramTransport : IDatagramTransport
         _socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            // BEP 32: the IPv6 DHT is its own network with its own socket; a dual-mode socket would mix IPv4 traffic
+            // into it and would collide with the IPv4 node bound to the same port.
+            if (localEndPoint.AddressFamily == AddressFamily.InterNetworkV6) _socket.DualMode = false;
             _socket.Bind(localEndPoint);
         }
         catch
