@@ -37,7 +37,7 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null);
 
     /// <summary>The session's DHT node, once started; null when the DHT is off.</summary>
-    public DhtNode? Dht { get; set; }
+    public DualStackDht? Dht { get; set; }
 
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }

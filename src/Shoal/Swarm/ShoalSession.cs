@@ -82,7 +82,7 @@ public sealed class ShoalSession : IAsyncDisposable
         return new ShoalSession(context, listener);
     }
 
-    private static async Task<DhtNode?> StartDhtAsync(SessionContext context, CancellationToken cancellationToken)
+    private static async Task<DualStackDht?> StartDhtAsync(SessionContext context, CancellationToken cancellationToken)
     {
         DhtNodeOptions options = context.Options.Dht ?? new DhtNodeOptions
         {
@@ -90,7 +90,8 @@ public sealed class ShoalSession : IAsyncDisposable
             BindAddress = context.Options.BindAddress,
         };
         options = options with { Log = options.Log ?? (message => context.Log("[dht] " + message)) };
-        var node = new DhtNode(options, context.Time);
+        // One node per address family (BEP 32) on the same port; a host without IPv6 runs IPv4 alone.
+        var node = new DualStackDht(options, context.Time);
         try
         {
             await node.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -106,7 +107,7 @@ public sealed class ShoalSession : IAsyncDisposable
     }
 
     /// <summary>The session's DHT node; null when the DHT is off or could not bind its port.</summary>
-    public DhtNode? Dht => _context.Dht;
+    public DualStackDht? Dht => _context.Dht;
 
     /// <summary>Where the session accepts peers.</summary>
     public IPEndPoint ListenEndPoint => _listener.LocalEndPoint;
@@ -201,7 +202,7 @@ public sealed class ShoalSession : IAsyncDisposable
     /// Finds peers of one torrent through the DHT and announces that we have it, for as long as the torrent
     /// is in the session: at once, then often while it is short of peers, then every 15 minutes.
     /// </summary>
-    private async Task RunDhtAnnouncesAsync(DhtNode dht, TorrentActor actor)
+    private async Task RunDhtAnnouncesAsync(DualStackDht dht, TorrentActor actor)
     {
         CancellationToken stop = _shutdown.Token;
         try

@@ -371,7 +371,7 @@ internal sealed class TorrentActor
                 break;
             case TorrentEventKind.WritesDrained:
                 _requestsPausedForDisk = false;
-                foreach (PeerConnection peer in _peers.Values) RequestMore(peer);
+                foreach (PeerConnection waiting in _peers.Values) RequestMore(waiting);
                 break;
             case TorrentEventKind.AddPeers:
                 foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) AddCandidate(endPoint, item.Source);
