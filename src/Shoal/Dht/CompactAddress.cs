@@ -11,10 +11,10 @@ namespace Shoal.Dht;
 public static class CompactAddress
 {
     /// <summary>Bytes of a compact IPv4 peer.</summary>
-    public const int PeerV4Length = 6;
+    public const int PeerV4Length = CompactEndPoint.V4Length;
 
     /// <summary>Bytes of a compact IPv6 peer.</summary>
-    public const int PeerV6Length = 18;
+    public const int PeerV6Length = CompactEndPoint.V6Length;
 
     /// <summary>Bytes of a compact IPv4 node (id + peer).</summary>
     public const int NodeV4Length = NodeId.Length + PeerV4Length;
@@ -23,21 +23,10 @@ public static class CompactAddress
     public const int NodeV6Length = NodeId.Length + PeerV6Length;
 
     /// <summary>The compact length of an endpoint of this family (6 or 18).</summary>
-    public static int PeerLength(IPEndPoint endPoint)
-    {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        return endPoint.AddressFamily == AddressFamily.InterNetworkV6 && !endPoint.Address.IsIPv4MappedToIPv6 ? PeerV6Length : PeerV4Length;
-    }
+    public static int PeerLength(IPEndPoint endPoint) => CompactEndPoint.LengthOf(endPoint);
 
     /// <summary>Writes the compact form of <paramref name="endPoint"/>; returns the bytes written (6 or 18).</summary>
-    public static int WritePeer(IPEndPoint endPoint, Span<byte> destination)
-    {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        IPAddress address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
-        if (!address.TryWriteBytes(destination, out int written)) throw new ArgumentException("destination too small", nameof(destination));
-        BinaryPrimitives.WriteUInt16BigEndian(destination[written..], (ushort)endPoint.Port);
-        return written + 2;
-    }
+    public static int WritePeer(IPEndPoint endPoint, Span<byte> destination) => CompactEndPoint.Write(endPoint, destination);
 
     /// <summary>Reads a 6- or 18-byte compact peer.</summary>
     /// <exception cref="KrpcFormatException">Another length.</exception>
@@ -47,8 +36,7 @@ public static class CompactAddress
         {
             throw new KrpcFormatException($"a compact peer is 6 or 18 bytes, not {compact.Length}");
         }
-        var address = new IPAddress(compact[..^2]);
-        return new IPEndPoint(address, BinaryPrimitives.ReadUInt16BigEndian(compact[^2..]));
+        return CompactEndPoint.Read(compact);
     }
 
     /// <summary>Writes a compact node (26 or 38 bytes); returns the bytes written.</summary>

@@ -75,12 +75,12 @@ public sealed class PexMessage
         int v4Added = 0, v6Added = 0, v4Dropped = 0, v6Dropped = 0;
         foreach (PexPeer peer in Added)
         {
-            if (IsV4(peer.EndPoint.Address)) v4Added++;
+            if (CompactEndPoint.IsV4(peer.EndPoint.Address)) v4Added++;
             else v6Added++;
         }
         foreach (IPEndPoint endPoint in Dropped)
         {
-            if (IsV4(endPoint.Address)) v4Dropped++;
+            if (CompactEndPoint.IsV4(endPoint.Address)) v4Dropped++;
             else v6Dropped++;
         }
 
@@ -116,16 +116,13 @@ public sealed class PexMessage
         return output.WrittenSpan.ToArray();
     }
 
-    /// <summary>True when the address travels as IPv4 (plain or IPv4-mapped IPv6).</summary>
-    internal static bool IsV4(IPAddress address) =>
-        address.AddressFamily == AddressFamily.InterNetwork || address.IsIPv4MappedToIPv6;
 
     private static void WriteAddresses(ArrayBufferWriter<byte> output, BencodeWriter writer, IReadOnlyList<PexPeer> peers, bool v4, int length)
     {
         WriteLengthPrefix(writer, length);
         foreach (PexPeer peer in peers)
         {
-            if (IsV4(peer.EndPoint.Address) == v4) WriteCompact(output, peer.EndPoint, v4);
+            if (CompactEndPoint.IsV4(peer.EndPoint.Address) == v4) WriteCompact(output, peer.EndPoint, v4);
         }
     }
 
@@ -136,7 +133,7 @@ public sealed class PexMessage
         int n = 0;
         foreach (PexPeer peer in Added)
         {
-            if (IsV4(peer.EndPoint.Address) == v4) span[n++] = (byte)peer.Flags;
+            if (CompactEndPoint.IsV4(peer.EndPoint.Address) == v4) span[n++] = (byte)peer.Flags;
         }
         output.Advance(n);
     }
@@ -146,7 +143,7 @@ public sealed class PexMessage
         WriteLengthPrefix(writer, length);
         foreach (IPEndPoint endPoint in Dropped)
         {
-            if (IsV4(endPoint.Address) == v4) WriteCompact(output, endPoint, v4);
+            if (CompactEndPoint.IsV4(endPoint.Address) == v4) WriteCompact(output, endPoint, v4);
         }
     }
 
@@ -161,13 +158,10 @@ public sealed class PexMessage
 
     private static void WriteCompact(ArrayBufferWriter<byte> output, IPEndPoint endPoint, bool v4)
     {
-        IPAddress address = v4 && endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
         int length = v4 ? V4Length : V6Length;
-        Span<byte> span = output.GetSpan(length);
-        if (!address.TryWriteBytes(span, out int written) || written != length - 2)
+        if (CompactEndPoint.LengthOf(endPoint) != length)
             throw new InvalidOperationException($"cannot write {endPoint} as a compact {(v4 ? "IPv4" : "IPv6")} contact");
-        BinaryPrimitives.WriteUInt16BigEndian(span[written..], (ushort)endPoint.Port);
-        output.Advance(length);
+        output.Advance(CompactEndPoint.Write(endPoint, output.GetSpan(length)));
     }
 
     private static void ReadAdded(BDictionary dict, string key, string flagsKey, int entryLength, List<PexPeer> into)
@@ -196,11 +190,10 @@ public sealed class PexMessage
 
     private static bool TryReadEndPoint(ReadOnlySpan<byte> entry, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint)
     {
-        int port = BinaryPrimitives.ReadUInt16BigEndian(entry[^2..]);
-        var address = new IPAddress(entry[..^2]);
+        IPEndPoint read = CompactEndPoint.Read(entry);
         endPoint = null;
-        if (port == 0 || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) return false;
-        endPoint = new IPEndPoint(address, port);
+        if (read.Port == 0 || read.Address.Equals(IPAddress.Any) || read.Address.Equals(IPAddress.IPv6Any)) return false;
+        endPoint = read;
         return true;
     }
 }

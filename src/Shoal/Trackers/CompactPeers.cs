@@ -10,10 +10,10 @@ namespace Shoal.Trackers;
 public static class CompactPeers
 {
     /// <summary>Bytes per compact IPv4 peer.</summary>
-    public const int V4Length = 6;
+    public const int V4Length = CompactEndPoint.V4Length;
 
     /// <summary>Bytes per compact IPv6 peer.</summary>
-    public const int V6Length = 18;
+    public const int V6Length = CompactEndPoint.V6Length;
 
     /// <summary>
     /// Appends the peers of <paramref name="data"/> to <paramref name="peers"/>, at most <paramref name="max"/>
@@ -30,22 +30,12 @@ public static class CompactPeers
         }
         for (int offset = 0; offset < data.Length && peers.Count < max; offset += size)
         {
-            ReadOnlySpan<byte> entry = data.Slice(offset, size);
-            int port = BinaryPrimitives.ReadUInt16BigEndian(entry[(size - 2)..]);
-            if (port == 0) continue;
-            peers.Add(new IPEndPoint(new IPAddress(entry[..(size - 2)]), port));
+            IPEndPoint peer = CompactEndPoint.Read(data.Slice(offset, size));
+            if (peer.Port != 0) peers.Add(peer);
         }
     }
 
     /// <summary>Writes one peer in compact form; returns the bytes written (6 or 18).</summary>
     public static int Write(IPAddress address, int port, Span<byte> destination)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        if (!address.TryWriteBytes(destination, out int written) || destination.Length < written + 2)
-        {
-            throw new ArgumentException("destination too small", nameof(destination));
-        }
-        BinaryPrimitives.WriteUInt16BigEndian(destination[written..], (ushort)port);
-        return written + 2;
-    }
+        => CompactEndPoint.Write(new IPEndPoint(address, port), destination);
 }
