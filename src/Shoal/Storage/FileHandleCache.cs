@@ -89,29 +89,6 @@ internal sealed class FileHandleCache : IDisposable
         if (toClose is not null) foreach (Entry e in toClose) e.Handle.Dispose();
     }
 
-    /// <summary>Flushes every writable open handle to the device.</summary>
-    public void FlushAll()
-    {
-        List<Entry> entries = [];
-        lock (_gate)
-        {
-            foreach (Entry e in _lru)
-            {
-                if (!e.Writable) continue;
-                e.Users++;
-                entries.Add(e);
-            }
-        }
-        Exception? first = null;
-        foreach (Entry e in entries)
-        {
-            try { RandomAccess.FlushToDisk(e.Handle); }
-            catch (Exception ex) { first ??= StorageException.From(ex, "flush", _paths[e.FileIndex]); }
-            finally { Release(e); }
-        }
-        if (first is not null) throw first;
-    }
-
     private Entry Open(int fileIndex, bool forWrite)
     {
         string path = _paths[fileIndex] ?? throw new InvalidOperationException("padding files are never opened");

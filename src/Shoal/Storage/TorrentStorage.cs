@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using Shoal.Metainfo;
 
 namespace Shoal.Storage;
 
@@ -50,6 +51,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly FileHandleCache _handles;
     private readonly PieceState?[] _pieces;
     private readonly int[] _verified; // one bit per piece
+    private readonly int[] _dirty; // per file: 1 when written since its last fsync (set after the write, cleared before the fsync)
     private readonly long _cacheBudget;
     private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
     private long _cacheBytes;
@@ -67,6 +69,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         _handles = new FileHandleCache(paths, options.MaxOpenFiles);
         _pieces = new PieceState?[layout.PieceCount];
         _verified = new int[(layout.PieceCount + 31) / 32];
+        _dirty = new int[paths.Length];
         _cacheBudget = Math.Max(0, options.WriteCacheBudget);
         _touchesSkippedFile = PiecesTouching(layout, options.SkippedFiles);
         _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
@@ -114,7 +117,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     /// </summary>
     public long WriteCacheBytes => Interlocked.Read(ref _cacheBytes);
 
-    /// <summary>True when the piece was verified by this storage (a completed write or <see cref="CheckExistingAsync"/>).</summary>
+    /// <summary>True when the piece was verified by this storage (a completed write or <see cref="CheckExistingAsync(ResumeData?, IProgress{int}?, CancellationToken)"/>, trusted or hashed).</summary>
     public bool IsPieceVerified(int piece)
     {
         _layout.GetPieceSize(piece); // range check
@@ -696,6 +699,9 @@ public sealed class TorrentStorage : IAsyncDisposable
                     part = part[chunk.Length..];
                     fileOffset += chunk.Length;
                 }
+                // After the write, never before: a flush that clears the flag first and then fsyncs covers every
+                // write that finished before it, and a write finishing later sets the flag again.
+                if (Volatile.Read(ref _dirty[slice.FileIndex]) == 0) Interlocked.Exchange(ref _dirty[slice.FileIndex], 1);
             }
             catch (Exception e) when (e is not ObjectDisposedException)
             {
@@ -716,7 +722,26 @@ public sealed class TorrentStorage : IAsyncDisposable
     /// batches of pieces at once with large reads. Reports the running number of checked pieces to
     /// <paramref name="checkedPieces"/>. Updates <see cref="IsPieceVerified"/> (call it before writing).
     /// </summary>
-    public async Task<BitField> CheckExistingAsync(IProgress<int>? checkedPieces = null, CancellationToken ct = default)
+    public Task<BitField> CheckExistingAsync(IProgress<int>? checkedPieces = null, CancellationToken ct = default) =>
+        CheckExistingAsync(null, checkedPieces, ct);
+
+    /// <summary>
+    /// Like <see cref="CheckExistingAsync(IProgress{int}?, CancellationToken)"/>, but trusts <paramref name="resume"/>:
+    /// a piece it records as verified is reported verified without being read when every file the piece touches
+    /// still has exactly the length and last-write time recorded. Every other piece is hashed as usual: pieces not
+    /// verified in the snapshot (they may have been completed after it), and every piece of a file whose length or
+    /// last-write time changed (written after the snapshot, or by someone else). Resume data that does not fit
+    /// this storage (see <see cref="DescribeResumeMismatch"/>) is ignored: everything is hashed. A null
+    /// <paramref name="resume"/> hashes everything.
+    /// </summary>
+    /// <remarks>
+    /// Trade-off, as in libtorrent's fast resume: a file modified behind our back while keeping its length and its
+    /// last-write time (restored by a tool, or a change within the file system's timestamp granularity right after
+    /// the snapshot) is not detected; its trusted pieces are served as they are. Bad data cannot spread: peers that
+    /// receive it reject it by hash. The engine itself never rewrites a verified piece, so its own later writes only
+    /// make pieces unsure, never wrongly trusted.
+    /// </remarks>
+    public async Task<BitField> CheckExistingAsync(ResumeData? resume, IProgress<int>? checkedPieces, CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         int pieceCount = _layout.PieceCount;
@@ -724,21 +749,16 @@ public sealed class TorrentStorage : IAsyncDisposable
         if (pieceCount == 0) return result;
 
         // Files may have changed behind our back (deleted, replaced): drop idle handles and look at the disk afresh.
-        long[] sizes = await _disk.RunAsync(() =>
+        (long[] sizes, long[] times) = await _disk.RunAsync(() =>
         {
             _handles.CloseIdle();
-            var s = new long[_paths.Length];
-            for (int i = 0; i < s.Length; i++)
-            {
-                string? p = _paths[i];
-                if (p is null) { s[i] = long.MaxValue; continue; }
-                var info = new FileInfo(p);
-                s[i] = info.Exists ? info.Length : -1;
-            }
-            return s;
+            return StatFiles(skippedAsPresent: true);
         }, ct).ConfigureAwait(false);
 
+        bool[]? trusted = resume is not null && DescribeResumeMismatch(resume) is null ? TrustedPieces(resume, sizes, times) : null;
+
         var ok = new bool[pieceCount];
+        if (trusted is not null) Array.Copy(trusted, ok, pieceCount);
         int piecesPerBatch = Math.Max(1, CheckChunkSize / _layout.PieceLength);
         int batches = (int)(((long)pieceCount + piecesPerBatch - 1) / piecesPerBatch);
         int nextBatch = -1;
@@ -752,7 +772,8 @@ public sealed class TorrentStorage : IAsyncDisposable
                 ct.ThrowIfCancellationRequested();
                 int first = b * piecesPerBatch;
                 int count = Math.Min(piecesPerBatch, pieceCount - first);
-                await _disk.RunAsync(() => { CheckBatch(first, count, sizes, ok, ct); return true; }, ct).ConfigureAwait(false);
+                if (!AllTrusted(trusted, first, count))
+                    await _disk.RunAsync(() => { CheckBatch(first, count, sizes, trusted, ok, ct); return true; }, ct).ConfigureAwait(false);
                 checkedPieces?.Report(Interlocked.Add(ref done, count));
             }
         }
@@ -779,6 +800,105 @@ public sealed class TorrentStorage : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// Null when <paramref name="resume"/> can be used with this storage; otherwise why not (for the log): a different
+    /// piece count, piece length or file count means it belongs to another torrent or layout and is ignored.
+    /// Does not check the info-hash: <see cref="ResumeFile.TryLoad"/> does.
+    /// </summary>
+    public string? DescribeResumeMismatch(ResumeData resume)
+    {
+        ArgumentNullException.ThrowIfNull(resume);
+        if (resume.PieceCount != _layout.PieceCount) return $"resume data has {resume.PieceCount} pieces, the torrent {_layout.PieceCount}";
+        if (resume.PieceLength != _layout.PieceLength) return $"resume data has piece length {resume.PieceLength}, the torrent {_layout.PieceLength}";
+        if (resume.Files.Count != _layout.Files.Count) return $"resume data has {resume.Files.Count} files, the torrent {_layout.Files.Count}";
+        return null;
+    }
+
+    /// <summary>
+    /// Snapshots what can be trusted on the next start, in the only safe order: (1) the set of verified pieces is
+    /// taken, (2) every file written since its last flush is flushed to the device (so every piece of the set is
+    /// durable, whatever handles were closed meanwhile), (3) each file's length and last-write time are read.
+    /// Then save the result with <see cref="ResumeFile.Save"/>. Writes may continue meanwhile: a piece verified
+    /// after step 1 is simply not in the snapshot, and a write after step 3 changes its file's last-write time,
+    /// so the next check rehashes that file's pieces - slower, never wrong.
+    /// </summary>
+    /// <remarks>
+    /// Files that are skipped (<see cref="StorageOptions.SkippedFiles"/>), padding, or missing are recorded as
+    /// <see cref="ResumeFileState.Absent"/>: pieces touching them are never trusted, so selecting a skipped file
+    /// later cannot make a piece look complete while part of it was never written. Throws
+    /// <see cref="StorageException"/> when a flush fails; then no snapshot must be saved.
+    /// </remarks>
+    public async Task<ResumeData> CaptureResumeAsync(InfoHash infoHash, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var verified = new BitField(_layout.PieceCount);
+        for (int p = 0; p < verified.Length; p++)
+            if (IsVerifiedBit(p)) verified[p] = true;
+        long captured = DateTime.UtcNow.Ticks;
+        ResumeFileState[] files = await _disk.RunAsync(() =>
+        {
+            FlushDirtyFiles();
+            (long[] sizes, long[] times) = StatFiles(skippedAsPresent: false);
+            var states = new ResumeFileState[sizes.Length];
+            for (int i = 0; i < states.Length; i++)
+                states[i] = sizes[i] < 0 ? ResumeFileState.Absent : new ResumeFileState(sizes[i], times[i]);
+            return states;
+        }, ct).ConfigureAwait(false);
+        return new ResumeData(infoHash, _layout.PieceLength, verified, files, captured);
+    }
+
+    /// <summary>
+    /// Length and last-write time (UTC ticks) of every file; -1 for a missing file. Padding and skipped files
+    /// (no path) are long.MaxValue with <paramref name="skippedAsPresent"/> (the check reads them as zeros), else -1.
+    /// </summary>
+    private (long[] Sizes, long[] Times) StatFiles(bool skippedAsPresent)
+    {
+        var sizes = new long[_paths.Length];
+        var times = new long[_paths.Length];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            string? p = _paths[i];
+            if (p is null) { sizes[i] = skippedAsPresent ? long.MaxValue : -1; continue; }
+            var info = new FileInfo(p);
+            if (!info.Exists) { sizes[i] = -1; continue; }
+            sizes[i] = info.Length;
+            times[i] = info.LastWriteTimeUtc.Ticks;
+        }
+        return (sizes, times);
+    }
+
+    private bool[] TrustedPieces(ResumeData resume, long[] sizes, long[] times)
+    {
+        var fileOk = new bool[_paths.Length];
+        for (int i = 0; i < fileOk.Length; i++)
+        {
+            ResumeFileState r = resume.Files[i];
+            // A skipped file (no path) is never trusted even if it was recorded: its bytes are not ours to vouch for now.
+            fileOk[i] = _paths[i] is not null && !r.IsAbsent && sizes[i] == r.Length && times[i] == r.LastWriteUtcTicks;
+        }
+        var trusted = new bool[_layout.PieceCount];
+        for (int p = 0; p < trusted.Length; p++)
+        {
+            if (!resume.IsVerified(p)) continue;
+            bool ok = true;
+            foreach (FileSlice s in _layout.MapRange(_layout.GetPieceOffset(p), _layout.GetPieceSize(p)))
+            {
+                if (_layout.Files[s.FileIndex].IsPadding) continue;
+                if (!fileOk[s.FileIndex] || sizes[s.FileIndex] < s.FileOffset + s.Length) { ok = false; break; }
+            }
+            trusted[p] = ok;
+        }
+        return trusted;
+    }
+
+    private static bool AllTrusted(bool[]? trusted, int first, int count)
+    {
+        if (trusted is null) return false;
+        for (int p = first; p < first + count; p++)
+            if (!trusted[p]) return false;
+        return true;
+    }
+
     private bool PieceOnDisk(int piece, long[] sizes)
     {
         foreach (FileSlice s in _layout.MapRange(_layout.GetPieceOffset(piece), _layout.GetPieceSize(piece)))
@@ -786,7 +906,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         return true;
     }
 
-    private void CheckBatch(int first, int count, long[] sizes, bool[] ok, CancellationToken ct)
+    private void CheckBatch(int first, int count, long[] sizes, bool[]? trusted, bool[] ok, CancellationToken ct)
     {
         int end = first + count;
         Span<byte> digest = stackalloc byte[StorageLayout.HashSize];
@@ -799,7 +919,7 @@ public sealed class TorrentStorage : IAsyncDisposable
                 // One big piece: stream it through an incremental hash in chunk-sized reads.
                 for (int p = first; p < end; p++)
                 {
-                    if (!PieceOnDisk(p, sizes)) continue;
+                    if (trusted?[p] == true || !PieceOnDisk(p, sizes)) continue;
                     using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
                     long offset = _layout.GetPieceOffset(p);
                     int size = _layout.GetPieceSize(p);
@@ -822,9 +942,9 @@ public sealed class TorrentStorage : IAsyncDisposable
             for (int p = first; p < end;)
             {
                 ct.ThrowIfCancellationRequested();
-                if (!PieceOnDisk(p, sizes)) { p++; continue; }
+                if (trusted?[p] == true || !PieceOnDisk(p, sizes)) { p++; continue; }
                 int q = p + 1;
-                while (q < end && PieceOnDisk(q, sizes)) q++;
+                while (q < end && trusted?[q] != true && PieceOnDisk(q, sizes)) q++;
                 long start = _layout.GetPieceOffset(p);
                 int length = (int)(_layout.GetPieceOffset(q - 1) + _layout.GetPieceSize(q - 1) - start);
                 if (TryReadForCheck(start, buffer.AsSpan(0, length)))
@@ -883,8 +1003,53 @@ public sealed class TorrentStorage : IAsyncDisposable
             return true;
         }, ct);
 
-    /// <summary>Flushes written data of every open file to the device.</summary>
-    public Task FlushAsync() => _disk.RunAsync(() => { _handles.FlushAll(); return true; }, CancellationToken.None);
+    /// <summary>
+    /// Flushes to the device every file written since its last flush, including files whose handle was closed
+    /// meanwhile (closing a handle does not flush it). Covers every write that completed before the call, so every
+    /// piece <see cref="IsPieceVerified"/> reported before the call is durable once it returns.
+    /// </summary>
+    public Task FlushAsync() => _disk.RunAsync(() => { FlushDirtyFiles(); return true; }, CancellationToken.None);
+
+    /// <summary>Disk workers only: fsyncs every dirty file (reopening it if its handle was closed); throws the first failure.</summary>
+    private void FlushDirtyFiles()
+    {
+        Exception? first = null;
+        for (int i = 0; i < _dirty.Length; i++)
+        {
+            if (Volatile.Read(ref _dirty[i]) == 0 || Interlocked.Exchange(ref _dirty[i], 0) == 0) continue;
+            string? path = _paths[i];
+            if (path is null) continue;
+            FileHandleCache.Entry entry;
+            try
+            {
+                entry = _handles.Acquire(i, forWrite: false);
+            }
+            catch (StorageException e) when (e.Kind == StorageErrorKind.NotFound)
+            {
+                continue; // deleted behind our back: nothing of it to make durable
+            }
+            catch (Exception e)
+            {
+                Interlocked.Exchange(ref _dirty[i], 1);
+                first ??= e is ObjectDisposedException ? e : StorageException.From(e, "open for flushing", path);
+                continue;
+            }
+            try
+            {
+                RandomAccess.FlushToDisk(entry.Handle);
+            }
+            catch (Exception e)
+            {
+                Interlocked.Exchange(ref _dirty[i], 1);
+                first ??= StorageException.From(e, "flush", path);
+            }
+            finally
+            {
+                _handles.Release(entry);
+            }
+        }
+        if (first is not null) throw first;
+    }
 
     /// <summary>Drops in-memory partial pieces and closes file handles (a handle in use is closed when its job ends).</summary>
     public ValueTask DisposeAsync()

@@ -1,0 +1,183 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Shoal.Metainfo;
+
+namespace Shoal.Storage;
+
+/// <summary>
+/// Reads and writes <see cref="ResumeData"/> files: a compact versioned binary format ending with a SHA-1 of
+/// everything before it, written atomically (temp file, fsync, rename over the old one).
+/// </summary>
+/// <remarks>
+/// <para>Layout (little-endian): magic "SHOALRSM" (8 bytes), version u32 (1), info-hash (20), piece length i32,
+/// piece count i32, file count i32, captured-at UTC ticks i64, the verified bitfield in wire layout
+/// (ceil(pieces / 8) bytes, spare bits zero), per file: length i64 (-1 = absent) and last-write UTC ticks i64,
+/// then SHA-1 (20) of all preceding bytes. The file length must be exactly what the counts imply.</para>
+/// <para>A torn, truncated or otherwise corrupt file fails the checksum or the size rule and is ignored: the
+/// caller then checks every piece, which is slow but always correct.</para>
+/// </remarks>
+public static class ResumeFile
+{
+    /// <summary>The format version this code writes and reads.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>Largest resume file accepted (bounded read): far above any real torrent (10^6 pieces and 10^5 files is ~1.7 MB).</summary>
+    public const int MaxFileBytes = 64 * 1024 * 1024;
+
+    private static ReadOnlySpan<byte> Magic => "SHOALRSM"u8;
+    private const int HeaderSize = 8 + 4 + InfoHash.Length + 4 + 4 + 4 + 8;
+    private const int FileEntrySize = 16;
+    private const int ChecksumSize = 20;
+
+    /// <summary>Encodes <paramref name="data"/> in the resume format.</summary>
+    public static byte[] Serialize(ResumeData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ReadOnlySpan<byte> bits = data.VerifiedBytes;
+        long size = (long)HeaderSize + bits.Length + (long)data.Files.Count * FileEntrySize + ChecksumSize;
+        if (size > MaxFileBytes) throw new ArgumentException($"resume data of {size} bytes exceeds {MaxFileBytes}", nameof(data));
+        var buffer = new byte[size];
+        Span<byte> s = buffer;
+        Magic.CopyTo(s);
+        BinaryPrimitives.WriteInt32LittleEndian(s[8..], FormatVersion);
+        data.InfoHash.Span.CopyTo(s[12..]);
+        int at = 12 + InfoHash.Length;
+        BinaryPrimitives.WriteInt32LittleEndian(s[at..], data.PieceLength);
+        BinaryPrimitives.WriteInt32LittleEndian(s[(at + 4)..], data.PieceCount);
+        BinaryPrimitives.WriteInt32LittleEndian(s[(at + 8)..], data.Files.Count);
+        BinaryPrimitives.WriteInt64LittleEndian(s[(at + 12)..], data.CapturedUtcTicks);
+        at = HeaderSize;
+        bits.CopyTo(s[at..]);
+        at += bits.Length;
+        foreach (ResumeFileState f in data.Files)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(s[at..], f.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(s[(at + 8)..], f.LastWriteUtcTicks);
+            at += FileEntrySize;
+        }
+        SHA1.HashData(s[..at], s[at..]);
+        return buffer;
+    }
+
+    /// <summary>
+    /// Decodes resume data. Returns null, with a <paramref name="reason"/> for the log, when the bytes are not a
+    /// valid resume file of format version <see cref="FormatVersion"/> for <paramref name="expected"/>. Never throws
+    /// on bad content.
+    /// </summary>
+    public static ResumeData? TryParse(ReadOnlySpan<byte> bytes, InfoHash expected, out string? reason)
+    {
+        if (bytes.Length < HeaderSize + ChecksumSize) { reason = $"too short ({bytes.Length} bytes)"; return null; }
+        if (!bytes[..8].SequenceEqual(Magic)) { reason = "not a resume file (bad magic)"; return null; }
+        int version = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
+        if (version != FormatVersion) { reason = $"unsupported format version {version}"; return null; }
+        Span<byte> digest = stackalloc byte[ChecksumSize];
+        SHA1.HashData(bytes[..^ChecksumSize], digest);
+        if (!digest.SequenceEqual(bytes[^ChecksumSize..])) { reason = "checksum mismatch (torn or corrupt file)"; return null; }
+
+        var infoHash = new InfoHash(bytes.Slice(12, InfoHash.Length));
+        int at = 12 + InfoHash.Length;
+        int pieceLength = BinaryPrimitives.ReadInt32LittleEndian(bytes[at..]);
+        int pieceCount = BinaryPrimitives.ReadInt32LittleEndian(bytes[(at + 4)..]);
+        int fileCount = BinaryPrimitives.ReadInt32LittleEndian(bytes[(at + 8)..]);
+        long captured = BinaryPrimitives.ReadInt64LittleEndian(bytes[(at + 12)..]);
+        if (infoHash != expected) { reason = $"info-hash {infoHash} is not the expected {expected}"; return null; }
+        if (pieceLength <= 0 || pieceCount < 0 || fileCount < 0)
+        {
+            reason = $"bad counts (piece length {pieceLength}, {pieceCount} pieces, {fileCount} files)";
+            return null;
+        }
+        int bitBytes = (int)(((long)pieceCount + 7) / 8);
+        long expectedSize = (long)HeaderSize + bitBytes + (long)fileCount * FileEntrySize + ChecksumSize;
+        if (expectedSize != bytes.Length) { reason = $"size {bytes.Length} does not match the counts (expected {expectedSize})"; return null; }
+
+        var field = new BitField(pieceCount);
+        ReadOnlySpan<byte> bits = bytes.Slice(HeaderSize, bitBytes);
+        int spare = bitBytes * 8 - pieceCount;
+        if (spare > 0 && (bits[^1] & ((1 << spare) - 1)) != 0) { reason = "bitfield has spare bits set"; return null; }
+        field.LoadFrom(bits);
+
+        var files = new ResumeFileState[fileCount];
+        at = HeaderSize + bitBytes;
+        for (int i = 0; i < files.Length; i++, at += FileEntrySize)
+        {
+            long length = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
+            long ticks = BinaryPrimitives.ReadInt64LittleEndian(bytes[(at + 8)..]);
+            if (length < -1) { reason = $"file {i} has length {length}"; return null; }
+            files[i] = new ResumeFileState(length, ticks);
+        }
+        reason = null;
+        return new ResumeData(infoHash, pieceLength, field, files, captured);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> to <paramref name="path"/> atomically: to <c>path + ".tmp"</c> first, flushed
+    /// to the device, then renamed over <paramref name="path"/> (atomic on POSIX and NTFS). A crash at any point
+    /// leaves either the previous file or the new one, never a mix; a failure leaves the previous file untouched.
+    /// Blocking (fsync): call it off any actor or network loop. Throws <see cref="StorageException"/> on I/O failure.
+    /// </summary>
+    /// <remarks>
+    /// Contract: the data the snapshot vouches for must be durable before this is called - which
+    /// <see cref="TorrentStorage.CaptureResumeAsync"/> guarantees by flushing before it stats the files. Never save
+    /// a <see cref="ResumeData"/> built by hand from pieces whose bytes may not have reached the disk.
+    /// </remarks>
+    public static void Save(string path, ResumeData data)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = Serialize(data);
+        string tmp = path + ".tmp";
+        bool created = false;
+        try
+        {
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (dir is not null) Directory.CreateDirectory(dir);
+            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1, FileOptions.None))
+            {
+                created = true;
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
+            created = false;
+        }
+        catch (Exception e)
+        {
+            if (created)
+            {
+                try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+            throw StorageException.From(e, "save resume data to", path);
+        }
+    }
+
+    /// <summary>
+    /// Reads the resume file at <paramref name="path"/>. Returns null when there is none (<paramref name="reason"/>
+    /// null), or when it cannot be read or is not valid resume data for <paramref name="expected"/> (reason says why,
+    /// for the log; the caller then checks everything). Never throws for bad content or I/O errors.
+    /// </summary>
+    public static ResumeData? TryLoad(string path, InfoHash expected, out string? reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.None);
+            long length = stream.Length;
+            if (length > MaxFileBytes) { reason = $"'{path}' is {length} bytes, more than {MaxFileBytes}"; return null; }
+            bytes = new byte[length];
+            stream.ReadExactly(bytes);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            reason = null;
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reason = $"cannot read '{path}': {e.Message}";
+            return null;
+        }
+        ResumeData? data = TryParse(bytes, expected, out reason);
+        if (data is null) reason = $"'{path}': {reason}";
+        return data;
+    }
+}
