@@ -48,7 +48,12 @@ internal sealed record NetworkSettings(
             BootstrapNodes = DhtBootstrap is { Count: > 0 } ? DhtBootstrap : DhtNodeOptions.DefaultBootstrapNodes,
         },
         EnableLocalDiscovery = !NoLsd,
+        ResumeDirectory = ResumeDirectoryPath(),
     };
+
+    /// <summary>Where get and share keep fast-resume files: ~/.local/share/shoal/resume.</summary>
+    public static string ResumeDirectoryPath() => Path.Combine(
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "shoal", "resume");
 
     /// <summary>Resolves every --peer (host names through DNS).</summary>
     public async Task<IReadOnlyList<IPEndPoint>> ResolvePeersAsync(CancellationToken cancellationToken)

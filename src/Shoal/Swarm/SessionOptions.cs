@@ -52,6 +52,13 @@ public sealed record SessionOptions
     /// <summary>LSD sockets and limits; null uses the BEP 14 multicast groups.</summary>
     public LsdOptions? LocalDiscovery { get; init; }
 
+    /// <summary>
+    /// Folder for fast-resume files (one per torrent and download folder); null keeps none, so every start
+    /// rehashes the data on disk. With it, a restart trusts the pieces verified before, in files whose length
+    /// and last-write time have not changed, and rehashes only the rest.
+    /// </summary>
+    public string? ResumeDirectory { get; init; }
+
     /// <summary>Where log lines go; null discards them.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -25,6 +25,9 @@ internal sealed class TorrentActor
     private static readonly TimeSpan InactivityTimeout = TimeSpan.FromSeconds(150);
     private static readonly TimeSpan SnubTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often resume data is saved while pieces keep being verified.</summary>
+    private static readonly TimeSpan ResumeSaveInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>Most requests a peer may have queued with us; past it the request is rejected (or ignored without BEP 6).</summary>
     private const int MaxQueuedUploadsPerPeer = 500;
 
@@ -103,6 +106,9 @@ internal sealed class TorrentActor
     private RateMeter _downloadMeter;
     private RateMeter _uploadMeter;
     private ITimer? _timer;
+    private Task _resumeSave = Task.CompletedTask;
+    private int _resumeSavedVerifiedCount = -1;
+    private long _lastResumeSave;
     private Task? _run;
     private volatile TorrentStatus _status;
     private volatile IReadOnlyList<PeerStatus> _peerSnapshot = [];
@@ -252,7 +258,16 @@ internal sealed class TorrentActor
         _state = TorrentState.Checking;
         Publish();
         _storage ??= _openStorage(torrent);
-        _have = await _storage.CheckExistingAsync(new CheckProgress(this), stop).ConfigureAwait(false);
+        ResumeData? resume = null;
+        if (ResumePath() is { } resumePath)
+        {
+            resume = ResumeFile.TryLoad(resumePath, _infoHash, out string? why);
+            if (why is not null) Log($"resume data ignored ({why}); checking everything");
+            else if (resume is not null && _storage.DescribeResumeMismatch(resume) is { } mismatch) Log($"resume data does not fit ({mismatch}); checking everything");
+        }
+        _have = await _storage.CheckExistingAsync(resume, new CheckProgress(this), stop).ConfigureAwait(false);
+        _resumeSavedVerifiedCount = resume is null ? -1 : _have.SetCount;
+        _lastResumeSave = _session.Time.GetTimestamp();
         // Zero-length files never receive a block, so nothing else would create them.
         await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
         _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, new Random());
@@ -301,6 +316,7 @@ internal sealed class TorrentActor
 
     private async Task ShutDownAsync(Task[] writers)
     {
+        bool saveResume = _storage is not null && _picker is not null && _state != TorrentState.Error;
         if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
         if (_state != TorrentState.Error) _state = TorrentState.Stopped;
         foreach (PeerConnection peer in _peers.Values) peer.Close("torrent stopped");
@@ -322,6 +338,9 @@ internal sealed class TorrentActor
         if (_storage is not null)
         {
             try { await _storage.FlushAsync().ConfigureAwait(false); } catch (Exception ex) { Log("flush failed: " + ex.Message); }
+            // A clean stop leaves resume data that vouches for everything verified, so the next start hashes nothing.
+            await _resumeSave.ConfigureAwait(false);
+            if (saveResume) await SaveResumeAsync().ConfigureAwait(false);
             await _storage.DisposeAsync().ConfigureAwait(false);
         }
         _peers.Clear();
@@ -1141,7 +1160,49 @@ internal sealed class TorrentActor
             RunChoker(now);
         }
         DialMore();
+        MaybeSaveResume(now);
         Publish();
+    }
+
+    // ---- resume data -----------------------------------------------------------------------------------
+
+    /// <summary>Resume file of this torrent in this download folder; null when the session keeps none.</summary>
+    private string? ResumePath()
+    {
+        if (_session.Options.ResumeDirectory is not { } directory) return null;
+        // The same torrent downloaded into two folders must not share resume data.
+        string folder = Path.GetFullPath(_options.DownloadDirectory);
+        string folderKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(folder)))[..12];
+        return Path.Combine(directory, $"{_infoHash.ToHex()}-{folderKey}.resume");
+    }
+
+    /// <summary>Starts a background save when new pieces were verified since the last one and the interval has passed.</summary>
+    private void MaybeSaveResume(long now)
+    {
+        if (_storage is null || _picker is null || !_resumeSave.IsCompleted || _have.SetCount == _resumeSavedVerifiedCount) return;
+        if (_session.Time.GetElapsedTime(_lastResumeSave, now) < ResumeSaveInterval && _state != TorrentState.Seeding) return;
+        _lastResumeSave = now;
+        _resumeSavedVerifiedCount = _have.SetCount;
+        _resumeSave = Task.Run(SaveResumeAsync);
+    }
+
+    /// <summary>
+    /// Flushes the data, then writes the resume file atomically (the storage's capture does the flush first, so
+    /// the file never vouches for bytes that are not durable). Failures are logged: the next start then rehashes.
+    /// </summary>
+    private async Task SaveResumeAsync()
+    {
+        if (_storage is null || ResumePath() is not { } path) return;
+        try
+        {
+            ResumeData resume = await _storage.CaptureResumeAsync(_infoHash).ConfigureAwait(false);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            ResumeFile.Save(path, resume);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            Log("resume data not saved: " + ex.Message);
+        }
     }
 
     private void CheckTimeouts(PeerConnection peer, long now)
