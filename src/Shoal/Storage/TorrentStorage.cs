@@ -54,6 +54,18 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly int[] _dirty; // per file: 1 when written since its last fsync (set after the write, cleared before the fsync)
     private readonly long _cacheBudget;
     private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
+
+    /// <summary>Smart ban: SHA-1 of each 16 KiB block of a buffered piece's last failed attempt (bounded).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[][]> _failedBlockDigests = new();
+
+    /// <summary>Smart ban: blocks of a piece whose failed attempt differed from the data that then verified.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int[]> _corruptBlocks = new();
+
+    /// <summary>Most failed pieces whose block digests are kept; beyond it new failures are not recorded.</summary>
+    private const int MaxFailedPiecesTracked = 256;
+
+    /// <summary>The block size smart-ban digests are taken at (the request size every client uses).</summary>
+    public const int DigestBlockLength = 16 * 1024;
     private long _cacheBytes;
     private readonly BoundedObjectPool<WriteJob> _writeJobs;
     private readonly BoundedObjectPool<ReadJob> _readJobs;
@@ -202,6 +214,37 @@ public sealed class TorrentStorage : IAsyncDisposable
         return direct ? PostWrite(st, piece, offset, block, generation) : HashBuffered(st, piece, generation);
     }
 
+    /// <summary>
+    /// Smart ban: after <paramref name="piece"/> failed its hash check and then verified, the indices of the
+    /// <see cref="DigestBlockLength"/> blocks whose failed copy differed from the verified data (the blocks a
+    /// lying peer sent). Null when unknown (the failed attempt was written block by block, or nothing failed).
+    /// Each result is given out once.
+    /// </summary>
+    public int[]? TakeCorruptBlocks(int piece) => _corruptBlocks.TryRemove(piece, out int[]? blocks) ? blocks : null;
+
+    /// <summary>True when a failed attempt of <paramref name="piece"/> was recorded, so a verified retry will name the bad blocks.</summary>
+    public bool CanIdentifyCorruptBlocks(int piece) => _failedBlockDigests.ContainsKey(piece);
+
+    private static byte[][] BlockDigests(ReadOnlySpan<byte> piece)
+    {
+        var digests = new byte[(piece.Length + DigestBlockLength - 1) / DigestBlockLength][];
+        for (int i = 0; i < digests.Length; i++)
+        {
+            ReadOnlySpan<byte> block = piece.Slice(i * DigestBlockLength, Math.Min(DigestBlockLength, piece.Length - i * DigestBlockLength));
+            digests[i] = System.Security.Cryptography.SHA1.HashData(block);
+        }
+        return digests;
+    }
+
+    private static int[] DifferingBlocks(byte[][] failed, ReadOnlySpan<byte> verified)
+    {
+        byte[][] good = BlockDigests(verified);
+        var differing = new List<int>();
+        for (int i = 0; i < good.Length && i < failed.Length; i++)
+            if (!good[i].AsSpan().SequenceEqual(failed[i])) differing.Add(i);
+        return [.. differing];
+    }
+
     /// <summary>True when part of <paramref name="piece"/> lies in a skipped file: that part is never on disk.</summary>
     public bool TouchesSkippedFile(int piece) => _touchesSkippedFile?[piece] == true;
 
@@ -293,6 +336,8 @@ public sealed class TorrentStorage : IAsyncDisposable
         hash.TryGetHashAndReset(digest, out _);
         if (!digest.SequenceEqual(_layout.GetPieceHash(piece)))
         {
+            // Remember what each block looked like, so the verified retry can tell which blocks were bad.
+            if (_failedBlockDigests.Count < MaxFailedPiecesTracked) _failedBlockDigests[piece] = BlockDigests(buffer.AsSpan(0, size));
             // Nothing of this piece was written: the buffer goes back to the pool and the piece starts over.
             lock (st)
             {
@@ -302,6 +347,8 @@ public sealed class TorrentStorage : IAsyncDisposable
             }
             return new(BlockWriteResult.PieceFailed);
         }
+
+        if (_failedBlockDigests.TryRemove(piece, out byte[][]? failed)) _corruptBlocks[piece] = DifferingBlocks(failed, buffer.AsSpan(0, size));
 
         WriteJob job = _writeJobs.Rent();
         job.State = st;

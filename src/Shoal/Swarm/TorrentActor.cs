@@ -50,6 +50,9 @@ internal sealed class TorrentActor
     private static readonly TimeSpan MetadataRefusalPause = TimeSpan.FromSeconds(30);
 
     private const int MaxCandidates = 2000;
+
+    /// <summary>Failed pieces whose senders are kept for smart ban; beyond it, the old counting applies.</summary>
+    private const int MaxFailedPiecesTracked = 256;
     private const int MaxHalfOpen = 8;
     private const int MaxAllowedFast = 32;
 
@@ -72,7 +75,11 @@ internal sealed class TorrentActor
     private readonly Dictionary<PeerConnection, Task> _peerTasks = [];
     private readonly Dictionary<IPEndPoint, PeerCandidate> _candidates = [];
     private readonly HashSet<IPAddress> _banned = [];
-    private readonly Dictionary<int, List<int>> _pieceContributors = [];
+    /// <summary>Who sent each block of the pieces in progress (index: block of 16 KiB).</summary>
+    private readonly Dictionary<int, BlockSender[]> _blockSenders = [];
+
+    /// <summary>Smart ban: the senders of failed pieces whose retry will tell which blocks were bad (bounded).</summary>
+    private readonly Dictionary<int, BlockSender[]> _failedSenders = [];
     private readonly List<int> _cancelScratch = [];
     private readonly HashSet<int> _unchokeScratch = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -736,7 +743,7 @@ internal sealed class TorrentActor
         }
         if (wanted)
         {
-            AddContributor(block.Piece, peer.Key);
+            RecordSender(block, peer);
             Interlocked.Increment(ref _queuedWrites);
             _writes[block.Piece % _writes.Length].Writer.TryWrite(new PendingWrite(block, buffer));
         }
@@ -747,15 +754,18 @@ internal sealed class TorrentActor
         RequestMore(peer);
     }
 
-    private void AddContributor(int piece, int peerKey)
+    private void RecordSender(BlockRequest block, PeerConnection peer)
     {
-        if (!_pieceContributors.TryGetValue(piece, out List<int>? list))
+        if (!_blockSenders.TryGetValue(block.Piece, out BlockSender[]? senders))
         {
-            list = [];
-            _pieceContributors.Add(piece, list);
+            senders = new BlockSender[(_torrent!.GetPieceSize(block.Piece) + PiecePicker.BlockLength - 1) / PiecePicker.BlockLength];
+            _blockSenders.Add(block.Piece, senders);
         }
-        if (!list.Contains(peerKey)) list.Add(peerKey);
+        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.Client);
     }
+
+    /// <summary>Who sent one block: enough to ban the address even after the connection is gone.</summary>
+    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, string? Client);
 
     // ---- file selection (BEP 53) ----------------------------------------------------------------------
 
@@ -1062,9 +1072,11 @@ internal sealed class TorrentActor
 
     private void OnPieceHashed(int piece, BlockWriteResult result)
     {
-        _pieceContributors.Remove(piece, out List<int>? contributors);
+        _blockSenders.Remove(piece, out BlockSender[]? senders);
         if (result == BlockWriteResult.PieceVerified)
         {
+            if (_failedSenders.Remove(piece, out BlockSender[]? failed) && _storage!.TakeCorruptBlocks(piece) is { } corrupt)
+                SmartBan(piece, failed, corrupt);
             if (_have[piece]) return;
             _have[piece] = true;
             if (IsWanted(piece)) _verifiedBytes += _torrent!.GetPieceSize(piece);
@@ -1082,20 +1094,45 @@ internal sealed class TorrentActor
 
         _failedPieces++;
         _picker!.OnPieceFailed(piece);
-        if (contributors is null) return;
+        Log($"piece {piece} failed its hash check; fetching it again");
+        if (senders is null) return;
+        var contributors = new HashSet<int>();
+        foreach (BlockSender sender in senders)
+            if (sender.EndPoint is not null) contributors.Add(sender.Key);
+        if (contributors.Count > 1 && _storage!.CanIdentifyCorruptBlocks(piece) && _failedSenders.Count < MaxFailedPiecesTracked)
+        {
+            // Several peers shared the piece: wait for the retry to verify, then compare block by block and
+            // ban only whoever sent the blocks that differ (smart ban), not the innocent ones.
+            _failedSenders[piece] = senders;
+            return;
+        }
         foreach (int key in contributors)
         {
             if (!_peers.TryGetValue(key, out PeerConnection? peer)) continue;
-            // A lone contributor is certainly guilty; one of several may be innocent, so it counts less.
+            // A lone contributor is certainly guilty. Without block digests (a piece written block by block),
+            // one of several may be innocent, so it counts less.
             peer.HashFailures += contributors.Count == 1 ? MaxHashFailures : 1;
-            if (peer.HashFailures >= MaxHashFailures)
-            {
-                _banned.Add(peer.EndPoint.Address);
-                Log($"banned {peer.EndPoint} ({peer.Client}): sent data that failed the hash check of piece {piece}");
-                peer.Close("sent corrupt data");
-            }
+            if (peer.HashFailures >= MaxHashFailures) Ban(peer.EndPoint, peer.Client, $"sent data that failed the hash check of piece {piece}");
         }
-        Log($"piece {piece} failed its hash check; fetching it again");
+    }
+
+    /// <summary>Bans the senders of the blocks whose failed copy differed from the data that then verified.</summary>
+    private void SmartBan(int piece, BlockSender[] failedSenders, int[] corruptBlocks)
+    {
+        var guilty = new HashSet<IPEndPoint>();
+        foreach (int block in corruptBlocks)
+        {
+            if ((uint)block < (uint)failedSenders.Length && failedSenders[block].EndPoint is { } endPoint && guilty.Add(endPoint))
+                Ban(endPoint, failedSenders[block].Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
+        }
+    }
+
+    private void Ban(IPEndPoint endPoint, string? client, string reason)
+    {
+        if (!_banned.Add(endPoint.Address)) return;
+        Log($"banned {endPoint} ({client ?? "unknown"}): {reason}");
+        foreach (PeerConnection peer in _peers.Values)
+            if (peer.EndPoint.Address.Equals(endPoint.Address)) peer.Close("banned: " + reason);
     }
 
     private void EnterSeeding()
