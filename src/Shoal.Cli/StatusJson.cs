@@ -68,6 +68,7 @@ internal static class StatusJson
         TorrentState.Checking => "checking",
         TorrentState.Downloading => "downloading",
         TorrentState.Seeding => "seeding",
+        TorrentState.Paused => "paused",
         TorrentState.Stopped => "stopped",
         TorrentState.Error => "error",
         _ => state.ToString().ToLowerInvariant(),

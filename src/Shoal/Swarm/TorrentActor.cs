@@ -25,6 +25,9 @@ internal sealed class TorrentActor
     private static readonly TimeSpan InactivityTimeout = TimeSpan.FromSeconds(150);
     private static readonly TimeSpan SnubTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a torrent paused by a disk error waits before it tries writing again.</summary>
+    private static readonly TimeSpan DiskRetryInterval = TimeSpan.FromSeconds(10);
+
     /// <summary>How often resume data is saved while pieces keep being verified.</summary>
     private static readonly TimeSpan ResumeSaveInterval = TimeSpan.FromSeconds(30);
 
@@ -114,6 +117,7 @@ internal sealed class TorrentActor
     private RateMeter _uploadMeter;
     private ITimer? _timer;
     private Task _resumeSave = Task.CompletedTask;
+    private long _diskPausedAt;
     private int _resumeSavedVerifiedCount = -1;
     private long _lastResumeSave;
     private Task? _run;
@@ -390,7 +394,7 @@ internal sealed class TorrentActor
                 OnPieceHashed(item.Index, item.WriteResult);
                 break;
             case TorrentEventKind.DiskFailed:
-                Fail(item.Error!);
+                OnDiskFailed(item.Index, item.Error!);
                 break;
             case TorrentEventKind.Tick:
                 OnTick();
@@ -444,7 +448,7 @@ internal sealed class TorrentActor
 
     private string? RefusalReason(PendingPeer pending)
     {
-        if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)) return "torrent not running";
+        if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata or TorrentState.Paused)) return "torrent not running";
         if (_peers.Count >= _session.Options.MaxConnectionsPerTorrent) return "too many connections";
         if (_banned.Contains(pending.Transport.RemoteEndPoint.Address)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
@@ -558,7 +562,7 @@ internal sealed class TorrentActor
 
     private void DialMore()
     {
-        if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)) return;
+        if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata or TorrentState.Paused)) return;
         long now = _session.Time.GetTimestamp();
         foreach (PeerCandidate candidate in _candidates.Values)
         {
@@ -1058,7 +1062,7 @@ internal sealed class TorrentActor
                 }
                 catch (Exception ex)
                 {
-                    _mailbox.Writer.TryWrite(new TorrentEvent { Kind = TorrentEventKind.DiskFailed, Error = ex });
+                    _mailbox.Writer.TryWrite(new TorrentEvent { Kind = TorrentEventKind.DiskFailed, Index = write.Block.Piece, Error = ex });
                 }
                 finally
                 {
@@ -1135,6 +1139,51 @@ internal sealed class TorrentActor
             if (peer.EndPoint.Address.Equals(endPoint.Address)) peer.Close("banned: " + reason);
     }
 
+    /// <summary>
+    /// A write failed. Storage errors (disk full, read-only folder, a vanished file) pause the download and
+    /// retry later; the piece whose blocks were dropped is fetched again. Anything else is a bug: the torrent
+    /// stops with the error rather than guessing.
+    /// </summary>
+    private void OnDiskFailed(int piece, Exception error)
+    {
+        if (error is not StorageException storage)
+        {
+            Fail(error);
+            return;
+        }
+        if (!_have[piece]) _picker?.OnPieceFailed(piece);
+        _blockSenders.Remove(piece);
+        if (_state == TorrentState.Paused) return;
+        _state = TorrentState.Paused;
+        _error = storage.Message;
+        _diskPausedAt = _session.Time.GetTimestamp();
+        // Blocks in flight would only fail the same way: let them go and ask again after the pause.
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            foreach (BlockRequest request in peer.Outstanding)
+            {
+                peer.CancelledInFlight++;
+                peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
+            }
+            DropAllRequests(peer);
+        }
+        Log($"paused: {storage.Message}; retrying every {DiskRetryInterval.TotalSeconds:0} s");
+        Publish();
+    }
+
+    private void ResumeAfterDiskPause(long now)
+    {
+        if (_state != TorrentState.Paused || _session.Time.GetElapsedTime(_diskPausedAt, now) < DiskRetryInterval) return;
+        _state = TorrentState.Downloading;
+        _error = null;
+        Log("retrying after the disk error");
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            UpdateInterest(peer); // peers that joined during the pause were never told we want their pieces
+            RequestMore(peer);
+        }
+    }
+
     private void EnterSeeding()
     {
         bool wasDownloading = _state == TorrentState.Downloading;
@@ -1196,6 +1245,7 @@ internal sealed class TorrentActor
             _lastChoke = now;
             RunChoker(now);
         }
+        ResumeAfterDiskPause(now);
         DialMore();
         MaybeSaveResume(now);
         Publish();

@@ -16,7 +16,7 @@ internal enum TorrentEventKind
     PeerClosed,
     /// <summary>A piece finished hashing on the disk service.</summary>
     PieceHashed,
-    /// <summary>The disk service failed a write or read.</summary>
+    /// <summary>The disk service failed a write (Index: the piece, whose blocks the storage dropped).</summary>
     DiskFailed,
     /// <summary>The periodic timer fired.</summary>
     Tick,

@@ -11,6 +11,11 @@ public enum TorrentState
     Downloading,
     /// <summary>All data verified; uploading only.</summary>
     Seeding,
+    /// <summary>
+    /// Writing failed (disk full, read-only folder): no new blocks are requested, uploads go on, and writing is
+    /// retried periodically; see <see cref="TorrentStatus.Error"/> for why.
+    /// </summary>
+    Paused,
     /// <summary>Stopped by the user or by disposal.</summary>
     Stopped,
     /// <summary>Stopped by an error; see <see cref="TorrentStatus.Error"/>.</summary>
