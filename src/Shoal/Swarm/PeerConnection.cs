@@ -148,6 +148,9 @@ internal sealed class PeerConnection
     /// <summary>Payload bytes received from the peer.</summary>
     public long Downloaded { get; set; }
 
+    /// <summary>Requests refused because the peer already had the most it may queue with us.</summary>
+    public int OverflowRequests { get; set; }
+
     /// <summary>Blocks that arrived without being asked for (or after we cancelled them).</summary>
     public int UnexpectedBlocks { get; set; }
 

@@ -40,6 +40,12 @@ internal sealed class TorrentActor
     /// <summary>Requests paused at the high-water mark resume here (an event, not the next tick: a 500 ms gap would idle a fast link).</summary>
     private const int WriteQueueLowWater = WriteQueueHighWater / 4;
 
+    /// <summary>
+    /// Requests beyond the queue cap a peer may send before it is dropped as a flooder. We advertise the cap
+    /// (reqq), so an honest client stays under it; this leaves room for clients that ignore reqq but back off.
+    /// </summary>
+    private const int MaxOverflowRequests = 4 * MaxQueuedUploadsPerPeer;
+
     /// <summary>Blocks a peer may send unasked before it is dropped.</summary>
     private const int MaxUnexpectedBlocks = 64;
 
@@ -716,6 +722,11 @@ internal sealed class TorrentActor
         if (valid && allowed)
         {
             peer.Send(new OutboundMessage(MessageId.Piece, piece, begin, length, peer.ChokeEpoch));
+            return;
+        }
+        if (valid && !peer.AmChoking && ++peer.OverflowRequests > MaxOverflowRequests)
+        {
+            peer.Close($"flooded us with requests (more than {MaxOverflowRequests} beyond the {MaxQueuedUploadsPerPeer} it may queue)");
             return;
         }
         if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
