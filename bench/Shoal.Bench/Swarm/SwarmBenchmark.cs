@@ -129,6 +129,7 @@ internal static class SwarmBenchmark
             TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             var finishes = new Task<(double, bool)>[n];
+            var listening = new List<Task<(double Seconds, bool)>>();
 
             // libtorrent first: their process start is the slowest part of the launch.
             for (int i = shoalCount; i < n; i++)
@@ -148,6 +149,7 @@ internal static class SwarmBenchmark
                 BenchProcess process = BenchProcess.Start($"lt leecher {i + 1}", workspace.Python, arguments, null);
                 lt.Add(process);
                 finishes[i] = Timed(process.WaitForLineAsync(l => l.StartsWith("DONE ", StringComparison.Ordinal), options.Timeout, "DONE"), clock, true);
+                listening.Add(Timed(process.WaitForLineAsync(l => l.StartsWith("LISTEN ", StringComparison.Ordinal), options.Timeout, "LISTEN"), clock, true));
             }
 
             var handles = new TorrentHandle[shoalCount];
@@ -180,20 +182,42 @@ internal static class SwarmBenchmark
             foreach (BenchProcess p in lt) ltCpu += BenchProcess.Sample(p.WorkerPid)?.CpuSeconds ?? 0;
 
             // Stop the libtorrent leechers (they stop when stdin closes) and collect what they uploaded.
-            long totalUploaded = 0;
+            var uploaded = new long[n];
             foreach (BenchProcess p in lt) p.CloseStandardInput();
-            foreach (BenchProcess p in lt)
+            for (int i = shoalCount; i < n; i++)
             {
+                BenchProcess p = lt[i - shoalCount];
                 string line = await p.WaitForLineAsync(l => l.StartsWith("UPLOADED ", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "UPLOADED")
                     .ConfigureAwait(false);
-                totalUploaded += long.Parse(line.AsSpan(9), CultureInfo.InvariantCulture);
+                uploaded[i] = long.Parse(line.AsSpan(9), CultureInfo.InvariantCulture);
                 await p.WaitForExitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1.2)).ConfigureAwait(false); // the actors publish counters every 500 ms
             long seederUploaded = seed.GetStatus().Uploaded;
-            totalUploaded += seederUploaded;
-            foreach (TorrentHandle h in handles) totalUploaded += h.GetStatus().Uploaded;
+            long totalUploaded = seederUploaded;
+            long shoalDownloaded = 0;
+            for (int i = 0; i < shoalCount; i++)
+            {
+                TorrentStatus st = handles[i].GetStatus();
+                uploaded[i] = st.Uploaded;
+                shoalDownloaded += st.Downloaded;
+            }
+            // Details on stderr: what each leecher served (a cap that does not bite shows here) and the Shoal leechers' waste.
+            var detail = new System.Text.StringBuilder();
+            detail.Append(CultureInfo.InvariantCulture, $"N={n}: seeder uploaded {seederUploaded / 1048576.0:0.0} MiB ({seederUploaded / seconds / 1e6:0.0} MB/s over D); leechers (MiB uploaded @ finish s):");
+            for (int i = 0; i < n; i++)
+            {
+                totalUploaded += uploaded[i];
+                detail.Append(CultureInfo.InvariantCulture, $" {(i < shoalCount ? "S" : "L")}{i + 1} {uploaded[i] / 1048576.0:0.0}@{finish[i].Seconds:0.0}");
+            }
+            detail.Append(CultureInfo.InvariantCulture,
+                $"; Shoal leechers downloaded {shoalDownloaded / 1048576.0:0.0} MiB for {shoalCount * (torrent.TotalSize / 1048576.0):0.0} MiB of data");
+            if (listening.Count > 0)
+            {
+                detail.Append(CultureInfo.InvariantCulture, $"; libtorrent processes listening after {listening.Min(t => t.Result.Seconds):0.00}-{listening.Max(t => t.Result.Seconds):0.00} s");
+            }
+            Console.Error.WriteLine(detail.ToString());
 
             int bad = 0;
             for (int i = 0; i < n; i++)
