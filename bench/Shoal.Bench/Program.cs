@@ -14,6 +14,8 @@ try
         "pair" => await PairBenchmark.RunAsync(PairOptions.Parse(args[1..])),
         "tracker" => await Shoal.Bench.Trackers.TrackerBenchmark.RunAsync(args[1..]),
         "inproc" => await Shoal.Bench.Engine.InProcessBenchmark.RunAsync(args[1..]),
+        "swarm" => await Shoal.Bench.Swarm.SwarmBenchmark.RunAsync(args[1..]),
+        "recheck" => await Shoal.Bench.Recheck.RecheckBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }

@@ -37,15 +37,22 @@ def main():
     parser.add_argument("--recheck", action="store_true",
                         help="after completion, re-hash everything on disk before reporting DONE")
     parser.add_argument("--quiet", action="store_true", help="no PROGRESS lines")
+    parser.add_argument("--upload-rate", type=int, default=0,
+                        help="upload cap in bytes/s (0 = none), applied to loopback peers too")
+    parser.add_argument("--keep-seeding", action="store_true",
+                        help="after DONE, keep serving the other peers until stdin closes or a signal; "
+                             "then print 'UPLOADED <bytes>' and exit 0 (for swarm benchmarks)")
     args = parser.parse_args()
     if args.no_peer and args.peer:
         fail(2, "--no-peer and --peer exclude each other")
 
-    stop = stop_on_signals_and_stdin(False)
+    stop = stop_on_signals_and_stdin(args.keep_seeding)
     peers = [parse_peer(p) for p in args.peer]
     os.makedirs(args.save_path, exist_ok=True)
     save_path = os.path.abspath(args.save_path)
     session = make_session(args.port, args.encryption, args.dht_bootstrap)
+    if args.upload_rate > 0:
+        limit_uploads(session, args.upload_rate)
     log(f"LISTEN {wait_listen_port(session)}")
 
     dht = args.dht_bootstrap is not None
@@ -111,6 +118,9 @@ def main():
                 continue
             if s.state in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):
                 continue
+            if args.keep_seeding:
+                keep_seeding(session, handle, stop, info, downloaded, time.monotonic() - started)
+                return
             break
         if rechecking and s.state == lt.torrent_status.downloading:
             fail(2, "recheck found pieces that do not verify")
@@ -122,6 +132,30 @@ def main():
     del handle
     del session
     log(f"DONE bytes={info.total_size()} downloaded={downloaded} seconds={elapsed:.3f}")
+
+
+def limit_uploads(session, rate):
+    """Caps uploads at rate bytes/s for every peer, loopback included.
+
+    libtorrent's default peer-class filter puts local addresses (127.0.0.0/8, 10/8, 192.168/16...) in
+    the 'local' class only, which escapes the global rate limit and the unchoke slots: put every
+    address in the global class instead, so the cap and the choker act on 127.0.0.1 peers.
+    """
+    session.apply_settings({"upload_rate_limit": int(rate)})
+    classes = lt.ip_filter()
+    classes.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+    session.set_peer_class_filter(classes)
+
+
+def keep_seeding(session, handle, stop, info, downloaded, elapsed):
+    """Reports DONE as soon as every piece is verified, serves until told to stop, reports UPLOADED."""
+    log(f"DONE bytes={info.total_size()} downloaded={downloaded} seconds={elapsed:.3f}")
+    while not stop.is_set():
+        session.wait_for_alert(200)
+        session.pop_alerts()
+    uploaded = handle.status().total_payload_upload
+    session.remove_torrent(handle)
+    log(f"UPLOADED {uploaded}")
 
 
 if __name__ == "__main__":
