@@ -14,6 +14,7 @@ try
         "pair" => await PairBenchmark.RunAsync(PairOptions.Parse(args[1..])),
         "tracker" => await Shoal.Bench.Trackers.TrackerBenchmark.RunAsync(args[1..]),
         "inproc" => await Shoal.Bench.Engine.InProcessBenchmark.RunAsync(args[1..]),
+        "fuzz" => await Shoal.Bench.Fuzz.FuzzCommand.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }
