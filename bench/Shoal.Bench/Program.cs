@@ -16,6 +16,7 @@ try
         "inproc" => await Shoal.Bench.Engine.InProcessBenchmark.RunAsync(args[1..]),
         "swarm" => await Shoal.Bench.Swarm.SwarmBenchmark.RunAsync(args[1..]),
         "recheck" => await Shoal.Bench.Recheck.RecheckBenchmark.RunAsync(args[1..]),
+        "fuzz" => await Shoal.Bench.Fuzz.FuzzCommand.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }

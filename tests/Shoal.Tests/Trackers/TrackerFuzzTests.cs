@@ -11,7 +11,7 @@ public sealed class TrackerFuzzTests
 {
     private static readonly byte[][] HttpSeeds =
     [
-        Encoding.Latin1.GetBytes("d8:completei3e10:incompletei4e8:intervali900e12:min intervali60e5:peers12:\x7f\x00\x00\x01\x1a\xe1\x0a\x00\x00\x02\x00\x50" + "6:peers618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x1a\xe2e"),
+        Encoding.Latin1.GetBytes("d8:completei3e10:incompletei4e8:intervali900e12:min intervali60e5:peers12:\x7f\x00\x00\x01\x1a\xe1\x0a\x00\x00\x02\x00\x50" + "6:peers618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x1a\xe2" + "e"),
         Encoding.Latin1.GetBytes("d8:intervali1800e5:peersld2:ip9:127.0.0.17:peer id20:aaaaaaaaaaaaaaaaaaaa4:porti6881eeee"),
         Encoding.Latin1.GetBytes("d14:failure reason12:unregisterede"),
         Encoding.Latin1.GetBytes("d5:filesd20:aaaaaaaaaaaaaaaaaaaad8:completei5e10:downloadedi50e10:incompletei10eeee"),
@@ -43,6 +43,24 @@ public sealed class TrackerFuzzTests
             }
         }
         return data;
+    }
+
+    [Fact]
+    public void TheHttpSeedsAreValidAnswers()
+    {
+        // Mutations of broken seeds would only ever test the error path; the first four are announce answers.
+        foreach (byte[] seed in HttpSeeds.Where((_, i) => i != 3))
+        {
+            try
+            {
+                HttpTrackerResponseParser.ParseAnnounce(seed, 50, out _);
+            }
+            catch (TrackerException)
+            {
+                // A failure reason is a valid answer too.
+            }
+        }
+        HttpTrackerResponseParser.ParseScrape(HttpSeeds[3], out _);
     }
 
     [Fact]
