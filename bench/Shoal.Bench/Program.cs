@@ -14,6 +14,7 @@ try
         "pair" => await PairBenchmark.RunAsync(PairOptions.Parse(args[1..])),
         "tracker" => await Shoal.Bench.Trackers.TrackerBenchmark.RunAsync(args[1..]),
         "inproc" => await Shoal.Bench.Engine.InProcessBenchmark.RunAsync(args[1..]),
+        "peers" => await Shoal.Bench.Peers.PeersBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }
