@@ -38,6 +38,9 @@ internal static class PeersBenchmark
         Console.Error.WriteLine("starting the seeder child...");
         using var seeder = await SeederChild.StartAsync(torrentPath, seedRoot, options.Counts.Max() + 16).ConfigureAwait(false);
         var endPoint = new IPEndPoint(IPAddress.Loopback, seeder.Port);
+        // Warm-up: the first connections pay for JIT, thread-pool threads and socket buffers once; keep that out of N's numbers.
+        Console.Error.WriteLine("warm-up: 8 peers, 2 s...");
+        await ActiveAsync(seeder, endPoint, torrent, 8, TimeSpan.FromSeconds(2), new Random(options.Seed ^ 1)).ConfigureAwait(false);
         await seeder.CollectAsync().ConfigureAwait(false);
         var start = seeder.Sample();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeder pid {seeder.Pid} on port {seeder.Port}: RSS {start.Rss / 1048576.0:0.0} MiB, anon {start.Anon / 1048576.0:0.0} MiB"));
@@ -201,6 +204,7 @@ internal static class PeersBenchmark
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}; {Environment.ProcessorCount} cores; .NET {Environment.Version}");
         md.AppendLine("- seeder: a child process running ShoalSession (loopback, no DHT/LSD, connection limits raised to N+16; defaults UnchokeSlots 4 + 1 optimistic)");
         md.AppendLine("- peers: raw sockets in the benchmark process, Shoal.Wire handshake without extension bits, then INTERESTED");
+        md.AppendLine("- warm-up first: 8 peers download for 2 s (JIT, thread-pool threads, pools), then every N runs idle then active");
         md.AppendLine("- idle: per-connection growth of the seeder's VmRSS / RssAnon, 2 s after all N joined, against a baseline taken after a full GC;");
         md.AppendLine("  'after GC' = RssAnon growth after a forced aggressive (decommitting) collection in the seeder");
         md.AppendLine(inv, $"- active: all N request {RequestDepth} blocks of 16 KiB at a time whenever unchoked, for {options.Seconds} s; data discarded;");
