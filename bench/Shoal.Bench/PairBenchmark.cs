@@ -13,7 +13,7 @@ namespace Shoal.Bench;
 /// </summary>
 internal static class PairBenchmark
 {
-    private const string PayloadName = "payload.bin";
+    internal const string PayloadName = "payload.bin";
 
     public static async Task<int> RunAsync(PairOptions options)
     {
@@ -74,6 +74,11 @@ internal static class PairBenchmark
         Directory.CreateDirectory(download);
         var timeFile = Path.Combine(work, "leecher.time");
         File.Delete(timeFile);
+        if (leecherKind == "tr")
+        {
+            return await TransmissionPair.RunAsync(workspace, options, shoalDll, useTime, scenario, run, work, seedRoot, torrent, sourceHash,
+                download, timeFile).ConfigureAwait(false);
+        }
 
         using var seeder = await StartSeederAsync(workspace, shoalDll, seederKind, seedRoot, torrent, options.Timeout).ConfigureAwait(false);
         var (seederProcess, port) = seeder.Value;
@@ -125,11 +130,11 @@ internal static class PairBenchmark
             leecherAnon, Math.Max(seederAnon, seederSample?.AnonRssBytes ?? 0), verified);
     }
 
-    private static string DotnetHost =>
+    internal static string DotnetHost =>
         Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
 
     /// <summary>A running seeder that has finished checking its data, stopped cleanly on dispose.</summary>
-    private sealed class Seeder((BenchProcess Process, int Port) value) : IDisposable
+    internal sealed class Seeder((BenchProcess Process, int Port) value) : IDisposable
     {
         public (BenchProcess Process, int Port) Value { get; } = value;
 
@@ -150,12 +155,20 @@ internal static class PairBenchmark
         }
     }
 
-    private static async Task<Seeder> StartSeederAsync(Workspace workspace, string? shoalDll, string kind, string seedRoot, string torrent, TimeSpan timeout)
+    /// <summary>
+    /// Starts a seeder and waits until it has checked its data. <paramref name="dialPeer"/>: an address the seeder
+    /// connects to (for leechers that do not dial, like transmission-cli); <paramref name="started"/> sees the
+    /// process as soon as it runs.
+    /// </summary>
+    internal static async Task<Seeder> StartSeederAsync(Workspace workspace, string? shoalDll, string kind, string seedRoot, string torrent, TimeSpan timeout,
+        string? dialPeer = null, Action<BenchProcess>? started = null)
     {
         if (kind == "lt")
         {
-            var lt = BenchProcess.Start("lt seeder", workspace.Python,
-                [Path.Combine(workspace.Scripts, "lt_seed.py"), "--torrent", torrent, "--save-path", seedRoot, "--quiet", "--timeout", "7200"], null);
+            List<string> ltArguments = [Path.Combine(workspace.Scripts, "lt_seed.py"), "--torrent", torrent, "--save-path", seedRoot, "--quiet", "--timeout", "7200"];
+            if (dialPeer is not null) ltArguments.AddRange(["--peer", dialPeer]);
+            var lt = BenchProcess.Start("lt seeder", workspace.Python, ltArguments, null);
+            started?.Invoke(lt);
             try
             {
                 var ready = await lt.WaitForLineAsync(l => l.StartsWith("READY ", StringComparison.Ordinal), timeout, "READY").ConfigureAwait(false);
@@ -169,9 +182,11 @@ internal static class PairBenchmark
         }
 
         var port = FreePort();
-        var shoal = BenchProcess.Start("shoal seeder", DotnetHost,
-            [shoalDll!, "share", Path.Combine(seedRoot, PayloadName), "--torrent", torrent, "--port", port.ToString(CultureInfo.InvariantCulture),
-             "--bind", "127.0.0.1", "--json"], null);
+        List<string> shoalArguments = [shoalDll!, "share", Path.Combine(seedRoot, PayloadName), "--torrent", torrent, "--port", port.ToString(CultureInfo.InvariantCulture),
+             "--bind", "127.0.0.1", "--json"];
+        if (dialPeer is not null) shoalArguments.AddRange(["--no-dht", "--no-lsd", "--peer", dialPeer]);
+        var shoal = BenchProcess.Start("shoal seeder", DotnetHost, shoalArguments, null);
+        started?.Invoke(shoal);
         try
         {
             // Wait for the data check to end so the leecher's clock does not include the seeder's hashing.
@@ -246,13 +261,13 @@ internal static class PairBenchmark
         return json.RootElement.GetProperty("piece_length").GetInt64();
     }
 
-    private static byte[] Sha256(string path)
+    internal static byte[] Sha256(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         return SHA256.HashData(stream);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));

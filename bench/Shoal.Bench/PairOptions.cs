@@ -10,11 +10,13 @@ internal sealed record PairOptions
                                 [--piece-size BYTES] [--work DIR] [--timeout SECONDS] [--shoal PATH/shoal.dll]
                                 [--build] [--seed N]
           One seeder and one leecher, separate processes, over TCP on 127.0.0.1.
-          Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal; all = every one.
+          Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal, shoal-tr, lt-tr; all = every one.
+          (tr = transmission-cli, which the seeder dials; it never exits, so it is stopped once it prints "Seeding".)
           Measures wall time from leecher start to exit, CPU seconds of each side, peak RSS of each side.
+          For tr leechers wall runs from the seeder's TCP connection to transmission-cli until its "Seeding" line.
         """;
 
-    public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal"];
+    public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal", "shoal-tr", "lt-tr"];
 
     public long Size { get; init; } = 1L << 30;
     public int Runs { get; init; } = 1;

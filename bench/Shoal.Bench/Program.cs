@@ -17,6 +17,7 @@ try
         "swarm" => await Shoal.Bench.Swarm.SwarmBenchmark.RunAsync(args[1..]),
         "recheck" => await Shoal.Bench.Recheck.RecheckBenchmark.RunAsync(args[1..]),
         "fuzz" => await Shoal.Bench.Fuzz.FuzzCommand.RunAsync(args[1..]),
+        "peers" => await Shoal.Bench.Peers.PeersBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }

@@ -22,6 +22,11 @@ internal static class ResultTable
         md.AppendLine("- peak RSS = VmHWM (includes file pages a client maps: libtorrent 2.0 mmaps the data, so its RSS grows with the file);");
         md.AppendLine("  anon = highest RssAnon seen while sampling every 100 ms (heap and buffers only)");
         md.AppendLine("- seeder CPU counts only the transfer window (leecher start to exit), after the seeder finished checking its data");
+        if (results.Any(r => r.Scenario.EndsWith("-tr", StringComparison.Ordinal)))
+        {
+            md.AppendLine("- tr = transmission-cli (dialled by the seeder; it never exits): wall runs from the seeder's TCP connection to its \"Seeding\" line,");
+            md.AppendLine("  stopped then with SIGINT; its CPU and peak RSS (GNU time) include its startup and the wait for the seeder");
+        }
         md.AppendLine();
         md.AppendLine("| scenario (seeder -> leecher) | run | wall s | MiB/s | leecher CPU s | seeder CPU s | leecher peak RSS / anon MiB | seeder peak RSS / anon MiB | data |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
