@@ -93,6 +93,46 @@ public sealed class BitField
         _setCount = other._setCount;
     }
 
+    /// <summary>The indices of the set bits in ascending order, enumerated a byte at a time without allocating.</summary>
+    public SetBitEnumerator SetBits => new(_bytes);
+
+    /// <summary>Enumerates the set bits of a <see cref="BitField"/> (use with foreach).</summary>
+    public ref struct SetBitEnumerator
+    {
+        private readonly ReadOnlySpan<byte> _bytes;
+        private int _byteIndex;
+        private uint _remaining;
+
+        internal SetBitEnumerator(ReadOnlySpan<byte> bytes)
+        {
+            _bytes = bytes;
+            _byteIndex = -1;
+            _remaining = 0;
+            Current = -1;
+        }
+
+        /// <summary>The index of the current set bit.</summary>
+        public int Current { get; private set; }
+
+        /// <summary>Lets foreach use the enumerator directly.</summary>
+        public readonly SetBitEnumerator GetEnumerator() => this;
+
+        /// <summary>Moves to the next set bit.</summary>
+        public bool MoveNext()
+        {
+            while (_remaining == 0)
+            {
+                if (++_byteIndex >= _bytes.Length) return false;
+                _remaining = _bytes[_byteIndex];
+            }
+            // The wire layout puts bit 0 in the most significant position of each byte.
+            int bit = BitOperations.LeadingZeroCount(_remaining) - 24;
+            _remaining &= ~(0x80u >> bit);
+            Current = _byteIndex * 8 + bit;
+            return true;
+        }
+    }
+
     /// <summary>Index of the first clear bit at or after <paramref name="start"/>, or -1.</summary>
     public int FirstClear(int start = 0)
     {

@@ -186,17 +186,7 @@ public sealed class PiecePicker
     public void AddPeer(BitField peerHas)
     {
         CheckField(peerHas);
-        ReadOnlySpan<byte> bytes = peerHas.Bytes;
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            uint b = bytes[i];
-            while (b != 0)
-            {
-                int bit = BitOperations.LeadingZeroCount(b) - 24;
-                b &= ~(0x80u >> bit);
-                IncrementAvailability(i * 8 + bit);
-            }
-        }
+        foreach (int piece in peerHas.SetBits) IncrementAvailability(piece);
         _candidateVersion++;
     }
 
@@ -204,17 +194,7 @@ public sealed class PiecePicker
     public void RemovePeer(BitField peerHas)
     {
         CheckField(peerHas);
-        ReadOnlySpan<byte> bytes = peerHas.Bytes;
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            uint b = bytes[i];
-            while (b != 0)
-            {
-                int bit = BitOperations.LeadingZeroCount(b) - 24;
-                b &= ~(0x80u >> bit);
-                DecrementAvailability(i * 8 + bit);
-            }
-        }
+        foreach (int piece in peerHas.SetBits) DecrementAvailability(piece);
     }
 
     /// <summary>A registered peer announced <paramref name="piece"/> (HAVE); the caller already set its own bit.</summary>

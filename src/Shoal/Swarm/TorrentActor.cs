@@ -289,8 +289,8 @@ internal sealed class TorrentActor
         await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
         _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, new Random());
         ApplyFileSelection(torrent);
-        for (int i = 0; i < _have.Length; i++)
-            if (_have[i] && IsWanted(i)) _verifiedBytes += torrent.GetPieceSize(i);
+        foreach (int i in _have.SetBits)
+            if (IsWanted(i)) _verifiedBytes += torrent.GetPieceSize(i);
         Log($"checked: {_have.SetCount}/{_have.Length} pieces present");
         _loopContext.SetTorrentData(torrent.PieceCount, _storage);
 
@@ -326,7 +326,7 @@ internal sealed class TorrentActor
             return;
         }
         _picker!.AddPeer(peer.Has);
-        for (int i = 0; i < _have.Length; i++)
+        foreach (int i in _have.SetBits)
             if (IsShareable(i)) peer.Send(new OutboundMessage(MessageId.Have, i));
         UpdateInterest(peer);
     }
