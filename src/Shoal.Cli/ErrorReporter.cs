@@ -24,7 +24,6 @@ internal static class ErrorReporter
             DirectoryNotFoundException dir => (dir.Message, ExitCodes.Usage),
             UnauthorizedAccessException denied => ($"permission denied: {denied.Message}", ExitCodes.Failure),
             IOException io => (io.Message, ExitCodes.Failure),
-            NotImplementedException missing => ($"this build does not implement {Where(missing)} yet", ExitCodes.Failure),
             _ => ($"internal error: {ex.GetType().Name}: {ex.Message} (run with --verbose for details)", ExitCodes.Failure),
         };
         return (OneLine(message), code);
@@ -41,9 +40,6 @@ internal static class ErrorReporter
             ? string.Join(' ', trimmed.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             : trimmed;
     }
-
-    private static string Where(Exception ex)
-        => ex.TargetSite is { } method && method.DeclaringType is { } type ? $"{type.Name}.{method.Name}" : "that";
 
     private static Exception Unwrap(Exception ex)
     {

@@ -75,7 +75,7 @@ internal static class TorrentRun
         {
             return false;
         }
-        catch (Exception ex) when (ex is not CliException and not NotImplementedException)
+        catch (Exception ex) when (ex is not CliException)
         {
             string reason = SafeError(handle) ?? ex.Message;
             throw new CliException($"download stopped: {reason}", ExitCodes.Failure, ex);
