@@ -33,24 +33,7 @@ internal sealed class BenchProcess : IDisposable
 
     public static BenchProcess Start(string label, string fileName, IEnumerable<string> arguments, string? timeFile)
     {
-        var info = new ProcessStartInfo
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (timeFile is not null)
-        {
-            // %e wall, %U user, %S system seconds, %M peak RSS in KiB: measured by the kernel at exit.
-            info.FileName = "/usr/bin/time";
-            foreach (var a in (string[])["-o", timeFile, "-f", "%e %U %S %M", fileName]) info.ArgumentList.Add(a);
-        }
-        else
-        {
-            info.FileName = fileName;
-        }
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+        ProcessStartInfo info = GnuTime.StartInfo(fileName, arguments, timeFile);
         info.Environment["PYTHONUNBUFFERED"] = "1";
         info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -67,22 +50,7 @@ internal sealed class BenchProcess : IDisposable
     }
 
     /// <summary>The pid doing the work: the child of /usr/bin/time when wrapped.</summary>
-    public int WorkerPid
-    {
-        get
-        {
-            if (_timeFile is null) return _process.Id;
-            try
-            {
-                var children = File.ReadAllText($"/proc/{_process.Id}/task/{_process.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return children.Length > 0 ? int.Parse(children[0], CultureInfo.InvariantCulture) : _process.Id;
-            }
-            catch (IOException)
-            {
-                return _process.Id;
-            }
-        }
-    }
+    public int WorkerPid => GnuTime.WorkerPid(_process, _timeFile);
 
     /// <summary>Waits for a stdout line that satisfies <paramref name="match"/>.</summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what)
@@ -165,15 +133,7 @@ internal sealed class BenchProcess : IDisposable
         long.Parse(line.AsSpan(skip).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
 
     /// <summary>What GNU time wrote: (wall s, CPU s, peak RSS bytes), or null when not wrapped or unreadable.</summary>
-    public (double Wall, double Cpu, long PeakRss)? TimeReport()
-    {
-        if (_timeFile is null || !File.Exists(_timeFile)) return null;
-        var last = File.ReadLines(_timeFile).LastOrDefault(l => l.Length > 0);
-        var parts = last?.Split(' ');
-        if (parts is not { Length: 4 }) return null;
-        double P(string s) => double.Parse(s, CultureInfo.InvariantCulture);
-        return (P(parts[0]), P(parts[1]) + P(parts[2]), (long)P(parts[3]) * 1024);
-    }
+    public (double Wall, double Cpu, long PeakRss)? TimeReport() => GnuTime.Read(_timeFile);
 
     public void CloseStandardInput()
     {

@@ -36,42 +36,11 @@ internal sealed class TransmissionProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>The transmission-cli pid (the child of /usr/bin/time when wrapped).</summary>
-    public int WorkerPid
-    {
-        get
-        {
-            if (_timeFile is null) return _process.Id;
-            try
-            {
-                var children = File.ReadAllText($"/proc/{_process.Id}/task/{_process.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return children.Length > 0 ? int.Parse(children[0], CultureInfo.InvariantCulture) : _process.Id;
-            }
-            catch (IOException)
-            {
-                return _process.Id;
-            }
-        }
-    }
+    public int WorkerPid => GnuTime.WorkerPid(_process, _timeFile);
 
     public static TransmissionProcess Start(string fileName, IEnumerable<string> arguments, string? timeFile, Stopwatch clock)
     {
-        var info = new ProcessStartInfo
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (timeFile is not null)
-        {
-            info.FileName = "/usr/bin/time";
-            foreach (var a in (string[])["-o", timeFile, "-f", "%e %U %S %M", fileName]) info.ArgumentList.Add(a);
-        }
-        else
-        {
-            info.FileName = fileName;
-        }
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+        ProcessStartInfo info = GnuTime.StartInfo(fileName, arguments, timeFile);
         var process = Process.Start(info) ?? throw new BenchFailedException($"could not start {fileName}");
         process.StandardInput.Close();
         process.ErrorDataReceived += (_, _) => { }; // messages go to stdout at message-level 1; drain stderr anyway
@@ -145,14 +114,7 @@ internal sealed class TransmissionProcess : IDisposable
     }
 
     /// <summary>CPU seconds and peak RSS from GNU time, or null when not wrapped.</summary>
-    public (double Cpu, long PeakRss)? TimeReport()
-    {
-        if (_timeFile is null || !File.Exists(_timeFile)) return null;
-        var parts = File.ReadLines(_timeFile).LastOrDefault(l => l.Length > 0)?.Split(' ');
-        if (parts is not { Length: 4 }) return null;
-        double P(string s) => double.Parse(s, CultureInfo.InvariantCulture);
-        return (P(parts[1]) + P(parts[2]), (long)P(parts[3]) * 1024);
-    }
+    public (double Cpu, long PeakRss)? TimeReport() => GnuTime.Read(_timeFile) is { } t ? (t.Cpu, t.PeakRss) : null;
 
     public void Dispose()
     {
