@@ -254,7 +254,8 @@ public sealed class TorrentStorage : IAsyncDisposable
         var touches = new bool[layout.PieceCount];
         foreach (int index in skipped)
         {
-            if ((uint)index >= (uint)layout.Files.Count || layout.Files[index].Length == 0) continue;
+            // Padding is zeros by definition, never written and read back as zeros: skipping it changes nothing.
+            if ((uint)index >= (uint)layout.Files.Count || layout.Files[index].Length == 0 || layout.Files[index].IsPadding) continue;
             long start = layout.GetFileOffset(index);
             long end = start + layout.Files[index].Length - 1;
             for (long p = start / layout.PieceLength; p <= end / layout.PieceLength; p++) touches[p] = true;

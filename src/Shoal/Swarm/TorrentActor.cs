@@ -100,7 +100,6 @@ internal sealed class TorrentActor
     private Torrent? _torrent;
     private TorrentStorage? _storage;
     private bool[]? _wantedPieces;  // null: every piece is wanted
-    private bool[]? _partialPieces; // verified pieces only partly on disk (deselected files); null: none
     private long _wantedBytes;
     private MetadataAssembler? _metadataAssembler;
     private MetadataServer? _metadataServer;
@@ -498,7 +497,7 @@ internal sealed class TorrentActor
             if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.HaveNone));
             return;
         }
-        if (_partialPieces is not null)
+        if (_wantedPieces is not null)
         {
             // Some verified pieces are only partly on disk (deselected files): announce just the whole ones.
             var shareable = new BitField(_have.Length);
@@ -784,25 +783,20 @@ internal sealed class TorrentActor
 
     // ---- file selection (BEP 53) ----------------------------------------------------------------------
 
-    /// <summary>Marks the pieces of deselected files unwanted in the picker and notes the pieces that straddle them.</summary>
+    /// <summary>Marks the pieces of deselected files unwanted in the picker (the storage knows which straddle them).</summary>
     private void ApplyFileSelection(Torrent torrent)
     {
         _wantedBytes = torrent.TotalSize;
         HashSet<int>? skipped = ShoalSession.SkippedFiles(torrent, _options.SelectedFiles);
         if (skipped is null) return;
         _wantedPieces = new bool[torrent.PieceCount];
-        _partialPieces = new bool[torrent.PieceCount];
         for (int f = 0; f < torrent.Files.Count; f++)
         {
             TorrentFile file = torrent.Files[f];
-            if (file.Length == 0 || file.IsPadding) continue;
+            if (file.Length == 0 || file.IsPadding || skipped.Contains(f)) continue;
             int first = (int)(file.Offset / torrent.PieceLength);
             int last = (int)((file.Offset + file.Length - 1) / torrent.PieceLength);
-            for (int p = first; p <= last; p++)
-            {
-                if (skipped.Contains(f)) _partialPieces[p] = true;
-                else _wantedPieces[p] = true;
-            }
+            for (int p = first; p <= last; p++) _wantedPieces[p] = true;
         }
         _wantedBytes = 0;
         for (int p = 0; p < torrent.PieceCount; p++)
@@ -816,7 +810,7 @@ internal sealed class TorrentActor
     private bool IsWanted(int piece) => _wantedPieces?[piece] ?? true;
 
     /// <summary>Verified and entirely on disk: safe to announce and to upload.</summary>
-    private bool IsShareable(int piece) => _have[piece] && _partialPieces?[piece] != true;
+    private bool IsShareable(int piece) => _have[piece] && !_storage!.TouchesSkippedFile(piece);
 
     // ---- extension protocol (BEP 10): metadata (BEP 9) and peer exchange (BEP 11) -------------------
 
