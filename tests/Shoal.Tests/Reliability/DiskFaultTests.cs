@@ -69,13 +69,5 @@ public sealed class DiskFaultTests : IDisposable
         Assert.True(handle.GetStatus().VerifiedPieces >= verifiedWhilePaused); // nothing verified was lost
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> failure)
-    {
-        DateTime deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure());
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, Func<string> failure) => Eventually.TrueAsync(condition, Patience, failure);
 }

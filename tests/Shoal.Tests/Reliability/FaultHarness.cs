@@ -113,15 +113,8 @@ internal sealed class FaultHarness : IAsyncDisposable
     public Task WaitForLogAsync(TimeSpan timeout, params string[] parts) =>
         WaitUntilAsync(() => LogContains(parts), timeout, "no log line with: " + string.Join(" + ", parts));
 
-    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
-    {
-        DateTime deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail(failure);
-            await Task.Delay(50);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
+        => Eventually.TrueAsync(condition, timeout, failure);
 
     public void Write(string line)
     {

@@ -179,13 +179,5 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         return (torrent, seedDir, content);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        DateTime deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string failure) => Eventually.TrueAsync(condition, Patience, failure);
 }

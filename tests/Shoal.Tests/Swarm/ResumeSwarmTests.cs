@@ -74,13 +74,5 @@ public sealed class ResumeSwarmTests : IDisposable
         ResumeDirectory = resumeDirectory,
     });
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        DateTime deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.TrueAsync(condition, Patience, "timed out");
 }

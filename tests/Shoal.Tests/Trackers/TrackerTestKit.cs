@@ -7,15 +7,8 @@ namespace Shoal.Tests.Trackers;
 internal static class TrackerTestKit
 {
     /// <summary>A hang guard for loops driven by another thread; never a speed assertion.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"gave up waiting for {what}");
-            await Task.Delay(5);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition, string what)
+        => Eventually.TrueAsync(condition, TimeSpan.FromSeconds(20), $"gave up waiting for {what}", pollMilliseconds: 5);
 
     public static InfoHash Hash(byte fill) => new(Enumerable.Repeat(fill, 20).ToArray());
 
