@@ -61,6 +61,22 @@ internal sealed class FileHandleCache : IDisposable
         return Open(fileIndex, forWrite);
     }
 
+    /// <summary>
+    /// Gets the handle of file <paramref name="fileIndex"/> only if it is open already (never opens: opening is
+    /// blocking I/O, and callers of this run on network threads). Pair a non-null result with <see cref="Release"/>.
+    /// </summary>
+    public Entry? TryAcquireOpen(int fileIndex)
+    {
+        lock (_gate)
+        {
+            if (_disposed) return null;
+            Entry? e = _byFile[fileIndex];
+            if (e is null) return null;
+            e.Users++;
+            return e;
+        }
+    }
+
     public void Release(Entry e)
     {
         bool close;

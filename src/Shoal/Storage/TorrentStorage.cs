@@ -45,6 +45,9 @@ public sealed class TorrentStorage : IAsyncDisposable
     // of 128 KiB: the per-syscall cost is negligible at that size and the slow large-folio path is avoided.
     private const int MaxWriteChunk = 128 * 1024;
 
+    /// <summary>Bytes written to one file between two starts of its write-back (see <see cref="LinuxFileIo.StartWriteback"/>).</summary>
+    private const long WritebackStride = 8L * 1024 * 1024;
+
     private readonly DiskService _disk;
     private readonly StorageLayout _layout;
     private readonly string?[] _paths; // null for padding files
@@ -52,6 +55,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly PieceState?[] _pieces;
     private readonly int[] _verified; // one bit per piece
     private readonly int[] _dirty; // per file: 1 when written since its last fsync (set after the write, cleared before the fsync)
+    private readonly long[] _unsyncedBytes; // per file: bytes written since write-back was last started
     private readonly long _cacheBudget;
     private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
 
@@ -82,6 +86,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         _pieces = new PieceState?[layout.PieceCount];
         _verified = new int[(layout.PieceCount + 31) / 32];
         _dirty = new int[paths.Length];
+        _unsyncedBytes = new long[paths.Length];
         _cacheBudget = Math.Max(0, options.WriteCacheBudget);
         _touchesSkippedFile = PiecesTouching(layout, options.SkippedFiles);
         _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
@@ -688,6 +693,40 @@ public sealed class TorrentStorage : IAsyncDisposable
         return new ValueTask(job, version);
     }
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> like <see cref="ReadBlockAsync"/> but only from data already in the
+    /// operating system's page cache and only through files already open, on the calling thread, without waiting
+    /// for a device. Returns false when any byte would need the disk (or the platform cannot tell); the caller then
+    /// uses <see cref="ReadBlockAsync"/>. Safe on network threads: it never blocks on I/O.
+    /// </summary>
+    public bool TryReadBlockCached(int piece, int offset, Span<byte> destination)
+    {
+        if (!LinuxFileIo.CanReadCached || Volatile.Read(ref _disposed) != 0) return false;
+        int size = _layout.GetPieceSize(piece);
+        if (offset < 0 || destination.IsEmpty || offset > size - destination.Length) return false;
+        int done = 0;
+        foreach (FileSlice slice in _layout.MapRange((long)piece * _layout.PieceLength + offset, destination.Length))
+        {
+            Span<byte> part = destination.Slice(done, (int)slice.Length);
+            done += part.Length;
+            if (_paths[slice.FileIndex] is null)
+            {
+                part.Clear(); // padding
+                continue;
+            }
+            if (_handles.TryAcquireOpen(slice.FileIndex) is not { } entry) return false;
+            try
+            {
+                if (!LinuxFileIo.TryReadCached(entry.Handle, part, slice.FileOffset)) return false;
+            }
+            finally
+            {
+                _handles.Release(entry);
+            }
+        }
+        return true;
+    }
+
     /// <summary>Reads a torrent byte range synchronously (disk workers only).</summary>
     internal void ReadRange(long torrentOffset, Span<byte> destination)
     {
@@ -750,6 +789,13 @@ public sealed class TorrentStorage : IAsyncDisposable
                 // After the write, never before: a flush that clears the flag first and then fsyncs covers every
                 // write that finished before it, and a write finishing later sets the flag again.
                 if (Volatile.Read(ref _dirty[slice.FileIndex]) == 0) Interlocked.Exchange(ref _dirty[slice.FileIndex], 1);
+                // Start write-back every WritebackStride bytes per file, so the fsync behind resume data (and at the
+                // end of a download) finds little left to write instead of everything since the last one.
+                if (Interlocked.Add(ref _unsyncedBytes[slice.FileIndex], slice.Length) >= WritebackStride)
+                {
+                    Interlocked.Exchange(ref _unsyncedBytes[slice.FileIndex], 0);
+                    LinuxFileIo.StartWriteback(entry.Handle, 0, 0);
+                }
             }
             catch (Exception e) when (e is not ObjectDisposedException)
             {

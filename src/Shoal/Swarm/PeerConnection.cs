@@ -387,7 +387,9 @@ internal sealed class PeerConnection
                 PeerMessageWriter.WritePieceHeader(output, message.Index, message.Begin, message.Length);
                 Memory<byte> block = output.GetMemory(message.Length)[..message.Length];
                 TorrentStorage storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
-                await storage.ReadBlockAsync(message.Index, message.Begin, block, token).ConfigureAwait(false);
+                // Blocks in the page cache are read right here; only the rest pay the hop to a disk worker.
+                if (!storage.TryReadBlockCached(message.Index, message.Begin, block.Span))
+                    await storage.ReadBlockAsync(message.Index, message.Begin, block, token).ConfigureAwait(false);
                 output.Advance(message.Length);
                 Interlocked.Add(ref _uploaded, message.Length);
                 return 13 + message.Length;
