@@ -40,4 +40,13 @@ internal static class ByteSize
         >= 1L << 10 when bytes % (1L << 10) == 0 => $"{bytes >> 10} KiB",
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
     };
+
+    /// <summary>1073741824 -> "1GiB": a size as a command-line argument that <see cref="Parse"/> reads back exactly.</summary>
+    public static string Argument(long bytes) => bytes switch
+    {
+        >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30}GiB",
+        >= 1L << 20 when bytes % (1L << 20) == 0 => $"{bytes >> 20}MiB",
+        >= 1L << 10 when bytes % (1L << 10) == 0 => $"{bytes >> 10}KiB",
+        _ => bytes.ToString(CultureInfo.InvariantCulture),
+    };
 }

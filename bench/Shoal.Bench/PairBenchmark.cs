@@ -20,6 +20,26 @@ internal static class PairBenchmark
         var workspace = Workspace.Find();
         var needsShoal = options.Scenarios.Any(s => s.Contains("shoal", StringComparison.Ordinal));
         var shoalDll = needsShoal ? workspace.ResolveShoal(options.ShoalDll, options.Build) : null;
+        var outcome = await MeasureAsync(options, workspace, shoalDll).ConfigureAwait(false);
+
+        var commandLine = "dotnet run -c Release --project bench/Shoal.Bench -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+        var markdown = ResultTable.Render(options, workspace, commandLine, outcome);
+        Console.WriteLine(markdown);
+        if (options.OutFile is not null)
+        {
+            await File.WriteAllTextAsync(options.OutFile, markdown).ConfigureAwait(false);
+            Console.Error.WriteLine($"written to {options.OutFile}");
+        }
+        return outcome.Succeeded ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Every run of every scenario, runs interleaved (run 1 of each scenario, then run 2...); a run that fails is
+    /// recorded with its reason and the others go on. <paramref name="shoalDll"/> is needed when a scenario has a
+    /// shoal side.
+    /// </summary>
+    public static async Task<PairOutcome> MeasureAsync(PairOptions options, Workspace workspace, string? shoalDll)
+    {
         var useTime = Workspace.HasGnuTime;
         if (!useTime) Console.Error.WriteLine("note: /usr/bin/time missing (apt-get install time); leecher CPU and RSS come from /proc sampling");
 
@@ -53,16 +73,7 @@ internal static class PairBenchmark
                 }
             }
         }
-
-        var commandLine = "dotnet run -c Release --project bench/Shoal.Bench -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-        var markdown = ResultTable.Render(options, workspace, commandLine, results, failures, pieceLength);
-        Console.WriteLine(markdown);
-        if (options.OutFile is not null)
-        {
-            await File.WriteAllTextAsync(options.OutFile, markdown).ConfigureAwait(false);
-            Console.Error.WriteLine($"written to {options.OutFile}");
-        }
-        return failures.Count == 0 && results.All(r => r.Verified) ? 0 : 1;
+        return new PairOutcome(results, failures, pieceLength);
     }
 
     private static async Task<PairResult> RunPairAsync(Workspace workspace, PairOptions options, string? shoalDll, bool useTime,

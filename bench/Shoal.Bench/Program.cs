@@ -1,9 +1,9 @@
 using Shoal.Bench;
 
-// Benchmarks run from a checkout: `dotnet run -c Release --project bench/Shoal.Bench -- pair --size 1GiB`.
-if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+// Benchmarks run from a checkout: `dotnet run -c Release --project bench/Shoal.Bench -- suite` runs them all.
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help" || (args.Length == 2 && args[0] != "fuzz" && args[1] is "-h" or "--help"))
 {
-    Console.WriteLine(PairOptions.Usage);
+    Console.WriteLine(BenchUsage.Text);
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -11,6 +11,7 @@ try
 {
     return args[0] switch
     {
+        "suite" => await Shoal.Bench.Suite.SuiteBenchmark.RunAsync(args[1..]),
         "pair" => await PairBenchmark.RunAsync(PairOptions.Parse(args[1..])),
         "tracker" => await Shoal.Bench.Trackers.TrackerBenchmark.RunAsync(args[1..]),
         "inproc" => await Shoal.Bench.Engine.InProcessBenchmark.RunAsync(args[1..]),
@@ -18,13 +19,14 @@ try
         "recheck" => await Shoal.Bench.Recheck.RecheckBenchmark.RunAsync(args[1..]),
         "fuzz" => await Shoal.Bench.Fuzz.FuzzCommand.RunAsync(args[1..]),
         "peers" => await Shoal.Bench.Peers.PeersBenchmark.RunAsync(args[1..]),
+        "dht" => await Shoal.Bench.Dht.DhtBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }
 catch (BenchUsageException error)
 {
     Console.Error.WriteLine("shoal-bench: " + error.Message);
-    Console.Error.WriteLine(PairOptions.Usage);
+    Console.Error.WriteLine(BenchUsage.Text);
     return 2;
 }
 catch (BenchFailedException error)

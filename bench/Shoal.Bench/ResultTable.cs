@@ -6,16 +6,16 @@ namespace Shoal.Bench;
 /// <summary>Markdown for the pair benchmark: environment, one row per run, medians per scenario.</summary>
 internal static class ResultTable
 {
-    public static string Render(PairOptions options, Workspace workspace, string commandLine, IReadOnlyList<PairResult> results,
-        IReadOnlyList<string> failures, long pieceLength)
+    public static string Render(PairOptions options, Workspace workspace, string commandLine, PairOutcome outcome)
     {
+        var (results, failures, pieceLength) = (outcome.Results, outcome.Failures, outcome.PieceLength);
         var md = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         md.AppendLine(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over TCP on 127.0.0.1");
         md.AppendLine();
         md.AppendLine(inv, $"- command: `{commandLine}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}");
-        md.AppendLine(inv, $"- machine: {Environment.ProcessorCount} cores, {CpuModel()}, {MemoryTotal()}, {Environment.OSVersion}");
+        md.AppendLine(inv, $"- machine: {Environment.ProcessorCount} cores, {Machine.CpuModel()}, {Machine.MemoryTotal()}, {Machine.Kernel()}, {Machine.OperatingSystem()}");
         md.AppendLine(inv, $"- .NET {Environment.Version}, libtorrent {workspace.LibtorrentVersion} (python3-libtorrent), piece length {ByteSize.Format(pieceLength)}");
         md.AppendLine("- data: one file of seeded random bytes, in the page cache on both sides (disk speed is not measured)");
         md.AppendLine("- wall = leecher process start to exit (includes its startup); CPU = user+system seconds");
@@ -33,15 +33,7 @@ internal static class ResultTable
         foreach (var r in results) Row(md, r.Scenario, r.Run.ToString(inv), r);
         if (options.Runs > 1)
         {
-            foreach (var group in results.GroupBy(r => r.Scenario))
-            {
-                var list = group.ToList();
-                var median = new PairResult(group.Key, 0, list[0].Bytes,
-                    Median(list, r => r.WallSeconds), Median(list, r => r.LeecherCpuSeconds), Median(list, r => r.SeederCpuSeconds),
-                    (long)Median(list, r => r.LeecherPeakRss), (long)Median(list, r => r.SeederPeakRss),
-                    (long)Median(list, r => r.LeecherPeakAnon), (long)Median(list, r => r.SeederPeakAnon), list.All(r => r.Verified));
-                Row(md, "**" + group.Key + "**", "median", median);
-            }
+            foreach (var median in outcome.Medians()) Row(md, "**" + median.Scenario + "**", "median", median);
         }
         foreach (var failure in failures) md.AppendLine(inv, $"| {failure} | | failed | | | | | | |");
         return md.ToString();
@@ -52,37 +44,5 @@ internal static class ResultTable
         var inv = CultureInfo.InvariantCulture;
         md.AppendLine(inv,
             $"| {scenario} | {run} | {r.WallSeconds:0.00} | {r.MiBPerSecond:0.0} | {r.LeecherCpuSeconds:0.00} | {r.SeederCpuSeconds:0.00} | {r.LeecherPeakRss / 1048576.0:0} / {r.LeecherPeakAnon / 1048576.0:0} | {r.SeederPeakRss / 1048576.0:0} / {r.SeederPeakAnon / 1048576.0:0} | {(r.Verified ? "identical" : "**DIFFERS**")} |");
-    }
-
-    private static double Median(List<PairResult> list, Func<PairResult, double> value)
-    {
-        var sorted = list.Select(value).Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
-        }
-        catch (IOException)
-        {
-            return "unknown CPU";
-        }
-    }
-
-    private static string MemoryTotal()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-            var kib = long.Parse(line.AsSpan(9).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
-            return string.Create(CultureInfo.InvariantCulture, $"{kib / 1048576.0:0} GiB RAM");
-        }
-        catch (IOException)
-        {
-            return "unknown RAM";
-        }
     }
 }

@@ -16,7 +16,7 @@ namespace Shoal.Bench;
 /// </remarks>
 internal static class TransmissionPair
 {
-    private const string TransmissionCli = "/usr/bin/transmission-cli";
+    internal const string TransmissionCli = "/usr/bin/transmission-cli";
     private const string StdBuf = "/usr/bin/stdbuf";
 
     public static async Task<PairResult> RunAsync(Workspace workspace, PairOptions options, string? shoalDll, bool useTime,

@@ -20,23 +20,25 @@ internal sealed class Workspace
 
     public string Scripts => Path.Combine(Root, "tests", "Shoal.Tests", "Interop", "scripts");
 
-    public string DefaultShoalDll => Path.Combine(Root, "src", "Shoal.Cli", "bin", "Release", "net10.0", "shoal.dll");
-
     public static bool HasGnuTime => File.Exists("/usr/bin/time");
 
-    public static Workspace Find()
+    /// <summary>The checkout this benchmark runs from: the folder holding Shoal.slnx, above the current folder or the binary.</summary>
+    public static string FindRoot()
     {
-        string? root = null;
         foreach (var start in (string[])[Environment.CurrentDirectory, AppContext.BaseDirectory])
         {
-            for (var dir = new DirectoryInfo(start); dir is not null && root is null; dir = dir.Parent)
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                if (File.Exists(Path.Combine(dir.FullName, "Shoal.slnx"))) root = dir.FullName;
+                if (File.Exists(Path.Combine(dir.FullName, "Shoal.slnx"))) return dir.FullName;
             }
-            if (root is not null) break;
         }
-        if (root is null) throw new BenchFailedException("run from a Shoal checkout (no Shoal.slnx found above the current folder)");
+        throw new BenchFailedException("run from a Shoal checkout (no Shoal.slnx found above the current folder)");
+    }
 
+    /// <summary>The checkout and a python that imports libtorrent (python3-libtorrent).</summary>
+    public static Workspace Find()
+    {
+        var root = FindRoot();
         var python = Environment.GetEnvironmentVariable("SHOAL_INTEROP_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
         var (code, output) = RunQuick(python, ["-c", "import libtorrent; print(libtorrent.__version__)"], TimeSpan.FromSeconds(30), root);
         if (code != 0) throw new BenchFailedException($"{python} cannot import libtorrent: apt-get install python3-libtorrent");
@@ -44,23 +46,31 @@ internal sealed class Workspace
     }
 
     /// <summary>The shoal CLI to run: the given path, or the Release build (built first when missing or when asked).</summary>
-    public string ResolveShoal(string? explicitPath, bool build)
+    public string ResolveShoal(string? explicitPath, bool build) => ResolveShoal(Root, explicitPath, build);
+
+    /// <summary>The shoal CLI of the checkout at <paramref name="root"/>; needs no libtorrent.</summary>
+    public static string ResolveShoal(string root, string? explicitPath, bool build)
     {
         if (explicitPath is not null)
         {
             return File.Exists(explicitPath) ? Path.GetFullPath(explicitPath) : throw new BenchFailedException($"no shoal CLI at {explicitPath}");
         }
-        if (build || !File.Exists(DefaultShoalDll))
+        var dll = DefaultShoalDllIn(root);
+        if (build || !File.Exists(dll))
         {
             Console.Error.WriteLine("building src/Shoal.Cli (Release)...");
-            var (code, output) = RunQuick("dotnet", ["build", "-c", "Release", "--nologo", "-v", "q", Path.Combine(Root, "src", "Shoal.Cli")], TimeSpan.FromMinutes(10), Root);
-            if (code != 0 || !File.Exists(DefaultShoalDll))
+            // No compiler server left running afterwards: it would share the cores with the benchmark.
+            var (code, output) = RunQuick("dotnet", ["build", "-c", "Release", "--nologo", "-v", "q", "--disable-build-servers", Path.Combine(root, "src", "Shoal.Cli")],
+                TimeSpan.FromMinutes(10), root);
+            if (code != 0 || !File.Exists(dll))
             {
                 throw new BenchFailedException("dotnet build -c Release src/Shoal.Cli failed:\n" + output);
             }
         }
-        return DefaultShoalDll;
+        return dll;
     }
+
+    private static string DefaultShoalDllIn(string root) => Path.Combine(root, "src", "Shoal.Cli", "bin", "Release", "net10.0", "shoal.dll");
 
     public static (int ExitCode, string Output) RunQuick(string fileName, string[] arguments, TimeSpan timeout, string workingDirectory)
     {

@@ -21,7 +21,16 @@ internal static class PeersBenchmark
     {
         if (args.Contains("--serve")) return await PeersSeeder.RunAsync(args).ConfigureAwait(false);
         var options = PeersOptions.Parse(args);
+        var outcome = await MeasureAsync(options).ConfigureAwait(false);
+        var markdown = Render(outcome, string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+        Console.WriteLine(markdown);
+        if (options.OutFile is not null) await File.WriteAllTextAsync(options.OutFile, markdown).ConfigureAwait(false);
+        return 0;
+    }
 
+    /// <summary>Starts the seeder child, warms it up, then measures every N idle and active.</summary>
+    public static async Task<PeersOutcome> MeasureAsync(PeersOptions options)
+    {
         var work = options.WorkDirectory ?? Path.Combine(Path.GetTempPath(), $"shoal-bench-peers-{options.Size}-{options.Seed}");
         var seedRoot = Path.Combine(work, "seed");
         Directory.CreateDirectory(seedRoot);
@@ -45,7 +54,7 @@ internal static class PeersBenchmark
         var start = seeder.Sample();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeder pid {seeder.Pid} on port {seeder.Port}: RSS {start.Rss / 1048576.0:0.0} MiB, anon {start.Anon / 1048576.0:0.0} MiB"));
 
-        var rows = new List<Row>();
+        var rows = new List<PeersRow>();
         var random = new Random(options.Seed);
         foreach (var count in options.Counts)
         {
@@ -53,23 +62,11 @@ internal static class PeersBenchmark
             var idle = await IdleAsync(seeder, endPoint, torrent, count, random).ConfigureAwait(false);
             Console.Error.WriteLine($"[N={count}] active for {options.Seconds} s...");
             var active = await ActiveAsync(seeder, endPoint, torrent, count, TimeSpan.FromSeconds(options.Seconds), random).ConfigureAwait(false);
-            var row = new Row(count, idle.Rss, idle.Anon, idle.AnonAfterGc, idle.BaseRss, idle.BaseAnon, active.Bytes, active.Seconds, active.Cpu, active.PeersServed, active.PeakAnon);
+            var row = new PeersRow(count, idle.Rss, idle.Anon, idle.AnonAfterGc, idle.BaseRss, idle.BaseAnon, active.Bytes, active.Seconds, active.Cpu, active.PeersServed, active.PeakAnon);
             Console.Error.WriteLine(Format(row));
             rows.Add(row);
         }
-
-        var markdown = Render(options, torrent, rows);
-        Console.WriteLine(markdown);
-        if (options.OutFile is not null) await File.WriteAllTextAsync(options.OutFile, markdown).ConfigureAwait(false);
-        return 0;
-    }
-
-    private sealed record Row(int Count, double IdleRssKiB, double IdleAnonKiB, double IdleAnonAfterGcKiB, long BaseRss, long BaseAnon,
-        long ActiveBytes, double ActiveSeconds, double ActiveCpu, int PeersServed, long ActivePeakAnon)
-    {
-        public double MiBPerSecond => ActiveBytes / 1048576.0 / ActiveSeconds;
-
-        public double CpuPerGiB => ActiveBytes == 0 ? double.NaN : ActiveCpu / (ActiveBytes / (double)(1L << 30));
+        return new PeersOutcome(options, torrent.PieceLength, rows);
     }
 
     private static async Task<(double Rss, double Anon, double AnonAfterGc, long BaseRss, long BaseAnon)> IdleAsync(
@@ -191,16 +188,18 @@ internal static class PeersBenchmark
         }
     }
 
-    private static string Format(Row r) => string.Create(CultureInfo.InvariantCulture,
+    private static string Format(PeersRow r) => string.Create(CultureInfo.InvariantCulture,
         $"| {r.Count} | {r.IdleRssKiB:0.0} | {r.IdleAnonKiB:0.0} | {r.IdleAnonAfterGcKiB:0.0} | {r.MiBPerSecond:0.0} | {r.CpuPerGiB:0.00} | {r.PeersServed} | {r.ActivePeakAnon / 1048576.0:0.0} |");
 
-    private static string Render(PeersOptions options, Torrent torrent, List<Row> rows)
+    /// <summary>The markdown table with its header; <paramref name="arguments"/> are the bench arguments that reproduce it.</summary>
+    public static string Render(PeersOutcome outcome, string arguments)
     {
+        var (options, rows) = (outcome.Options, outcome.Rows);
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
-        md.AppendLine(inv, $"### peers: one Shoal seeder, N connections over TCP on 127.0.0.1, {ByteSize.Format(options.Size)} torrent ({ByteSize.Format(torrent.PieceLength)} pieces)");
+        md.AppendLine(inv, $"### peers: one Shoal seeder, N connections over TCP on 127.0.0.1, {ByteSize.Format(options.Size)} torrent ({ByteSize.Format(outcome.PieceLength)} pieces)");
         md.AppendLine();
-        md.AppendLine(inv, $"- command: `dotnet run -c Release --project bench/Shoal.Bench -- {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}`");
+        md.AppendLine(inv, $"- command: `dotnet run -c Release --project bench/Shoal.Bench -- {arguments}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}; {Environment.ProcessorCount} cores; .NET {Environment.Version}");
         md.AppendLine("- seeder: a child process running ShoalSession (loopback, no DHT/LSD, connection limits raised to N+16; defaults UnchokeSlots 4 + 1 optimistic)");
         md.AppendLine("- peers: raw sockets in the benchmark process, Shoal.Wire handshake without extension bits, then INTERESTED");

@@ -13,33 +13,23 @@ namespace Shoal.Bench.Recheck;
 /// </summary>
 internal static class RecheckBenchmark
 {
-    public const string Usage = "recheck [--size 2GiB] [--piece-size 1MiB] [--runs 2] [--work DIR]";
-
     private const long Sha1Bytes = 1L << 30;
     private const int Sha1Chunk = 1 << 20;
     private const int Sha1Buffer = 64 << 20; // cycled: larger than the caches, like hashing page-cache data
 
     public static async Task<int> RunAsync(string[] args)
     {
-        long size = 2L << 30;
-        int pieceSize = 1 << 20;
-        int runs = 2;
-        string? work = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new BenchUsageException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--size": size = ByteSize.Parse(value); i++; break;
-                case "--piece-size": pieceSize = checked((int)ByteSize.Parse(value)); i++; break;
-                case "--runs": runs = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r > 0 ? r : throw new BenchUsageException("--runs: a positive number"); i++; break;
-                case "--work": work = value; i++; break;
-                default: throw new BenchUsageException($"recheck: unknown option {args[i]}");
-            }
-        }
+        RecheckOutcome outcome = await MeasureAsync(RecheckOptions.Parse(args)).ConfigureAwait(false);
+        Console.WriteLine(Render(outcome, $"recheck {string.Join(' ', args)}".TrimEnd()));
+        if (!outcome.Succeeded) throw new BenchFailedException("the check did not verify every piece of an intact file");
+        return 0;
+    }
 
-        var inv = CultureInfo.InvariantCulture;
-        string root = work ?? Path.Combine(Path.GetTempPath(), $"shoal-bench-recheck-{size}");
+    /// <summary>One core's SHA-1 rate, then --runs checks with the default disk concurrency and --runs with one.</summary>
+    public static async Task<RecheckOutcome> MeasureAsync(RecheckOptions options)
+    {
+        long size = options.Size;
+        string root = options.Work ?? Path.Combine(Path.GetTempPath(), $"shoal-bench-recheck-{size}");
         string file = Path.Combine(root, "payload.bin");
         await EnsurePayloadAsync(file, size).ConfigureAwait(false);
 
@@ -47,25 +37,14 @@ internal static class RecheckBenchmark
 
         // Creating the torrent reads (and hashes) the whole file once: that also puts it in the page cache.
         var warm = Stopwatch.StartNew();
-        Torrent torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = pieceSize }).ConfigureAwait(false);
+        Torrent torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = options.PieceSize }).ConfigureAwait(false);
         warm.Stop();
         StorageLayout layout = StorageLayout.FromTorrent(torrent);
 
-        Console.WriteLine(string.Create(inv, $"### recheck: {ByteSize.Format(size)} in {torrent.PieceCount} pieces of {ByteSize.Format(pieceSize)}, file in the page cache"));
-        Console.WriteLine();
-        Console.WriteLine($"- command: `recheck {string.Join(' ', args)}`");
-        Console.WriteLine(string.Create(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}"));
-        Console.WriteLine(string.Create(inv,
-            $"- one core's SHA-1 (SHA1.HashData, 1 GiB in 1 MiB chunks from a 64 MiB buffer): {sha1:0} MB/s; warming read (TorrentCreator, one thread): {size / 1e6 / warm.Elapsed.TotalSeconds:0} MB/s"));
-        Console.WriteLine("- check = TorrentStorage.CheckExistingAsync(null, ...) on a fresh storage; MB = 10^6 bytes");
-        Console.WriteLine();
-        Console.WriteLine("| disk concurrency | run | seconds | MB/s | vs one core's SHA-1 | process CPU s | pieces verified |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-
-        bool allVerified = true;
+        var rows = new List<RecheckOutcome.Row>();
         foreach ((string label, int concurrency) in ((string, int)[])[($"default ({DefaultDiskConcurrency()})", 0), ("1", 1)])
         {
-            for (int run = 1; run <= runs; run++)
+            for (int run = 1; run <= options.Runs; run++)
             {
                 await using DiskService disk = concurrency == 0 ? new DiskService() : new DiskService(concurrency: 1);
                 await using TorrentStorage storage = TorrentStorage.Create(disk, layout, root);
@@ -74,14 +53,32 @@ internal static class RecheckBenchmark
                 Shoal.BitField have = await storage.CheckExistingAsync(null, null).ConfigureAwait(false);
                 clock.Stop();
                 double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-                double mbps = size / 1e6 / clock.Elapsed.TotalSeconds;
-                allVerified &= have.AllSet;
-                Console.WriteLine(string.Create(inv,
-                    $"| {label} | {run} | {clock.Elapsed.TotalSeconds:0.00} | {mbps:0} | {mbps / sha1:P0} | {cpu:0.00} | {have.SetCount} / {have.Length} |"));
+                rows.Add(new RecheckOutcome.Row(label, concurrency, run, clock.Elapsed.TotalSeconds, size / 1e6 / clock.Elapsed.TotalSeconds, cpu, have.SetCount, have.Length));
             }
         }
-        if (!allVerified) throw new BenchFailedException("the check did not verify every piece of an intact file");
-        return 0;
+        return new RecheckOutcome(options, torrent.PieceCount, sha1, size / 1e6 / warm.Elapsed.TotalSeconds, rows);
+    }
+
+    /// <summary>The markdown table with its header; <paramref name="command"/> is the verb and arguments that reproduce it.</summary>
+    public static string Render(RecheckOutcome outcome, string command)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var md = new System.Text.StringBuilder();
+        md.AppendLine(inv, $"### recheck: {ByteSize.Format(outcome.Options.Size)} in {outcome.PieceCount} pieces of {ByteSize.Format(outcome.Options.PieceSize)}, file in the page cache");
+        md.AppendLine();
+        md.AppendLine(inv, $"- command: `{command}`");
+        md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        md.AppendLine(inv,
+            $"- one core's SHA-1 (SHA1.HashData, 1 GiB in 1 MiB chunks from a 64 MiB buffer): {outcome.Sha1MBps:0} MB/s; warming read (TorrentCreator, one thread): {outcome.WarmReadMBps:0} MB/s");
+        md.AppendLine("- check = TorrentStorage.CheckExistingAsync(null, ...) on a fresh storage; MB = 10^6 bytes");
+        md.AppendLine();
+        md.AppendLine("| disk concurrency | run | seconds | MB/s | vs one core's SHA-1 | process CPU s | pieces verified |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (RecheckOutcome.Row r in outcome.Rows)
+        {
+            md.AppendLine(inv, $"| {r.Label} | {r.Run} | {r.Seconds:0.00} | {r.MBps:0} | {r.MBps / outcome.Sha1MBps:P0} | {r.CpuSeconds:0.00} | {r.PiecesVerified} / {r.Pieces} |");
+        }
+        return md.ToString();
     }
 
     private static int DefaultDiskConcurrency()

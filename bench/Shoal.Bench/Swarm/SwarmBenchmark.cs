@@ -24,6 +24,18 @@ internal static class SwarmBenchmark
     {
         SwarmOptions options = SwarmOptions.Parse(args);
         Workspace? workspace = options.Mixed ? Workspace.Find() : null;
+        SwarmOutcome outcome = await MeasureAsync(options, workspace).ConfigureAwait(false);
+        Console.WriteLine(Render(outcome, $"swarm {string.Join(' ', args)}".TrimEnd()));
+        return outcome.Succeeded ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Every N, --runs times each; a swarm that fails (a leecher never finishes) is recorded with its reason and the
+    /// next one runs. <paramref name="workspace"/> (libtorrent) is needed with --mixed only.
+    /// </summary>
+    public static async Task<SwarmOutcome> MeasureAsync(SwarmOptions options, Workspace? workspace)
+    {
+        if (options.Mixed && workspace is null) throw new BenchFailedException("swarm --mixed needs python3-libtorrent");
         string root = options.Work ?? Path.Combine(Path.GetTempPath(), $"shoal-bench-swarm-{options.Size}");
         string seedDir = Path.Combine(root, "seed");
         string file = Path.Combine(seedDir, PayloadName);
@@ -33,47 +45,68 @@ internal static class SwarmBenchmark
         string torrentPath = Path.Combine(root, "swarm.torrent");
         await File.WriteAllBytesAsync(torrentPath, torrent.ToBytes()).ConfigureAwait(false);
 
-        var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv,
-            $"### swarm: 1 seeder + N leechers on 127.0.0.1, {ByteSize.Format(options.Size)} in {torrent.PieceCount} pieces of {ByteSize.Format(torrent.PieceLength)}"));
-        Console.WriteLine();
-        Console.WriteLine($"- command: `swarm {string.Join(' ', args)}`");
-        string libtorrent = workspace is null ? "" : ", libtorrent " + workspace.LibtorrentVersion;
-        Console.WriteLine(string.Create(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}{libtorrent}"));
-        Console.WriteLine(string.Create(inv,
-            $"- upload caps: seeder u_s = {options.SeederRate:N0} B/s, every leecher u_i = {options.LeecherRate:N0} B/s; no download caps; DHT and LSD off, every leecher told every other address"));
-        Console.WriteLine("- D = from starting the leechers until every leecher has the whole file verified; efficiency = D_min / D; client-server = N·F/u_s");
-        Console.WriteLine("- CPU = this process (seeder and Shoal leechers), user+system over D" + (options.Mixed ? "; lt CPU = the libtorrent processes, from their start to D (includes python start-up)" : ""));
-        if (options.Mixed) Console.WriteLine("- mixed: leechers 1..N-N/2 are Shoal, the last N/2 libtorrent (lt_get.py); D includes libtorrent's process start (~0.3 s)");
-        Console.WriteLine();
-        Console.WriteLine("| N | run | D_min s | D s | efficiency | client-server s | finish min / median / max s | seeder uploaded / all uploaded | CPU s | data |");
-        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |");
-
-        bool allGood = true;
+        var rows = new List<SwarmRow>();
+        var failures = new List<string>();
         foreach (int n in options.Leechers)
         {
             for (int run = 1; run <= options.Runs; run++)
             {
-                SwarmResult r = await RunSwarmAsync(options, workspace, n, root, seedDir, torrent, torrentPath, sourceHash).ConfigureAwait(false);
-                allGood &= r.BadCopies == 0;
-                double f = options.Size;
-                double dMin = Math.Max(f / options.SeederRate, n * f / (options.SeederRate + (double)n * options.LeecherRate));
-                double clientServer = n * f / options.SeederRate;
-                string finish = Spread(r.Finish.Select(x => x.Seconds));
-                if (options.Mixed)
+                Console.Error.WriteLine($"[swarm N={n}{(options.Mixed ? " mixed" : "")} run {run}/{options.Runs}] {ByteSize.Format(options.Size)}...");
+                try
                 {
-                    finish += "; Shoal " + Spread(r.Finish.Where(x => !x.Libtorrent).Select(x => x.Seconds)) +
-                              "; lt " + Spread(r.Finish.Where(x => x.Libtorrent).Select(x => x.Seconds));
+                    SwarmRow row = await RunSwarmAsync(options, workspace, n, run, root, seedDir, torrent, torrentPath, sourceHash).ConfigureAwait(false);
+                    rows.Add(row);
+                    Console.Error.WriteLine(FormatRow(options, row));
                 }
-                double share = r.TotalUploaded == 0 ? 0 : (double)r.SeederUploaded / r.TotalUploaded;
-                string cpu = options.Mixed ? string.Create(inv, $"{r.CpuSeconds:0.0} + lt {r.LtCpuSeconds:0.0}") : r.CpuSeconds.ToString("0.0", inv);
-                Console.WriteLine(string.Create(inv,
-                    $"| {n}{(options.Mixed ? " (mixed)" : "")} | {run} | {dMin:0.0} | {r.Seconds:0.0} | {dMin / r.Seconds:P0} | {clientServer:0.0} | {finish} | " +
-                    $"{r.SeederUploaded / 1048576.0:0} / {r.TotalUploaded / 1048576.0:0} MiB ({share:P0}) | {cpu} | " +
-                    $"{(r.BadCopies == 0 ? "identical" : $"**{r.BadCopies} differ**")} |"));
+                catch (Exception error) when (error is BenchFailedException or TimeoutException)
+                {
+                    Console.Error.WriteLine($"  FAILED: {error.Message}");
+                    failures.Add($"N={n} run {run}: {error.Message.Split('\n')[0].Replace('|', '/')}");
+                }
             }
         }
-        return allGood ? 0 : 1;
+        return new SwarmOutcome(options, torrent.PieceCount, torrent.PieceLength, workspace?.LibtorrentVersion, rows, failures);
+    }
+
+    /// <summary>The markdown table with its header; <paramref name="command"/> is the verb and arguments that reproduce it.</summary>
+    public static string Render(SwarmOutcome outcome, string command)
+    {
+        SwarmOptions options = outcome.Options;
+        var inv = CultureInfo.InvariantCulture;
+        var md = new System.Text.StringBuilder();
+        md.AppendLine(inv, $"### swarm: 1 seeder + N leechers on 127.0.0.1, {ByteSize.Format(options.Size)} in {outcome.PieceCount} pieces of {ByteSize.Format(outcome.PieceLength)}");
+        md.AppendLine();
+        md.AppendLine(inv, $"- command: `{command}`");
+        string libtorrent = outcome.LibtorrentVersion is null ? "" : ", libtorrent " + outcome.LibtorrentVersion;
+        md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}{libtorrent}");
+        md.AppendLine(inv,
+            $"- upload caps: seeder u_s = {options.SeederRate:N0} B/s, every leecher u_i = {options.LeecherRate:N0} B/s; no download caps; DHT and LSD off, every leecher told every other address");
+        md.AppendLine("- D = from starting the leechers until every leecher has the whole file verified; efficiency = D_min / D; client-server = N·F/u_s");
+        md.AppendLine("- CPU = this process (seeder and Shoal leechers), user+system over D" + (options.Mixed ? "; lt CPU = the libtorrent processes, from their start to D (includes python start-up)" : ""));
+        if (options.Mixed) md.AppendLine("- mixed: leechers 1..N-N/2 are Shoal, the last N/2 libtorrent (lt_get.py); D includes libtorrent's process start (~0.3 s)");
+        md.AppendLine();
+        md.AppendLine("| N | run | D_min s | D s | efficiency | client-server s | finish min / median / max s | seeder uploaded / all uploaded | CPU s | data |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |");
+        foreach (SwarmRow row in outcome.Rows) md.AppendLine(FormatRow(options, row));
+        foreach (string failure in outcome.Failures) md.AppendLine(inv, $"| {failure} | | | | failed | | | | | |");
+        return md.ToString();
+    }
+
+    private static string FormatRow(SwarmOptions options, SwarmRow r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string finish = Spread(r.Finish.Select(x => x.Seconds));
+        if (options.Mixed)
+        {
+            finish += "; Shoal " + Spread(r.Finish.Where(x => !x.Libtorrent).Select(x => x.Seconds)) +
+                      "; lt " + Spread(r.Finish.Where(x => x.Libtorrent).Select(x => x.Seconds));
+        }
+        double share = r.TotalUploaded == 0 ? 0 : (double)r.SeederUploaded / r.TotalUploaded;
+        string cpu = options.Mixed ? string.Create(inv, $"{r.CpuSeconds:0.0} + lt {r.LtCpuSeconds:0.0}") : r.CpuSeconds.ToString("0.0", inv);
+        return string.Create(inv,
+            $"| {r.Leechers}{(options.Mixed ? " (mixed)" : "")} | {r.Run} | {r.DMinSeconds:0.0} | {r.Seconds:0.0} | {r.Efficiency:P0} | {r.ClientServerSeconds:0.0} | {finish} | " +
+            $"{r.SeederUploaded / 1048576.0:0} / {r.TotalUploaded / 1048576.0:0} MiB ({share:P0}) | {cpu} | " +
+            $"{(r.BadCopies == 0 ? "identical" : $"**{r.BadCopies} differ**")} |");
     }
 
     private static string Spread(IEnumerable<double> values)
@@ -84,10 +117,7 @@ internal static class SwarmBenchmark
         return string.Create(CultureInfo.InvariantCulture, $"{v[0]:0.0} / {median:0.0} / {v[^1]:0.0}");
     }
 
-    private sealed record SwarmResult(double Seconds, IReadOnlyList<(double Seconds, bool Libtorrent)> Finish, long SeederUploaded,
-        long TotalUploaded, double CpuSeconds, double LtCpuSeconds, int BadCopies);
-
-    private static async Task<SwarmResult> RunSwarmAsync(SwarmOptions options, Workspace? workspace, int n, string root, string seedDir,
+    private static async Task<SwarmRow> RunSwarmAsync(SwarmOptions options, Workspace? workspace, int n, int run, string root, string seedDir,
         Torrent torrent, string torrentPath, byte[] sourceHash)
     {
         int ltCount = options.Mixed ? n / 2 : 0;
@@ -225,7 +255,9 @@ internal static class SwarmBenchmark
                 string copy = Path.Combine(LeecherDir(i), torrent.Name);
                 if (!File.Exists(copy) || !(await Sha256Async(copy).ConfigureAwait(false)).AsSpan().SequenceEqual(sourceHash)) bad++;
             }
-            return new SwarmResult(seconds, finish, seederUploaded, totalUploaded, cpu, ltCpu, bad);
+            double f = options.Size;
+            double dMin = Math.Max(f / options.SeederRate, n * f / (options.SeederRate + (double)n * options.LeecherRate));
+            return new SwarmRow(n, run, dMin, seconds, n * f / options.SeederRate, finish, seederUploaded, totalUploaded, cpu, ltCpu, bad);
         }
         finally
         {

@@ -15,36 +15,21 @@ namespace Shoal.Bench.Trackers;
 /// </summary>
 internal static class TrackerBenchmark
 {
-    public const string Usage = """
-        usage: shoal-bench tracker [--seconds N] [--clients N] [--torrents N] [--shoal PATH/shoal.dll] [--build]
-          --seconds   length of each phase (UDP, then HTTP), default 10
-          --clients   concurrent UDP sockets and HTTP requests, default 16
-          --torrents  distinct info-hashes announced, default 10000
-        """;
-
     public static async Task<int> RunAsync(string[] args)
     {
-        int seconds = 10, clients = 16, torrents = 10_000;
-        string? shoal = null;
-        bool build = false;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--seconds": seconds = Int(Next(), 1, 600); break;
-                case "--clients": clients = Int(Next(), 1, 1024); break;
-                case "--torrents": torrents = Int(Next(), 1, 1_000_000); break;
-                case "--shoal": shoal = Next(); break;
-                case "--build": build = true; break;
-                default: throw new BenchUsageException($"unknown option '{args[i]}'\n{Usage}");
-            }
-        }
+        TrackerOptions options = TrackerOptions.Parse(args);
+        string dll = Workspace.ResolveShoal(Workspace.FindRoot(), options.ShoalDll, options.Build);
+        Console.WriteLine(Render(await MeasureAsync(options, dll).ConfigureAwait(false)));
+        return 0;
+    }
 
-        string dll = ResolveShoal(shoal, build);
-        string load = File.ReadAllText("/proc/loadavg").Trim();
-        using BenchProcess tracker = BenchProcess.Start("shoal tracker", DotnetHost,
-            [dll, "tracker", "--bind", "127.0.0.1", "--http-port", "0", "--udp-port", "0", "--max-rate", "0"], null);
+    /// <summary>Starts <c>shoal tracker</c> from <paramref name="shoalDll"/>, warms it up, then runs a UDP phase and an HTTP phase.</summary>
+    public static async Task<TrackerOutcome> MeasureAsync(TrackerOptions options, string shoalDll)
+    {
+        (int seconds, int clients, int torrents) = (options.Seconds, options.Clients, options.Torrents);
+        string load = Machine.LoadAverage();
+        using BenchProcess tracker = BenchProcess.Start("shoal tracker", PairBenchmark.DotnetHost,
+            [shoalDll, "tracker", "--bind", "127.0.0.1", "--http-port", "0", "--udp-port", "0", "--max-rate", "0"], null);
         try
         {
             string http = (await tracker.WaitForLineAsync(l => l.StartsWith("http: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the HTTP URL").ConfigureAwait(false))[6..];
@@ -56,19 +41,9 @@ internal static class TrackerBenchmark
             RunUdp(udpEndPoint, clients, torrents, TimeSpan.FromSeconds(1), tracker.WorkerPid);
             await RunHttpAsync(http, clients, torrents, TimeSpan.FromSeconds(1), tracker.WorkerPid).ConfigureAwait(false);
 
-            Result udpResult = RunUdp(udpEndPoint, clients, torrents, TimeSpan.FromSeconds(seconds), tracker.WorkerPid);
-            Result httpResult = await RunHttpAsync(http, clients, torrents, TimeSpan.FromSeconds(seconds), tracker.WorkerPid).ConfigureAwait(false);
-            string loadAfter = File.ReadAllText("/proc/loadavg").Trim();
-
-            Console.WriteLine($"| protocol | announces/s | tracker CPU µs per announce | lost or timed out | clients |");
-            Console.WriteLine($"| --- | ---: | ---: | ---: | ---: |");
-            foreach ((string name, Result r) in (ReadOnlySpan<(string, Result)>)[("UDP", udpResult), ("HTTP", httpResult)])
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {r.PerSecond:0} | {r.CpuMicrosPerAnnounce:0.0} | {r.Lost} | {clients} |"));
-            }
-            Console.WriteLine($"load average before: {load}; after: {loadAfter}; {Environment.ProcessorCount} cores; {torrents} info-hashes; {seconds} s per phase");
-            return 0;
+            TrackerOutcome.Rate udpResult = RunUdp(udpEndPoint, clients, torrents, TimeSpan.FromSeconds(seconds), tracker.WorkerPid);
+            TrackerOutcome.Rate httpResult = await RunHttpAsync(http, clients, torrents, TimeSpan.FromSeconds(seconds), tracker.WorkerPid).ConfigureAwait(false);
+            return new TrackerOutcome(options, udpResult, httpResult, load, Machine.LoadAverage());
         }
         finally
         {
@@ -83,9 +58,23 @@ internal static class TrackerBenchmark
         }
     }
 
-    private readonly record struct Result(double PerSecond, double CpuMicrosPerAnnounce, long Lost);
+    /// <summary>The markdown table and the line under it.</summary>
+    public static string Render(TrackerOutcome outcome)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("| protocol | announces/s | tracker CPU µs per announce | lost or timed out | clients |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach ((string name, TrackerOutcome.Rate r) in (ReadOnlySpan<(string, TrackerOutcome.Rate)>)[("UDP", outcome.Udp), ("HTTP", outcome.Http)])
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {r.PerSecond:0} | {r.CpuMicrosPerAnnounce:0.0} | {r.Lost} | {outcome.Options.Clients} |");
+        }
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"load average before: {outcome.LoadBefore}; after: {outcome.LoadAfter}; {Environment.ProcessorCount} cores; {outcome.Options.Torrents} info-hashes; {outcome.Options.Seconds} s per phase");
+        return md.ToString();
+    }
 
-    private static Result RunUdp(IPEndPoint tracker, int clients, int torrents, TimeSpan duration, int pid)
+    private static TrackerOutcome.Rate RunUdp(IPEndPoint tracker, int clients, int torrents, TimeSpan duration, int pid)
     {
         long done = 0, lost = 0;
         double cpuBefore = BenchProcess.Sample(pid)?.CpuSeconds ?? 0;
@@ -134,7 +123,7 @@ internal static class TrackerBenchmark
         foreach (Thread thread in threads) thread.Join();
         double elapsed = clock.Elapsed.TotalSeconds;
         double cpu = (BenchProcess.Sample(pid)?.CpuSeconds ?? 0) - cpuBefore;
-        return new Result(done / elapsed, done == 0 ? 0 : cpu * 1e6 / done, lost);
+        return new TrackerOutcome.Rate(done / elapsed, done == 0 ? 0 : cpu * 1e6 / done, lost);
     }
 
     private static int Exchange(Socket socket, ReadOnlySpan<byte> request, byte[] answer, int tid)
@@ -155,7 +144,7 @@ internal static class TrackerBenchmark
         }
     }
 
-    private static async Task<Result> RunHttpAsync(string announce, int clients, int torrents, TimeSpan duration, int pid)
+    private static async Task<TrackerOutcome.Rate> RunHttpAsync(string announce, int clients, int torrents, TimeSpan duration, int pid)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false };
         using var http = new HttpClient(handler);
@@ -198,7 +187,7 @@ internal static class TrackerBenchmark
         await Task.WhenAll(tasks).ConfigureAwait(false);
         double elapsed = clock.Elapsed.TotalSeconds;
         double cpu = (BenchProcess.Sample(pid)?.CpuSeconds ?? 0) - cpuBefore;
-        return new Result(done / elapsed, done == 0 ? 0 : cpu * 1e6 / done, lost);
+        return new TrackerOutcome.Rate(done / elapsed, done == 0 ? 0 : cpu * 1e6 / done, lost);
     }
 
     /// <summary>20 bytes from a number: distinct numbers give distinct hashes, spread over the whole key.</summary>
@@ -206,39 +195,5 @@ internal static class TrackerBenchmark
     {
         BinaryPrimitives.WriteInt32BigEndian(destination, value);
         for (int i = 4; i < 20; i++) destination[i] = (byte)((value * 2654435761u) >> (i % 4 * 8));
-    }
-
-    private static int Int(string text, int min, int max) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
-            ? value
-            : throw new BenchUsageException($"'{text}' must be a whole number from {min} to {max}");
-
-    private static string DotnetHost =>
-        Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
-
-    private static string ResolveShoal(string? explicitPath, bool build)
-    {
-        if (explicitPath is not null)
-        {
-            return File.Exists(explicitPath) ? Path.GetFullPath(explicitPath) : throw new BenchFailedException($"no shoal CLI at {explicitPath}");
-        }
-        string? root = null;
-        foreach (string start in (string[])[Environment.CurrentDirectory, AppContext.BaseDirectory])
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null && root is null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Shoal.slnx"))) root = dir.FullName;
-            }
-            if (root is not null) break;
-        }
-        if (root is null) throw new BenchFailedException("run from a Shoal checkout (no Shoal.slnx found above the current folder)");
-        string dll = Path.Combine(root, "src", "Shoal.Cli", "bin", "Release", "net10.0", "shoal.dll");
-        if (build || !File.Exists(dll))
-        {
-            Console.Error.WriteLine("building src/Shoal.Cli (Release)...");
-            var (code, output) = Workspace.RunQuick("dotnet", ["build", "-c", "Release", "--nologo", "-v", "q", Path.Combine(root, "src", "Shoal.Cli")], TimeSpan.FromMinutes(10), root);
-            if (code != 0 || !File.Exists(dll)) throw new BenchFailedException("dotnet build -c Release src/Shoal.Cli failed:\n" + output);
-        }
-        return dll;
     }
 }
