@@ -20,7 +20,8 @@ namespace Shoal.Swarm;
 internal sealed class PeerConnection
 {
     /// <summary>Most queued outbound messages; a peer that lets this fill is not reading and is dropped.</summary>
-    private const int OutboundCapacity = 4096;
+    /// <remarks>Room for a full request queue (TorrentActor.MaxQueuedUploadsPerPeer) plus the rejects and control messages around it.</remarks>
+    private const int OutboundCapacity = 16384;
 
     /// <summary>Flush the socket after this many unflushed bytes even if more messages are queued.</summary>
     private const int FlushThreshold = 256 * 1024;

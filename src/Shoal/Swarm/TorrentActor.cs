@@ -31,8 +31,14 @@ internal sealed class TorrentActor
     /// <summary>How often resume data is saved while pieces keep being verified.</summary>
     private static readonly TimeSpan ResumeSaveInterval = TimeSpan.FromSeconds(30);
 
-    /// <summary>Most requests a peer may have queued with us; past it the request is rejected (or ignored without BEP 6).</summary>
-    private const int MaxQueuedUploadsPerPeer = 500;
+    /// <summary>
+    /// Most requests a peer may have queued with us; past it the request is rejected (or ignored without BEP 6).
+    /// We advertise it as reqq, and some clients size their pipeline by it rather than by the link: Transmission
+    /// keeps at most reqq requests out and refills about once a second, so it downloads reqq x 16 KiB per second
+    /// at most (measured: 500 gave exactly 8.19 MB/s, 4000 gives 65.5 MB/s). A queued request costs one 32-byte
+    /// entry in the peer's send queue, not a buffer, so a deep queue is cheap.
+    /// </summary>
+    private const int MaxQueuedUploadsPerPeer = 4000;
 
     /// <summary>Blocks waiting for the disk past which we stop asking for more: a slow disk slows the download instead of filling memory.</summary>
     private const int WriteQueueHighWater = 512;
@@ -43,8 +49,9 @@ internal sealed class TorrentActor
     /// <summary>
     /// Requests beyond the queue cap a peer may send before it is dropped as a flooder. We advertise the cap
     /// (reqq), so an honest client stays under it; this leaves room for clients that ignore reqq but back off.
+    /// The queued requests plus the rejects for these stay well inside the peer's send queue.
     /// </summary>
-    private const int MaxOverflowRequests = 4 * MaxQueuedUploadsPerPeer;
+    private const int MaxOverflowRequests = MaxQueuedUploadsPerPeer;
 
     /// <summary>Blocks a peer may send unasked before it is dropped.</summary>
     private const int MaxUnexpectedBlocks = 64;

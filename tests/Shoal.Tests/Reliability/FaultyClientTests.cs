@@ -25,9 +25,9 @@ public sealed class FaultyClientTests(ITestOutputHelper output)
     [InlineData(true)]
     public async Task RequestFloodIsCutOffWhileTheSeederKeepsServingAnHonestLeecher(bool flooderReads)
     {
-        // A reader is sent fewer than the 4096-message send queue holds, so what it meets is the per-peer upload
-        // queue (500 blocks) and then the flood limit; a non-reader is sent enough to overflow everything.
-        int floodRequests = flooderReads ? 3_000 : 20_000;
+        // A reader is sent fewer than the 16,384-message send queue holds, so what it meets is the per-peer upload
+        // queue (4,000 blocks) and then the flood limit (4,000 more); a non-reader is sent enough to overflow everything.
+        int floodRequests = flooderReads ? 10_000 : 40_000;
         await using FaultHarness h = await FaultHarness.CreateAsync(output, 4 * MiB, 64 * KiB, seed: 11);
         // Capped so the honest transfer is still running while the flood arrives.
         (ShoalSession seeder, _) = await h.StartSeederAsync(maxUpload: 2 * MiB);
@@ -89,13 +89,13 @@ public sealed class FaultyClientTests(ITestOutputHelper output)
         }
         else
         {
-            // At most 500 blocks queued for one peer; requests beyond that are rejected, and a peer that keeps
-            // asking past 2,000 rejections is dropped as a flooder (with that reason, not "stopped reading").
+            // At most 4,000 blocks queued for one peer; requests beyond that are rejected, and a peer that keeps
+            // asking past 4,000 rejections is dropped as a flooder (with that reason, not "stopped reading").
             await h.WaitForLogAsync(Bounded, "seeder", $"peer {flooder.LocalEndPoint} left: flooded us with requests");
             output.WriteLine($"reading flooder got {Volatile.Read(ref pieces)} pieces and {Volatile.Read(ref rejects)} rejects for {sent} requests");
-            Assert.True(Volatile.Read(ref pieces) <= 600, $"reading flooder got {Volatile.Read(ref pieces)} pieces, more than its queue allows");
+            Assert.True(Volatile.Read(ref pieces) <= 4_100, $"reading flooder got {Volatile.Read(ref pieces)} pieces, more than its queue allows");
         }
-        // Bounded: a per-peer queue of 500 blocks and 4096 messages, not thousands of 16 KiB blocks.
+        // Bounded: a per-peer queue of 4,000 requests and 16,384 messages, not thousands of 16 KiB blocks.
         Assert.True(peak - before < 64 * MiB, $"managed memory grew by {(peak - before) / MiB} MiB during the flood");
     }
 
