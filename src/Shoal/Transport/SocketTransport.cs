@@ -42,10 +42,14 @@ public sealed class SocketTransport : PeerTransport
         _remote = socket.RemoteEndPoint as IPEndPoint
             ?? throw new ArgumentException("the socket is not connected over IP", nameof(socket));
 
-        // The app side resumes on the thread pool; the transport loops own the other ends.
-        _receivePipe = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool,
+        // Readers run inline (Kestrel's "prefer inline scheduling"): the app parses what the receive loop just
+        // flushed on the same thread, and the send loop's socket write runs inside the app's flush, instead of each
+        // flush waking another thread-pool thread (a hop for every 32 KiB either way). That is safe because neither
+        // side blocks: the engine's loops only await (disk I/O goes to disk workers). Writers blocked by a full pipe
+        // resume on the thread pool, so a slow consumer never runs the producer's loop on its own stack.
+        _receivePipe = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool,
             PauseThreshold, ResumeThreshold, _segmentSize, useSynchronizationContext: false));
-        _sendPipe = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool,
+        _sendPipe = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool,
             PauseThreshold, ResumeThreshold, _segmentSize, useSynchronizationContext: false));
         _receiveTask = ReceiveLoopAsync();
         _sendTask = SendLoopAsync();
@@ -147,15 +151,18 @@ public sealed class SocketTransport : PeerTransport
         Exception? error = null;
         try
         {
+            bool drained = true;
             while (true)
             {
-                // An idle connection holds no buffer: wait for data with a zero-byte read first.
-                if (_socket.Available == 0)
+                // An idle connection holds no buffer: once a read has emptied the socket, wait for data with a
+                // zero-byte read first. A read that filled its buffer means more is probably queued: read on.
+                if (drained)
                     await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
 
                 Memory<byte> memory = writer.GetMemory(_segmentSize);
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0) break; // the peer closed cleanly
+                drained = received < memory.Length;
 
                 writer.Advance(received);
                 FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
