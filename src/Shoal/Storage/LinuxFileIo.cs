@@ -24,7 +24,7 @@ internal static unsafe partial class LinuxFileIo
     private const int EAgain = 11;
 
     private static volatile bool s_noWaitReads = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_NOWAIT_READS") is null;
-    private static volatile bool s_writeback = OperatingSystem.IsLinux();
+    private static volatile bool s_writeback = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_WRITEBACK") is null;
 
     /// <summary>True while cached reads may be attempted (Linux, and the kernel has not refused them).</summary>
     public static bool CanReadCached => s_noWaitReads;

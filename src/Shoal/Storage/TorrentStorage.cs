@@ -56,6 +56,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly int[] _verified; // one bit per piece
     private readonly int[] _dirty; // per file: 1 when written since its last fsync (set after the write, cleared before the fsync)
     private readonly long[] _unsyncedBytes; // per file: bytes written since write-back was last started
+    private readonly object[] _writeGates; // striped by file index: one buffered writer per file at a time (see WriteRange)
     private readonly long _cacheBudget;
     private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
 
@@ -87,6 +88,8 @@ public sealed class TorrentStorage : IAsyncDisposable
         _verified = new int[(layout.PieceCount + 31) / 32];
         _dirty = new int[paths.Length];
         _unsyncedBytes = new long[paths.Length];
+        _writeGates = new object[Math.Clamp(paths.Length, 1, 16)];
+        for (int i = 0; i < _writeGates.Length; i++) _writeGates[i] = new object();
         _cacheBudget = Math.Max(0, options.WriteCacheBudget);
         _touchesSkippedFile = PiecesTouching(layout, options.SkippedFiles);
         _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
@@ -779,12 +782,18 @@ public sealed class TorrentStorage : IAsyncDisposable
             try
             {
                 long fileOffset = slice.FileOffset;
-                while (!part.IsEmpty)
+                // One writer per file at a time. The kernel serialises buffered writes to a file on its inode lock
+                // anyway, and a writer waiting there spins while the holder copies (10% of a download's CPU in a
+                // profile); waiting here sleeps instead, and costs no throughput.
+                lock (_writeGates[slice.FileIndex % _writeGates.Length])
                 {
-                    ReadOnlySpan<byte> chunk = part.Length > MaxWriteChunk ? part[..MaxWriteChunk] : part;
-                    RandomAccess.Write(entry.Handle, chunk, fileOffset);
-                    part = part[chunk.Length..];
-                    fileOffset += chunk.Length;
+                    while (!part.IsEmpty)
+                    {
+                        ReadOnlySpan<byte> chunk = part.Length > MaxWriteChunk ? part[..MaxWriteChunk] : part;
+                        RandomAccess.Write(entry.Handle, chunk, fileOffset);
+                        part = part[chunk.Length..];
+                        fileOffset += chunk.Length;
+                    }
                 }
                 // After the write, never before: a flush that clears the flag first and then fsyncs covers every
                 // write that finished before it, and a write finishing later sets the flag again.
