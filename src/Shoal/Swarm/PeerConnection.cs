@@ -336,7 +336,9 @@ internal sealed class PeerConnection
         CancellationToken token = _stop.Token;
         try
         {
-            while (await queue.WaitToReadAsync(token).ConfigureAwait(false))
+            // No token on the wait, so the channel reuses its one wait object (a cancellable wait allocates one
+            // each time the queue runs dry, many times a second): Close completes the queue, which ends the wait.
+            while (await queue.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 long unflushed = 0;
                 while (queue.TryRead(out OutboundMessage message))

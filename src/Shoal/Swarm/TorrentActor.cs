@@ -96,6 +96,9 @@ internal sealed class TorrentActor
 
     /// <summary>Smart ban: the senders of failed pieces whose retry will tell which blocks were bad (bounded).</summary>
     private readonly Dictionary<int, BlockSender[]> _failedSenders = [];
+    /// <summary>Sender arrays of verified pieces, reused for the next ones (one array per piece would be garbage per piece).</summary>
+    private readonly Stack<BlockSender[]> _senderArrays = new();
+    private const int MaxPooledSenderArrays = 64;
     private readonly List<int> _cancelScratch = [];
     private readonly HashSet<int> _unchokeScratch = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -262,14 +265,21 @@ internal sealed class TorrentActor
     private async Task<bool> RunEventsAsync(bool untilMetadata, CancellationToken stop)
     {
         ChannelReader<TorrentEvent> reader = _mailbox.Reader;
-        while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+        // The wait takes no token: a channel reuses one wait object only for uncancellable waits, and the actor
+        // waits once per burst of events, thousands of times a second. Stopping posts an event instead; when the
+        // mailbox is full that post fails, but then the actor is busy and checks the token after the batch.
+        using CancellationTokenRegistration wake = stop.Register(
+            static actor => ((TorrentActor)actor!).TryPost(new TorrentEvent { Kind = TorrentEventKind.Stopping }), this);
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             while (reader.TryRead(out TorrentEvent item))
             {
                 Handle(item);
                 if (_state == TorrentState.Error) return false;
                 if (untilMetadata && _torrent is not null) return true;
+                if (item.Kind == TorrentEventKind.Stopping) break;
             }
+            stop.ThrowIfCancellationRequested();
         }
         return false;
     }
@@ -779,7 +789,9 @@ internal sealed class TorrentActor
     {
         if (!_blockSenders.TryGetValue(block.Piece, out BlockSender[]? senders))
         {
-            senders = new BlockSender[(_torrent!.GetPieceSize(block.Piece) + PiecePicker.BlockLength - 1) / PiecePicker.BlockLength];
+            int blocks = (_torrent!.GetPieceSize(block.Piece) + PiecePicker.BlockLength - 1) / PiecePicker.BlockLength;
+            // Only full-size arrays are pooled; the last piece may be shorter.
+            senders = _senderArrays.Count > 0 && _senderArrays.Peek().Length == blocks ? _senderArrays.Pop() : new BlockSender[blocks];
             _blockSenders.Add(block.Piece, senders);
         }
         senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.Client);
@@ -1093,6 +1105,11 @@ internal sealed class TorrentActor
         {
             if (_failedSenders.Remove(piece, out BlockSender[]? failed) && _storage!.TakeCorruptBlocks(piece) is { } corrupt)
                 SmartBan(piece, failed, corrupt);
+            if (senders is not null && _senderArrays.Count < MaxPooledSenderArrays && senders.Length * PiecePicker.BlockLength >= _torrent!.PieceLength)
+            {
+                Array.Clear(senders); // no stale sender may be blamed for a later piece
+                _senderArrays.Push(senders);
+            }
             if (_have[piece]) return;
             _have[piece] = true;
             if (IsWanted(piece)) _verifiedBytes += _torrent!.GetPieceSize(piece);

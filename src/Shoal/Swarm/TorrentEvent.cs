@@ -24,6 +24,8 @@ internal enum TorrentEventKind
     WritesDrained,
     /// <summary>More peers to dial. Payload: IPEndPoint[]; Source: where they came from.</summary>
     AddPeers,
+    /// <summary>The torrent is stopping: wakes the actor, which waits on its mailbox without a cancellation token.</summary>
+    Stopping,
 }
 
 /// <summary>
