@@ -6,14 +6,14 @@ namespace Shoal.Swarm;
 /// <summary>
 /// Buffers for received blocks, shared by a session's connections. A block is rented on a socket thread and
 /// returned on a disk thread, in bursts of hundreds: more than the shared ArrayPool keeps per core, so it
-/// would allocate anew under load. This pool keeps up to <see cref="MaxRetained"/> 16 KiB buffers (16 MiB),
+/// would allocate anew under load. This pool keeps up to <see cref="MaxRetained"/> 16 KiB buffers (32 MiB),
 /// which covers the blocks a session has between socket and disk, so steady traffic allocates nothing.
 /// Odd sizes (a short last block, a peer's larger block) come from the shared ArrayPool.
 /// </summary>
 internal sealed class BlockBufferPool
 {
     /// <summary>Most idle buffers kept; beyond it a returned buffer is left to the GC.</summary>
-    public const int MaxRetained = 1024;
+    public const int MaxRetained = 2048;
 
     // A plain array stack: ConcurrentStack would allocate a node per push. The lock covers two array
     // operations, so contention costs less than the allocation it saves.
