@@ -82,6 +82,10 @@ internal static class PairBenchmark
         var (seederKind, leecherKind) = (scenario.Split('-')[0], scenario.Split('-')[1]);
         var download = Path.Combine(work, "download");
         if (Directory.Exists(download)) Directory.Delete(download, recursive: true);
+        // Start every run from clean caches: libtorrent leaves its download in dirty pages (it never fsyncs), and the
+        // next run paid for them (the leecher after a libtorrent leecher used 1.5-2x the system time), which always
+        // fell on Shoal in the interleaved order.
+        Workspace.SyncFileSystems();
         Directory.CreateDirectory(download);
         var timeFile = Path.Combine(work, "leecher.time");
         File.Delete(timeFile);
@@ -108,7 +112,7 @@ internal static class PairBenchmark
         {
             file = DotnetHost;
             arguments = [shoalDll!, "get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
-                "--exit-when-done", "--quiet"];
+                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd"];
         }
 
         var clock = Stopwatch.StartNew();
@@ -194,8 +198,10 @@ internal static class PairBenchmark
 
         var port = FreePort();
         List<string> shoalArguments = [shoalDll!, "share", Path.Combine(seedRoot, PayloadName), "--torrent", torrent, "--port", port.ToString(CultureInfo.InvariantCulture),
-             "--bind", "127.0.0.1", "--json"];
-        if (dialPeer is not null) shoalArguments.AddRange(["--no-dht", "--no-lsd", "--peer", dialPeer]);
+             "--bind", "127.0.0.1", "--json", "--no-dht", "--no-lsd"];
+        // No discovery, as in the libtorrent scripts: the peers are dialled directly, and local discovery would let
+        // other processes on the machine that share the torrent (an earlier run, another benchmark) join in.
+        if (dialPeer is not null) shoalArguments.AddRange(["--peer", dialPeer]);
         var shoal = BenchProcess.Start("shoal seeder", DotnetHost, shoalArguments, null);
         started?.Invoke(shoal);
         try

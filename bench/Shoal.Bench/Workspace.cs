@@ -91,6 +91,13 @@ internal sealed class Workspace
         return false;
     }
 
+    /// <summary>Writes every dirty page back (sync(1)), so a benchmark run does not pay for the previous one's writes.</summary>
+    public static void SyncFileSystems()
+    {
+        var (code, output) = RunQuick("sync", [], TimeSpan.FromMinutes(5), Path.GetTempPath());
+        if (code != 0) throw new BenchFailedException("sync failed: " + output);
+    }
+
     public static (int ExitCode, string Output) RunQuick(string fileName, string[] arguments, TimeSpan timeout, string workingDirectory)
     {
         var info = new ProcessStartInfo(fileName)
