@@ -28,24 +28,8 @@ internal static class TransmissionPair
         var config = Path.Combine(work, "transmission-config");
         if (Directory.Exists(config)) Directory.Delete(config, recursive: true); // no resume files from an earlier run
         Directory.CreateDirectory(config);
-        // The settings tests/Shoal.Tests/Interop/TransmissionCli.cs uses: loopback only, no DHT, LPD, PEX, uTP, port mapping.
-        await File.WriteAllTextAsync(Path.Combine(config, "settings.json"), """
-            {
-              "dht-enabled": false,
-              "lpd-enabled": false,
-              "pex-enabled": false,
-              "utp-enabled": false,
-              "port-forwarding-enabled": false,
-              "blocklist-enabled": false,
-              "bind-address-ipv4": "127.0.0.1",
-              "bind-address-ipv6": "::1",
-              "encryption": 1,
-              "message-level": 1,
-              "ratio-limit-enabled": false,
-              "speed-limit-up-enabled": false,
-              "speed-limit-down-enabled": false
-            }
-            """).ConfigureAwait(false);
+        // The interop tests' settings (loopback only, no DHT, LPD, PEX, uTP, port mapping), logging errors only.
+        await File.WriteAllTextAsync(Path.Combine(config, "settings.json"), Shoal.Tests.Interop.TransmissionSettings.Json(messageLevel: 1)).ConfigureAwait(false);
 
         var port = PairBenchmark.FreePort();
         var watch = Stopwatch.StartNew();

@@ -23,23 +23,7 @@ public static class TransmissionCli
         environment.Require(InteropClients.Transmission);
         Directory.CreateDirectory(configDirectory);
         Directory.CreateDirectory(downloadDirectory);
-        File.WriteAllText(Path.Combine(configDirectory, "settings.json"), """
-            {
-              "dht-enabled": false,
-              "lpd-enabled": false,
-              "pex-enabled": false,
-              "utp-enabled": false,
-              "port-forwarding-enabled": false,
-              "blocklist-enabled": false,
-              "bind-address-ipv4": "127.0.0.1",
-              "bind-address-ipv6": "::1",
-              "encryption": 1,
-              "message-level": 2,
-              "ratio-limit-enabled": false,
-              "speed-limit-up-enabled": false,
-              "speed-limit-down-enabled": false
-            }
-            """);
+        File.WriteAllText(Path.Combine(configDirectory, "settings.json"), TransmissionSettings.Json(messageLevel: 2));
         return ChildProcess.Start(environment.TransmissionCliPath!,
             ["-g", configDirectory, "-w", downloadDirectory, "-p", port.ToString(CultureInfo.InvariantCulture), torrent]);
     }
