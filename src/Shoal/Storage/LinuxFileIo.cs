@@ -68,15 +68,16 @@ internal static unsafe partial class LinuxFileIo
         }
     }
 
-    /// <summary>Asks the kernel to start writing back the file's dirty pages in the range; does not wait for them.</summary>
-    public static void StartWriteback(SafeFileHandle handle, long offset, long length)
+    /// <summary>Asks the kernel to start writing back all of the file's dirty pages; does not wait for them.</summary>
+    public static void StartWriteback(SafeFileHandle handle)
     {
         if (!s_writeback) return;
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            if (SyncFileRange((int)handle.DangerousGetHandle(), offset, length, SyncFileRangeWrite) != 0)
+            // Offset 0 and length 0: the whole file (pages already under write-back are skipped, not waited for).
+            if (SyncFileRange((int)handle.DangerousGetHandle(), 0, 0, SyncFileRangeWrite) != 0)
                 s_writeback = false; // e.g. a file system without it; the final fsync still does the work
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)

@@ -803,7 +803,7 @@ public sealed class TorrentStorage : IAsyncDisposable
                 if (Interlocked.Add(ref _unsyncedBytes[slice.FileIndex], slice.Length) >= WritebackStride)
                 {
                     Interlocked.Exchange(ref _unsyncedBytes[slice.FileIndex], 0);
-                    LinuxFileIo.StartWriteback(entry.Handle, 0, 0);
+                    LinuxFileIo.StartWriteback(entry.Handle);
                 }
             }
             catch (Exception e) when (e is not ObjectDisposedException)
