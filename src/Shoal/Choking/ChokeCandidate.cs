@@ -9,6 +9,7 @@ namespace Shoal.Choking;
 /// <param name="BytesUploadedToPeer">Bytes we have sent the peer (used to even out upload when seeding).</param>
 /// <param name="PeerIsSeed">The peer has every piece.</param>
 /// <param name="IsSnubbed">The peer has not sent us requested data for a while.</param>
+/// <param name="PeerCompletion">The share of the torrent's pieces the peer has, 0 to 1 (a seed's slots go to the least complete first).</param>
 public readonly record struct ChokeCandidate(
     int PeerKey,
     bool IsInterested,
@@ -17,4 +18,5 @@ public readonly record struct ChokeCandidate(
     long UploadRateToPeer,
     long BytesUploadedToPeer,
     bool PeerIsSeed,
-    bool IsSnubbed);
+    bool IsSnubbed,
+    double PeerCompletion);

@@ -15,11 +15,15 @@ namespace Shoal.Choking;
 /// do not flap, then random.
 /// </para>
 /// <para>
-/// Seeding (round robin): download rate from a peer means nothing, and unchoking the fastest downloaders
-/// lets one fast peer hog the upload. Each unchoked peer gets a turn of <see cref="SeedTurn"/>; after it,
-/// the slot goes to the interested peer that has waited longest since it was last choked (peers never
-/// unchoked first), then to the one that got the fewest bytes from us, then random. With N interested peers
-/// and k slots every peer is unchoked at least once every ceil(N/k) turns.
+/// Seeding (least complete first, round robin among equals): download rate from a peer means nothing, and
+/// unchoking the fastest downloaders lets one fast peer hog the upload. Each unchoked peer gets a turn of
+/// <see cref="SeedTurn"/>; after it, the slot goes to the interested peer that has the fewest pieces, counted
+/// in steps of 1/<see cref="CompletionSteps"/> of the torrent, then to the one that has waited longest since
+/// it was last choked (peers never unchoked first), then to the one that got the fewest bytes from us, then
+/// random. A swarm is done when its slowest peer is: a seed's upload is worth most to the peer furthest
+/// behind, which also has the least to trade with the other leechers (libtorrent's anti-leech seeding
+/// follows the same idea at the start of a download). Among peers at the same step, every one is unchoked
+/// at least once every ceil(N/k) turns, and the optimistic slot still reaches every peer.
 /// </para>
 /// <para>
 /// Optimistic unchoke (both modes): one more slot, given to an interested peer not in the regular slots,
@@ -49,6 +53,12 @@ public sealed class Choker
     /// 89-91 % (all-Shoal swarms unchanged at 96 %; docs/performance.md).
     /// </summary>
     public static readonly TimeSpan SeedTurn = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A seed ranks peers by completion in steps of 1/<c>CompletionSteps</c> of the torrent: coarse enough that
+    /// peers about as far along take turns round robin, fine enough that one clearly behind is served first.
+    /// </summary>
+    public const int CompletionSteps = 16;
 
     /// <summary>Weight of a never-unchoked peer in the optimistic draw (others weigh 1).</summary>
     public const int NewPeerWeight = 3;
@@ -129,7 +139,7 @@ public sealed class Choker
             ref readonly ChokeCandidate c = ref candidates[i];
             if (!c.IsInterested || c.IsSnubbed || c.PeerIsSeed) continue;
             bool current = _peers[c.PeerKey].Unchoked;
-            _entries[n++] = new Entry(i, 0, -c.DownloadRateFromPeer, current ? 0 : 1, _random.Next());
+            _entries[n++] = new Entry(i, 0, -c.DownloadRateFromPeer, current ? 0 : 1, 0, _random.Next());
         }
         FillSlots(n, candidates, unchoked);
     }
@@ -144,13 +154,15 @@ public sealed class Choker
             PeerRecord rec = _peers[c.PeerKey];
             bool isOptimistic = _hasOptimistic && _optimisticPeer == c.PeerKey;
             if (rec.Unchoked && !isOptimistic && now - rec.UnchokedSince < SeedTurn)
-                _entries[n++] = new Entry(i, 0, rec.UnchokedSince.Ticks, c.BytesUploadedToPeer, _random.Next()); // turn not over: keep
+                _entries[n++] = new Entry(i, 0, rec.UnchokedSince.Ticks, c.BytesUploadedToPeer, 0, _random.Next()); // turn not over: keep
             else
             {
-                // Waiting since last choked (never unchoked: MinValue, first); a peer whose turn is over (or
-                // that held the optimistic slot) goes to the back of the queue, as if choked now.
+                // Least complete first; then waiting since last choked (never unchoked: MinValue, first); a peer
+                // whose turn is over (or that held the optimistic slot) goes to the back of its step's queue, as
+                // if choked now.
+                long step = (long)Math.Clamp(c.PeerCompletion * CompletionSteps, 0, CompletionSteps - 1);
                 long waitingSince = rec.Unchoked ? now.Ticks : rec.LastChokedAt.Ticks;
-                _entries[n++] = new Entry(i, 1, waitingSince, c.BytesUploadedToPeer, _random.Next());
+                _entries[n++] = new Entry(i, 1, step, waitingSince, c.BytesUploadedToPeer, _random.Next());
             }
         }
         FillSlots(n, candidates, unchoked);
@@ -166,6 +178,8 @@ public sealed class Choker
             r = a.Primary.CompareTo(b.Primary);
             if (r != 0) return r;
             r = a.Secondary.CompareTo(b.Secondary);
+            if (r != 0) return r;
+            r = a.Tertiary.CompareTo(b.Tertiary);
             return r != 0 ? r : a.Tie.CompareTo(b.Tie);
         });
         int take = Math.Min(_regularSlots, n);
@@ -237,5 +251,5 @@ public sealed class Choker
         public TimeSpan LastChokedAt;
     }
 
-    private readonly record struct Entry(int Index, int Group, long Primary, long Secondary, int Tie);
+    private readonly record struct Entry(int Index, int Group, long Primary, long Secondary, long Tertiary, int Tie);
 }

@@ -1348,7 +1348,7 @@ internal sealed class TorrentActor
         {
             candidates[i++] = new ChokeCandidate(peer.Key, peer.PeerInterested, peer.AmChoking,
                 peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond, peer.Uploaded,
-                peer.Has.AllSet, peer.IsSnubbed);
+                peer.Has.AllSet, peer.IsSnubbed, peer.Has.Length == 0 ? 0 : (double)peer.Has.SetCount / peer.Has.Length);
         }
         _unchokeScratch.Clear();
         _choker.Decide(candidates, _state == TorrentState.Seeding, _session.Time.GetElapsedTime(_startedAt, now), _unchokeScratch);

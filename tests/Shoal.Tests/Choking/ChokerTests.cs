@@ -7,8 +7,8 @@ public sealed class ChokerTests
     private static readonly TimeSpan Round = TimeSpan.FromSeconds(10);
 
     private static ChokeCandidate Peer(int key, long rateFromPeer = 0, bool interested = true, bool choked = true,
-        bool seed = false, bool snubbed = false, long uploaded = 0) =>
-        new(key, interested, choked, rateFromPeer, 0, uploaded, seed, snubbed);
+        bool seed = false, bool snubbed = false, long uploaded = 0, double completion = 0) =>
+        new(key, interested, choked, rateFromPeer, 0, uploaded, seed, snubbed, completion);
 
     /// <summary>The caller's side: applies decisions to the candidates' IsChokedByUs.</summary>
     private static void Apply(ChokeCandidate[] peers, HashSet<int> unchoked)
@@ -215,6 +215,49 @@ public sealed class ChokerTests
         // close to it; the fast peer gets no more than a fair share.
         for (int k = 1; k <= 12; k++)
             Assert.InRange(rounds[k], 12, 30);
+    }
+
+    [Fact]
+    public void Seeding_GivesRegularSlotsToTheLeastCompletePeers()
+    {
+        var choker = new Choker(2, new Random(5));
+        var peers = new[] { Peer(1, completion: 0.9), Peer(2, completion: 0.1), Peer(3, completion: 0.5),
+            Peer(4, completion: 0.02), Peer(5, completion: 0.7), Peer(6, completion: 0.3) };
+        var unchoked = new HashSet<int>();
+        choker.Decide(peers, weAreSeeding: true, TimeSpan.Zero, unchoked);
+        unchoked.Remove(choker.OptimisticPeer!.Value);
+        Assert.Equal(new HashSet<int> { 4, 2 }, unchoked);
+
+        // After their turn the two have caught up past peer 6, which is now the furthest behind.
+        Apply(peers, unchoked);
+        peers[1] = peers[1] with { PeerCompletion = 0.6 };
+        peers[3] = peers[3] with { PeerCompletion = 0.55 };
+        choker.Decide(peers, weAreSeeding: true, Choker.SeedTurn, unchoked);
+        Assert.Contains(6, unchoked);
+        Assert.Contains(3, unchoked);
+    }
+
+    [Fact]
+    public void Seeding_PeersAboutAsFarAlongTakeTurns()
+    {
+        // Completions within one step (1/16) of each other count as equal: the regular slots go round robin
+        // among them. Peer 7, a step behind, keeps a regular slot every turn.
+        var choker = new Choker(2, new Random(8));
+        var peers = Enumerable.Range(1, 6).Select(k => Peer(k, completion: 0.50 + k * 0.005))
+            .Append(Peer(7, completion: 0.40)).ToArray();
+        var regularTurns = new int[8];
+        var unchoked = new HashSet<int>();
+        const int rounds = 12;
+        for (int round = 0; round < rounds; round++)
+        {
+            choker.Decide(peers, weAreSeeding: true, round * Choker.SeedTurn, unchoked);
+            Apply(peers, unchoked);
+            unchoked.Remove(choker.OptimisticPeer!.Value);
+            foreach (int key in unchoked) regularTurns[key]++;
+        }
+        Assert.Equal(rounds, regularTurns[7]);
+        // The other slot: 12 turns among 6 peers, 2 each when shared evenly.
+        for (int k = 1; k <= 6; k++) Assert.InRange(regularTurns[k], 1, 4);
     }
 
     [Fact]
