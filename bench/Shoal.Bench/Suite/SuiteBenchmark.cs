@@ -83,15 +83,27 @@ internal static class SuiteBenchmark
             return (note + ResultTable.Render(pairOptions, ws, $"{Bench} pair {string.Join(' ', verb)}", outcome), PairProblems(outcome));
         }).ConfigureAwait(false);
 
-        foreach (bool mixed in (bool[])[false, true])
+        (string Name, string Title, LibtorrentShare Share, string Leechers)[] swarms =
+        [
+            ("swarm", "2. Swarm scaling, all Shoal", LibtorrentShare.None, "4,8,16"),
+            ("swarm-mixed", "2b. Swarm scaling, half of the leechers libtorrent", LibtorrentShare.Half, "4,8,16"),
+            ("swarm-lt", "2c. Swarm scaling, every leecher libtorrent (the reference for 2b), N = 16", LibtorrentShare.All, "16"),
+        ];
+        foreach ((string name, string title, LibtorrentShare share, string leechers) in swarms)
         {
-            await Section(mixed ? "swarm-mixed" : "swarm", mixed ? "2b. Swarm scaling, half of the leechers libtorrent" : "2. Swarm scaling, all Shoal", async () =>
+            await Section(name, title, async () =>
             {
-                string[] verb = ["--leechers", "4,8,16", "--size", ByteSize.Argument(options.SwarmSize), "--seeder-rate", "20MB", "--leecher-rate", "5MB",
-                    "--timeout", Text((int)options.SwarmTimeout.TotalSeconds), .. mixed ? (string[])["--mixed"] : []];
-                SwarmOutcome outcome = await SwarmBenchmark.MeasureAsync(SwarmOptions.Parse(verb), mixed ? NeedWorkspace() : null).ConfigureAwait(false);
-                if (mixed) report.SwarmMixed = outcome;
-                else report.Swarm = outcome;
+                string[] flag = share switch { LibtorrentShare.Half => ["--mixed"], LibtorrentShare.All => ["--all-libtorrent"], _ => [] };
+                string[] verb = ["--leechers", leechers, "--size", ByteSize.Argument(options.SwarmSize), "--seeder-rate", "20MB", "--leecher-rate", "5MB",
+                    "--timeout", Text((int)options.SwarmTimeout.TotalSeconds), .. flag];
+                SwarmOutcome outcome = await SwarmBenchmark.MeasureAsync(SwarmOptions.Parse(verb), share == LibtorrentShare.None ? null : NeedWorkspace())
+                    .ConfigureAwait(false);
+                switch (share)
+                {
+                    case LibtorrentShare.Half: report.SwarmMixed = outcome; break;
+                    case LibtorrentShare.All: report.SwarmLibtorrent = outcome; break;
+                    default: report.Swarm = outcome; break;
+                }
                 var problems = new List<string>(outcome.Failures);
                 problems.AddRange(outcome.Rows.Where(r => r.BadCopies > 0).Select(r => $"N={r.Leechers} run {r.Run}: {r.BadCopies} copies differ from the source"));
                 return (SwarmBenchmark.Render(outcome, $"{Bench} swarm {string.Join(' ', verb)}"), problems);

@@ -14,6 +14,7 @@ internal sealed record SuiteOptions
             transmission  shoal-tr, lt-tr (transmission-cli is slow): 256 MiB, at most 2 runs
             swarm         1 seeder + 4, 8, 16 all-Shoal leechers, 256 MiB, seeder capped at 20 MB/s, leechers at 5 MB/s
             swarm-mixed   the same with half of the leechers libtorrent
+            swarm-lt      the reference for swarm-mixed: N = 16 with every leecher libtorrent (the seeder Shoal)
             recheck       checking 2 GiB against one core's SHA-1 rate
             peers         one Shoal seeder with 50, 100, 200 connections: memory per idle connection, CPU
             tracker       shoal tracker's announces per second, UDP and HTTP, 10 s each
@@ -26,7 +27,7 @@ internal sealed record SuiteOptions
           when any failed. A full run takes about 15 minutes on 2 cores.
         """;
 
-    public static readonly string[] AllBenchmarks = ["pair", "transmission", "swarm", "swarm-mixed", "recheck", "peers", "tracker", "dht"];
+    public static readonly string[] AllBenchmarks = ["pair", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht"];
 
     public string? OutFile { get; init; }
 

@@ -30,6 +30,8 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
 
     public SwarmOutcome? SwarmMixed { get; set; }
 
+    public SwarmOutcome? SwarmLibtorrent { get; set; }
+
     public RecheckOutcome? Recheck { get; set; }
 
     public PeersOutcome? Peers { get; set; }
@@ -63,7 +65,7 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
         md.AppendLine();
         md.AppendLine("| target | goal | measured | status |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, Recheck, Peers))
+        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, SwarmLibtorrent, Recheck, Peers))
         {
             string status = t.Met switch { true => "pass", false => "**fail**", null => "n/a" };
             md.AppendLine(inv, $"| {t.Name} | {t.Goal} | {t.Measured} | {status} |");

@@ -35,7 +35,7 @@ internal static class SwarmBenchmark
     /// </summary>
     public static async Task<SwarmOutcome> MeasureAsync(SwarmOptions options, Workspace? workspace)
     {
-        if (options.Mixed && workspace is null) throw new BenchFailedException("swarm --mixed needs python3-libtorrent");
+        if (options.Mixed && workspace is null) throw new BenchFailedException("swarm --mixed and --all-libtorrent need python3-libtorrent");
         string root = options.Work ?? Path.Combine(Path.GetTempPath(), $"shoal-bench-swarm-{options.Size}");
         string seedDir = Path.Combine(root, "seed");
         string file = Path.Combine(seedDir, PayloadName);
@@ -51,7 +51,7 @@ internal static class SwarmBenchmark
         {
             for (int run = 1; run <= options.Runs; run++)
             {
-                Console.Error.WriteLine($"[swarm N={n}{(options.Mixed ? " mixed" : "")} run {run}/{options.Runs}] {ByteSize.Format(options.Size)}...");
+                Console.Error.WriteLine($"[swarm N={n}{(options.Mixed ? " " + Label(options) : "")} run {run}/{options.Runs}] {ByteSize.Format(options.Size)}...");
                 try
                 {
                     SwarmRow row = await RunSwarmAsync(options, workspace, n, run, root, seedDir, torrent, torrentPath, sourceHash).ConfigureAwait(false);
@@ -83,7 +83,10 @@ internal static class SwarmBenchmark
             $"- upload caps: seeder u_s = {options.SeederRate:N0} B/s, every leecher u_i = {options.LeecherRate:N0} B/s; no download caps; DHT and LSD off, every leecher told every other address");
         md.AppendLine("- D = from starting the leechers until every leecher has the whole file verified; efficiency = D_min / D; client-server = N·F/u_s");
         md.AppendLine("- CPU = this process (seeder and Shoal leechers), user+system over D" + (options.Mixed ? "; lt CPU = the libtorrent processes, from their start to D (includes python start-up)" : ""));
-        if (options.Mixed) md.AppendLine("- mixed: leechers 1..N-N/2 are Shoal, the last N/2 libtorrent (lt_get.py); D includes libtorrent's process start (~0.3 s)");
+        if (options.Libtorrent == LibtorrentShare.Half)
+            md.AppendLine("- mixed: leechers 1..N-N/2 are Shoal, the last N/2 libtorrent (lt_get.py); D includes libtorrent's process start (~0.3 s)");
+        if (options.Libtorrent == LibtorrentShare.All)
+            md.AppendLine("- all lt: every leecher is libtorrent (lt_get.py) around the same Shoal seeder, the reference for the mixed rows; D includes libtorrent's process start (~0.3-0.7 s)");
         md.AppendLine();
         md.AppendLine("| N | run | D_min s | D s | efficiency | client-server s | finish min / median / max s | seeder uploaded / all uploaded | CPU s | data |");
         md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |");
@@ -96,7 +99,7 @@ internal static class SwarmBenchmark
     {
         var inv = CultureInfo.InvariantCulture;
         string finish = Spread(r.Finish.Select(x => x.Seconds));
-        if (options.Mixed)
+        if (options.Libtorrent == LibtorrentShare.Half)
         {
             finish += "; Shoal " + Spread(r.Finish.Where(x => !x.Libtorrent).Select(x => x.Seconds)) +
                       "; lt " + Spread(r.Finish.Where(x => x.Libtorrent).Select(x => x.Seconds));
@@ -104,10 +107,17 @@ internal static class SwarmBenchmark
         double share = r.TotalUploaded == 0 ? 0 : (double)r.SeederUploaded / r.TotalUploaded;
         string cpu = options.Mixed ? string.Create(inv, $"{r.CpuSeconds:0.0} + lt {r.LtCpuSeconds:0.0}") : r.CpuSeconds.ToString("0.0", inv);
         return string.Create(inv,
-            $"| {r.Leechers}{(options.Mixed ? " (mixed)" : "")} | {r.Run} | {r.DMinSeconds:0.0} | {r.Seconds:0.0} | {r.Efficiency:P0} | {r.ClientServerSeconds:0.0} | {finish} | " +
+            $"| {r.Leechers}{(options.Mixed ? $" ({Label(options)})" : "")} | {r.Run} | {r.DMinSeconds:0.0} | {r.Seconds:0.0} | {r.Efficiency:P0} | {r.ClientServerSeconds:0.0} | {finish} | " +
             $"{r.SeederUploaded / 1048576.0:0} / {r.TotalUploaded / 1048576.0:0} MiB ({share:P0}) | {cpu} | " +
             $"{(r.BadCopies == 0 ? "identical" : $"**{r.BadCopies} differ**")} |");
     }
+
+    private static string Label(SwarmOptions options) => options.Libtorrent switch
+    {
+        LibtorrentShare.Half => "mixed",
+        LibtorrentShare.All => "all lt",
+        _ => "",
+    };
 
     private static string Spread(IEnumerable<double> values)
     {
@@ -120,7 +130,7 @@ internal static class SwarmBenchmark
     private static async Task<SwarmRow> RunSwarmAsync(SwarmOptions options, Workspace? workspace, int n, int run, string root, string seedDir,
         Torrent torrent, string torrentPath, byte[] sourceHash)
     {
-        int ltCount = options.Mixed ? n / 2 : 0;
+        int ltCount = options.LibtorrentLeechers(n);
         int shoalCount = n - ltCount;
         string LeecherDir(int i) => Path.Combine(root, "leecher-" + (i + 1).ToString(CultureInfo.InvariantCulture));
         for (int i = 0; i < n; i++)
@@ -241,8 +251,11 @@ internal static class SwarmBenchmark
                 totalUploaded += uploaded[i];
                 detail.Append(CultureInfo.InvariantCulture, $" {(i < shoalCount ? "S" : "L")}{i + 1} {uploaded[i] / 1048576.0:0.0}@{finish[i].Seconds:0.0}");
             }
-            detail.Append(CultureInfo.InvariantCulture,
-                $"; Shoal leechers downloaded {shoalDownloaded / 1048576.0:0.0} MiB for {shoalCount * (torrent.TotalSize / 1048576.0):0.0} MiB of data");
+            if (shoalCount > 0)
+            {
+                detail.Append(CultureInfo.InvariantCulture,
+                    $"; Shoal leechers downloaded {shoalDownloaded / 1048576.0:0.0} MiB for {shoalCount * (torrent.TotalSize / 1048576.0):0.0} MiB of data");
+            }
             if (listening.Count > 0)
             {
                 detail.Append(CultureInfo.InvariantCulture, $"; libtorrent processes listening after {listening.Min(t => t.Result.Seconds):0.00}-{listening.Max(t => t.Result.Seconds):0.00} s");

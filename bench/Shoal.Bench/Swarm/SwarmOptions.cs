@@ -6,7 +6,7 @@ namespace Shoal.Bench.Swarm;
 internal sealed record SwarmOptions
 {
     public const string Usage =
-        "swarm [--leechers 4,8,16] [--size 256MiB] [--seeder-rate 20MB] [--leecher-rate 5MB] [--piece-size 256KiB] [--runs 1] [--mixed] [--work DIR] [--timeout 600]";
+        "swarm [--leechers 4,8,16] [--size 256MiB] [--seeder-rate 20MB] [--leecher-rate 5MB] [--piece-size 256KiB] [--runs 1] [--mixed|--all-libtorrent] [--work DIR] [--timeout 600]";
 
     public IReadOnlyList<int> Leechers { get; init; } = [4, 8, 16];
 
@@ -20,8 +20,19 @@ internal sealed record SwarmOptions
 
     public int Runs { get; init; } = 1;
 
-    /// <summary>Half of the leechers (rounded down) are libtorrent processes.</summary>
-    public bool Mixed { get; init; }
+    /// <summary>How many of the leechers are libtorrent processes: none, half (rounded down) or all.</summary>
+    public LibtorrentShare Libtorrent { get; init; }
+
+    /// <summary>Some leechers are libtorrent processes (the bench then needs python3-libtorrent).</summary>
+    public bool Mixed => Libtorrent != LibtorrentShare.None;
+
+    /// <summary>The number of libtorrent leechers in a swarm of <paramref name="leechers"/>.</summary>
+    public int LibtorrentLeechers(int leechers) => Libtorrent switch
+    {
+        LibtorrentShare.Half => leechers / 2,
+        LibtorrentShare.All => leechers,
+        _ => 0,
+    };
 
     public string? Work { get; init; }
 
@@ -32,7 +43,8 @@ internal sealed record SwarmOptions
         var o = new SwarmOptions();
         for (int i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--mixed") { o = o with { Mixed = true }; continue; }
+            if (args[i] == "--mixed") { o = o with { Libtorrent = LibtorrentShare.Half }; continue; }
+            if (args[i] == "--all-libtorrent") { o = o with { Libtorrent = LibtorrentShare.All }; continue; }
             string value = i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
             o = args[i - 1] switch
             {
