@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
 
@@ -10,6 +11,11 @@ internal sealed class NetworkOptions
     private readonly Option<IPAddress?> _bind = OptionFactory.Address("--bind", "Address to listen on (default: all addresses)");
     private readonly Option<long> _maxUp = OptionFactory.Size("--max-upload-rate", "Upload cap in bytes per second, e.g. 500kB, 5MB, 1.5MiB (default: unlimited)");
     private readonly Option<long> _maxDown = OptionFactory.Size("--max-download-rate", "Download cap in bytes per second (default: unlimited)");
+    private readonly Option<int> _maxConnections = OptionFactory.Int("--max-connections",
+        "Most peer connections at once", new SessionOptions().MaxConnectionsPerTorrent, 1, 10_000);
+    private readonly Option<int> _uploadSlots = OptionFactory.Int("--upload-slots",
+        "Peers uploaded to at once (tit-for-tat, or turns when seeding); one optimistic slot comes on top",
+        new SessionOptions().UnchokeSlots, 1, 1_000);
     private readonly Option<PeerAddress[]> _peers = OptionFactory.Peers();
     private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL to announce to besides the torrent's own (repeatable; http, https or udp)");
     private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (BEP 5)" };
@@ -25,6 +31,8 @@ internal sealed class NetworkOptions
         command.Options.Add(_bind);
         command.Options.Add(_maxUp);
         command.Options.Add(_maxDown);
+        command.Options.Add(_maxConnections);
+        command.Options.Add(_uploadSlots);
         command.Options.Add(_peers);
         command.Options.Add(_trackers);
         command.Options.Add(_noDht);
@@ -46,5 +54,7 @@ internal sealed class NetworkOptions
         result.GetValue(_json),
         result.GetValue(_noDht),
         result.GetValue(_dhtBootstrap) ?? [],
-        result.GetValue(_noLsd));
+        result.GetValue(_noLsd),
+        result.GetValue(_maxConnections),
+        result.GetValue(_uploadSlots));
 }

@@ -17,6 +17,8 @@ namespace Shoal.Cli.Commands;
 /// <param name="NoDht">Turn the DHT off.</param>
 /// <param name="DhtBootstrap">DHT bootstrap nodes (HOST:PORT); empty means the public routers.</param>
 /// <param name="NoLsd">Turn local service discovery off.</param>
+/// <param name="MaxConnections">Most peer connections at once; 0 keeps the session's default.</param>
+/// <param name="UploadSlots">Regular unchoke slots; 0 keeps the session's default.</param>
 internal sealed record NetworkSettings(
     int Port,
     IPAddress Bind,
@@ -28,8 +30,12 @@ internal sealed record NetworkSettings(
     bool Json,
     bool NoDht = false,
     IReadOnlyList<string>? DhtBootstrap = null,
-    bool NoLsd = false)
+    bool NoLsd = false,
+    int MaxConnections = 0,
+    int UploadSlots = 0)
 {
+    private static readonly SessionOptions Defaults = new();
+
     /// <summary>The session options these settings ask for.</summary>
     public SessionOptions ToSessionOptions() => new()
     {
@@ -49,6 +55,10 @@ internal sealed record NetworkSettings(
         },
         EnableLocalDiscovery = !NoLsd,
         ResumeDirectory = ResumeDirectoryPath(),
+        // One torrent per process: the session-wide cap and the per-torrent cap are the same number.
+        MaxConnections = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnections,
+        MaxConnectionsPerTorrent = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnectionsPerTorrent,
+        UnchokeSlots = UploadSlots > 0 ? UploadSlots : Defaults.UnchokeSlots,
     };
 
     /// <summary>Where get and share keep fast-resume files: ~/.local/share/shoal/resume.</summary>

@@ -40,6 +40,8 @@ public sealed class ProgramTests : IDisposable
     [InlineData(new[] { "get", "a.torrent", "--port", "abc" }, "--port")]
     [InlineData(new[] { "get", "a.torrent", "--bind", "not-an-ip" }, "--bind")]
     [InlineData(new[] { "share", "x", "--tracker", "ftp://example.org/announce" }, "--tracker")]
+    [InlineData(new[] { "get", "a.torrent", "--max-connections", "0" }, "--max-connections")]
+    [InlineData(new[] { "share", "x", "--upload-slots", "many" }, "--upload-slots")]
     [InlineData(new[] { "demo", "--leechers", "0" }, "--leechers")]
     [InlineData(new[] { "demo", "--size", "lots" }, "--size")]
     public async Task Parse_errors_give_one_line_and_exit_2(string[] args, string? contains)

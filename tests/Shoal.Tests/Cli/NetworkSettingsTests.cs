@@ -1,0 +1,36 @@
+using System.Net;
+using Shoal.Cli.Commands;
+using Shoal.Swarm;
+
+namespace Shoal.Tests.Cli;
+
+public sealed class NetworkSettingsTests
+{
+    private static NetworkSettings Settings(int maxConnections = 0, int uploadSlots = 0) =>
+        new(0, IPAddress.Loopback, 0, 0, [], [], Quiet: true, Json: false, NoDht: true, NoLsd: true,
+            MaxConnections: maxConnections, UploadSlots: uploadSlots);
+
+    [Fact]
+    public void Max_connections_caps_the_torrent_and_the_session()
+    {
+        SessionOptions options = Settings(maxConnections: 7).ToSessionOptions();
+        Assert.Equal(7, options.MaxConnectionsPerTorrent);
+        Assert.Equal(7, options.MaxConnections);
+    }
+
+    [Fact]
+    public void Upload_slots_set_the_regular_unchoke_slots()
+    {
+        Assert.Equal(9, Settings(uploadSlots: 9).ToSessionOptions().UnchokeSlots);
+    }
+
+    [Fact]
+    public void Unset_limits_keep_the_session_defaults()
+    {
+        var defaults = new SessionOptions();
+        SessionOptions options = Settings().ToSessionOptions();
+        Assert.Equal(defaults.MaxConnections, options.MaxConnections);
+        Assert.Equal(defaults.MaxConnectionsPerTorrent, options.MaxConnectionsPerTorrent);
+        Assert.Equal(defaults.UnchokeSlots, options.UnchokeSlots);
+    }
+}
