@@ -8,8 +8,8 @@ using Shoal.Metainfo;
 namespace Shoal.Cli.Commands;
 
 /// <summary>
-/// <c>shoal dht</c>: run a standalone DHT node (until Ctrl+C), or one-shot <c>get-peers</c>, <c>ping</c> and
-/// <c>stats</c> (the saved routing table).
+/// <c>shoal dht</c>: run a standalone DHT node, IPv4 and IPv6 (BEP 32), until Ctrl+C; or one-shot <c>get-peers</c>
+/// (both families), <c>ping</c> and <c>stats</c> (the saved routing tables).
 /// </summary>
 internal static class DhtCommand
 {
@@ -18,7 +18,8 @@ internal static class DhtCommand
     {
         Option<int> port = OptionFactory.Port(6881);
         port.Description = "UDP port for the DHT (0 picks a free port)";
-        Option<IPAddress?> bind = OptionFactory.Address("--bind", "Address to bind the DHT socket to (default: all IPv4)");
+        Option<IPAddress?> bind = OptionFactory.Address("--bind",
+            "Address to bind to: an IPv4 address runs the IPv4 DHT there, an IPv6 address the IPv6 DHT (default: both, on every address)");
         Option<string?> dataDir = DataDir();
         Option<string[]> bootstrap = Bootstrap();
         var interval = OptionFactory.Int("--interval", "Seconds between stats lines", 10, 1, 3600);
@@ -27,9 +28,9 @@ internal static class DhtCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             DhtNodeOptions options = Options(context, result.GetValue(port), result.GetValue(bind), result.GetValue(dataDir), result.GetValue(bootstrap)!);
-            await using var node = new DhtNode(options);
-            await node.StartAsync(cancellationToken).ConfigureAwait(false);
-            context.Out.WriteLine($"dht node {node.Id.ToHex()} listening on {node.LocalEndPoint}");
+            await using var node = await StartAsync(options, cancellationToken).ConfigureAwait(false);
+            foreach (DhtNode family in new[] { node.Ipv4Node, node.Ipv6Node }.OfType<DhtNode>())
+                context.Out.WriteLine($"dht node {family.Id.ToHex()} listening on {family.LocalEndPoint}");
             var period = TimeSpan.FromSeconds(result.GetValue(interval));
             try
             {
@@ -66,8 +67,7 @@ internal static class DhtCommand
         {
             InfoHash infoHash = InfoHash.Parse(result.GetValue(hash)!);
             DhtNodeOptions options = Options(context, result.GetValue(port), null, result.GetValue(dataDir), result.GetValue(bootstrap)!);
-            await using var node = new DhtNode(options);
-            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            await using var node = await StartAsync(options, cancellationToken).ConfigureAwait(false);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(result.GetValue(timeout)));
             try
@@ -123,25 +123,51 @@ internal static class DhtCommand
     private static Command BuildStats(CliContext context)
     {
         Option<string?> dataDir = DataDir();
-        var command = new Command("stats", "Summarise the saved routing table (buckets, nodes)") { dataDir };
+        var command = new Command("stats", "Summarise the saved routing tables, IPv4 and IPv6 (buckets, nodes)") { dataDir };
         command.SetAction((result, cancellationToken) =>
         {
             string dir = result.GetValue(dataDir) ?? DefaultDataDirectory();
-            DhtState state = DhtState.Load(dir) ?? throw new CliException($"no saved DHT state in {dir}", ExitCodes.Failure);
-            // Rebuild the table around the saved id to show how the nodes fall into buckets.
-            var table = new RoutingTable(state.Id, TimeProvider.System);
-            foreach (NodeContact node in state.Nodes) table.Observe(node, responded: true, out _);
-            context.Out.WriteLine($"node id:   {state.Id.ToHex()}");
-            context.Out.WriteLine($"external:  {state.ExternalAddress?.ToString() ?? "unknown"}");
-            context.Out.WriteLine($"nodes:     {state.Nodes.Count.ToString(CultureInfo.InvariantCulture)} saved, {table.Count.ToString(CultureInfo.InvariantCulture)} placed");
-            context.Out.WriteLine($"buckets:   {table.BucketCount.ToString(CultureInfo.InvariantCulture)}");
-            for (int b = 0; b < table.BucketCount; b++)
+            DhtState? v4 = DhtState.Load(dir, DhtState.FileName), v6 = DhtState.Load(dir, DhtState.Ipv6FileName);
+            if (v4 is null && v6 is null) throw new CliException($"no saved DHT state in {dir}", ExitCodes.Failure);
+            foreach ((string family, DhtState? state) in new[] { ("IPv4", v4), ("IPv6", v6) })
             {
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  bucket {b,3}: {table.GetBucket(b).Count} nodes, {table.GetReplacements(b).Count} replacements"));
+                if (state is null) continue;
+                // Rebuild the table around the saved id to show how the nodes fall into buckets.
+                var table = new RoutingTable(state.Id, TimeProvider.System);
+                foreach (NodeContact node in state.Nodes) table.Observe(node, responded: true, out _);
+                context.Out.WriteLine($"{family} node id: {state.Id.ToHex()}");
+                context.Out.WriteLine($"external:     {state.ExternalAddress?.ToString() ?? "unknown"}");
+                context.Out.WriteLine($"nodes:        {state.Nodes.Count.ToString(CultureInfo.InvariantCulture)} saved, {table.Count.ToString(CultureInfo.InvariantCulture)} placed");
+                context.Out.WriteLine($"buckets:      {table.BucketCount.ToString(CultureInfo.InvariantCulture)}");
+                for (int b = 0; b < table.BucketCount; b++)
+                {
+                    context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  bucket {b,3}: {table.GetBucket(b).Count} nodes, {table.GetReplacements(b).Count} replacements"));
+                }
             }
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
+    }
+
+    /// <summary>Starts the IPv4 and IPv6 DHTs the options ask for (BEP 32); a bind failure becomes one line.</summary>
+    private static async Task<DualStackDht> StartAsync(DhtNodeOptions options, CancellationToken cancellationToken)
+    {
+        var node = new DualStackDht(options);
+        try
+        {
+            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            return node;
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw NetworkSettings.DescribeBindFailure(ex, options.BindAddress, options.Port);
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static DhtNodeOptions Options(CliContext context, int port, IPAddress? bind, string? dataDir, string[] bootstrap) => new()

@@ -150,6 +150,13 @@ public sealed class DualStackDht : IAsyncDisposable
         }
     }
 
+    /// <summary>Looks up the nodes closest to each node's own id in both DHTs at once (fills both tables).</summary>
+    public Task<DhtLookupResult> BootstrapAsync(CancellationToken cancellationToken = default)
+    {
+        (DhtNode? v4, DhtNode? v6) = Running();
+        return RunBothAsync(v4?.BootstrapAsync(cancellationToken), v6?.BootstrapAsync(cancellationToken));
+    }
+
     /// <summary>get_peers in both DHTs at once; the peers of both, without duplicates.</summary>
     public Task<DhtLookupResult> GetPeersAsync(InfoHash infoHash, CancellationToken cancellationToken = default)
     {
