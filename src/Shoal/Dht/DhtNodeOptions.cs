@@ -83,8 +83,11 @@ public sealed record DhtNodeOptions
     /// </summary>
     public int UnverifiedReplyFactor { get; init; } = 4;
 
-    /// <summary>Largest answer sent to anyone.</summary>
-    public int MaxReplyLength { get; init; } = 1400;
+    /// <summary>
+    /// Largest answer sent to anyone, in bytes of UDP payload: BEP 32's 1024, which crosses any IPv6 path (minimum MTU
+    /// 1280) and a Teredo tunnel unfragmented. Values are trimmed first, then nodes; our queries are far smaller.
+    /// </summary>
+    public int MaxReplyLength { get; init; } = 1024;
 
     /// <summary>How often the node refreshes stale buckets, pings questionable nodes and expires peers.</summary>
     public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(1);

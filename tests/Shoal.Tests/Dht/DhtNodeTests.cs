@@ -80,6 +80,35 @@ public sealed class DhtNodeTests
     }
 
     [Fact]
+    public void NoReplyIsLargerThanBep32Allows()
+    {
+        // Any source may get the full budget here: only the 1024-byte cap of BEP 32 bounds the answer.
+        (VirtualTimeProvider time, SimulatedNetwork network, DhtNode node, IPEndPoint address) = OneNode(
+            new DhtNodeOptions { BootstrapNodes = [], RandomSeed = 1, QueriesPerSecondPerSource = 1e6, QueryBurstPerSource = 1e6, UnverifiedReplyFactor = 1000,
+                MaxValuesPerReply = 200 });
+        var random = new Random(4);
+        NodeId hash = NodeId.CreateRandom(random);
+        for (int i = 0; i < 200; i++)
+        {
+            var p = new Probe(network, new IPEndPoint(IPAddress.Parse("40.1." + (i / 200) + "." + ((i % 200) + 1)), 2000));
+            NodeId id = NodeId.CreateRandom(random);
+            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "g"u8.ToArray(), Method = KrpcMethod.GetPeers, SenderId = id, Target = hash }), address);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            var r = (KrpcResponse)KrpcCodec.Decode(p.Received.Single());
+            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "a"u8.ToArray(), Method = KrpcMethod.AnnouncePeer, SenderId = id, Target = hash, Port = 3000 + i, Token = r.Token }), address);
+        }
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(200, node.GetStats().StoredPeers); // 200 x 8 bytes of values would not fit
+
+        var asker = new Probe(network, new IPEndPoint(IPAddress.Parse("50.0.0.2"), 6881));
+        asker.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "q"u8.ToArray(), Method = KrpcMethod.GetPeers, SenderId = NodeId.CreateRandom(random), Target = hash }), address);
+        time.Advance(TimeSpan.FromSeconds(1));
+        byte[] reply = asker.Received.Single();
+        Assert.InRange(reply.Length, 900, 1024);
+        Assert.NotEmpty(((KrpcResponse)KrpcCodec.Decode(reply)).Values);
+    }
+
+    [Fact]
     public void UnverifiedSourcesGetBoundedReplies()
     {
         (VirtualTimeProvider time, SimulatedNetwork network, DhtNode node, IPEndPoint address) = OneNode(
