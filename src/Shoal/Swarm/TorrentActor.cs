@@ -110,6 +110,7 @@ internal sealed class TorrentActor
     private const int MaxPooledSenderArrays = 64;
     private readonly List<int> _cancelScratch = [];
     private readonly HashSet<int> _unchokeScratch = [];
+    private ChokeCandidate[] _chokeCandidates = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -1353,7 +1354,8 @@ internal sealed class TorrentActor
     private void RunChoker(long now)
     {
         if (_peers.Count == 0) return;
-        var candidates = new ChokeCandidate[_peers.Count];
+        if (_chokeCandidates.Length < _peers.Count) _chokeCandidates = new ChokeCandidate[Math.Max(_peers.Count, _chokeCandidates.Length * 2)];
+        ChokeCandidate[] candidates = _chokeCandidates;
         int i = 0;
         foreach (PeerConnection peer in _peers.Values)
         {
@@ -1362,7 +1364,7 @@ internal sealed class TorrentActor
                 peer.Has.AllSet, peer.IsSnubbed, peer.Has.Length == 0 ? 0 : (double)peer.Has.SetCount / peer.Has.Length);
         }
         _unchokeScratch.Clear();
-        _choker.Decide(candidates, _state == TorrentState.Seeding, _session.Time.GetElapsedTime(_startedAt, now), _unchokeScratch);
+        _choker.Decide(candidates.AsSpan(0, i), _state == TorrentState.Seeding, _session.Time.GetElapsedTime(_startedAt, now), _unchokeScratch);
         foreach (PeerConnection peer in _peers.Values)
         {
             bool unchoke = _unchokeScratch.Contains(peer.Key);
