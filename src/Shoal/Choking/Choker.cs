@@ -21,9 +21,8 @@ namespace Shoal.Choking;
 /// in steps of 1/<see cref="CompletionSteps"/> of the torrent, then to the one that has waited longest since
 /// it was last choked (peers never unchoked first), then to the one that got the fewest bytes from us, then
 /// random. A swarm is done when its slowest peer is: a seed's upload is worth most to the peer furthest
-/// behind, which also has the least to trade with the other leechers (libtorrent's anti-leech seeding
-/// follows the same idea at the start of a download). Among peers at the same step, every one is unchoked
-/// at least once every ceil(N/k) turns, and the optimistic slot still reaches every peer.
+/// behind, which also has the least to trade with the other leechers. Among peers at the same step, every
+/// one is unchoked at least once every ceil(N/k) turns, and the optimistic slot still reaches every peer.
 /// </para>
 /// <para>
 /// Optimistic unchoke (both modes): one more slot, given to an interested peer not in the regular slots,
