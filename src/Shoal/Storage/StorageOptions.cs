@@ -18,9 +18,16 @@ public sealed record StorageOptions
     /// Files (indices in the layout) the user did not select (BEP 53 'so=', or a deselected file): never
     /// created, never written, read as zeros. A piece that straddles such a file and a wanted one is always
     /// assembled in memory (even past <see cref="WriteCacheBudget"/>), because its hash covers bytes that will
-    /// not be on disk to read back. Such a piece is not complete on disk, so it must not be uploaded.
+    /// not be in the files to read back; its copy goes to <see cref="PartsDirectory"/> when that is set.
     /// </summary>
     public IReadOnlySet<int>? SkippedFiles { get; init; }
+
+    /// <summary>
+    /// Where whole copies of the pieces that straddle a skipped file and a selected one are kept (see
+    /// <see cref="PieceParts"/>), so such pieces can be uploaded and are rechecked rather than downloaded again
+    /// after a restart. Null: not kept, and such pieces are never uploaded. Only used when files are skipped.
+    /// </summary>
+    public string? PartsDirectory { get; init; }
 
     /// <summary>Maximum number of file handles kept open; the least recently used idle one is closed beyond it. Default 128.</summary>
     public int MaxOpenFiles { get; init; } = 128;

@@ -59,6 +59,8 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly object[] _writeGates; // striped by file index: one buffered writer per file at a time (see WriteRange)
     private readonly long _cacheBudget;
     private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
+    private readonly bool[]? _straddles; // per piece: touches a skipped file and a selected one; set with _parts
+    private readonly PieceParts? _parts; // copies of straddling pieces; null when not kept
 
     /// <summary>Smart ban: SHA-1 of each 16 KiB block of a buffered piece's last failed attempt (bounded).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[][]> _failedBlockDigests = new();
@@ -92,6 +94,12 @@ public sealed class TorrentStorage : IAsyncDisposable
         for (int i = 0; i < _writeGates.Length; i++) _writeGates[i] = new object();
         _cacheBudget = Math.Max(0, options.WriteCacheBudget);
         _touchesSkippedFile = PiecesTouching(layout, options.SkippedFiles);
+        if (options.PartsDirectory is { } parts)
+        {
+            // Kept even when nothing is skipped now: the start-up check deletes copies an earlier selection left.
+            _parts = new PieceParts(Path.GetFullPath(parts), layout);
+            _straddles = _touchesSkippedFile is null ? new bool[layout.PieceCount] : StraddlingPieces(layout, paths, _touchesSkippedFile);
+        }
         _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
         _readJobs = new BoundedObjectPool<ReadJob>(() => new ReadJob(this), 256);
         _works = new BoundedObjectPool<PieceWork>(() => new PieceWork(), 64);
@@ -253,8 +261,30 @@ public sealed class TorrentStorage : IAsyncDisposable
         return [.. differing];
     }
 
-    /// <summary>True when part of <paramref name="piece"/> lies in a skipped file: that part is never on disk.</summary>
+    /// <summary>True when part of <paramref name="piece"/> lies in a skipped file: that part is never in the files.</summary>
     public bool TouchesSkippedFile(int piece) => _touchesSkippedFile?[piece] == true;
+
+    /// <summary>
+    /// True when every byte of <paramref name="piece"/> can be read back once it is verified: it touches no skipped
+    /// file, or its copy is kept (<see cref="StorageOptions.PartsDirectory"/>). Only such pieces may be uploaded.
+    /// </summary>
+    public bool IsWhollyStored(int piece) => !TouchesSkippedFile(piece) || (_parts is not null && _straddles![piece]);
+
+    /// <summary>Pieces that touch a skipped file and a selected (non-padding) one: the ones whose copy is kept.</summary>
+    private static bool[] StraddlingPieces(StorageLayout layout, string?[] paths, bool[] touchesSkipped)
+    {
+        var straddles = new bool[layout.PieceCount];
+        for (int f = 0; f < paths.Length; f++)
+        {
+            if (paths[f] is null || layout.Files[f].Length == 0) continue; // skipped or padding
+            long start = layout.GetFileOffset(f);
+            long end = start + layout.Files[f].Length - 1;
+            int first = (int)(start / layout.PieceLength), last = (int)(end / layout.PieceLength);
+            if (touchesSkipped[first]) straddles[first] = true;
+            if (touchesSkipped[last]) straddles[last] = true;
+        }
+        return straddles;
+    }
 
     private static bool[]? PiecesTouching(StorageLayout layout, IReadOnlySet<int>? skipped)
     {
@@ -375,6 +405,8 @@ public sealed class TorrentStorage : IAsyncDisposable
         try
         {
             WriteRange((long)piece * _layout.PieceLength, data.Span);
+            // The bytes of skipped files exist nowhere else: keep the whole piece, or it cannot be read back.
+            if (_parts is not null && _straddles![piece]) _parts.Write(piece, data.Span);
         }
         catch
         {
@@ -714,7 +746,8 @@ public sealed class TorrentStorage : IAsyncDisposable
             done += part.Length;
             if (_paths[slice.FileIndex] is null)
             {
-                part.Clear(); // padding
+                if (_parts is not null && !_layout.Files[slice.FileIndex].IsPadding) return false; // a kept copy: disk workers read it
+                part.Clear(); // padding, or a skipped file's zeros
                 continue;
             }
             if (_handles.TryAcquireOpen(slice.FileIndex) is not { } entry) return false;
@@ -737,11 +770,13 @@ public sealed class TorrentStorage : IAsyncDisposable
         foreach (FileSlice slice in _layout.MapRange(torrentOffset, destination.Length))
         {
             Span<byte> part = destination.Slice(done, (int)slice.Length);
+            long sliceOffset = torrentOffset + done;
             done += part.Length;
             string? path = _paths[slice.FileIndex];
             if (path is null)
             {
-                part.Clear();
+                if (_parts is not null && !_layout.Files[slice.FileIndex].IsPadding) ReadSkipped(sliceOffset, part);
+                else part.Clear();
                 continue;
             }
             FileHandleCache.Entry entry = _handles.Acquire(slice.FileIndex, forWrite: false);
@@ -766,6 +801,27 @@ public sealed class TorrentStorage : IAsyncDisposable
             {
                 _handles.Release(entry);
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads bytes of a skipped file: from the kept copy of a straddling piece (a missing copy is
+    /// <see cref="StorageErrorKind.NotFound"/>, like a missing file), zeros for pieces wholly inside skipped files.
+    /// </summary>
+    private void ReadSkipped(long torrentOffset, Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int piece = (int)(torrentOffset / _layout.PieceLength);
+            int within = (int)(torrentOffset - _layout.GetPieceOffset(piece));
+            int n = (int)Math.Min(destination.Length, _layout.GetPieceSize(piece) - within);
+            Span<byte> part = destination[..n];
+            if (!_straddles![piece]) part.Clear();
+            else if (!_parts!.TryRead(piece, within, part))
+                throw new StorageException(StorageErrorKind.NotFound, _parts.Directory,
+                    $"Cannot read piece {piece}: its copy in '{_parts.Directory}' is missing (part of it lies in a file that is not downloaded)");
+            destination = destination[n..];
+            torrentOffset += n;
         }
     }
 
@@ -855,6 +911,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         (long[] sizes, long[] times) = await _disk.RunAsync(() =>
         {
             _handles.CloseIdle();
+            _parts?.DeleteUnneeded(p => _straddles![p]); // copies of pieces whose files are all selected now, or of another layout
             return StatFiles(skippedAsPresent: true);
         }, ct).ConfigureAwait(false);
 
@@ -1004,6 +1061,7 @@ public sealed class TorrentStorage : IAsyncDisposable
 
     private bool PieceOnDisk(int piece, long[] sizes)
     {
+        if (_parts is not null && _straddles![piece] && !_parts.Exists(piece)) return false;
         foreach (FileSlice s in _layout.MapRange(_layout.GetPieceOffset(piece), _layout.GetPieceSize(piece)))
             if (sizes[s.FileIndex] < s.FileOffset + s.Length) return false;
         return true;

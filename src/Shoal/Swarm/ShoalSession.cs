@@ -171,7 +171,18 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
         => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory,
-            new StorageOptions { SkippedFiles = SkippedFiles(torrent, options.SelectedFiles) });
+            new StorageOptions
+            {
+                SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
+                PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+            });
+
+    /// <summary>
+    /// Where a torrent keeps the pieces that straddle a file it does not download: a hidden folder named after the
+    /// info-hash in the download folder, as libtorrent's <c>.HASH.parts</c> file.
+    /// </summary>
+    internal static string PartsDirectory(string downloadDirectory, InfoHash infoHash) =>
+        Path.Combine(downloadDirectory, "." + infoHash.ToHex() + ".parts");
 
     /// <summary>The complement of a file selection; null when everything is wanted.</summary>
     internal static HashSet<int>? SkippedFiles(Torrent torrent, IReadOnlyList<int>? selected)

@@ -839,8 +839,8 @@ internal sealed class TorrentActor
 
     private bool IsWanted(int piece) => _wantedPieces?[piece] ?? true;
 
-    /// <summary>Verified and entirely on disk: safe to announce and to upload.</summary>
-    private bool IsShareable(int piece) => _have[piece] && !_storage!.TouchesSkippedFile(piece);
+    /// <summary>Verified and every byte readable (in its files, or a kept copy): safe to announce and to upload.</summary>
+    private bool IsShareable(int piece) => _have[piece] && _storage!.IsWhollyStored(piece);
 
     // ---- extension protocol (BEP 10): metadata (BEP 9) and peer exchange (BEP 11) -------------------
 

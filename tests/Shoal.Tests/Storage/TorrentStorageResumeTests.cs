@@ -188,6 +188,7 @@ public sealed class TorrentStorageResumeTests
         {
             await c.WriteAllAsync(s, 16 * 1024); // pieces 1 and 2 verify in memory; b is never written
             Assert.True(s.IsPieceVerified(1));
+            Assert.False(s.IsWhollyStored(1)); // no copy kept: part of it is nowhere to read back
             r = await s.CaptureResumeAsync(Ih);
         }
         Assert.True(r.Files[1].IsAbsent);
@@ -196,6 +197,46 @@ public sealed class TorrentStorageResumeTests
         // b is selected now: the pieces that need it must not look complete.
         await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
         Assert.Equal([1, 2], Missing(await fresh.CheckExistingAsync(r, null, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Pieces_straddling_a_skipped_file_are_kept_whole_read_back_and_rechecked()
+    {
+        using var dir = new TempDir();
+        await using var disk = new DiskService();
+        TestContent c = Content();
+        string parts = Path.Combine(dir.Path, ".parts");
+        var options = new StorageOptions { SkippedFiles = new HashSet<int> { 1 }, PartsDirectory = parts };
+        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path, options))
+        {
+            await c.WriteAllAsync(s, 16 * 1024);
+            Assert.True(s.IsWhollyStored(1) && s.IsWhollyStored(2) && s.IsWhollyStored(0));
+            // Piece 1 is a + b: a's bytes come from a, b's from the kept copy.
+            var block = new byte[16 * 1024];
+            await s.ReadBlockAsync(1, 16 * 1024, block);
+            Assert.Equal(c.Block(1, 16 * 1024, block.Length).ToArray(), block);
+            Assert.False(s.TryReadBlockCached(1, 16 * 1024, block)); // the copy is read by a disk worker, not as zeros
+        }
+        Assert.False(File.Exists(Path.Combine(dir.Path, "t", "s", "b")));
+        Assert.Equal(new[] { "1.piece", "2.piece" }, Directory.GetFiles(parts).Select(f => Path.GetFileName(f)).Order().ToArray());
+
+        // A restart with the same selection verifies pieces 1 and 2 from their files and copies.
+        await using (var again = TorrentStorage.Create(disk, c.Layout, dir.Path, options))
+            Assert.Empty(Missing(await again.CheckExistingAsync()));
+
+        // A lost copy: that piece is missing again, and reading it is a clear error, not zeros.
+        File.Delete(Path.Combine(parts, "2.piece"));
+        await using (var lost = TorrentStorage.Create(disk, c.Layout, dir.Path, options))
+        {
+            Assert.Equal([2], Missing(await lost.CheckExistingAsync()));
+            var e = await Assert.ThrowsAsync<StorageException>(async () => await lost.ReadBlockAsync(2, 0, new byte[1024]));
+            Assert.Equal(StorageErrorKind.NotFound, e.Kind);
+        }
+
+        // b selected now: the copies go, and the pieces that need b (never written) are missing.
+        await using (var all = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { PartsDirectory = parts }))
+            Assert.Equal([1, 2], Missing(await all.CheckExistingAsync()));
+        Assert.False(Directory.Exists(parts));
     }
 
     [Fact]

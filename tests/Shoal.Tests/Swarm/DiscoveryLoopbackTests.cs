@@ -77,6 +77,53 @@ public sealed class DiscoveryLoopbackTests : IDisposable
     }
 
     [Fact]
+    public async Task ASelectiveLeecherUploadsAndKeepsThePiecesItSharesWithSkippedFiles()
+    {
+        // a.bin | b.bin | c.bin in 64 KiB pieces; only b.bin is selected. Pieces 1 and 3 hold bytes of a.bin and c.bin
+        // too: the leecher keeps whole copies of them, so it can upload them and recheck them after a restart.
+        string seedDir = Path.Combine(_root, "seed-parts");
+        string content = Path.Combine(seedDir, "multi");
+        Directory.CreateDirectory(content);
+        var files = new Dictionary<string, byte[]>();
+        foreach ((string name, int length) in new[] { ("a.bin", 100_000), ("b.bin", 150_001), ("c.bin", 90_000) })
+        {
+            byte[] bytes = new byte[length];
+            new Random(length + 1).NextBytes(bytes);
+            files[name] = bytes;
+            await File.WriteAllBytesAsync(Path.Combine(content, name), bytes);
+        }
+        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = 64 * 1024 });
+        int middle = torrent.Files.ToList().FindIndex(f => f.Path.EndsWith("b.bin", StringComparison.Ordinal));
+        ShoalSession seeder = await StartAsync();
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+
+        ShoalSession first = await StartAsync();
+        string firstDir = Path.Combine(_root, "first");
+        TorrentHandle firstHandle = await first.AddTorrentAsync(torrent,
+            new TorrentOptions { DownloadDirectory = firstDir, SelectedFiles = [middle], Peers = [seeder.ListenEndPoint] });
+        await firstHandle.Completion.WaitAsync(Patience);
+        string parts = Path.Combine(firstDir, "." + torrent.InfoHash.ToHex() + ".parts");
+        Assert.Equal(new[] { "1.piece", "3.piece" }, Directory.GetFiles(parts).Select(f => Path.GetFileName(f)).Order().ToArray());
+        Assert.False(File.Exists(Path.Combine(firstDir, "multi", "a.bin")), "a.bin was not selected but was written");
+
+        // The seeder leaves: the second leecher can only get pieces 1 and 3 from the first.
+        await seeder.DisposeAsync();
+        ShoalSession second = await StartAsync();
+        string secondDir = Path.Combine(_root, "second");
+        TorrentHandle secondHandle = await second.AddTorrentAsync(torrent,
+            new TorrentOptions { DownloadDirectory = secondDir, SelectedFiles = [middle], Peers = [first.ListenEndPoint] });
+        await secondHandle.Completion.WaitAsync(Patience);
+        Assert.Equal(files["b.bin"], await File.ReadAllBytesAsync(Path.Combine(secondDir, "multi", "b.bin")));
+
+        // A restart with nobody to download from: every selected piece, 1 and 3 included, verifies from disk.
+        await first.DisposeAsync();
+        ShoalSession again = await StartAsync();
+        TorrentHandle againHandle = await again.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = firstDir, SelectedFiles = [middle] });
+        await againHandle.Completion.WaitAsync(Patience);
+        Assert.Equal(0, againHandle.GetStatus().Downloaded);
+    }
+
+    [Fact]
     public async Task ALeecherThatKnowsOnePeerLearnsTheOthersThroughPex()
     {
         (Torrent torrent, string seedDir, _) = await MakeTorrentAsync("pex.bin", 4_000_000, 64 * 1024);
