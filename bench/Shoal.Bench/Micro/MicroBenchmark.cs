@@ -77,15 +77,15 @@ internal static class MicroBenchmark
     }
 
     /// <summary>
-    /// Full: 3 warm-ups and 10 iterations of 250 ms each (the pickers' download: one download per iteration), about
-    /// 3 minutes for everything on 2 cores. Quick: 1 warm-up and 3 iterations of 100 ms, under a minute.
+    /// Full: 3 warm-ups and 15 iterations of 250 ms each (the picker's download: one download per iteration), about
+    /// 2 minutes for everything on 2 cores. Quick: 1 warm-up and 3 iterations of 100 ms, about 30 seconds.
     /// </summary>
     private static Job CreateJob(bool quick)
     {
         Job job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1);
         return quick
             ? job.WithWarmupCount(1).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(100)).WithId("quick")
-            : job.WithWarmupCount(3).WithIterationCount(10).WithIterationTime(TimeInterval.FromMilliseconds(250)).WithId("full");
+            : job.WithWarmupCount(3).WithIterationCount(15).WithIterationTime(TimeInterval.FromMilliseconds(250)).WithId("full");
     }
 
     private static bool Matches(BenchmarkCase c, string filter) =>
@@ -103,21 +103,22 @@ internal static class MicroBenchmark
         md.AppendLine(inv, $"- command: `dotnet run -c Release --project bench/Shoal.Bench -- {command}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}");
         md.AppendLine(inv, $"- machine: {Environment.ProcessorCount} cores, {Machine.CpuModel()}, {Machine.MemoryTotal()}, {Machine.Kernel()}; {RuntimeInformation.FrameworkDescription}; load average after: {Machine.LoadAverage()}");
-        string iterations = options.Quick ? "quick: 1 warm-up, 3 iterations of 100 ms" : "3 warm-ups, 10 iterations of 250 ms";
+        string iterations = options.Quick ? "quick: 1 warm-up, 3 iterations of 100 ms" : "3 warm-ups, 15 iterations of 250 ms";
         md.AppendLine(inv, $"- BenchmarkDotNet {typeof(BenchmarkRunner).Assembly.GetName().Version?.ToString(3)}, InProcess toolchain, {iterations}; " +
-            $"time is the mean ± standard deviation of the iterations; MB = 10^6 bytes; allocated is per operation (memory diagnoser)");
+            $"time is the median of the iterations, with the fastest and slowest beside it (the machine is shared: the median resists noise); " +
+            $"MB/s from the median, MB = 10^6 bytes; allocated is per operation (memory diagnoser)");
         md.AppendLine();
-        md.AppendLine("| benchmark | one operation | time / op | MB/s | allocated / op | derived |");
-        md.AppendLine("| --- | --- | ---: | ---: | ---: | --- |");
+        md.AppendLine("| benchmark | one operation | time / op (median) | min - max | MB/s | allocated / op | derived |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- |");
         foreach (BenchmarkReport report in reports)
         {
             Row row = Describe(report.BenchmarkCase);
             BenchmarkDotNet.Mathematics.Statistics stats = report.ResultStatistics!;
-            double ns = stats.Mean;
+            double ns = stats.Median;
             string rate = row.BytesPerOperation is long bytes ? (bytes / ns * 1e3).ToString("N0", inv) : "";
             long? allocated = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase);
             string derived = row.Derive?.Invoke(ns) ?? "";
-            md.AppendLine(inv, $"| {row.Name} | {row.Operation} | {Time(ns)} ± {Time(stats.StandardDeviation)} | {rate} | {(allocated is long a ? Bytes(a) : "n/a")} | {derived} |");
+            md.AppendLine(inv, $"| {row.Name} | {row.Operation} | {Time(ns)} | {Time(stats.Min)} - {Time(stats.Max)} | {rate} | {(allocated is long a ? Bytes(a) : "n/a")} | {derived} |");
         }
         return md.ToString();
     }
