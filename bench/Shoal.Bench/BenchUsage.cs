@@ -1,5 +1,6 @@
 using Shoal.Bench.Dht;
 using Shoal.Bench.Engine;
+using Shoal.Bench.Micro;
 using Shoal.Bench.Peers;
 using Shoal.Bench.Recheck;
 using Shoal.Bench.Suite;
@@ -23,6 +24,7 @@ internal static class BenchUsage
           shoal-bench {RecheckOptions.Usage}
           shoal-bench {DhtBenchmark.Usage}
           shoal-bench {InProcessBenchmark.Usage}
+          shoal-bench {MicroBenchmark.Usage}
           shoal-bench fuzz [--target NAME|all] [--seconds N] [--seed N] [--out DIR]   (fuzz --help lists the targets)
         """;
 }

@@ -20,6 +20,7 @@ try
         "fuzz" => await Shoal.Bench.Fuzz.FuzzCommand.RunAsync(args[1..]),
         "peers" => await Shoal.Bench.Peers.PeersBenchmark.RunAsync(args[1..]),
         "dht" => await Shoal.Bench.Dht.DhtBenchmark.RunAsync(args[1..]),
+        "micro" => await Shoal.Bench.Micro.MicroBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }
