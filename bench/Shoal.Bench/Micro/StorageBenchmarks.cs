@@ -14,7 +14,7 @@ namespace Shoal.Bench.Micro;
 /// a matching piece would go on to a disk write, which is not hashing and could only happen once per piece. The
 /// first 256 failures also keep per-block digests (smart ban); they are spent in the setup so the measurement sees
 /// the steady path.</para>
-/// <para><see cref="HashStoredPiece"/> is the data check's way (<c>TorrentStorage.CheckBatch</c>, private): one
+/// <para><see cref="HashStoredPiece"/> is the data check's way (<c>TorrentStorage.HashBatch</c>, private): one
 /// <see cref="SHA1.HashData(ReadOnlySpan{byte}, Span{byte})"/> over a piece already in memory, then the compare.</para>
 /// Block data cycles through 64 MiB of random bytes, more than the CPU caches, as a stream of downloaded data is.
 /// </summary>

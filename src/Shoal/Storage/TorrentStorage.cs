@@ -924,7 +924,9 @@ public sealed class TorrentStorage : IAsyncDisposable
         int nextBatch = -1;
         int done = 0;
 
-        async Task LaneAsync()
+        // Each lane checks one batch at a time on a disk worker, reading and hashing it there; several lanes overlap
+        // each other. Pieces larger than a batch are streamed through an incremental hash.
+        async Task WorkerLaneAsync()
         {
             int b;
             while ((b = Interlocked.Increment(ref nextBatch)) < batches)
@@ -933,13 +935,89 @@ public sealed class TorrentStorage : IAsyncDisposable
                 int first = b * piecesPerBatch;
                 int count = Math.Min(piecesPerBatch, pieceCount - first);
                 if (!AllTrusted(trusted, first, count))
-                    await _disk.RunAsync(() => { CheckBatch(first, count, sizes, trusted, ok, ct); return true; }, ct).ConfigureAwait(false);
+                {
+                    await _disk.RunAsync(() =>
+                    {
+                        if (_layout.PieceLength > CheckChunkSize)
+                        {
+                            CheckLargePieces(first, count, sizes, trusted, ok, ct);
+                            return true;
+                        }
+                        CheckRead read = ReadBatch(first, count, sizes, trusted, ct);
+                        try
+                        {
+                            HashBatch(read, ok);
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(read.Buffer);
+                        }
+                        return true;
+                    }, ct).ConfigureAwait(false);
+                }
                 checkedPieces?.Report(Interlocked.Add(ref done, count));
             }
         }
 
+        // With one disk worker (a spinning disk), one lane in two stages instead: the worker reads the next batch
+        // while this lane hashes the one before on a pool thread, so reading and hashing still overlap and the disk
+        // sees one sequential read at a time (2 GiB in the page cache: 92-104 % of one core's SHA-1 against 77-82 %
+        // reading and hashing in turn). With more workers the lanes overlap each other, and the extra hop and buffer
+        // of this pipeline cost about 5 %.
+        Task<CheckRead>? NextRead()
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref nextBatch)) < batches)
+            {
+                int first = b * piecesPerBatch;
+                int count = Math.Min(piecesPerBatch, pieceCount - first);
+                if (!AllTrusted(trusted, first, count)) return _disk.RunAsync(() => ReadBatch(first, count, sizes, trusted, ct), ct);
+                checkedPieces?.Report(Interlocked.Add(ref done, count));
+            }
+            return null;
+        }
+
+        async Task PipelinedLaneAsync()
+        {
+            Task<CheckRead>? pending = NextRead();
+            try
+            {
+                while (pending is not null)
+                {
+                    CheckRead read = await pending.ConfigureAwait(false);
+                    pending = null;
+                    try
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        pending = NextRead();
+                        HashBatch(read, ok);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(read.Buffer);
+                    }
+                    checkedPieces?.Report(Interlocked.Add(ref done, read.Count));
+                }
+            }
+            finally
+            {
+                // Stopped by an error or cancellation with a read under way: wait for it, give its buffer back.
+                if (pending is not null)
+                {
+                    try
+                    {
+                        ArrayPool<byte>.Shared.Return((await pending.ConfigureAwait(false)).Buffer);
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or StorageException or ObjectDisposedException)
+                    {
+                    }
+                }
+            }
+        }
+
         var lanes = new Task[Math.Min(_disk.Concurrency, batches)];
-        for (int i = 0; i < lanes.Length; i++) lanes[i] = LaneAsync();
+        bool pipeline = _disk.Concurrency == 1 && _layout.PieceLength <= CheckChunkSize;
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = pipeline ? PipelinedLaneAsync() : WorkerLaneAsync();
         await Task.WhenAll(lanes).ConfigureAwait(false);
 
         for (int p = 0; p < pieceCount; p++)
@@ -1067,39 +1145,21 @@ public sealed class TorrentStorage : IAsyncDisposable
         return true;
     }
 
-    private void CheckBatch(int first, int count, long[] sizes, bool[]? trusted, bool[] ok, CancellationToken ct)
+    /// <summary>One batch of pieces read for the check: <see cref="Read"/>[i] tells whether piece First + i is in <see cref="Buffer"/>, at its offset from the batch's start.</summary>
+    private sealed record CheckRead(int First, int Count, byte[] Buffer, bool[] Read);
+
+    /// <summary>
+    /// Disk workers: reads the batch's untrusted pieces whose files are present, in runs of consecutive pieces (one
+    /// large read each), into a pooled buffer the caller returns. Pieces of pieceLength &lt;= <see cref="CheckChunkSize"/> only.
+    /// </summary>
+    private CheckRead ReadBatch(int first, int count, long[] sizes, bool[]? trusted, CancellationToken ct)
     {
         int end = first + count;
-        Span<byte> digest = stackalloc byte[StorageLayout.HashSize];
-        int pieceLength = _layout.PieceLength;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(CheckChunkSize, (long)count * pieceLength));
+        long batchStart = _layout.GetPieceOffset(first);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)(_layout.GetPieceOffset(end - 1) + _layout.GetPieceSize(end - 1) - batchStart));
+        var read = new bool[count];
         try
         {
-            if (pieceLength > CheckChunkSize)
-            {
-                // One big piece: stream it through an incremental hash in chunk-sized reads.
-                for (int p = first; p < end; p++)
-                {
-                    if (trusted?[p] == true || !PieceOnDisk(p, sizes)) continue;
-                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-                    long offset = _layout.GetPieceOffset(p);
-                    int size = _layout.GetPieceSize(p);
-                    for (int pos = 0; pos < size;)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        int n = Math.Min(CheckChunkSize, size - pos);
-                        if (!TryReadForCheck(offset + pos, buffer.AsSpan(0, n))) goto nextPiece;
-                        hash.AppendData(buffer.AsSpan(0, n));
-                        pos += n;
-                    }
-                    hash.TryGetHashAndReset(digest, out _);
-                    ok[p] = digest.SequenceEqual(_layout.GetPieceHash(p));
-                nextPiece:;
-                }
-                return;
-            }
-
-            // Small pieces: read runs of consecutive present pieces in one go, then hash each piece.
             for (int p = first; p < end;)
             {
                 ct.ThrowIfCancellationRequested();
@@ -1108,16 +1168,57 @@ public sealed class TorrentStorage : IAsyncDisposable
                 while (q < end && trusted?[q] != true && PieceOnDisk(q, sizes)) q++;
                 long start = _layout.GetPieceOffset(p);
                 int length = (int)(_layout.GetPieceOffset(q - 1) + _layout.GetPieceSize(q - 1) - start);
-                if (TryReadForCheck(start, buffer.AsSpan(0, length)))
-                {
-                    for (int i = p; i < q; i++)
-                    {
-                        int at = (int)(_layout.GetPieceOffset(i) - start);
-                        SHA1.HashData(buffer.AsSpan(at, _layout.GetPieceSize(i)), digest);
-                        ok[i] = digest.SequenceEqual(_layout.GetPieceHash(i));
-                    }
-                }
+                if (TryReadForCheck(start, buffer.AsSpan((int)(start - batchStart), length)))
+                    for (int i = p; i < q; i++) read[i - first] = true;
                 p = q;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        return new CheckRead(first, count, buffer, read);
+    }
+
+    /// <summary>Hashes the pieces <see cref="ReadBatch"/> read and records which match (any thread; never two on one batch).</summary>
+    private void HashBatch(CheckRead batch, bool[] ok)
+    {
+        Span<byte> digest = stackalloc byte[StorageLayout.HashSize];
+        long batchStart = _layout.GetPieceOffset(batch.First);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (!batch.Read[i]) continue;
+            int p = batch.First + i;
+            SHA1.HashData(batch.Buffer.AsSpan((int)(_layout.GetPieceOffset(p) - batchStart), _layout.GetPieceSize(p)), digest);
+            ok[p] = digest.SequenceEqual(_layout.GetPieceHash(p));
+        }
+    }
+
+    /// <summary>Disk workers: hashes pieces larger than <see cref="CheckChunkSize"/>, each streamed through an incremental hash in chunk-sized reads.</summary>
+    private void CheckLargePieces(int first, int count, long[] sizes, bool[]? trusted, bool[] ok, CancellationToken ct)
+    {
+        Span<byte> digest = stackalloc byte[StorageLayout.HashSize];
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(CheckChunkSize);
+        try
+        {
+            for (int p = first; p < first + count; p++)
+            {
+                if (trusted?[p] == true || !PieceOnDisk(p, sizes)) continue;
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+                long offset = _layout.GetPieceOffset(p);
+                int size = _layout.GetPieceSize(p);
+                for (int pos = 0; pos < size;)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    int n = Math.Min(CheckChunkSize, size - pos);
+                    if (!TryReadForCheck(offset + pos, buffer.AsSpan(0, n))) goto nextPiece;
+                    hash.AppendData(buffer.AsSpan(0, n));
+                    pos += n;
+                }
+                hash.TryGetHashAndReset(digest, out _);
+                ok[p] = digest.SequenceEqual(_layout.GetPieceHash(p));
+            nextPiece:;
             }
         }
         finally

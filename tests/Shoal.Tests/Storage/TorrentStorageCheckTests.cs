@@ -153,11 +153,38 @@ public sealed class TorrentStorageCheckTests
         Assert.Equal([0], Missing(await third.CheckExistingAsync(null, CancellationToken.None)));
     }
 
-    [Fact]
-    public async Task Check_can_be_cancelled()
+    [Theory]
+    [InlineData(1)] // one disk worker: reads and hashes in a pipeline
+    [InlineData(4)] // several: each worker reads and hashes its own batches
+    public async Task Every_batch_is_checked_whatever_the_disk_concurrency(int concurrency)
     {
         using var dir = new TempDir();
-        await using var disk = new DiskService();
+        await using var disk = new DiskService(concurrency);
+        // 64 pieces of 256 KiB in two files: 4 batches of 16 pieces (4 MiB reads).
+        TestContent c = new(256 * 1024, [("m/x", 10 * 1024 * 1024 + 123, false), ("m/y", 6 * 1024 * 1024 - 123, false)], seed: 8);
+        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path)) await c.WriteAllAsync(s, 64 * 1024);
+        foreach (long at in new long[] { 5, 5 * 1024 * 1024, 12 * 1024 * 1024 + 7 }) // pieces 0, 20 and 48
+        {
+            string file = at < 10 * 1024 * 1024 + 123 ? "x" : "y";
+            long offset = file == "x" ? at : at - (10 * 1024 * 1024 + 123);
+            using FileStream f = File.Open(Path.Combine(dir.Path, "m", file), FileMode.Open, FileAccess.ReadWrite);
+            f.Position = offset;
+            f.WriteByte(0xAA);
+            f.WriteByte(0x55);
+        }
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        BitField have = await fresh.CheckExistingAsync(null, CancellationToken.None);
+        Assert.Equal([0, 20, 48], Missing(have));
+        Assert.Equal(61, Enumerable.Range(0, 64).Count(fresh.IsPieceVerified));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Check_can_be_cancelled(int concurrency)
+    {
+        using var dir = new TempDir();
+        await using var disk = new DiskService(concurrency);
         TestContent c = Content();
         await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
         using var cts = new CancellationTokenSource();
