@@ -133,7 +133,7 @@ internal sealed class BenchProcess : IDisposable
         long.Parse(line.AsSpan(skip).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
 
     /// <summary>What GNU time wrote: (wall s, CPU s, peak RSS bytes), or null when not wrapped or unreadable.</summary>
-    public (double Wall, double Cpu, long PeakRss)? TimeReport() => GnuTime.Read(_timeFile);
+    public (double Wall, double Cpu, double System, long PeakRss)? TimeReport() => GnuTime.Read(_timeFile);
 
     public void CloseStandardInput()
     {

@@ -51,13 +51,13 @@ internal static class GnuTime
         }
     }
 
-    /// <summary>What GNU time wrote: (wall s, CPU s, peak RSS bytes), or null when not wrapped or unreadable.</summary>
-    public static (double Wall, double Cpu, long PeakRss)? Read(string? timeFile)
+    /// <summary>What GNU time wrote: (wall s, CPU s, of which system s, peak RSS bytes), or null when not wrapped or unreadable.</summary>
+    public static (double Wall, double Cpu, double System, long PeakRss)? Read(string? timeFile)
     {
         if (timeFile is null || !File.Exists(timeFile)) return null;
         string[]? parts = File.ReadLines(timeFile).LastOrDefault(l => l.Length > 0)?.Split(' ');
         if (parts is not { Length: 4 }) return null;
         static double P(string s) => double.Parse(s, CultureInfo.InvariantCulture);
-        return (P(parts[0]), P(parts[1]) + P(parts[2]), (long)P(parts[3]) * 1024);
+        return (P(parts[0]), P(parts[1]) + P(parts[2]), P(parts[2]), (long)P(parts[3]) * 1024);
     }
 }

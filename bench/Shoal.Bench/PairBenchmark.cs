@@ -136,13 +136,14 @@ internal static class PairBenchmark
         var wall = clock.Elapsed.TotalSeconds;
         var seederSample = BenchProcess.Sample(seederPid);
         if (exitCode != 0) throw new BenchFailedException($"{leecherKind} leecher exited with {exitCode}\n{leecher.Tail()}\nseeder:\n{seederProcess.Tail()}");
-        if (leecher.TimeReport() is { } report) (leecherCpu, leecherRss) = (report.Cpu, report.PeakRss);
+        double leecherSystem = double.NaN;
+        if (leecher.TimeReport() is { } report) (leecherCpu, leecherSystem, leecherRss) = (report.Cpu, report.System, report.PeakRss);
 
         var downloaded = Path.Combine(download, PayloadName);
         var verified = File.Exists(downloaded) && Sha256(downloaded).AsSpan().SequenceEqual(sourceHash);
         return new PairResult(scenario, run, new FileInfo(Path.Combine(seedRoot, PayloadName)).Length, wall, leecherCpu,
             (seederSample?.CpuSeconds ?? 0) - seederCpuBefore, leecherRss, seederSample?.PeakRssBytes ?? 0,
-            leecherAnon, Math.Max(seederAnon, seederSample?.AnonRssBytes ?? 0), verified);
+            leecherAnon, Math.Max(seederAnon, seederSample?.AnonRssBytes ?? 0), verified, leecherSystem);
     }
 
     internal static string DotnetHost =>

@@ -12,7 +12,8 @@ internal sealed record PairResult(
     long SeederPeakRss,
     long LeecherPeakAnon,
     long SeederPeakAnon,
-    bool Verified)
+    bool Verified,
+    double LeecherSystemSeconds = double.NaN)
 {
     public double MiBPerSecond => Bytes / 1048576.0 / WallSeconds;
 
@@ -28,7 +29,8 @@ internal sealed record PairResult(
         new(runs[0].Scenario, 0, runs[0].Bytes,
             Median(runs, r => r.WallSeconds), Median(runs, r => r.LeecherCpuSeconds), Median(runs, r => r.SeederCpuSeconds),
             (long)Median(runs, r => r.LeecherPeakRss), (long)Median(runs, r => r.SeederPeakRss),
-            (long)Median(runs, r => r.LeecherPeakAnon), (long)Median(runs, r => r.SeederPeakAnon), runs.All(r => r.Verified));
+            (long)Median(runs, r => r.LeecherPeakAnon), (long)Median(runs, r => r.SeederPeakAnon), runs.All(r => r.Verified),
+            runs.Any(r => double.IsNaN(r.LeecherSystemSeconds)) ? double.NaN : Median(runs, r => r.LeecherSystemSeconds));
 
     private static double Median(IReadOnlyList<PairResult> runs, Func<PairResult, double> value)
     {

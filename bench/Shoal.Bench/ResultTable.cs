@@ -18,7 +18,7 @@ internal static class ResultTable
         md.AppendLine(inv, $"- machine: {Environment.ProcessorCount} cores, {Machine.CpuModel()}, {Machine.MemoryTotal()}, {Machine.Kernel()}, {Machine.OperatingSystem()}");
         md.AppendLine(inv, $"- .NET {Environment.Version}, libtorrent {workspace.LibtorrentVersion} (python3-libtorrent), piece length {ByteSize.Format(pieceLength)}");
         md.AppendLine("- data: one file of seeded random bytes, in the page cache on both sides (disk speed is not measured)");
-        md.AppendLine("- wall = leecher process start to exit (includes its startup); CPU = user+system seconds");
+        md.AppendLine("- wall = leecher process start to exit (includes its startup); CPU = user+system seconds, the system (kernel) part in brackets");
         md.AppendLine("- peak RSS = VmHWM (includes file pages a client maps: libtorrent 2.0 mmaps the data, so its RSS grows with the file);");
         md.AppendLine("  anon = highest RssAnon seen while sampling every 100 ms (heap and buffers only)");
         md.AppendLine("- seeder CPU counts only the transfer window (leecher start to exit), after the seeder finished checking its data");
@@ -28,7 +28,7 @@ internal static class ResultTable
             md.AppendLine("  stopped then with SIGINT; its CPU and peak RSS (GNU time) include its startup and the wait for the seeder");
         }
         md.AppendLine();
-        md.AppendLine("| scenario (seeder -> leecher) | run | wall s | MiB/s | leecher CPU s | seeder CPU s | leecher peak RSS / anon MiB | seeder peak RSS / anon MiB | data |");
+        md.AppendLine("| scenario (seeder -> leecher) | run | wall s | MiB/s | leecher CPU s (system) | seeder CPU s | leecher peak RSS / anon MiB | seeder peak RSS / anon MiB | data |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var r in results) Row(md, r.Scenario, r.Run.ToString(inv), r);
         if (options.Runs > 1)
@@ -43,6 +43,6 @@ internal static class ResultTable
     {
         var inv = CultureInfo.InvariantCulture;
         md.AppendLine(inv,
-            $"| {scenario} | {run} | {r.WallSeconds:0.00} | {r.MiBPerSecond:0.0} | {r.LeecherCpuSeconds:0.00} | {r.SeederCpuSeconds:0.00} | {r.LeecherPeakRss / 1048576.0:0} / {r.LeecherPeakAnon / 1048576.0:0} | {r.SeederPeakRss / 1048576.0:0} / {r.SeederPeakAnon / 1048576.0:0} | {(r.Verified ? "identical" : "**DIFFERS**")} |");
+            $"| {scenario} | {run} | {r.WallSeconds:0.00} | {r.MiBPerSecond:0.0} | {r.LeecherCpuSeconds:0.00}{(double.IsNaN(r.LeecherSystemSeconds) ? "" : string.Create(inv, $" ({r.LeecherSystemSeconds:0.00})"))} | {r.SeederCpuSeconds:0.00} | {r.LeecherPeakRss / 1048576.0:0} / {r.LeecherPeakAnon / 1048576.0:0} | {r.SeederPeakRss / 1048576.0:0} / {r.SeederPeakAnon / 1048576.0:0} | {(r.Verified ? "identical" : "**DIFFERS**")} |");
     }
 }
