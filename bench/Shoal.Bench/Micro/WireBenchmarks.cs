@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using Shoal.Picking;
 using Shoal.Swarm;
+using Shoal.Tests.Wire;
 using Shoal.Transport;
 using Shoal.Wire;
 
@@ -48,7 +49,7 @@ public class WireBenchmarks
 
         var framed = new ArrayBufferWriter<byte>();
         for (int i = 0; i < MessagesPerInvoke; i++) PeerMessageWriter.WritePiece(framed, i / 16, i % 16 * BytesPerOperation, _block);
-        _frames = Segments.Split(framed.WrittenMemory, SegmentSize);
+        _frames = SegmentedSequence.Split(framed.WrittenMemory, SegmentSize);
 
         // Both benchmarks check what they parsed, so a parser that skipped or mangled messages would fail here.
         if (Parse() != MessagesPerInvoke * (long)BytesPerOperation) throw new InvalidOperationException("parse lost messages");

@@ -7,6 +7,7 @@ using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Trackers;
 using Shoal.Trackers.Server;
+using Shoal.Tests.Wire;
 using Shoal.Wire;
 
 namespace Shoal.Tests.Fuzz;
@@ -192,7 +193,7 @@ internal static class FuzzParsers
         foreach (bool handshake in (bool[])[true, false])
         {
             (ReadOnlySequence<byte> Sequence, int PieceCount)[] variants =
-                [(new ReadOnlySequence<byte>(input), 64), (Segments.Split(input, chunk), 0), (Segments.Split(input, 1 + chunk * 7), 100_000)];
+                [(new ReadOnlySequence<byte>(input), 64), (SegmentedSequence.Split(input, chunk), 0), (SegmentedSequence.Split(input, 1 + chunk * 7), 100_000)];
             foreach ((ReadOnlySequence<byte> sequence, int pieceCount) in variants)
             {
                 try
@@ -316,35 +317,5 @@ internal static class FuzzParsers
         KrpcMessage message = KrpcCodec.Decode(input);
         Check(message.TransactionId.Length <= input.Length, "transaction id is a slice of the packet");
         return FuzzOutcome.Accepted;
-    }
-
-    /// <summary>Builds multi-segment sequences.</summary>
-    private static class Segments
-    {
-        public static ReadOnlySequence<byte> Split(byte[] data, int size)
-        {
-            if (data.Length <= size) return new ReadOnlySequence<byte>(data);
-            var first = new Segment(data.AsMemory(0, size), 0);
-            Segment last = first;
-            for (int at = size; at < data.Length; at += size)
-                last = last.Append(data.AsMemory(at, Math.Min(size, data.Length - at)));
-            return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-        }
-
-        private sealed class Segment : ReadOnlySequenceSegment<byte>
-        {
-            public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-            {
-                Memory = memory;
-                RunningIndex = runningIndex;
-            }
-
-            public Segment Append(ReadOnlyMemory<byte> memory)
-            {
-                var next = new Segment(memory, RunningIndex + Memory.Length);
-                Next = next;
-                return next;
-            }
-        }
     }
 }

@@ -2,7 +2,10 @@ using System.Buffers;
 
 namespace Shoal.Tests.Wire;
 
-/// <summary>Builds multi-segment ReadOnlySequences to exercise parsers across segment boundaries.</summary>
+/// <summary>
+/// Builds multi-segment ReadOnlySequences to exercise parsers across segment boundaries (tests, the fuzz targets and
+/// the bench's wire micro-benchmark, which compiles this file).
+/// </summary>
 internal static class SegmentedSequence
 {
     /// <summary>Splits <paramref name="data"/> at the given ascending cut positions.</summary>
@@ -17,6 +20,18 @@ internal static class SegmentedSequence
         }
 
         pieces.Add(data[start..]);
+        return FromSegments(pieces);
+    }
+
+    /// <summary>
+    /// Splits <paramref name="data"/> into segments of <paramref name="segmentSize"/> bytes (the last may be shorter),
+    /// the shape a pipe hands its reader; data no longer than one segment stays one segment.
+    /// </summary>
+    public static ReadOnlySequence<byte> Split(ReadOnlyMemory<byte> data, int segmentSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(segmentSize);
+        var pieces = new List<ReadOnlyMemory<byte>>();
+        for (int at = 0; at < data.Length; at += segmentSize) pieces.Add(data.Slice(at, Math.Min(segmentSize, data.Length - at)));
         return FromSegments(pieces);
     }
 
