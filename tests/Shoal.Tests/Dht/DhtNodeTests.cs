@@ -79,6 +79,24 @@ public sealed class DhtNodeTests
         Assert.Equal(1, node.GetStats().StoredPeers);
     }
 
+    /// <summary>
+    /// Fills the node's peer store for <paramref name="hash"/>: <paramref name="count"/> sources (addresses
+    /// <paramref name="prefix"/>X.Y) each ask get_peers for a token, then announce port 3000 + i with it.
+    /// </summary>
+    private static void AnnounceFromManySources(SimulatedNetwork network, VirtualTimeProvider time, IPEndPoint address, NodeId hash,
+        Random random, int count, string prefix)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var p = new Probe(network, new IPEndPoint(IPAddress.Parse(prefix + (i / 200) + "." + ((i % 200) + 1)), 2000));
+            NodeId id = NodeId.CreateRandom(random);
+            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "g"u8.ToArray(), Method = KrpcMethod.GetPeers, SenderId = id, Target = hash }), address);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            var r = (KrpcResponse)KrpcCodec.Decode(p.Received.Single());
+            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "a"u8.ToArray(), Method = KrpcMethod.AnnouncePeer, SenderId = id, Target = hash, Port = 3000 + i, Token = r.Token }), address);
+        }
+    }
+
     [Fact]
     public void NoReplyIsLargerThanBep32Allows()
     {
@@ -88,15 +106,7 @@ public sealed class DhtNodeTests
                 MaxValuesPerReply = 200 });
         var random = new Random(4);
         NodeId hash = NodeId.CreateRandom(random);
-        for (int i = 0; i < 200; i++)
-        {
-            var p = new Probe(network, new IPEndPoint(IPAddress.Parse("40.1." + (i / 200) + "." + ((i % 200) + 1)), 2000));
-            NodeId id = NodeId.CreateRandom(random);
-            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "g"u8.ToArray(), Method = KrpcMethod.GetPeers, SenderId = id, Target = hash }), address);
-            time.Advance(TimeSpan.FromMilliseconds(50));
-            var r = (KrpcResponse)KrpcCodec.Decode(p.Received.Single());
-            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "a"u8.ToArray(), Method = KrpcMethod.AnnouncePeer, SenderId = id, Target = hash, Port = 3000 + i, Token = r.Token }), address);
-        }
+        AnnounceFromManySources(network, time, address, hash, random, 200, "40.1.");
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(200, node.GetStats().StoredPeers); // 200 x 8 bytes of values would not fit
 
@@ -115,17 +125,7 @@ public sealed class DhtNodeTests
             new DhtNodeOptions { BootstrapNodes = [], RandomSeed = 1, QueriesPerSecondPerSource = 1e6, QueryBurstPerSource = 1e6 });
         var random = new Random(3);
         NodeId hash = NodeId.CreateRandom(random);
-        // Fill the peer store with many announces for one hash, from many sources with valid tokens.
-        for (int i = 0; i < 100; i++)
-        {
-            var source = new IPEndPoint(IPAddress.Parse("40.0." + (i / 200) + "." + ((i % 200) + 1)), 2000);
-            var p = new Probe(network, source);
-            NodeId id = NodeId.CreateRandom(random);
-            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "g"u8.ToArray(), Method = KrpcMethod.GetPeers, SenderId = id, Target = hash }), address);
-            time.Advance(TimeSpan.FromMilliseconds(50));
-            var r = (KrpcResponse)KrpcCodec.Decode(p.Received.Single());
-            p.Transport.Send(KrpcCodec.Encode(new KrpcQuery { TransactionId = "a"u8.ToArray(), Method = KrpcMethod.AnnouncePeer, SenderId = id, Target = hash, Port = 3000 + i, Token = r.Token }), address);
-        }
+        AnnounceFromManySources(network, time, address, hash, random, 100, "40.0.");
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(100, node.GetStats().StoredPeers);
 

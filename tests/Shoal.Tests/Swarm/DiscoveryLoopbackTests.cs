@@ -45,23 +45,10 @@ public sealed class DiscoveryLoopbackTests : IDisposable
     [Fact]
     public async Task MagnetFileSelectionDownloadsOnlyTheSelectedFiles()
     {
-        // Three files that share pieces at their borders: a.bin | b.bin | c.bin, 64 KiB pieces, odd sizes.
-        string seedDir = Path.Combine(_root, "seed-multi");
-        string content = Path.Combine(seedDir, "multi");
-        Directory.CreateDirectory(content);
-        var files = new Dictionary<string, byte[]>();
-        foreach ((string name, int length) in new[] { ("a.bin", 100_000), ("b.bin", 150_001), ("c.bin", 90_000) })
-        {
-            byte[] bytes = new byte[length];
-            new Random(length).NextBytes(bytes);
-            files[name] = bytes;
-            await File.WriteAllBytesAsync(Path.Combine(content, name), bytes);
-        }
-        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = 64 * 1024 });
+        (Torrent torrent, string seedDir, Dictionary<string, byte[]> files, int middle) = await MakeThreeFileTorrentAsync("seed-multi");
         ShoalSession seeder = await StartAsync();
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
 
-        int middle = torrent.Files.ToList().FindIndex(f => f.Path.EndsWith("b.bin", StringComparison.Ordinal));
         ShoalSession leecher = await StartAsync();
         string leechDir = Path.Combine(_root, "leech-multi");
         var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}&x.pe=127.0.0.1:{seeder.ListenEndPoint.Port}&so={middle}");
@@ -81,19 +68,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
     {
         // a.bin | b.bin | c.bin in 64 KiB pieces; only b.bin is selected. Pieces 1 and 3 hold bytes of a.bin and c.bin
         // too: the leecher keeps whole copies of them, so it can upload them and recheck them after a restart.
-        string seedDir = Path.Combine(_root, "seed-parts");
-        string content = Path.Combine(seedDir, "multi");
-        Directory.CreateDirectory(content);
-        var files = new Dictionary<string, byte[]>();
-        foreach ((string name, int length) in new[] { ("a.bin", 100_000), ("b.bin", 150_001), ("c.bin", 90_000) })
-        {
-            byte[] bytes = new byte[length];
-            new Random(length + 1).NextBytes(bytes);
-            files[name] = bytes;
-            await File.WriteAllBytesAsync(Path.Combine(content, name), bytes);
-        }
-        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = 64 * 1024 });
-        int middle = torrent.Files.ToList().FindIndex(f => f.Path.EndsWith("b.bin", StringComparison.Ordinal));
+        (Torrent torrent, string seedDir, Dictionary<string, byte[]> files, int middle) = await MakeThreeFileTorrentAsync("seed-parts");
         ShoalSession seeder = await StartAsync();
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
 
@@ -212,6 +187,28 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         });
         _sessions.Add(session);
         return session;
+    }
+
+    /// <summary>
+    /// Three files that share pieces at their borders, a.bin | b.bin | c.bin in 64 KiB pieces with odd sizes, under
+    /// <paramref name="folder"/>/multi; returns the contents by name and the index of b.bin.
+    /// </summary>
+    private async Task<(Torrent Torrent, string SeedDir, Dictionary<string, byte[]> Files, int Middle)> MakeThreeFileTorrentAsync(string folder)
+    {
+        string seedDir = Path.Combine(_root, folder);
+        string content = Path.Combine(seedDir, "multi");
+        Directory.CreateDirectory(content);
+        var files = new Dictionary<string, byte[]>();
+        foreach ((string name, int length) in new[] { ("a.bin", 100_000), ("b.bin", 150_001), ("c.bin", 90_000) })
+        {
+            byte[] bytes = new byte[length];
+            new Random(length).NextBytes(bytes);
+            files[name] = bytes;
+            await File.WriteAllBytesAsync(Path.Combine(content, name), bytes);
+        }
+        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = 64 * 1024 });
+        int middle = torrent.Files.ToList().FindIndex(f => f.Path.EndsWith("b.bin", StringComparison.Ordinal));
+        return (torrent, seedDir, files, middle);
     }
 
     private async Task<(Torrent Torrent, string SeedDir, byte[] Content)> MakeTorrentAsync(string name, int length, int pieceLength)
