@@ -26,6 +26,9 @@ public sealed class BitField
     /// <summary>Number of set bits.</summary>
     public int SetCount => _setCount;
 
+    /// <summary>The share of bits set, 0 to 1 (0 for an empty field): how much of a torrent a peer has.</summary>
+    public double SetFraction => Length == 0 ? 0 : (double)_setCount / Length;
+
     /// <summary>True when every bit is set.</summary>
     public bool AllSet => _setCount == Length;
 

@@ -746,7 +746,7 @@ public sealed class TorrentStorage : IAsyncDisposable
             done += part.Length;
             if (_paths[slice.FileIndex] is null)
             {
-                if (_parts is not null && !_layout.Files[slice.FileIndex].IsPadding) return false; // a kept copy: disk workers read it
+                if (ReadsFromKeptCopies(slice.FileIndex)) return false; // disk workers read the copy
                 part.Clear(); // padding, or a skipped file's zeros
                 continue;
             }
@@ -775,7 +775,7 @@ public sealed class TorrentStorage : IAsyncDisposable
             string? path = _paths[slice.FileIndex];
             if (path is null)
             {
-                if (_parts is not null && !_layout.Files[slice.FileIndex].IsPadding) ReadSkipped(sliceOffset, part);
+                if (ReadsFromKeptCopies(slice.FileIndex)) ReadSkipped(sliceOffset, part);
                 else part.Clear();
                 continue;
             }
@@ -803,6 +803,9 @@ public sealed class TorrentStorage : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>True for a skipped (not padding) file whose bytes in straddling pieces are read from their kept copies.</summary>
+    private bool ReadsFromKeptCopies(int fileIndex) => _parts is not null && !_layout.Files[fileIndex].IsPadding;
 
     /// <summary>
     /// Reads bytes of a skipped file: from the kept copy of a straddling piece (a missing copy is

@@ -1361,7 +1361,7 @@ internal sealed class TorrentActor
         {
             candidates[i++] = new ChokeCandidate(peer.Key, peer.PeerInterested, peer.AmChoking,
                 peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond, peer.Uploaded,
-                peer.Has.AllSet, peer.IsSnubbed, peer.Has.Length == 0 ? 0 : (double)peer.Has.SetCount / peer.Has.Length);
+                peer.Has.AllSet, peer.IsSnubbed, peer.Has.SetFraction);
         }
         _unchokeScratch.Clear();
         _choker.Decide(candidates.AsSpan(0, i), _state == TorrentState.Seeding, _session.Time.GetElapsedTime(_startedAt, now), _unchokeScratch);
@@ -1414,7 +1414,7 @@ internal sealed class TorrentActor
         {
             peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
                 peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
-                peer.Has.Length == 0 ? 0 : (double)peer.Has.SetCount / peer.Has.Length,
+                peer.Has.SetFraction,
                 peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source);
         }
         _peerSnapshot = peers;

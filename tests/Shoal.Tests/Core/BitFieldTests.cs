@@ -26,6 +26,17 @@ public sealed class BitFieldTests
     }
 
     [Fact]
+    public void SetFractionIsTheShareOfBitsSet()
+    {
+        Assert.Equal(0, new BitField(0).SetFraction);
+        var field = new BitField(8);
+        Assert.Equal(0, field.SetFraction);
+        field[1] = true;
+        field[6] = true;
+        Assert.Equal(0.25, field.SetFraction);
+    }
+
+    [Fact]
     public void SetBitsOfAFullFieldIgnoresTheSpareBits()
     {
         var field = new BitField(13);
