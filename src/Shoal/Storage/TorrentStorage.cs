@@ -671,9 +671,16 @@ public sealed class TorrentStorage : IAsyncDisposable
 
     private bool TryChargeCache(int bytes)
     {
-        if (Interlocked.Add(ref _cacheBytes, bytes) <= _cacheBudget) return true;
-        Interlocked.Add(ref _cacheBytes, -bytes);
-        return false;
+        // Compare-and-swap, not add-then-undo: a refused charge must never show, even for an instant, in
+        // WriteCacheBytes, which promises never to exceed the budget (a concurrent reader saw 4096 > 0 in a test).
+        long current = Interlocked.Read(ref _cacheBytes);
+        while (true)
+        {
+            if (current + bytes > _cacheBudget) return false;
+            long seen = Interlocked.CompareExchange(ref _cacheBytes, current + bytes, current);
+            if (seen == current) return true;
+            current = seen;
+        }
     }
 
     private void ReturnBuffer(ref byte[]? buffer, ref int charged)
