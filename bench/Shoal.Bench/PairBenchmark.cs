@@ -112,7 +112,7 @@ internal static class PairBenchmark
         {
             file = DotnetHost;
             arguments = [shoalDll!, "get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
-                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd"];
+                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", .. options.ShoalArguments];
         }
 
         var clock = Stopwatch.StartNew();

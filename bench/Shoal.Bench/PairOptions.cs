@@ -8,12 +8,14 @@ internal sealed record PairOptions
     public const string Usage = """
         usage: shoal-bench pair [--size 1GiB] [--runs N] [--scenario NAME[,NAME...]|all] [--out FILE]
                                 [--piece-size BYTES] [--work DIR] [--timeout SECONDS] [--shoal PATH/shoal.dll]
-                                [--build] [--seed N]
+                                [--build] [--seed N] [--shoal-args "ARGS"]
           One seeder and one leecher, separate processes, over TCP on 127.0.0.1.
           Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal, shoal-tr, lt-tr; all = every one.
           (tr = transmission-cli, which the seeder dials; it never exits, so it is stopped once it prints "Seeding".)
           Measures wall time from leecher start to exit, CPU seconds of each side, peak RSS of each side.
           For tr leechers wall runs from the seeder's TCP connection to transmission-cli until its "Seeding" line.
+          --shoal-args: extra options for the shoal leecher, split on spaces (A/B runs of engine settings,
+          e.g. --shoal-args "--os-cache all").
         """;
 
     public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal", "shoal-tr", "lt-tr"];
@@ -28,6 +30,7 @@ internal sealed record PairOptions
     public string? ShoalDll { get; init; }
     public bool Build { get; init; }
     public int Seed { get; init; } = 20240601;
+    public IReadOnlyList<string> ShoalArguments { get; init; } = [];
 
     public static PairOptions Parse(string[] args)
     {
@@ -48,6 +51,7 @@ internal sealed record PairOptions
                 "--shoal" => options with { ShoalDll = Value() },
                 "--build" => options with { Build = true },
                 "--seed" => options with { Seed = ParseInt(name, Value(), int.MinValue, int.MaxValue) },
+                "--shoal-args" => options with { ShoalArguments = Value().Split(' ', StringSplitOptions.RemoveEmptyEntries) },
                 _ => throw new BenchUsageException($"unknown option '{name}'"),
             };
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Shoal.Storage;
 using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
@@ -16,6 +17,9 @@ internal sealed class NetworkOptions
     private readonly Option<int> _uploadSlots = OptionFactory.Int("--upload-slots",
         "Peers uploaded to at once (tit-for-tat, or turns when seeding); one optimistic slot comes on top",
         new SessionOptions().UnchokeSlots, 1, 1_000);
+    private readonly Option<long> _osCache = OptionFactory.SizeOrUnlimited("--os-cache",
+        "Recently written data left in the OS page cache, to upload from memory; older data is dropped from it once on disk (default: 64MiB; 'all' leaves it to the OS)",
+        "all");
     private readonly Option<PeerAddress[]> _peers = OptionFactory.Peers();
     private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL to announce to besides the torrent's own (repeatable; http, https or udp)");
     private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (BEP 5)" };
@@ -33,6 +37,7 @@ internal sealed class NetworkOptions
         command.Options.Add(_maxDown);
         command.Options.Add(_maxConnections);
         command.Options.Add(_uploadSlots);
+        command.Options.Add(_osCache);
         command.Options.Add(_peers);
         command.Options.Add(_trackers);
         command.Options.Add(_noDht);
@@ -56,5 +61,7 @@ internal sealed class NetworkOptions
         result.GetValue(_dhtBootstrap) ?? [],
         result.GetValue(_noLsd),
         result.GetValue(_maxConnections),
-        result.GetValue(_uploadSlots));
+        result.GetValue(_uploadSlots),
+        result.GetResult(_osCache) is null ? StorageOptions.DefaultOsCacheWindow
+            : result.GetValue(_osCache) is var window and not OptionFactory.Unlimited ? window : null);
 }

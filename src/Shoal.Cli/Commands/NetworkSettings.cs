@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Shoal.Dht;
+using Shoal.Storage;
 using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
@@ -19,6 +20,7 @@ namespace Shoal.Cli.Commands;
 /// <param name="NoLsd">Turn local service discovery off.</param>
 /// <param name="MaxConnections">Most peer connections at once; 0 keeps the session's default.</param>
 /// <param name="UploadSlots">Regular unchoke slots; 0 keeps the session's default.</param>
+/// <param name="OsCacheWindow">Recently written bytes left in the OS page cache per torrent; null leaves it to the OS.</param>
 internal sealed record NetworkSettings(
     int Port,
     IPAddress Bind,
@@ -32,7 +34,8 @@ internal sealed record NetworkSettings(
     IReadOnlyList<string>? DhtBootstrap = null,
     bool NoLsd = false,
     int MaxConnections = 0,
-    int UploadSlots = 0)
+    int UploadSlots = 0,
+    long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow)
 {
     private static readonly SessionOptions Defaults = new();
 
@@ -59,6 +62,7 @@ internal sealed record NetworkSettings(
         MaxConnections = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnections,
         MaxConnectionsPerTorrent = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnectionsPerTorrent,
         UnchokeSlots = UploadSlots > 0 ? UploadSlots : Defaults.UnchokeSlots,
+        OsCacheWindow = OsCacheWindow,
     };
 
     /// <summary>Where get and share keep fast-resume files: ~/.local/share/shoal/resume.</summary>

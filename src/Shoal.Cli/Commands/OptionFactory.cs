@@ -27,6 +27,31 @@ internal static class OptionFactory
         return option;
     }
 
+    /// <summary>
+    /// A size option that also takes <paramref name="unlimitedWord"/>, read as -1 (see <see cref="SizeParser"/>).
+    /// (A null from a custom parser is not a value to System.CommandLine, hence the sentinel.) No default: the
+    /// caller tells "absent" by <see cref="ParseResult.GetResult(Option)"/> and names its default in the description.
+    /// </summary>
+    public static Option<long> SizeOrUnlimited(string name, string description, string unlimitedWord)
+    {
+        return new Option<long>(name)
+        {
+            Description = description,
+            HelpName = "SIZE|" + unlimitedWord,
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (text.Equals(unlimitedWord, StringComparison.OrdinalIgnoreCase)) return Unlimited;
+                if (SizeParser.TryParse(text, out long value, out string? error)) return value;
+                result.AddError($"{name}: {error} or '{unlimitedWord}'");
+                return 0;
+            },
+        };
+    }
+
+    /// <summary>What <see cref="SizeOrUnlimited"/> reads its word as.</summary>
+    public const long Unlimited = -1;
+
     /// <summary>A TCP port option, 0..65535 (0 picks a free port).</summary>
     public static Option<int> Port(int defaultValue)
     {

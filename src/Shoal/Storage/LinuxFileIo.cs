@@ -13,18 +13,28 @@ namespace Shoal.Storage;
 /// <item><c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>: start writing a file's dirty pages to the device without
 /// waiting. Resume data only vouches for flushed pieces, so a finished download is fsynced; starting write-back as
 /// verified pieces land turns that final fsync from "write everything now" into "wait for the tail".</item>
+/// <item><c>sync_file_range</c> with waits, then <c>posix_fadvise(POSIX_FADV_DONTNEED)</c>: make a written range
+/// clean and drop it from the page cache (see <see cref="StorageOptions.OsCacheWindow"/>).</item>
 /// </list>
-/// Both are hints: any failure disables the call for the process and callers take their portable path.
+/// All are hints: any failure disables the call for the process and callers take their portable path.
 /// This is the only file of the library that uses unsafe code (an iovec needs the buffer's address).
 /// </summary>
 internal static unsafe partial class LinuxFileIo
 {
     private const int RwfNoWait = 0x00000008;
+    private const uint SyncFileRangeWaitBefore = 1;
     private const uint SyncFileRangeWrite = 2;
+    private const uint SyncFileRangeWaitAfter = 4;
+    private const int PosixFadviseDontNeed = 4;
     private const int EAgain = 11;
+    private const int EIo = 5;
 
     private static volatile bool s_noWaitReads = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_NOWAIT_READS") is null;
     private static volatile bool s_writeback = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_WRITEBACK") is null;
+    private static volatile bool s_dropCached = OperatingSystem.IsLinux();
+
+    /// <summary>True while written ranges may be dropped from the page cache (Linux, and the kernel has not refused).</summary>
+    public static bool CanDropCached => s_dropCached;
 
     /// <summary>True while cached reads may be attempted (Linux, and the kernel has not refused them).</summary>
     public static bool CanReadCached => s_noWaitReads;
@@ -90,6 +100,40 @@ internal static unsafe partial class LinuxFileIo
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="length"/> bytes at <paramref name="offset"/> to the device if they are still dirty,
+    /// waits for that, and drops them from the page cache. The range was written a window earlier and write-back
+    /// was started long since, so the wait is normally nothing; when the device is behind, it holds this disk
+    /// worker back, as the kernel's dirty limit would. A write error is not reported here: the next fsync sees it.
+    /// </summary>
+    public static void DropFromCache(SafeFileHandle handle, long offset, long length)
+    {
+        if (!s_dropCached || length <= 0) return;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            // Dirty pages and pages under write-back are skipped by the drop, so they are made clean first.
+            if (SyncFileRange(fd, offset, length, SyncFileRangeWaitBefore | SyncFileRangeWrite | SyncFileRangeWaitAfter) != 0)
+            {
+                // EIO: the range did not reach the device; keep it, the next fsync reports the error. Anything
+                // else (a file system without the call) turns dropping off: the OS keeps the cache, nothing is lost.
+                if (Marshal.GetLastPInvokeError() is not EIo) s_dropCached = false;
+                return;
+            }
+            if (PosixFadvise(fd, offset, length, PosixFadviseDontNeed) != 0) s_dropCached = false;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_dropCached = false;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVector
     {
@@ -102,4 +146,8 @@ internal static unsafe partial class LinuxFileIo
 
     [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     private static partial int SyncFileRange(int fd, long offset, long length, uint flags);
+
+    // Returns the error number itself (0 on success); it does not set errno.
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int PosixFadvise(int fd, long offset, long length, int advice);
 }

@@ -61,6 +61,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
     private readonly bool[]? _straddles; // per piece: touches a skipped file and a selected one; set with _parts
     private readonly PieceParts? _parts; // copies of straddling pieces; null when not kept
+    private readonly RecentWrites? _recentWrites; // null: written data stays in the OS page cache (OsCacheWindow null)
 
     /// <summary>Smart ban: SHA-1 of each 16 KiB block of a buffered piece's last failed attempt (bounded).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[][]> _failedBlockDigests = new();
@@ -100,6 +101,7 @@ public sealed class TorrentStorage : IAsyncDisposable
             _parts = new PieceParts(Path.GetFullPath(parts), layout);
             _straddles = _touchesSkippedFile is null ? new bool[layout.PieceCount] : StraddlingPieces(layout, paths, _touchesSkippedFile);
         }
+        if (options.OsCacheWindow is { } window && LinuxFileIo.CanDropCached) _recentWrites = new RecentWrites(Math.Max(0, window));
         _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
         _readJobs = new BoundedObjectPool<ReadJob>(() => new ReadJob(this), 256);
         _works = new BoundedObjectPool<PieceWork>(() => new PieceWork(), 64);
@@ -880,6 +882,32 @@ public sealed class TorrentStorage : IAsyncDisposable
             {
                 _handles.Release(entry);
             }
+            if (_recentWrites is not null) DropOutsideOsCacheWindow(slice);
+        }
+    }
+
+    /// <summary>
+    /// Records a written slice in the OS cache window and drops from the page cache what thereby fell out of it
+    /// (see <see cref="StorageOptions.OsCacheWindow"/>). Only a hint: a failure here never fails the write.
+    /// </summary>
+    private void DropOutsideOsCacheWindow(FileSlice written)
+    {
+        if (_recentWrites!.Record(written.FileIndex, written.FileOffset, written.Length, out FileRange displaced)) DropFromCache(displaced);
+        while (_recentWrites.TryTakeExpired(out FileRange expired)) DropFromCache(expired);
+    }
+
+    private void DropFromCache(FileRange range)
+    {
+        // Only through a handle that is still open: opening (or creating) a file just to drop its pages is not
+        // worth it, and a closed file's pages are the OS's to evict.
+        if (_handles.TryAcquireOpen(range.FileIndex) is not { } entry) return;
+        try
+        {
+            LinuxFileIo.DropFromCache(entry.Handle, range.Offset, range.Length);
+        }
+        finally
+        {
+            _handles.Release(entry);
         }
     }
 

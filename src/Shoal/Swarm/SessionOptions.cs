@@ -37,6 +37,12 @@ public sealed record SessionOptions
     /// <summary>Disk operations allowed in flight at once (reads, writes, hashing).</summary>
     public int DiskConcurrency { get; init; } = 4;
 
+    /// <summary>
+    /// Bytes of each torrent's most recently written data left in the OS page cache; older written data is dropped
+    /// from it once on disk. Null leaves it all to the OS. See <see cref="Storage.StorageOptions.OsCacheWindow"/>.
+    /// </summary>
+    public long? OsCacheWindow { get; init; } = Storage.StorageOptions.DefaultOsCacheWindow;
+
     /// <summary>The mainline DHT (BEP 5): find peers of a torrent with no tracker.</summary>
     public bool EnableDht { get; init; } = true;
 

@@ -175,6 +175,7 @@ public sealed class ShoalSession : IAsyncDisposable
             {
                 SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
                 PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+                OsCacheWindow = _context.Options.OsCacheWindow,
             });
 
     /// <summary>

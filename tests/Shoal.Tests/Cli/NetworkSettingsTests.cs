@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Net;
 using Shoal.Cli.Commands;
+using Shoal.Storage;
 using Shoal.Swarm;
 
 namespace Shoal.Tests.Cli;
@@ -32,5 +34,26 @@ public sealed class NetworkSettingsTests
         Assert.Equal(defaults.MaxConnections, options.MaxConnections);
         Assert.Equal(defaults.MaxConnectionsPerTorrent, options.MaxConnectionsPerTorrent);
         Assert.Equal(defaults.UnchokeSlots, options.UnchokeSlots);
+    }
+
+    private static NetworkSettings Parse(params string[] args)
+    {
+        var options = new NetworkOptions();
+        var command = new Command("get");
+        options.AddTo(command);
+        ParseResult result = command.Parse(args);
+        Assert.Empty(result.Errors);
+        return options.Read(result);
+    }
+
+    [Theory]
+    [InlineData(new string[0], StorageOptions.DefaultOsCacheWindow)]
+    [InlineData(new[] { "--os-cache", "16MiB" }, 16L * 1024 * 1024)]
+    [InlineData(new[] { "--os-cache", "0" }, 0L)]
+    [InlineData(new[] { "--os-cache", "all" }, null)]
+    [InlineData(new[] { "--os-cache", "ALL" }, null)]
+    public void Os_cache_sets_the_window_of_every_torrent(string[] args, long? expected)
+    {
+        Assert.Equal(expected, Parse(args).ToSessionOptions().OsCacheWindow);
     }
 }
