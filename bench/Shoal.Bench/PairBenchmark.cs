@@ -110,9 +110,10 @@ internal static class PairBenchmark
         }
         else
         {
-            file = DotnetHost;
-            arguments = [shoalDll!, "get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
-                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", .. options.ShoalArguments];
+            string[] shoalArguments;
+            (file, shoalArguments) = Workspace.ShoalCommand(shoalDll!, ["get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
+                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", .. options.ShoalArguments]);
+            arguments = [.. shoalArguments];
         }
 
         var clock = Stopwatch.StartNew();
@@ -145,9 +146,6 @@ internal static class PairBenchmark
             (seederSample?.CpuSeconds ?? 0) - seederCpuBefore, leecherRss, seederSample?.PeakRssBytes ?? 0,
             leecherAnon, Math.Max(seederAnon, seederSample?.AnonRssBytes ?? 0), verified, leecherSystem);
     }
-
-    internal static string DotnetHost =>
-        Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
 
     /// <summary>A running seeder that has finished checking its data, stopped cleanly on dispose.</summary>
     internal sealed class Seeder((BenchProcess Process, int Port) value) : IDisposable
@@ -198,12 +196,13 @@ internal static class PairBenchmark
         }
 
         var port = FreePort();
-        List<string> shoalArguments = [shoalDll!, "share", Path.Combine(seedRoot, PayloadName), "--torrent", torrent, "--port", port.ToString(CultureInfo.InvariantCulture),
+        List<string> shoalArguments = ["share", Path.Combine(seedRoot, PayloadName), "--torrent", torrent, "--port", port.ToString(CultureInfo.InvariantCulture),
              "--bind", "127.0.0.1", "--json", "--no-dht", "--no-lsd"];
         // No discovery, as in the libtorrent scripts: the peers are dialled directly, and local discovery would let
         // other processes on the machine that share the torrent (an earlier run, another benchmark) join in.
         if (dialPeer is not null) shoalArguments.AddRange(["--peer", dialPeer]);
-        var shoal = BenchProcess.Start("shoal seeder", DotnetHost, shoalArguments, null);
+        (string shoalFile, string[] shoalCommand) = Workspace.ShoalCommand(shoalDll!, [.. shoalArguments]);
+        var shoal = BenchProcess.Start("shoal seeder", shoalFile, shoalCommand, null);
         started?.Invoke(shoal);
         try
         {

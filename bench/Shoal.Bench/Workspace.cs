@@ -23,6 +23,24 @@ internal sealed class Workspace
 
     public static bool HasGnuTime => File.Exists("/usr/bin/time");
 
+    /// <summary>
+    /// How to start the CLI whose <c>shoal.dll</c> is <paramref name="shoalDll"/>: a self-contained publish through its
+    /// own launcher (with the runtime it was compiled with; <c>dotnet shoal.dll</c> would load the shared runtime
+    /// instead), anything else through <c>dotnet</c>.
+    /// </summary>
+    public static (string File, string[] Arguments) ShoalCommand(string shoalDll, params string[] arguments)
+    {
+        string launcher = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(shoalDll))!, OperatingSystem.IsWindows() ? "shoal.exe" : "shoal");
+        return IsSelfContained(shoalDll) && File.Exists(launcher) ? (launcher, arguments) : (DotnetHost, [shoalDll, .. arguments]);
+    }
+
+    /// <summary>Whether the CLI at <paramref name="shoalDll"/> was published with its own runtime.</summary>
+    public static bool IsSelfContained(string shoalDll) =>
+        File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(shoalDll))!, OperatingSystem.IsWindows() ? "coreclr.dll" : "libcoreclr.so"));
+
+    private static string DotnetHost =>
+        Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
+
     /// <summary>The checkout this benchmark runs from: the folder holding Shoal.slnx, above the current folder or the binary.</summary>
     public static string FindRoot()
     {
@@ -59,11 +77,12 @@ internal sealed class Workspace
         var dll = DefaultShoalDllIn(root);
         if (build || !File.Exists(dll) || SourcesNewerThan(root, File.GetLastWriteTimeUtc(dll)))
         {
-            // Published ReadyToRun, as the CLI ships: a short-lived process otherwise spends a good part of its
-            // CPU in the JIT, which measures the runtime's start-up rather than the engine.
-            Console.Error.WriteLine("publishing src/Shoal.Cli (Release, ReadyToRun)...");
+            // Published as the README installs it: self-contained, the runtime and Shoal precompiled together
+            // (composite ReadyToRun). A short-lived process otherwise spends a good part of its CPU in the JIT,
+            // which measures the runtime's start-up rather than the engine.
+            Console.Error.WriteLine("publishing src/Shoal.Cli (Release, self-contained, composite ReadyToRun; about 2 minutes)...");
             // No compiler server left running afterwards: it would share the cores with the benchmark.
-            var (code, output) = RunQuick("dotnet", ["publish", "-c", "Release", "-r", RuntimeInformation.RuntimeIdentifier, "--self-contained", "false",
+            var (code, output) = RunQuick("dotnet", ["publish", "-c", "Release", "-r", RuntimeInformation.RuntimeIdentifier, "--self-contained", "true",
                 "-o", Path.GetDirectoryName(dll)!, "--nologo", "-v", "q", "--disable-build-servers", Path.Combine(root, "src", "Shoal.Cli")],
                 TimeSpan.FromMinutes(10), root);
             if (code != 0 || !File.Exists(dll))
@@ -75,7 +94,7 @@ internal sealed class Workspace
         return dll;
     }
 
-    /// <summary>Where benchmarks run the CLI from: a ReadyToRun publish kept beside the bench's own build output.</summary>
+    /// <summary>Where benchmarks run the CLI from: a self-contained publish kept beside the bench's own build output.</summary>
     private static string DefaultShoalDllIn(string root) => Path.Combine(root, "bench", "Shoal.Bench", "bin", "shoal-cli", "shoal.dll");
 
     private static bool SourcesNewerThan(string root, DateTime builtUtc)

@@ -180,7 +180,7 @@ internal static class SuiteBenchmark
         if (shoal.IsValueCreated)
         {
             lines.Add(shoal.Value.Value is { } dll
-                ? string.Create(inv, $"shoal CLI: {Path.GetRelativePath(root, dll)}, built {File.GetLastWriteTimeUtc(dll):yyyy-MM-dd HH:mm} UTC{(options.Build ? " (rebuilt for this run)" : "")}")
+                ? string.Create(inv, $"shoal CLI: {Path.GetRelativePath(root, dll)} ({(Workspace.IsSelfContained(dll) ? "self-contained" : "on the shared runtime")}), built {File.GetLastWriteTimeUtc(dll):yyyy-MM-dd HH:mm} UTC{(options.Build ? " (rebuilt for this run)" : "")}")
                 : "shoal CLI: unavailable: " + shoal.Value.Problem);
         }
         return lines;

@@ -28,8 +28,8 @@ internal static class TrackerBenchmark
     {
         (int seconds, int clients, int torrents) = (options.Seconds, options.Clients, options.Torrents);
         string load = Machine.LoadAverage();
-        using BenchProcess tracker = BenchProcess.Start("shoal tracker", PairBenchmark.DotnetHost,
-            [shoalDll, "tracker", "--bind", "127.0.0.1", "--http-port", "0", "--udp-port", "0", "--max-rate", "0"], null);
+        (string file, string[] arguments) = Workspace.ShoalCommand(shoalDll, "tracker", "--bind", "127.0.0.1", "--http-port", "0", "--udp-port", "0", "--max-rate", "0");
+        using BenchProcess tracker = BenchProcess.Start("shoal tracker", file, arguments, null);
         try
         {
             string http = (await tracker.WaitForLineAsync(l => l.StartsWith("http: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the HTTP URL").ConfigureAwait(false))[6..];
