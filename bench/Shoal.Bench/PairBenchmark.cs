@@ -110,8 +110,7 @@ internal static class PairBenchmark
         }
         else
         {
-            string[] shoalArguments;
-            (file, shoalArguments) = Workspace.ShoalCommand(shoalDll!, ["get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
+            (file, var shoalArguments) = Workspace.ShoalCommand(shoalDll!, ["get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
                 "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", .. options.ShoalArguments]);
             arguments = [.. shoalArguments];
         }

@@ -27,7 +27,9 @@ internal static unsafe partial class LinuxFileIo
     private const uint SyncFileRangeWaitAfter = 4;
     private const int PosixFadviseDontNeed = 4;
     private const int EAgain = 11;
-    private const int EIo = 5;
+    private const int EInval = 22;
+    private const int ESPipe = 29;
+    private const int ENoSys = 38;
 
     private static volatile bool s_noWaitReads = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_NOWAIT_READS") is null;
     private static volatile bool s_writeback = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_WRITEBACK") is null;
@@ -117,9 +119,10 @@ internal static unsafe partial class LinuxFileIo
             // Dirty pages and pages under write-back are skipped by the drop, so they are made clean first.
             if (SyncFileRange(fd, offset, length, SyncFileRangeWaitBefore | SyncFileRangeWrite | SyncFileRangeWaitAfter) != 0)
             {
-                // EIO: the range did not reach the device; keep it, the next fsync reports the error. Anything
-                // else (a file system without the call) turns dropping off: the OS keeps the cache, nothing is lost.
-                if (Marshal.GetLastPInvokeError() is not EIo) s_dropCached = false;
+                // A file system without the call turns dropping off (the OS keeps the cache, nothing is lost). Any
+                // other error (EIO, ENOSPC...) means the range did not reach the device: keep it; the next fsync
+                // reports the error.
+                if (Marshal.GetLastPInvokeError() is ENoSys or EInval or ESPipe) s_dropCached = false;
                 return;
             }
             if (PosixFadvise(fd, offset, length, PosixFadviseDontNeed) != 0) s_dropCached = false;
