@@ -17,9 +17,9 @@ internal sealed class NetworkOptions
     private readonly Option<int> _uploadSlots = OptionFactory.Int("--upload-slots",
         "Peers uploaded to at once (tit-for-tat, or turns when seeding); one optimistic slot comes on top",
         new SessionOptions().UnchokeSlots, 1, 1_000);
-    private readonly Option<long> _osCache = OptionFactory.SizeOrUnlimited("--os-cache",
+    private readonly Option<long> _osCache = OptionFactory.Size("--os-cache",
         "Recently written data left in the OS page cache, to upload from memory; older data is dropped from it once on disk (default: 64MiB; 'all' leaves it to the OS)",
-        "all");
+        unlimitedWord: "all");
     private readonly Option<PeerAddress[]> _peers = OptionFactory.Peers();
     private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL to announce to besides the torrent's own (repeatable; http, https or udp)");
     private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (BEP 5)" };

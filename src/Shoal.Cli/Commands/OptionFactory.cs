@@ -8,18 +8,24 @@ namespace Shoal.Cli.Commands;
 /// <summary>Builds options whose values are parsed by the CLI's own parsers, so bad values are parse errors (exit 2).</summary>
 internal static class OptionFactory
 {
-    /// <summary>A size or rate option (see <see cref="SizeParser"/>); 0 when absent unless a default is given.</summary>
-    public static Option<long> Size(string name, string description, long? defaultValue = null)
+    /// <summary>
+    /// A size or rate option (see <see cref="SizeParser"/>); 0 when absent unless a default is given. With
+    /// <paramref name="unlimitedWord"/> it also takes that word, read as <see cref="Unlimited"/> (a null from a custom
+    /// parser is not a value to System.CommandLine, hence the sentinel); such an option has no default, the caller
+    /// tells "absent" by <see cref="ParseResult.GetResult(Option)"/> and names its default in the description.
+    /// </summary>
+    public static Option<long> Size(string name, string description, long? defaultValue = null, string? unlimitedWord = null)
     {
         var option = new Option<long>(name)
         {
             Description = description,
-            HelpName = "SIZE",
+            HelpName = unlimitedWord is null ? "SIZE" : "SIZE|" + unlimitedWord,
             CustomParser = result =>
             {
                 string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (unlimitedWord is not null && text.Equals(unlimitedWord, StringComparison.OrdinalIgnoreCase)) return Unlimited;
                 if (SizeParser.TryParse(text, out long value, out string? error)) return value;
-                result.AddError($"{name}: {error}");
+                result.AddError(unlimitedWord is null ? $"{name}: {error}" : $"{name}: {error} or '{unlimitedWord}'");
                 return 0;
             },
         };
@@ -27,29 +33,7 @@ internal static class OptionFactory
         return option;
     }
 
-    /// <summary>
-    /// A size option that also takes <paramref name="unlimitedWord"/>, read as -1 (see <see cref="SizeParser"/>).
-    /// (A null from a custom parser is not a value to System.CommandLine, hence the sentinel.) No default: the
-    /// caller tells "absent" by <see cref="ParseResult.GetResult(Option)"/> and names its default in the description.
-    /// </summary>
-    public static Option<long> SizeOrUnlimited(string name, string description, string unlimitedWord)
-    {
-        return new Option<long>(name)
-        {
-            Description = description,
-            HelpName = "SIZE|" + unlimitedWord,
-            CustomParser = result =>
-            {
-                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-                if (text.Equals(unlimitedWord, StringComparison.OrdinalIgnoreCase)) return Unlimited;
-                if (SizeParser.TryParse(text, out long value, out string? error)) return value;
-                result.AddError($"{name}: {error} or '{unlimitedWord}'");
-                return 0;
-            },
-        };
-    }
-
-    /// <summary>What <see cref="SizeOrUnlimited"/> reads its word as.</summary>
+    /// <summary>What <see cref="Size"/> reads its unlimited word as.</summary>
     public const long Unlimited = -1;
 
     /// <summary>A TCP port option, 0..65535 (0 picks a free port).</summary>
