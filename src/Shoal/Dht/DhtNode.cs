@@ -30,6 +30,8 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly TokenManager _tokens;
+    private readonly DhtStateStore _state;
+    private readonly NodeIdConflicts _conflicts;
     private readonly PeerStore _store;
     private readonly SourceRateLimiter _limiter;
     private readonly Dictionary<ushort, PendingQuery> _pending = [];
@@ -56,11 +58,23 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Creates a node over <paramref name="transport"/> (which it then owns and disposes).</summary>
+    /// <exception cref="DhtStateInUseException">
+    /// <see cref="DhtNodeOptions.DataDirectory"/> is in use by another running node and the options say
+    /// <see cref="DhtStateAccess.ClaimOrFail"/>.
+    /// </exception>
     public DhtNode(DhtNodeOptions options, IDatagramTransport? transport, TimeProvider timeProvider)
+        : this(options, transport, timeProvider, DhtStateStore.Open(options ?? throw new ArgumentNullException(nameof(options))))
+    {
+    }
+
+    /// <summary>Creates a node whose state store was opened by its owner (a <see cref="DualStackDht"/>); it disposes the store.</summary>
+    internal DhtNode(DhtNodeOptions options, IDatagramTransport? transport, TimeProvider timeProvider, DhtStateStore state)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(state);
         _options = options;
+        _state = state;
         _time = timeProvider;
         _transport = transport;
         _random = options.RandomSeed is { } seed ? new Random(seed) : new Random();
@@ -68,12 +82,13 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         _store = new PeerStore(timeProvider, options.MaxStoredInfoHashes, options.MaxPeersPerInfoHash);
         _limiter = new SourceRateLimiter(timeProvider, options.QueriesPerSecondPerSource, options.QueryBurstPerSource);
         _nextTid = (ushort)_random.Next(65536);
+        _conflicts = new NodeIdConflicts(options.Log);
 
-        DhtState? saved = LoadState();
+        DhtState? saved = state.Saved;
         ExternalAddress = options.ExternalAddress ?? saved?.ExternalAddress;
         NodeId id;
         if (options.NodeId is { } fixedId) id = fixedId;
-        else if (saved is not null && (ExternalAddress is null || saved.Id.IsSecureFor(ExternalAddress))) id = saved.Id;
+        else if (saved is not null && state.CanSave && (ExternalAddress is null || saved.Id.IsSecureFor(ExternalAddress))) id = saved.Id;
         else if (ExternalAddress is not null) id = NodeId.CreateSecure(ExternalAddress, _random);
         else id = NodeId.CreateRandom(_random);
         if (saved is not null) _savedNodes.AddRange(saved.Nodes);
@@ -281,18 +296,11 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         DhtState state;
         lock (_gate)
         {
-            if (_options.DataDirectory is null) return;
+            if (!_state.CanSave) return;
             state = SnapshotState();
             _lastSave = _time.GetUtcNow();
         }
-        try
-        {
-            state.Save(_options.DataDirectory, _options.StateFileName);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _options.Log?.Invoke($"cannot save the DHT state in {_options.DataDirectory}: {ex.Message}");
-        }
+        _state.Save(state);
     }
 
     /// <summary>Stops: fails pending queries, cancels lookups, saves the state, closes the socket.</summary>
@@ -314,18 +322,14 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             run.Registration.Dispose();
             run.Completion?.TrySetException(new ObjectDisposedException(nameof(DhtNode)));
         }
-        if (_started && _options.DataDirectory is not null)
+        if (_started && _state.CanSave)
         {
-            try
-            {
-                SnapshotState().Save(_options.DataDirectory, _options.StateFileName);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _options.Log?.Invoke($"cannot save the DHT state in {_options.DataDirectory}: {ex.Message}");
-            }
+            DhtState state;
+            lock (_gate) state = SnapshotState();
+            _state.Save(state);
         }
         _transport?.Dispose();
+        _state.Dispose(); // releases the folder for the next node only after the last save
     }
 
     /// <inheritdoc />
@@ -356,7 +360,10 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
                 if (_disposed) return;
                 switch (message)
                 {
+                    case KrpcQuery query when query.SenderId == Id && IsOurOwnQuery(query, source):
+                        break;
                     case KrpcQuery query:
+                        if (query.SenderId == Id) _conflicts.Report(source, "query");
                         deferred = HandleQuery(query, source, datagram.Length);
                         break;
                     case KrpcResponse response:
@@ -574,14 +581,54 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         }
         if (response.SenderId == Id)
         {
-            pending.OnFailure?.Invoke(); // ourselves, through some other address
-            return;
+            // We never answer our own queries (IsOurOwnQuery), so this is another node with our id: a conflict to
+            // report, and a real answer to use (the table never holds our own id, so it is not added there).
+            _conflicts.Report(source, "reply");
         }
+        bool firstSample = _srttMs < 0;
         UpdateRtt((_time.GetUtcNow() - pending.SentAt).TotalMilliseconds);
+        if (firstSample) RearmSoftTimeouts();
         if (response.RequesterAddress is { } seenAs) Vote(seenAs.Address);
         _table.Observe(new NodeContact(response.SenderId, source), responded: true, out RoutingNode? ping);
         if (ping is not null) PingForEviction(ping);
         pending.OnResponse?.Invoke(response);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="query"/>, carrying our id, is one of our own queries come back to us (we sent a query to
+    /// one of our own addresses: a bootstrap list naming this host, a PORT message from ourselves). Then the query we
+    /// are waiting on fails now, and the address is remembered so lookups skip it; nobody else could know the
+    /// transaction id we gave that very endpoint.
+    /// </summary>
+    private bool IsOurOwnQuery(KrpcQuery query, IPEndPoint source)
+    {
+        if (query.TransactionId.Length != 2) return false;
+        ushort tid = BinaryPrimitives.ReadUInt16BigEndian(query.TransactionId.Span);
+        if (!_pending.TryGetValue(tid, out PendingQuery? pending) || !pending.To.Equals(source)) return false;
+        _conflicts.AddSelf(source);
+        _pending.Remove(tid);
+        pending.Timer?.Dispose();
+        pending.OnFailure?.Invoke();
+        return true;
+    }
+
+    /// <summary>
+    /// The first round-trip sample arrived: queries sent before it wait for the upper bound of the soft timeout, which
+    /// a dead node would spend holding up its lookup; bring their soft deadline down to what the network now shows.
+    /// </summary>
+    private void RearmSoftTimeouts()
+    {
+        TimeSpan soft = SoftTimeout();
+        DateTimeOffset now = _time.GetUtcNow();
+        foreach (PendingQuery p in _pending.Values)
+        {
+            if (p.Slow || p.OnSlow is null) continue;
+            DateTimeOffset due = p.SentAt + soft;
+            if (due >= p.SoftDue) continue;
+            p.SoftDue = due;
+            TimeSpan wait = due - now;
+            p.Timer?.Change(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
     }
 
     private void Vote(IPAddress address)
@@ -638,6 +685,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         TimeSpan soft = SoftTimeout();
         bool useSoft = onSlow is not null && soft < _options.QueryTimeout;
         pending.Slow = !useSoft;
+        pending.SoftDue = pending.SentAt + soft;
         _pending[tid] = pending;
         pending.Timer = _time.CreateTimer(_ => OnQueryTimer(pending), null, useSoft ? soft : _options.QueryTimeout, Timeout.InfiniteTimeSpan);
         _sendBuffer.ResetWrittenCount();
@@ -664,6 +712,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             pending.Timer?.Dispose();
             _timeouts++;
             if (_table.FindByEndPoint(pending.To) is { } node) _table.OnFailure(node.Id);
+            if (_savedNodes.Count > 0) _savedNodes.RemoveAll(n => n.EndPoint.Equals(pending.To)); // dead since the last run
             pending.OnFailure?.Invoke();
         }
     }
@@ -677,17 +726,23 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     {
         List<NodeContact> seeds = _table.Closest(target, RoutingTable.K * 2);
         IEnumerable<IPEndPoint>? bootstrap = null;
+        List<NodeContact>? saved = null;
         if (_table.Count < RoutingTable.K)
         {
-            // Too few nodes of our own: lean on the saved table and the bootstrap routers.
-            foreach (NodeContact n in _savedNodes) if (seeds.Count < RoutingTable.K * 4) seeds.Add(n);
+            // Too few nodes of our own: lean on the saved table and the bootstrap routers, all asked in the first
+            // round (issue 21: a saved table of dead nodes must not hold up a live bootstrap node, nor the reverse).
+            saved = [.. _savedNodes];
+            saved.Sort((x, y) => target.CompareDistance(x.Id, y.Id));
+            int room = Math.Max(0, (RoutingTable.K * 4) - seeds.Count);
+            if (saved.Count > room) saved.RemoveRange(room, saved.Count - room);
             bootstrap = _bootstrapEndPoints;
         }
-        var lookup = new Lookup(target, method, seeds, bootstrap, _options.Alpha, _options.MaxQueriesPerLookup)
+        var lookup = new Lookup(target, method, seeds, bootstrap, _options.Alpha, _options.MaxQueriesPerLookup, saved)
         {
             Family = _transport?.LocalEndPoint.AddressFamily,
         };
         lookup.Exclude(Id, _transport?.LocalEndPoint);
+        foreach (IPEndPoint self in _conflicts.SelfEndPoints) lookup.Exclude(Id, self);
         var run = new LookupRun(lookup, completion, _time.GetUtcNow(), announcePort, impliedPort);
         _lookups.Add(run);
         if (cancellationToken.CanBeCanceled)
@@ -813,7 +868,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             foreach (RoutingNode node in _table.TakeNodesToPing(8)) PingForEviction(node);
             _store.ExpireAll();
             if (_table.Count == 0 && background == 0) StartLookup(Id, KrpcMethod.FindNode, null, null, false, CancellationToken.None);
-            save = _options.DataDirectory is not null && _time.GetUtcNow() - _lastSave >= _options.SaveInterval;
+            save = _state.CanSave && _time.GetUtcNow() - _lastSave >= _options.SaveInterval;
             Volatile.Write(ref _tableCountSnapshot, _table.Count);
         }
         if (save) SaveState();
@@ -825,20 +880,6 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         foreach (RoutingNode n in _table.AllNodes()) nodes.Add(n.Contact);
         if (nodes.Count == 0) nodes.AddRange(_savedNodes); // a run that never got online keeps the old table
         return new DhtState(Id, ExternalAddress, nodes);
-    }
-
-    private DhtState? LoadState()
-    {
-        if (_options.DataDirectory is null) return null;
-        try
-        {
-            return DhtState.Load(_options.DataDirectory, _options.StateFileName);
-        }
-        catch (Exception ex) when (ex is ShoalFormatException or IOException or UnauthorizedAccessException)
-        {
-            _options.Log?.Invoke($"ignoring the saved DHT state in {_options.DataDirectory}: {ex.Message}");
-            return null;
-        }
     }
 
     private void EnsureRunning()
@@ -896,6 +937,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         public readonly Action? OnFailure = onFailure;
         public ITimer? Timer;
         public bool Slow;
+        public DateTimeOffset SoftDue;
     }
 
     private sealed class LookupRun(Lookup lookup, TaskCompletionSource<DhtLookupResult>? completion, DateTimeOffset startedAt, int? announcePort, bool impliedPort)

@@ -26,6 +26,12 @@ public sealed record DhtNodeOptions
     /// <summary>Where the node id and routing table persist between runs (<see cref="StateFileName"/>); null keeps nothing.</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// How the node uses <see cref="DataDirectory"/> when another running node holds it (issue 21: two processes must
+    /// never share one node id). <see cref="DhtStateAccess.Claim"/> by default.
+    /// </summary>
+    public DhtStateAccess StateAccess { get; init; } = DhtStateAccess.Claim;
+
     /// <summary>The state file's name inside <see cref="DataDirectory"/>: dht.dat (a <see cref="DualStackDht"/> keeps its IPv6 node in dht6.dat).</summary>
     public string StateFileName { get; init; } = DhtState.FileName;
 

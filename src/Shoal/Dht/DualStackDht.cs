@@ -26,6 +26,7 @@ public sealed class DualStackDht : IAsyncDisposable
     private readonly IPAddress? _v6Bind;
     private DhtNode? _v4;
     private DhtNode? _v6;
+    private DhtStateFolder? _folder; // both nodes' state files, claimed once for the pair
     private bool _started, _disposed;
 
     /// <summary>Creates the pair; nothing binds until <see cref="StartAsync"/>.</summary>
@@ -69,16 +70,21 @@ public sealed class DualStackDht : IAsyncDisposable
     /// taken in IPv6). A family that cannot bind is logged and skipped.
     /// </summary>
     /// <exception cref="SocketException">Neither family could bind.</exception>
+    /// <exception cref="DhtStateInUseException">
+    /// The data directory is in use by another running node and the options say <see cref="DhtStateAccess.ClaimOrFail"/>.
+    /// </exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_started) throw new InvalidOperationException("the DHT is already started");
         _started = true;
+        _folder = DhtStateStore.ClaimFor(_options);
         SocketException? failure = null;
         int port = _options.Port;
         if (_v4Bind is not null)
         {
-            var node = new DhtNode(_options with { BindAddress = _v4Bind, ExternalAddress = Only(AddressFamily.InterNetwork, _options.ExternalAddress) }, _time);
+            DhtNodeOptions v4Options = _options with { BindAddress = _v4Bind, ExternalAddress = Only(AddressFamily.InterNetwork, _options.ExternalAddress) };
+            var node = new DhtNode(v4Options, null, _time, DhtStateStore.InFolder(v4Options, _folder));
             try
             {
                 await node.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -117,7 +123,7 @@ public sealed class DualStackDht : IAsyncDisposable
 
     private async Task<DhtNode?> TryStartAsync(DhtNodeOptions options, CancellationToken cancellationToken)
     {
-        var node = new DhtNode(options, _time);
+        var node = new DhtNode(options, null, _time, DhtStateStore.InFolder(options, _folder));
         try
         {
             await node.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -214,6 +220,7 @@ public sealed class DualStackDht : IAsyncDisposable
         _disposed = true;
         if (_v4 is not null) await _v4.DisposeAsync().ConfigureAwait(false);
         if (_v6 is not null) await _v6.DisposeAsync().ConfigureAwait(false);
+        _folder?.Dispose(); // after both nodes saved their state
     }
 
     private (DhtNode? V4, DhtNode? V6) Running()
