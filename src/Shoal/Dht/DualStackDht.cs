@@ -210,7 +210,10 @@ public sealed class DualStackDht : IAsyncDisposable
         return new DhtStats(a.NodeId, a.Nodes + b.Nodes, a.GoodNodes + b.GoodNodes, a.Buckets + b.Buckets,
             a.PendingQueries + b.PendingQueries, a.ActiveLookups + b.ActiveLookups, a.StoredInfoHashes + b.StoredInfoHashes,
             a.StoredPeers + b.StoredPeers, a.QueriesReceived + b.QueriesReceived, a.QueriesDropped + b.QueriesDropped,
-            a.QueriesSent + b.QueriesSent, a.Timeouts + b.Timeouts, a.ExternalAddress ?? b.ExternalAddress);
+            a.QueriesSent + b.QueriesSent, a.Timeouts + b.Timeouts, a.ExternalAddress ?? b.ExternalAddress)
+        {
+            IdConflicts = a.IdConflicts + b.IdConflicts,
+        };
     }
 
     /// <summary>Stops both nodes (each saves its state file).</summary>
