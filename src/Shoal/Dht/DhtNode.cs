@@ -305,21 +305,11 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             request.Completion?.TrySetException(new ObjectDisposedException(nameof(DhtNode)));
         }
         if (state is not null) _state.Save(state);
+        _state.Dispose(); // the folder is free for the next node once the last save is written; the id is no longer used
         return true;
     }
 
-    private ValueTask DisposeTransportAsync()
-    {
-        try
-        {
-            _transport?.Dispose();
-        }
-        finally
-        {
-            _state.Dispose(); // releases the folder for the next node only after the last save
-        }
-        return ValueTask.CompletedTask;
-    }
+    private ValueTask DisposeTransportAsync() => _transport?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     // ---------------------------------------------------------------- receiving
 

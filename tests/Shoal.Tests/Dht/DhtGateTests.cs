@@ -27,7 +27,7 @@ public sealed class DhtGateTests
 
         public void Start(DatagramReceiver receiver) => inner.Start(receiver);
 
-        public void Dispose() => inner.Dispose();
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     [Fact]

@@ -22,9 +22,7 @@ public sealed class KrpcClientTests
         {
         }
 
-        public void Dispose()
-        {
-        }
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>Records what happens to queries, with the virtual time it happened at.</summary>
