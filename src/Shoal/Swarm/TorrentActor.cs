@@ -99,7 +99,7 @@ internal sealed class TorrentActor
     private readonly Dictionary<int, PeerConnection> _peers = [];
     private readonly Dictionary<PeerConnection, Task> _peerTasks = [];
     private readonly Dictionary<IPEndPoint, PeerCandidate> _candidates = [];
-    private readonly HashSet<IPAddress> _banned = [];
+    private readonly BanList _bans;
     /// <summary>Who sent each block of the pieces in progress (index: block of 16 KiB).</summary>
     private readonly Dictionary<int, BlockSender[]> _blockSenders = [];
 
@@ -185,6 +185,7 @@ internal sealed class TorrentActor
             Blocks = session.Blocks,
         };
         _choker = new Choker(session.Options.UnchokeSlots, new Random());
+        _bans = new BanList(session.Time);
         _startedAt = session.Time.GetTimestamp();
         _status = BuildStatus();
         foreach (IPEndPoint peer in options.Peers) AddCandidate(peer, PeerSource.Manual);
@@ -483,7 +484,7 @@ internal sealed class TorrentActor
     {
         if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata or TorrentState.Paused)) return "torrent not running";
         if (_peers.Count >= _session.Options.MaxConnectionsPerTorrent) return "too many connections";
-        if (_banned.Contains(pending.Transport.RemoteEndPoint.Address)) return "banned";
+        if (_bans.IsBanned(pending.Transport.RemoteEndPoint, pending.Handshake.PeerId.Span)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
         if (remoteId.SequenceEqual(_session.PeerId)) return "connection to ourselves";
         foreach (PeerConnection existing in _peers.Values)
@@ -601,7 +602,7 @@ internal sealed class TorrentActor
         {
             if (_halfOpen >= MaxHalfOpen || _peers.Count + _halfOpen >= _session.Options.MaxConnectionsPerTorrent) return;
             if (candidate.State != CandidateState.Idle || candidate.IsSelf || candidate.NextAttempt > now) continue;
-            if (_banned.Contains(candidate.EndPoint.Address) || IsConnectedTo(candidate.EndPoint)) continue;
+            if (_bans.IsBanned(candidate.EndPoint) || IsConnectedTo(candidate.EndPoint)) continue;
             if (!_session.TryReserveConnection()) return;
             candidate.State = CandidateState.Connecting;
             _halfOpen++;
@@ -805,11 +806,11 @@ internal sealed class TorrentActor
             senders = _senderArrays.Count > 0 && _senderArrays.Peek().Length == blocks ? _senderArrays.Pop() : new BlockSender[blocks];
             _blockSenders.Add(block.Piece, senders);
         }
-        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.Client);
+        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client);
     }
 
-    /// <summary>Who sent one block: enough to ban the address even after the connection is gone.</summary>
-    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, string? Client);
+    /// <summary>Who sent one block: enough to ban the peer (endpoint, listen endpoint, peer id) even after the connection is gone.</summary>
+    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, IPEndPoint? ListenEndPoint, byte[]? PeerId, string? Client);
 
     // ---- file selection (BEP 53) ----------------------------------------------------------------------
 
@@ -954,9 +955,7 @@ internal sealed class TorrentActor
         foreach (int key in contributors)
         {
             if (!_peers.TryGetValue(key, out PeerConnection? peer)) continue;
-            _banned.Add(peer.EndPoint.Address);
-            Log($"banned {peer.EndPoint} ({peer.Client}): sent metadata that does not match the info-hash");
-            peer.Close("sent metadata that does not match the info-hash");
+            Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
         }
     }
 
@@ -1156,7 +1155,7 @@ internal sealed class TorrentActor
             // A lone contributor is certainly guilty. Without block digests (a piece written block by block),
             // one of several may be innocent, so it counts less.
             peer.HashFailures += contributors.Count == 1 ? MaxHashFailures : 1;
-            if (peer.HashFailures >= MaxHashFailures) Ban(peer.EndPoint, peer.Client, $"sent data that failed the hash check of piece {piece}");
+            if (peer.HashFailures >= MaxHashFailures) Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, $"sent data that failed the hash check of piece {piece}");
         }
     }
 
@@ -1166,17 +1165,28 @@ internal sealed class TorrentActor
         var guilty = new HashSet<IPEndPoint>();
         foreach (int block in corruptBlocks)
         {
-            if ((uint)block < (uint)failedSenders.Length && failedSenders[block].EndPoint is { } endPoint && guilty.Add(endPoint))
-                Ban(endPoint, failedSenders[block].Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
+            if ((uint)block >= (uint)failedSenders.Length) continue;
+            BlockSender sender = failedSenders[block];
+            if (sender.EndPoint is { } endPoint && guilty.Add(endPoint))
+                Ban(endPoint, sender.ListenEndPoint, sender.PeerId, sender.Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
         }
     }
 
-    private void Ban(IPEndPoint endPoint, string? client, string reason)
+    /// <summary>
+    /// Bans one offender (its endpoint, listen endpoint and peer id; its whole address only after offences from
+    /// several of its endpoints, see <see cref="BanList"/>) and closes its connections. Neighbours on the same
+    /// address (NAT, one host running several clients) keep trading.
+    /// </summary>
+    private void Ban(IPEndPoint endPoint, IPEndPoint? listenEndPoint, byte[]? peerId, string? client, string reason)
     {
-        if (!_banned.Add(endPoint.Address)) return;
-        Log($"banned {endPoint} ({client ?? "unknown"}): {reason}");
+        if (_bans.IsBanned(endPoint, peerId)) return;
+        bool wholeAddress = _bans.Ban(endPoint, listenEndPoint, peerId);
+        Log($"banned {endPoint} ({client ?? "unknown"}){(wholeAddress ? $" and the whole address {endPoint.Address} (offences from several of its endpoints)" : "")}: {reason}");
         foreach (PeerConnection peer in _peers.Values)
-            if (peer.EndPoint.Address.Equals(endPoint.Address)) peer.Close("banned: " + reason);
+        {
+            if (_bans.IsBanned(peer.EndPoint, peer.PeerId) || (peer.ListenEndPoint is { } listen && _bans.IsBanned(listen)))
+                peer.Close("banned: " + reason);
+        }
     }
 
     /// <summary>

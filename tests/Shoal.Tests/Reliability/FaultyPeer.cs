@@ -111,12 +111,12 @@ internal sealed class FaultyConnection : IAsyncDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _disposed;
 
-    public FaultyConnection(PeerTransport transport, InfoHash infoHash, int pieceCount)
+    public FaultyConnection(PeerTransport transport, InfoHash infoHash, int pieceCount, byte[]? peerId = null)
     {
         _transport = transport;
         _reader = new PeerMessageReader(pieceCount);
         InfoHash = infoHash;
-        PeerId = NewPeerId();
+        PeerId = peerId ?? NewPeerId();
     }
 
     public InfoHash InfoHash { get; }
@@ -139,9 +139,9 @@ internal sealed class FaultyConnection : IAsyncDisposable
         return id;
     }
 
-    /// <summary>Opens a TCP connection from <paramref name="localAddress"/> (any port) to <paramref name="remote"/>.</summary>
+    /// <summary>Opens a TCP connection from <paramref name="localAddress"/> (any port) to <paramref name="remote"/>, with <paramref name="peerId"/> or a fresh one.</summary>
     public static async Task<FaultyConnection> ConnectAsync(IPAddress localAddress, IPEndPoint remote, InfoHash infoHash, int pieceCount,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, byte[]? peerId = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -149,7 +149,7 @@ internal sealed class FaultyConnection : IAsyncDisposable
             socket.Bind(new IPEndPoint(localAddress, 0));
             await socket.ConnectAsync(remote, cancellationToken);
             var local = (IPEndPoint)socket.LocalEndPoint!;
-            return new FaultyConnection(SocketTransport.FromAccepted(socket), infoHash, pieceCount) { LocalEndPoint = local };
+            return new FaultyConnection(SocketTransport.FromAccepted(socket), infoHash, pieceCount, peerId) { LocalEndPoint = local };
         }
         catch
         {
