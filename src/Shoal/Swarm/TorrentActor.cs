@@ -340,7 +340,7 @@ internal sealed class TorrentActor
         peer.Early = null;
         try
         {
-            if (early?.Bitfield is { } bits) peer.Has.LoadFrom(bits);
+            if (early?.Bitfield is { } bits) peer.Has.LoadFromIgnoringSpareBits(bits);
             if (early?.HasAll == true) peer.Has.SetAll();
             foreach (int piece in early?.Haves ?? [])
             {
@@ -621,10 +621,6 @@ internal sealed class TorrentActor
 
     private void OnMessage(PeerConnection peer, in TorrentEvent item)
     {
-        bool first = !peer.SawFirstMessage;
-        // BEP 10 puts the extension handshake right after the BitTorrent handshake, and libtorrent sends it
-        // (and PORT) before its bitfield: only the core messages end the "first message" window.
-        if (item.MessageId is not (MessageId.Extended or MessageId.Port)) peer.SawFirstMessage = true;
         switch (item.MessageId)
         {
             case MessageId.Piece:
@@ -648,7 +644,7 @@ internal sealed class TorrentActor
             case MessageId.Bitfield:
             case MessageId.HaveAll:
             case MessageId.HaveNone:
-                OnAvailabilityMessage(peer, item, first);
+                OnAvailabilityMessage(peer, item);
                 break;
             case MessageId.Choke:
                 peer.PeerChoking = true;
@@ -708,34 +704,44 @@ internal sealed class TorrentActor
         if (!peer.SupportsFast) peer.Close($"sent {what} without the fast extension");
     }
 
-    private void OnAvailabilityMessage(PeerConnection peer, in TorrentEvent item, bool first)
+    /// <summary>BITFIELD, HAVE ALL or HAVE NONE, first or later: the peer's new piece set (see <see cref="PeerAvailability"/>).</summary>
+    private void OnAvailabilityMessage(PeerConnection peer, in TorrentEvent item)
     {
-        if (!first)
+        if (item.MessageId != MessageId.Bitfield && !peer.SupportsFast)
         {
-            peer.Close($"sent {item.MessageId} after its first message");
+            RequireFast(peer, item.MessageId.ToString());
             return;
         }
-        if (item.MessageId != MessageId.Bitfield) RequireFast(peer, item.MessageId.ToString());
+        byte[]? bits = item.MessageId == MessageId.Bitfield ? (byte[])item.Payload! : null;
         if (_picker is null)
         {
-            var early = peer.Early ??= new EarlyAvailability();
-            if (item.MessageId == MessageId.Bitfield) early.Bitfield = (byte[])item.Payload!;
-            early.HasAll = item.MessageId == MessageId.HaveAll;
+            PeerAvailability.ReplaceEarly(peer.Early ??= new EarlyAvailability(), item.MessageId, bits);
             return;
         }
         try
         {
-            if (item.MessageId == MessageId.Bitfield) peer.Has.LoadFrom((byte[])item.Payload!);
-            else if (item.MessageId == MessageId.HaveAll) peer.Has.SetAll();
+            if (PeerAvailability.Replace(peer.Has, _picker, item.MessageId, bits)) DropRequestsForPiecesGone(peer);
         }
         catch (ShoalFormatException ex)
         {
             peer.Close("bad bitfield: " + ex.Message);
             return;
         }
-        _picker!.AddPeer(peer.Has);
         UpdateInterest(peer);
         CloseIfBothSeeds(peer);
+    }
+
+    /// <summary>The peer no longer claims some pieces: our requests for them go back to the picker (and are cancelled).</summary>
+    private void DropRequestsForPiecesGone(PeerConnection peer)
+    {
+        foreach (BlockRequest request in peer.Outstanding)
+        {
+            if (peer.Has[request.Piece]) continue;
+            _picker?.OnRequestDropped(peer.Key, request);
+            peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
+            peer.CancelledInFlight++;
+        }
+        peer.Outstanding.RemoveWhere(request => !peer.Has[request.Piece]);
     }
 
     private void CloseIfBothSeeds(PeerConnection peer)

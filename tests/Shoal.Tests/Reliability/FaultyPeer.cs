@@ -217,8 +217,11 @@ internal sealed class FaultyConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Next message (keep-alives included); null when the remote closed the connection.</summary>
-    public async Task<WireMessage?> ReceiveAsync(CancellationToken cancellationToken)
+    /// <summary>The payload of the last PIECE or BITFIELD <see cref="ReceiveAsync"/> returned, when it was asked to keep it.</summary>
+    public byte[]? LastPayload { get; private set; }
+
+    /// <summary>Next message (keep-alives included); null when the remote closed the connection. With <paramref name="keepPayload"/>, a PIECE's or BITFIELD's payload is copied to <see cref="LastPayload"/>.</summary>
+    public async Task<WireMessage?> ReceiveAsync(CancellationToken cancellationToken, bool keepPayload = false)
     {
         PipeReader input = _transport.Input;
         while (true)
@@ -229,7 +232,10 @@ internal sealed class FaultyConnection : IAsyncDisposable
             try
             {
                 if (_reader.TryRead(ref buffer, out PeerMessage parsed))
+                {
                     message = new WireMessage(parsed.Id, parsed.Index, parsed.Begin, parsed.Length);
+                    if (keepPayload && parsed.Id is MessageId.Piece or MessageId.Bitfield) LastPayload = parsed.Payload.ToArray();
+                }
             }
             finally
             {
