@@ -676,7 +676,9 @@ internal sealed class TorrentActor
                 break;
             case MessageId.AllowedFast:
                 RequireFast(peer, "allowed fast");
-                if (peer.AllowedFast.Count < MaxAllowedFast && !peer.AllowedFast.Contains(item.Index))
+                // Out of range (or unknown before the metadata): ignored, as libtorrent does, so it takes no slot.
+                if (item.Index >= 0 && (_picker is null || item.Index < _picker.PieceCount)
+                    && peer.AllowedFast.Count < MaxAllowedFast && !peer.AllowedFast.Contains(item.Index))
                 {
                     peer.AllowedFast.Add(item.Index);
                     if (peer.PeerChoking) RequestMore(peer);
@@ -739,7 +741,7 @@ internal sealed class TorrentActor
             if (peer.Has[request.Piece]) continue;
             _picker?.OnRequestDropped(peer.Key, request);
             peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
-            peer.CancelledInFlight++;
+            ExpectLateBlocks(peer, 1);
         }
         peer.Outstanding.RemoveWhere(request => !peer.Has[request.Piece]);
     }
@@ -751,7 +753,10 @@ internal sealed class TorrentActor
 
     private void OnRequest(PeerConnection peer, int piece, int begin, int length)
     {
-        bool valid = _torrent is not null && piece < _have.Length && IsShareable(piece) && (long)begin + length <= _torrent.GetPieceSize(piece);
+        // The wire reader passes any well-framed request on (fields that do not fit an int as -1): one we cannot
+        // serve is rejected, and one a reject cannot even name is ignored, as libtorrent does; neither closes.
+        bool nameable = piece >= 0 && begin >= 0 && length is > 0 and <= PeerMessageReader.MaxBlockLength;
+        bool valid = nameable && _torrent is not null && piece < _have.Length && IsShareable(piece) && (long)begin + length <= _torrent.GetPieceSize(piece);
         bool allowed = !peer.AmChoking && peer.QueuedUploads < MaxQueuedUploadsPerPeer;
         if (valid && allowed)
         {
@@ -763,7 +768,7 @@ internal sealed class TorrentActor
             peer.Close($"flooded us with requests (more than {MaxOverflowRequests} beyond the {MaxQueuedUploadsPerPeer} it may queue)");
             return;
         }
-        if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
+        if (peer.SupportsFast && nameable) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
     }
 
     private void OnBlock(PeerConnection peer, BlockRequest block, byte[] buffer)
@@ -786,7 +791,7 @@ internal sealed class TorrentActor
         {
             if (_peers.TryGetValue(otherKey, out PeerConnection? other) && other.Outstanding.Remove(block))
             {
-                other.CancelledInFlight++;
+                ExpectLateBlocks(other, 1);
                 other.Send(new OutboundMessage(MessageId.Cancel, block.Piece, block.Offset, block.Length));
             }
         }
@@ -872,7 +877,18 @@ internal sealed class TorrentActor
             switch (id)
             {
                 case ExtensionIds.Handshake:
-                    OnExtensionHandshake(peer, ExtensionHandshake.Parse(payload));
+                    ExtensionHandshake handshake;
+                    try
+                    {
+                        handshake = ExtensionHandshake.Parse(payload);
+                    }
+                    catch (ShoalFormatException ex)
+                    {
+                        // Ignored, as libtorrent does: the peer simply gets no extensions from us.
+                        Log($"peer {peer.EndPoint}: extension handshake ignored: {ex.Message}");
+                        break;
+                    }
+                    OnExtensionHandshake(peer, handshake);
                     break;
                 case ExtensionIds.Metadata:
                     OnMetadataMessage(peer, MetadataMessage.Parse(payload));
@@ -1075,8 +1091,17 @@ internal sealed class TorrentActor
     {
         if (peer.Outstanding.Count == 0) return;
         foreach (BlockRequest request in peer.Outstanding) _picker?.OnRequestDropped(peer.Key, request);
+        // Blocks already on their way (a choke voids requests without BEP 6; a snubbed peer may wake up) are
+        // late, not unasked for: they must not count towards dropping the peer.
+        ExpectLateBlocks(peer, peer.Outstanding.Count);
         peer.Outstanding.Clear();
     }
+
+    /// <summary>Most dropped requests whose blocks may still arrive without counting as unexpected (16 MiB of 16 KiB blocks).</summary>
+    private const int MaxLateBlocksExpected = 1024;
+
+    private static void ExpectLateBlocks(PeerConnection peer, int count)
+        => peer.CancelledInFlight = Math.Min(MaxLateBlocksExpected, peer.CancelledInFlight + count);
 
     // ---- disk -----------------------------------------------------------------------------------------
 
@@ -1217,10 +1242,7 @@ internal sealed class TorrentActor
         foreach (PeerConnection peer in _peers.Values)
         {
             foreach (BlockRequest request in peer.Outstanding)
-            {
-                peer.CancelledInFlight++;
                 peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
-            }
             DropAllRequests(peer);
         }
         Log($"paused: {storage.Message}; retrying every {DiskRetryInterval.TotalSeconds:0} s");

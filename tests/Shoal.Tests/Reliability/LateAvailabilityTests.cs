@@ -148,3 +148,49 @@ public sealed class LateAvailabilityTests(ITestOutputHelper output)
         Assert.Null(fickle.Failure);
     }
 }
+
+/// <summary>Blocks a peer had already sent when its requests were voided (a choke without BEP 6) are late, not unasked for.</summary>
+[Collection(ReliabilityCollection.Name)]
+public sealed class LateBlockTests(ITestOutputHelper output)
+{
+    private const int KiB = 1024;
+    private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task BlocksArrivingAfterAChokeWithoutTheFastExtensionDoNotGetThePeerDropped()
+    {
+        await using FaultHarness h = await FaultHarness.CreateAsync(output, 2048 * KiB, 64 * KiB, seed: 24);
+        int cycles = 0;
+        await using var choosy = new FaultyPeer(IPAddress.Parse("127.0.0.7"), h.Torrent.InfoHash, h.Torrent.PieceCount, async (c, ordinal, ct) =>
+        {
+            if (ordinal > 0) return;
+            var all = new BitField(h.Torrent.PieceCount);
+            all.SetAll();
+            byte[] field = all.Bytes.ToArray();
+            await c.SendAsync(w => PeerMessageWriter.WriteBitfield(w, field), ct);
+            await c.SendAsync(PeerMessageWriter.WriteUnchoke, ct);
+            var pending = new List<WireMessage>();
+            while (await c.ReceiveAsync(ct) is { } m)
+            {
+                if (m.Id != MessageId.Request) continue;
+                pending.Add(m);
+                if (cycles < 6 && pending.Count < 16) continue;
+                // Six times: choke (voiding the requests, BEP 3), but the blocks were already on their way.
+                if (cycles < 6) await c.SendAsync(PeerMessageWriter.WriteChoke, ct);
+                foreach (WireMessage r in pending)
+                {
+                    long offset = (long)r.Index * h.Torrent.PieceLength + r.Begin;
+                    await c.SendAsync(w => PeerMessageWriter.WritePiece(w, r.Index, r.Begin, h.Content.AsSpan((int)offset, r.Length)), ct);
+                }
+                pending.Clear();
+                if (cycles++ < 6) await c.SendAsync(PeerMessageWriter.WriteUnchoke, ct);
+            }
+        }, ReservedBits.Create(extension: false, fast: false, dht: false));
+
+        Leecher leecher = await h.StartLeecherAsync(choosy.EndPoint);
+        await h.AssertCompletesAsync(leecher, Bounded);
+        Assert.Null(h.FindLog("leecher1", "nobody asked for"));
+        Assert.True(cycles >= 6);
+        Assert.Null(choosy.Failure);
+    }
+}
