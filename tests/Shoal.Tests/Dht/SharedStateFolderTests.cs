@@ -18,6 +18,9 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "shoal-dht21-" + Guid.NewGuid().ToString("N"));
 
+    /// <summary>Where the CLI keeps DHT state for <c>--data-dir _dir</c>; the library tests use it too.</summary>
+    private string DhtDir => Path.Combine(_dir, "dht");
+
     public void Dispose()
     {
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
@@ -31,7 +34,7 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
         var random = new Random(21);
         var nodes = new List<NodeContact>();
         for (int i = 0; i < deadNodes; i++) nodes.Add(new NodeContact(NodeId.CreateRandom(random), new IPEndPoint(IPAddress.Loopback, CliDhtNode.FreeUdpPort())));
-        new DhtState(SavedId, null, nodes).Save(_dir);
+        new DhtState(SavedId, null, nodes).Save(DhtDir);
     }
 
     // ---------------------------------------------------------------- the folder lock
@@ -39,14 +42,14 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
     [Fact]
     public void AFolderHasOneOwnerAtATime()
     {
-        using (DhtStateFolder first = DhtStateFolder.Claim(_dir))
+        using (DhtStateFolder first = DhtStateFolder.Claim(DhtDir))
         {
-            DhtStateInUseException ex = Assert.Throws<DhtStateInUseException>(() => DhtStateFolder.Claim(_dir));
+            DhtStateInUseException ex = Assert.Throws<DhtStateInUseException>(() => DhtStateFolder.Claim(DhtDir));
             Assert.Contains("in use", ex.Message, StringComparison.Ordinal);
             Assert.Equal(first.Directory, ex.Directory);
         }
-        using DhtStateFolder again = DhtStateFolder.Claim(_dir); // released by Dispose
-        Assert.True(File.Exists(Path.Combine(_dir, DhtStateFolder.LockFileName)));
+        using DhtStateFolder again = DhtStateFolder.Claim(DhtDir); // released by Dispose
+        Assert.True(File.Exists(Path.Combine(DhtDir, DhtStateFolder.LockFileName)));
     }
 
     [Fact]
@@ -55,19 +58,19 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
         WriteEarlierRunState();
         var time = new VirtualTimeProvider();
         var network = new SimulatedNetwork(time, new Random(1), TimeSpan.FromMilliseconds(10), TimeSpan.Zero, 0);
-        var owner = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = _dir }, network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.1"), 1)), time);
+        var owner = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = DhtDir }, network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.1"), 1)), time);
         Assert.Equal(SavedId, owner.Id);
 
-        Assert.Throws<DhtStateInUseException>(() => new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = _dir, StateAccess = DhtStateAccess.ClaimOrFail },
+        Assert.Throws<DhtStateInUseException>(() => new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = DhtDir, StateAccess = DhtStateAccess.ClaimOrFail },
             network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.2"), 1)), time));
 
         var log = new List<string>();
-        var second = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = _dir, Log = log.Add },
+        var second = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = DhtDir, Log = log.Add },
             network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.3"), 1)), time);
         Assert.NotEqual(SavedId, second.Id);
         Assert.Contains(log, m => m.Contains("in use", StringComparison.Ordinal) && m.Contains("fresh id", StringComparison.Ordinal));
         var quiet = new List<string>();
-        var oneShot = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = _dir, StateAccess = DhtStateAccess.SeedsOnly, Log = quiet.Add },
+        var oneShot = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = DhtDir, StateAccess = DhtStateAccess.SeedsOnly, Log = quiet.Add },
             network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.4"), 1)), time);
         Assert.NotEqual(SavedId, oneShot.Id);
         Assert.NotEqual(second.Id, oneShot.Id);
@@ -78,10 +81,10 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
         time.Advance(TimeSpan.FromSeconds(5));
         second.Dispose();
         oneShot.Dispose();
-        Assert.Equal(SavedId, DhtState.Load(_dir)!.Id); // neither wrote the owner's file
+        Assert.Equal(SavedId, DhtState.Load(DhtDir)!.Id); // neither wrote the owner's file
         owner.Dispose();
 
-        using DhtNode next = new(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = _dir, StateAccess = DhtStateAccess.ClaimOrFail },
+        using DhtNode next = new(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = DhtDir, StateAccess = DhtStateAccess.ClaimOrFail },
             network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.5"), 1)), time);
         Assert.Equal(SavedId, next.Id); // the owner let go at Dispose
     }
@@ -92,11 +95,11 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
         WriteEarlierRunState();
         using ChildProcess node = ShoalCli.Start("dht", "--port", "0", "--bind", "127.0.0.1", "--data-dir", _dir, "--dht-bootstrap", "127.0.0.1:9");
         await node.WaitForLineAsync(l => l.Contains(" listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "shoal dht listening");
-        Assert.Throws<DhtStateInUseException>(() => DhtStateFolder.Claim(_dir));
+        Assert.Throws<DhtStateInUseException>(() => DhtStateFolder.Claim(DhtDir));
         node.Kill(); // SIGKILL: no chance to clean anything up
         await node.WaitForExitAsync(TimeSpan.FromSeconds(20));
-        using DhtStateFolder claim = DhtStateFolder.Claim(_dir);
-        Assert.Equal(SavedId, DhtState.Load(_dir)!.Id);
+        using DhtStateFolder claim = DhtStateFolder.Claim(DhtDir);
+        Assert.Equal(SavedId, DhtState.Load(DhtDir)!.Id);
     }
 
     // ---------------------------------------------------------------- the CLI, as the issue tried it
@@ -127,7 +130,7 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
         output.WriteLine($"get-peers beside a running node on one folder: {clock.ElapsedMilliseconds} ms (the issue saw a 30 s timeout)");
         Assert.True(code == 0, error.ToString());
         Assert.Contains("127.0.0.1:45821", found.ToString(), StringComparison.Ordinal);
-        Assert.Equal(SavedId, DhtState.Load(_dir)!.Id); // the one-shot command wrote nothing
+        Assert.Equal(SavedId, DhtState.Load(DhtDir)!.Id); // the one-shot command wrote nothing
 
         // `shoal dht stats` still reads the saved tables while the node runs.
         var stats = new StringWriter();
@@ -167,7 +170,7 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
         {
             Port = 0,
             BindAddress = IPAddress.Loopback,
-            DataDirectory = _dir,
+            DataDirectory = DhtDir,
             BootstrapNodes = [],
             RandomSeed = seed,
             Log = m => { lock (log) log.Add(m); },
@@ -184,7 +187,7 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
             Assert.Equal(a.Ipv4Node.Id, await b.Ipv4Node.PingAsync(a.LocalEndPoint!, timeout.Token));
             Assert.Equal(b.Ipv4Node.Id, await a.Ipv4Node.PingAsync(b.LocalEndPoint!, timeout.Token));
         }
-        Assert.Equal(SavedId, DhtState.Load(_dir)!.Id);
+        Assert.Equal(SavedId, DhtState.Load(DhtDir)!.Id);
         lock (log) Assert.DoesNotContain(log, m => m.Contains("conflict", StringComparison.Ordinal));
     }
 
@@ -263,8 +266,8 @@ public sealed class SharedStateFolderTests(ITestOutputHelper output) : IDisposab
         var random = new Random(9);
         var dead = new List<NodeContact>();
         for (int i = 0; i < 16; i++) dead.Add(new NodeContact(NodeId.CreateRandom(random), new IPEndPoint(IPAddress.Parse("30.0.1." + (i + 1)), 6881)));
-        new DhtState(NodeId.CreateRandom(random), null, dead).Save(_dir);
-        var node = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = _dir, RandomSeed = 3 },
+        new DhtState(NodeId.CreateRandom(random), null, dead).Save(DhtDir);
+        var node = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = DhtDir, RandomSeed = 3 },
             network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.3"), 6881)), time);
         node.Start([bootstrap]);
         Task<DhtLookupResult> lookup = node.GetPeersAsync(hash);
