@@ -1,0 +1,106 @@
+using Shoal.Daemon.Service;
+using Shoal.Daemon.State;
+using Shoal.Metainfo;
+using Shoal.Swarm;
+
+namespace Shoal.Daemon.Engine;
+
+/// <summary>
+/// The one place the daemon drives the engine: starting a daemon torrent in the <see cref="ShoalSession"/> with the
+/// options its record asks for, stopping it, and reading session-wide figures. The service layer never touches the
+/// session elsewhere, so the API handlers never reach engine state.
+/// </summary>
+internal sealed class EngineBridge
+{
+    private readonly string _resumeDirectory;
+
+    public EngineBridge(ShoalSession session, string resumeDirectory)
+    {
+        Session = session;
+        _resumeDirectory = resumeDirectory;
+    }
+
+    /// <summary>The engine session.</summary>
+    public ShoalSession Session { get; }
+
+    /// <summary>The peer port.</summary>
+    public int ListenPort => Session.ListenEndPoint.Port;
+
+    /// <summary>Nodes in the DHT routing tables (0 when the DHT is off).</summary>
+    public int DhtNodes
+    {
+        get
+        {
+            if (Session.Dht is not { } dht) return 0;
+            try
+            {
+                return dht.GetStats().Nodes;
+            }
+            catch (ObjectDisposedException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="record"/>'s torrent in the engine: from its metainfo when known, else from its magnet
+    /// link. Skipped files are never requested nor written. Throws <see cref="ServiceException"/> when the engine
+    /// refuses it (its files cannot live in the save path, or it is already running).
+    /// </summary>
+    public async Task<TorrentHandle> StartAsync(TorrentRecord record, Torrent? metainfo)
+    {
+        var options = new TorrentOptions
+        {
+            DownloadDirectory = record.SavePath,
+            SelectedFiles = metainfo is null ? null : SelectedFiles(record.FilePriorities, metainfo.Files.Count),
+            Trackers = record.Settings.Trackers,
+            MaxDownloadRate = record.Settings.DownloadLimit,
+            MaxUploadRate = record.Settings.UploadLimit,
+        };
+        try
+        {
+            Directory.CreateDirectory(record.SavePath);
+            if (metainfo is not null) return await Session.AddTorrentAsync(metainfo, options).ConfigureAwait(false);
+            MagnetLink magnet = record.Magnet is { } uri ? MagnetLink.Parse(uri)
+                : new MagnetLink(record.InfoHash, record.Name, [], [], []);
+            return await Session.AddMagnetAsync(magnet, options).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or MetainfoException)
+        {
+            throw new ServiceException(ServiceErrorKind.Failed, $"cannot start {record.Name}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Stops a running torrent (its resume data is saved on the way out); data stays on disk.</summary>
+    public static Task StopAsync(TorrentHandle handle) => handle.StopAsync();
+
+    /// <summary>Forgets the fast-resume data of <paramref name="infoHash"/>, so its next start checks every piece.</summary>
+    public void ForgetResume(InfoHash infoHash)
+    {
+        if (!Directory.Exists(_resumeDirectory)) return;
+        foreach (string file in Directory.EnumerateFiles(_resumeDirectory, infoHash.ToHex() + "-*"))
+        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ServiceException(ServiceErrorKind.Failed, $"cannot delete the resume data {file}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>The files to download: every file whose priority is not skip; null when that is all of them.</summary>
+    internal static IReadOnlyList<int>? SelectedFiles(byte[]? priorities, int fileCount)
+    {
+        if (priorities is null) return null;
+        var selected = new List<int>(fileCount);
+        for (int i = 0; i < fileCount; i++)
+        {
+            if (i >= priorities.Length || priorities[i] != (byte)FilePriority.Skip) selected.Add(i);
+        }
+        return selected.Count == fileCount ? null : selected;
+    }
+}
