@@ -1,3 +1,4 @@
+using System.Net;
 using Shoal.Daemon.Service;
 using Shoal.Daemon.State;
 using Shoal.Metainfo;
@@ -50,11 +51,17 @@ internal sealed class EngineBridge
     /// </summary>
     public async Task<TorrentHandle> StartAsync(TorrentRecord record, Torrent? metainfo)
     {
+        MagnetLink? link = null;
+        if (record.Magnet is { } uri && !MagnetLink.TryParse(uri, out link)) link = null;
+        // A torrent added from a magnet link keeps the link's trackers and peers after its metadata arrives.
+        IReadOnlyList<string> trackers = link is null || metainfo is null ? record.Settings.Trackers
+            : [.. record.Settings.Trackers.Union(link.Trackers, StringComparer.Ordinal)];
         var options = new TorrentOptions
         {
             DownloadDirectory = record.SavePath,
             SelectedFiles = metainfo is null ? null : SelectedFiles(record.FilePriorities, metainfo.Files.Count),
-            Trackers = record.Settings.Trackers,
+            Peers = link is null || metainfo is null ? [] : [.. link.Peers.Select(p => IPEndPoint.TryParse(p, out IPEndPoint? e) && e.Port != 0 ? e : null).OfType<IPEndPoint>()],
+            Trackers = trackers,
             MaxDownloadRate = record.Settings.DownloadLimit,
             MaxUploadRate = record.Settings.UploadLimit,
         };
@@ -62,8 +69,7 @@ internal sealed class EngineBridge
         {
             Directory.CreateDirectory(record.SavePath);
             if (metainfo is not null) return await Session.AddTorrentAsync(metainfo, options).ConfigureAwait(false);
-            MagnetLink magnet = record.Magnet is { } uri ? MagnetLink.Parse(uri)
-                : new MagnetLink(record.InfoHash, record.Name, [], [], []);
+            MagnetLink magnet = link ?? new MagnetLink(record.InfoHash, record.Name, [], [], []);
             return await Session.AddMagnetAsync(magnet, options).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or MetainfoException)

@@ -65,6 +65,10 @@ internal sealed class NativeAuthMiddleware(RequestDelegate next, DaemonSecurity 
         {
             await ApiErrors.WriteAsync(context, ex.StatusCode, ex.InnerException is System.Text.Json.JsonException json ? "malformed JSON: " + json.Message : ex.Message).ConfigureAwait(false);
         }
+        catch (System.Text.Json.JsonException ex) when (!context.Response.HasStarted)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "malformed JSON: " + ex.Message).ConfigureAwait(false);
+        }
         catch (ObjectDisposedException) when (!context.Response.HasStarted)
         {
             await ApiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "the daemon is stopping").ConfigureAwait(false);

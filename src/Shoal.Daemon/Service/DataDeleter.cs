@@ -21,16 +21,14 @@ internal static class DataDeleter
         }
         TryDelete(Path.Combine(root, "." + infoHash.ToHex() + ".parts"), directory: true, problems);
         if (torrent is null) return problems;
+        string rootWithSeparator = Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar;
         var folders_ = new HashSet<string>(StringComparer.Ordinal);
         foreach (TorrentFile file in torrent.Files)
         {
             if (file.IsPadding) continue;
-            string path = torrent.IsMultiFile
-                ? Path.Combine([root, torrent.Name, .. file.PathSegments])
-                : Path.Combine(root, torrent.Name);
-            string full = Path.GetFullPath(path);
-            // Metainfo paths are sanitized when parsed; this is the belt to that brace.
-            if (!full.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal)) continue;
+            // The segments include the torrent's name; the metainfo parser already refused '..', separators and NUL.
+            string full = Path.GetFullPath(Path.Combine([root, .. file.PathSegments]));
+            if (!full.StartsWith(rootWithSeparator, StringComparison.Ordinal)) continue;
             TryDelete(full, directory: false, problems);
             for (string? dir = Path.GetDirectoryName(full); dir is not null && dir.Length > root.Length; dir = Path.GetDirectoryName(dir)) folders_.Add(dir);
         }

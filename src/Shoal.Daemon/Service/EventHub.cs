@@ -111,7 +111,7 @@ public sealed class EventHub
         {
             SingleReader = true,
             SingleWriter = false,
-            FullMode = BoundedChannelFullMode.DropWrite,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails when full (DropWrite would report success)
         });
         private int _overflowed;
 

@@ -224,8 +224,8 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
     {
         if (t.Error is not null) return (TorrentActivity.Error, t.Error);
         if (t.Engine is EngineState.Starting) return (t.Complete ? TorrentActivity.Seeding : TorrentActivity.Downloading, "starting");
-        if (t.Engine is EngineState.Stopping) return (t.Record.RunMode == RunMode.Paused ? TorrentActivity.Paused : t.Activity, "stopping");
         if (t.Record.RunMode == RunMode.Paused) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
+        if (t.Engine is EngineState.Stopping) return (t.Activity, "stopping");
         if (t.Metainfo is not null && t.WantedSize == 0) return (TorrentActivity.Paused, "every file is skipped: nothing to download");
         return entry.Complete
             ? (TorrentActivity.QueuedSeed, $"queued: {seeds} of {settings.MaxActiveSeeds} seeding slots taken")

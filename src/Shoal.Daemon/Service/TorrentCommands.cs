@@ -66,14 +66,17 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             context.Events.Publish(DaemonEventKind.CategoriesChanged, message: category);
         }
         MergeTags(tags);
-        var t = new ServiceTorrent(record, TorrentTotals.Zero, torrent);
+        var t = new ServiceTorrent(record, TorrentTotals.Zero, torrent)
+        {
+            Activity = record.RunMode == RunMode.Paused ? TorrentActivity.Paused : TorrentActivity.QueuedDownload,
+            Reason = record.RunMode == RunMode.Paused ? "added paused" : "added",
+        };
         t.View = ViewFactory.Torrent(t);
         context.Torrents.Add(t);
         context.Log.LogInformation("added {Name} ({Hash}) as {Id} in {Path}", record.Name, record.InfoHash.ToHex(), id, savePath);
-        pass.PlanQueue();
-        t.View = ViewFactory.Torrent(t);
-        t.ViewDirty = false;
+        // Added first, then the queue's decision about it as a state change.
         context.Events.Publish(DaemonEventKind.Added, id, record.InfoHash.ToHex(), record.Name, t.Activity, torrents: [t.View]);
+        Settle();
         return t.View;
     }
 
