@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Shoal.Dht;
 using Shoal.Storage;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Cli.Commands;
 
@@ -21,6 +22,7 @@ namespace Shoal.Cli.Commands;
 /// <param name="MaxConnections">Most peer connections at once; 0 keeps the session's default.</param>
 /// <param name="UploadSlots">Regular unchoke slots; 0 keeps the session's default.</param>
 /// <param name="OsCacheWindow">Recently written bytes left in the OS page cache per torrent; null leaves it to the OS.</param>
+/// <param name="Encryption">Which connections to make and accept (MSE/PE).</param>
 internal sealed record NetworkSettings(
     int Port,
     IPAddress Bind,
@@ -35,7 +37,8 @@ internal sealed record NetworkSettings(
     bool NoLsd = false,
     int MaxConnections = 0,
     int UploadSlots = 0,
-    long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow)
+    long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow,
+    EncryptionMode Encryption = EncryptionMode.Prefer)
 {
     private static readonly SessionOptions Defaults = new();
 
@@ -63,6 +66,7 @@ internal sealed record NetworkSettings(
         MaxConnectionsPerTorrent = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnectionsPerTorrent,
         UnchokeSlots = UploadSlots > 0 ? UploadSlots : Defaults.UnchokeSlots,
         OsCacheWindow = OsCacheWindow,
+        Encryption = Encryption,
     };
 
     /// <summary>Where get and share keep fast-resume files: ~/.local/share/shoal/resume.</summary>

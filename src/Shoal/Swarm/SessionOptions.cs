@@ -1,6 +1,7 @@
 using System.Net;
 using Shoal.Dht;
 using Shoal.Discovery;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
 
@@ -30,6 +31,12 @@ public sealed record SessionOptions
 
     /// <summary>Client name sent to peers (BEP 10 'v' later) and encoded in the peer id prefix.</summary>
     public string ClientName { get; init; } = "Shoal 0.1";
+
+    /// <summary>
+    /// Message Stream Encryption (MSE/PE): Prefer dials encrypted first and falls back to plaintext, accepting both;
+    /// Require makes and accepts only RC4-encrypted connections; Disable only plain ones.
+    /// </summary>
+    public EncryptionMode Encryption { get; init; } = EncryptionMode.Prefer;
 
     /// <summary>Clock for every timer of the session; tests pass a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -203,6 +203,7 @@ public sealed class ShoalSession : IAsyncDisposable
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
+        _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
         actor.Start();
         entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, trackerTiers);
         _ = AnnounceLocallyAsync([actor.InfoHash]);
@@ -289,6 +290,7 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private async Task RemoveAsync(TorrentActor actor)
     {
+        _context.Encryption.Torrents.Remove(actor.InfoHash);
         if (_torrents.TryGetValue(actor.InfoHash, out SessionTorrent? entry)) await StopTorrentAsync(entry).ConfigureAwait(false);
         _torrents.TryRemove(actor.InfoHash, out _);
     }

@@ -3,6 +3,7 @@ using System.Net;
 using Shoal.Cli.Commands;
 using Shoal.Storage;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Tests.Cli;
 
@@ -44,6 +45,16 @@ public sealed class NetworkSettingsTests
         ParseResult result = command.Parse(args);
         Assert.Empty(result.Errors);
         return options.Read(result);
+    }
+
+    [Theory]
+    [InlineData(new string[0], EncryptionMode.Prefer)]
+    [InlineData(new[] { "--encryption", "require" }, EncryptionMode.Require)]
+    [InlineData(new[] { "--encryption", "DISABLE" }, EncryptionMode.Disable)]
+    [InlineData(new[] { "--encryption", "prefer" }, EncryptionMode.Prefer)]
+    public void Encryption_sets_the_sessions_mode(string[] args, EncryptionMode expected)
+    {
+        Assert.Equal(expected, Parse(args).ToSessionOptions().Encryption);
     }
 
     [Theory]

@@ -287,8 +287,10 @@ public sealed class MseHandshakeTests
         await using var rawResponder = b;
         var time = new ManualTimeProvider();
         Task<EncryptedTransport> responding = MseHandshake.RespondAsync(b, IndexOf(StreamKey).Find, CryptoMethods.Rc4, TimeSpan.FromSeconds(10), time);
-        await new MseTestPeer(a).SendKeyAsync(0); // then silence
-        await Eventually.TrueAsync(() => time.PendingDueTimes().Count > 0, Guard, "the handshake armed no deadline");
+        var peer = new MseTestPeer(a);
+        await peer.SendKeyAsync(0); // then silence
+        await peer.ReceiveKeyAsync().WaitAsync(Guard); // the responder answered: it now waits for the sync hash
+        Assert.NotEmpty(time.PendingDueTimes());
         time.Advance(TimeSpan.FromSeconds(9));
         Assert.False(responding.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(1));
