@@ -112,7 +112,7 @@ internal static class PairBenchmark
         else
         {
             (file, var shoalArguments) = Workspace.ShoalCommand(shoalDll!, ["get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
-                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", .. options.ShoalEncryption, .. options.ShoalArguments]);
+                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", "--no-port-mapping", .. options.ShoalEncryption, .. options.ShoalArguments]);
             arguments = [.. shoalArguments];
         }
 

@@ -23,6 +23,7 @@ namespace Shoal.Cli.Commands;
 /// <param name="UploadSlots">Regular unchoke slots; 0 keeps the session's default.</param>
 /// <param name="OsCacheWindow">Recently written bytes left in the OS page cache per torrent; null leaves it to the OS.</param>
 /// <param name="Encryption">Which connections to make and accept (MSE/PE).</param>
+/// <param name="NoPortMapping">Do not ask the gateway to forward the listen port.</param>
 internal sealed record NetworkSettings(
     int Port,
     IPAddress Bind,
@@ -38,7 +39,8 @@ internal sealed record NetworkSettings(
     int MaxConnections = 0,
     int UploadSlots = 0,
     long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow,
-    EncryptionMode Encryption = EncryptionMode.Prefer)
+    EncryptionMode Encryption = EncryptionMode.Prefer,
+    bool NoPortMapping = false)
 {
     private static readonly SessionOptions Defaults = new();
 
@@ -67,6 +69,7 @@ internal sealed record NetworkSettings(
         UnchokeSlots = UploadSlots > 0 ? UploadSlots : Defaults.UnchokeSlots,
         OsCacheWindow = OsCacheWindow,
         Encryption = Encryption,
+        EnablePortMapping = !NoPortMapping,
     };
 
     /// <summary>Where get and share keep fast-resume files: ~/.local/share/shoal/resume.</summary>

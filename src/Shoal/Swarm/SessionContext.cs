@@ -18,6 +18,7 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private int _connections;
     private long _nextConnectionId;
+    private IPAddress? _externalAddress;
 
     public SessionOptions Options { get; } = options;
     public TimeProvider Time => Options.Time;
@@ -50,6 +51,23 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
 
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }
+
+    /// <summary>The session's port mapper, when port mapping runs; null otherwise.</summary>
+    public PortMapping.PortMapper? PortMapper { get; set; }
+
+    /// <summary>Our address as the internet sees it, when a gateway told us (port mapping); null until then.</summary>
+    public IPAddress? ExternalAddress
+    {
+        get => Volatile.Read(ref _externalAddress);
+        set => Volatile.Write(ref _externalAddress, value);
+    }
+
+    /// <summary>
+    /// The port announced to trackers and the DHT: the external port the gateway forwards to our listen port when it
+    /// granted another one, else the listen port.
+    /// </summary>
+    public int AnnouncePort => PortMapper?.Mappings.FirstOrDefault(m => m.Protocol == PortMapping.PortMappingProtocol.Tcp
+        && m.InternalPort == ListenPort && m.ExternalPort is not null)?.ExternalPort ?? ListenPort;
 
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);

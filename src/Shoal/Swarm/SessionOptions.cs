@@ -1,6 +1,7 @@
 using System.Net;
 using Shoal.Dht;
 using Shoal.Discovery;
+using Shoal.PortMapping;
 using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
@@ -58,6 +59,16 @@ public sealed record SessionOptions
     /// bootstrap routers and no saved state.
     /// </summary>
     public DhtNodeOptions? Dht { get; init; }
+
+    /// <summary>
+    /// Ask the local gateway to forward the listen port (TCP, and UDP for the DHT) through UPnP IGD and PCP/NAT-PMP,
+    /// in the background; it also tells the session its external address. Off by itself when the session binds a
+    /// loopback address (no gateway can forward to it).
+    /// </summary>
+    public bool EnablePortMapping { get; init; } = true;
+
+    /// <summary>Port mapping settings; null uses the defaults with the session's clock and log.</summary>
+    public PortMappingOptions? PortMapping { get; init; }
 
     /// <summary>Local service discovery (BEP 14): find peers of the same torrents on the local network.</summary>
     public bool EnableLocalDiscovery { get; init; } = true;

@@ -847,7 +847,13 @@ internal sealed class TorrentActor
     private void SendExtensionHandshake(PeerConnection peer)
     {
         ExtensionHandshake local = ExtensionHandshake.CreateLocal(_session.ListenPort, _session.Options.ClientName,
-            _torrent?.InfoDictionary.Length, peer.EndPoint.Address, MaxQueuedUploadsPerPeer);
+            _torrent?.InfoDictionary.Length, peer.EndPoint.Address, MaxQueuedUploadsPerPeer) with
+        {
+            // Our external address as the gateway reported it (port mapping), and whether we prefer MSE (BEP 10 "e").
+            Ipv4 = _session.ExternalAddress is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } v4 ? v4 : null,
+            Ipv6 = _session.ExternalAddress is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6 ? v6 : null,
+            PrefersEncryption = _session.Options.Encryption != Transport.Encryption.EncryptionMode.Disable,
+        };
         // BEP 27: a private torrent's peers come from its tracker only, so PEX is not offered.
         if (IsPrivate) local = local with { Extensions = new Dictionary<string, byte> { [ExtensionIds.MetadataName] = ExtensionIds.Metadata } };
         peer.Send(new OutboundMessage(MessageId.Extended, ExtensionIds.Handshake, Data: local.Encode()));

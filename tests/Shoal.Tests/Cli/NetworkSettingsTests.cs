@@ -58,6 +58,14 @@ public sealed class NetworkSettingsTests
     }
 
     [Theory]
+    [InlineData(new string[0], true)]
+    [InlineData(new[] { "--no-port-mapping" }, false)]
+    public void Port_mapping_is_on_unless_turned_off(string[] args, bool expected)
+    {
+        Assert.Equal(expected, Parse(args).ToSessionOptions().EnablePortMapping);
+    }
+
+    [Theory]
     [InlineData(new string[0], StorageOptions.DefaultOsCacheWindow)]
     [InlineData(new[] { "--os-cache", "16MiB" }, 16L * 1024 * 1024)]
     [InlineData(new[] { "--os-cache", "0" }, 0L)]
