@@ -31,6 +31,7 @@ internal sealed class NetworkOptions
         Description = "Do not ask the router to forward the listen port (UPnP IGD, NAT-PMP/PCP); it is asked by default unless --bind is a loopback address",
     };
     private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (BEP 14)" };
+    private readonly Option<string?> _dataDirectory = OptionFactory.DataDirectory();
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress output" };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON status object per line on stdout, at least once a second" };
 
@@ -51,6 +52,7 @@ internal sealed class NetworkOptions
         command.Options.Add(_noLsd);
         command.Options.Add(_encryption);
         command.Options.Add(_noPortMapping);
+        command.Options.Add(_dataDirectory);
         command.Options.Add(_quiet);
         command.Options.Add(_json);
     }
@@ -73,5 +75,6 @@ internal sealed class NetworkOptions
         result.GetResult(_osCache) is null ? StorageOptions.DefaultOsCacheWindow
             : result.GetValue(_osCache) is var window and not OptionFactory.Unlimited ? window : null,
         result.GetValue(_encryption),
-        result.GetValue(_noPortMapping));
+        result.GetValue(_noPortMapping),
+        result.GetValue(_dataDirectory));
 }

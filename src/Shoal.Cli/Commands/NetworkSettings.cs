@@ -24,6 +24,7 @@ namespace Shoal.Cli.Commands;
 /// <param name="OsCacheWindow">Recently written bytes left in the OS page cache per torrent; null leaves it to the OS.</param>
 /// <param name="Encryption">Which connections to make and accept (MSE/PE).</param>
 /// <param name="NoPortMapping">Do not ask the gateway to forward the listen port.</param>
+/// <param name="DataDirectory">Shoal's own state folder (resume files, DHT state); null: see <see cref="ShoalDataDirectory"/>.</param>
 internal sealed record NetworkSettings(
     int Port,
     IPAddress Bind,
@@ -40,7 +41,8 @@ internal sealed record NetworkSettings(
     int UploadSlots = 0,
     long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow,
     EncryptionMode Encryption = EncryptionMode.Prefer,
-    bool NoPortMapping = false)
+    bool NoPortMapping = false,
+    string? DataDirectory = null)
 {
     private static readonly SessionOptions Defaults = new();
 
@@ -58,11 +60,11 @@ internal sealed record NetworkSettings(
             BindAddress = Bind,
             // One folder per listen port: two shoal processes on one host must not share a node id.
             // A random port (0) gets a fresh id each run.
-            DataDirectory = Port == 0 ? null : Path.Combine(DhtCommand.DefaultDataDirectory(), "port-" + Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            DataDirectory = Port == 0 ? null : Path.Combine(ShoalDataDirectory.Dht(ShoalDataDirectory.Resolve(DataDirectory)), "port-" + Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             BootstrapNodes = DhtBootstrap is { Count: > 0 } ? DhtBootstrap : DhtNodeOptions.DefaultBootstrapNodes,
         },
         EnableLocalDiscovery = !NoLsd,
-        ResumeDirectory = ResumeDirectoryPath(),
+        ResumeDirectory = ShoalDataDirectory.Resume(ShoalDataDirectory.Resolve(DataDirectory)),
         // One torrent per process: the session-wide cap and the per-torrent cap are the same number.
         MaxConnections = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnections,
         MaxConnectionsPerTorrent = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnectionsPerTorrent,
@@ -71,10 +73,6 @@ internal sealed record NetworkSettings(
         Encryption = Encryption,
         EnablePortMapping = !NoPortMapping,
     };
-
-    /// <summary>Where get and share keep fast-resume files: ~/.local/share/shoal/resume.</summary>
-    public static string ResumeDirectoryPath() => Path.Combine(
-        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "shoal", "resume");
 
     /// <summary>Resolves every --peer (host names through DNS).</summary>
     public async Task<IReadOnlyList<IPEndPoint>> ResolvePeersAsync(CancellationToken cancellationToken)
