@@ -29,7 +29,8 @@ public sealed class EncryptionInteropTests(ITestOutputHelper output)
         {
             var download = temp.Combine("download");
             using var shoal = ShoalCli.Start("get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
-                "--bind", "127.0.0.1", "--no-dht", "--no-lsd", "--encryption", "require", "--exit-when-done", "--json");
+                "--bind", "127.0.0.1", "--no-dht", "--no-lsd", "--encryption", "require", "--exit-when-done", "--json",
+                "--max-download-rate", "4MiB"); // a transfer of about 3 s: libtorrent's once-a-second lines see the connection
             int exitCode;
             try
             {

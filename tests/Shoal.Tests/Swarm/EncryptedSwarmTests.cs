@@ -70,6 +70,26 @@ public sealed class EncryptedSwarmTests : IDisposable
         Assert.Equal(0, leeching.GetStatus().VerifiedPieces);
     }
 
+    [Fact]
+    public async Task AnEncryptedHandshakeForOneTorrentCarryingAHandshakeForAnotherIsRefused()
+    {
+        (Torrent torrent, string seedDir, _) = await MakeTorrentAsync();
+        var log = new ConcurrentQueue<string>();
+        await using ShoalSession seeder = await StartAsync(EncryptionMode.Prefer, log);
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+        var other = new byte[20];
+        new Random(5).NextBytes(other);
+
+        // Keyed for the seeder's torrent (so the handshake completes), but the BitTorrent handshake inside names another.
+        var bittorrent = new byte[Shoal.Wire.Handshake.Length];
+        new Shoal.Wire.Handshake(new InfoHash(other), new byte[20], Shoal.Wire.ReservedBits.Create(extension: true, fast: true, dht: false)).WriteTo(bittorrent);
+        var socket = await Shoal.Transport.SocketTransport.ConnectAsync(seeder.ListenEndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
+        await using EncryptedTransport connection = await MseHandshake.InitiateAsync(socket, torrent.InfoHash.Span.ToArray(), CryptoMethods.Rc4, bittorrent,
+            TimeSpan.FromSeconds(10), TimeProvider.System);
+        await Eventually.TrueAsync(() => log.Any(l => l.Contains("the encrypted handshake and the BitTorrent handshake name different torrents", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), () => string.Join('\n', log));
+    }
+
     private async Task<(Torrent Torrent, string SeedDirectory, byte[] Data)> MakeTorrentAsync()
     {
         string seedDir = Path.Combine(_root, "seed");
