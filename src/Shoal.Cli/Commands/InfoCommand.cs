@@ -65,6 +65,7 @@ internal static class InfoCommand
                 output.WriteLine($"  tier {(tier + 1).ToString(CultureInfo.InvariantCulture)}: {string.Join(", ", torrent.AnnounceTiers[tier])}");
             }
         }
+        WriteList(output, "web seeds:", [.. torrent.WebSeeds, .. torrent.HttpSeeds.Select(url => url + " (BEP 17)")]);
     }
 
     /// <summary>Prints a magnet link's fields.</summary>

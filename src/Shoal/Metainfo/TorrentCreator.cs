@@ -80,11 +80,7 @@ public static class TorrentCreator
             throw new FileNotFoundException($"'{path}' is neither a file nor a folder", path);
         }
         if (name.Length == 0) throw new ArgumentException($"'{path}' has no name to give the torrent", nameof(path));
-        TorrentPathRules.Validate(name, "name");
-        foreach (SourceFile source in sources)
-        {
-            foreach (string segment in source.RelativeSegments) TorrentPathRules.Validate(segment, $"'{source.FullPath}': name");
-        }
+        CheckNames(name, sources);
         if (sources.Count > Torrent.MaxFileCount)
             throw new ArgumentException($"'{path}' holds {sources.Count} files, more than the limit of {Torrent.MaxFileCount}", nameof(path));
 
@@ -156,6 +152,37 @@ public static class TorrentCreator
 
     internal sealed record SourceFile(string FullPath, string[] RelativeSegments, long Length);
 
+    /// <summary>
+    /// Refuses names that clients would change when they open the torrent (sanitising or telling duplicates apart),
+    /// because the torrent could then not be seeded from the very folder it was made of: a name '..', with a control
+    /// character, over 240 bytes or a Windows device name, and two names that differ only in letter case or Unicode
+    /// form (one file on Windows and macOS, renamed "x.1.ext" by libtorrent everywhere).
+    /// </summary>
+    private static void CheckNames(string name, List<SourceFile> sources)
+    {
+        CheckSegment(name, name);
+        var parsed = new List<ParsedFile>(sources.Count);
+        foreach (SourceFile source in sources)
+        {
+            foreach (string segment in source.RelativeSegments) CheckSegment(segment, source.FullPath);
+            parsed.Add(new ParsedFile([name, .. source.RelativeSegments], source.Length, TorrentFileAttributes.None));
+        }
+        if (!DuplicatePathResolver.Resolve(parsed)) return;
+        int renamed = parsed.FindIndex(f => f.Renamed);
+        throw new MetainfoException($"'{TorrentPathRules.Printable(sources[renamed].FullPath)}' has the name of another file when letter case and "
+            + "Unicode form are ignored; clients would rename it, so rename one of them first");
+    }
+
+    private static void CheckSegment(string segment, string where)
+    {
+        string? clean = PathSanitizer.Sanitize(segment, out bool changed);
+        if (clean is null || changed)
+        {
+            throw new MetainfoException($"'{TorrentPathRules.Printable(where)}': the name '{TorrentPathRules.Printable(segment)}' cannot go into a torrent as it is "
+                + $"(clients would {(clean is null ? "drop it" : $"change it to '{TorrentPathRules.Printable(clean)}'")}); rename it first");
+        }
+    }
+
     private static List<SourceFile> ListFolder(string root)
     {
         var found = new List<(string Relative, SourceFile File)>();
@@ -182,8 +209,20 @@ public static class TorrentCreator
                 found.Add((string.Join('/', entrySegments), new SourceFile(entry.FullName, entrySegments, file.Length)));
             }
         }
-        found.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
+        // libtorrent's canonical order (BEP 52 needs one; v1 uses it too): path segment by segment, as UTF-8 bytes.
+        found.Sort((a, b) => CompareSegments(a.File.RelativeSegments, b.File.RelativeSegments));
         return found.ConvertAll(f => f.File);
+    }
+
+    /// <summary>Orders two paths element by element, each element compared as UTF-8 bytes (libtorrent's path_compare).</summary>
+    internal static int CompareSegments(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        for (int i = 0; i < Math.Min(a.Count, b.Count); i++)
+        {
+            int cmp = System.Text.Encoding.UTF8.GetBytes(a[i]).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b[i]));
+            if (cmp != 0) return cmp;
+        }
+        return a.Count.CompareTo(b.Count);
     }
 
     /// <summary>Hashes the concatenation of all files, piece by piece, reading one chunk ahead of the hasher.</summary>

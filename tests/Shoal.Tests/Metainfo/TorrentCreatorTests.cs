@@ -41,7 +41,7 @@ public sealed class TorrentCreatorTests : IDisposable
             ("a.txt", RandomBytes(2, 7)),
             ("sub/deeper/z.dat", RandomBytes(3, 33_000)),
             ("sub/empty", []),
-            ("B.bin", RandomBytes(4, 16_384)),
+            ("C.bin", RandomBytes(4, 16_384)),
         };
         foreach ((string rel, byte[] data) in files) File.WriteAllBytes(Path.Combine(root, rel), data);
 
@@ -60,7 +60,7 @@ public sealed class TorrentCreatorTests : IDisposable
         Assert.Equal(created.InfoHash, t.InfoHash);
         Assert.True(t.IsMultiFile);
         Assert.Equal("My Folder", t.Name);
-        string[] expectedOrder = ["B.bin", "a.txt", "b.bin", "sub/deeper/z.dat", "sub/empty"];
+        string[] expectedOrder = ["C.bin", "a.txt", "b.bin", "sub/deeper/z.dat", "sub/empty"];
         Assert.Equal(expectedOrder.Select(p => "My Folder/" + p), t.Files.Select(f => f.Path));
         byte[] content = [.. expectedOrder.SelectMany(p => files.Single(f => f.Relative == p).Data)];
         AssertPieceHashes(t, content);
@@ -132,7 +132,26 @@ public sealed class TorrentCreatorTests : IDisposable
         string folder = Path.Combine(_dir, "bad");
         Directory.CreateDirectory(folder);
         File.WriteAllBytes(Path.Combine(folder, "back\\slash"), [1]);
-        await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(folder, new TorrentCreationOptions()));
+        var e = await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(folder, new TorrentCreationOptions()));
+        Assert.Contains("'backslash'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Names_that_clients_would_rename_are_refused_before_hashing()
+    {
+        if (OperatingSystem.IsWindows()) return; // case-only twins cannot exist there
+        string folder = Path.Combine(_dir, "twins");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "Read.me"), [1]);
+        File.WriteAllBytes(Path.Combine(folder, "read.ME"), [2]);
+        var e = await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(folder, new TorrentCreationOptions()));
+        Assert.Contains("letter case", e.Message, StringComparison.Ordinal);
+
+        string control = Path.Combine(_dir, "control");
+        Directory.CreateDirectory(control);
+        File.WriteAllBytes(Path.Combine(control, "bell\a.txt"), [1]);
+        e = await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(control, new TorrentCreationOptions()));
+        Assert.Contains("bell_.txt", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
