@@ -38,6 +38,40 @@ public sealed class InfoCommandTests
         Assert.DoesNotContain('\u001B', stdout);
     }
 
+    [Theory]
+    [InlineData("v1-single.torrent", "v1")]
+    [InlineData("v2-multi.torrent", "v2 (BEP 52)")]
+    [InlineData("hybrid.torrent", "hybrid (v1 + v2)")]
+    public async Task Info_shows_the_version_both_info_hashes_and_each_files_pieces_root(string file, string version)
+    {
+        CorpusEntry entry = TorrentCorpus.Entries[file];
+        var torrent = Shoal.Metainfo.Torrent.Load(TorrentCorpus.Fixture(file));
+        (int code, string stdout, string stderr) = await RunAsync("info", TorrentCorpus.Fixture(file));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("version:       " + version + "\n", stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("info-hash:     " + (entry.V1 ?? entry.V2![..40]), stdout, StringComparison.Ordinal);
+        if (entry.V2 is null)
+        {
+            Assert.DoesNotContain("info-hash v2", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("pieces roots", stdout, StringComparison.Ordinal);
+            return;
+        }
+        Assert.Contains("info-hash v2:  " + entry.V2, stdout, StringComparison.Ordinal);
+        Assert.Contains("pieces roots:", stdout, StringComparison.Ordinal);
+        foreach (var f in torrent.Files.Where(f => f.PiecesRoot is not null))
+            Assert.Contains($"  {f.PiecesRoot!.Value.ToHex()}  {f.Path}", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Info_on_a_v2_magnet_shows_both_hashes()
+    {
+        const string V2 = "caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e";
+        (int code, string stdout, _) = await RunAsync("info", "magnet:?xt=urn:btmh:1220" + V2 + "&dn=x");
+        Assert.Equal(0, code);
+        Assert.Contains("info-hash:      " + V2[..40] + " (the v2 hash cut to 20 bytes)", stdout, StringComparison.Ordinal);
+        Assert.Contains("info-hash v2:   " + V2, stdout, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string> RefusedFiles() =>
         [.. TorrentCorpus.Entries.Values.Where(e => !e.Loads).Select(e => e.File).Order(StringComparer.Ordinal)];
 
