@@ -208,11 +208,11 @@ public static class TorrentCreator
     internal sealed record SourceFile(string FullPath, string[] RelativeSegments, long Length, bool Executable = false);
 
     /// <summary>
-    /// BEP 47 'x' as libtorrent sets it: the owner may execute the file, judged without following a link (so a
-    /// file reached through a symbolic link, whose own mode is rwx, is marked too, as libtorrent marks it).
+    /// BEP 47 'x' as libtorrent sets it: the owner may execute the file. libtorrent reads the mode without following
+    /// a link (lstat), and a link's own mode is rwx, so a file reached through a symbolic link is marked too.
     /// </summary>
     private static bool IsExecutable(FileSystemInfo entry) =>
-        !OperatingSystem.IsWindows() && (entry.UnixFileMode & UnixFileMode.UserExecute) != 0;
+        !OperatingSystem.IsWindows() && (entry.LinkTarget is not null || (entry.UnixFileMode & UnixFileMode.UserExecute) != 0);
 
     /// <summary>
     /// Refuses names that clients would change when they open the torrent (sanitising or telling duplicates apart),

@@ -271,6 +271,8 @@ public sealed class TorrentCreatorTests : IDisposable
         Torrent t = await TorrentCreator.CreateAsync(root, new TorrentCreationOptions());
         Assert.Equal(["linked/link.bin", "linked/real.bin"], t.Files.Select(f => f.Path));
         AssertPieceHashes(t, [.. data, 9, 9]);
+        // libtorrent reads a link's own mode (rwx), so a followed link is marked executable: so does Shoal.
+        Assert.Equal([true, false], t.Files.Select(f => f.IsExecutable));
     }
 
     [Theory]
