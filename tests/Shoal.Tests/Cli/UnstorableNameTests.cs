@@ -12,7 +12,7 @@ namespace Shoal.Tests.Cli;
 /// Issue 13 item 3: names the file system cannot hold are dealt with when the torrent is added, before any
 /// download. A name over 255 bytes is cut as libtorrent cuts it (the extension kept) and the download lands under
 /// that name; a path longer than the file system allows is refused with one line and exit 2, and nothing is
-/// written. The CLI runs as a child process whose home and data folders are the test's own.
+/// written. The CLI runs as a child process (its data folder is the test run's, through SHOAL_DATA_DIR).
 /// </summary>
 public sealed class UnstorableNameTests : IDisposable
 {
@@ -21,20 +21,7 @@ public sealed class UnstorableNameTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private Dictionary<string, string> IsolatedEnvironment()
-    {
-        string home = Path.Combine(_root, "home");
-        Directory.CreateDirectory(home);
-        return new Dictionary<string, string> { ["HOME"] = home, ["XDG_DATA_HOME"] = Path.Combine(home, "data") };
-    }
-
-    private async Task<ProcessResult> RunShoalAsync(params string[] arguments)
-    {
-        using ChildProcess child = ChildProcess.Start(ShoalCli.DotnetHost, [InteropEnvironment.ShoalDllPath, .. arguments], environment: IsolatedEnvironment());
-        child.CloseStandardInput();
-        int exitCode = await child.WaitForExitAsync(Patience);
-        return new ProcessResult(child.Description, exitCode, child.StandardOutputLines, child.StandardErrorLines);
-    }
+    private static Task<ProcessResult> RunShoalAsync(params string[] arguments) => ShoalCli.RunAsync(Patience, arguments);
 
     private static byte[] SingleFileTorrent(byte[] rawName, byte[] content, int pieceLength = 16 * 1024)
     {
