@@ -95,7 +95,9 @@ public sealed class ShoalSession : IAsyncDisposable
             _context.Log($"port mapping is off: the session listens on {options.BindAddress}, which no gateway can forward to");
             return;
         }
-        PortMappingOptions mapping = options.PortMapping ?? new PortMappingOptions { Time = options.Time, Log = options.Log };
+        PortMappingOptions mapping = options.PortMapping is { } given
+            ? given with { Log = given.Log ?? options.Log }
+            : new PortMappingOptions { Time = options.Time, Log = options.Log };
         var mapper = new PortMapper(mapping);
         mapper.ExternalAddressChanged += address =>
         {

@@ -175,6 +175,10 @@ public static class MseHandshake
         }
     }
 
+    /// <summary>
+    /// Random padding from the system's cryptographic generator, like the keys: lengths and bytes a seeded generator
+    /// could replay would give traffic classifiers the pattern the padding exists to hide.
+    /// </summary>
     private static void WritePadding(PipeWriter output, int length)
     {
         if (length == 0) return;
