@@ -249,6 +249,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             t.Record = t.Record with { QueuePosition = position };
             t.ViewDirty = true;
         }
+        context.Torrents.QueueChanged();
     }
 
     internal void MergeTags(IReadOnlyList<string> tags)
