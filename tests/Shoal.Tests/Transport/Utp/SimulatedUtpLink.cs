@@ -56,6 +56,27 @@ internal sealed class SimulatedUtpLink(VirtualTimeProvider time, Random random, 
     /// <summary>Queuing delay a packet entering the bottleneck now would see.</summary>
     public TimeSpan QueuingDelay => TimeSpan.FromTicks(Math.Max(0, _queueFreeAtTicks - time.GetTimestamp()));
 
+    /// <summary>
+    /// Starts a competing flow that pushes <paramref name="bytesPerSecond"/> through the same bottleneck (a video
+    /// call, a TCP upload), without congestion control, for <paramref name="duration"/>.
+    /// </summary>
+    public void StartCrossTraffic(long bytesPerSecond, TimeSpan duration)
+    {
+        long end = time.GetTimestamp() + duration.Ticks;
+        long perMillisecond = bytesPerSecond / 1000;
+        void Tick()
+        {
+            long now = time.GetTimestamp();
+            if (now >= end) return;
+            long start = Math.Max(now, _queueFreeAtTicks);
+            long backlogBytes = (start - now) * BytesPerSecond / TimeSpan.TicksPerSecond;
+            if (backlogBytes + perMillisecond <= QueueLimitBytes)
+                _queueFreeAtTicks = start + perMillisecond * TimeSpan.TicksPerSecond / BytesPerSecond;
+            time.Schedule(TimeSpan.FromMilliseconds(1), Tick);
+        }
+        Tick();
+    }
+
     public void Send(ReadOnlySpan<byte> datagram)
     {
         Sent++;
