@@ -126,7 +126,7 @@ internal static class DhtCommand
         var command = new Command("stats", "Summarise the saved routing tables, IPv4 and IPv6 (buckets, nodes)") { dataDir };
         command.SetAction((result, cancellationToken) =>
         {
-            string dir = result.GetValue(dataDir) ?? DefaultDataDirectory();
+            string dir = ShoalDataDirectory.Dht(ShoalDataDirectory.Resolve(result.GetValue(dataDir)));
             DhtState? v4 = DhtState.Load(dir, DhtState.FileName), v6 = DhtState.Load(dir, DhtState.Ipv6FileName);
             if (v4 is null && v6 is null) throw new CliException($"no saved DHT state in {dir}", ExitCodes.Failure);
             foreach ((string family, DhtState? state) in new[] { ("IPv4", v4), ("IPv6", v6) })
@@ -174,20 +174,12 @@ internal static class DhtCommand
     {
         Port = port,
         BindAddress = bind ?? IPAddress.Any,
-        DataDirectory = dataDir ?? DefaultDataDirectory(),
+        DataDirectory = ShoalDataDirectory.Dht(ShoalDataDirectory.Resolve(dataDir)),
         BootstrapNodes = bootstrap.Length > 0 ? bootstrap : DhtNodeOptions.DefaultBootstrapNodes,
         Log = message => context.Error.WriteLine($"shoal: dht: {ErrorReporter.OneLine(message)}"),
     };
 
-    /// <summary>Where DHT state lives unless --data-dir says otherwise.</summary>
-    internal static string DefaultDataDirectory()
-        => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "shoal", "dht");
-
-    private static Option<string?> DataDir() => new("--data-dir")
-    {
-        Description = "Where the node id and routing table are kept (default: ~/.local/share/shoal/dht)",
-        HelpName = "DIR",
-    };
+    private static Option<string?> DataDir() => OptionFactory.DataDirectory();
 
     /// <summary>The repeatable --dht-bootstrap HOST:PORT option (also on share and get).</summary>
     internal static Option<string[]> Bootstrap() => new("--dht-bootstrap")
