@@ -93,6 +93,24 @@ public sealed class UtpTransport : PeerTransport, IUtpStream
         }
     }
 
+    /// <summary>The smoothed round-trip time (zero before the first measurement).</summary>
+    public TimeSpan RoundTripTime
+    {
+        get
+        {
+            lock (_connection.Gate) return TimeSpan.FromTicks(_connection.SmoothedRttMicros * (TimeSpan.TicksPerMillisecond / 1000));
+        }
+    }
+
+    /// <summary>The queuing delay LEDBAT measured last on the path to the peer (what it keeps near its target).</summary>
+    public TimeSpan QueuingDelay
+    {
+        get
+        {
+            lock (_connection.Gate) return TimeSpan.FromTicks(_connection.QueuingDelayMicros * (TimeSpan.TicksPerMillisecond / 1000));
+        }
+    }
+
     internal UtpConnection Connection => _connection;
 
     /// <summary>Completes when the handshake completes; faults when it fails.</summary>
