@@ -8,8 +8,11 @@ namespace Shoal.Transport.Utp;
 /// </summary>
 internal interface IUtpConnectionHost
 {
-    /// <summary>Sends one datagram; best effort (a failed send is a lost packet).</summary>
-    void SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote);
+    /// <summary>
+    /// Sends one datagram; false when the kernel had no room for it (or the network refused it): the connection
+    /// holds its packets back for a moment instead of losing them.
+    /// </summary>
+    bool SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote);
 
     /// <summary>Asks for <see cref="UtpConnection.OnWakeup"/> at (or soon after) <paramref name="atMicros"/>.</summary>
     void RequestWakeup(UtpConnection connection, long atMicros);

@@ -30,7 +30,7 @@ internal sealed partial class UtpConnection
     /// </summary>
     public void TrySend(long nowMicros)
     {
-        if (State != UtpConnectionState.Connected) return;
+        if (State != UtpConnectionState.Connected || _stalled) return;
         if (_needResendCount > 0 && !ResendMarked(nowMicros)) return;
         while (!_finSent)
         {
@@ -201,7 +201,28 @@ internal sealed partial class UtpConnection
         UtpPacket.RefreshHeader(packet, (uint)nowMicros, _replyMicro, window,
             State == UtpConnectionState.SynSent ? (ushort)0 : _ackNr);
         if (State == UtpConnectionState.Connected) NoteAckSent(window);
-        Send(packet);
+        if (!Send(packet)) Stall(sequence, nowMicros);
+    }
+
+    /// <summary>
+    /// The socket had no room for a packet: it is marked for resending (and not counted in flight), and the
+    /// connection pauses for a moment, as libtorrent's does when its socket would block, rather than letting the
+    /// loss detection find out the slow way.
+    /// </summary>
+    private void Stall(ushort sequence, long nowMicros)
+    {
+        ref OutgoingPacket slot = ref Slot(sequence);
+        if (!slot.NeedsResend)
+        {
+            slot.NeedsResend = true;
+            _needResendCount++;
+            BytesInFlight -= slot.Payload;
+        }
+        slot.Transmissions--; // it never left: its resend can still give a clean round-trip sample
+        if (_needResendCount == 1 || SequenceNumber.IsBefore(sequence, _resendCursor)) _resendCursor = sequence;
+        if (_stalled) return;
+        _stalled = true;
+        _host.RequestWakeup(this, nowMicros + StallRetryMicros);
     }
 
     /// <summary>
@@ -280,8 +301,9 @@ internal sealed partial class UtpConnection
         if (_rtoDeadline == long.MaxValue) _rtoDeadline = nowMicros + RetransmitTimeout;
         _zeroWindowProbeAt = long.MaxValue;
         NoteAckSent(window);
-        Send(buffer.AsSpan(0, length));
-        return true;
+        if (Send(buffer.AsSpan(0, length))) return true;
+        Stall(sequence, nowMicros);
+        return false;
     }
 
     /// <summary>
@@ -313,9 +335,10 @@ internal sealed partial class UtpConnection
         }
         uint window = AdvertisedWindow;
         UtpPacket.WriteHeader(packet, type, extension, SendId, (uint)nowMicros, _replyMicro, window, _seqNr, _ackNr);
+        // An ack the socket refused stays owed: the next flush sends it.
+        if (!Send(packet[..length])) return;
         _ackPending = false;
         _lastAdvertisedWindow = window;
-        Send(packet[..length]);
     }
 
     /// <summary>Every packet carries our ack_nr; only a STATE carries the selective ack, so one is still owed after data.</summary>

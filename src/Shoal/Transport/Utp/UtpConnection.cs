@@ -94,6 +94,12 @@ internal sealed partial class UtpConnection
     private bool _eofDelivered;
     private bool _readerDetached;
 
+    /// <summary>The socket refused a packet (its buffer was full): nothing more goes out until a short wake-up.</summary>
+    private bool _stalled;
+
+    /// <summary>How long a connection whose send the socket refused waits before it tries again.</summary>
+    private const long StallRetryMicros = 1_000;
+
     private UtpConnection(IUtpConnectionHost host, IUtpStream stream, UtpConnectionSettings settings, IPEndPoint remote,
         ushort receiveId, ushort sendId, bool incoming)
     {
@@ -265,8 +271,12 @@ internal sealed partial class UtpConnection
         if (_ackPending && State == UtpConnectionState.Connected) SendControlPacket(UtpPacketType.State, nowMicros);
     }
 
-    /// <summary>The pacing wake-up asked for through <see cref="IUtpConnectionHost.RequestWakeup"/> is due.</summary>
-    public void OnWakeup(long nowMicros) => TrySend(nowMicros);
+    /// <summary>The wake-up asked for through <see cref="IUtpConnectionHost.RequestWakeup"/> (pacing, a full socket) is due.</summary>
+    public void OnWakeup(long nowMicros)
+    {
+        _stalled = false;
+        TrySend(nowMicros);
+    }
 
     /// <summary>
     /// The window we offer the peer: the receive buffer less what the application has not read and what waits out of
@@ -311,11 +321,16 @@ internal sealed partial class UtpConnection
         if (_eofDelivered || _readerDetached) Finish(null);
     }
 
-    private void Send(ReadOnlySpan<byte> datagram)
+    private bool Send(ReadOnlySpan<byte> datagram)
     {
+        if (!_host.SendDatagram(datagram, Remote))
+        {
+            Statistics.SendFailures++;
+            return false;
+        }
         Statistics.PacketsSent++;
         Statistics.BytesSent += datagram.Length;
-        _host.SendDatagram(datagram, Remote);
+        return true;
     }
 
     private static byte[] Rent(int size) => ArrayPool<byte>.Shared.Rent(size);
@@ -356,6 +371,9 @@ public struct UtpConnectionStatistics
     /// <summary>Received data packets that were already received (or too far ahead to keep).</summary>
     public long DuplicateOrDroppedPackets;
 
+    /// <summary>Datagrams the socket could not send at once (a full kernel buffer): held back and sent again.</summary>
+    public long SendFailures;
+
     /// <summary>Adds <paramref name="other"/> to these counters.</summary>
     public void Add(in UtpConnectionStatistics other)
     {
@@ -368,5 +386,6 @@ public struct UtpConnectionStatistics
         FastRetransmissions += other.FastRetransmissions;
         Timeouts += other.Timeouts;
         DuplicateOrDroppedPackets += other.DuplicateOrDroppedPackets;
+        SendFailures += other.SendFailures;
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Shoal.Transport.Udp;
 
 namespace Shoal.Transport.Utp;
 
@@ -10,15 +11,17 @@ namespace Shoal.Transport.Utp;
 /// Many uTP connections over one UDP port: demultiplexes incoming packets by sender and connection id, answers
 /// SYNs with new connections (handed out by <see cref="AcceptAsync"/>), dials with <see cref="ConnectAsync"/>, and
 /// runs the timers of every connection from one clock tick. Each connection is a <see cref="UtpTransport"/>, a
-/// <see cref="PeerTransport"/> like a TCP connection.
+/// <see cref="PeerTransport"/> like a TCP connection. The port is the session's shared <see cref="UdpSocket"/>: the
+/// multiplexer claims the datagrams shaped like uTP (<see cref="DatagramShapes.IsUtp"/>) and leaves KRPC to the DHT.
 /// </summary>
 /// <remarks>
 /// Threads: the socket's receive loop processes each packet under its connection's gate (no hop to another
-/// thread) and, when the socket has drained, sends one ack per connection that received data and flushes what was
-/// delivered to each application. The tick timer and the applications' pumps take the same gates. Nothing waits
-/// inside a gate and no application code runs inside one (pipe continuations go to the thread pool).
+/// thread: the claim has no queue) and, when the socket has drained, sends one ack per connection that received
+/// data and flushes what was delivered to each application. The tick timer and the applications' pumps take the
+/// same gates. Nothing waits inside a gate and no application code runs inside one (pipe continuations go to the
+/// thread pool).
 /// </remarks>
-public sealed class UtpMultiplexer : IUtpDatagramReceiver, IUtpConnectionHost, IAsyncDisposable
+public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IAsyncDisposable
 {
     /// <summary>RESETs answering packets of unknown connections, at most per second (they cost the sender nothing).</summary>
     private const int ResetsPerSecond = 100;
@@ -26,8 +29,9 @@ public sealed class UtpMultiplexer : IUtpDatagramReceiver, IUtpConnectionHost, I
     /// <summary>A socket that never reports idle still gets its acks flushed after this many datagrams.</summary>
     private const int MaxDatagramsBetweenFlushes = 64;
 
-    private readonly IUtpDatagramSocket _socket;
-    private readonly IDisposable? _ownedSocket;
+    private readonly IUtpDatagramSender _socket;
+    private readonly UdpClaim? _claim;
+    private readonly UdpSocket? _ownedSocket;
     private readonly UtpOptions _options;
     private readonly MemoryPool<byte> _pool;
     private readonly UtpConnectionSettings _settingsV4;
@@ -62,18 +66,32 @@ public sealed class UtpMultiplexer : IUtpDatagramReceiver, IUtpConnectionHost, I
     private long _invalidDatagrams;
     private int _disposed;
 
-    /// <summary>Runs uTP over <paramref name="socket"/> (which the caller keeps owning) and starts receiving.</summary>
-    public UtpMultiplexer(IUtpDatagramSocket socket, UtpOptions? options = null) : this(socket, options, owned: null)
+    /// <summary>
+    /// Runs uTP on <paramref name="socket"/> (the session's shared UDP socket, which the caller keeps owning): claims
+    /// its uTP-shaped datagrams, handled in place on its receive loop.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket is disposed.</exception>
+    public UtpMultiplexer(UdpSocket socket, UtpOptions? options = null) : this(socket, options, owned: false)
     {
     }
 
-    private UtpMultiplexer(IUtpDatagramSocket socket, UtpOptions? options, IDisposable? owned)
+    private UtpMultiplexer(UdpSocket socket, UtpOptions? options, bool owned) : this(new ClaimSender(socket), options)
     {
-        ArgumentNullException.ThrowIfNull(socket);
+        _ownedSocket = owned ? socket : null;
+        _claim = socket.Claim("uTP", DatagramShapes.IsUtp, this);
+        ((ClaimSender)_socket).Claim = _claim;
+    }
+
+    /// <summary>
+    /// Runs uTP over <paramref name="sender"/>; whoever owns the datagrams' way in calls <see cref="OnDatagram"/> and
+    /// <see cref="OnReceiveIdle"/> (simulations, tests that drop packets on purpose).
+    /// </summary>
+    internal UtpMultiplexer(IUtpDatagramSender sender, UtpOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
         options ??= new UtpOptions();
         options.Validate();
-        _socket = socket;
-        _ownedSocket = owned;
+        _socket = sender;
         _options = options;
         _pool = options.Memory ?? MemoryPool<byte>.Shared;
         _settingsV4 = UtpConnectionSettings.From(options, AddressFamily.InterNetwork);
@@ -87,21 +105,23 @@ public sealed class UtpMultiplexer : IUtpDatagramReceiver, IUtpConnectionHost, I
         _epoch = options.Time.GetTimestamp();
         _tickTimer = options.Time.CreateTimer(_ => OnTick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _wakeTimer = options.Time.CreateTimer(_ => OnWakeTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        socket.Start(this);
     }
 
-    /// <summary>Binds a UDP socket of its own to <paramref name="localEndPoint"/> and runs uTP on it.</summary>
+    /// <summary>
+    /// Binds a UDP socket of its own to <paramref name="localEndPoint"/> and runs uTP on it (tools and tests; a session
+    /// runs uTP on its shared socket instead).
+    /// </summary>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
     public static UtpMultiplexer Bind(IPEndPoint localEndPoint, UtpOptions? options = null)
     {
-        var socket = new UdpDatagramSocket(localEndPoint);
+        UdpSocket socket = UdpSocket.Bind(localEndPoint, options?.Log);
         try
         {
-            return new UtpMultiplexer(socket, options, socket);
+            return new UtpMultiplexer(socket, options, owned: true);
         }
         catch
         {
-            socket.Dispose();
+            socket.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
     }
@@ -249,7 +269,8 @@ public sealed class UtpMultiplexer : IUtpDatagramReceiver, IUtpConnectionHost, I
         foreach (UtpTransport transport in _connections.Values) transport.Abort();
         await _tickTimer.DisposeAsync().ConfigureAwait(false);
         await _wakeTimer.DisposeAsync().ConfigureAwait(false);
-        _ownedSocket?.Dispose();
+        if (_claim is not null) await _claim.DisposeAsync().ConfigureAwait(false);
+        if (_ownedSocket is not null) await _ownedSocket.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Queues <paramref name="transport"/> for the ack and flush at the end of this burst (receive loop only).</summary>
@@ -260,7 +281,17 @@ public sealed class UtpMultiplexer : IUtpDatagramReceiver, IUtpConnectionHost, I
 
     internal void Log(string message) => _options.Log?.Invoke(message);
 
-    void IUtpConnectionHost.SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => _socket.Send(datagram, remote);
+    bool IUtpConnectionHost.SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => _socket.Send(datagram, remote);
+
+    /// <summary>Sends through the claim once it exists (it is made after the multiplexer, which is its handler).</summary>
+    private sealed class ClaimSender(UdpSocket socket) : IUtpDatagramSender
+    {
+        public UdpClaim? Claim { get; set; }
+
+        public IPEndPoint LocalEndPoint => socket.LocalEndPoint;
+
+        public bool Send(ReadOnlySpan<byte> datagram, IPEndPoint destination) => Claim?.Send(datagram, destination) ?? false;
+    }
 
     void IUtpConnectionHost.RequestWakeup(UtpConnection connection, long atMicros)
     {

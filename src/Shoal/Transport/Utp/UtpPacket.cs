@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Shoal.Transport.Udp;
 
 namespace Shoal.Transport.Utp;
 
@@ -59,18 +60,11 @@ public readonly ref struct UtpPacket
     /// <summary>The payload (data, or whatever a peer put after the headers of another type).</summary>
     public ReadOnlySpan<byte> Payload { get; init; }
 
-    /// <summary>
-    /// True when <paramref name="datagram"/> has the shape of a uTP packet: at least a header long, version 1 and a
-    /// known type. Cheap; used to tell uTP from other traffic on a shared UDP port.
-    /// </summary>
-    public static bool LooksLikeUtp(ReadOnlySpan<byte> datagram) =>
-        datagram.Length >= HeaderLength && (datagram[0] & 0x0F) == Version && datagram[0] >> 4 <= (int)UtpPacketType.Syn;
-
     /// <summary>Parses <paramref name="datagram"/>; false (and a default packet) when it is not a valid uTP packet.</summary>
     public static bool TryParse(ReadOnlySpan<byte> datagram, out UtpPacket packet)
     {
         packet = default;
-        if (!LooksLikeUtp(datagram)) return false;
+        if (!DatagramShapes.IsUtp(datagram)) return false; // the shape the shared UDP port routes to uTP
         var type = (UtpPacketType)(datagram[0] >> 4);
 
         ReadOnlySpan<byte> selectiveAck = default;

@@ -107,6 +107,26 @@ public sealed class UtpConnectionTests
     }
 
     [Fact]
+    public void AFullSocketBufferPausesTheSenderInsteadOfLosingPackets()
+    {
+        var sim = new UtpSimulation(seed: 23);
+        sim.Connect();
+        int sends = 0;
+        // Every 7th send finds the kernel buffer full.
+        sim.A.SocketFull = () => ++sends % 7 == 0;
+        byte[] data = RandomBytes(500_000, 24);
+        sim.A.Write(data);
+        Assert.True(sim.RunUntil(() => sim.B.Stream.ReceivedCount == data.Length, TimeSpan.FromMinutes(1)));
+        Assert.Equal(data, sim.B.Stream.Received.ToArray());
+        UtpConnectionStatistics stats = sim.A.Connection!.Statistics;
+        Assert.True(stats.SendFailures > 10);
+        // The refused packets were sent again at once, not found missing later by the peer or by a timeout.
+        Assert.Equal(0, stats.Timeouts);
+        Assert.Equal(0, stats.FastRetransmissions);
+        Assert.Equal(0, sim.B.Connection!.Statistics.DuplicateOrDroppedPackets);
+    }
+
+    [Fact]
     public void ALostSynIsSentAgain()
     {
         var sim = new UtpSimulation(seed: 31);

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography;
 using Shoal.Transport;
+using Shoal.Transport.Udp;
 using Shoal.Transport.Utp;
 
 namespace Shoal.Tests.Transport.Utp;
@@ -233,15 +234,18 @@ public sealed class UtpLoopbackTests
     [Fact]
     public async Task APeerThatRestartedResetsTheConnection()
     {
-        var socket = new MutableSocket(new UdpDatagramSocket(AnyLoopback));
-        var server = new UtpMultiplexer(socket);
+        UdpSocket udp = UdpSocket.Bind(AnyLoopback);
+        var sender = new MutableSender(udp);
+        var server = new UtpMultiplexer(sender, options: null);
+        UdpClaim claim = udp.Claim("uTP", DatagramShapes.IsUtp, server);
         IPEndPoint address = server.LocalEndPoint;
         await using UtpMultiplexer client = UtpMultiplexer.Bind(AnyLoopback);
         var (dialled, accepted) = await ConnectAsync(server, client);
         // The server process dies without a word; a new one binds the same port and knows no connection.
-        socket.Muted = true;
+        sender.Muted = true;
         await server.DisposeAsync();
-        socket.Inner.Dispose();
+        await claim.DisposeAsync();
+        await udp.DisposeAsync();
         await using UtpMultiplexer restarted = UtpMultiplexer.Bind(address);
 
         dialled.Output.Write(new byte[1000]);
@@ -281,10 +285,15 @@ public sealed class UtpLoopbackTests
             var random = new Random(5);
             for (int i = 0; i < 200; i++)
             {
-                byte[] datagram = new byte[random.Next(0, 60)];
+                // Shaped like uTP (so the shared port routes it here) but broken: a data packet without data, or an
+                // extension chain that runs off the end.
+                byte[] datagram = new byte[UtpPacket.HeaderLength + (i % 2) * 3];
                 random.NextBytes(datagram);
-                if (datagram.Length > 0) datagram[0] = (byte)(datagram[0] & 0xF0 | 0x02); // never version 1
+                datagram[0] = 0x01;
+                datagram[1] = (byte)(i % 2);
                 junk.SendTo(datagram, server.LocalEndPoint);
+                // Not uTP at all: the socket leaves it unclaimed, the multiplexer never sees it.
+                junk.SendTo("d1:y1:qe"u8.ToArray(), server.LocalEndPoint);
             }
             var (dialled, accepted) = await ConnectAsync(server, client);
             await Eventually.TrueAsync(() => server.InvalidDatagrams == 200, TimeSpan.FromSeconds(10), () => $"{server.InvalidDatagrams} invalid datagrams counted");
@@ -293,20 +302,13 @@ public sealed class UtpLoopbackTests
         }
     }
 
-    /// <summary>A socket whose sends can be silenced, to play a process that dies without closing anything.</summary>
-    private sealed class MutableSocket(UdpDatagramSocket inner) : IUtpDatagramSocket
+    /// <summary>Sends through a UDP socket until silenced, to play a process that dies without closing anything.</summary>
+    private sealed class MutableSender(UdpSocket socket) : IUtpDatagramSender
     {
-        public UdpDatagramSocket Inner => inner;
-
         public bool Muted { get; set; }
 
-        public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
+        public IPEndPoint LocalEndPoint => socket.LocalEndPoint;
 
-        public void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
-        {
-            if (!Muted) inner.Send(datagram, destination);
-        }
-
-        public void Start(IUtpDatagramReceiver receiver) => inner.Start(receiver);
+        public bool Send(ReadOnlySpan<byte> datagram, IPEndPoint destination) => !Muted && socket.Send(datagram, destination);
     }
 }

@@ -1,3 +1,4 @@
+using Shoal.Transport.Udp;
 using Shoal.Transport.Utp;
 
 namespace Shoal.Tests.Transport.Utp;
@@ -42,7 +43,7 @@ public sealed class UtpPacketTests
     {
         byte[] packet = Header(type, extra: type == UtpPacketType.Data ? 1 : 0);
         Assert.Equal(first, packet[0]);
-        Assert.True(UtpPacket.LooksLikeUtp(packet));
+        Assert.True(DatagramShapes.IsUtp(packet));
         Assert.True(UtpPacket.TryParse(packet, out UtpPacket parsed));
         Assert.Equal(type, parsed.Type);
     }
@@ -102,9 +103,9 @@ public sealed class UtpPacketTests
     [Fact]
     public void KrpcAndTrackerPacketsDoNotLookLikeUtp()
     {
-        Assert.False(UtpPacket.LooksLikeUtp("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"u8));
+        Assert.False(UtpPacket.TryParse("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"u8, out _));
         byte[] udpTrackerConnect = [0, 0, 4, 0x17, 0x27, 0x10, 0x19, 0x80, 0, 0, 0, 0, 1, 2, 3, 4];
-        Assert.False(UtpPacket.LooksLikeUtp(udpTrackerConnect));
+        Assert.False(UtpPacket.TryParse(udpTrackerConnect, out _));
     }
 
     [Fact]

@@ -119,10 +119,15 @@ internal sealed class UtpSimulation
             Connection!.OnApplicationConsumed(sim.NowMicros);
         }
 
-        void IUtpConnectionHost.SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint destination)
+        /// <summary>When set, the socket refuses sends (a full kernel buffer) while it returns true.</summary>
+        public Func<bool>? SocketFull { get; set; }
+
+        bool IUtpConnectionHost.SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint destination)
         {
             Assert.Equal(remote, destination);
+            if (SocketFull?.Invoke() == true) return false;
             Link.Send(datagram);
+            return true;
         }
 
         void IUtpConnectionHost.RequestWakeup(UtpConnection connection, long atMicros)
