@@ -25,7 +25,7 @@ internal static class UtpPairBenchmark
 
     private sealed record Options(long Size, int Runs, bool Libtorrent);
 
-    private sealed record Row(string Stack, string Transport, double Seconds, double CpuSeconds, string Note);
+    private sealed record Row(string Stack, string Transport, double Seconds, double CpuSeconds, string Note, long? Allocated = null);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -96,7 +96,7 @@ internal static class UtpPairBenchmark
         var loopback = new IPEndPoint(IPAddress.Loopback, 0);
         await using UtpMultiplexer server = UtpMultiplexer.Bind(loopback, new UtpOptions { Memory = pool });
         await using UtpMultiplexer client = UtpMultiplexer.Bind(loopback, new UtpOptions { Memory = pool });
-        var (seconds, cpu) = await MeasureAsync(async () =>
+        var (seconds, cpu, allocated) = await MeasureAsync(async () =>
         {
             ValueTask<UtpTransport> accept = server.AcceptAsync();
             UtpTransport dialled = await client.ConnectAsync(server.LocalEndPoint);
@@ -104,31 +104,34 @@ internal static class UtpPairBenchmark
             return (dialled, accepted);
         }, size);
         UtpConnectionStatistics stats = client.Statistics;
+        UtpConnectionStatistics acks = server.Statistics;
         return new Row("Shoal", "uTP", seconds, cpu,
-            $"{stats.PacketsSent:N0} packets, {stats.FastRetransmissions} fast + {stats.TimeoutRetransmissions} timeout resends, {stats.SendFailures} refused sends");
+            $"{stats.PacketsSent:N0} packets and {acks.PacketsSent:N0} acks, {stats.FastRetransmissions} fast + {stats.TimeoutRetransmissions} timeout resends, " +
+            $"{stats.SendFailures + acks.SendFailures} refused sends", allocated);
     }
 
     private static async Task<Row> ShoalTcpAsync(long size)
     {
         using var pool = new BlockMemoryPool();
         await using PeerListener listener = PeerListener.Start(new IPEndPoint(IPAddress.Loopback, 0), 16, pool);
-        var (seconds, cpu) = await MeasureAsync(async () =>
+        var (seconds, cpu, allocated) = await MeasureAsync(async () =>
         {
             ValueTask<SocketTransport> accept = listener.AcceptAsync(CancellationToken.None);
             SocketTransport dialled = await SocketTransport.ConnectAsync(listener.LocalEndPoint, TimeSpan.FromSeconds(10), pool, CancellationToken.None);
             SocketTransport accepted = await accept;
             return ((PeerTransport)dialled, (PeerTransport)accepted);
         }, size);
-        return new Row("Shoal", "TCP", seconds, cpu, "");
+        return new Row("Shoal", "TCP", seconds, cpu, "", allocated);
     }
 
     /// <summary>Dials, then writes <paramref name="size"/> bytes (1 MiB of random data again and again) and reads them at the other end.</summary>
-    private static async Task<(double Seconds, double Cpu)> MeasureAsync<T>(Func<Task<(T Dialled, T Accepted)>> connect, long size)
+    private static async Task<(double Seconds, double Cpu, long Allocated)> MeasureAsync<T>(Func<Task<(T Dialled, T Accepted)>> connect, long size)
         where T : PeerTransport
     {
         byte[] chunk = new byte[1 << 20];
         new Random(29).NextBytes(chunk);
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         var (dialled, accepted) = await connect();
         Task<long> read = DrainAsync(accepted.Input);
@@ -143,10 +146,11 @@ internal static class UtpPairBenchmark
         long received = await read;
         double seconds = clock.Elapsed.TotalSeconds;
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         if (received != size) throw new BenchFailedException($"received {received} bytes of {size}");
         await accepted.DisposeAsync();
         await dialled.DisposeAsync();
-        return (seconds, cpu);
+        return (seconds, cpu, allocated);
     }
 
     private static async Task<long> DrainAsync(PipeReader input)
@@ -190,16 +194,17 @@ internal static class UtpPairBenchmark
         md.AppendLine(inv, $"- command: `{command}`; {Environment.ProcessorCount} cores; .NET {Environment.Version}; libtorrent {libtorrent}");
         md.AppendLine("- Shoal: two multiplexers (uTP) or a listener and a dialler (TCP) in the benchmark process, raw transport: bytes from a buffer to a pipe");
         md.AppendLine("- libtorrent: lt_pair.py, a seeder and a downloader session in one python process, uTP only or TCP only, seed mode, hash checks off (its BitTorrent path and page-cache I/O are included)");
-        md.AppendLine("- MiB/s: bytes over the wall time from the dial to the last byte; CPU: user+system seconds of the process holding both ends, per GiB");
+        md.AppendLine("- MiB/s: bytes over the wall time from the dial to the last byte; CPU: user+system seconds of the process holding both ends, per GiB; allocated: managed bytes allocated per GiB (setup included)");
         md.AppendLine();
-        md.AppendLine("| stack | transport | MiB/s | CPU s/GiB | runs (MiB/s) | notes (last run) |");
-        md.AppendLine("| --- | --- | ---: | ---: | --- | --- |");
+        md.AppendLine("| stack | transport | MiB/s | CPU s/GiB | allocated/GiB | runs (MiB/s) | notes (last run) |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | --- | --- |");
         double gib = options.Size / (double)(1L << 30);
         foreach (var group in rows.GroupBy(r => (r.Stack, r.Transport)))
         {
             double[] rates = [.. group.Select(r => options.Size / (double)(1 << 20) / r.Seconds).Order()];
             double[] cpus = [.. group.Select(r => r.CpuSeconds / gib).Order()];
-            md.AppendLine(inv, $"| {group.Key.Stack} | {group.Key.Transport} | {Median(rates):0} | {Median(cpus):0.00} | " +
+            string allocated = group.Last().Allocated is { } bytes ? ByteSize.Format((long)(bytes / gib)) : "n/a";
+            md.AppendLine(inv, $"| {group.Key.Stack} | {group.Key.Transport} | {Median(rates):0} | {Median(cpus):0.00} | {allocated} | " +
                 $"{string.Join(", ", group.Select(r => (options.Size / (double)(1 << 20) / r.Seconds).ToString("0", inv)))} | {group.Last().Note} |");
         }
         return md.ToString();

@@ -413,6 +413,8 @@ internal static class FuzzParsers
 
     private sealed class FuzzUtpHost : IUtpConnectionHost
     {
+        public PacketBufferPool Buffers { get; } = new(2048, maxRetained: 64);
+
         public bool SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote)
         {
             Check(UtpPacket.TryParse(datagram, out _), "what the connection sends parses");

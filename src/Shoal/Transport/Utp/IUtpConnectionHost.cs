@@ -14,6 +14,9 @@ internal interface IUtpConnectionHost
     /// </summary>
     bool SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote);
 
+    /// <summary>Buffers for the connection's packets (in flight, held out of order).</summary>
+    PacketBufferPool Buffers { get; }
+
     /// <summary>Asks for <see cref="UtpConnection.OnWakeup"/> at (or soon after) <paramref name="atMicros"/>.</summary>
     void RequestWakeup(UtpConnection connection, long atMicros);
 

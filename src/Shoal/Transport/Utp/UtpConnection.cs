@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 
 namespace Shoal.Transport.Utp;
@@ -333,12 +332,9 @@ internal sealed partial class UtpConnection
         return true;
     }
 
-    private static byte[] Rent(int size) => ArrayPool<byte>.Shared.Rent(size);
+    private byte[] Rent(int size) => _host.Buffers.Rent(size);
 
-    private static void Return(byte[]? buffer)
-    {
-        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
-    }
+    private void Return(byte[]? buffer) => _host.Buffers.Return(buffer);
 }
 
 /// <summary>Counters of one uTP connection (or, summed, of a multiplexer).</summary>

@@ -36,6 +36,7 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
     private readonly MemoryPool<byte> _pool;
     private readonly UtpConnectionSettings _settingsV4;
     private readonly UtpConnectionSettings _settingsV6;
+    private readonly PacketBufferPool _buffers;
     private readonly ConcurrentDictionary<ConnectionKey, UtpTransport> _connections = new();
     private readonly Channel<UtpTransport> _accepted;
     private readonly Random _random;
@@ -96,6 +97,7 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
         _pool = options.Memory ?? MemoryPool<byte>.Shared;
         _settingsV4 = UtpConnectionSettings.From(options, AddressFamily.InterNetwork);
         _settingsV6 = UtpConnectionSettings.From(options, AddressFamily.InterNetworkV6);
+        _buffers = new PacketBufferPool(Math.Max(2048, options.MaxPacketSize));
         _random = options.RandomSeed is { } seed ? new Random(seed) : new Random();
         _accepted = Channel.CreateBounded<UtpTransport>(new BoundedChannelOptions(options.AcceptBacklog)
         {
@@ -280,6 +282,8 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
     }
 
     internal void Log(string message) => _options.Log?.Invoke(message);
+
+    PacketBufferPool IUtpConnectionHost.Buffers => _buffers;
 
     bool IUtpConnectionHost.SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => _socket.Send(datagram, remote);
 

@@ -119,6 +119,8 @@ internal sealed class UtpSimulation
             Connection!.OnApplicationConsumed(sim.NowMicros);
         }
 
+        public PacketBufferPool Buffers { get; } = new(2048);
+
         /// <summary>When set, the socket refuses sends (a full kernel buffer) while it returns true.</summary>
         public Func<bool>? SocketFull { get; set; }
 
