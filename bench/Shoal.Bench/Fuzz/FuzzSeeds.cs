@@ -75,6 +75,12 @@ internal static class FuzzSeeds
         "tracker-udp-server" => TrackerUdpServer(),
         "krpc" => Krpc(),
         "utp" => Utp(),
+        "holepunch" =>
+        [
+            new HolepunchMessage(HolepunchMessageType.Rendezvous, IPEndPoint.Parse("1.2.3.4:6881")).Encode(),
+            new HolepunchMessage(HolepunchMessageType.Connect, IPEndPoint.Parse("[2001:db8::1]:51413")).Encode(),
+            new HolepunchMessage(HolepunchMessageType.Error, IPEndPoint.Parse("10.0.0.1:1"), HolepunchError.NoSupport).Encode(),
+        ],
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 

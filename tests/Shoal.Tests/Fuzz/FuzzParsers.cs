@@ -42,7 +42,7 @@ internal static class FuzzParsers
     public static readonly string[] Names =
     [
         "bencode", "metainfo", "magnet", "wire", "extension", "metadata", "pex", "lsd",
-        "tracker-http", "tracker-udp", "tracker-udp-server", "krpc", "utp",
+        "tracker-http", "tracker-udp", "tracker-udp-server", "krpc", "utp", "holepunch",
     ];
 
     /// <summary>Targets whose contract is "no exception at all": LSD (null on junk), the UDP tracker server, uTP.</summary>
@@ -97,6 +97,7 @@ internal static class FuzzParsers
         "tracker-udp-server" => TrackerUdpServer(input, server ?? new ServerState()),
         "krpc" => Krpc(input),
         "utp" => Utp(input),
+        "holepunch" => Holepunch(input),
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 
@@ -354,6 +355,13 @@ internal static class FuzzParsers
     {
         KrpcMessage message = KrpcCodec.Decode(input);
         Check(message.TransactionId.Length <= input.Length, "transaction id is a slice of the packet");
+        return FuzzOutcome.Accepted;
+    }
+
+    private static FuzzOutcome Holepunch(byte[] input)
+    {
+        HolepunchMessage parsed = HolepunchMessage.Parse(input);
+        Check(Must(parsed.Encode, "re-encoding the message").AsSpan().SequenceEqual(input), "ut_holepunch round trip");
         return FuzzOutcome.Accepted;
     }
 
