@@ -222,7 +222,10 @@ internal sealed partial class UtpConnection
         if (_needResendCount == 1 || SequenceNumber.IsBefore(sequence, _resendCursor)) _resendCursor = sequence;
         if (_stalled) return;
         _stalled = true;
-        _host.RequestWakeup(this, nowMicros + StallRetryMicros);
+        // A full buffer empties in a moment; a send that keeps failing (no route) is tried less and less often while
+        // the retransmission timer decides whether the connection is dead.
+        _host.RequestWakeup(this, nowMicros + _stallDelayMicros);
+        _stallDelayMicros = Math.Min(_stallDelayMicros * 2, _rtt.TimeoutMicros);
     }
 
     /// <summary>

@@ -96,8 +96,11 @@ internal sealed partial class UtpConnection
     /// <summary>The socket refused a packet (its buffer was full): nothing more goes out until a short wake-up.</summary>
     private bool _stalled;
 
-    /// <summary>How long a connection whose send the socket refused waits before it tries again.</summary>
+    /// <summary>How long a connection whose send the socket refused first waits before it tries again.</summary>
     private const long StallRetryMicros = 1_000;
+
+    /// <summary>The wait after a refused send, doubled while sends keep failing (up to the retransmission timeout).</summary>
+    private long _stallDelayMicros = StallRetryMicros;
 
     private UtpConnection(IUtpConnectionHost host, IUtpStream stream, UtpConnectionSettings settings, IPEndPoint remote,
         ushort receiveId, ushort sendId, bool incoming)
@@ -327,6 +330,7 @@ internal sealed partial class UtpConnection
             Statistics.SendFailures++;
             return false;
         }
+        _stallDelayMicros = StallRetryMicros;
         Statistics.PacketsSent++;
         Statistics.BytesSent += datagram.Length;
         return true;

@@ -161,7 +161,10 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
     /// Dials <paramref name="remote"/> over uTP and completes when the peer answered the SYN.
     /// </summary>
     /// <exception cref="TimeoutException">No answer within <see cref="UtpOptions.ConnectTimeout"/>.</exception>
-    /// <exception cref="SocketException">The peer refused (answered with a RESET).</exception>
+    /// <exception cref="SocketException">
+    /// The peer refused (answered with a RESET), or <paramref name="remote"/> is of an address family this port's socket
+    /// does not speak.
+    /// </exception>
     /// <exception cref="IOException">Too many connections are open.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async ValueTask<UtpTransport> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
@@ -170,6 +173,8 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
         remote = Normalize(remote);
+        if (remote.AddressFamily != _socket.LocalEndPoint.AddressFamily)
+            throw new SocketException((int)SocketError.AddressFamilyNotSupported); // this port's socket cannot reach it
         if (_connections.Count >= _options.MaxConnections)
             throw new IOException($"cannot dial {remote} over uTP: {_connections.Count} connections are open already");
 

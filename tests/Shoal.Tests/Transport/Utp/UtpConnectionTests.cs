@@ -127,6 +127,25 @@ public sealed class UtpConnectionTests
     }
 
     [Fact]
+    public void ASendThatKeepsFailingIsRetriedLessAndLessOftenUntilTheConnectionGivesUp()
+    {
+        var sim = new UtpSimulation(seed: 25);
+        sim.Connect();
+        int refused = 0;
+        sim.A.SocketFull = () =>
+        {
+            refused++;
+            return true; // the route is gone: every send fails from now on
+        };
+        sim.A.Write(RandomBytes(100_000, 26));
+        Assert.True(sim.RunUntil(() => sim.A.Stream.Closed, TimeSpan.FromMinutes(2)));
+        Assert.IsType<TimeoutException>(sim.A.Stream.CloseError);
+        // Retries double from 1 ms up to the retransmission timeout: a few dozen attempts over half a minute,
+        // not thirty thousand.
+        Assert.InRange(refused, 5, 200);
+    }
+
+    [Fact]
     public void ALostSynIsSentAgain()
     {
         var sim = new UtpSimulation(seed: 31);

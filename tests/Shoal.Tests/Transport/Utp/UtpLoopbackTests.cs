@@ -256,6 +256,15 @@ public sealed class UtpLoopbackTests
     }
 
     [Fact]
+    public async Task ADialToAnotherAddressFamilyFailsAtOnce()
+    {
+        await using UtpMultiplexer client = UtpMultiplexer.Bind(AnyLoopback);
+        var error = await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(async () => await client.ConnectAsync(IPEndPoint.Parse("[::1]:6881")));
+        Assert.Equal(System.Net.Sockets.SocketError.AddressFamilyNotSupported, error.SocketErrorCode);
+        Assert.Equal(0, client.ConnectionCount);
+    }
+
+    [Fact]
     public async Task TheAcceptBacklogIsBounded()
     {
         var options = new UtpOptions { AcceptBacklog = 2, ConnectTimeout = TimeSpan.FromMilliseconds(800) };
