@@ -27,7 +27,8 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None, transport="tc
     encryption: 'plaintext' never tries the MSE/PE handshake on outgoing connections (incoming
     encrypted ones are still accepted); 'default' keeps libtorrent's stock policy (outgoing tries
     encryption first, then falls back to plaintext), which is what peers in the wild do;
-    'forced' only speaks encrypted.
+    'forced' only speaks encrypted, with RC4 over the whole stream (qBittorrent's "require
+    encryption"); 'disabled' refuses every encrypted handshake, in and out.
 
     transport: 'tcp' (the default), 'utp' (uTP only: TCP off both ways, so every byte goes over uTP on the
     listen port's UDP socket) or 'both' (libtorrent's stock behaviour: dial uTP first, then TCP).
@@ -40,6 +41,7 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None, transport="tc
         "plaintext": (lt.enc_policy.pe_enabled, lt.enc_policy.pe_disabled),
         "default": (lt.enc_policy.pe_enabled, lt.enc_policy.pe_enabled),
         "forced": (lt.enc_policy.pe_forced, lt.enc_policy.pe_forced),
+        "disabled": (lt.enc_policy.pe_disabled, lt.enc_policy.pe_disabled),
     }
     in_policy, out_policy = policies[encryption]
     alerts = (lt.alert.category_t.error_notification
@@ -69,6 +71,11 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None, transport="tc
         "alert_mask": int(alerts),
         "user_agent": "shoal-interop/libtorrent-" + lt.__version__,
     }
+    if encryption == "forced":
+        # RC4 for the whole stream, not just an obfuscated handshake (allowed_enc_level 'both' would let
+        # the two sides settle on plaintext after the handshake).
+        settings["allowed_enc_level"] = int(lt.enc_level.rc4)
+        settings["prefer_rc4"] = True
     if dht_bootstrap:
         alerts |= lt.alert.category_t.dht_notification
         settings.update({
@@ -91,6 +98,11 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None, transport="tc
     # distribution default ever ships one.
     session.set_ip_filter(lt.ip_filter())
     return session
+
+
+def rc4_peers(handle):
+    """How many of the torrent's connected peers use an RC4-encrypted stream (MSE/PE)."""
+    return sum(1 for p in handle.get_peer_info() if p.flags & lt.peer_info.rc4_encrypted)
 
 
 def wait_listen_port(session, timeout=15.0):
