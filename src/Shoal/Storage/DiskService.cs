@@ -15,8 +15,9 @@ namespace Shoal.Storage;
 /// each that goes back to sleep). Completions are queued to the runner's own thread-pool queue, so the caller's
 /// continuation usually runs on the thread that did the I/O right after it, without a cross-thread hop.</para>
 /// <para>A job is never run on the thread that posts it, so a slow disk only delays the answer, it never blocks an
-/// actor. When <see cref="QueueCapacity"/> jobs are waiting, posting waits asynchronously (polling, a rare
-/// overload path); callers are bounded by the number of operations they have outstanding.</para>
+/// actor. When <see cref="QueueCapacity"/> jobs are waiting, posting waits asynchronously until a runner takes one
+/// (a rare overload path: the waiter is woken by the runner, no polling); callers are bounded by the number of
+/// operations they have outstanding.</para>
 /// </remarks>
 public sealed class DiskService : IAsyncDisposable
 {
@@ -29,21 +30,32 @@ public sealed class DiskService : IAsyncDisposable
     private readonly ConcurrentQueue<DiskJob> _queue = new();
     private readonly Runner _runner;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _space; // set while posts wait for room in the queue; completed by a runner that made some
     private int _queued;
     private int _active;
     private int _disposed;
 
-    /// <summary>Creates the service; runners start on demand, at most <paramref name="concurrency"/> at once.</summary>
-    public DiskService(int concurrency = 4)
+    /// <summary>
+    /// Creates the service; runners start on demand, at most <paramref name="concurrency"/> at once. Times it records
+    /// (when resume data was captured) come from <paramref name="time"/> (null: the system clock).
+    /// </summary>
+    public DiskService(int concurrency = 4, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(concurrency, 256);
         Concurrency = concurrency;
+        Time = time ?? TimeProvider.System;
         _runner = new Runner(this);
     }
 
     /// <summary>Number of jobs that may run at the same time.</summary>
     public int Concurrency { get; }
+
+    /// <summary>The clock of the session this service belongs to.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>The Linux I/O hints this service's storages use (each turns itself off for this service on refusal).</summary>
+    internal LinuxFileIo FileIo { get; } = new();
 
     /// <summary>True once <see cref="DisposeAsync"/> has started: new jobs are refused.</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -76,18 +88,34 @@ public sealed class DiskService : IAsyncDisposable
 
     private async Task PostSlowAsync(DiskJob job)
     {
-        while (Interlocked.Increment(ref _queued) > QueueCapacity)
+        while (true)
         {
+            // Register interest before the last look, so a runner that frees room after it cannot miss us.
+            TaskCompletionSource space = Volatile.Read(ref _space) ?? CreateSpaceSignal();
+            if (Interlocked.Increment(ref _queued) <= QueueCapacity) break;
             Interlocked.Decrement(ref _queued);
             if (IsDisposed)
             {
                 job.Abort(new ObjectDisposedException(nameof(DiskService)));
                 return;
             }
-            await Task.Delay(1).ConfigureAwait(false);
+            await space.Task.ConfigureAwait(false);
         }
         _queue.Enqueue(job);
         TryStartRunner();
+    }
+
+    private TaskCompletionSource CreateSpaceSignal()
+    {
+        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _space, created, null) ?? created;
+    }
+
+    /// <summary>Wakes the posts waiting for room (called by a runner after it took a job, or on disposal).</summary>
+    private void SignalSpace()
+    {
+        if (Volatile.Read(ref _space) is null) return;
+        Interlocked.Exchange(ref _space, null)?.TrySetResult();
     }
 
     private void TryStartRunner()
@@ -119,6 +147,7 @@ public sealed class DiskService : IAsyncDisposable
                 return;
             }
             Interlocked.Decrement(ref _queued);
+            SignalSpace();
             try
             {
                 job.Execute();
@@ -135,7 +164,9 @@ public sealed class DiskService : IAsyncDisposable
     /// <summary>Stops accepting jobs, lets the ones already queued run, and waits for the runners to finish.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Volatile.Read(ref _active) == 0)
+        bool first = Interlocked.Exchange(ref _disposed, 1) == 0;
+        SignalSpace(); // waiting posts see the disposal and give up
+        if (first && Volatile.Read(ref _active) == 0)
         {
             // No runner active: none will signal. A job racing with this call still finds a runner (Post starts one).
             _stopped.TrySetResult();

@@ -101,7 +101,7 @@ public sealed class TorrentStorage : IAsyncDisposable
             _parts = new PieceParts(Path.GetFullPath(parts), layout);
             _straddles = _touchesSkippedFile is null ? new bool[layout.PieceCount] : StraddlingPieces(layout, paths, _touchesSkippedFile);
         }
-        if (options.OsCacheWindow is { } window && LinuxFileIo.CanDropCached) _recentWrites = new RecentWrites(Math.Max(0, window));
+        if (options.OsCacheWindow is { } window && disk.FileIo.CanDropCached) _recentWrites = new RecentWrites(Math.Max(0, window));
         _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
         _readJobs = new BoundedObjectPool<ReadJob>(() => new ReadJob(this), 256);
         _works = new BoundedObjectPool<PieceWork>(() => new PieceWork(), 64);
@@ -745,7 +745,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     /// </summary>
     public bool TryReadBlockCached(int piece, int offset, Span<byte> destination)
     {
-        if (!LinuxFileIo.CanReadCached || Volatile.Read(ref _disposed) != 0) return false;
+        if (!_disk.FileIo.CanReadCached || Volatile.Read(ref _disposed) != 0) return false;
         int size = _layout.GetPieceSize(piece);
         if (offset < 0 || destination.IsEmpty || offset > size - destination.Length) return false;
         int done = 0;
@@ -762,7 +762,7 @@ public sealed class TorrentStorage : IAsyncDisposable
             if (_handles.TryAcquireOpen(slice.FileIndex) is not { } entry) return false;
             try
             {
-                if (!LinuxFileIo.TryReadCached(entry.Handle, part, slice.FileOffset)) return false;
+                if (!_disk.FileIo.TryReadCached(entry.Handle, part, slice.FileOffset)) return false;
             }
             finally
             {
@@ -871,7 +871,7 @@ public sealed class TorrentStorage : IAsyncDisposable
                 if (Interlocked.Add(ref _unsyncedBytes[slice.FileIndex], slice.Length) >= WritebackStride)
                 {
                     Interlocked.Exchange(ref _unsyncedBytes[slice.FileIndex], 0);
-                    LinuxFileIo.StartWriteback(entry.Handle);
+                    _disk.FileIo.StartWriteback(entry.Handle);
                 }
             }
             catch (Exception e) when (e is not ObjectDisposedException)
@@ -903,7 +903,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         if (_handles.TryAcquireOpen(range.FileIndex) is not { } entry) return;
         try
         {
-            LinuxFileIo.DropFromCache(entry.Handle, range.Offset, range.Length);
+            _disk.FileIo.DropFromCache(entry.Handle, range.Offset, range.Length);
         }
         finally
         {
@@ -1110,7 +1110,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         var verified = new BitField(_layout.PieceCount);
         for (int p = 0; p < verified.Length; p++)
             if (IsVerifiedBit(p)) verified[p] = true;
-        long captured = DateTime.UtcNow.Ticks;
+        long captured = _disk.Time.GetUtcNow().UtcTicks;
         ResumeFileState[] files = await _disk.RunAsync(() =>
         {
             FlushDirtyFiles();

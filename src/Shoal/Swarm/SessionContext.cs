@@ -12,17 +12,37 @@ namespace Shoal.Swarm;
 /// What a session shares with its torrents: identity, options, clock, the session-wide rate limits, the
 /// connection budget, and the dial and handshake logic common to incoming and outgoing connections.
 /// </summary>
-internal sealed class SessionContext(SessionOptions options, byte[] peerId)
+internal sealed class SessionContext
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private readonly Random _random;
+    private readonly Lock _randomGate = new();
     private int _connections;
     private long _nextConnectionId;
 
-    public SessionOptions Options { get; } = options;
+    public SessionContext(SessionOptions options)
+    {
+        Options = options;
+        _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
+        PeerId = PeerIdentity.NewPeerId(options.RandomSeed is null ? null : NewRandom());
+        UploadLimit = new RateLimiter(options.MaxUploadRate, options.Time);
+        DownloadLimit = new RateLimiter(options.MaxDownloadRate, options.Time);
+    }
+
+    public SessionOptions Options { get; }
     public TimeProvider Time => Options.Time;
-    public byte[] PeerId { get; } = peerId;
-    public RateLimiter UploadLimit { get; } = new(options.MaxUploadRate, options.Time);
-    public RateLimiter DownloadLimit { get; } = new(options.MaxDownloadRate, options.Time);
+    public byte[] PeerId { get; }
+
+    /// <summary>
+    /// A generator of its own for one part of the session (a torrent's picker, its choker), drawn from the session's:
+    /// with <see cref="SessionOptions.RandomSeed"/> set, the parts are seeded in the order they are created.
+    /// </summary>
+    public Random NewRandom()
+    {
+        lock (_randomGate) return new Random(_random.Next());
+    }
+    public RateLimiter UploadLimit { get; }
+    public RateLimiter DownloadLimit { get; }
 
     /// <summary>
     /// Socket buffers for every connection of the session. The shared pool allocates a wrapper per rent;
@@ -71,9 +91,8 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
         PeerTransport? transport = null;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(HandshakeTimeout);
-            transport = await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, SocketMemory, timeout.Token).ConfigureAwait(false);
+            using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
+            transport = await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, SocketMemory, Time, timeout.Token).ConfigureAwait(false);
             await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");
@@ -97,8 +116,7 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(HandshakeTimeout);
+            using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             TorrentActor actor = findTorrent(handshake.InfoHash)
                 ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");

@@ -46,7 +46,7 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         _context = context;
         _listener = listener;
-        _disk = new DiskService(context.Options.DiskConcurrency);
+        _disk = new DiskService(context.Options.DiskConcurrency, context.Time);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
@@ -75,8 +75,8 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
-        var context = new SessionContext(options, PeerIdentity.NewPeerId());
-        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory);
+        var context = new SessionContext(options);
+        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory, options.Time);
         context.ListenPort = listener.LocalEndPoint.Port;
         if (options.EnableDht) context.Dht = await StartDhtAsync(context, cancellationToken).ConfigureAwait(false);
         return new ShoalSession(context, listener);

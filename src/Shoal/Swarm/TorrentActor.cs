@@ -95,6 +95,7 @@ internal sealed class TorrentActor
     private readonly PeerLoopContext _loopContext;
     private readonly RateLimiter _uploadLimit;
     private readonly RateLimiter _downloadLimit;
+    private readonly Random _random;
     private readonly Choker _choker;
     private readonly Dictionary<int, PeerConnection> _peers = [];
     private readonly Dictionary<PeerConnection, Task> _peerTasks = [];
@@ -184,7 +185,8 @@ internal sealed class TorrentActor
         {
             Blocks = session.Blocks,
         };
-        _choker = new Choker(session.Options.UnchokeSlots, new Random());
+        _random = session.NewRandom();
+        _choker = new Choker(session.Options.UnchokeSlots, _random);
         _startedAt = session.Time.GetTimestamp();
         _status = BuildStatus();
         foreach (IPEndPoint peer in options.Peers) AddCandidate(peer, PeerSource.Manual);
@@ -314,7 +316,7 @@ internal sealed class TorrentActor
         _lastResumeSave = _session.Time.GetTimestamp();
         // Zero-length files never receive a block, so nothing else would create them.
         await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
-        _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, new Random());
+        _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, _random);
         ApplyFileSelection(torrent);
         foreach (int i in _have.SetBits)
             if (IsWanted(i)) _verifiedBytes += torrent.GetPieceSize(i);
@@ -372,7 +374,7 @@ internal sealed class TorrentActor
         while (!peersDone.IsCompleted)
         {
             await DiscardMailboxAsync().ConfigureAwait(false);
-            await Task.WhenAny(peersDone, Task.Delay(50)).ConfigureAwait(false);
+            await Task.WhenAny(peersDone, _mailbox.Reader.WaitToReadAsync().AsTask()).ConfigureAwait(false);
         }
         _mailbox.Writer.TryComplete();
         await DiscardMailboxAsync().ConfigureAwait(false);
