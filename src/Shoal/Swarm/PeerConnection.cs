@@ -17,10 +17,10 @@ namespace Shoal.Swarm;
 /// frames and posts them to the actor's mailbox, and a send loop that is the only writer of the socket.
 /// The few fields the loops share with the actor are counters and flags read with Volatile/Interlocked.
 /// </summary>
-internal sealed class PeerConnection
+internal sealed class PeerConnection : IExtensionPeer
 {
     /// <summary>Most queued outbound messages; a peer that lets this fill is not reading and is dropped.</summary>
-    /// <remarks>Room for a full request queue (TorrentActor.MaxQueuedUploadsPerPeer) plus the rejects and control messages around it.</remarks>
+    /// <remarks>Room for a full request queue (UploadRequests.MaxQueuedPerPeer) plus the rejects and control messages around it.</remarks>
     private const int OutboundCapacity = 16384;
 
     /// <summary>Flush the socket after this many unflushed bytes even if more messages are queued.</summary>
@@ -99,14 +99,8 @@ internal sealed class PeerConnection
     /// <summary>What we told this peer through PEX (BEP 11); created when first needed.</summary>
     public PexTracker? Pex { get; set; }
 
-    /// <summary>The metadata piece (BEP 9) we asked this peer for and are waiting on.</summary>
-    public int? MetadataRequestPiece { get; set; }
-
-    /// <summary>When <see cref="MetadataRequestPiece"/> was asked, or when the peer last refused metadata.</summary>
-    public long MetadataRequestedAt { get; set; }
-
-    /// <summary>The peer rejected a metadata request: do not ask it again for a while.</summary>
-    public bool RefusedMetadata { get; set; }
+    /// <summary>What we asked this peer for over BEP 9.</summary>
+    public MetadataPeerState Metadata { get; } = new();
 
     /// <summary>
     /// Where the peer accepts connections: the address we dialled, or for an incoming peer its address with
@@ -196,6 +190,9 @@ internal sealed class PeerConnection
             Close("stopped reading (send queue full)");
         }
     }
+
+    /// <summary>Queues an extended message (BEP 10).</summary>
+    public void SendExtended(byte id, byte[] payload) => Send(new OutboundMessage(MessageId.Extended, id, Data: payload));
 
     /// <summary>Chokes the peer: queued uploads are voided (and rejected, with the fast extension).</summary>
     public void Choke()
