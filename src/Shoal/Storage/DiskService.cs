@@ -24,6 +24,15 @@ public sealed class DiskService : IAsyncDisposable
     /// <summary>Jobs waiting for a worker, beyond which posting waits.</summary>
     public const int QueueCapacity = 4096;
 
+    /// <summary>
+    /// Queued block writes of all torrents past which every torrent stops requesting (each torrent has its own mark
+    /// too): half the queue, so reads and checks always find room and a write never waits for a place in the queue.
+    /// </summary>
+    internal const int WritesHighWater = QueueCapacity / 2;
+
+    /// <summary>Torrents paused by <see cref="WritesHighWater"/> resume here.</summary>
+    internal const int WritesLowWater = WritesHighWater / 4;
+
     // Jobs a runner does before handing its thread back to the pool (and queuing itself again), for fairness.
     private const int RunnerBatch = 32;
 
@@ -31,8 +40,10 @@ public sealed class DiskService : IAsyncDisposable
     private readonly Runner _runner;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _space; // set while posts wait for room in the queue; completed by a runner that made some
+    private readonly HashSet<TorrentStorage> _drainWaiters = [];
     private int _queued;
     private int _active;
+    private int _queuedWrites;
     private int _disposed;
 
     /// <summary>
@@ -76,6 +87,38 @@ public sealed class DiskService : IAsyncDisposable
         }
         _queue.Enqueue(job);
         TryStartRunner();
+    }
+
+    /// <summary>True while more block writes are queued, over all torrents, than <see cref="WritesHighWater"/>.</summary>
+    internal bool WritesBacklogged => Volatile.Read(ref _queuedWrites) > WritesHighWater;
+
+    /// <summary>Queues a torrent actor's block write (counted against the session's write watermarks).</summary>
+    internal void PostWrite(QueuedWrite job)
+    {
+        Interlocked.Increment(ref _queuedWrites);
+        Post(job);
+    }
+
+    /// <summary>A queued write finished (or was dropped); wakes the torrents that paused on the session's mark once it drained.</summary>
+    internal void OnWriteDone()
+    {
+        if (Interlocked.Decrement(ref _queuedWrites) != WritesLowWater) return;
+        TorrentStorage[] waiting;
+        lock (_drainWaiters)
+        {
+            if (_drainWaiters.Count == 0) return;
+            waiting = [.. _drainWaiters];
+            _drainWaiters.Clear();
+        }
+        foreach (TorrentStorage torrent in waiting) torrent.NotifyDrained();
+    }
+
+    /// <summary>Registers a torrent that stopped requesting because of the session's mark, to be told when it drains.</summary>
+    internal void WakeOnDrain(TorrentStorage torrent)
+    {
+        lock (_drainWaiters) _drainWaiters.Add(torrent);
+        // The drain may have happened between the caller's look and the registration.
+        if (!WritesBacklogged) torrent.NotifyDrained();
     }
 
     /// <summary>Runs <paramref name="work"/> on a worker (for non-hot-path work; allocates).</summary>

@@ -81,9 +81,9 @@ internal abstract class PooledDiskJob<TResult> : DiskJob, IThreadPoolWorkItem
 /// </summary>
 internal sealed class WriteJob : PooledDiskJob<BlockWriteResult>, IValueTaskSource<BlockWriteResult>
 {
-    private readonly TorrentStorage _owner;
+    private readonly PieceAssembler _owner;
 
-    public WriteJob(TorrentStorage owner) => _owner = owner;
+    public WriteJob(PieceAssembler owner) => _owner = owner;
 
     public PieceState? State;
     public int Piece;
@@ -121,14 +121,15 @@ internal sealed class ReadJob : PooledDiskJob<bool>, IValueTaskSource
 
     public ReadJob(TorrentStorage owner) => _owner = owner;
 
-    public long TorrentOffset;
+    public int Piece;
+    public int Offset;
     public Memory<byte> Destination;
     public CancellationToken CancellationToken;
 
     protected override bool Run()
     {
         CancellationToken.ThrowIfCancellationRequested();
-        _owner.ReadRange(TorrentOffset, Destination.Span);
+        _owner.Storage.Read(Piece, Offset, Destination.Span);
         return true;
     }
 
@@ -140,4 +141,27 @@ internal sealed class ReadJob : PooledDiskJob<bool>, IValueTaskSource
     }
 
     public void GetResult(short token) => GetResultCore(token);
+}
+
+/// <summary>
+/// A pooled block write queued by a torrent actor: the worker assembles, hashes and writes it, and the verdict goes
+/// to the torrent's <see cref="IDiskEvents"/> (nobody awaits the job).
+/// </summary>
+internal sealed class QueuedWrite(TorrentStorage owner) : DiskJob
+{
+    public int Piece;
+    public int Offset;
+    public int Length;
+    public byte[]? Buffer;
+
+    public override void Execute() => owner.RunQueuedWrite(this);
+
+    public override void Abort(Exception error) => owner.AbortQueuedWrite(this, error);
+
+    /// <summary>Forgets the block (before the job goes back to its pool).</summary>
+    public QueuedWrite Clear()
+    {
+        Buffer = null;
+        return this;
+    }
 }

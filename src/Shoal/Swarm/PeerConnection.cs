@@ -386,7 +386,7 @@ internal sealed class PeerConnection : IExtensionPeer
                 await context.TakeUploadAsync(message.Length, token).ConfigureAwait(false);
                 PeerMessageWriter.WritePieceHeader(output, message.Index, message.Begin, message.Length);
                 Memory<byte> block = output.GetMemory(message.Length)[..message.Length];
-                TorrentStorage storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
+                ITorrentDisk storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
                 // Blocks in the page cache are read right here; only the rest pay the hop to a disk worker.
                 if (!storage.TryReadBlockCached(message.Index, message.Begin, block.Span))
                     await storage.ReadBlockAsync(message.Index, message.Begin, block, token).ConfigureAwait(false);

@@ -34,7 +34,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     }
 
     /// <summary>The resume data to trust in the check, or null (none, unreadable, or for another layout: logged).</summary>
-    public ResumeData? Load(TorrentStorage storage)
+    public ResumeData? Load(ITorrentDisk storage)
     {
         if (Path is not { } path) return null;
         ResumeData? resume = ResumeFile.TryLoad(path, torrent.InfoHash, out string? why);

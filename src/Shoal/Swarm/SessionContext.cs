@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Shoal.Dht;
 using Shoal.Metainfo;
+using Shoal.Storage;
 using Shoal.Transport;
 using Shoal.Wire;
 

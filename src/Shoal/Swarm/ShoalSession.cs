@@ -170,7 +170,7 @@ public sealed class ShoalSession : IAsyncDisposable
     }
 
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
-        => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory,
+        => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), Sha1PieceVerifier.For(torrent), options.DownloadDirectory,
             new StorageOptions
             {
                 SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),

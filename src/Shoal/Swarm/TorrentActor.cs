@@ -25,11 +25,10 @@ internal sealed class TorrentActor
     private static readonly TimeSpan DiskRetryInterval = TimeSpan.FromSeconds(10);
 
     private readonly TorrentContext _t;
-    private readonly Func<Torrent, TorrentStorage> _openStorage;
+    private readonly Func<Torrent, ITorrentDisk> _openStorage;
     private readonly Channel<TorrentEvent> _mailbox;
     private readonly PeerLoopContext _loopContext;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly DiskWritePump _writes;
     private readonly PeerAdmission _admission;
     private readonly BlockRequester _requester;
     private readonly PeerAvailability _availability;
@@ -54,10 +53,11 @@ internal sealed class TorrentActor
     /// <paramref name="storage"/>), or only its info-hash (a magnet link: both null, the info dictionary is then
     /// fetched from peers and <paramref name="openStorage"/> opens the files).
     /// </summary>
-    public TorrentActor(SessionContext session, InfoHash infoHash, string displayName, Torrent? torrent, TorrentStorage? storage,
-        TorrentOptions options, Func<Torrent, TorrentStorage> openStorage)
+    public TorrentActor(SessionContext session, InfoHash infoHash, string displayName, Torrent? torrent, ITorrentDisk? storage,
+        TorrentOptions options, Func<Torrent, ITorrentDisk> openStorage)
     {
         _t = new TorrentContext(session, infoHash, displayName, options, torrent) { Storage = storage };
+        storage?.Attach(new DiskEvents(this), session.Blocks);
         _openStorage = openStorage;
         _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
         {
@@ -69,9 +69,8 @@ internal sealed class TorrentActor
         {
             Blocks = session.Blocks,
         };
-        _writes = new DiskWritePump(_t, _mailbox.Writer, session.Options.DiskConcurrency);
         _admission = new PeerAdmission(_t, this, _loopContext, _stopping.Token);
-        _requester = new BlockRequester(_t, () => _writes.Backlogged);
+        _requester = new BlockRequester(_t, () => _t.Storage!.IsBacklogged);
         _availability = new PeerAvailability(_t, _requester);
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
@@ -133,7 +132,6 @@ internal sealed class TorrentActor
         CancellationToken stop = _stopping.Token;
         try
         {
-            _writes.Start(stop);
             _lastTick = _t.Now();
             _timer = _t.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
 
@@ -194,9 +192,14 @@ internal sealed class TorrentActor
         Torrent torrent = _t.Torrent!;
         _t.State = TorrentState.Checking;
         _snapshots.Publish();
-        TorrentStorage storage = _t.Storage ??= _openStorage(torrent);
+        ITorrentDisk? storage = _t.Storage;
+        if (storage is null)
+        {
+            _t.Storage = storage = _openStorage(torrent);
+            storage.Attach(new DiskEvents(this), _t.Session.Blocks);
+        }
         ResumeData? resume = _resume.Load(storage);
-        _t.Have = await storage.CheckExistingAsync(resume, new CheckProgress(_t), stop).ConfigureAwait(false);
+        _t.Have = await storage.CheckFilesAsync(resume, new CheckProgress(_t), stop).ConfigureAwait(false);
         _resume.OnChecked(usedResume: resume is not null);
         // Zero-length files never receive a block, so nothing else would create them.
         await storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
@@ -245,9 +248,9 @@ internal sealed class TorrentActor
         }
         _mailbox.Writer.TryComplete();
         await DiscardMailboxAsync().ConfigureAwait(false);
-        await _writes.CompleteAsync().ConfigureAwait(false);
         if (_t.Storage is { } storage)
         {
+            await storage.StopWritesAsync().ConfigureAwait(false);
             try { await storage.FlushAsync().ConfigureAwait(false); } catch (Exception ex) { _t.Log("flush failed: " + ex.Message); }
             // A clean stop leaves resume data that vouches for everything verified, so the next start hashes nothing.
             await _resume.FinishAsync(saveResume).ConfigureAwait(false);
@@ -301,7 +304,6 @@ internal sealed class TorrentActor
                 OnTick();
                 break;
             case TorrentEventKind.WritesDrained:
-                _writes.OnDrained();
                 _requester.RequestFromAll();
                 break;
             case TorrentEventKind.AddPeers:
@@ -424,7 +426,7 @@ internal sealed class TorrentActor
         if (_requester.OnBlock(peer, block))
         {
             _smartBan.RecordSender(block, peer);
-            _writes.Enqueue(block, buffer);
+            _t.Storage!.EnqueueWrite(block.Piece, block.Offset, buffer, block.Length);
         }
         else
         {
@@ -584,9 +586,39 @@ internal sealed class TorrentActor
         return connected;
     }
 
-    /// <summary>Counts checked pieces without capturing a synchronization context.</summary>
-    private sealed class CheckProgress(TorrentContext torrent) : IProgress<int>
+    /// <summary>
+    /// Posts what the disk path reports. A verdict is never dropped: when the mailbox is full it waits for room (off
+    /// the disk worker); only a closed mailbox (the torrent stopped) drops it.
+    /// </summary>
+    private sealed class DiskEvents(TorrentActor actor) : IDiskEvents
     {
-        public void Report(int value) => Interlocked.Increment(ref torrent.CheckedPieces);
+        public void OnPieceHashed(int piece, bool verified) => Post(new TorrentEvent
+        {
+            Kind = TorrentEventKind.PieceHashed,
+            Index = piece,
+            WriteResult = verified ? BlockWriteResult.PieceVerified : BlockWriteResult.PieceFailed,
+        });
+
+        public void OnWriteFailed(int piece, Exception error) => Post(new TorrentEvent { Kind = TorrentEventKind.DiskFailed, Index = piece, Error = error });
+
+        // A lost wake-up only delays requesting until the next tick.
+        public void OnWriteBacklogDrained() => actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.WritesDrained });
+
+        private void Post(TorrentEvent item)
+        {
+            if (!actor.TryPost(item)) _ = PostWhenRoomAsync(item);
+        }
+
+        private async Task PostWhenRoomAsync(TorrentEvent item)
+        {
+            try { await actor._mailbox.Writer.WriteAsync(item).ConfigureAwait(false); }
+            catch (ChannelClosedException) { }
+        }
+    }
+
+    /// <summary>Counts checked pieces without capturing a synchronization context.</summary>
+    private sealed class CheckProgress(TorrentContext torrent) : IProgress<PieceCheckProgress>
+    {
+        public void Report(PieceCheckProgress value) => Interlocked.Exchange(ref torrent.CheckedPieces, value.Checked);
     }
 }

@@ -46,7 +46,7 @@ internal sealed class TorrentContext
     public Torrent? Torrent { get; set; }
 
     /// <summary>The torrent's data on the session's disk service; null until the metadata is known.</summary>
-    public TorrentStorage? Storage { get; set; }
+    public ITorrentDisk? Storage { get; set; }
 
     /// <summary>Which blocks to ask for; null until the data check has ended.</summary>
     public PiecePicker? Picker { get; set; }
