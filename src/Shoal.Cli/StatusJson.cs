@@ -38,6 +38,7 @@ internal static class StatusJson
         writer.WriteNumber("seeds", status.Seeds);
         writer.WriteNumber("verified_pieces", status.VerifiedPieces);
         writer.WriteNumber("piece_count", status.PieceCount);
+        if (status.State == TorrentState.Checking) writer.WriteNumber("checked_pieces", status.CheckedPieces);
         writer.WriteNumber("failed_pieces", status.FailedPieces);
         writer.WriteNumber("total_size", status.TotalSize);
         if (status.Eta is { } eta && eta.TotalSeconds < long.MaxValue)

@@ -170,13 +170,19 @@ public sealed class ShoalSession : IAsyncDisposable
     }
 
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
-        => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), Sha1PieceVerifier.For(torrent), options.DownloadDirectory,
-            new StorageOptions
-            {
-                SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
-                PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
-                OsCacheWindow = _context.Options.OsCacheWindow,
-            });
+    {
+        var layout = StorageLayout.FromTorrent(torrent);
+        var verifier = Sha1PieceVerifier.For(torrent);
+        var storageOptions = new StorageOptions
+        {
+            SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
+            PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+            OsCacheWindow = _context.Options.OsCacheWindow,
+        };
+        return options.Storage is { } open
+            ? TorrentStorage.Create(_disk, layout, verifier, open(layout), storageOptions)
+            : TorrentStorage.Create(_disk, layout, verifier, options.DownloadDirectory, storageOptions);
+    }
 
     /// <summary>
     /// Where a torrent keeps the pieces that straddle a file it does not download: a hidden folder named after the

@@ -39,6 +39,7 @@ internal sealed class TorrentActor
     private readonly PexExchange _pex;
     private readonly ResumeSaver _resume;
     private readonly TorrentSnapshots _snapshots;
+    private readonly TorrentCheck _check;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -79,6 +80,7 @@ internal sealed class TorrentActor
         _pex = new PexExchange(session.Time, _t.StartedAt);
         _resume = new ResumeSaver(_t);
         _snapshots = new TorrentSnapshots(_t);
+        _check = new TorrentCheck(_t, _resume, this);
         if (torrent is not null)
         {
             _metadata.TrySetResult(torrent);
@@ -108,11 +110,19 @@ internal sealed class TorrentActor
 
     public IReadOnlyList<PeerStatus> PeerSnapshot => _snapshots.Peers;
 
-    /// <summary>Starts the actor: checks existing data, then runs the event loop.</summary>
+    /// <summary>Starts the actor: runs the event loop, and the check of existing data (or the metadata exchange) beside it.</summary>
     public void Start() => _run = Task.Run(RunAsync);
 
     /// <summary>Posts an event without waiting; false when the mailbox is full or closed.</summary>
     public bool TryPost(in TorrentEvent item) => _mailbox.Writer.TryWrite(item);
+
+    /// <summary>Posts an event that must not be lost, waiting for room when the mailbox is full; dropped only once the torrent has stopped.</summary>
+    public async ValueTask PostAsync(TorrentEvent item)
+    {
+        if (TryPost(item)) return;
+        try { await _mailbox.Writer.WriteAsync(item).ConfigureAwait(false); }
+        catch (ChannelClosedException) { }
+    }
 
     /// <summary>Queues addresses to dial; false when the mailbox is full (the addresses are then dropped).</summary>
     public bool AddPeers(IPEndPoint[] peers, PeerSource source)
@@ -134,18 +144,17 @@ internal sealed class TorrentActor
         {
             _lastTick = _t.Now();
             _timer = _t.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
-
             if (_t.Torrent is null)
             {
                 _t.State = TorrentState.FetchingMetadata;
                 _snapshots.Publish();
                 _admission.DialMore();
-                if (!await RunEventsAsync(untilMetadata: true, stop).ConfigureAwait(false)) return;
             }
-            await PrepareDataAsync(stop).ConfigureAwait(false);
-            _snapshots.Publish();
-            _admission.DialMore();
-            await RunEventsAsync(untilMetadata: false, stop).ConfigureAwait(false);
+            else
+            {
+                StartCheck();
+            }
+            await RunEventsAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -160,11 +169,8 @@ internal sealed class TorrentActor
         }
     }
 
-    /// <summary>
-    /// Handles events one at a time until the torrent stops (false), fails (false) or, with
-    /// <paramref name="untilMetadata"/>, until the metadata has arrived (true).
-    /// </summary>
-    private async Task<bool> RunEventsAsync(bool untilMetadata, CancellationToken stop)
+    /// <summary>Handles events one at a time until the torrent stops or fails.</summary>
+    private async Task RunEventsAsync(CancellationToken stop)
     {
         ChannelReader<TorrentEvent> reader = _mailbox.Reader;
         // The wait takes no token: a channel reuses one wait object only for uncancellable waits, and the actor
@@ -177,64 +183,87 @@ internal sealed class TorrentActor
             while (reader.TryRead(out TorrentEvent item))
             {
                 Handle(item);
-                if (_t.State == TorrentState.Error) return false;
-                if (untilMetadata && _t.Torrent is not null) return true;
+                if (_t.State == TorrentState.Error) return;
                 if (item.Kind == TorrentEventKind.Stopping) break;
             }
             stop.ThrowIfCancellationRequested();
         }
-        return false;
     }
 
-    /// <summary>Opens the files, checks what is already there, then starts trading pieces.</summary>
-    private async Task PrepareDataAsync(CancellationToken stop)
+    /// <summary>
+    /// The metadata is known: opens the data and starts checking it as a job. Peers keep being served meanwhile: they
+    /// learn what is verified so far, and may download it.
+    /// </summary>
+    private void StartCheck()
     {
         Torrent torrent = _t.Torrent!;
         _t.State = TorrentState.Checking;
-        _snapshots.Publish();
-        ITorrentDisk? storage = _t.Storage;
-        if (storage is null)
+        if (_t.Storage is null)
         {
-            _t.Storage = storage = _openStorage(torrent);
-            storage.Attach(new DiskEvents(this), _t.Session.Blocks);
+            _t.Storage = _openStorage(torrent);
+            _t.Storage.Attach(new DiskEvents(this), _t.Session.Blocks);
         }
-        ResumeData? resume = _resume.Load(storage);
-        _t.Have = await storage.CheckFilesAsync(resume, new CheckProgress(_t), stop).ConfigureAwait(false);
-        _resume.OnChecked(usedResume: resume is not null);
-        // Zero-length files never receive a block, so nothing else would create them.
-        await storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+        PiecePriorities priorities = PiecePriorities.For(torrent);
+        if (ShoalSession.SkippedFiles(torrent, _t.Options.SelectedFiles) is { } skipped)
+        {
+            foreach (int f in skipped) priorities.SetFilePriority(f, FilePriority.Skip);
+            _t.Log($"downloading {torrent.Files.Count - skipped.Count} of {torrent.Files.Count} files ({priorities.WantedBytes} bytes)");
+        }
+        _t.Priorities = priorities;
+        _loopContext.SetTorrentData(torrent.PieceCount, _t.Storage);
+        _snapshots.Publish();
+        _check.Start(_stopping.Token);
+        _admission.DialMore();
+    }
+
+    /// <summary>A batch of the check is done: its verified pieces are ours to announce and serve from now on.</summary>
+    private void OnCheckProgress(PieceCheckProgress progress)
+    {
+        if (_t.State != TorrentState.Checking) return;
+        Interlocked.Exchange(ref _t.CheckedPieces, progress.Checked);
+        for (int i = 0; i < progress.Verified.Length; i++)
+            if (progress.Verified[i]) OnPieceChecked(progress.First + i);
+    }
+
+    private void OnPieceChecked(int piece)
+    {
+        if (_t.Have[piece]) return;
+        _t.Have[piece] = true;
+        if (_t.IsWanted(piece)) _t.VerifiedBytes += _t.Torrent!.GetPieceSize(piece);
+        if (!_t.IsShareable(piece)) return;
+        foreach (PeerConnection peer in _t.Peers.All)
+            if (peer.Has.Length == _t.Have.Length) peer.Send(new OutboundMessage(MessageId.Have, piece)); // the others get it all once they are sized
+    }
+
+    /// <summary>The check ended: the picker starts from what it found, and the torrent downloads or seeds.</summary>
+    private void OnCheckFinished(CheckOutcome outcome)
+    {
+        Torrent torrent = _t.Torrent!;
+        foreach (int i in outcome.Verified.SetBits) OnPieceChecked(i); // batches the mailbox had no room for
+        Interlocked.Exchange(ref _t.CheckedPieces, torrent.PieceCount);
+        _resume.OnChecked(outcome.UsedResume);
         _t.Picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _t.Have, _t.Random);
-        ApplyFileSelection(torrent);
-        foreach (int i in _t.Have.SetBits)
-            if (_t.IsWanted(i)) _t.VerifiedBytes += torrent.GetPieceSize(i);
+        if (!_t.Priorities!.AllWanted)
+        {
+            for (int p = 0; p < torrent.PieceCount; p++)
+                if (!_t.Priorities.IsWanted(p)) _t.Picker.SetPieceWanted(p, false);
+        }
         _t.Log($"checked: {_t.Have.SetCount}/{_t.Have.Length} pieces present");
-        _loopContext.SetTorrentData(torrent.PieceCount, storage);
 
         bool complete = _t.Picker.IsComplete;
         _t.State = complete ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
-    }
-
-    /// <summary>Marks the pieces of deselected files unwanted in the picker (the storage knows which straddle them).</summary>
-    private void ApplyFileSelection(Torrent torrent)
-    {
-        PiecePriorities priorities = PiecePriorities.For(torrent);
-        if (ShoalSession.SkippedFiles(torrent, _t.Options.SelectedFiles) is { } skipped)
-        {
-            for (int f = 0; f < torrent.Files.Count; f++)
-                if (skipped.Contains(f)) priorities.SetFilePriority(f, FilePriority.Skip);
-            for (int p = 0; p < torrent.PieceCount; p++)
-                if (!priorities.IsWanted(p)) _t.Picker!.SetPieceWanted(p, false);
-            _t.Log($"downloading {torrent.Files.Count - skipped.Count} of {torrent.Files.Count} files ({priorities.WantedBytes} bytes)");
-        }
-        _t.Priorities = priorities;
+        _snapshots.Publish();
+        _admission.DialMore();
     }
 
     private async Task ShutDownAsync()
     {
         bool saveResume = _t.Storage is not null && _t.Picker is not null && _t.State != TorrentState.Error;
         if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
+        if (!_stopping.IsCancellationRequested) _stopping.Cancel();
+        await _check.Completion.ConfigureAwait(false);
         if (_t.State != TorrentState.Error) _t.State = TorrentState.Stopped;
         _t.Peers.CloseAll("torrent stopped");
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
@@ -286,7 +315,11 @@ internal sealed class TorrentActor
                 else if (item.Buffer is not null) _t.Session.Blocks.Return(item.Buffer);
                 break;
             case TorrentEventKind.PeerJoined:
-                if (_admission.Admit((PendingPeer)item.Payload!) is { } joined) Greet(joined);
+                if (_admission.Admit((PendingPeer)item.Payload!) is { } joined)
+                {
+                    Greet(joined);
+                    _snapshots.Publish();
+                }
                 break;
             case TorrentEventKind.PeerClosed:
                 OnPeerClosed(item.Peer!, item.Error);
@@ -305,6 +338,13 @@ internal sealed class TorrentActor
                 break;
             case TorrentEventKind.WritesDrained:
                 _requester.RequestFromAll();
+                break;
+            case TorrentEventKind.CheckProgress:
+                OnCheckProgress((PieceCheckProgress)item.Payload!);
+                break;
+            case TorrentEventKind.CheckFinished:
+                if (item.Error is { } checkError) Fail(checkError);
+                else OnCheckFinished((CheckOutcome)item.Payload!);
                 break;
             case TorrentEventKind.AddPeers:
                 foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _t.PeerList.Add(endPoint, item.Source);
@@ -418,6 +458,8 @@ internal sealed class TorrentActor
         _requester.OnPeerGone(peer);
         _metadataExchange.OnPeerGone(peer.Key);
         _unchoker.OnPeerGone(peer);
+        // Who is connected changed: the peer list a caller reads must not show a peer that is gone.
+        _snapshots.Publish();
         _admission.DialMore();
     }
 
@@ -505,9 +547,11 @@ internal sealed class TorrentActor
             return;
         }
         _t.Torrent = torrent;
+        _t.Have = new BitField(torrent.PieceCount);
         _metadata.TrySetResult(torrent);
         _t.Log($"metadata received: {torrent.Name}, {torrent.TotalSize} bytes in {torrent.PieceCount} pieces");
         foreach (PeerConnection peer in _t.Peers.All) peer.Metadata.RequestedPiece = null;
+        StartCheck();
     }
 
     private void PunishMetadataContributors(IReadOnlyList<int> contributors)
@@ -606,19 +650,9 @@ internal sealed class TorrentActor
 
         private void Post(TorrentEvent item)
         {
-            if (!actor.TryPost(item)) _ = PostWhenRoomAsync(item);
-        }
-
-        private async Task PostWhenRoomAsync(TorrentEvent item)
-        {
-            try { await actor._mailbox.Writer.WriteAsync(item).ConfigureAwait(false); }
-            catch (ChannelClosedException) { }
+            if (!actor.TryPost(item)) _ = actor.PostAsync(item).AsTask();
         }
     }
 
-    /// <summary>Counts checked pieces without capturing a synchronization context.</summary>
-    private sealed class CheckProgress(TorrentContext torrent) : IProgress<PieceCheckProgress>
-    {
-        public void Report(PieceCheckProgress value) => Interlocked.Exchange(ref torrent.CheckedPieces, value.Checked);
-    }
+
 }

@@ -33,7 +33,7 @@ public sealed class TorrentHandle
     /// <summary>The latest snapshot (refreshed twice a second by the actor; never blocks).</summary>
     public TorrentStatus GetStatus() => _actor.Status;
 
-    /// <summary>The latest snapshot of the connected peers.</summary>
+    /// <summary>The latest snapshot of the connected peers (refreshed twice a second and whenever a peer joins or leaves).</summary>
     public IReadOnlyList<PeerStatus> GetPeers() => _actor.PeerSnapshot;
 
     /// <summary>
