@@ -24,10 +24,15 @@ public sealed class Sha1PieceVerifier : IPieceVerifier
         PieceCount = pieceCount;
     }
 
-    /// <summary>The verifier of a parsed v1 torrent.</summary>
+    /// <summary>
+    /// The verifier of a parsed v1 or hybrid torrent (a hybrid's v1 half). Throws <see cref="MetainfoException"/> for a
+    /// v2-only torrent: its pieces are checked against SHA-256 merkle trees, which need a v2 verifier.
+    /// </summary>
     public static Sha1PieceVerifier For(Torrent torrent)
     {
         ArgumentNullException.ThrowIfNull(torrent);
+        if (!torrent.HasV1)
+            throw new MetainfoException($"'{torrent.Name}' is a v2-only torrent (BEP 52); Shoal downloads and seeds v1 and hybrid torrents for now");
         return new Sha1PieceVerifier(torrent.PieceHashes, torrent.PieceCount);
     }
 

@@ -56,7 +56,8 @@ public sealed class TorrentStorage : ITorrentDisk
     /// Prepares storage for <paramref name="layout"/> in files under <paramref name="downloadDirectory"/>, verified by
     /// <paramref name="verifier"/>. Touches no file: files and folders are created on first write. Throws
     /// <see cref="StorageException"/> (kind <see cref="StorageErrorKind.UnsafePath"/>) when a path is unsafe or two
-    /// files share a path.
+    /// files share a path, and (kind <see cref="StorageErrorKind.NameTooLong"/>) when a name or path is longer than
+    /// the folder's file system allows.
     /// </summary>
     public static TorrentStorage Create(DiskService disk, StorageLayout layout, IPieceVerifier verifier, string downloadDirectory, StorageOptions? options = null)
     {

@@ -19,6 +19,9 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
     /// <summary>Blocks a peer may send unasked before it is dropped.</summary>
     private const int MaxUnexpectedBlocks = 64;
 
+    /// <summary>Most dropped requests whose blocks may still arrive without counting as unexpected (16 MiB of 16 KiB blocks).</summary>
+    private const int MaxLateBlocksExpected = 1024;
+
     private static readonly TimeSpan SnubTimeout = TimeSpan.FromSeconds(30);
 
     private readonly List<int> _cancelScratch = [];
@@ -76,6 +79,9 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
     {
         if (peer.Outstanding.Count == 0) return;
         foreach (BlockRequest request in peer.Outstanding) torrent.Picker?.OnRequestDropped(peer.Key, request);
+        // Blocks already on their way (a choke voids requests without BEP 6; a snubbed peer may wake up) are
+        // late, not unasked for: they must not count towards dropping the peer.
+        ExpectLateBlocks(peer, peer.Outstanding.Count);
         peer.Outstanding.Clear();
     }
 
@@ -83,12 +89,25 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
     public void CancelAll(PeerConnection peer)
     {
         foreach (BlockRequest request in peer.Outstanding)
-        {
-            peer.CancelledInFlight++;
             peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
-        }
         DropAllRequests(peer);
     }
+
+    /// <summary>The peer no longer claims some pieces: our requests for them go back to the picker (and are cancelled).</summary>
+    public void DropRequestsForPiecesGone(PeerConnection peer)
+    {
+        foreach (BlockRequest request in peer.Outstanding)
+        {
+            if (peer.Has[request.Piece]) continue;
+            torrent.Picker?.OnRequestDropped(peer.Key, request);
+            peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
+            ExpectLateBlocks(peer, 1);
+        }
+        peer.Outstanding.RemoveWhere(request => !peer.Has[request.Piece]);
+    }
+
+    private static void ExpectLateBlocks(PeerConnection peer, int count)
+        => peer.CancelledInFlight = Math.Min(MaxLateBlocksExpected, peer.CancelledInFlight + count);
 
     public void OnChoke(PeerConnection peer)
     {
@@ -112,6 +131,8 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
 
     public void OnAllowedFast(PeerConnection peer, int piece)
     {
+        // Out of range (or unknown before the metadata): ignored, as libtorrent does, so it takes no slot.
+        if (piece < 0 || (torrent.Picker is { } picker && piece >= picker.PieceCount)) return;
         if (peer.AllowedFast.Count >= MaxAllowedFast || peer.AllowedFast.Contains(piece)) return;
         peer.AllowedFast.Add(piece);
         if (peer.PeerChoking) RequestMore(peer);
@@ -141,7 +162,7 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
         {
             if (torrent.Peers.TryGet(otherKey, out PeerConnection other) && other.Outstanding.Remove(block))
             {
-                other.CancelledInFlight++;
+                ExpectLateBlocks(other, 1);
                 other.Send(new OutboundMessage(MessageId.Cancel, block.Piece, block.Offset, block.Length));
             }
         }

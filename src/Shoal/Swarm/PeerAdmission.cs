@@ -84,13 +84,22 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
         }
     }
 
-    /// <summary>Bans <paramref name="endPoint"/>'s address and closes every connection from it.</summary>
-    public void Ban(IPEndPoint endPoint, string? client, string reason)
+    /// <summary>
+    /// Bans one offender (its endpoint, listen endpoint and peer id; its whole address only after offences from
+    /// several of its endpoints, see <see cref="BanList"/>) and closes its connections. Neighbours on the same
+    /// address (NAT, one host running several clients) keep trading.
+    /// </summary>
+    public void Ban(IPEndPoint endPoint, IPEndPoint? listenEndPoint, byte[]? peerId, string? client, string reason)
     {
-        if (!torrent.PeerList.Bans.Ban(endPoint.Address, torrent.Now())) return;
-        torrent.Log($"banned {endPoint} ({client ?? "unknown"}): {reason}");
+        BanList bans = torrent.PeerList.Bans;
+        if (bans.IsBanned(endPoint, peerId)) return;
+        bool wholeAddress = bans.Ban(endPoint, listenEndPoint, peerId);
+        torrent.Log($"banned {endPoint} ({client ?? "unknown"}){(wholeAddress ? $" and the whole address {endPoint.Address} (offences from several of its endpoints)" : "")}: {reason}");
         foreach (PeerConnection peer in torrent.Peers.All)
-            if (peer.EndPoint.Address.Equals(endPoint.Address)) peer.Close("banned: " + reason);
+        {
+            if (bans.IsBanned(peer.EndPoint, peer.PeerId) || (peer.ListenEndPoint is { } listen && bans.IsBanned(listen)))
+                peer.Close("banned: " + reason);
+        }
     }
 
     /// <summary>Closes a connection the actor will not take (a refusal, or the torrent stopping) and returns its slot.</summary>
@@ -105,7 +114,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     {
         if (!torrent.AcceptsPeers) return "torrent not running";
         if (torrent.Peers.Count >= torrent.Session.Options.MaxConnectionsPerTorrent) return "too many connections";
-        if (torrent.PeerList.Bans.IsBanned(pending.Transport.RemoteEndPoint.Address, now)) return "banned";
+        if (torrent.PeerList.Bans.IsBanned(pending.Transport.RemoteEndPoint, pending.Handshake.PeerId.Span)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
         if (remoteId.SequenceEqual(torrent.Session.PeerId)) return "connection to ourselves";
         foreach (PeerConnection existing in torrent.Peers.All)

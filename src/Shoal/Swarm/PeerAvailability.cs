@@ -1,12 +1,19 @@
+using Shoal.Picking;
 using Shoal.Wire;
 
 namespace Shoal.Swarm;
 
 /// <summary>
-/// Which pieces each peer has and what it learns we have: the first BITFIELD / HAVE ALL / HAVE NONE, HAVEs, the
-/// availability counts in the picker, our announcement to a new peer, and HAVE to everyone when a piece verifies.
-/// What a peer announced before the torrent's piece count was known (a magnet link) is kept aside and replayed.
+/// Which pieces each peer has and what it learns we have: BITFIELD / HAVE ALL / HAVE NONE (at any point of the
+/// connection), HAVEs, the availability counts in the picker, our announcement to a new peer, and HAVE to everyone
+/// when a piece verifies. What a peer announced before the picker existed (a magnet link's metadata, or the data
+/// check, still under way) is kept aside and replayed.
 /// </summary>
+/// <remarks>
+/// BEP 3 and 6 put the whole-set messages first, but widely used clients send a whole BITFIELD again mid-connection
+/// when it is shorter than the HAVEs it stands for, and libtorrent accepts that: the new set replaces the old one. So
+/// does Shoal: the picker forgets the counts of the old set and adds those of the new one, so rarest-first stays right.
+/// </remarks>
 internal sealed class PeerAvailability(TorrentContext torrent, BlockRequester requester)
 {
     /// <summary>Tells a new peer what we have: one BITFIELD, or HAVE ALL / HAVE NONE with the fast extension.</summary>
@@ -46,35 +53,77 @@ internal sealed class PeerAvailability(TorrentContext torrent, BlockRequester re
         CloseIfBothSeeds(peer);
     }
 
-    /// <summary>BITFIELD, HAVE ALL or HAVE NONE: only legal as the peer's first message.</summary>
-    public void OnAnnouncement(PeerConnection peer, MessageId id, byte[]? bitfield, bool first)
+    /// <summary>BITFIELD, HAVE ALL or HAVE NONE, first or later: the peer's new piece set.</summary>
+    public void OnAnnouncement(PeerConnection peer, MessageId id, byte[]? bitfield)
     {
-        if (!first)
+        if (id != MessageId.Bitfield && !peer.SupportsFast)
         {
-            peer.Close($"sent {id} after its first message");
+            peer.Close($"sent {id} without the fast extension");
             return;
         }
-        if (id != MessageId.Bitfield && !peer.SupportsFast) peer.Close($"sent {id} without the fast extension");
         if (torrent.Picker is null)
         {
-            var early = peer.Early ??= new EarlyAvailability();
-            if (id == MessageId.Bitfield) early.Bitfield = bitfield;
-            early.HasAll = id == MessageId.HaveAll;
+            ReplaceEarly(peer.Early ??= new EarlyAvailability(), id, bitfield);
             return;
         }
         try
         {
-            if (id == MessageId.Bitfield) peer.Has.LoadFrom(bitfield!);
-            else if (id == MessageId.HaveAll) peer.Has.SetAll();
+            if (Replace(peer.Has, torrent.Picker, id, bitfield)) requester.DropRequestsForPiecesGone(peer);
         }
         catch (ShoalFormatException ex)
         {
             peer.Close("bad bitfield: " + ex.Message);
             return;
         }
-        torrent.Picker.AddPeer(peer.Has);
         requester.UpdateInterest(peer);
         CloseIfBothSeeds(peer);
+    }
+
+    /// <summary>
+    /// Replaces a peer's piece set <paramref name="has"/> (registered with <paramref name="picker"/>) with what the message
+    /// says and moves the picker's counts with it. Spare bits of a bitfield are ignored (cleared), as libtorrent does.
+    /// Throws <see cref="ShoalFormatException"/> when a bitfield has the wrong length (the peer describes another
+    /// torrent): nothing is changed then. Returns true when the peer no longer has a piece it had (its requests for
+    /// those must be dropped).
+    /// </summary>
+    public static bool Replace(BitField has, PiecePicker picker, MessageId message, byte[]? bitfield)
+    {
+        BitField? previous = null;
+        if (!has.NoneSet)
+        {
+            previous = new BitField(has.Length);
+            previous.CopyFrom(has);
+        }
+        switch (message)
+        {
+            case MessageId.Bitfield:
+                // Validate before touching anything: a bad bitfield must not leave the picker half updated.
+                if (bitfield is null || bitfield.Length != has.Bytes.Length)
+                    throw new ShoalFormatException($"bitfield is {bitfield?.Length ?? 0} bytes, expected {has.Bytes.Length}");
+                picker.RemovePeer(has);
+                has.LoadFromIgnoringSpareBits(bitfield);
+                break;
+            case MessageId.HaveAll:
+                picker.RemovePeer(has);
+                has.SetAll();
+                break;
+            case MessageId.HaveNone:
+                picker.RemovePeer(has);
+                has.ClearAll();
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(message), message, "not an availability message");
+        }
+        picker.AddPeer(has);
+        return previous is not null && has.HasAnyMissingFrom(previous);
+    }
+
+    /// <summary>The same, before the picker exists: the latest set replaces what was kept.</summary>
+    public static void ReplaceEarly(EarlyAvailability early, MessageId message, byte[]? bitfield)
+    {
+        early.Haves.Clear();
+        early.Bitfield = message == MessageId.Bitfield ? bitfield : null;
+        early.HasAll = message == MessageId.HaveAll;
     }
 
     /// <summary>
@@ -89,7 +138,7 @@ internal sealed class PeerAvailability(TorrentContext torrent, BlockRequester re
         peer.Early = null;
         try
         {
-            if (early?.Bitfield is { } bits) peer.Has.LoadFrom(bits);
+            if (early?.Bitfield is { } bits) peer.Has.LoadFromIgnoringSpareBits(bits);
             if (early?.HasAll == true) peer.Has.SetAll();
             foreach (int piece in early?.Haves ?? [])
             {

@@ -123,9 +123,6 @@ internal sealed class PeerConnection : IExtensionPeer
     /// </summary>
     public EarlyAvailability? Early { get; set; }
 
-    /// <summary>True once the first message was seen (bitfield, have all and have none are only legal first).</summary>
-    public bool SawFirstMessage { get; set; }
-
     public bool AmChoking { get; set; } = true;
     public bool AmInterested { get; set; }
     public bool PeerChoking { get; set; } = true;

@@ -94,7 +94,7 @@ internal sealed class PeerList
         {
             if (candidate.State != CandidateState.Idle || candidate.IsSelf || candidate.NextAttempt > now) continue;
             if (best is not null && candidate.Failures >= best.Failures) continue;
-            if (Bans.IsBanned(candidate.EndPoint.Address, now)) continue;
+            if (Bans.IsBanned(candidate.EndPoint)) continue;
             best = candidate;
             if (best.Failures == 0) break;
         }

@@ -10,8 +10,11 @@ namespace Shoal.Swarm;
 /// lone contributor is banned at once and each of several contributors is counted against, until
 /// <see cref="MaxHashFailures"/>. Bounded: at most <see cref="MaxFailedPiecesTracked"/> failed pieces are kept.
 /// </summary>
-internal sealed class SmartBan(TorrentContext torrent, Action<IPEndPoint, string?, string> ban)
+internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
 {
+    /// <summary>Bans one offender: its endpoint, listen endpoint and peer id (see <see cref="BanList"/>).</summary>
+    public delegate void BanAction(IPEndPoint endPoint, IPEndPoint? listenEndPoint, byte[]? peerId, string? client, string reason);
+
     /// <summary>Failed pieces a peer may contribute to before it is banned.</summary>
     public const int MaxHashFailures = 3;
 
@@ -38,7 +41,7 @@ internal sealed class SmartBan(TorrentContext torrent, Action<IPEndPoint, string
             senders = _pool.Count > 0 && _pool.Peek().Length == blocks ? _pool.Pop() : new BlockSender[blocks];
             _senders.Add(block.Piece, senders);
         }
-        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.Client);
+        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client);
     }
 
     /// <summary>A piece verified: if an earlier attempt failed, ban those whose blocks differed from this good copy.</summary>
@@ -74,7 +77,7 @@ internal sealed class SmartBan(TorrentContext torrent, Action<IPEndPoint, string
             // A lone contributor is certainly guilty. Without block digests (a piece written block by block),
             // one of several may be innocent, so it counts less.
             peer.HashFailures += contributors.Count == 1 ? MaxHashFailures : 1;
-            if (peer.HashFailures >= MaxHashFailures) ban(peer.EndPoint, peer.Client, $"sent data that failed the hash check of piece {piece}");
+            if (peer.HashFailures >= MaxHashFailures) ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, $"sent data that failed the hash check of piece {piece}");
         }
     }
 
@@ -86,11 +89,13 @@ internal sealed class SmartBan(TorrentContext torrent, Action<IPEndPoint, string
         var guilty = new HashSet<IPEndPoint>();
         foreach (int block in corruptBlocks)
         {
-            if ((uint)block < (uint)failedSenders.Length && failedSenders[block].EndPoint is { } endPoint && guilty.Add(endPoint))
-                ban(endPoint, failedSenders[block].Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
+            if ((uint)block >= (uint)failedSenders.Length) continue;
+            BlockSender sender = failedSenders[block];
+            if (sender.EndPoint is { } endPoint && guilty.Add(endPoint))
+                ban(endPoint, sender.ListenEndPoint, sender.PeerId, sender.Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
         }
     }
 
-    /// <summary>Who sent one block: enough to ban the address even after the connection is gone.</summary>
-    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, string? Client);
+    /// <summary>Who sent one block: enough to ban the peer (endpoint, listen endpoint, peer id) even after the connection is gone.</summary>
+    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, IPEndPoint? ListenEndPoint, byte[]? PeerId, string? Client);
 }

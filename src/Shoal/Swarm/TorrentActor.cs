@@ -355,10 +355,6 @@ internal sealed class TorrentActor
 
     private void OnMessage(PeerConnection peer, in TorrentEvent item)
     {
-        bool first = !peer.SawFirstMessage;
-        // BEP 10 puts the extension handshake right after the BitTorrent handshake, and libtorrent sends it
-        // (and PORT) before its bitfield: only the core messages end the "first message" window.
-        if (item.MessageId is not (MessageId.Extended or MessageId.Port)) peer.SawFirstMessage = true;
         switch (item.MessageId)
         {
             case MessageId.Piece: OnBlock(peer, new BlockRequest(item.Index, item.Begin, item.Length), item.Buffer!); break;
@@ -366,7 +362,7 @@ internal sealed class TorrentActor
             case MessageId.Have: _availability.OnHave(peer, item.Index); break;
             case MessageId.Bitfield:
             case MessageId.HaveAll:
-            case MessageId.HaveNone: _availability.OnAnnouncement(peer, item.MessageId, item.Payload as byte[], first); break;
+            case MessageId.HaveNone: _availability.OnAnnouncement(peer, item.MessageId, item.Payload as byte[]); break;
             case MessageId.Choke: _requester.OnChoke(peer); break;
             case MessageId.Unchoke: _requester.OnUnchoke(peer); break;
             case MessageId.Interested: _unchoker.OnInterested(peer); break;
@@ -402,7 +398,17 @@ internal sealed class TorrentActor
             switch (id)
             {
                 case ExtensionIds.Handshake:
-                    ExtensionHandshake handshake = ExtensionHandshake.Parse(payload);
+                    ExtensionHandshake handshake;
+                    try
+                    {
+                        handshake = ExtensionHandshake.Parse(payload);
+                    }
+                    catch (ShoalFormatException ex)
+                    {
+                        // Ignored, as libtorrent does: the peer simply gets no extensions from us.
+                        _t.Log($"peer {peer.EndPoint}: extension handshake ignored: {ex.Message}");
+                        break;
+                    }
                     peer.Extensions = peer.Extensions is null ? handshake : peer.Extensions.MergeWith(handshake);
                     if (peer.Incoming && peer.ListenEndPoint is { } listen) _t.PeerList.AddConnected(listen, PeerSource.Incoming, _t.Now());
                     _metadataExchange.OnHandshake(peer, handshake);
@@ -497,13 +503,14 @@ internal sealed class TorrentActor
     }
 
     /// <summary>
-    /// A write failed. Storage errors (disk full, read-only folder, a vanished file) pause the download and
-    /// retry later; the piece whose blocks were dropped is fetched again. Anything else is a bug: the torrent
+    /// A write failed. Transient storage errors (disk full, a vanished file) pause the download and retry later;
+    /// the piece whose blocks were dropped is fetched again. A permanent one (read-only folder, access denied, a
+    /// name too long) stops the torrent with that error: retrying cannot help. Anything else is a bug: the torrent
     /// stops with the error rather than guessing.
     /// </summary>
     private void OnDiskFailed(int piece, Exception error)
     {
-        if (error is not StorageException storage)
+        if (error is not StorageException storage || storage.IsPermanent)
         {
             Fail(error);
             return;
@@ -559,7 +566,7 @@ internal sealed class TorrentActor
         foreach (int key in contributors)
         {
             if (!_t.Peers.TryGet(key, out PeerConnection peer)) continue;
-            _admission.Ban(peer.EndPoint, peer.Client, "sent metadata that does not match the info-hash");
+            _admission.Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
         }
     }
 

@@ -11,12 +11,6 @@ namespace Shoal.Swarm;
 /// </summary>
 internal sealed class TorrentContext
 {
-    /// <summary>Most addresses banned at once per torrent; the oldest ban makes room.</summary>
-    private const int MaxBans = 1024;
-
-    /// <summary>How long a ban lasts.</summary>
-    private static readonly TimeSpan BanDuration = TimeSpan.FromHours(1);
-
     public TorrentContext(SessionContext session, InfoHash infoHash, string displayName, TorrentOptions options, Torrent? torrent)
     {
         Session = session;
@@ -27,7 +21,7 @@ internal sealed class TorrentContext
         Random = session.NewRandom();
         Have = new BitField(torrent?.PieceCount ?? 0);
         StartedAt = session.Time.GetTimestamp();
-        PeerList = new PeerList(session.Time.TimestampFrequency, new BanList(MaxBans, BanDuration, session.Time.TimestampFrequency));
+        PeerList = new PeerList(session.Time.TimestampFrequency, new BanList(session.Time));
     }
 
     public SessionContext Session { get; }

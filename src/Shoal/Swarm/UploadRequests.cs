@@ -27,7 +27,10 @@ internal sealed class UploadRequests(TorrentContext torrent)
 
     public void OnRequest(PeerConnection peer, int piece, int begin, int length)
     {
-        bool valid = torrent.Torrent is { } t && piece < torrent.Have.Length && torrent.IsShareable(piece) && (long)begin + length <= t.GetPieceSize(piece);
+        // The wire reader passes any well-framed request on (fields that do not fit an int as -1): one we cannot
+        // serve is rejected, and one a reject cannot even name is ignored, as libtorrent does; neither closes.
+        bool nameable = piece >= 0 && begin >= 0 && length is > 0 and <= PeerMessageReader.MaxBlockLength;
+        bool valid = nameable && torrent.Torrent is { } t && piece < torrent.Have.Length && torrent.IsShareable(piece) && (long)begin + length <= t.GetPieceSize(piece);
         bool allowed = !peer.AmChoking && peer.QueuedUploads < MaxQueuedPerPeer;
         if (valid && allowed)
         {
@@ -39,6 +42,6 @@ internal sealed class UploadRequests(TorrentContext torrent)
             peer.Close($"flooded us with requests (more than {MaxOverflowRequests} beyond the {MaxQueuedPerPeer} it may queue)");
             return;
         }
-        if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
+        if (peer.SupportsFast && nameable) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
     }
 }
