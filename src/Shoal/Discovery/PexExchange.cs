@@ -20,10 +20,10 @@ internal sealed class PexExchange(TimeProvider time, long startedAt)
     }
 
     /// <summary>
-    /// Sends each peer that speaks PEX what changed since its last message. <paramref name="connected"/> builds the
-    /// current set (listen endpoints with their flags) and is called only when some peer speaks PEX.
+    /// Sends each peer that speaks PEX what changed since its last message: the connected peers' listen endpoints
+    /// (those whose port is known), flagged as seeds (by <paramref name="isSeed"/>) and reachable (we dialled them).
     /// </summary>
-    public void SendUpdates<TPeer>(IEnumerable<TPeer> peers, Func<Dictionary<IPEndPoint, PexFlags>> connected) where TPeer : IExtensionPeer
+    public void SendUpdates<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed) where TPeer : IExtensionPeer
     {
         Dictionary<IPEndPoint, PexFlags>? current = null;
         TimeSpan now = time.GetElapsedTime(startedAt);
@@ -31,11 +31,25 @@ internal sealed class PexExchange(TimeProvider time, long startedAt)
         {
             byte remoteId = peer.Extensions?.GetId(ExtensionIds.PexName) ?? 0;
             if (remoteId == 0) continue;
-            current ??= connected();
+            current ??= Connected(peers, isSeed);
             peer.Pex ??= new PexTracker(peer.ListenEndPoint);
             peer.Pex.Self ??= peer.ListenEndPoint;
             PexMessage? message = peer.Pex.NextMessage(current, now);
             if (message is not null) peer.SendExtended(remoteId, message.Encode());
         }
+    }
+
+    private static Dictionary<IPEndPoint, PexFlags> Connected<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed) where TPeer : IExtensionPeer
+    {
+        var connected = new Dictionary<IPEndPoint, PexFlags>(peers.Count);
+        foreach (TPeer peer in peers)
+        {
+            if (peer.ListenEndPoint is not { } listen) continue;
+            PexFlags flags = PexFlags.None;
+            if (isSeed(peer)) flags |= PexFlags.Seed;
+            if (!peer.Incoming) flags |= PexFlags.Reachable;
+            connected[PexTracker.Normalize(listen)] = flags;
+        }
+        return connected;
     }
 }

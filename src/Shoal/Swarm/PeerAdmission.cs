@@ -24,7 +24,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
         if (pending.DialedEndPoint is { } dialed)
         {
             _halfOpen--;
-            torrent.PeerList.OnConnected(dialed, now);
+            torrent.PeerList.OnConnected(dialed, now, pending.Connector);
         }
         string? refusal = RefusalReason(pending, now);
         if (refusal is not null)
@@ -39,7 +39,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
         peer.Source = pending.DialedEndPoint is { } source && torrent.PeerList.Find(source) is { } known
             ? known.Source
             : PeerSource.Incoming;
-        torrent.Peers.Add(peer, peer.RunAsync(loops));
+        torrent.Peers.Add(peer, torrent.Session.RunPeer(peer, loops));
         torrent.Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")})");
         return peer;
     }
@@ -80,7 +80,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
                 return;
             }
             _halfOpen++;
-            _ = torrent.Session.DialAsync(actor, endPoint, stopping);
+            _ = torrent.Session.DialAsync(actor, endPoint, torrent.PeerList.Find(endPoint)?.Connector, stopping);
         }
     }
 

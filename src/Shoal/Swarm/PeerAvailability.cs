@@ -160,12 +160,16 @@ internal sealed class PeerAvailability(TorrentContext torrent, BlockRequester re
         requester.UpdateInterest(peer);
     }
 
-    /// <summary>A piece verified: HAVE to the peers without it; the ones with it may no longer interest us.</summary>
+    /// <summary>
+    /// A piece verified (downloaded, or found by the data check): HAVE to the peers without it; the ones with it may no
+    /// longer interest us. A peer joined before the piece count was known hears everything once it is sized.
+    /// </summary>
     public void OnPieceVerified(int piece)
     {
         bool shareable = torrent.IsShareable(piece);
         foreach (PeerConnection peer in torrent.Peers.All)
         {
+            if (peer.Has.Length != torrent.Have.Length) continue;
             if (!peer.Has[piece]) { if (shareable) peer.Send(new OutboundMessage(MessageId.Have, piece)); }
             // Only peers that had this piece can have become uninteresting through it.
             else if (peer.AmInterested) requester.UpdateInterest(peer);

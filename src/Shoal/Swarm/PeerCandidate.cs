@@ -31,6 +31,9 @@ internal sealed class PeerCandidate(IPEndPoint endPoint)
     /// <summary>When the current connection was made (TimeProvider ticks), while <see cref="State"/> is Connected.</summary>
     public long ConnectedAt { get; set; }
 
+    /// <summary>The connector ("tcp", "utp") the last connection with this peer came through: tried first next time.</summary>
+    public string? Connector { get; set; }
+
     /// <summary>The address turned out to be this session: never dialled again.</summary>
     public bool IsSelf { get; set; }
 }

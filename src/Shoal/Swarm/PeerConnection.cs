@@ -43,6 +43,7 @@ internal sealed class PeerConnection : IExtensionPeer
         _transport = pending.Transport;
         EndPoint = pending.Transport.RemoteEndPoint;
         DialedEndPoint = pending.DialedEndPoint;
+        Connector = pending.Connector;
         PeerId = pending.Handshake.PeerId.ToArray();
         Client = PeerIdentity.ClientName(PeerId);
         Incoming = pending.Incoming;
@@ -74,6 +75,9 @@ internal sealed class PeerConnection : IExtensionPeer
 
     /// <summary>The candidate we dialled, when outgoing.</summary>
     public IPEndPoint? DialedEndPoint { get; }
+
+    /// <summary>What the connection came through ("tcp"); null when not known.</summary>
+    public string? Connector { get; }
 
     public byte[] PeerId { get; }
 
@@ -209,6 +213,24 @@ internal sealed class PeerConnection : IExtensionPeer
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
         }
         _transport.Abort();
+    }
+
+    // ---- without loops: a simulated network moves the messages itself (tests) ---------------------------
+
+    /// <summary>Takes the next queued outbound message as the send loop would; false when none is queued.</summary>
+    internal bool TryTakeOutbound(out OutboundMessage message)
+    {
+        if (!_outbound.Reader.TryRead(out message)) return false;
+        if (message.Id == MessageId.Piece) Interlocked.Decrement(ref _queuedUploads);
+        return true;
+    }
+
+    /// <summary>Records traffic as the loops do: bytes seen from the peer, a flush to it, payload sent.</summary>
+    internal void NoteTraffic(long now, bool received, bool sent, int payloadSent)
+    {
+        if (received) Interlocked.Exchange(ref _lastReceivedTimestamp, now);
+        if (sent) Interlocked.Exchange(ref _lastSentTimestamp, now);
+        if (payloadSent > 0) Interlocked.Add(ref _uploaded, payloadSent);
     }
 
     // ---- loops ----------------------------------------------------------------------------------------

@@ -108,10 +108,15 @@ internal sealed class PeerList
         return true;
     }
 
-    /// <summary>A dial to <paramref name="endPoint"/> (or an incoming peer at that listen address) completed its handshake.</summary>
-    public void OnConnected(IPEndPoint endPoint, long now)
+    /// <summary>
+    /// A dial to <paramref name="endPoint"/> (or an incoming peer at that listen address) completed its handshake,
+    /// through <paramref name="connector"/> when known: remembered, so the next dial tries it first.
+    /// </summary>
+    public void OnConnected(IPEndPoint endPoint, long now, string? connector = null)
     {
-        if (Find(endPoint) is { } candidate) MarkConnected(candidate, now);
+        if (Find(endPoint) is not { } candidate) return;
+        MarkConnected(candidate, now);
+        if (connector is not null) candidate.Connector = connector;
     }
 
     /// <summary>A dial failed before or during the handshake: back off, and forget an address that keeps failing.</summary>

@@ -15,7 +15,8 @@ namespace Shoal.Swarm;
 /// </summary>
 internal sealed class SessionContext
 {
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Time from dialling (or accepting) to a complete BitTorrent handshake.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private readonly Random _random;
     private readonly Lock _randomGate = new();
     private int _connections;
@@ -69,6 +70,18 @@ internal sealed class SessionContext
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }
 
+    /// <summary>
+    /// The ways to reach a peer, in the order they are tried (TCP alone today); a peer's dial tries first the one that
+    /// last worked for it.
+    /// </summary>
+    public IReadOnlyList<IPeerConnector> Connectors { get; set; } = [];
+
+    /// <summary>
+    /// Runs a joined connection's I/O until it ends (its receive and send loops over the transport). A simulated
+    /// network replaces it to move the connection's messages itself.
+    /// </summary>
+    public Func<PeerConnection, PeerLoopContext, Task> RunPeer { get; init; } = static (peer, loops) => peer.RunAsync(loops);
+
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
@@ -90,21 +103,22 @@ internal sealed class SessionContext
     public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
 
     /// <summary>
-    /// Dials a peer for <paramref name="actor"/> (a connection slot is already reserved) and posts the outcome:
-    /// PeerJoined after a valid handshake, DialFailed otherwise.
+    /// Dials a peer for <paramref name="actor"/> (a connection slot is already reserved) through the connectors,
+    /// <paramref name="preferred"/> (the one that last worked for it) first, and posts the outcome: PeerJoined after a
+    /// valid handshake, DialFailed otherwise.
     /// </summary>
-    public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, CancellationToken cancellationToken)
+    public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
     {
         PeerTransport? transport = null;
         try
         {
             using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
-            transport = await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, SocketMemory, Time, timeout.Token).ConfigureAwait(false);
+            (transport, string connector) = await ConnectAsync(endPoint, preferred, timeout.Token).ConfigureAwait(false);
             await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");
-            if (actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = new PendingPeer(transport, handshake, false, endPoint) }))
-                return;
+            var joined = new PendingPeer(transport, handshake, false, endPoint) { Connector = connector };
+            if (actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = joined })) return;
             throw new InvalidOperationException("torrent is not accepting peers");
         }
         catch (Exception ex)
@@ -116,10 +130,36 @@ internal sealed class SessionContext
     }
 
     /// <summary>
+    /// Connects through the first connector that succeeds: <paramref name="preferred"/> first, then the others in
+    /// order, skipping those that cannot reach the address. Throws the last failure when none succeeds.
+    /// </summary>
+    internal async ValueTask<(PeerTransport Transport, string Connector)> ConnectAsync(IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
+    {
+        Exception? last = null;
+        IPeerConnector? first = null;
+        foreach (IPeerConnector connector in Connectors)
+            if (connector.Name == preferred) first = connector;
+        for (int i = -1; i < Connectors.Count; i++)
+        {
+            IPeerConnector? connector = i < 0 ? first : Connectors[i];
+            if (connector is null || (i >= 0 && connector == first) || !connector.CanReach(endPoint)) continue;
+            try
+            {
+                return (await connector.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false), connector.Name);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                last = ex;
+            }
+        }
+        throw last ?? new InvalidOperationException($"no connector can reach {endPoint}");
+    }
+
+    /// <summary>
     /// Answers an accepted connection: reads the remote handshake, finds its torrent, answers with ours and
     /// hands the connection to the torrent's actor. Owns one reserved connection slot.
     /// </summary>
-    public async Task AcceptAsync(PeerTransport transport, Func<InfoHash, TorrentActor?> findTorrent, CancellationToken cancellationToken)
+    public async Task AcceptAsync(PeerTransport transport, string acceptor, Func<InfoHash, TorrentActor?> findTorrent, CancellationToken cancellationToken)
     {
         try
         {
@@ -128,7 +168,8 @@ internal sealed class SessionContext
             TorrentActor actor = findTorrent(handshake.InfoHash)
                 ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");
             await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
-            if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = new PendingPeer(transport, handshake, true, null) }))
+            var joined = new PendingPeer(transport, handshake, true, null) { Connector = acceptor };
+            if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = joined }))
                 throw new InvalidOperationException("torrent is busy");
         }
         catch (Exception ex)

@@ -17,12 +17,13 @@ public sealed class ShoalSession : IAsyncDisposable
 {
     private readonly SessionContext _context;
     private readonly PeerListener _listener;
+    private readonly IReadOnlyList<IPeerAcceptor> _acceptors;
     private readonly DiskService _disk;
     private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _torrents = new();
     private readonly HttpClient _http;
     private readonly TrackerClientFactory _trackerClients;
     private readonly CancellationTokenSource _shutdown = new();
-    private readonly Task _acceptLoop;
+    private readonly Task[] _acceptLoops;
     private readonly LocalServiceDiscovery? _localDiscovery;
     private readonly Task _localDiscoveryLoop = Task.CompletedTask;
 
@@ -46,11 +47,14 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         _context = context;
         _listener = listener;
+        // Where peers reach us, and how we reach them: TCP today; uTP (on the shared UDP port) adds one of each.
+        _acceptors = [listener];
+        context.Connectors = [new TcpConnector(context.SocketMemory, context.Time, SessionContext.HandshakeTimeout)];
         _disk = new DiskService(context.Options.DiskConcurrency, context.Time);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
         if (context.Options.EnableLocalDiscovery)
         {
             try
@@ -325,7 +329,7 @@ public sealed class ShoalSession : IAsyncDisposable
         public TorrentTrackers? Trackers { get; set; }
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task AcceptLoopAsync(IPeerAcceptor acceptor)
     {
         CancellationToken stop = _shutdown.Token;
         while (!stop.IsCancellationRequested)
@@ -333,7 +337,7 @@ public sealed class ShoalSession : IAsyncDisposable
             PeerTransport transport;
             try
             {
-                transport = await _listener.AcceptAsync(stop).ConfigureAwait(false);
+                transport = await acceptor.AcceptAsync(stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -356,7 +360,7 @@ public sealed class ShoalSession : IAsyncDisposable
                 _ = transport.DisposeAsync().AsTask();
                 continue;
             }
-            _ = _context.AcceptAsync(transport, FindTorrent, stop);
+            _ = _context.AcceptAsync(transport, acceptor.Name, FindTorrent, stop);
         }
     }
 
@@ -367,10 +371,10 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _shutdown.Cancel();
-        await _listener.DisposeAsync().ConfigureAwait(false);
+        foreach (IPeerAcceptor acceptor in _acceptors) await acceptor.DisposeAsync().ConfigureAwait(false);
         await _localDiscoveryLoop.ConfigureAwait(false);
         if (_localDiscovery is not null) await _localDiscovery.DisposeAsync().ConfigureAwait(false);
-        try { await _acceptLoop.ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
+        try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();
         _http.Dispose();

@@ -21,9 +21,6 @@ internal sealed class TorrentActor
     private const int MailboxCapacity = 8192;
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>How long a torrent paused by a disk error waits before it tries writing again.</summary>
-    private static readonly TimeSpan DiskRetryInterval = TimeSpan.FromSeconds(10);
-
     private readonly TorrentContext _t;
     private readonly Func<Torrent, ITorrentDisk> _openStorage;
     private readonly Channel<TorrentEvent> _mailbox;
@@ -37,16 +34,17 @@ internal sealed class TorrentActor
     private readonly SmartBan _smartBan;
     private readonly MetadataExchange _metadataExchange;
     private readonly PexExchange _pex;
+    private readonly ExtensionMessages _extensions;
     private readonly ResumeSaver _resume;
     private readonly TorrentSnapshots _snapshots;
     private readonly TorrentCheck _check;
+    private readonly DiskErrorPause _diskPause;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ITimer? _timer;
     private long _lastTick;
-    private long _diskPausedAt;
     private Task? _run;
 
     /// <summary>
@@ -58,7 +56,7 @@ internal sealed class TorrentActor
         TorrentOptions options, Func<Torrent, ITorrentDisk> openStorage)
     {
         _t = new TorrentContext(session, infoHash, displayName, options, torrent) { Storage = storage };
-        storage?.Attach(new DiskEvents(this), session.Blocks);
+        storage?.Attach(new TorrentDiskEvents(this), session.Blocks);
         _openStorage = openStorage;
         _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
         {
@@ -78,9 +76,11 @@ internal sealed class TorrentActor
         _smartBan = new SmartBan(_t, _admission.Ban);
         _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log);
         _pex = new PexExchange(session.Time, _t.StartedAt);
+        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _admission.Ban);
         _resume = new ResumeSaver(_t);
         _snapshots = new TorrentSnapshots(_t);
-        _check = new TorrentCheck(_t, _resume, this);
+        _check = new TorrentCheck(_t, _resume, _availability, this);
+        _diskPause = new DiskErrorPause(_t, _requester);
         if (torrent is not null)
         {
             _metadata.TrySetResult(torrent);
@@ -142,18 +142,7 @@ internal sealed class TorrentActor
         CancellationToken stop = _stopping.Token;
         try
         {
-            _lastTick = _t.Now();
-            _timer = _t.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
-            if (_t.Torrent is null)
-            {
-                _t.State = TorrentState.FetchingMetadata;
-                _snapshots.Publish();
-                _admission.DialMore();
-            }
-            else
-            {
-                StartCheck();
-            }
+            Begin();
             await RunEventsAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -167,6 +156,40 @@ internal sealed class TorrentActor
         {
             await ShutDownAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Arms the tick, then starts fetching the metadata (a magnet link) or checking the data.</summary>
+    private void Begin()
+    {
+        _lastTick = _t.Now();
+        _timer = _t.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
+        if (_t.Torrent is null)
+        {
+            _t.State = TorrentState.FetchingMetadata;
+            _snapshots.Publish();
+            _admission.DialMore();
+        }
+        else
+        {
+            StartCheck();
+        }
+    }
+
+    // A simulation (tests) drives the same loop one step at a time on its own thread, in virtual time: it begins the
+    // actor, waits for the check job, then hands it whatever is in its mailbox whenever something happened.
+    internal void BeginSimulated() => Begin();
+
+    internal Task CheckCompletion => _check.Completion;
+
+    internal int RunPending()
+    {
+        int handled = 0;
+        while (_t.State != TorrentState.Error && _mailbox.Reader.TryRead(out TorrentEvent item))
+        {
+            Handle(item);
+            handled++;
+        }
+        return handled;
     }
 
     /// <summary>Handles events one at a time until the torrent stops or fails.</summary>
@@ -196,61 +219,22 @@ internal sealed class TorrentActor
     /// </summary>
     private void StartCheck()
     {
-        Torrent torrent = _t.Torrent!;
-        _t.State = TorrentState.Checking;
         if (_t.Storage is null)
         {
-            _t.Storage = _openStorage(torrent);
-            _t.Storage.Attach(new DiskEvents(this), _t.Session.Blocks);
+            _t.Storage = _openStorage(_t.Torrent!);
+            _t.Storage.Attach(new TorrentDiskEvents(this), _t.Session.Blocks);
         }
-        PiecePriorities priorities = PiecePriorities.For(torrent);
-        if (ShoalSession.SkippedFiles(torrent, _t.Options.SelectedFiles) is { } skipped)
-        {
-            foreach (int f in skipped) priorities.SetFilePriority(f, FilePriority.Skip);
-            _t.Log($"downloading {torrent.Files.Count - skipped.Count} of {torrent.Files.Count} files ({priorities.WantedBytes} bytes)");
-        }
-        _t.Priorities = priorities;
-        _loopContext.SetTorrentData(torrent.PieceCount, _t.Storage);
-        _snapshots.Publish();
         _check.Start(_stopping.Token);
+        _loopContext.SetTorrentData(_t.Torrent!.PieceCount, _t.Storage);
+        _snapshots.Publish();
         _admission.DialMore();
     }
 
-    /// <summary>A batch of the check is done: its verified pieces are ours to announce and serve from now on.</summary>
-    private void OnCheckProgress(PieceCheckProgress progress)
+    /// <summary>The check ended: the torrent downloads what is missing, or seeds.</summary>
+    private void OnDataChecked(CheckOutcome outcome)
     {
-        if (_t.State != TorrentState.Checking) return;
-        Interlocked.Exchange(ref _t.CheckedPieces, progress.Checked);
-        for (int i = 0; i < progress.Verified.Length; i++)
-            if (progress.Verified[i]) OnPieceChecked(progress.First + i);
-    }
-
-    private void OnPieceChecked(int piece)
-    {
-        if (_t.Have[piece]) return;
-        _t.Have[piece] = true;
-        if (_t.IsWanted(piece)) _t.VerifiedBytes += _t.Torrent!.GetPieceSize(piece);
-        if (!_t.IsShareable(piece)) return;
-        foreach (PeerConnection peer in _t.Peers.All)
-            if (peer.Has.Length == _t.Have.Length) peer.Send(new OutboundMessage(MessageId.Have, piece)); // the others get it all once they are sized
-    }
-
-    /// <summary>The check ended: the picker starts from what it found, and the torrent downloads or seeds.</summary>
-    private void OnCheckFinished(CheckOutcome outcome)
-    {
-        Torrent torrent = _t.Torrent!;
-        foreach (int i in outcome.Verified.SetBits) OnPieceChecked(i); // batches the mailbox had no room for
-        Interlocked.Exchange(ref _t.CheckedPieces, torrent.PieceCount);
-        _resume.OnChecked(outcome.UsedResume);
-        _t.Picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _t.Have, _t.Random);
-        if (!_t.Priorities!.AllWanted)
-        {
-            for (int p = 0; p < torrent.PieceCount; p++)
-                if (!_t.Priorities.IsWanted(p)) _t.Picker.SetPieceWanted(p, false);
-        }
-        _t.Log($"checked: {_t.Have.SetCount}/{_t.Have.Length} pieces present");
-
-        bool complete = _t.Picker.IsComplete;
+        _check.Finish(outcome);
+        bool complete = _t.Picker!.IsComplete;
         _t.State = complete ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
@@ -340,11 +324,11 @@ internal sealed class TorrentActor
                 _requester.RequestFromAll();
                 break;
             case TorrentEventKind.CheckProgress:
-                OnCheckProgress((PieceCheckProgress)item.Payload!);
+                _check.OnProgress((PieceCheckProgress)item.Payload!);
                 break;
             case TorrentEventKind.CheckFinished:
                 if (item.Error is { } checkError) Fail(checkError);
-                else OnCheckFinished((CheckOutcome)item.Payload!);
+                else OnDataChecked((CheckOutcome)item.Payload!);
                 break;
             case TorrentEventKind.AddPeers:
                 foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _t.PeerList.Add(endPoint, item.Source);
@@ -378,59 +362,13 @@ internal sealed class TorrentActor
                 // Serving a cancelled block anyway is allowed (BEP 3, and BEP 6 accepts the piece as the answer);
                 // the send loop does not search its queue, which keeps it lock-free.
                 break;
-            case MessageId.Extended: OnExtended(peer, (byte)item.Index, (byte[])item.Payload!); break;
+            case MessageId.Extended:
+                if (_extensions.OnMessage(peer, (byte)item.Index, (byte[])item.Payload!) is { } torrent) OnMetadataComplete(torrent);
+                break;
             case MessageId.Port:
                 // BEP 5: a peer's DHT node is a node worth knowing; the DHT pings it before trusting it.
                 if (item.Index > 0 && !_t.IsPrivate) _t.Session.Dht?.AddNode(new IPEndPoint(peer.EndPoint.Address, item.Index));
                 break;
-        }
-    }
-
-    private void OnExtended(PeerConnection peer, byte id, byte[] payload)
-    {
-        if (!peer.SupportsExtensions)
-        {
-            peer.Close("sent an extended message without the extension protocol bit");
-            return;
-        }
-        try
-        {
-            switch (id)
-            {
-                case ExtensionIds.Handshake:
-                    ExtensionHandshake handshake;
-                    try
-                    {
-                        handshake = ExtensionHandshake.Parse(payload);
-                    }
-                    catch (ShoalFormatException ex)
-                    {
-                        // Ignored, as libtorrent does: the peer simply gets no extensions from us.
-                        _t.Log($"peer {peer.EndPoint}: extension handshake ignored: {ex.Message}");
-                        break;
-                    }
-                    peer.Extensions = peer.Extensions is null ? handshake : peer.Extensions.MergeWith(handshake);
-                    if (peer.Incoming && peer.ListenEndPoint is { } listen) _t.PeerList.AddConnected(listen, PeerSource.Incoming, _t.Now());
-                    _metadataExchange.OnHandshake(peer, handshake);
-                    break;
-                case ExtensionIds.Metadata:
-                    MetadataOutcome outcome = _metadataExchange.OnMessage(peer, MetadataMessage.Parse(payload));
-                    if (outcome == MetadataOutcome.Completed) OnMetadataComplete(_metadataExchange.InfoDictionary);
-                    else if (outcome == MetadataOutcome.HashMismatch) PunishMetadataContributors(_metadataExchange.LastFailureContributors);
-                    break;
-                case ExtensionIds.Pex:
-                    PexMessage pex = PexMessage.Parse(payload);
-                    if (_t.IsPrivate) break;
-                    foreach (PexPeer added in _pex.OnMessage(peer, pex)) _t.PeerList.Add(added.EndPoint, PeerSource.Pex);
-                    break;
-                default:
-                    // An id we never advertised: BEP 10 asks to ignore it.
-                    break;
-            }
-        }
-        catch (ShoalFormatException ex)
-        {
-            peer.Close("bad extension message: " + ex.Message);
         }
     }
 
@@ -447,14 +385,7 @@ internal sealed class TorrentActor
     private void Greet(PeerConnection peer)
     {
         _availability.Greet(peer);
-        if (peer.SupportsExtensions)
-        {
-            ExtensionHandshake local = ExtensionHandshake.CreateLocal(_t.Session.ListenPort, _t.Session.Options.ClientName,
-                _t.Torrent?.InfoDictionary.Length, peer.EndPoint.Address, UploadRequests.MaxQueuedPerPeer);
-            // BEP 27: a private torrent's peers come from its tracker only, so PEX is not offered.
-            if (_t.IsPrivate) local = local with { Extensions = new Dictionary<string, byte> { [ExtensionIds.MetadataName] = ExtensionIds.Metadata } };
-            peer.SendExtended(ExtensionIds.Handshake, local.Encode());
-        }
+        _extensions.Greet(peer);
         if (peer.SupportsDht && _t.Session.Dht?.LocalEndPoint is { } dht) peer.Send(new OutboundMessage(MessageId.Port, dht.Port));
     }
 
@@ -464,8 +395,6 @@ internal sealed class TorrentActor
         _requester.OnPeerGone(peer);
         _metadataExchange.OnPeerGone(peer.Key);
         _unchoker.OnPeerGone(peer);
-        // Who is connected changed: the peer list a caller reads must not show a peer that is gone.
-        _snapshots.Publish();
         _admission.DialMore();
     }
 
@@ -517,57 +446,18 @@ internal sealed class TorrentActor
         }
         if (!_t.Have[piece]) _t.Picker?.OnPieceFailed(piece);
         _smartBan.Forget(piece);
-        if (_t.State == TorrentState.Paused) return;
-        _t.State = TorrentState.Paused;
-        _t.Error = storage.Message;
-        _diskPausedAt = _t.Now();
-        // Blocks in flight would only fail the same way: let them go and ask again after the pause.
-        foreach (PeerConnection peer in _t.Peers.All) _requester.CancelAll(peer);
-        _t.Log($"paused: {storage.Message}; retrying every {DiskRetryInterval.TotalSeconds:0} s");
-        _snapshots.Publish();
+        if (_diskPause.Pause(storage)) _snapshots.Publish();
     }
 
-    private void ResumeAfterDiskPause(long now)
+    /// <summary>A magnet link's metadata arrived whole: the torrent is known, its data is checked next.</summary>
+    private void OnMetadataComplete(Torrent torrent)
     {
-        if (_t.State != TorrentState.Paused || _t.Time.GetElapsedTime(_diskPausedAt, now) < DiskRetryInterval) return;
-        _t.State = TorrentState.Downloading;
-        _t.Error = null;
-        _t.Log("retrying after the disk error");
-        foreach (PeerConnection peer in _t.Peers.All)
-        {
-            _requester.UpdateInterest(peer); // peers that joined during the pause were never told we want their pieces
-            _requester.RequestMore(peer);
-        }
-    }
-
-    private void OnMetadataComplete(ReadOnlyMemory<byte> infoDictionary)
-    {
-        Torrent torrent;
-        try
-        {
-            torrent = Torrent.FromInfoDictionary(infoDictionary);
-        }
-        catch (MetainfoException ex)
-        {
-            // The bytes match the info-hash, so this is the torrent everyone shares: nothing to retry.
-            Fail(new InvalidDataException("the swarm's metadata is not a usable torrent: " + ex.Message, ex));
-            return;
-        }
         _t.Torrent = torrent;
         _t.Have = new BitField(torrent.PieceCount);
         _metadata.TrySetResult(torrent);
         _t.Log($"metadata received: {torrent.Name}, {torrent.TotalSize} bytes in {torrent.PieceCount} pieces");
         foreach (PeerConnection peer in _t.Peers.All) peer.Metadata.RequestedPiece = null;
         StartCheck();
-    }
-
-    private void PunishMetadataContributors(IReadOnlyList<int> contributors)
-    {
-        foreach (int key in contributors)
-        {
-            if (!_t.Peers.TryGet(key, out PeerConnection peer)) continue;
-            _admission.Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
-        }
     }
 
     private void EnterSeeding()
@@ -579,12 +469,13 @@ internal sealed class TorrentActor
             _t.Log("download complete; seeding");
             _downloadFinished.TrySetResult();
         }
+        // The snapshot a caller reads on completion: the peers that took part (seeds among them are closed just after).
+        _snapshots.Publish();
         foreach (PeerConnection peer in _t.Peers.All)
         {
             _requester.StopDownloading(peer);
             _availability.CloseIfBothSeeds(peer);
         }
-        _snapshots.PublishStatus();
         _completion.TrySetResult();
     }
 
@@ -613,53 +504,13 @@ internal sealed class TorrentActor
             _metadataExchange.OnTick(peer, now);
             _requester.RequestMore(peer);
         }
-        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, ConnectedForPex);
+        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet);
         _snapshots.SampleRates(uploaded, elapsed);
         _unchoker.OnTick(now);
-        ResumeAfterDiskPause(now);
+        _diskPause.OnTick(now);
         _admission.DialMore();
         _resume.MaybeSave(now);
         _snapshots.Publish();
     }
-
-    /// <summary>The connected peers as PEX tells them: listen endpoints, seed and reachable flags.</summary>
-    private Dictionary<IPEndPoint, PexFlags> ConnectedForPex()
-    {
-        var connected = new Dictionary<IPEndPoint, PexFlags>();
-        foreach (PeerConnection peer in _t.Peers.All)
-        {
-            if (peer.ListenEndPoint is not { } listen) continue;
-            PexFlags flags = PexFlags.None;
-            if (_t.Picker is not null && peer.Has.AllSet) flags |= PexFlags.Seed;
-            if (!peer.Incoming) flags |= PexFlags.Reachable;
-            connected[PexTracker.Normalize(listen)] = flags;
-        }
-        return connected;
-    }
-
-    /// <summary>
-    /// Posts what the disk path reports. A verdict is never dropped: when the mailbox is full it waits for room (off
-    /// the disk worker); only a closed mailbox (the torrent stopped) drops it.
-    /// </summary>
-    private sealed class DiskEvents(TorrentActor actor) : IDiskEvents
-    {
-        public void OnPieceHashed(int piece, bool verified) => Post(new TorrentEvent
-        {
-            Kind = TorrentEventKind.PieceHashed,
-            Index = piece,
-            WriteResult = verified ? BlockWriteResult.PieceVerified : BlockWriteResult.PieceFailed,
-        });
-
-        public void OnWriteFailed(int piece, Exception error) => Post(new TorrentEvent { Kind = TorrentEventKind.DiskFailed, Index = piece, Error = error });
-
-        // A lost wake-up only delays requesting until the next tick.
-        public void OnWriteBacklogDrained() => actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.WritesDrained });
-
-        private void Post(TorrentEvent item)
-        {
-            if (!actor.TryPost(item)) _ = actor.PostAsync(item).AsTask();
-        }
-    }
-
 
 }

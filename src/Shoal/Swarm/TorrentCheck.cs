@@ -1,3 +1,5 @@
+using Shoal.Metainfo;
+using Shoal.Picking;
 using Shoal.Storage;
 
 namespace Shoal.Swarm;
@@ -9,18 +11,65 @@ internal sealed record CheckOutcome(BitField Verified, bool UsedResume);
 
 /// <summary>
 /// A torrent's data check as a job beside its actor: loads the resume data, checks the files through the disk path
-/// (each batch's verdicts posted to the mailbox as they come, so the actor can tell peers what is verified so far and
-/// serve it), creates the zero-length files, and posts the outcome. The actor keeps serving its mailbox meanwhile.
+/// (each batch's verdicts posted to the mailbox as they come), creates the zero-length files, and posts the outcome.
+/// The actor keeps serving its mailbox meanwhile: pieces verified so far are announced (HAVE) and served at once.
+/// When the check ends, what it found is the picker's starting point.
 /// </summary>
-internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, TorrentActor actor)
+internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, PeerAvailability availability, TorrentActor actor)
 {
     private Task _running = Task.CompletedTask;
 
-    /// <summary>Starts the check of <see cref="TorrentContext.Storage"/>.</summary>
-    public void Start(CancellationToken stop) => _running = Task.Run(() => RunAsync(stop), CancellationToken.None);
-
-    /// <summary>Completes when the check has ended (never faults): the storage may be closed after it.</summary>
+    /// <summary>Completes when the check job has ended (never faults): the storage may be closed after it.</summary>
     public Task Completion => _running;
+
+    /// <summary>Starts checking <see cref="TorrentContext.Storage"/>, with the torrent's file selection in force.</summary>
+    public void Start(CancellationToken stop)
+    {
+        Torrent t = torrent.Torrent!;
+        torrent.State = TorrentState.Checking;
+        PiecePriorities priorities = PiecePriorities.For(t);
+        if (ShoalSession.SkippedFiles(t, torrent.Options.SelectedFiles) is { } skipped)
+        {
+            foreach (int f in skipped) priorities.SetFilePriority(f, FilePriority.Skip);
+            torrent.Log($"downloading {t.Files.Count - skipped.Count} of {t.Files.Count} files ({priorities.WantedBytes} bytes)");
+        }
+        torrent.Priorities = priorities;
+        _running = Task.Run(() => RunAsync(stop), CancellationToken.None);
+    }
+
+    /// <summary>A batch of the check is done: its verified pieces are ours to announce and serve from now on.</summary>
+    public void OnProgress(PieceCheckProgress progress)
+    {
+        if (torrent.State != TorrentState.Checking) return;
+        Interlocked.Exchange(ref torrent.CheckedPieces, progress.Checked);
+        for (int i = 0; i < progress.Verified.Length; i++)
+            if (progress.Verified[i]) MarkVerified(progress.First + i);
+    }
+
+    /// <summary>The check ended: every verified piece is marked, and the picker starts from them.</summary>
+    public void Finish(CheckOutcome outcome)
+    {
+        Torrent t = torrent.Torrent!;
+        foreach (int piece in outcome.Verified.SetBits) MarkVerified(piece); // batches the mailbox had no room for
+        Interlocked.Exchange(ref torrent.CheckedPieces, t.PieceCount);
+        resume.OnChecked(outcome.UsedResume);
+        var picker = new PiecePicker(t.PieceCount, t.PieceLength, t.TotalSize, torrent.Have, torrent.Random);
+        if (!torrent.Priorities!.AllWanted)
+        {
+            for (int p = 0; p < t.PieceCount; p++)
+                if (!torrent.Priorities.IsWanted(p)) picker.SetPieceWanted(p, false);
+        }
+        torrent.Picker = picker;
+        torrent.Log($"checked: {torrent.Have.SetCount}/{torrent.Have.Length} pieces present");
+    }
+
+    private void MarkVerified(int piece)
+    {
+        if (torrent.Have[piece]) return;
+        torrent.Have[piece] = true;
+        if (torrent.IsWanted(piece)) torrent.VerifiedBytes += torrent.Torrent!.GetPieceSize(piece);
+        availability.OnPieceVerified(piece);
+    }
 
     private async Task RunAsync(CancellationToken stop)
     {

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Shoal.Transport;
 
 /// <summary>Accepts incoming TCP peer connections on one endpoint.</summary>
-public sealed class PeerListener : IAsyncDisposable
+public sealed class PeerListener : IPeerAcceptor
 {
     private readonly Socket _socket;
     private readonly MemoryPool<byte>? _pool;
@@ -22,6 +22,9 @@ public sealed class PeerListener : IAsyncDisposable
 
     /// <summary>The bound endpoint (with the real port when bound to port 0).</summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <inheritdoc />
+    public string Name => TcpConnector.TcpName;
 
     /// <summary>Binds and listens.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
@@ -80,6 +83,9 @@ public sealed class PeerListener : IAsyncDisposable
             throw;
         }
     }
+
+    async ValueTask<PeerTransport> IPeerAcceptor.AcceptAsync(CancellationToken cancellationToken) =>
+        await AcceptAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Stops listening; pending accepts end with <see cref="ObjectDisposedException"/>.</summary>
     public ValueTask DisposeAsync()
