@@ -29,6 +29,7 @@ internal static class MicroBenchmark
         ("bencode", typeof(BencodeBenchmarks)),
         ("wire", typeof(WireBenchmarks)),
         ("storage", typeof(StorageBenchmarks)),
+        ("storage", typeof(QueuedWriteBenchmarks)),
         ("picker", typeof(PickerDownloadBenchmarks)),
         ("picker", typeof(PickerRegisterBenchmarks)),
     ];
