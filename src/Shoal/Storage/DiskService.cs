@@ -92,12 +92,8 @@ public sealed class DiskService : IAsyncDisposable
     /// <summary>True while more block writes are queued, over all torrents, than <see cref="WritesHighWater"/>.</summary>
     internal bool WritesBacklogged => Volatile.Read(ref _queuedWrites) > WritesHighWater;
 
-    /// <summary>Queues a torrent actor's block write (counted against the session's write watermarks).</summary>
-    internal void PostWrite(QueuedWrite job)
-    {
-        Interlocked.Increment(ref _queuedWrites);
-        Post(job);
-    }
+    /// <summary>A torrent actor queued a block write (counted against the session's write watermarks).</summary>
+    internal void OnWriteQueued() => Interlocked.Increment(ref _queuedWrites);
 
     /// <summary>A queued write finished (or was dropped); wakes the torrents that paused on the session's mark once it drained.</summary>
     internal void OnWriteDone()

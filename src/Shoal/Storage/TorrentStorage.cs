@@ -29,7 +29,7 @@ public sealed class TorrentStorage : ITorrentDisk
     private readonly PieceAssembler _assembler;
     private readonly CorruptBlockFinder _corrupt = new();
     private readonly BoundedObjectPool<ReadJob> _readJobs;
-    private readonly BoundedObjectPool<QueuedWrite> _queuedWrites;
+    private readonly WriteLane[] _lanes;
     private IDiskEvents? _events;
     private BlockBufferPool? _buffers;
     private int _queued; // queued writes not finished
@@ -49,7 +49,8 @@ public sealed class TorrentStorage : ITorrentDisk
         _files = storage as FileStorage;
         _assembler = new PieceAssembler(layout, verifier, storage, disk, options.WriteCacheBudget, _corrupt);
         _readJobs = new BoundedObjectPool<ReadJob>(() => new ReadJob(this), 256);
-        _queuedWrites = new BoundedObjectPool<QueuedWrite>(() => new QueuedWrite(this), 1024);
+        _lanes = new WriteLane[Math.Max(1, disk.Concurrency)];
+        for (int i = 0; i < _lanes.Length; i++) _lanes[i] = new WriteLane(this, disk);
     }
 
     /// <summary>
@@ -162,47 +163,36 @@ public sealed class TorrentStorage : ITorrentDisk
     {
         CheckBlock(piece, offset, length);
         Interlocked.Increment(ref _queued);
-        QueuedWrite job = _queuedWrites.Rent();
-        job.Piece = piece;
-        job.Offset = offset;
-        job.Buffer = buffer;
-        job.Length = length;
-        _disk.PostWrite(job);
+        _disk.OnWriteQueued();
+        _lanes[piece % _lanes.Length].Enqueue(new QueuedBlock(piece, offset, buffer, length));
     }
 
     /// <summary>A disk worker runs a queued write: assemble, hash, write; report the verdict; give the buffer back.</summary>
-    internal void RunQueuedWrite(QueuedWrite job)
+    internal void RunQueuedWrite(in QueuedBlock block)
     {
-        int piece = job.Piece;
-        byte[] buffer = job.Buffer!;
-        int offset = job.Offset, length = job.Length;
-        _queuedWrites.Return(job.Clear());
         try
         {
             if (WritesStopped || Volatile.Read(ref _disposed) != 0) return;
-            BlockWriteResult result = _assembler.Write(piece, offset, buffer.AsMemory(0, length), inline: true).Result;
+            BlockWriteResult result = _assembler.Write(block.Piece, block.Offset, block.Buffer.AsMemory(0, block.Length), inline: true).Result;
             if (result is BlockWriteResult.PieceVerified or BlockWriteResult.PieceFailed)
-                _events!.OnPieceHashed(piece, result == BlockWriteResult.PieceVerified);
+                _events!.OnPieceHashed(block.Piece, result == BlockWriteResult.PieceVerified);
         }
         catch (Exception ex)
         {
-            if (!WritesStopped) _events!.OnWriteFailed(piece, ex);
+            if (!WritesStopped) _events!.OnWriteFailed(block.Piece, ex);
         }
         finally
         {
-            _buffers!.Return(buffer);
+            _buffers!.Return(block.Buffer);
             FinishQueuedWrite();
         }
     }
 
     /// <summary>A queued write was refused before it ran (the disk service is closing): nothing written, buffer back.</summary>
-    internal void AbortQueuedWrite(QueuedWrite job, Exception error)
+    internal void AbortQueuedWrite(in QueuedBlock block, Exception error)
     {
-        int piece = job.Piece;
-        byte[] buffer = job.Buffer!;
-        _queuedWrites.Return(job.Clear());
-        if (!WritesStopped) _events!.OnWriteFailed(piece, error);
-        _buffers!.Return(buffer);
+        if (!WritesStopped) _events!.OnWriteFailed(block.Piece, error);
+        _buffers!.Return(block.Buffer);
         FinishQueuedWrite();
     }
 
