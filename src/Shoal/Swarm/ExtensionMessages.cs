@@ -16,8 +16,15 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
     public void Greet(PeerConnection peer)
     {
         if (!peer.SupportsExtensions) return;
-        ExtensionHandshake local = ExtensionHandshake.CreateLocal(torrent.Session.ListenPort, torrent.Session.Options.ClientName,
-            torrent.Torrent?.InfoDictionary.Length, peer.EndPoint.Address, UploadRequests.MaxQueuedPerPeer);
+        SessionContext session = torrent.Session;
+        ExtensionHandshake local = ExtensionHandshake.CreateLocal(session.ListenPort, session.Options.ClientName,
+            torrent.Torrent?.InfoDictionary.Length, peer.EndPoint.Address, UploadRequests.MaxQueuedPerPeer) with
+        {
+            // Our external address as the gateway reported it (port mapping), and whether we prefer MSE (BEP 10 "e").
+            Ipv4 = session.ExternalAddress is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } v4 ? v4 : null,
+            Ipv6 = session.ExternalAddress is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6 ? v6 : null,
+            PrefersEncryption = session.Options.Encryption != Transport.Encryption.EncryptionMode.Disable,
+        };
         // BEP 27: a private torrent's peers come from its tracker only, so PEX is not offered.
         if (torrent.IsPrivate) local = local with { Extensions = new Dictionary<string, byte> { [ExtensionIds.MetadataName] = ExtensionIds.Metadata } };
         peer.SendExtended(ExtensionIds.Handshake, local.Encode());

@@ -40,7 +40,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             ? known.Source
             : PeerSource.Incoming;
         torrent.Peers.Add(peer, torrent.Session.RunPeer(peer, loops));
-        torrent.Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")})");
+        torrent.Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")}, {Transport.Encryption.PeerEncryptionNames.Describe(peer.Encryption)})");
         return peer;
     }
 

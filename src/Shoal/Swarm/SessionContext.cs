@@ -5,6 +5,7 @@ using Shoal.Dht;
 using Shoal.Metainfo;
 using Shoal.Storage;
 using Shoal.Transport;
+using Shoal.Transport.Encryption;
 using Shoal.Wire;
 
 namespace Shoal.Swarm;
@@ -21,6 +22,7 @@ internal sealed class SessionContext
     private readonly Lock _randomGate = new();
     private int _connections;
     private long _nextConnectionId;
+    private IPAddress? _externalAddress;
 
     public SessionContext(SessionOptions options)
     {
@@ -29,6 +31,8 @@ internal sealed class SessionContext
         PeerId = PeerIdentity.NewPeerId(options.RandomSeed is null ? null : NewRandom());
         UploadLimit = new RateLimiter(options.MaxUploadRate, options.Time);
         DownloadLimit = new RateLimiter(options.MaxDownloadRate, options.Time);
+        Encryption = new EncryptionNegotiator(options.Encryption, HandshakeTimeout, options.Time,
+            options.Log is { } log ? message => log("[encryption] " + message) : null);
     }
 
     public SessionOptions Options { get; }
@@ -51,6 +55,13 @@ internal sealed class SessionContext
     /// this one reuses its blocks, so steady traffic allocates nothing.
     /// </summary>
     public BlockMemoryPool SocketMemory { get; } = new();
+
+    /// <summary>
+    /// MSE/PE per <see cref="SessionOptions.Encryption"/>: wraps every connection before the BitTorrent handshake
+    /// (<see cref="EncryptionNegotiator.ConnectAsync"/> when dialling, <see cref="EncryptionNegotiator.AcceptAsync"/> when
+    /// accepting). The session keeps its <see cref="EncryptionNegotiator.Torrents"/> index in step with its torrents.
+    /// </summary>
+    public EncryptionNegotiator Encryption { get; }
 
     /// <summary>Buffers for received blocks, on their way from the socket to the disk.</summary>
     public BlockBufferPool Blocks { get; } = new();
@@ -82,6 +93,23 @@ internal sealed class SessionContext
     /// </summary>
     public Func<PeerConnection, PeerLoopContext, Task> RunPeer { get; init; } = static (peer, loops) => peer.RunAsync(loops);
 
+    /// <summary>The session's port mapper, when port mapping runs; null otherwise.</summary>
+    public PortMapping.PortMapper? PortMapper { get; set; }
+
+    /// <summary>Our address as the internet sees it, when a gateway told us (port mapping); null until then.</summary>
+    public IPAddress? ExternalAddress
+    {
+        get => Volatile.Read(ref _externalAddress);
+        set => Volatile.Write(ref _externalAddress, value);
+    }
+
+    /// <summary>
+    /// The port announced to trackers and the DHT: the external port the gateway forwards to our listen port when it
+    /// granted another one, else the listen port.
+    /// </summary>
+    public int AnnouncePort => PortMapper?.Mappings.FirstOrDefault(m => m.Protocol == PortMapping.PortMappingProtocol.Tcp
+        && m.InternalPort == ListenPort && m.ExternalPort is not null)?.ExternalPort ?? ListenPort;
+
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
@@ -112,9 +140,16 @@ internal sealed class SessionContext
         PeerTransport? transport = null;
         try
         {
+            // Encryption hook: the negotiator connects (twice when Prefer falls back to plaintext) through the
+            // connectors, and sends our handshake, inside the encrypted handshake or in the clear; each attempt has
+            // its own deadline.
+            string? connector = null;
+            transport = await Encryption.ConnectAsync(endPoint, async token =>
+            {
+                (PeerTransport connected, connector) = await ConnectAsync(endPoint, preferred, token).ConfigureAwait(false);
+                return connected;
+            }, actor.InfoHash, HandshakeBytes(actor.InfoHash), cancellationToken).ConfigureAwait(false);
             using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
-            (transport, string connector) = await ConnectAsync(endPoint, preferred, timeout.Token).ConfigureAwait(false);
-            await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");
             var joined = new PendingPeer(transport, handshake, false, endPoint) { Connector = connector };
@@ -163,8 +198,13 @@ internal sealed class SessionContext
     {
         try
         {
+            // Encryption hook: tells a plain handshake from an encrypted one and applies the mode; an encrypted
+            // connection comes back wrapped, its input replaying the peer's BitTorrent handshake.
+            transport = await Encryption.AcceptAsync(transport, cancellationToken).ConfigureAwait(false);
             using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
+            if (transport is EncryptedTransport { StreamKey: var streamKey } && !streamKey.Span.SequenceEqual(handshake.InfoHash.Span))
+                throw new WireProtocolException("the encrypted handshake and the BitTorrent handshake name different torrents");
             TorrentActor actor = findTorrent(handshake.InfoHash)
                 ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");
             await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
@@ -182,10 +222,15 @@ internal sealed class SessionContext
 
     private async ValueTask WriteHandshakeAsync(PipeWriter output, InfoHash infoHash, CancellationToken cancellationToken)
     {
-        var handshake = new Handshake(infoHash, PeerId, Reserved);
-        handshake.WriteTo(output.GetSpan(Handshake.Length));
-        output.Advance(Handshake.Length);
+        new Handshake(infoHash, PeerId, Reserved).WriteTo(output);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private byte[] HandshakeBytes(InfoHash infoHash)
+    {
+        var bytes = new byte[Handshake.Length];
+        new Handshake(infoHash, PeerId, Reserved).WriteTo(bytes);
+        return bytes;
     }
 
     private static async ValueTask<Handshake> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken)

@@ -38,7 +38,7 @@ internal sealed class TorrentSnapshots(TorrentContext torrent)
             peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
                 peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
                 peer.Has.SetFraction,
-                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source);
+                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source, peer.Encryption);
         }
         _peers = peers;
     }
@@ -46,11 +46,12 @@ internal sealed class TorrentSnapshots(TorrentContext torrent)
     private TorrentStatus BuildStatus()
     {
         long uploaded = torrent.UploadedByClosedPeers;
-        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0;
+        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0, encrypted = 0;
         bool knowsPieces = torrent.Picker is not null;
         foreach (PeerConnection peer in torrent.Peers.All)
         {
             uploaded += peer.Uploaded;
+            if (peer.Encryption != Transport.Encryption.PeerEncryption.None) encrypted++;
             if (knowsPieces && peer.Has.AllSet) seeds++;
             PeerSource source = peer.Source;
             if (source.HasFlag(PeerSource.Manual)) manual++;
@@ -65,6 +66,6 @@ internal sealed class TorrentSnapshots(TorrentContext torrent)
         return new TorrentStatus(torrent.State, total == 0 ? 0 : (double)torrent.VerifiedBytes / total, total, torrent.VerifiedBytes,
             torrent.Downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, torrent.Peers.Count, seeds,
             verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
-            CheckedPieces: Volatile.Read(ref torrent.CheckedPieces));
+            encrypted, Volatile.Read(ref torrent.CheckedPieces));
     }
 }
