@@ -60,6 +60,24 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         _saving = Task.Run(SaveAsync);
     }
 
+    /// <summary>
+    /// The torrent pauses: saves now in the background when pieces were verified since the last save, then closes the
+    /// files nobody uses (a paused torrent holds no descriptor).
+    /// </summary>
+    public void SaveAndRelease()
+    {
+        if (torrent.Storage is not { } storage || !_saving.IsCompleted) return;
+        bool save = torrent.Picker is not null && torrent.Have.SetCount != _savedVerifiedCount;
+        if (save) _savedVerifiedCount = torrent.Have.SetCount;
+        _lastSave = torrent.Now();
+        _saving = Task.Run(async () =>
+        {
+            if (save) await SaveAsync().ConfigureAwait(false);
+            try { await storage.ReleaseFilesAsync().ConfigureAwait(false); }
+            catch (ObjectDisposedException) { }
+        });
+    }
+
     /// <summary>The torrent stops: waits for a save under way, then saves once more so the next start hashes nothing.</summary>
     public async Task FinishAsync(bool saveNow)
     {

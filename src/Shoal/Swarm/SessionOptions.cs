@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.PortMapping;
@@ -89,6 +90,12 @@ public sealed record SessionOptions
     /// </summary>
     public string? ResumeDirectory { get; init; }
 
-    /// <summary>Where log lines go; null discards them.</summary>
+    /// <summary>
+    /// Where the session logs (connections refused, trackers failing, pieces failing their check, disk errors...), at
+    /// Information level; null falls back to <see cref="Log"/>.
+    /// </summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>Where log lines go when no <see cref="Logger"/> is given (the CLI's plain lines); both null discard them.</summary>
     public Action<string>? Log { get; init; }
 }

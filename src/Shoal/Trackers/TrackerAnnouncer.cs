@@ -31,6 +31,7 @@ public sealed class TrackerAnnouncer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _completedRequested;
+    private int _reannounceRequested;
     private int _completedNotified;
     private int _stopRequested;
     private bool _completedPending;
@@ -116,6 +117,13 @@ public sealed class TrackerAnnouncer : IDisposable
         Volatile.Read(ref _wake).TrySetResult();
     }
 
+    /// <summary>Announces to every tracker now (a user's "reannounce"), ignoring the interval and any back-off.</summary>
+    public void Reannounce()
+    {
+        Interlocked.Exchange(ref _reannounceRequested, 1);
+        Volatile.Read(ref _wake).TrySetResult();
+    }
+
     /// <summary>
     /// Ends the loop and sends <c>stopped</c> to every tracker that got <c>started</c>, waiting at most
     /// <paramref name="timeout"/> (best effort: failures are logged, not thrown). Releases the clients.
@@ -165,6 +173,7 @@ public sealed class TrackerAnnouncer : IDisposable
                 // flag we are about to read or completes the new signal we are about to wait on.
                 Volatile.Write(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                 if (Interlocked.Exchange(ref _completedRequested, 0) == 1) OnCompleted();
+                if (Interlocked.Exchange(ref _reannounceRequested, 0) == 1) OnReannounce();
 
                 DateTimeOffset now = _time.GetUtcNow();
                 if (now < _nextAnnounce)
@@ -186,6 +195,13 @@ public sealed class TrackerAnnouncer : IDisposable
         {
         }
         PublishStatus();
+    }
+
+    private void OnReannounce()
+    {
+        _nextAnnounce = _time.GetUtcNow();
+        foreach (List<Entry> tier in _tiers)
+            foreach (Entry entry in tier) entry.RetryAt = DateTimeOffset.MinValue;
     }
 
     private void OnCompleted()
@@ -304,6 +320,7 @@ public sealed class TrackerAnnouncer : IDisposable
                 _ => e.Message,
             };
             _log?.Invoke($"tracker {entry.Url}: {evt.ToString().ToLowerInvariant()} announce failed: {entry.LastError}");
+            _options.AnnounceFailed?.Invoke(entry.Url, entry.LastError);
             return null;
         }
     }
