@@ -19,16 +19,36 @@ namespace Shoal.Swarm;
 /// </summary>
 internal sealed class PeerConnection
 {
-    /// <summary>Most queued outbound messages; a peer that lets this fill is not reading and is dropped.</summary>
-    /// <remarks>Room for a full request queue (TorrentActor.MaxQueuedUploadsPerPeer) plus the rejects and control messages around it.</remarks>
-    private const int OutboundCapacity = 16384;
+    /// <summary>
+    /// Most bytes queued for the peer (<see cref="OutboundMessage.MemoryCost"/>: entries plus the payloads they carry),
+    /// on top of our bitfield; a peer that lets more pile up is not reading and is dropped. 16,384 bare entries: room for
+    /// a full request queue (TorrentActor.MaxQueuedUploadsPerPeer) with the rejects and control messages around it.
+    /// </summary>
+    public const int MaxQueuedBytes = 512 * 1024;
+
+    /// <summary>
+    /// Most bytes of received payloads (bitfield, extension messages) the actor has not handled yet; past it the
+    /// receive loop stops reading until the actor catches up, so a fast sender pushes back on itself through TCP.
+    /// </summary>
+    public const int MaxUnhandledBytes = 256 * 1024;
+
+    /// <summary>
+    /// Largest extension message accepted: everything we advertise fits (the extension handshake and ut_pex are
+    /// capped at 64 KiB, ut_metadata at one 16 KiB piece and its header). Larger is a protocol error.
+    /// </summary>
+    public const int MaxExtendedPayload = ExtensionHandshake.MaxPayloadLength;
 
     /// <summary>Flush the socket after this many unflushed bytes even if more messages are queued.</summary>
     private const int FlushThreshold = 256 * 1024;
 
     private readonly PeerTransport _transport;
     private readonly Channel<OutboundMessage> _outbound;
+    private readonly PeerMemoryBudget _memory;
+    private readonly long _maxQueuedBytes;
     private readonly CancellationTokenSource _stop = new();
+    private long _queuedBytes;
+    private long _unhandledBytes;
+    private TaskCompletionSource? _unhandledDrained;
     private long _uploaded;
     private long _lastReceivedTimestamp;
     private long _lastSentTimestamp;
@@ -36,8 +56,11 @@ internal sealed class PeerConnection
     private int _queuedUploads;
     private string? _closeReason;
 
-    public PeerConnection(int key, long connectionId, PendingPeer pending, int pieceCount, long now)
+    public PeerConnection(int key, long connectionId, PendingPeer pending, int pieceCount, long now, PeerMemoryBudget memory)
     {
+        _memory = memory;
+        // A torrent of millions of pieces has a bitfield of hundreds of KiB: it must fit beside the usual traffic.
+        _maxQueuedBytes = MaxQueuedBytes + ((pieceCount + 7L) / 8);
         Key = key;
         ConnectionId = connectionId;
         _transport = pending.Transport;
@@ -54,11 +77,12 @@ internal sealed class PeerConnection
         LastBlockAt = now;
         _lastReceivedTimestamp = now;
         _lastSentTimestamp = now;
-        _outbound = Channel.CreateBounded<OutboundMessage>(new BoundedChannelOptions(OutboundCapacity)
+        // Bounded in bytes by Send, not in messages by the channel: an unbounded channel also gives its segments back
+        // as it drains, where a bounded one keeps an array as large as its fullest moment for the connection's life.
+        _outbound = Channel.CreateUnbounded<OutboundMessage>(new UnboundedChannelOptions
         {
             SingleReader = true,
             SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
         });
     }
 
@@ -179,6 +203,9 @@ internal sealed class PeerConnection
     /// <summary>Requests from the peer queued for upload and not sent yet.</summary>
     public int QueuedUploads => Volatile.Read(ref _queuedUploads);
 
+    /// <summary>Bytes queued for the peer and not written to its socket yet (<see cref="OutboundMessage.MemoryCost"/>).</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
     /// <summary>Incremented each time we choke the peer; voids uploads queued before.</summary>
     public int ChokeEpoch => Volatile.Read(ref _chokeEpoch);
 
@@ -186,15 +213,40 @@ internal sealed class PeerConnection
 
     // ---- actor-side operations -------------------------------------------------------------------------
 
-    /// <summary>Queues a message; a peer whose queue is full is not reading and gets disconnected.</summary>
+    /// <summary>
+    /// Queues a message. A peer whose queue would pass <see cref="MaxQueuedBytes"/> (plus the bitfield's size) is not
+    /// reading and gets disconnected instead (the message is dropped with it).
+    /// </summary>
     public void Send(in OutboundMessage message)
     {
-        if (message.Id == MessageId.Piece) Interlocked.Increment(ref _queuedUploads);
-        if (!_outbound.Writer.TryWrite(message))
+        int cost = message.MemoryCost;
+        long queued = Interlocked.Add(ref _queuedBytes, cost);
+        if (queued > _maxQueuedBytes)
         {
-            if (message.Id == MessageId.Piece) Interlocked.Decrement(ref _queuedUploads);
-            Close("stopped reading (send queue full)");
+            Interlocked.Add(ref _queuedBytes, -cost);
+            Close($"stopped reading ({(queued - cost) / 1024} KiB waiting to be sent)");
+            return;
         }
+        _memory.Add(cost);
+        if (message.Id == MessageId.Piece) Interlocked.Increment(ref _queuedUploads);
+        if (!_outbound.Writer.TryWrite(message)) Dequeued(message); // closed: nothing more goes out
+    }
+
+    /// <summary>A queued message left the queue (written, or dropped with the connection): its memory is free.</summary>
+    private void Dequeued(in OutboundMessage message)
+    {
+        int cost = message.MemoryCost;
+        Interlocked.Add(ref _queuedBytes, -cost);
+        _memory.Remove(cost);
+        if (message.Id == MessageId.Piece) Interlocked.Decrement(ref _queuedUploads);
+    }
+
+    /// <summary>The actor has handled a received payload of <paramref name="bytes"/> (see <see cref="MaxUnhandledBytes"/>).</summary>
+    public void ReleaseUnhandled(int bytes)
+    {
+        _memory.Remove(bytes);
+        if (Interlocked.Add(ref _unhandledBytes, -bytes) <= MaxUnhandledBytes)
+            Interlocked.Exchange(ref _unhandledDrained, null)?.TrySetResult();
     }
 
     /// <summary>Chokes the peer: queued uploads are voided (and rejected, with the fast extension).</summary>
@@ -237,6 +289,8 @@ internal sealed class PeerConnection
         }
         Close(error is null ? "connection closed" : Describe(error));
         try { await send.ConfigureAwait(false); } catch (Exception ex) { error ??= ex; }
+        // Closing completed the queue, so nothing joins it now: what is left was never sent and frees its memory here.
+        while (_outbound.Reader.TryRead(out OutboundMessage unsent)) Dequeued(unsent);
         try { await _transport.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already failing; nothing to add */ }
         _stop.Dispose();
         // The slot goes back here rather than in the actor, so it is returned even when the torrent is
@@ -276,14 +330,33 @@ internal sealed class PeerConnection
                 while (reader.TryRead(ref buffer, out PeerMessage message))
                 {
                     if (message.Id == MessageId.KeepAlive) continue;
-                    TorrentEvent item = ToEvent(message, context);
+                    if (message.Id is MessageId.Piece or MessageId.Bitfield or MessageId.Extended)
+                    {
+                        if (message.Id == MessageId.Extended && message.Payload.Length > MaxExtendedPayload)
+                            throw new WireProtocolException($"extension message of {message.Payload.Length} bytes, more than the {MaxExtendedPayload} any of ours needs");
+                        // The message is about to be copied out of the socket buffer: wait while the session is at its
+                        // memory ceiling, and while this peer already has more unhandled payloads than it may.
+                        await _memory.WaitForRoomAsync(token).ConfigureAwait(false);
+                        if (message.Id != MessageId.Piece) await WaitForUnhandledRoomAsync(token).ConfigureAwait(false);
+                    }
                     if (message.Id == MessageId.Piece)
                     {
                         // Pay for the block before handing it on: waiting here stops reading the socket,
                         // which is how a download cap pushes back on the sender through TCP.
                         await context.TakeDownloadAsync(message.Length, token).ConfigureAwait(false);
                     }
-                    await context.Mailbox.WriteAsync(item, token).ConfigureAwait(false);
+                    TorrentEvent item = ToEvent(message, context);
+                    try
+                    {
+                        await context.Mailbox.WriteAsync(item, token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        // Never delivered: give back what the event holds, or the session would count it forever.
+                        if (item.Buffer is not null) context.Blocks.Return(item.Buffer);
+                        if (item.Payload is byte[] copy) ReleaseUnhandled(copy.Length);
+                        throw;
+                    }
                 }
             }
             finally
@@ -291,6 +364,18 @@ internal sealed class PeerConnection
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
             if (result.IsCompleted || result.IsCanceled) return;
+        }
+    }
+
+    private async ValueTask WaitForUnhandledRoomAsync(CancellationToken token)
+    {
+        while (Interlocked.Read(ref _unhandledBytes) > MaxUnhandledBytes)
+        {
+            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _unhandledDrained, drained);
+            // The actor may have caught up between the check and the publication: look again before waiting.
+            if (Interlocked.Read(ref _unhandledBytes) <= MaxUnhandledBytes) return;
+            await drained.Task.WaitAsync(token).ConfigureAwait(false);
         }
     }
 
@@ -306,7 +391,11 @@ internal sealed class PeerConnection
                 break;
             case MessageId.Bitfield:
             case MessageId.Extended:
-                payload = message.Payload.ToArray();
+                byte[] copy = message.Payload.ToArray();
+                // Counted until the actor has handled it (ReleaseUnhandled).
+                Interlocked.Add(ref _unhandledBytes, copy.Length);
+                _memory.Add(copy.Length);
+                payload = copy;
                 break;
         }
         // The extended message id and the DHT port travel in Index: it is the only field those messages use.
@@ -343,7 +432,14 @@ internal sealed class PeerConnection
                 long unflushed = 0;
                 while (queue.TryRead(out OutboundMessage message))
                 {
-                    unflushed += await WriteAsync(output, message, context, token).ConfigureAwait(false);
+                    try
+                    {
+                        unflushed += await WriteAsync(output, message, context, token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Dequeued(message);
+                    }
                     if (unflushed >= FlushThreshold)
                     {
                         await FlushAsync(output, context, token).ConfigureAwait(false);
@@ -377,7 +473,6 @@ internal sealed class PeerConnection
         switch (message.Id)
         {
             case MessageId.Piece:
-                Interlocked.Decrement(ref _queuedUploads);
                 if (message.ChokeEpoch != ChokeEpoch)
                 {
                     // We choked the peer after it asked: the request is void. With the fast extension the

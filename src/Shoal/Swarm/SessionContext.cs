@@ -25,13 +25,19 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     public RateLimiter DownloadLimit { get; } = new(options.MaxDownloadRate, options.Time);
 
     /// <summary>
+    /// The ceiling on memory held for peers, over every torrent (<see cref="SessionOptions.MaxPeerMemory"/>), with the
+    /// two buffer pools it counts.
+    /// </summary>
+    public PeerMemoryBudget PeerMemory { get; } = new(options.MaxPeerMemory, new BlockMemoryPool(), new BlockBufferPool(), options.Time);
+
+    /// <summary>
     /// Socket buffers for every connection of the session. The shared pool allocates a wrapper per rent;
     /// this one reuses its blocks, so steady traffic allocates nothing.
     /// </summary>
-    public BlockMemoryPool SocketMemory { get; } = new();
+    public BlockMemoryPool SocketMemory => PeerMemory.SocketMemory;
 
     /// <summary>Buffers for received blocks, on their way from the socket to the disk.</summary>
-    public BlockBufferPool Blocks { get; } = new();
+    public BlockBufferPool Blocks => PeerMemory.Blocks;
 
     /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10), the fast extension (BEP 6) and, with a DHT, BEP 5.</summary>
     public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null);

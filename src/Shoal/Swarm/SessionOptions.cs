@@ -19,6 +19,14 @@ public sealed record SessionOptions
     /// <summary>Most peer connections of one torrent.</summary>
     public int MaxConnectionsPerTorrent { get; init; } = 60;
 
+    /// <summary>
+    /// Ceiling on the memory the session holds for its peers, in bytes: messages queued for them, payloads received
+    /// and not handled yet, blocks on their way to the disk and socket buffers. At the ceiling no new peer is
+    /// admitted, metadata requests are refused, and reading from peers pauses until the queues drain. Each peer
+    /// is also held to a few MiB on its own (a peer that stops reading is dropped).
+    /// </summary>
+    public long MaxPeerMemory { get; init; } = 256L * 1024 * 1024;
+
     /// <summary>Global upload cap in bytes per second; 0 is unlimited.</summary>
     public long MaxUploadRate { get; init; }
 

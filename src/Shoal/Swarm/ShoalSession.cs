@@ -332,9 +332,12 @@ public sealed class ShoalSession : IAsyncDisposable
                 _context.Log("accept failed: " + ex.Message);
                 continue;
             }
-            if (!_context.TryReserveConnection())
+            string? refusal = _context.PeerMemory.IsFull ? "memory for peers is at its ceiling"
+                : !_context.TryReserveConnection() ? "connection limit reached"
+                : null;
+            if (refusal is not null)
             {
-                _context.Log($"incoming {transport.RemoteEndPoint} refused: connection limit reached");
+                _context.Log($"incoming {transport.RemoteEndPoint} refused: {refusal}");
                 transport.Abort();
                 _ = transport.DisposeAsync().AsTask();
                 continue;

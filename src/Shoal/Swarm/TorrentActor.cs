@@ -71,6 +71,9 @@ internal sealed class TorrentActor
     /// <summary>How long a metadata request (BEP 9) may go unanswered before another peer is asked.</summary>
     private static readonly TimeSpan MetadataRequestTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Bytes queued for a peer past which its metadata requests are rejected rather than answered (16 pieces).</summary>
+    private const int MetadataReplyQueueLimit = 256 * 1024;
+
     /// <summary>How long a peer that rejected a metadata request is left alone.</summary>
     private static readonly TimeSpan MetadataRefusalPause = TimeSpan.FromSeconds(30);
 
@@ -401,6 +404,7 @@ internal sealed class TorrentActor
         while (_mailbox.Reader.TryRead(out TorrentEvent item))
         {
             if (item.Buffer is not null) _session.Blocks.Return(item.Buffer);
+            if (item.Kind == TorrentEventKind.Message && item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
             if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
             if (item.Kind == TorrentEventKind.DialFailed) _session.ReleaseConnection();
         }
@@ -413,6 +417,7 @@ internal sealed class TorrentActor
             case TorrentEventKind.Message:
                 if (item.Peer is { } peer && _peers.ContainsKey(peer.Key)) OnMessage(peer, item);
                 else if (item.Buffer is not null) _session.Blocks.Return(item.Buffer);
+                if (item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
                 break;
             case TorrentEventKind.PeerJoined:
                 OnPeerJoined((PendingPeer)item.Payload!);
@@ -467,7 +472,7 @@ internal sealed class TorrentActor
         }
 
         long now = _session.Time.GetTimestamp();
-        var peer = new PeerConnection(_nextPeerKey++, _session.NextConnectionId(), pending, _have.Length, now);
+        var peer = new PeerConnection(_nextPeerKey++, _session.NextConnectionId(), pending, _have.Length, now, _session.PeerMemory);
         peer.Source = pending.DialedEndPoint is { } source && _candidates.TryGetValue(source, out PeerCandidate? known)
             ? known.Source
             : PeerSource.Incoming;
@@ -483,6 +488,7 @@ internal sealed class TorrentActor
     {
         if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata or TorrentState.Paused)) return "torrent not running";
         if (_peers.Count >= _session.Options.MaxConnectionsPerTorrent) return "too many connections";
+        if (_session.PeerMemory.IsFull) return "memory for peers is at its ceiling";
         if (_banned.Contains(pending.Transport.RemoteEndPoint.Address)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
         if (remoteId.SequenceEqual(_session.PeerId)) return "connection to ourselves";
@@ -903,7 +909,10 @@ internal sealed class TorrentActor
             case MetadataMessageType.Request:
                 byte remoteId = peer.Extensions?.GetId(ExtensionIds.MetadataName) ?? 0;
                 if (remoteId == 0) return;
-                byte[] answer = _torrent is null
+                // A peer that has not read what it already asked for, or a session at half its memory ceiling, is
+                // refused: it may ask again later (BEP 9), and its requests cannot pile up our answers.
+                bool busy = peer.QueuedBytes > MetadataReplyQueueLimit || _session.PeerMemory.IsUnderPressure;
+                byte[] answer = _torrent is null || busy
                     ? MetadataMessage.Reject(message.Piece).Encode()
                     : (_metadataServer ??= new MetadataServer(_torrent.InfoDictionary)).Respond(message.Piece);
                 peer.Send(new OutboundMessage(MessageId.Extended, remoteId, Data: answer));
@@ -1289,6 +1298,7 @@ internal sealed class TorrentActor
         ResumeAfterDiskPause(now);
         DialMore();
         MaybeSaveResume(now);
+        _session.PeerMemory.TrimIdleBuffers(now);
         Publish();
     }
 

@@ -128,6 +128,9 @@ internal sealed class FaultyConnection : IAsyncDisposable
     /// <summary>Our end of a connection we dialled; null on accepted ones.</summary>
     public IPEndPoint? LocalEndPoint { get; private init; }
 
+    /// <summary>Our handshake sets the extension protocol bit (BEP 10).</summary>
+    public bool Extensions { get; init; }
+
     /// <summary>Reserved bits the remote sent in its handshake.</summary>
     public ReservedBits RemoteReserved { get; private set; }
 
@@ -141,7 +144,7 @@ internal sealed class FaultyConnection : IAsyncDisposable
 
     /// <summary>Opens a TCP connection from <paramref name="localAddress"/> (any port) to <paramref name="remote"/>.</summary>
     public static async Task<FaultyConnection> ConnectAsync(IPAddress localAddress, IPEndPoint remote, InfoHash infoHash, int pieceCount,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool extensions = false)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -149,7 +152,7 @@ internal sealed class FaultyConnection : IAsyncDisposable
             socket.Bind(new IPEndPoint(localAddress, 0));
             await socket.ConnectAsync(remote, cancellationToken);
             var local = (IPEndPoint)socket.LocalEndPoint!;
-            return new FaultyConnection(SocketTransport.FromAccepted(socket), infoHash, pieceCount) { LocalEndPoint = local };
+            return new FaultyConnection(SocketTransport.FromAccepted(socket), infoHash, pieceCount) { LocalEndPoint = local, Extensions = extensions };
         }
         catch
         {
@@ -181,7 +184,7 @@ internal sealed class FaultyConnection : IAsyncDisposable
     }
 
     public Task WriteHandshakeAsync(CancellationToken cancellationToken) =>
-        SendAsync(w => new Handshake(InfoHash, PeerId, ReservedBits.Create(extension: false, fast: true, dht: false)).WriteTo(w), cancellationToken);
+        SendAsync(w => new Handshake(InfoHash, PeerId, ReservedBits.Create(extension: Extensions, fast: true, dht: false)).WriteTo(w), cancellationToken);
 
     private async Task<Handshake> ReadHandshakeAsync(CancellationToken cancellationToken)
     {
