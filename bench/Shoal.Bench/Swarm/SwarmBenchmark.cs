@@ -149,6 +149,7 @@ internal static class SwarmBenchmark
                 MaxUploadRate = rate,
                 EnableDht = false,
                 EnableLocalDiscovery = false,
+                MaxConnectionsPerAddress = n + 8, // the whole swarm shares 127.0.0.1
             };
             ShoalSession seeder = await ShoalSession.StartAsync(Capped(options.SeederRate)).ConfigureAwait(false);
             sessions.Add(seeder);

@@ -104,6 +104,8 @@ internal sealed class DemoSwarm
             MaxUploadRate = _settings.UploadRate,
             EnableDht = false,
             EnableLocalDiscovery = false,
+            // Every peer of the demo shares 127.0.0.1: the per-address limit must let the whole swarm in at once.
+            MaxConnectionsPerAddress = _settings.Leechers + 8,
         };
 
         _seeder = await StartSessionAsync(options, cancellationToken).ConfigureAwait(false);

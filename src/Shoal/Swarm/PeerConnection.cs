@@ -44,6 +44,7 @@ internal sealed class PeerConnection
     private readonly PeerTransport _transport;
     private readonly Channel<OutboundMessage> _outbound;
     private readonly PeerMemoryBudget _memory;
+    private readonly TimeProvider _time;
     private readonly long _maxQueuedBytes;
     private readonly CancellationTokenSource _stop = new();
     private long _queuedBytes;
@@ -52,13 +53,23 @@ internal sealed class PeerConnection
     private long _uploaded;
     private long _lastReceivedTimestamp;
     private long _lastSentTimestamp;
+    private long _partialSince;   // when the message now arriving began (0: none)
+    private long _partialLength;  // its length prefix once known
+    private long _flushSince;     // when the pending flush began waiting for the socket (0: none)
+    private long _usefulSeen = -1;
+    private int _requestsReceived; // counted by the receive loop
+    private volatile bool _ignoresUnchokes;
+    private bool _amChoking = true;
+    private long _unchokedAt;
+    private int _requestsAtUnchoke;
     private int _chokeEpoch;
     private int _queuedUploads;
     private string? _closeReason;
 
-    public PeerConnection(int key, long connectionId, PendingPeer pending, int pieceCount, long now, PeerMemoryBudget memory)
+    public PeerConnection(int key, long connectionId, PendingPeer pending, int pieceCount, long now, PeerMemoryBudget memory, TimeProvider time)
     {
         _memory = memory;
+        _time = time;
         // A torrent of millions of pieces has a bitfield of hundreds of KiB: it must fit beside the usual traffic.
         _maxQueuedBytes = MaxQueuedBytes + ((pieceCount + 7L) / 8);
         Key = key;
@@ -75,6 +86,7 @@ internal sealed class PeerConnection
         Has = new BitField(pieceCount);
         ConnectedAt = now;
         LastBlockAt = now;
+        LastUsefulAt = now;
         _lastReceivedTimestamp = now;
         _lastSentTimestamp = now;
         // Bounded in bytes by Send, not in messages by the channel: an unbounded channel also gives its segments back
@@ -156,7 +168,27 @@ internal sealed class PeerConnection
     /// <summary>True once the first message was seen (bitfield, have all and have none are only legal first).</summary>
     public bool SawFirstMessage { get; set; }
 
-    public bool AmChoking { get; set; } = true;
+    /// <summary>We choke the peer (the start of a turn is noted when this becomes false, see <see cref="WantsUnchoke"/>).</summary>
+    public bool AmChoking
+    {
+        get => _amChoking;
+        set
+        {
+            if (_amChoking && !value)
+            {
+                _unchokedAt = _time.GetTimestamp();
+                _requestsAtUnchoke = Volatile.Read(ref _requestsReceived);
+            }
+            _amChoking = value;
+        }
+    }
+
+    /// <summary>
+    /// Interested, and not a peer that ignored its last unchoke (<see cref="PeerInactivity.UnchokeGrace"/>): what the
+    /// choker and free unchoke slots go by.
+    /// </summary>
+    public bool WantsUnchoke => PeerInterested && !_ignoresUnchokes;
+
     public bool AmInterested { get; set; }
     public bool PeerChoking { get; set; } = true;
     public bool PeerInterested { get; set; }
@@ -196,7 +228,11 @@ internal sealed class PeerConnection
     /// <summary>Payload bytes sent; written by the send loop.</summary>
     public long Uploaded => Interlocked.Read(ref _uploaded);
 
+    /// <summary>When the last complete message arrived (keep-alives included; a message still arriving does not count).</summary>
     public long LastReceivedTimestamp => Interlocked.Read(ref _lastReceivedTimestamp);
+
+    /// <summary>When payload last moved between us, either way (see <see cref="NoteProgress"/>); owned by the actor.</summary>
+    public long LastUsefulAt { get; private set; }
 
     public long LastSentTimestamp => Interlocked.Read(ref _lastSentTimestamp);
 
@@ -212,6 +248,42 @@ internal sealed class PeerConnection
     public string? CloseReason => _closeReason;
 
     // ---- actor-side operations -------------------------------------------------------------------------
+
+    /// <summary>
+    /// The actor's tick: moves <see cref="LastUsefulAt"/> to <paramref name="now"/> when payload moved since the last
+    /// call, and marks a peer that has been unchoked for <see cref="PeerInactivity.UnchokeGrace"/> without asking for
+    /// anything as ignoring unchokes (until its next request). True when it has just been so marked: choke it.
+    /// </summary>
+    public bool NoteProgress(long now)
+    {
+        long useful = Downloaded + Uploaded;
+        if (useful != _usefulSeen)
+        {
+            if (_usefulSeen >= 0) LastUsefulAt = now;
+            _usefulSeen = useful;
+        }
+        if (!_amChoking && PeerInterested && !_ignoresUnchokes && Volatile.Read(ref _requestsReceived) == _requestsAtUnchoke
+            && _time.GetElapsedTime(_unchokedAt, now) >= PeerInactivity.UnchokeGrace)
+        {
+            _ignoresUnchokes = true;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>What the connection measured, for <see cref="PeerInactivity.Verdict"/> and <see cref="ConnectionAdmission"/>.</summary>
+    public PeerActivity Activity(long now, TimeProvider time)
+    {
+        long partial = Interlocked.Read(ref _partialSince);
+        long flush = Interlocked.Read(ref _flushSince);
+        return new PeerActivity(
+            time.GetElapsedTime(LastReceivedTimestamp, now),
+            partial == 0 ? null : time.GetElapsedTime(partial, now),
+            Interlocked.Read(ref _partialLength),
+            flush == 0 ? null : time.GetElapsedTime(flush, now),
+            time.GetElapsedTime(LastUsefulAt, now),
+            (WantsUnchoke && AmChoking) || (AmInterested && PeerChoking));
+    }
 
     /// <summary>
     /// Queues a message. A peer whose queue would pass <see cref="MaxQueuedBytes"/> (plus the bitfield's size) is not
@@ -324,11 +396,19 @@ internal sealed class PeerConnection
             // A magnet torrent learns its piece count mid-connection; from then on indices are checked too.
             if (reader.PieceCount != context.PieceCount) reader.PieceCount = context.PieceCount;
             ReadOnlySequence<byte> buffer = result.Buffer;
+            bool readAny = false;
             try
             {
-                if (!buffer.IsEmpty) Interlocked.Exchange(ref _lastReceivedTimestamp, context.Time.GetTimestamp());
                 while (reader.TryRead(ref buffer, out PeerMessage message))
                 {
+                    Interlocked.Exchange(ref _lastReceivedTimestamp, context.Time.GetTimestamp());
+                    if (!readAny)
+                    {
+                        // The message that was arriving is complete: its clock stops (our own waits below, for the
+                        // mailbox, the download cap or memory, are not the peer's slowness).
+                        readAny = true;
+                        Interlocked.Exchange(ref _partialSince, 0);
+                    }
                     if (message.Id == MessageId.KeepAlive) continue;
                     if (message.Id is MessageId.Piece or MessageId.Bitfield or MessageId.Extended)
                     {
@@ -363,7 +443,33 @@ internal sealed class PeerConnection
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
+            NotePartialMessage(buffer, readAny, context.Time);
             if (result.IsCompleted || result.IsCanceled) return;
+        }
+    }
+
+    /// <summary>
+    /// Starts the clock of a message that has begun to arrive (what is left in the buffer after the whole ones), or
+    /// stops it when nothing is left; <see cref="PeerInactivity"/> gives each message a deadline.
+    /// </summary>
+    private void NotePartialMessage(in ReadOnlySequence<byte> rest, bool readAny, TimeProvider time)
+    {
+        if (rest.IsEmpty)
+        {
+            Interlocked.Exchange(ref _partialSince, 0);
+            Interlocked.Exchange(ref _partialLength, 0);
+            return;
+        }
+        if (readAny || Interlocked.Read(ref _partialSince) == 0)
+        {
+            Interlocked.Exchange(ref _partialLength, 0);
+            Interlocked.Exchange(ref _partialSince, time.GetTimestamp());
+        }
+        if (rest.Length >= 4 && Interlocked.Read(ref _partialLength) == 0)
+        {
+            Span<byte> prefix = stackalloc byte[4];
+            rest.Slice(0, 4).CopyTo(prefix);
+            Interlocked.Exchange(ref _partialLength, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(prefix));
         }
     }
 
@@ -385,6 +491,10 @@ internal sealed class PeerConnection
         object? payload = null;
         switch (message.Id)
         {
+            case MessageId.Request:
+                Interlocked.Increment(ref _requestsReceived);
+                _ignoresUnchokes = false;
+                break;
             case MessageId.Piece:
                 buffer = context.Blocks.Rent(message.Length);
                 message.Payload.CopyTo(buffer);
@@ -461,7 +571,19 @@ internal sealed class PeerConnection
 
     private async ValueTask FlushAsync(PipeWriter output, PeerLoopContext context, CancellationToken token)
     {
-        FlushResult flushed = await output.FlushAsync(token).ConfigureAwait(false);
+        ValueTask<FlushResult> flushing = output.FlushAsync(token);
+        FlushResult flushed;
+        if (flushing.IsCompleted)
+        {
+            flushed = flushing.Result;
+        }
+        else
+        {
+            // The pipe is full because the socket takes nothing: the clock of PeerInactivity.SendStallTimeout runs.
+            Interlocked.Exchange(ref _flushSince, context.Time.GetTimestamp());
+            try { flushed = await flushing.ConfigureAwait(false); }
+            finally { Interlocked.Exchange(ref _flushSince, 0); }
+        }
         Interlocked.Exchange(ref _lastSentTimestamp, context.Time.GetTimestamp());
         if (flushed.IsCompleted || flushed.IsCanceled) Close("connection closed while sending");
     }

@@ -17,6 +17,8 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private int _connections;
     private long _nextConnectionId;
+    private readonly Dictionary<AddressKey, int> _handshakes = [];
+    private readonly Lock _handshakesGate = new();
 
     public SessionOptions Options { get; } = options;
     public TimeProvider Time => Options.Time;
@@ -69,6 +71,35 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
 
     /// <summary>
+    /// Counts an incoming handshake from <paramref name="address"/>; false when that address (an IPv6 /64) already has
+    /// <see cref="SessionOptions.MaxConnectionsPerAddress"/> in progress, so one host opening connections and saying
+    /// nothing cannot hold every slot until the handshake timeout. Pair with <see cref="EndHandshake"/>.
+    /// </summary>
+    public bool TryBeginHandshake(IPAddress address)
+    {
+        AddressKey key = AddressKey.From(address);
+        lock (_handshakesGate)
+        {
+            int count = _handshakes.GetValueOrDefault(key);
+            if (count >= Options.MaxConnectionsPerAddress) return false;
+            _handshakes[key] = count + 1;
+            return true;
+        }
+    }
+
+    /// <summary>The handshake counted by <see cref="TryBeginHandshake"/> ended, one way or the other.</summary>
+    public void EndHandshake(IPAddress address)
+    {
+        AddressKey key = AddressKey.From(address);
+        lock (_handshakesGate)
+        {
+            int count = _handshakes.GetValueOrDefault(key) - 1;
+            if (count > 0) _handshakes[key] = count;
+            else _handshakes.Remove(key);
+        }
+    }
+
+    /// <summary>
     /// Dials a peer for <paramref name="actor"/> (a connection slot is already reserved) and posts the outcome:
     /// PeerJoined after a valid handshake, DialFailed otherwise.
     /// </summary>
@@ -97,10 +128,12 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
 
     /// <summary>
     /// Answers an accepted connection: reads the remote handshake, finds its torrent, answers with ours and
-    /// hands the connection to the torrent's actor. Owns one reserved connection slot.
+    /// hands the connection to the torrent's actor. Owns one reserved connection slot and one handshake counted by
+    /// <see cref="TryBeginHandshake"/>.
     /// </summary>
     public async Task AcceptAsync(PeerTransport transport, Func<InfoHash, TorrentActor?> findTorrent, CancellationToken cancellationToken)
     {
+        IPAddress address = transport.RemoteEndPoint.Address;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -117,6 +150,10 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
             Log($"incoming {transport.RemoteEndPoint} refused: {ex.Message}");
             await DisposeQuietlyAsync(transport).ConfigureAwait(false);
             ReleaseConnection();
+        }
+        finally
+        {
+            EndHandshake(address);
         }
     }
 

@@ -27,6 +27,20 @@ public sealed record SessionOptions
     /// </summary>
     public long MaxPeerMemory { get; init; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Most connections of one torrent from one address (an IPv6 /64), and most handshakes in progress from one
+    /// address: several, since users behind one NAT share an address, but far fewer than
+    /// <see cref="MaxConnectionsPerTorrent"/>, so one host cannot take every slot. A swarm run on one machine
+    /// (tests, benchmarks, the demo) raises it.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; init; } = 8;
+
+    /// <summary>
+    /// A torrent at its connection limit lets a newcomer replace a peer that has been connected this long without
+    /// any payload either way (see <see cref="ConnectionAdmission"/>). Tests shorten it.
+    /// </summary>
+    internal TimeSpan ReplaceIdlePeersAfter { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Global upload cap in bytes per second; 0 is unlimited.</summary>
     public long MaxUploadRate { get; init; }
 

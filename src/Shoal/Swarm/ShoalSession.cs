@@ -335,6 +335,11 @@ public sealed class ShoalSession : IAsyncDisposable
             string? refusal = _context.PeerMemory.IsFull ? "memory for peers is at its ceiling"
                 : !_context.TryReserveConnection() ? "connection limit reached"
                 : null;
+            if (refusal is null && !_context.TryBeginHandshake(transport.RemoteEndPoint.Address))
+            {
+                _context.ReleaseConnection();
+                refusal = $"too many handshakes from {ConnectionAdmission.Describe(transport.RemoteEndPoint.Address)} at once";
+            }
             if (refusal is not null)
             {
                 _context.Log($"incoming {transport.RemoteEndPoint} refused: {refusal}");

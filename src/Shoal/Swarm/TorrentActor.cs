@@ -31,7 +31,6 @@ internal sealed class TorrentActor
     /// </summary>
     private static readonly TimeSpan FirstChokeRound = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan InactivityTimeout = TimeSpan.FromSeconds(150);
     private static readonly TimeSpan SnubTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a torrent paused by a disk error waits before it tries writing again.</summary>
@@ -99,6 +98,7 @@ internal sealed class TorrentActor
     private readonly RateLimiter _uploadLimit;
     private readonly RateLimiter _downloadLimit;
     private readonly Choker _choker;
+    private readonly AdmissionRules _admission;
     private readonly Dictionary<int, PeerConnection> _peers = [];
     private readonly Dictionary<PeerConnection, Task> _peerTasks = [];
     private readonly Dictionary<IPEndPoint, PeerCandidate> _candidates = [];
@@ -188,6 +188,7 @@ internal sealed class TorrentActor
             Blocks = session.Blocks,
         };
         _choker = new Choker(session.Options.UnchokeSlots, new Random());
+        _admission = AdmissionRules.From(session.Options);
         _startedAt = session.Time.GetTimestamp();
         _status = BuildStatus();
         foreach (IPEndPoint peer in options.Peers) AddCandidate(peer, PeerSource.Manual);
@@ -457,7 +458,7 @@ internal sealed class TorrentActor
             _halfOpen--;
             if (_candidates.TryGetValue(dialed, out PeerCandidate? candidate)) candidate.State = CandidateState.Connected;
         }
-        string? refusal = RefusalReason(pending);
+        string? refusal = RefusalReason(pending) ?? AdmissionRefusal(pending);
         if (refusal is not null)
         {
             if (pending.DialedEndPoint is { } ep && _candidates.TryGetValue(ep, out PeerCandidate? c))
@@ -472,7 +473,7 @@ internal sealed class TorrentActor
         }
 
         long now = _session.Time.GetTimestamp();
-        var peer = new PeerConnection(_nextPeerKey++, _session.NextConnectionId(), pending, _have.Length, now, _session.PeerMemory);
+        var peer = new PeerConnection(_nextPeerKey++, _session.NextConnectionId(), pending, _have.Length, now, _session.PeerMemory, _session.Time);
         peer.Source = pending.DialedEndPoint is { } source && _candidates.TryGetValue(source, out PeerCandidate? known)
             ? known.Source
             : PeerSource.Incoming;
@@ -487,8 +488,6 @@ internal sealed class TorrentActor
     private string? RefusalReason(PendingPeer pending)
     {
         if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata or TorrentState.Paused)) return "torrent not running";
-        if (_peers.Count >= _session.Options.MaxConnectionsPerTorrent) return "too many connections";
-        if (_session.PeerMemory.IsFull) return "memory for peers is at its ceiling";
         if (_banned.Contains(pending.Transport.RemoteEndPoint.Address)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
         if (remoteId.SequenceEqual(_session.PeerId)) return "connection to ourselves";
@@ -507,6 +506,31 @@ internal sealed class TorrentActor
             return "duplicate connection";
         }
         return null;
+    }
+
+    /// <summary>
+    /// The torrent's connection limits (<see cref="ConnectionAdmission"/>), asked last so that a newcomer refused for
+    /// another reason replaces nobody: per address, the total, and at the total a useless peer making room.
+    /// </summary>
+    private string? AdmissionRefusal(PendingPeer pending)
+    {
+        if (_session.PeerMemory.IsFull) return "memory for peers is at its ceiling";
+        long now = _session.Time.GetTimestamp();
+        var peers = new AdmissionPeer[_peers.Count];
+        int i = 0;
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            peers[i++] = new AdmissionPeer(peer.Key, AddressKey.From(peer.EndPoint.Address), _session.Time.GetElapsedTime(peer.ConnectedAt, now),
+                _session.Time.GetElapsedTime(peer.LastUsefulAt, now), peer.Downloaded + peer.Uploaded, peer.CloseReason is not null);
+        }
+        AdmissionDecision decision = ConnectionAdmission.Decide(pending.Transport.RemoteEndPoint.Address, peers, _admission);
+        if (decision.Replace is int key && _peers.TryGetValue(key, out PeerConnection? victim))
+        {
+            string reason = $"replaced by a newcomer (no payload for {_session.Time.GetElapsedTime(victim.LastUsefulAt, now).TotalSeconds:0} s while the torrent is full)";
+            Log($"peer {victim.EndPoint} {reason}");
+            victim.Close(reason);
+        }
+        return decision.Refusal;
     }
 
     private bool InitiatedByLowerId(bool incoming, ReadOnlySpan<byte> remoteId)
@@ -605,7 +629,7 @@ internal sealed class TorrentActor
         long now = _session.Time.GetTimestamp();
         foreach (PeerCandidate candidate in _candidates.Values)
         {
-            if (_halfOpen >= MaxHalfOpen || _peers.Count + _halfOpen >= _session.Options.MaxConnectionsPerTorrent) return;
+            if (_halfOpen >= MaxHalfOpen || _peers.Count + _halfOpen >= ConnectionAdmission.OutgoingLimit(_admission)) return;
             if (candidate.State != CandidateState.Idle || candidate.IsSelf || candidate.NextAttempt > now) continue;
             if (_banned.Contains(candidate.EndPoint.Address) || IsConnectedTo(candidate.EndPoint)) continue;
             if (!_session.TryReserveConnection()) return;
@@ -1252,7 +1276,8 @@ internal sealed class TorrentActor
             DropAllRequests(peer);
             CloseIfBothSeeds(peer);
         }
-        _status = BuildStatus();
+        // Status and peer list as they are when Completion fires, not as of the last tick.
+        Publish();
         _completion.TrySetResult();
     }
 
@@ -1345,9 +1370,15 @@ internal sealed class TorrentActor
 
     private void CheckTimeouts(PeerConnection peer, long now)
     {
-        if (_session.Time.GetElapsedTime(peer.LastReceivedTimestamp, now) > InactivityTimeout)
+        if (peer.NoteProgress(now))
         {
-            peer.Close("inactive for too long");
+            // Unchoked and asked for nothing: its slot goes to someone who will use it, now rather than next round.
+            peer.Choke();
+            UnchokeFreeSlots();
+        }
+        if (PeerInactivity.Verdict(peer.Activity(now, _session.Time)) is { } idle)
+        {
+            peer.Close(idle);
             return;
         }
         if (_session.Time.GetElapsedTime(peer.LastSentTimestamp, now) > KeepAliveInterval)
@@ -1369,7 +1400,7 @@ internal sealed class TorrentActor
         int i = 0;
         foreach (PeerConnection peer in _peers.Values)
         {
-            candidates[i++] = new ChokeCandidate(peer.Key, peer.PeerInterested, peer.AmChoking,
+            candidates[i++] = new ChokeCandidate(peer.Key, peer.WantsUnchoke, peer.AmChoking,
                 peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond, peer.Uploaded,
                 peer.Has.AllSet, peer.IsSnubbed, peer.Has.SetFraction);
         }
@@ -1393,7 +1424,8 @@ internal sealed class TorrentActor
     /// <summary>
     /// Unchokes interested peers straight away while regular slots are free, so a new peer starts at once
     /// rather than at the next choke round; the round then re-balances by rate. The optimistic slot is left
-    /// to the choker (<see cref="FirstChokeRound"/>).
+    /// to the choker (<see cref="FirstChokeRound"/>). The newest peers go first: a slot freed by a peer that ignored
+    /// its unchoke then reaches a newcomer rather than the next of many older peers that may ignore it too.
     /// </summary>
     private void UnchokeFreeSlots()
     {
@@ -1401,15 +1433,15 @@ internal sealed class TorrentActor
         int unchoked = 0;
         foreach (PeerConnection peer in _peers.Values)
             if (!peer.AmChoking) unchoked++;
-        foreach (PeerConnection peer in _peers.Values)
+        while (unchoked < slots)
         {
-            if (unchoked >= slots) return;
-            if (peer.AmChoking && peer.PeerInterested)
-            {
-                peer.AmChoking = false;
-                peer.Send(new OutboundMessage(MessageId.Unchoke));
-                unchoked++;
-            }
+            PeerConnection? newest = null;
+            foreach (PeerConnection peer in _peers.Values)
+                if (peer.AmChoking && peer.WantsUnchoke && (newest is null || peer.Key > newest.Key)) newest = peer;
+            if (newest is null) return;
+            newest.AmChoking = false;
+            newest.Send(new OutboundMessage(MessageId.Unchoke));
+            unchoked++;
         }
     }
 
