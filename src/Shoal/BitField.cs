@@ -88,6 +88,20 @@ public sealed class BitField
         RecountSetBits();
     }
 
+    /// <summary>
+    /// Replaces the content from a wire bitfield whose spare bits (past the last piece) may be set: they are
+    /// cleared. libtorrent reads bitfields this way; BEP 3's "drop the peer" buys no safety. Throws
+    /// <see cref="ShoalFormatException"/> only when the length is wrong.
+    /// </summary>
+    public void LoadFromIgnoringSpareBits(ReadOnlySpan<byte> wire)
+    {
+        if (wire.Length != _bytes.Length)
+            throw new ShoalFormatException($"bitfield is {wire.Length} bytes, expected {_bytes.Length}");
+        wire.CopyTo(_bytes);
+        ClearSpareBits();
+        RecountSetBits();
+    }
+
     /// <summary>Copies another field of the same length into this one.</summary>
     public void CopyFrom(BitField other)
     {

@@ -25,6 +25,7 @@ internal sealed class NetworkOptions
     private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (BEP 5)" };
     private readonly Option<string[]> _dhtBootstrap = DhtCommand.Bootstrap();
     private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (BEP 14)" };
+    private readonly Option<string?> _dataDirectory = OptionFactory.DataDirectory();
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress output" };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON status object per line on stdout, at least once a second" };
 
@@ -43,6 +44,7 @@ internal sealed class NetworkOptions
         command.Options.Add(_noDht);
         command.Options.Add(_dhtBootstrap);
         command.Options.Add(_noLsd);
+        command.Options.Add(_dataDirectory);
         command.Options.Add(_quiet);
         command.Options.Add(_json);
     }
@@ -63,5 +65,6 @@ internal sealed class NetworkOptions
         result.GetValue(_maxConnections),
         result.GetValue(_uploadSlots),
         result.GetResult(_osCache) is null ? StorageOptions.DefaultOsCacheWindow
-            : result.GetValue(_osCache) is var window and not OptionFactory.Unlimited ? window : null);
+            : result.GetValue(_osCache) is var window and not OptionFactory.Unlimited ? window : null,
+        result.GetValue(_dataDirectory));
 }

@@ -21,6 +21,7 @@ namespace Shoal.Cli.Commands;
 /// <param name="MaxConnections">Most peer connections at once; 0 keeps the session's default.</param>
 /// <param name="UploadSlots">Regular unchoke slots; 0 keeps the session's default.</param>
 /// <param name="OsCacheWindow">Recently written bytes left in the OS page cache per torrent; null leaves it to the OS.</param>
+/// <param name="DataDirectory">Shoal's own state folder (resume files, DHT state); null: see <see cref="ShoalDataDirectory"/>.</param>
 internal sealed record NetworkSettings(
     int Port,
     IPAddress Bind,
@@ -35,7 +36,8 @@ internal sealed record NetworkSettings(
     bool NoLsd = false,
     int MaxConnections = 0,
     int UploadSlots = 0,
-    long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow)
+    long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow,
+    string? DataDirectory = null)
 {
     private static readonly SessionOptions Defaults = new();
 
@@ -53,21 +55,17 @@ internal sealed record NetworkSettings(
             BindAddress = Bind,
             // One folder per listen port: two shoal processes on one host must not share a node id.
             // A random port (0) gets a fresh id each run.
-            DataDirectory = Port == 0 ? null : Path.Combine(DhtCommand.DefaultDataDirectory(), "port-" + Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            DataDirectory = Port == 0 ? null : Path.Combine(ShoalDataDirectory.Dht(ShoalDataDirectory.Resolve(DataDirectory)), "port-" + Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             BootstrapNodes = DhtBootstrap is { Count: > 0 } ? DhtBootstrap : DhtNodeOptions.DefaultBootstrapNodes,
         },
         EnableLocalDiscovery = !NoLsd,
-        ResumeDirectory = ResumeDirectoryPath(),
+        ResumeDirectory = ShoalDataDirectory.Resume(ShoalDataDirectory.Resolve(DataDirectory)),
         // One torrent per process: the session-wide cap and the per-torrent cap are the same number.
         MaxConnections = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnections,
         MaxConnectionsPerTorrent = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnectionsPerTorrent,
         UnchokeSlots = UploadSlots > 0 ? UploadSlots : Defaults.UnchokeSlots,
         OsCacheWindow = OsCacheWindow,
     };
-
-    /// <summary>Where get and share keep fast-resume files: ~/.local/share/shoal/resume.</summary>
-    public static string ResumeDirectoryPath() => Path.Combine(
-        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "shoal", "resume");
 
     /// <summary>Resolves every --peer (host names through DNS).</summary>
     public async Task<IReadOnlyList<IPEndPoint>> ResolvePeersAsync(CancellationToken cancellationToken)

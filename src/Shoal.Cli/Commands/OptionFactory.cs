@@ -148,4 +148,14 @@ internal static class OptionFactory
             },
         };
     }
+
+    /// <summary>
+    /// --data-dir: shoal's own state (fast-resume files in resume/, DHT ids and routing tables in dht/). See
+    /// <see cref="ShoalDataDirectory"/> for the default.
+    /// </summary>
+    public static Option<string?> DataDirectory() => new("--data-dir")
+    {
+        Description = "Folder for shoal's own state: resume/ and dht/ (default: $SHOAL_DATA_DIR, else $XDG_DATA_HOME/shoal, else ~/.local/share/shoal)",
+        HelpName = "DIR",
+    };
 }

@@ -3,6 +3,19 @@ namespace Shoal.Cli.Commands;
 /// <summary>Checks and normalises paths given on the command line.</summary>
 internal static class PathArguments
 {
+    /// <summary>
+    /// <c>~</c> and <c>~/...</c> become the home folder, as a shell would do: a quoted path, or one after
+    /// <c>--option=</c>, reaches us unexpanded. <c>~user</c> and everything else are left as they are.
+    /// </summary>
+    public static string ExpandHome(string path)
+    {
+        if (path.Length == 0 || path[0] != '~') return path;
+        if (path.Length > 1 && path[1] != '/' && path[1] != Path.DirectorySeparatorChar) return path;
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify);
+        if (string.IsNullOrEmpty(home)) return path;
+        return path.Length == 1 ? home : Path.Combine(home, path[2..]);
+    }
+
     /// <summary>The full path of an existing file or folder, without a trailing separator; a usage error otherwise.</summary>
     public static string ExistingContent(string path)
     {
@@ -10,7 +23,7 @@ internal static class PathArguments
         string full;
         try
         {
-            full = Path.GetFullPath(path);
+            full = Path.GetFullPath(ExpandHome(path));
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
         {

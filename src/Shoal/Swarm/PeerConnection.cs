@@ -165,9 +165,6 @@ internal sealed class PeerConnection
     /// </summary>
     public EarlyAvailability? Early { get; set; }
 
-    /// <summary>True once the first message was seen (bitfield, have all and have none are only legal first).</summary>
-    public bool SawFirstMessage { get; set; }
-
     /// <summary>We choke the peer (the start of a turn is noted when this becomes false, see <see cref="WantsUnchoke"/>).</summary>
     public bool AmChoking
     {

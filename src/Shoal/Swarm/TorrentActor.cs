@@ -102,7 +102,7 @@ internal sealed class TorrentActor
     private readonly Dictionary<int, PeerConnection> _peers = [];
     private readonly Dictionary<PeerConnection, Task> _peerTasks = [];
     private readonly Dictionary<IPEndPoint, PeerCandidate> _candidates = [];
-    private readonly HashSet<IPAddress> _banned = [];
+    private readonly BanList _bans;
     /// <summary>Who sent each block of the pieces in progress (index: block of 16 KiB).</summary>
     private readonly Dictionary<int, BlockSender[]> _blockSenders = [];
 
@@ -189,6 +189,7 @@ internal sealed class TorrentActor
         };
         _choker = new Choker(session.Options.UnchokeSlots, new Random());
         _admission = AdmissionRules.From(session.Options);
+        _bans = new BanList(session.Time);
         _startedAt = session.Time.GetTimestamp();
         _status = BuildStatus();
         foreach (IPEndPoint peer in options.Peers) AddCandidate(peer, PeerSource.Manual);
@@ -343,7 +344,7 @@ internal sealed class TorrentActor
         peer.Early = null;
         try
         {
-            if (early?.Bitfield is { } bits) peer.Has.LoadFrom(bits);
+            if (early?.Bitfield is { } bits) peer.Has.LoadFromIgnoringSpareBits(bits);
             if (early?.HasAll == true) peer.Has.SetAll();
             foreach (int piece in early?.Haves ?? [])
             {
@@ -488,7 +489,7 @@ internal sealed class TorrentActor
     private string? RefusalReason(PendingPeer pending)
     {
         if (_state is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata or TorrentState.Paused)) return "torrent not running";
-        if (_banned.Contains(pending.Transport.RemoteEndPoint.Address)) return "banned";
+        if (_bans.IsBanned(pending.Transport.RemoteEndPoint, pending.Handshake.PeerId.Span)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
         if (remoteId.SequenceEqual(_session.PeerId)) return "connection to ourselves";
         foreach (PeerConnection existing in _peers.Values)
@@ -631,7 +632,7 @@ internal sealed class TorrentActor
         {
             if (_halfOpen >= MaxHalfOpen || _peers.Count + _halfOpen >= ConnectionAdmission.OutgoingLimit(_admission)) return;
             if (candidate.State != CandidateState.Idle || candidate.IsSelf || candidate.NextAttempt > now) continue;
-            if (_banned.Contains(candidate.EndPoint.Address) || IsConnectedTo(candidate.EndPoint)) continue;
+            if (_bans.IsBanned(candidate.EndPoint) || IsConnectedTo(candidate.EndPoint)) continue;
             if (!_session.TryReserveConnection()) return;
             candidate.State = CandidateState.Connecting;
             _halfOpen++;
@@ -650,10 +651,6 @@ internal sealed class TorrentActor
 
     private void OnMessage(PeerConnection peer, in TorrentEvent item)
     {
-        bool first = !peer.SawFirstMessage;
-        // BEP 10 puts the extension handshake right after the BitTorrent handshake, and libtorrent sends it
-        // (and PORT) before its bitfield: only the core messages end the "first message" window.
-        if (item.MessageId is not (MessageId.Extended or MessageId.Port)) peer.SawFirstMessage = true;
         switch (item.MessageId)
         {
             case MessageId.Piece:
@@ -677,7 +674,7 @@ internal sealed class TorrentActor
             case MessageId.Bitfield:
             case MessageId.HaveAll:
             case MessageId.HaveNone:
-                OnAvailabilityMessage(peer, item, first);
+                OnAvailabilityMessage(peer, item);
                 break;
             case MessageId.Choke:
                 peer.PeerChoking = true;
@@ -709,7 +706,9 @@ internal sealed class TorrentActor
                 break;
             case MessageId.AllowedFast:
                 RequireFast(peer, "allowed fast");
-                if (peer.AllowedFast.Count < MaxAllowedFast && !peer.AllowedFast.Contains(item.Index))
+                // Out of range (or unknown before the metadata): ignored, as libtorrent does, so it takes no slot.
+                if (item.Index >= 0 && (_picker is null || item.Index < _picker.PieceCount)
+                    && peer.AllowedFast.Count < MaxAllowedFast && !peer.AllowedFast.Contains(item.Index))
                 {
                     peer.AllowedFast.Add(item.Index);
                     if (peer.PeerChoking) RequestMore(peer);
@@ -737,34 +736,44 @@ internal sealed class TorrentActor
         if (!peer.SupportsFast) peer.Close($"sent {what} without the fast extension");
     }
 
-    private void OnAvailabilityMessage(PeerConnection peer, in TorrentEvent item, bool first)
+    /// <summary>BITFIELD, HAVE ALL or HAVE NONE, first or later: the peer's new piece set (see <see cref="PeerAvailability"/>).</summary>
+    private void OnAvailabilityMessage(PeerConnection peer, in TorrentEvent item)
     {
-        if (!first)
+        if (item.MessageId != MessageId.Bitfield && !peer.SupportsFast)
         {
-            peer.Close($"sent {item.MessageId} after its first message");
+            RequireFast(peer, item.MessageId.ToString());
             return;
         }
-        if (item.MessageId != MessageId.Bitfield) RequireFast(peer, item.MessageId.ToString());
+        byte[]? bits = item.MessageId == MessageId.Bitfield ? (byte[])item.Payload! : null;
         if (_picker is null)
         {
-            var early = peer.Early ??= new EarlyAvailability();
-            if (item.MessageId == MessageId.Bitfield) early.Bitfield = (byte[])item.Payload!;
-            early.HasAll = item.MessageId == MessageId.HaveAll;
+            PeerAvailability.ReplaceEarly(peer.Early ??= new EarlyAvailability(), item.MessageId, bits);
             return;
         }
         try
         {
-            if (item.MessageId == MessageId.Bitfield) peer.Has.LoadFrom((byte[])item.Payload!);
-            else if (item.MessageId == MessageId.HaveAll) peer.Has.SetAll();
+            if (PeerAvailability.Replace(peer.Has, _picker, item.MessageId, bits)) DropRequestsForPiecesGone(peer);
         }
         catch (ShoalFormatException ex)
         {
             peer.Close("bad bitfield: " + ex.Message);
             return;
         }
-        _picker!.AddPeer(peer.Has);
         UpdateInterest(peer);
         CloseIfBothSeeds(peer);
+    }
+
+    /// <summary>The peer no longer claims some pieces: our requests for them go back to the picker (and are cancelled).</summary>
+    private void DropRequestsForPiecesGone(PeerConnection peer)
+    {
+        foreach (BlockRequest request in peer.Outstanding)
+        {
+            if (peer.Has[request.Piece]) continue;
+            _picker?.OnRequestDropped(peer.Key, request);
+            peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
+            ExpectLateBlocks(peer, 1);
+        }
+        peer.Outstanding.RemoveWhere(request => !peer.Has[request.Piece]);
     }
 
     private void CloseIfBothSeeds(PeerConnection peer)
@@ -774,7 +783,10 @@ internal sealed class TorrentActor
 
     private void OnRequest(PeerConnection peer, int piece, int begin, int length)
     {
-        bool valid = _torrent is not null && piece < _have.Length && IsShareable(piece) && (long)begin + length <= _torrent.GetPieceSize(piece);
+        // The wire reader passes any well-framed request on (fields that do not fit an int as -1): one we cannot
+        // serve is rejected, and one a reject cannot even name is ignored, as libtorrent does; neither closes.
+        bool nameable = piece >= 0 && begin >= 0 && length is > 0 and <= PeerMessageReader.MaxBlockLength;
+        bool valid = nameable && _torrent is not null && piece < _have.Length && IsShareable(piece) && (long)begin + length <= _torrent.GetPieceSize(piece);
         bool allowed = !peer.AmChoking && peer.QueuedUploads < MaxQueuedUploadsPerPeer;
         if (valid && allowed)
         {
@@ -786,7 +798,7 @@ internal sealed class TorrentActor
             peer.Close($"flooded us with requests (more than {MaxOverflowRequests} beyond the {MaxQueuedUploadsPerPeer} it may queue)");
             return;
         }
-        if (peer.SupportsFast) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
+        if (peer.SupportsFast && nameable) peer.Send(new OutboundMessage(MessageId.Reject, piece, begin, length));
     }
 
     private void OnBlock(PeerConnection peer, BlockRequest block, byte[] buffer)
@@ -809,7 +821,7 @@ internal sealed class TorrentActor
         {
             if (_peers.TryGetValue(otherKey, out PeerConnection? other) && other.Outstanding.Remove(block))
             {
-                other.CancelledInFlight++;
+                ExpectLateBlocks(other, 1);
                 other.Send(new OutboundMessage(MessageId.Cancel, block.Piece, block.Offset, block.Length));
             }
         }
@@ -835,11 +847,11 @@ internal sealed class TorrentActor
             senders = _senderArrays.Count > 0 && _senderArrays.Peek().Length == blocks ? _senderArrays.Pop() : new BlockSender[blocks];
             _blockSenders.Add(block.Piece, senders);
         }
-        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.Client);
+        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client);
     }
 
-    /// <summary>Who sent one block: enough to ban the address even after the connection is gone.</summary>
-    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, string? Client);
+    /// <summary>Who sent one block: enough to ban the peer (endpoint, listen endpoint, peer id) even after the connection is gone.</summary>
+    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, IPEndPoint? ListenEndPoint, byte[]? PeerId, string? Client);
 
     // ---- file selection (BEP 53) ----------------------------------------------------------------------
 
@@ -895,7 +907,18 @@ internal sealed class TorrentActor
             switch (id)
             {
                 case ExtensionIds.Handshake:
-                    OnExtensionHandshake(peer, ExtensionHandshake.Parse(payload));
+                    ExtensionHandshake handshake;
+                    try
+                    {
+                        handshake = ExtensionHandshake.Parse(payload);
+                    }
+                    catch (ShoalFormatException ex)
+                    {
+                        // Ignored, as libtorrent does: the peer simply gets no extensions from us.
+                        Log($"peer {peer.EndPoint}: extension handshake ignored: {ex.Message}");
+                        break;
+                    }
+                    OnExtensionHandshake(peer, handshake);
                     break;
                 case ExtensionIds.Metadata:
                     OnMetadataMessage(peer, MetadataMessage.Parse(payload));
@@ -987,9 +1010,7 @@ internal sealed class TorrentActor
         foreach (int key in contributors)
         {
             if (!_peers.TryGetValue(key, out PeerConnection? peer)) continue;
-            _banned.Add(peer.EndPoint.Address);
-            Log($"banned {peer.EndPoint} ({peer.Client}): sent metadata that does not match the info-hash");
-            peer.Close("sent metadata that does not match the info-hash");
+            Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
         }
     }
 
@@ -1103,8 +1124,17 @@ internal sealed class TorrentActor
     {
         if (peer.Outstanding.Count == 0) return;
         foreach (BlockRequest request in peer.Outstanding) _picker?.OnRequestDropped(peer.Key, request);
+        // Blocks already on their way (a choke voids requests without BEP 6; a snubbed peer may wake up) are
+        // late, not unasked for: they must not count towards dropping the peer.
+        ExpectLateBlocks(peer, peer.Outstanding.Count);
         peer.Outstanding.Clear();
     }
+
+    /// <summary>Most dropped requests whose blocks may still arrive without counting as unexpected (16 MiB of 16 KiB blocks).</summary>
+    private const int MaxLateBlocksExpected = 1024;
+
+    private static void ExpectLateBlocks(PeerConnection peer, int count)
+        => peer.CancelledInFlight = Math.Min(MaxLateBlocksExpected, peer.CancelledInFlight + count);
 
     // ---- disk -----------------------------------------------------------------------------------------
 
@@ -1189,7 +1219,7 @@ internal sealed class TorrentActor
             // A lone contributor is certainly guilty. Without block digests (a piece written block by block),
             // one of several may be innocent, so it counts less.
             peer.HashFailures += contributors.Count == 1 ? MaxHashFailures : 1;
-            if (peer.HashFailures >= MaxHashFailures) Ban(peer.EndPoint, peer.Client, $"sent data that failed the hash check of piece {piece}");
+            if (peer.HashFailures >= MaxHashFailures) Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, $"sent data that failed the hash check of piece {piece}");
         }
     }
 
@@ -1199,27 +1229,39 @@ internal sealed class TorrentActor
         var guilty = new HashSet<IPEndPoint>();
         foreach (int block in corruptBlocks)
         {
-            if ((uint)block < (uint)failedSenders.Length && failedSenders[block].EndPoint is { } endPoint && guilty.Add(endPoint))
-                Ban(endPoint, failedSenders[block].Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
+            if ((uint)block >= (uint)failedSenders.Length) continue;
+            BlockSender sender = failedSenders[block];
+            if (sender.EndPoint is { } endPoint && guilty.Add(endPoint))
+                Ban(endPoint, sender.ListenEndPoint, sender.PeerId, sender.Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
         }
     }
 
-    private void Ban(IPEndPoint endPoint, string? client, string reason)
+    /// <summary>
+    /// Bans one offender (its endpoint, listen endpoint and peer id; its whole address only after offences from
+    /// several of its endpoints, see <see cref="BanList"/>) and closes its connections. Neighbours on the same
+    /// address (NAT, one host running several clients) keep trading.
+    /// </summary>
+    private void Ban(IPEndPoint endPoint, IPEndPoint? listenEndPoint, byte[]? peerId, string? client, string reason)
     {
-        if (!_banned.Add(endPoint.Address)) return;
-        Log($"banned {endPoint} ({client ?? "unknown"}): {reason}");
+        if (_bans.IsBanned(endPoint, peerId)) return;
+        bool wholeAddress = _bans.Ban(endPoint, listenEndPoint, peerId);
+        Log($"banned {endPoint} ({client ?? "unknown"}){(wholeAddress ? $" and the whole address {endPoint.Address} (offences from several of its endpoints)" : "")}: {reason}");
         foreach (PeerConnection peer in _peers.Values)
-            if (peer.EndPoint.Address.Equals(endPoint.Address)) peer.Close("banned: " + reason);
+        {
+            if (_bans.IsBanned(peer.EndPoint, peer.PeerId) || (peer.ListenEndPoint is { } listen && _bans.IsBanned(listen)))
+                peer.Close("banned: " + reason);
+        }
     }
 
     /// <summary>
-    /// A write failed. Storage errors (disk full, read-only folder, a vanished file) pause the download and
-    /// retry later; the piece whose blocks were dropped is fetched again. Anything else is a bug: the torrent
+    /// A write failed. Transient storage errors (disk full, a vanished file) pause the download and retry later;
+    /// the piece whose blocks were dropped is fetched again. A permanent one (read-only folder, access denied, a
+    /// name too long) stops the torrent with that error: retrying cannot help. Anything else is a bug: the torrent
     /// stops with the error rather than guessing.
     /// </summary>
     private void OnDiskFailed(int piece, Exception error)
     {
-        if (error is not StorageException storage)
+        if (error is not StorageException storage || storage.IsPermanent)
         {
             Fail(error);
             return;
@@ -1234,10 +1276,7 @@ internal sealed class TorrentActor
         foreach (PeerConnection peer in _peers.Values)
         {
             foreach (BlockRequest request in peer.Outstanding)
-            {
-                peer.CancelledInFlight++;
                 peer.Send(new OutboundMessage(MessageId.Cancel, request.Piece, request.Offset, request.Length));
-            }
             DropAllRequests(peer);
         }
         Log($"paused: {storage.Message}; retrying every {DiskRetryInterval.TotalSeconds:0} s");

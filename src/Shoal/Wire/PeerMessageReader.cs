@@ -7,12 +7,18 @@ namespace Shoal.Wire;
 /// Splits a byte stream into peer messages (after the handshake) and validates them, without allocating.
 /// <para>
 /// Limits (the 4-byte length prefix counts the id byte and the payload): fixed-size messages must have
-/// exactly their size; Piece carries 1..<see cref="MaxBlockLength"/> bytes; Request, Cancel and Reject ask
-/// for 1..<see cref="MaxBlockLength"/> bytes; Bitfield is exactly <c>ceil(PieceCount / 8)</c> bytes with
-/// zero spare bits when the piece count is known, else at most <see cref="MaxMessageLength"/>; Extended and
-/// unknown ids are at most <see cref="MaxMessageLength"/>. A prefix above every limit is rejected as soon
-/// as its 4 bytes arrive, and a prefix too long for its id as soon as the id byte arrives, so a hostile
-/// peer can never make the caller buffer more than one bounded frame.
+/// exactly their size; Piece carries 1..<see cref="MaxBlockLength"/> bytes for a piece index in range; Have names
+/// a piece in range; Bitfield is exactly <c>ceil(PieceCount / 8)</c> bytes when the piece count is known (its
+/// spare bits are the caller's to clear), else at most <see cref="MaxMessageLength"/>; Extended and unknown ids
+/// are at most <see cref="MaxMessageLength"/>. A prefix above every limit is rejected as soon as its 4 bytes
+/// arrive, and a prefix too long for its id as soon as the id byte arrives, so a hostile peer can never make the
+/// caller buffer more than one bounded frame.
+/// </para>
+/// <para>
+/// What a well-framed message <i>asks</i> is not the parser's to judge: Request, Cancel and Reject with an index,
+/// offset or length no torrent has, and Suggest or Allowed Fast for a piece out of range, are passed on (a field
+/// beyond <see cref="int.MaxValue"/> as -1) for the connection to reject or ignore, as libtorrent does; closing
+/// over them buys no safety.
 /// </para>
 /// <para>
 /// Unknown message ids (e.g. BEP 52 hash messages, or ids from extensions we did not negotiate) are
@@ -155,21 +161,17 @@ public sealed class PeerMessageReader
         Span<byte> scratch = stackalloc byte[12];
         switch (id)
         {
-            case MessageId.Have or MessageId.Suggest or MessageId.AllowedFast:
+            case MessageId.Have:
             {
                 ReadOnlySpan<byte> f = Peek(body, scratch, 4);
                 return new PeerMessage { Id = id, Index = ReadIndex(id, f) };
             }
+            case MessageId.Suggest or MessageId.AllowedFast:
+                return new PeerMessage { Id = id, Index = ReadField(Peek(body, scratch, 4)) };
             case MessageId.Request or MessageId.Cancel or MessageId.Reject:
             {
                 ReadOnlySpan<byte> f = Peek(body, scratch, 12);
-                int index = ReadIndex(id, f);
-                int begin = ReadBegin(id, f[4..]);
-                uint length = BinaryPrimitives.ReadUInt32BigEndian(f[8..]);
-                if (length is 0 or > MaxBlockLength)
-                    throw new WireProtocolException($"{id} block length {length} is outside 1..{MaxBlockLength}");
-                CheckEnd(id, begin, (int)length);
-                return new PeerMessage { Id = id, Index = index, Begin = begin, Length = (int)length };
+                return new PeerMessage { Id = id, Index = ReadField(f), Begin = ReadField(f[4..]), Length = ReadField(f[8..]) };
             }
             case MessageId.Piece:
             {
@@ -181,7 +183,6 @@ public sealed class PeerMessageReader
                 return new PeerMessage { Id = id, Index = index, Begin = begin, Length = (int)block.Length, Payload = block };
             }
             case MessageId.Bitfield:
-                if (_pieceCount != 0) CheckSpareBits(body);
                 return new PeerMessage { Id = id, Payload = body };
             case MessageId.Port:
                 return new PeerMessage { Id = id, Port = BinaryPrimitives.ReadUInt16BigEndian(Peek(body, scratch, 2)) };
@@ -200,6 +201,13 @@ public sealed class PeerMessageReader
         return (int)index;
     }
 
+    /// <summary>A field the connection judges: its value, or -1 when it does not fit an int (no torrent has such a piece, offset or length).</summary>
+    private static int ReadField(ReadOnlySpan<byte> field)
+    {
+        uint value = BinaryPrimitives.ReadUInt32BigEndian(field);
+        return value > int.MaxValue ? -1 : (int)value;
+    }
+
     private static int ReadBegin(MessageId id, ReadOnlySpan<byte> field)
     {
         uint begin = BinaryPrimitives.ReadUInt32BigEndian(field);
@@ -211,15 +219,6 @@ public sealed class PeerMessageReader
     {
         if ((long)begin + length > int.MaxValue)
             throw new WireProtocolException($"{id} block {begin}+{length} runs past any possible piece");
-    }
-
-    private void CheckSpareBits(ReadOnlySequence<byte> bits)
-    {
-        int spare = (int)(bits.Length * 8 - _pieceCount);
-        if (spare == 0) return;
-        byte last = bits.Slice(bits.Length - 1).FirstSpan[0];
-        if ((last & ((1 << spare) - 1)) != 0)
-            throw new WireProtocolException("bitfield has spare bits set past the last piece");
     }
 
     /// <summary>The first <paramref name="count"/> bytes, without copying when the first segment holds them.</summary>

@@ -28,12 +28,12 @@ public sealed class CrashResumeTests : IDisposable
         int port = LoopbackPort.FreePort();
         // A slow seeder (8 MB/s) so the kill lands in the middle of the download.
         using ChildProcess seeder = ShoalCli.Start("share", file, "--torrent", torrent, "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--bind", "127.0.0.1", "--no-dht", "--no-lsd", "--quiet", "--max-upload-rate", "8MB");
+            "--bind", "127.0.0.1", "--no-dht", "--no-lsd", "--quiet", "--max-upload-rate", "8MB", "--data-dir", Path.Combine(_root, "seeder-data"));
         Assert.True(await LoopbackPort.WaitUntilListeningAsync(port, Patience, seeder), seeder.Transcript());
 
         string output = Path.Combine(_root, "out");
         string[] get = ["get", torrent, "-o", output, "--port", "0", "--bind", "127.0.0.1", "--peer", $"127.0.0.1:{port}",
-            "--no-dht", "--no-lsd", "--exit-when-done", "--json"];
+            "--no-dht", "--no-lsd", "--exit-when-done", "--json", "--data-dir", Path.Combine(_root, "data")];
         using (ChildProcess first = ShoalCli.Start(get))
         {
             await first.WaitForLineAsync(line => Progress(line) >= 0.3, Patience, "30% downloaded");

@@ -16,6 +16,7 @@ internal sealed class FaultyPeer : IAsyncDisposable
 {
     private readonly PeerListener _listener;
     private readonly Func<FaultyConnection, int, CancellationToken, Task> _behaviour;
+    private readonly ReservedBits? _reserved;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
     private readonly List<Task> _connections = [];
@@ -25,8 +26,11 @@ internal sealed class FaultyPeer : IAsyncDisposable
     /// <param name="infoHash">The torrent the peer pretends to share.</param>
     /// <param name="pieceCount">Piece count, so the message reader checks indices.</param>
     /// <param name="behaviour">Runs per accepted connection after the handshake; the int is the connection's ordinal (0 first).</param>
-    public FaultyPeer(IPAddress address, InfoHash infoHash, int pieceCount, Func<FaultyConnection, int, CancellationToken, Task> behaviour)
+    /// <param name="reserved">Reserved bits of its handshakes (default: fast extension, no BEP 10).</param>
+    public FaultyPeer(IPAddress address, InfoHash infoHash, int pieceCount, Func<FaultyConnection, int, CancellationToken, Task> behaviour,
+        ReservedBits? reserved = null)
     {
+        _reserved = reserved;
         InfoHash = infoHash;
         PieceCount = pieceCount;
         _behaviour = behaviour;
@@ -63,7 +67,10 @@ internal sealed class FaultyPeer : IAsyncDisposable
                 return;
             }
             int ordinal = Interlocked.Increment(ref _accepted) - 1;
-            var connection = new FaultyConnection(transport, InfoHash, PieceCount);
+            var connection = new FaultyConnection(transport, InfoHash, PieceCount)
+            {
+                Reserved = _reserved ?? ReservedBits.Create(extension: false, fast: true, dht: false),
+            };
             lock (_connections) _connections.Add(RunAsync(connection, ordinal));
         }
     }
@@ -111,12 +118,12 @@ internal sealed class FaultyConnection : IAsyncDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _disposed;
 
-    public FaultyConnection(PeerTransport transport, InfoHash infoHash, int pieceCount)
+    public FaultyConnection(PeerTransport transport, InfoHash infoHash, int pieceCount, byte[]? peerId = null)
     {
         _transport = transport;
         _reader = new PeerMessageReader(pieceCount);
         InfoHash = infoHash;
-        PeerId = NewPeerId();
+        PeerId = peerId ?? NewPeerId();
     }
 
     public InfoHash InfoHash { get; }
@@ -127,9 +134,6 @@ internal sealed class FaultyConnection : IAsyncDisposable
 
     /// <summary>Our end of a connection we dialled; null on accepted ones.</summary>
     public IPEndPoint? LocalEndPoint { get; private init; }
-
-    /// <summary>Our handshake sets the extension protocol bit (BEP 10).</summary>
-    public bool Extensions { get; init; }
 
     /// <summary>Reserved bits the remote sent in its handshake.</summary>
     public ReservedBits RemoteReserved { get; private set; }
@@ -142,9 +146,9 @@ internal sealed class FaultyConnection : IAsyncDisposable
         return id;
     }
 
-    /// <summary>Opens a TCP connection from <paramref name="localAddress"/> (any port) to <paramref name="remote"/>.</summary>
+    /// <summary>Opens a TCP connection from <paramref name="localAddress"/> (any port) to <paramref name="remote"/>, with <paramref name="peerId"/> or a fresh one.</summary>
     public static async Task<FaultyConnection> ConnectAsync(IPAddress localAddress, IPEndPoint remote, InfoHash infoHash, int pieceCount,
-        CancellationToken cancellationToken, bool extensions = false)
+        CancellationToken cancellationToken, byte[]? peerId = null, ReservedBits? reserved = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -152,7 +156,11 @@ internal sealed class FaultyConnection : IAsyncDisposable
             socket.Bind(new IPEndPoint(localAddress, 0));
             await socket.ConnectAsync(remote, cancellationToken);
             var local = (IPEndPoint)socket.LocalEndPoint!;
-            return new FaultyConnection(SocketTransport.FromAccepted(socket), infoHash, pieceCount) { LocalEndPoint = local, Extensions = extensions };
+            return new FaultyConnection(SocketTransport.FromAccepted(socket), infoHash, pieceCount, peerId)
+            {
+                LocalEndPoint = local,
+                Reserved = reserved ?? ReservedBits.Create(extension: false, fast: true, dht: false),
+            };
         }
         catch
         {
@@ -183,8 +191,11 @@ internal sealed class FaultyConnection : IAsyncDisposable
         RemoteReserved = theirs.Reserved;
     }
 
+    /// <summary>The reserved bits we send: fast extension on, no BEP 10, unless a test says otherwise.</summary>
+    public ReservedBits Reserved { get; init; } = ReservedBits.Create(extension: false, fast: true, dht: false);
+
     public Task WriteHandshakeAsync(CancellationToken cancellationToken) =>
-        SendAsync(w => new Handshake(InfoHash, PeerId, ReservedBits.Create(extension: Extensions, fast: true, dht: false)).WriteTo(w), cancellationToken);
+        SendAsync(w => new Handshake(InfoHash, PeerId, Reserved).WriteTo(w), cancellationToken);
 
     private async Task<Handshake> ReadHandshakeAsync(CancellationToken cancellationToken)
     {
@@ -220,8 +231,11 @@ internal sealed class FaultyConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Next message (keep-alives included); null when the remote closed the connection.</summary>
-    public async Task<WireMessage?> ReceiveAsync(CancellationToken cancellationToken)
+    /// <summary>The payload of the last PIECE or BITFIELD <see cref="ReceiveAsync"/> returned, when it was asked to keep it.</summary>
+    public byte[]? LastPayload { get; private set; }
+
+    /// <summary>Next message (keep-alives included); null when the remote closed the connection. With <paramref name="keepPayload"/>, a PIECE's or BITFIELD's payload is copied to <see cref="LastPayload"/>.</summary>
+    public async Task<WireMessage?> ReceiveAsync(CancellationToken cancellationToken, bool keepPayload = false)
     {
         PipeReader input = _transport.Input;
         while (true)
@@ -232,7 +246,10 @@ internal sealed class FaultyConnection : IAsyncDisposable
             try
             {
                 if (_reader.TryRead(ref buffer, out PeerMessage parsed))
+                {
                     message = new WireMessage(parsed.Id, parsed.Index, parsed.Begin, parsed.Length);
+                    if (keepPayload && parsed.Id is MessageId.Piece or MessageId.Bitfield) LastPayload = parsed.Payload.ToArray();
+                }
             }
             finally
             {

@@ -145,8 +145,10 @@ public sealed class FaultyServerTests(ITestOutputHelper output)
         await using FaultHarness h = await FaultHarness.CreateAsync(output, 2 * 1024 * KiB, 64 * KiB, seed: 4);
         (ShoalSession seeder, _) = await h.StartSeederAsync();
         int garbageBlocks = 0;
+        byte[]? liarId = null;
         await using var liar = new FaultyPeer(FaultyAddress, h.Torrent.InfoHash, h.Torrent.PieceCount, async (c, ordinal, ct) =>
         {
+            liarId ??= c.PeerId;
             await c.SendAsync(PeerMessageWriter.WriteHaveAll, ct);
             await c.SendAsync(PeerMessageWriter.WriteUnchoke, ct);
             var random = new Random(44 + ordinal);
@@ -169,9 +171,9 @@ public sealed class FaultyServerTests(ITestOutputHelper output)
         Assert.True(leecher.Handle.GetStatus().FailedPieces >= 1);
         Assert.DoesNotContain(leecher.Handle.GetPeers(), p => p.EndPoint.Address.Equals(FaultyAddress));
 
-        // The ban holds: the liar dialling in again is turned away after the handshake.
+        // The ban holds: the liar dialling in again (new port, same peer id) is turned away after the handshake.
         await using FaultyConnection again = await FaultyConnection.ConnectAsync(FaultyAddress, leecher.Session.ListenEndPoint,
-            h.Torrent.InfoHash, h.Torrent.PieceCount, CancellationToken.None);
+            h.Torrent.InfoHash, h.Torrent.PieceCount, CancellationToken.None, liarId);
         await again.InitiateHandshakeAsync(CancellationToken.None);
         Assert.True(await again.WaitForRemoteCloseAsync(TimeSpan.FromSeconds(10)), "the banned liar was not disconnected");
         await h.WaitForLogAsync(TimeSpan.FromSeconds(5), "leecher1", $"refused {again.LocalEndPoint}", "banned");

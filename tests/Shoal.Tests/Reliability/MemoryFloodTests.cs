@@ -58,7 +58,7 @@ public sealed class MemoryFloodTests(ITestOutputHelper output)
             await Task.WhenAll(Enumerable.Range(0, attackers).Select(async i =>
             {
                 FaultyConnection c = await FaultyConnection.ConnectAsync(IPAddress.Parse($"127.0.0.{10 + i}"), seeder.ListenEndPoint,
-                    h.Torrent.InfoHash, h.Torrent.PieceCount, CancellationToken.None, extensions: true);
+                    h.Torrent.InfoHash, h.Torrent.PieceCount, CancellationToken.None, reserved: ReservedBits.Create(extension: true, fast: true, dht: false));
                 lock (connections) connections.Add(c);
                 await c.InitiateHandshakeAsync(CancellationToken.None);
                 await c.SendAsync(w => PeerMessageWriter.WriteExtended(w, ExtensionIds.Handshake, handshake), CancellationToken.None);

@@ -76,15 +76,24 @@ public sealed class PeerMessageValidationTests
     }
 
     [Fact]
-    public void IndexOutOfRangeIsRejectedWhenPieceCountIsKnown()
+    public void HaveAndPieceOutOfRangeAreRejectedWhenPieceCountIsKnown()
     {
         Rejects(Frame(5, (byte)MessageId.Have, Be(100)));
-        Rejects(Frame(5, (byte)MessageId.Suggest, Be(1000)));
-        Rejects(Frame(5, (byte)MessageId.AllowedFast, Be(uint.MaxValue)));
-        Rejects(Frame(13, (byte)MessageId.Request, Be(100, 0, 16384)));
         Rejects(Frame(9 + 1, (byte)MessageId.Piece, [.. Be(100, 0), 1]));
         Assert.True(Read(Frame(5, (byte)MessageId.Have, Be(99)), 100, out var m));
         Assert.Equal(99, m.Index);
+    }
+
+    [Fact]
+    public void RequestsAndHintsOutOfRangeArePassedOnForTheConnectionToRejectOrIgnore()
+    {
+        // libtorrent answers such a request with a reject and ignores such a hint; the reader only frames them.
+        Assert.True(Read(Frame(5, (byte)MessageId.Suggest, Be(1000)), 100, out var m));
+        Assert.Equal(1000, m.Index);
+        Assert.True(Read(Frame(5, (byte)MessageId.AllowedFast, Be(uint.MaxValue)), 100, out m));
+        Assert.Equal(-1, m.Index); // does not fit an int
+        Assert.True(Read(Frame(13, (byte)MessageId.Request, Be(100, 0, 16384)), 100, out m));
+        Assert.Equal((100, 0, 16384), (m.Index, m.Begin, m.Length));
     }
 
     [Fact]
@@ -99,29 +108,33 @@ public sealed class PeerMessageValidationTests
     [InlineData(0u)]
     [InlineData(131073u)]
     [InlineData(0xFFFFFFFFu)]
-    public void BadRequestLengthIsRejected(uint length)
+    public void OddRequestLengthsArePassedOn(uint length)
     {
-        Rejects(Frame(13, (byte)MessageId.Request, Be(1, 0, length)));
-        Rejects(Frame(13, (byte)MessageId.Cancel, Be(1, 0, length)));
-        Rejects(Frame(13, (byte)MessageId.Reject, Be(1, 0, length)));
+        foreach (MessageId id in new[] { MessageId.Request, MessageId.Cancel, MessageId.Reject })
+        {
+            Assert.True(Read(Frame(13, (byte)id, Be(1, 0, length)), 100, out var m));
+            Assert.Equal(length > int.MaxValue ? -1 : (int)length, m.Length);
+        }
     }
 
     [Fact]
-    public void NegativeOrOverflowingBeginIsRejected()
+    public void OverflowingBeginIsPassedOnForRequestsAndRejectedForPieces()
     {
-        Rejects(Frame(13, (byte)MessageId.Request, Be(1, 0x8000_0000, 16384)));
-        Rejects(Frame(13, (byte)MessageId.Request, Be(1, int.MaxValue - 10, 16384)));
+        Assert.True(Read(Frame(13, (byte)MessageId.Request, Be(1, 0x8000_0000, 16384)), 100, out var m));
+        Assert.Equal(-1, m.Begin);
+        Assert.True(Read(Frame(13, (byte)MessageId.Request, Be(1, int.MaxValue - 10, 16384)), 100, out m));
+        Assert.Equal(int.MaxValue - 10, m.Begin);
         Rejects(Frame(10, (byte)MessageId.Piece, [.. Be(1, 0xFFFF_FFF0), 7]));
     }
 
     [Fact]
-    public void BitfieldMustHaveExactLengthAndNoSpareBits()
+    public void BitfieldMustHaveExactLengthButSpareBitsAreTheCallersToClear()
     {
-        // 10 pieces: 2 bytes, the low 6 bits of byte 1 are spare.
+        // 10 pieces: 2 bytes, the low 6 bits of byte 1 are spare (libtorrent ignores them; so does Shoal).
         Assert.True(Read(Frame(3, (byte)MessageId.Bitfield, 0xFF, 0xC0), 10, out var m));
         Assert.Equal(new byte[] { 0xFF, 0xC0 }, m.Payload.ToArray());
-        Rejects(Frame(3, (byte)MessageId.Bitfield, 0xFF, 0xC1), pieceCount: 10);
-        Rejects(Frame(3, (byte)MessageId.Bitfield, 0xFF, 0xE0), pieceCount: 10);
+        Assert.True(Read(Frame(3, (byte)MessageId.Bitfield, 0xFF, 0xC1), 10, out m));
+        Assert.Equal(new byte[] { 0xFF, 0xC1 }, m.Payload.ToArray());
         Rejects(Frame(4, (byte)MessageId.Bitfield, 0xFF, 0xC0, 0), pieceCount: 10);
         // Unknown piece count (magnet link): any bounded length is accepted.
         Assert.True(Read(Frame(4, (byte)MessageId.Bitfield, 1, 2, 3), 0, out m));
