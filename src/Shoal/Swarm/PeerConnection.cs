@@ -42,12 +42,10 @@ internal sealed class PeerConnection
     private const int FlushThreshold = 256 * 1024;
 
     private readonly PeerTransport _transport;
-    private readonly Channel<OutboundMessage> _outbound;
+    private readonly PeerSendQueue _outbound;
     private readonly PeerMemoryBudget _memory;
     private readonly TimeProvider _time;
-    private readonly long _maxQueuedBytes;
     private readonly CancellationTokenSource _stop = new();
-    private long _queuedBytes;
     private long _unhandledBytes;
     private TaskCompletionSource? _unhandledDrained;
     private long _uploaded;
@@ -63,7 +61,6 @@ internal sealed class PeerConnection
     private long _unchokedAt;
     private int _requestsAtUnchoke;
     private int _chokeEpoch;
-    private int _queuedUploads;
     private string? _closeReason;
 
     public PeerConnection(int key, long connectionId, PendingPeer pending, int pieceCount, long now, PeerMemoryBudget memory, TimeProvider time)
@@ -71,7 +68,7 @@ internal sealed class PeerConnection
         _memory = memory;
         _time = time;
         // A torrent of millions of pieces has a bitfield of hundreds of KiB: it must fit beside the usual traffic.
-        _maxQueuedBytes = MaxQueuedBytes + ((pieceCount + 7L) / 8);
+        _outbound = new PeerSendQueue(MaxQueuedBytes + ((pieceCount + 7L) / 8), memory);
         Key = key;
         ConnectionId = connectionId;
         _transport = pending.Transport;
@@ -89,13 +86,6 @@ internal sealed class PeerConnection
         LastUsefulAt = now;
         _lastReceivedTimestamp = now;
         _lastSentTimestamp = now;
-        // Bounded in bytes by Send, not in messages by the channel: an unbounded channel also gives its segments back
-        // as it drains, where a bounded one keeps an array as large as its fullest moment for the connection's life.
-        _outbound = Channel.CreateUnbounded<OutboundMessage>(new UnboundedChannelOptions
-        {
-            SingleReader = true,
-            SingleWriter = true,
-        });
     }
 
     // ---- identity -------------------------------------------------------------------------------------
@@ -234,10 +224,10 @@ internal sealed class PeerConnection
     public long LastSentTimestamp => Interlocked.Read(ref _lastSentTimestamp);
 
     /// <summary>Requests from the peer queued for upload and not sent yet.</summary>
-    public int QueuedUploads => Volatile.Read(ref _queuedUploads);
+    public int QueuedUploads => _outbound.Pieces;
 
     /// <summary>Bytes queued for the peer and not written to its socket yet (<see cref="OutboundMessage.MemoryCost"/>).</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    public long QueuedBytes => _outbound.Bytes;
 
     /// <summary>Incremented each time we choke the peer; voids uploads queued before.</summary>
     public int ChokeEpoch => Volatile.Read(ref _chokeEpoch);
@@ -269,8 +259,9 @@ internal sealed class PeerConnection
     }
 
     /// <summary>What the connection measured, for <see cref="PeerInactivity.Verdict"/> and <see cref="ConnectionAdmission"/>.</summary>
-    public PeerActivity Activity(long now, TimeProvider time)
+    public PeerActivity Activity(long now)
     {
+        TimeProvider time = _time;
         long partial = Interlocked.Read(ref _partialSince);
         long flush = Interlocked.Read(ref _flushSince);
         return new PeerActivity(
@@ -288,26 +279,7 @@ internal sealed class PeerConnection
     /// </summary>
     public void Send(in OutboundMessage message)
     {
-        int cost = message.MemoryCost;
-        long queued = Interlocked.Add(ref _queuedBytes, cost);
-        if (queued > _maxQueuedBytes)
-        {
-            Interlocked.Add(ref _queuedBytes, -cost);
-            Close($"stopped reading ({(queued - cost) / 1024} KiB waiting to be sent)");
-            return;
-        }
-        _memory.Add(cost);
-        if (message.Id == MessageId.Piece) Interlocked.Increment(ref _queuedUploads);
-        if (!_outbound.Writer.TryWrite(message)) Dequeued(message); // closed: nothing more goes out
-    }
-
-    /// <summary>A queued message left the queue (written, or dropped with the connection): its memory is free.</summary>
-    private void Dequeued(in OutboundMessage message)
-    {
-        int cost = message.MemoryCost;
-        Interlocked.Add(ref _queuedBytes, -cost);
-        _memory.Remove(cost);
-        if (message.Id == MessageId.Piece) Interlocked.Decrement(ref _queuedUploads);
+        if (!_outbound.TryEnqueue(message, out long waiting)) Close($"stopped reading ({waiting / 1024} KiB waiting to be sent)");
     }
 
     /// <summary>The actor has handled a received payload of <paramref name="bytes"/> (see <see cref="MaxUnhandledBytes"/>).</summary>
@@ -330,7 +302,7 @@ internal sealed class PeerConnection
     public void Close(string reason)
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
-        _outbound.Writer.TryComplete();
+        _outbound.Complete();
         if (!_stop.IsCancellationRequested)
         {
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
@@ -359,7 +331,7 @@ internal sealed class PeerConnection
         Close(error is null ? "connection closed" : Describe(error));
         try { await send.ConfigureAwait(false); } catch (Exception ex) { error ??= ex; }
         // Closing completed the queue, so nothing joins it now: what is left was never sent and frees its memory here.
-        while (_outbound.Reader.TryRead(out OutboundMessage unsent)) Dequeued(unsent);
+        _outbound.DropUnsent();
         try { await _transport.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already failing; nothing to add */ }
         _stop.Dispose();
         // The slot goes back here rather than in the actor, so it is returned even when the torrent is
@@ -545,7 +517,7 @@ internal sealed class PeerConnection
                     }
                     finally
                     {
-                        Dequeued(message);
+                        _outbound.Dequeued(message);
                     }
                     if (unflushed >= FlushThreshold)
                     {

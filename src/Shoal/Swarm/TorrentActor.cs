@@ -1415,7 +1415,7 @@ internal sealed class TorrentActor
             peer.Choke();
             UnchokeFreeSlots();
         }
-        if (PeerInactivity.Verdict(peer.Activity(now, _session.Time)) is { } idle)
+        if (PeerInactivity.Verdict(peer.Activity(now)) is { } idle)
         {
             peer.Close(idle);
             return;
