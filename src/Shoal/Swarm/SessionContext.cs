@@ -56,6 +56,43 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }
 
+    /// <summary>
+    /// True when <paramref name="endPoint"/> is where this session listens: its bind address and port, or with a wildcard
+    /// bind, the port on a loopback address or on any address of this machine's interfaces. Nobody should make us dial
+    /// ourselves (a PEX message or a tracker may name us); the handshake would catch it, but only after a connection.
+    /// </summary>
+    public bool IsOwnListenEndPoint(IPEndPoint endPoint)
+    {
+        if (endPoint.Port != ListenPort || ListenPort == 0) return false;
+        IPAddress address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+        IPAddress bind = Options.BindAddress;
+        if (!bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any)) return address.Equals(bind);
+        return IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || LocalAddresses.Value.Contains(address);
+    }
+
+    /// <summary>This machine's interface addresses, read once (a wildcard-bound session listens on all of them).</summary>
+    private Lazy<HashSet<IPAddress>> LocalAddresses { get; } = new(ReadLocalAddresses);
+
+    private static HashSet<IPAddress> ReadLocalAddresses()
+    {
+        var addresses = new HashSet<IPAddress>();
+        try
+        {
+            foreach (System.Net.NetworkInformation.NetworkInterface nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+                foreach (System.Net.NetworkInformation.UnicastIPAddressInformation unicast in nic.GetIPProperties().UnicastAddresses)
+                    addresses.Add(unicast.Address);
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            // Without the list, a peer naming one of our addresses is dialled once and refused at the handshake.
+        }
+        return addresses;
+    }
+
+    /// <summary>Why <paramref name="endPoint"/> is never dialled (<see cref="PeerEndPointRules"/>, or ourselves); null when it may be.</summary>
+    public string? WhyNotDial(IPEndPoint endPoint) =>
+        PeerEndPointRules.WhyNotAPeer(endPoint) ?? (IsOwnListenEndPoint(endPoint) ? "our own listen address" : null);
+
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
 

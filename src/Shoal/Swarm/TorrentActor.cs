@@ -612,16 +612,31 @@ internal sealed class TorrentActor
     {
         // IPv4-mapped IPv6 and plain IPv4 must be one candidate, or the same peer is dialled twice.
         if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
-        if (endPoint.Port == 0) return;
         if (_candidates.TryGetValue(endPoint, out PeerCandidate? known))
         {
             known.Source |= source;
             return;
         }
         if (_candidates.Count >= MaxCandidates) return;
+        if (_session.WhyNotDial(endPoint) is { } notAPeer)
+        {
+            // Gossip is not worth a line per entry (PEX is also capped per peer); what a user or tracker named is.
+            if (source is not (PeerSource.Incoming or PeerSource.Pex)) Log($"not dialling {endPoint} ({source}): {notAPeer}");
+            return;
+        }
+        // BEP 11: one address under many ports from a gossip source would aim our dials at one host.
+        if (source == PeerSource.Pex && CandidatesAt(endPoint.Address) >= _admission.MaxPerAddress) return;
         // A connected incoming peer's listen address is recorded so that PEX or a tracker naming it
         // later does not make us dial it a second time.
         _candidates.Add(endPoint, new PeerCandidate(endPoint) { Source = source, State = connected ? CandidateState.Connected : CandidateState.Idle });
+    }
+
+    private int CandidatesAt(IPAddress address)
+    {
+        int count = 0;
+        foreach (IPEndPoint known in _candidates.Keys)
+            if (known.Address.Equals(address)) count++;
+        return count;
     }
 
     private void DialMore()
@@ -924,7 +939,18 @@ internal sealed class TorrentActor
                     OnMetadataMessage(peer, MetadataMessage.Parse(payload));
                     break;
                 case ExtensionIds.Pex:
-                    OnPex(peer, PexMessage.Parse(payload));
+                    PexMessage pex;
+                    try
+                    {
+                        pex = PexMessage.Parse(payload);
+                    }
+                    catch (PexListException ex)
+                    {
+                        // Ignored whole: no entry of a malformed list is trusted (libtorrent keeps such a peer too).
+                        Log($"peer {peer.EndPoint}: PEX message ignored: {ex.Message}");
+                        break;
+                    }
+                    OnPex(peer, pex);
                     break;
                 default:
                     // An id we never advertised: BEP 10 asks to ignore it.
@@ -1041,7 +1067,15 @@ internal sealed class TorrentActor
         peer.Pex ??= new PexTracker(peer.ListenEndPoint);
         // BEP 11 allows one message a minute; a peer that floods has its extra messages ignored.
         if (!peer.Pex.OnReceived(now)) return;
-        foreach (PexPeer added in message.Added) AddCandidate(added.EndPoint, PeerSource.Pex);
+        int overQuota = 0;
+        foreach (PexPeer added in message.Added)
+        {
+            // Addresses we know cost nothing; new ones come out of the peer's quota (PexTracker.NewAddressesPerMinute).
+            if (_candidates.TryGetValue(PexTracker.Normalize(added.EndPoint), out PeerCandidate? known)) known.Source |= PeerSource.Pex;
+            else if (peer.Pex.TryTakeNewAddress(now)) AddCandidate(added.EndPoint, PeerSource.Pex);
+            else overQuota++;
+        }
+        if (overQuota > 0) Log($"peer {peer.EndPoint} sent {overQuota} more new addresses than one peer may hand us in a minute; ignored");
     }
 
     private void SendPex()
