@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Shoal.Metainfo;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Bench.Swarm;
 
@@ -150,6 +151,8 @@ internal static class SwarmBenchmark
                 EnableDht = false,
                 EnableLocalDiscovery = false,
                 MaxConnectionsPerAddress = n + 8, // the whole swarm shares 127.0.0.1
+                // Plain, like the libtorrent leechers (lt_get.py plaintext) and the runs docs/performance.md records.
+                Encryption = EncryptionMode.Disable,
             };
             ShoalSession seeder = await ShoalSession.StartAsync(Capped(options.SeederRate)).ConfigureAwait(false);
             sessions.Add(seeder);

@@ -35,9 +35,16 @@ internal abstract class StatusDisplay
         }
     }
 
-    /// <summary>" (tracker 2, dht 1)" — where the peers came from, or nothing when there are none.</summary>
+    /// <summary>
+    /// " (tracker 2, dht 1; 2 encrypted)" — where the peers came from and how many connections run MSE/PE, or nothing
+    /// when there are no peers.
+    /// </summary>
     public static string PeerOrigins(TorrentStatus status)
-        => status.Peers == 0 || status.Sources is null ? "" : $" ({status.Sources})";
+    {
+        if (status.Peers == 0 || status.Sources is null) return "";
+        string encrypted = status.EncryptedPeers > 0 ? $"; {status.EncryptedPeers} encrypted" : "";
+        return $" ({status.Sources}{encrypted})";
+    }
 
     /// <summary>"42.0%  downloading  down 1.20 MiB/s  up 0 B/s  peers 3  eta 0:12".</summary>
     public static string Describe(TorrentStatus status)
