@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 
-namespace Shoal.Swarm;
+namespace Shoal;
 
 /// <summary>
 /// An address as the per-address limits count it: an IPv4 address (plain or IPv4-mapped) on its own, an IPv6 address
@@ -9,7 +9,7 @@ namespace Shoal.Swarm;
 /// </summary>
 /// <param name="Bits">The IPv4 address, or the IPv6 /64 prefix.</param>
 /// <param name="IsV6">Which family, so that the two never compare equal.</param>
-internal readonly record struct AddressKey(ulong Bits, bool IsV6)
+public readonly record struct AddressKey(ulong Bits, bool IsV6)
 {
     /// <summary>The key of <paramref name="address"/>.</summary>
     public static AddressKey From(IPAddress address)
