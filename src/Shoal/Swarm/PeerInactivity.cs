@@ -11,8 +11,8 @@ namespace Shoal.Swarm;
 /// <item>A message must arrive in full within <see cref="MessageDeadline"/> of its first byte: a minute, plus a second
 /// per KiB it announced (a 16 KiB block at 250 bytes a second still makes it).</item>
 /// <item>No complete message (a keep-alive counts: clients send one every two minutes) for <see cref="SilenceTimeout"/>.</item>
-/// <item>Our socket has taken nothing for <see cref="SendStallTimeout"/> while we have data for the peer: it stopped
-/// reading, and it holds its send buffers until it is dropped.</item>
+/// <item>Our socket has not drained the send pipe for <see cref="SendStallTimeout"/> while we have data for the peer:
+/// it stopped reading, and it holds its send buffers until it is dropped.</item>
 /// <item>No payload either way for <see cref="UselessTimeout"/>, unless one side is waiting for the other to unchoke it
 /// (that is the choker's business, and a newcomer may still replace such a peer when the torrent is full).</item>
 /// </list>
@@ -28,8 +28,12 @@ internal static class PeerInactivity
     /// <summary>The slowest rate a long message may arrive at, on top of <see cref="MessageDeadlineBase"/>.</summary>
     public const int MinMessageBytesPerSecond = 1024;
 
-    /// <summary>Our socket took nothing for this long while data waited: the peer does not read.</summary>
-    public static readonly TimeSpan SendStallTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// A flush waited this long for the socket while data waited: the peer does not read. A flush waits once the send
+    /// pipe holds 1 MiB, until the peer has taken half of it, so a peer reading less than about 4 KiB/s while we hold
+    /// a full pipe for it counts as not reading (two minutes, libtorrent's peer_timeout).
+    /// </summary>
+    public static readonly TimeSpan SendStallTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>
     /// A peer we unchoke that asks for nothing within this long ignores unchokes: the choker passes it over (its
@@ -54,7 +58,7 @@ internal static class PeerInactivity
         if (activity.SinceMessage > SilenceTimeout)
             return $"inactive for too long (no message in {activity.SinceMessage.TotalSeconds:0} s)";
         if (activity.SendStalledFor is TimeSpan stalled && stalled > SendStallTimeout)
-            return $"stopped reading (our socket took nothing for {stalled.TotalSeconds:0} s)";
+            return $"stopped reading (our data for it waited {stalled.TotalSeconds:0} s for the socket)";
         if (activity.SinceUseful > UselessTimeout && !activity.WaitingForUnchoke)
             return $"no useful exchange for {activity.SinceUseful.TotalMinutes:0} minutes";
         return null;

@@ -31,8 +31,8 @@ public sealed class PeerInactivityTests
     [Fact]
     public void APeerWhoseSocketTakesNothingIsNotReading()
     {
-        Assert.Null(PeerInactivity.Verdict(Active with { SendStalledFor = TimeSpan.FromSeconds(30) }));
-        Assert.StartsWith("stopped reading", PeerInactivity.Verdict(Active with { SendStalledFor = TimeSpan.FromSeconds(61) }));
+        Assert.Null(PeerInactivity.Verdict(Active with { SendStalledFor = TimeSpan.FromSeconds(100) }));
+        Assert.StartsWith("stopped reading", PeerInactivity.Verdict(Active with { SendStalledFor = TimeSpan.FromSeconds(121) }));
     }
 
     [Fact]
