@@ -32,7 +32,14 @@ internal static class GetCommand
         IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
 
         await using ShoalSession session = await settings.StartSessionAsync(cancellationToken, context.EngineLog).ConfigureAwait(false);
-        var options = new TorrentOptions { DownloadDirectory = directory, Peers = peers, Trackers = settings.Trackers };
+        var options = new TorrentOptions
+        {
+            DownloadDirectory = directory,
+            Peers = peers,
+            Trackers = settings.Trackers,
+            // Told before anything is written: what was there that is not the torrent's.
+            DataChecked = (data, _) => ExistingDataNotice.WriteAsync(context.Error, data),
+        };
         TorrentHandle handle = torrent is not null
             ? await session.AddTorrentAsync(torrent, options, cancellationToken).ConfigureAwait(false)
             : await session.AddMagnetAsync(magnet!, options, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Shoal.Cli.Reporting;
 using Shoal.Metainfo;
+using Shoal.Storage;
 using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
@@ -36,8 +37,20 @@ internal static class ShareCommand
 
             IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
             await using ShoalSession session = await settings.StartSessionAsync(cancellationToken, context.EngineLog).ConfigureAwait(false);
-            TorrentHandle handle = await session.AddTorrentAsync(
-                torrent, new TorrentOptions { DownloadDirectory = directory, Peers = peers, Trackers = settings.Trackers }, cancellationToken).ConfigureAwait(false);
+            var checkedData = new TaskCompletionSource<ExistingData>(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Seed only: sharing never writes into PATH, whatever the torrent says is there.
+            TorrentHandle handle = await session.AddTorrentAsync(torrent, new TorrentOptions
+            {
+                DownloadDirectory = directory,
+                Peers = peers,
+                Trackers = settings.Trackers,
+                SeedOnly = true,
+                DataChecked = (data, _) =>
+                {
+                    checkedData.TrySetResult(data);
+                    return Task.CompletedTask;
+                },
+            }, cancellationToken).ConfigureAwait(false);
 
             // Stdout carries what another machine needs; with --json it carries only JSON, so these go to stderr.
             TextWriter info = settings.Json ? context.Error : context.Out;
@@ -51,6 +64,14 @@ internal static class ShareCommand
             StatusDisplay display = StatusDisplay.Choose(context, settings, name);
             await TorrentRun.WithDisplayAsync(display, handle, async () =>
             {
+                ExistingData? data = await TorrentRun.WaitForCheckAsync(handle, checkedData.Task, cancellationToken).ConfigureAwait(false);
+                if (data is null) return 0;
+                if (data.VerifiedPieces < data.PieceCount)
+                {
+                    throw new CliException(
+                        $"{content}: {data.VerifiedPieces} of {data.PieceCount} pieces match this torrent; nothing was written (share seeds only complete data)",
+                        ExitCodes.Failure);
+                }
                 await TorrentRun.SeedUntilStoppedAsync(handle, cancellationToken).ConfigureAwait(false);
                 return 0;
             }, settings.Quiet ? null : context.Error).ConfigureAwait(false);

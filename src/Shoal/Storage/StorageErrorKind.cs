@@ -20,4 +20,10 @@ public enum StorageErrorKind
 
     /// <summary>The file (or a folder on its path) does not exist, or is shorter than the torrent says.</summary>
     NotFound,
+
+    /// <summary>
+    /// The file, or a folder on its path inside the download folder, is a symbolic link: Shoal never writes or reads
+    /// through one (it could lead outside the folder). A conflict the user must resolve; retrying cannot help.
+    /// </summary>
+    SymbolicLink,
 }

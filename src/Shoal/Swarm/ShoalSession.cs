@@ -174,7 +174,8 @@ public sealed class ShoalSession : IAsyncDisposable
             new StorageOptions
             {
                 SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
-                PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+                PartsDirectory = options.SeedOnly ? null : PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+                ReadOnly = options.SeedOnly,
                 OsCacheWindow = _context.Options.OsCacheWindow,
             });
 

@@ -313,8 +313,14 @@ internal sealed class TorrentActor
         _have = await _storage.CheckExistingAsync(resume, new CheckProgress(this), stop).ConfigureAwait(false);
         _resumeSavedVerifiedCount = resume is null ? -1 : _have.SetCount;
         _lastResumeSave = _session.Time.GetTimestamp();
-        // Zero-length files never receive a block, so nothing else would create them.
-        await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+        await ReportExistingDataAsync(stop).ConfigureAwait(false);
+        if (!_options.SeedOnly)
+        {
+            // Bytes past a file's end are no part of the torrent: a finished download is exactly its data.
+            await _storage.TrimOversizedFilesAsync(stop).ConfigureAwait(false);
+            // Zero-length files never receive a block, so nothing else would create them.
+            await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+        }
         _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, new Random());
         ApplyFileSelection(torrent);
         foreach (int i in _have.SetBits)
@@ -323,9 +329,24 @@ internal sealed class TorrentActor
         _loopContext.SetTorrentData(torrent.PieceCount, _storage);
 
         bool complete = _picker.IsComplete;
-        _state = complete ? TorrentState.Seeding : TorrentState.Downloading;
+        // Seed only: whatever is missing stays missing; the rest is uploaded (never interested, never requesting).
+        _state = complete || _options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _peers.Values.ToArray()) JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
+        else if (_options.SeedOnly) Log($"seed only: {_have.SetCount} of {_have.Length} pieces are here; uploading those, downloading nothing");
+    }
+
+    /// <summary>Logs what the check found that is not the torrent's, and hands it to <see cref="TorrentOptions.DataChecked"/>.</summary>
+    private async Task ReportExistingDataAsync(CancellationToken stop)
+    {
+        ExistingData existing = _storage!.DescribeExistingData(_have);
+        foreach (ExistingFileConflict file in existing.Conflicts)
+        {
+            Log($"existing {file.Path}: {file.MatchingPieces} of {file.Pieces} of its pieces match" +
+                (_options.SeedOnly ? "" : file.WillBeWritten ? "; the others will be written" : "") +
+                (file.WillBeCut ? $"; {file.Length - file.ExpectedLength} bytes past the torrent's end{(_options.SeedOnly ? "" : " will be cut")}" : ""));
+        }
+        if (_options.DataChecked is { } hook) await hook(existing, stop).ConfigureAwait(false);
     }
 
     /// <summary>
