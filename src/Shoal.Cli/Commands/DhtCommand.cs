@@ -27,7 +27,9 @@ internal static class DhtCommand
         var command = new Command("dht", "Run a DHT node, or query the DHT (get-peers, ping, stats)") { port, bind, dataDir, bootstrap, interval };
         command.SetAction(async (result, cancellationToken) =>
         {
-            DhtNodeOptions options = Options(context, result.GetValue(port), result.GetValue(bind), result.GetValue(dataDir), result.GetValue(bootstrap)!);
+            // A long-running node keeps its identity: a folder another node runs from is an error, not a shared id.
+            DhtNodeOptions options = Options(context, result.GetValue(port), result.GetValue(bind), result.GetValue(dataDir), result.GetValue(bootstrap)!)
+                with { StateAccess = DhtStateAccess.ClaimOrFail };
             await using var node = await StartAsync(options, cancellationToken).ConfigureAwait(false);
             foreach (DhtNode family in new[] { node.Ipv4Node, node.Ipv6Node }.OfType<DhtNode>())
                 context.Out.WriteLine($"dht node {family.Id.ToHex()} listening on {family.LocalEndPoint}");
@@ -66,7 +68,9 @@ internal static class DhtCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             InfoHash infoHash = InfoHash.Parse(result.GetValue(hash)!);
-            DhtNodeOptions options = Options(context, result.GetValue(port), null, result.GetValue(dataDir), result.GetValue(bootstrap)!);
+            // One-shot: a fresh id and the saved nodes as a head start, nothing saved, never in a running node's way.
+            DhtNodeOptions options = Options(context, result.GetValue(port), null, result.GetValue(dataDir), result.GetValue(bootstrap)!)
+                with { StateAccess = DhtStateAccess.SeedsOnly };
             await using var node = await StartAsync(options, cancellationToken).ConfigureAwait(false);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(result.GetValue(timeout)));
@@ -74,7 +78,8 @@ internal static class DhtCommand
             {
                 while (true)
                 {
-                    await node.BootstrapAsync(deadline.Token).ConfigureAwait(false);
+                    // No separate bootstrap lookup first: while the table is small, a lookup asks the bootstrap
+                    // nodes and the saved ones itself, and the node keeps filling its table in the background.
                     DhtLookupResult found = await node.GetPeersAsync(infoHash, deadline.Token).ConfigureAwait(false);
                     if (found.Peers.Count > 0)
                     {
@@ -162,6 +167,11 @@ internal static class DhtCommand
         {
             await node.DisposeAsync().ConfigureAwait(false);
             throw NetworkSettings.DescribeBindFailure(ex, options.BindAddress, options.Port);
+        }
+        catch (DhtStateInUseException ex)
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw new CliException($"{ex.Message}; give this node its own --data-dir", ExitCodes.Failure, ex);
         }
         catch
         {

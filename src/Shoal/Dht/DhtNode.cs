@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Shoal.Metainfo;
@@ -14,70 +11,85 @@ namespace Shoal.Dht;
 /// torrent, <see cref="AddNode"/> for nodes learned from PORT messages, and disposes it on shutdown.
 /// </summary>
 /// <remarks>
-/// Three sources of events reach a node: received datagrams, timers, and API calls. All of them take one short,
-/// per-node lock and never await inside it; the algorithms behind it (<see cref="RoutingTable"/>,
-/// <see cref="Lookup"/>, <see cref="TokenManager"/>, <see cref="PeerStore"/>) are single-owner classes. All time goes
-/// through the <see cref="TimeProvider"/>, so with a virtual clock and an in-memory <see cref="IDatagramTransport"/>
-/// thousands of nodes run deterministically in a unit test.
-/// Anti-amplification: a source that has never answered one of our queries gets at most
-/// <see cref="DhtNodeOptions.UnverifiedReplyFactor"/> times its query's size back (values, then nodes, are trimmed);
-/// malformed packets get no answer at all.
+/// The node wires small single-owner parts together and dispatches to them: the <see cref="KrpcClient"/> (transactions,
+/// timeouts, round-trip times), the <see cref="QueryResponder"/> (answers, rate limits, anti-amplification budgets),
+/// <see cref="LookupRunner"/>s driving <see cref="Lookup"/>s, the <see cref="RoutingTable"/>, the
+/// <see cref="ExternalAddressVoter"/> (BEP 42), <see cref="NodeIdConflicts"/>, the <see cref="DhtStateStore"/> and the
+/// <see cref="BootstrapResolver"/>. Three sources of events reach it — received datagrams, timers, API calls — and each
+/// runs inside the node's <see cref="DhtGate"/>: one short lock, never held across an await, an encode or a send (the
+/// datagrams an event produces are encoded and sent after the gate is released). All time goes through the
+/// <see cref="TimeProvider"/> and every random choice through the seeded <see cref="Random"/> of the options, so with a
+/// virtual clock and an in-memory <see cref="IDatagramTransport"/> thousands of nodes run deterministically in a test.
 /// </remarks>
 public sealed class DhtNode : IAsyncDisposable, IDisposable
 {
-    private readonly Lock _gate = new();
+    private readonly DhtGate _gate = new();
     private readonly DhtNodeOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
-    private readonly TokenManager _tokens;
-    private readonly PeerStore _store;
-    private readonly SourceRateLimiter _limiter;
-    private readonly Dictionary<ushort, PendingQuery> _pending = [];
-    private readonly List<LookupRun> _lookups = [];
-    private readonly ArrayBufferWriter<byte> _sendBuffer = new(1500);
-    private readonly Dictionary<IPAddress, int> _ipVotes = [];
+    private readonly DhtStateStore _state;
+    private readonly NodeIdConflicts _conflicts;
+    private readonly ExternalAddressVoter _voter;
+    private readonly RoutingTable _table;
+    private readonly KrpcClient _client;
+    private readonly QueryResponder _responder;
+    private readonly AddressFamily _family;
+    private readonly List<LookupRunner> _lookups = [];
+    private readonly Queue<LookupRequest> _waiting = [];
     private readonly List<NodeContact> _savedNodes = [];
     private readonly List<IPEndPoint> _bootstrapEndPoints = [];
     private readonly List<NodeContact> _learnedOtherFamily = [];
-    private RoutingTable _table;
     private IDatagramTransport? _transport;
     private ITimer? _maintenance;
-    private ushort _nextTid;
-    private double _srttMs = -1, _rttvarMs;
     private DateTimeOffset _lastSave;
     private bool _started, _disposed;
-    private int _tableCountSnapshot; // read without the lock by a dual-stack partner (NeedsNodes)
-    private long _queriesReceived, _queriesDropped, _queriesSent, _timeouts, _internalErrors;
+    private int _tableCountSnapshot; // read without the gate by a dual-stack partner (NeedsNodes)
+    private long _internalErrors;
 
     /// <summary>Creates a node that will bind its own UDP socket in <see cref="StartAsync"/>.</summary>
+    /// <exception cref="DhtStateInUseException">See <see cref="DhtNode(DhtNodeOptions, IDatagramTransport?, TimeProvider)"/>.</exception>
     public DhtNode(DhtNodeOptions options, TimeProvider? timeProvider = null)
         : this(options, null, timeProvider ?? TimeProvider.System)
     {
     }
 
     /// <summary>Creates a node over <paramref name="transport"/> (which it then owns and disposes).</summary>
+    /// <exception cref="DhtStateInUseException">
+    /// <see cref="DhtNodeOptions.DataDirectory"/> is in use by another running node and the options say
+    /// <see cref="DhtStateAccess.ClaimOrFail"/>.
+    /// </exception>
     public DhtNode(DhtNodeOptions options, IDatagramTransport? transport, TimeProvider timeProvider)
+        : this(options, transport, timeProvider ?? throw new ArgumentNullException(nameof(timeProvider)),
+            DhtStateStore.Open(options ?? throw new ArgumentNullException(nameof(options))))
+    {
+    }
+
+    /// <summary>Creates a node whose state store was opened by its owner (a <see cref="DualStackDht"/>); it disposes the store.</summary>
+    internal DhtNode(DhtNodeOptions options, IDatagramTransport? transport, TimeProvider timeProvider, DhtStateStore state)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(state);
         _options = options;
         _time = timeProvider;
         _transport = transport;
+        _state = state;
+        _family = transport?.LocalEndPoint.AddressFamily ?? options.BindAddress.AddressFamily;
         _random = options.RandomSeed is { } seed ? new Random(seed) : new Random();
-        _tokens = new TokenManager(timeProvider);
-        _store = new PeerStore(timeProvider, options.MaxStoredInfoHashes, options.MaxPeersPerInfoHash);
-        _limiter = new SourceRateLimiter(timeProvider, options.QueriesPerSecondPerSource, options.QueryBurstPerSource);
-        _nextTid = (ushort)_random.Next(65536);
+        _conflicts = new NodeIdConflicts(options.Log);
+        _voter = new ExternalAddressVoter(timeProvider);
 
-        DhtState? saved = LoadState();
+        DhtState? saved = state.Saved;
         ExternalAddress = options.ExternalAddress ?? saved?.ExternalAddress;
         NodeId id;
         if (options.NodeId is { } fixedId) id = fixedId;
-        else if (saved is not null && (ExternalAddress is null || saved.Id.IsSecureFor(ExternalAddress))) id = saved.Id;
+        else if (saved is not null && state.CanSave && (ExternalAddress is null || saved.Id.IsSecureFor(ExternalAddress))) id = saved.Id;
         else if (ExternalAddress is not null) id = NodeId.CreateSecure(ExternalAddress, _random);
         else id = NodeId.CreateRandom(_random);
         if (saved is not null) _savedNodes.AddRange(saved.Nodes);
         _table = new RoutingTable(id, timeProvider, options.EnforceSecureIds);
+        _client = new KrpcClient(_gate, options, timeProvider, _random, id) { TimedOut = OnQueryTimedOut };
+        _responder = new QueryResponder(options, timeProvider, _random, _table, _family);
         _lastSave = timeProvider.GetUtcNow();
     }
 
@@ -95,25 +107,28 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// BEP 32 "leaking" between the two DHTs of a dual-stack owner (<see cref="DualStackDht"/>): the closest nodes of the
-    /// other family's table, for queries whose "want" asks for them. Called without this node's lock held (so it may
+    /// other family's table, for queries whose "want" asks for them. Called without this node's gate held (so it may
     /// take the other node's); null answers with our own family only.
     /// </summary>
     internal Func<NodeId, int, IReadOnlyList<NodeContact>>? OtherFamilyClosest { get; set; }
 
     /// <summary>
-    /// Nodes of the other family seen in answers to our lookups (when <see cref="WantOtherFamily"/> asked for them, or a
-    /// responder sent them anyway), handed over in small batches without this node's lock held.
+    /// Nodes of the other family seen in answers to our queries (when <see cref="WantOtherFamily"/> asked for them, or a
+    /// responder sent them anyway), handed over in small batches without this node's gate held.
     /// </summary>
     internal Action<IReadOnlyList<NodeContact>>? OtherFamilyNodesLearned { get; set; }
 
     /// <summary>
     /// Whether our lookups should also ask for the other family's nodes ("want" n4 and n6: BEP 32 bootstrapping of a
-    /// dual-stack node). Called with this node's lock held: it must not take locks (read <see cref="NeedsNodes"/>).
+    /// dual-stack node). Called with this node's gate held: it must not take locks (read <see cref="NeedsNodes"/>).
     /// </summary>
     internal Func<bool>? WantOtherFamily { get; set; }
 
     /// <summary>The routing table is still small (a partner should leak nodes to it); lock-free, slightly stale.</summary>
     internal bool NeedsNodes => Volatile.Read(ref _tableCountSnapshot) < RoutingTable.K * 2;
+
+    /// <summary>Whether the calling thread is inside this node's gate (tests: nothing may be sent from inside it).</summary>
+    internal bool IsGateHeldByCurrentThread => _gate.IsHeld;
 
     /// <summary>Packets that made the handler fail unexpectedly (a bug); the fuzz tests assert it stays 0.</summary>
     internal long InternalErrors => Interlocked.Read(ref _internalErrors);
@@ -127,12 +142,8 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _transport ??= new UdpDatagramTransport(new IPEndPoint(_options.BindAddress, _options.Port));
-        var endPoints = new List<IPEndPoint>();
-        foreach (string text in _options.BootstrapNodes)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            endPoints.AddRange(await ResolveAsync(text, cancellationToken).ConfigureAwait(false));
-        }
+        List<IPEndPoint> endPoints = await BootstrapResolver.ResolveAsync(_options.BootstrapNodes, _transport.LocalEndPoint.AddressFamily,
+            _options.Log, cancellationToken).ConfigureAwait(false);
         Start(endPoints);
     }
 
@@ -140,45 +151,31 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     internal void Start(IReadOnlyList<IPEndPoint> bootstrapEndPoints)
     {
         if (_transport is null) throw new InvalidOperationException("no transport");
-        lock (_gate)
+        using (_gate.Enter())
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_started) throw new InvalidOperationException("the node is already started");
             _started = true;
+            _gate.Transport = _transport;
             AddressFamily family = _transport.LocalEndPoint.AddressFamily;
             foreach (IPEndPoint endPoint in bootstrapEndPoints)
             {
+                if (_bootstrapEndPoints.Count >= BootstrapResolver.MaxEndPoints) break;
                 if (endPoint.AddressFamily == family && !endPoint.Equals(_transport.LocalEndPoint)) _bootstrapEndPoints.Add(endPoint);
             }
             _transport.Start(OnDatagram);
-            _maintenance = _time.CreateTimer(_ => Maintain(), null, _options.MaintenanceInterval, _options.MaintenanceInterval);
-            StartLookup(Id, KrpcMethod.FindNode, null, announcePort: null, impliedPort: false, CancellationToken.None);
+            _maintenance = _time.CreateTimer(static s => ((DhtNode)s!).Maintain(), this, _options.MaintenanceInterval, _options.MaintenanceInterval);
+            StartOrQueue(new LookupRequest(Id, KrpcMethod.FindNode, null, null, false, CancellationToken.None));
         }
     }
 
     /// <summary>Looks up the k nodes closest to our own id (fills the table); returns when the lookup ends.</summary>
     public Task<DhtLookupResult> BootstrapAsync(CancellationToken cancellationToken = default)
-    {
-        var tcs = new TaskCompletionSource<DhtLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            EnsureRunning();
-            StartLookup(Id, KrpcMethod.FindNode, tcs, null, false, cancellationToken);
-        }
-        return tcs.Task;
-    }
+        => RunLookup(Id, KrpcMethod.FindNode, null, false, cancellationToken);
 
     /// <summary>Finds peers for <paramref name="infoHash"/> (an iterative get_peers lookup).</summary>
     public Task<DhtLookupResult> GetPeersAsync(InfoHash infoHash, CancellationToken cancellationToken = default)
-    {
-        var tcs = new TaskCompletionSource<DhtLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            EnsureRunning();
-            StartLookup(NodeId.FromInfoHash(infoHash), KrpcMethod.GetPeers, tcs, null, false, cancellationToken);
-        }
-        return tcs.Task;
-    }
+        => RunLookup(NodeId.FromInfoHash(infoHash), KrpcMethod.GetPeers, null, false, cancellationToken);
 
     /// <summary>
     /// get_peers for <paramref name="infoHash"/>, then announce_peer to the k closest nodes that answered, with their
@@ -189,41 +186,25 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(port, impliedPort ? 0 : 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        var tcs = new TaskCompletionSource<DhtLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            EnsureRunning();
-            StartLookup(NodeId.FromInfoHash(infoHash), KrpcMethod.GetPeers, tcs, port, impliedPort, cancellationToken);
-        }
-        return tcs.Task;
+        return RunLookup(NodeId.FromInfoHash(infoHash), KrpcMethod.GetPeers, port, impliedPort, cancellationToken);
     }
 
     /// <summary>An iterative find_node for <paramref name="target"/>.</summary>
     public Task<DhtLookupResult> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default)
-    {
-        var tcs = new TaskCompletionSource<DhtLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            EnsureRunning();
-            StartLookup(target, KrpcMethod.FindNode, tcs, null, false, cancellationToken);
-        }
-        return tcs.Task;
-    }
+        => RunLookup(target, KrpcMethod.FindNode, null, false, cancellationToken);
 
     /// <summary>Pings <paramref name="endPoint"/>; the node's id when it answers, null when it does not.</summary>
     public Task<NodeId?> PingAsync(IPEndPoint endPoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        var tcs = new TaskCompletionSource<NodeId?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
+        var waiter = new PingWaiter();
+        using (_gate.Enter())
         {
             EnsureRunning();
-            bool sent = SendQuery(endPoint, new QuerySpec(KrpcMethod.Ping, default, default, 0, false),
-                r => tcs.TrySetResult(r.SenderId), null, () => tcs.TrySetResult(null));
-            if (!sent) tcs.TrySetResult(null);
+            if (!_client.Send(endPoint, QuerySpec.Ping, waiter)) waiter.OnFailure(endPoint);
         }
-        if (cancellationToken.CanBeCanceled) cancellationToken.Register(() => tcs.TrySetCanceled(cancellationToken));
-        return tcs.Task;
+        if (cancellationToken.CanBeCanceled) waiter.Cancel(cancellationToken);
+        return waiter.Task;
     }
 
     /// <summary>
@@ -233,107 +214,102 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
-        lock (_gate)
-        {
-            if (_disposed || !_started || endPoint.Port == 0) return;
-            if (endPoint.AddressFamily != _transport!.LocalEndPoint.AddressFamily) return;
-            if (_table.FindByEndPoint(endPoint) is not null) return;
-            SendQuery(endPoint, new QuerySpec(KrpcMethod.Ping, default, default, 0, false), null, null, null);
-        }
+        using DhtGate.Scope scope = _gate.Enter();
+        if (_disposed || !_started || endPoint.Port == 0) return;
+        if (endPoint.AddressFamily != _transport!.LocalEndPoint.AddressFamily) return;
+        if (_table.FindByEndPoint(endPoint) is not null) return;
+        _client.Send(endPoint, QuerySpec.Ping, null);
     }
 
     /// <summary>A snapshot of the node's counters.</summary>
     public DhtStats GetStats()
     {
-        lock (_gate)
+        using DhtGate.Scope scope = _gate.Enter();
+        int good = 0;
+        foreach (RoutingNode n in _table.AllNodes()) if (_table.StateOf(n) == NodeState.Good) good++;
+        return new DhtStats(Id, _table.Count, good, _table.BucketCount, _client.PendingCount, _lookups.Count + _waiting.Count,
+            _responder.Store.InfoHashCount, _responder.Store.PeerCount, _responder.QueriesReceived, _responder.QueriesDropped,
+            _client.QueriesSent, _client.Timeouts, ExternalAddress)
         {
-            int good = 0;
-            foreach (RoutingNode n in _table.AllNodes()) if (_table.StateOf(n) == NodeState.Good) good++;
-            return new DhtStats(Id, _table.Count, good, _table.BucketCount, _pending.Count, _lookups.Count,
-                _store.InfoHashCount, _store.PeerCount, _queriesReceived, _queriesDropped, _queriesSent, _timeouts, ExternalAddress);
-        }
+            IdConflicts = _conflicts.Conflicts,
+        };
     }
 
     /// <summary>Up to <paramref name="count"/> good nodes of our table closest to <paramref name="target"/>, closest first.</summary>
     public IReadOnlyList<NodeContact> GetClosestNodes(NodeId target, int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
-        lock (_gate)
-        {
-            return count == 0 || _disposed ? [] : _table.Closest(target, count);
-        }
+        using DhtGate.Scope scope = _gate.Enter();
+        return count == 0 || _disposed ? [] : _table.Closest(target, count);
     }
 
     /// <summary>The routing table's nodes right now (a copy).</summary>
     public IReadOnlyList<NodeContact> GetNodes()
     {
-        lock (_gate)
-        {
-            var list = new List<NodeContact>(_table.Count);
-            foreach (RoutingNode n in _table.AllNodes()) list.Add(n.Contact);
-            return list;
-        }
+        using DhtGate.Scope scope = _gate.Enter();
+        var list = new List<NodeContact>(_table.Count);
+        foreach (RoutingNode n in _table.AllNodes()) list.Add(n.Contact);
+        return list;
     }
 
-    /// <summary>Saves the id and table into the data directory now (no-op without one).</summary>
+    /// <summary>Saves the id and table into the data directory now (no-op without one, or when another node owns it).</summary>
     public void SaveState()
     {
         DhtState state;
-        lock (_gate)
+        using (_gate.Enter())
         {
-            if (_options.DataDirectory is null) return;
+            if (!_state.CanSave) return;
             state = SnapshotState();
             _lastSave = _time.GetUtcNow();
         }
-        try
-        {
-            state.Save(_options.DataDirectory, _options.StateFileName);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _options.Log?.Invoke($"cannot save the DHT state in {_options.DataDirectory}: {ex.Message}");
-        }
+        _state.Save(state);
     }
 
-    /// <summary>Stops: fails pending queries, cancels lookups, saves the state, closes the socket.</summary>
+    /// <summary>
+    /// Stops: fails pending queries, cancels lookups, saves the state, closes the transport (without waiting for its
+    /// receive loop to end: <see cref="DisposeAsync"/> waits).
+    /// </summary>
     public void Dispose()
     {
-        List<LookupRun> runs;
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            _maintenance?.Dispose();
-            foreach (PendingQuery p in _pending.Values) p.Timer?.Dispose();
-            _pending.Clear();
-            runs = [.. _lookups];
-            _lookups.Clear();
-        }
-        foreach (LookupRun run in runs)
-        {
-            run.Registration.Dispose();
-            run.Completion?.TrySetException(new ObjectDisposedException(nameof(DhtNode)));
-        }
-        if (_started && _options.DataDirectory is not null)
-        {
-            try
-            {
-                SnapshotState().Save(_options.DataDirectory, _options.StateFileName);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _options.Log?.Invoke($"cannot save the DHT state in {_options.DataDirectory}: {ex.Message}");
-            }
-        }
-        _transport?.Dispose();
+        if (Stop()) _ = DisposeTransportAsync().AsTask();
     }
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    /// <summary>Stops like <see cref="Dispose"/>, and waits until the transport's receive loop has ended.</summary>
+    public async ValueTask DisposeAsync()
     {
-        Dispose();
-        return ValueTask.CompletedTask;
+        if (Stop()) await DisposeTransportAsync().ConfigureAwait(false);
     }
+
+    private bool Stop()
+    {
+        List<LookupRunner> runs;
+        List<LookupRequest> waiting;
+        DhtState? state = null;
+        using (_gate.Enter())
+        {
+            if (_disposed) return false;
+            _disposed = true;
+            _maintenance?.Dispose();
+            _client.Close();
+            _gate.Close();
+            runs = [.. _lookups];
+            _lookups.Clear();
+            waiting = [.. _waiting];
+            _waiting.Clear();
+            foreach (LookupRunner run in runs) run.Abort();
+            if (_started && _state.CanSave) state = SnapshotState();
+        }
+        foreach (LookupRequest request in waiting)
+        {
+            request.Registration.Unregister();
+            request.Completion?.TrySetException(new ObjectDisposedException(nameof(DhtNode)));
+        }
+        if (state is not null) _state.Save(state);
+        _state.Dispose(); // the folder is free for the next node once the last save is written; the id is no longer used
+        return true;
+    }
+
+    private ValueTask DisposeTransportAsync() => _transport?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     // ---------------------------------------------------------------- receiving
 
@@ -345,25 +321,25 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
             if (source.Address.IsIPv4MappedToIPv6) source = new IPEndPoint(source.Address.MapToIPv4(), source.Port);
             if (datagram.Length > KrpcCodec.MaxPacketLength || source.Port == 0)
             {
-                Interlocked.Increment(ref _queriesDropped);
+                using DhtGate.Scope scope = _gate.Enter();
+                _responder.CountDropped();
                 return;
             }
             KrpcMessage message = KrpcCodec.Decode(datagram.ToArray());
-            DeferredReply? deferred = null;
+            QueryAnswer? deferred = null;
             List<NodeContact>? learned = null;
-            lock (_gate)
+            using (_gate.Enter())
             {
                 if (_disposed) return;
                 switch (message)
                 {
+                    case KrpcQuery query when query.SenderId == Id && IsOurOwnQuery(query, source):
+                        break;
                     case KrpcQuery query:
                         deferred = HandleQuery(query, source, datagram.Length);
                         break;
-                    case KrpcResponse response:
-                        HandleReply(response, null, source);
-                        break;
-                    case KrpcError error:
-                        HandleReply(null, error, source);
+                    default:
+                        HandleReply(message, source);
                         break;
                 }
                 Volatile.Write(ref _tableCountSnapshot, _table.Count);
@@ -373,15 +349,16 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
                     _learnedOtherFamily.Clear();
                 }
             }
-            // The partner node is called outside our lock: two nodes calling each other under their own locks
+            // The partner node is called outside our gate: two nodes calling each other under their own locks
             // would deadlock.
-            if (deferred is { } d) CompleteDeferredReply(d);
+            if (deferred is { } d) CompleteDeferredReply(d, ((KrpcQuery)message).Target, source);
             if (learned is not null) OtherFamilyNodesLearned?.Invoke(learned);
         }
         catch (ShoalFormatException)
         {
             // Malformed: no answer at all (an error reply would let spoofed garbage reflect off us).
-            Interlocked.Increment(ref _queriesDropped);
+            using DhtGate.Scope scope = _gate.Enter();
+            _responder.CountDropped();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -390,360 +367,166 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Handles a query; returns a reply still missing the other family's nodes, to finish outside the lock.</summary>
-    private DeferredReply? HandleQuery(KrpcQuery query, IPEndPoint source, int queryLength)
+    /// <summary>Handles a query; returns an answer still missing the other family's nodes, to finish outside the gate.</summary>
+    private QueryAnswer? HandleQuery(KrpcQuery query, IPEndPoint source, int queryLength)
     {
-        _queriesReceived++;
-        if (_options.ReadOnly) return null; // BEP 43: read-only nodes do not answer
-        if (!_limiter.TryAcquire(source.Address))
-        {
-            _queriesDropped++;
-            return null;
-        }
-        if (!query.ReadOnly && query.SenderId != Id)
-        {
-            _table.Observe(new NodeContact(query.SenderId, source), responded: false, out RoutingNode? ping);
-            if (ping is not null) PingForEviction(ping);
-        }
-
-        // BEP 32: "want" picks the node lists; without it, the answer carries the list of the query's own family.
-        bool ownIsV6 = _transport!.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
-        KrpcWant ownFlag = ownIsV6 ? KrpcWant.N6 : KrpcWant.N4;
-        KrpcWant want = query.Want == KrpcWant.None ? ownFlag : query.Want;
-        IReadOnlyList<NodeContact> own = [];
-        if ((want & ownFlag) != 0 && query.Method is KrpcMethod.FindNode or KrpcMethod.GetPeers) own = _table.Closest(query.Target, RoutingTable.K);
-        bool wantsOther = (want & ~ownFlag & (KrpcWant.N4 | KrpcWant.N6)) != 0 && OtherFamilyClosest is not null;
-
-        KrpcMessage reply;
-        switch (query.Method)
-        {
-            case KrpcMethod.Ping:
-                reply = new KrpcResponse { TransactionId = query.TransactionId, SenderId = Id };
-                break;
-            case KrpcMethod.FindNode:
-                reply = new KrpcResponse
-                {
-                    TransactionId = query.TransactionId,
-                    SenderId = Id,
-                    Nodes = ownIsV6 ? [] : own,
-                    Nodes6 = ownIsV6 ? own : [],
-                };
-                break;
-            case KrpcMethod.GetPeers:
-            {
-                // Announces reach a node over its own family only, so the store holds peers of the query's family:
-                // 6-byte values over IPv4, 18-byte values over IPv6, never a hybrid list (BEP 32).
-                List<IPEndPoint> values = _store.Get(query.Target, _options.MaxValuesPerReply, _random);
-                reply = new KrpcResponse
-                {
-                    TransactionId = query.TransactionId,
-                    SenderId = Id,
-                    Nodes = ownIsV6 ? [] : own,
-                    Nodes6 = ownIsV6 ? own : [],
-                    Values = values,
-                    Token = _tokens.Create(source.Address),
-                };
-                break;
-            }
-            case KrpcMethod.AnnouncePeer:
-                if (!_tokens.Validate(query.Token.Span, source.Address))
-                {
-                    reply = new KrpcError { TransactionId = query.TransactionId, Code = 203, Message = "bad token" };
-                    break;
-                }
-                _store.Add(query.Target, new IPEndPoint(source.Address, query.ImpliedPort ? source.Port : query.Port));
-                reply = new KrpcResponse { TransactionId = query.TransactionId, SenderId = Id };
-                break;
-            default:
-                reply = new KrpcError { TransactionId = query.TransactionId, Code = 204, Message = "Method Unknown" };
-                break;
-        }
-
-        RoutingNode? known = _table.FindByEndPoint(source);
-        bool verified = known is { LastResponse: not null } && known.Id == query.SenderId;
-        int budget = verified ? _options.MaxReplyLength : Math.Min(_options.MaxReplyLength, queryLength * _options.UnverifiedReplyFactor);
-        if (wantsOther && reply is KrpcResponse response && query.Method is KrpcMethod.FindNode or KrpcMethod.GetPeers)
-        {
-            return new DeferredReply(response, query.Target, source, budget);
-        }
-        SendReply(reply, source, budget);
+        if (query.SenderId == Id) _conflicts.Report(source, "query");
+        if (!_responder.Admit(source)) return null;
+        if (!query.ReadOnly && query.SenderId != Id) Observe(new NodeContact(query.SenderId, source), responded: false);
+        QueryAnswer answer = _responder.Answer(query, source, queryLength, OtherFamilyClosest is not null);
+        if (answer.WantsOtherFamily) return answer;
+        _gate.Queue(answer.Reply, source, answer.Budget);
         return null;
     }
 
-    /// <summary>Adds the other family's nodes (from the partner node, outside our lock) and sends the reply.</summary>
-    private void CompleteDeferredReply(DeferredReply deferred)
+    /// <summary>Adds the other family's nodes (from the partner node, outside our gate) and sends the reply.</summary>
+    private void CompleteDeferredReply(QueryAnswer answer, NodeId target, IPEndPoint source)
     {
         IReadOnlyList<NodeContact> other = [];
         try
         {
-            other = OtherFamilyClosest?.Invoke(deferred.Target, RoutingTable.K) ?? [];
+            other = OtherFamilyClosest?.Invoke(target, RoutingTable.K) ?? [];
         }
         catch (ObjectDisposedException)
         {
             // The partner is shutting down: answer with our own family only.
         }
-        KrpcResponse r = deferred.Reply;
-        bool ownIsV6;
-        lock (_gate)
-        {
-            if (_disposed) return;
-            ownIsV6 = _transport!.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
-            var full = new KrpcResponse
-            {
-                TransactionId = r.TransactionId,
-                SenderId = r.SenderId,
-                Token = r.Token,
-                Values = r.Values,
-                Nodes = ownIsV6 ? other : r.Nodes,
-                Nodes6 = ownIsV6 ? r.Nodes6 : other,
-            };
-            SendReply(full, deferred.To, deferred.Budget);
-        }
+        using DhtGate.Scope scope = _gate.Enter();
+        if (_disposed) return;
+        _gate.Queue(_responder.WithOtherFamily((KrpcResponse)answer.Reply, other), source, answer.Budget);
     }
 
-    private void SendReply(KrpcMessage reply, IPEndPoint destination, int budget)
+    private void HandleReply(KrpcMessage message, IPEndPoint source)
     {
-        for (int attempt = 0; attempt < 8; attempt++)
+        KrpcClient.Pending? pending = _client.Take(message.TransactionId.Span, source);
+        if (pending is null) return; // unsolicited or spoofed
+        if (message is not KrpcResponse response)
         {
-            _sendBuffer.ResetWrittenCount();
-            KrpcCodec.Encode(reply, _sendBuffer, destination);
-            int excess = _sendBuffer.WrittenCount - budget;
-            if (excess <= 0)
-            {
-                _transport!.Send(_sendBuffer.WrittenSpan, destination);
-                return;
-            }
-            if (reply is not KrpcResponse r) return;
-            // Trim values first ("6:" + 6 or "18:" + 18 bytes each), then the other family's nodes, then our own
-            // family's: never answer bigger than allowed.
-            bool ownIsV6 = _transport!.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
-            if (r.Values.Count > 0)
-            {
-                int per = CompactAddress.PeerLength(r.Values[0]) + (ownIsV6 ? 3 : 2);
-                reply = Copy(r, Fewer(r.Values, excess, per), r.Nodes, r.Nodes6);
-            }
-            else if ((ownIsV6 ? r.Nodes : r.Nodes6).Count > 0)
-            {
-                reply = ownIsV6
-                    ? Copy(r, [], Fewer(r.Nodes, excess, CompactAddress.NodeV4Length), r.Nodes6)
-                    : Copy(r, [], r.Nodes, Fewer(r.Nodes6, excess, CompactAddress.NodeV6Length));
-            }
-            else if ((ownIsV6 ? r.Nodes6 : r.Nodes).Count > 0)
-            {
-                reply = ownIsV6
-                    ? Copy(r, [], [], Fewer(r.Nodes6, excess, CompactAddress.NodeV6Length))
-                    : Copy(r, [], Fewer(r.Nodes, excess, CompactAddress.NodeV4Length), []);
-            }
-            else
-            {
-                return; // even a bare answer is too large for this source: stay silent
-            }
-        }
-
-        static List<T> Fewer<T>(IReadOnlyList<T> list, int excess, int per)
-        {
-            int keep = list.Count - Math.Min(list.Count, (excess / per) + 1);
-            var fewer = new List<T>(keep);
-            for (int i = 0; i < keep; i++) fewer.Add(list[i]);
-            return fewer;
-        }
-
-        static KrpcResponse Copy(KrpcResponse r, IReadOnlyList<IPEndPoint> values, IReadOnlyList<NodeContact> nodes, IReadOnlyList<NodeContact> nodes6) => new()
-        {
-            TransactionId = r.TransactionId,
-            SenderId = r.SenderId,
-            Token = r.Token,
-            Values = values,
-            Nodes = nodes,
-            Nodes6 = nodes6,
-        };
-    }
-
-    private void HandleReply(KrpcResponse? response, KrpcError? error, IPEndPoint source)
-    {
-        KrpcMessage message = (KrpcMessage?)response ?? error!;
-        if (message.TransactionId.Length != 2) return;
-        ushort tid = BinaryPrimitives.ReadUInt16BigEndian(message.TransactionId.Span);
-        if (!_pending.TryGetValue(tid, out PendingQuery? pending) || !pending.To.Equals(source)) return; // unsolicited or spoofed
-        _pending.Remove(tid);
-        pending.Timer?.Dispose();
-        if (response is null)
-        {
-            pending.OnFailure?.Invoke();
+            KrpcClient.Fail(pending);
             return;
         }
         if (response.SenderId == Id)
         {
-            pending.OnFailure?.Invoke(); // ourselves, through some other address
-            return;
+            // We never answer our own queries (IsOurOwnQuery), so this is another node with our id: a conflict to
+            // report, and a real answer to use (the table never holds our own id, so it is not added there).
+            _conflicts.Report(source, "reply");
         }
-        UpdateRtt((_time.GetUtcNow() - pending.SentAt).TotalMilliseconds);
-        if (response.RequesterAddress is { } seenAs) Vote(seenAs.Address);
-        _table.Observe(new NodeContact(response.SenderId, source), responded: true, out RoutingNode? ping);
-        if (ping is not null) PingForEviction(ping);
-        pending.OnResponse?.Invoke(response);
+        if (response.RequesterAddress is { } seenAs && _voter.Vote(source.Address, seenAs.Address)) ExternalAddress = _voter.Leader;
+        Observe(new NodeContact(response.SenderId, source), responded: true);
+        CollectOtherFamily(response);
+        _client.Succeed(pending, response);
     }
 
-    private void Vote(IPAddress address)
+    /// <summary>
+    /// Whether <paramref name="query"/>, carrying our id, is one of our own queries come back to us (we sent a query to
+    /// one of our own addresses: a bootstrap list naming this host, a PORT message from ourselves). Then the query we
+    /// are waiting on fails now, and the address is remembered so lookups skip it; nobody else could know the
+    /// transaction id we gave that very endpoint.
+    /// </summary>
+    private bool IsOurOwnQuery(KrpcQuery query, IPEndPoint source)
     {
-        if (_ipVotes.Count >= 32 && !_ipVotes.ContainsKey(address)) _ipVotes.Clear();
-        int votes = _ipVotes.GetValueOrDefault(address) + 1;
-        _ipVotes[address] = votes;
-        if (votes >= 5 && !address.Equals(ExternalAddress)) ExternalAddress = address;
-    }
-
-    private void UpdateRtt(double sampleMs)
-    {
-        // RFC 6298 smoothing, so the soft timeout follows the network rather than a constant.
-        if (_srttMs < 0)
-        {
-            _srttMs = sampleMs;
-            _rttvarMs = sampleMs / 2;
-            return;
-        }
-        _rttvarMs = (0.75 * _rttvarMs) + (0.25 * Math.Abs(_srttMs - sampleMs));
-        _srttMs = (0.875 * _srttMs) + (0.125 * sampleMs);
-    }
-
-    private TimeSpan SoftTimeout()
-    {
-        if (_srttMs < 0) return _options.MaxSoftTimeout;
-        var t = TimeSpan.FromMilliseconds(_srttMs + (4 * _rttvarMs));
-        return t < _options.MinSoftTimeout ? _options.MinSoftTimeout : t > _options.MaxSoftTimeout ? _options.MaxSoftTimeout : t;
-    }
-
-    // ---------------------------------------------------------------- sending queries
-
-    private bool SendQuery(IPEndPoint to, QuerySpec spec, Action<KrpcResponse>? onResponse, Action? onSlow, Action? onFailure)
-    {
-        if (_disposed || _pending.Count >= _options.MaxPendingQueries) return false;
-        ushort tid = _nextTid;
-        while (_pending.ContainsKey(tid)) tid++;
-        _nextTid = (ushort)(tid + 1);
-        byte[] tidBytes = new byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(tidBytes, tid);
-        var query = new KrpcQuery
-        {
-            TransactionId = tidBytes,
-            Method = spec.Method,
-            SenderId = Id,
-            Target = spec.Target,
-            Token = spec.Token,
-            Port = spec.Port,
-            ImpliedPort = spec.ImpliedPort,
-            Want = spec.Want,
-            ReadOnly = _options.ReadOnly,
-        };
-        var pending = new PendingQuery(tid, to, _time.GetUtcNow(), onResponse, onSlow, onFailure);
-        TimeSpan soft = SoftTimeout();
-        bool useSoft = onSlow is not null && soft < _options.QueryTimeout;
-        pending.Slow = !useSoft;
-        _pending[tid] = pending;
-        pending.Timer = _time.CreateTimer(_ => OnQueryTimer(pending), null, useSoft ? soft : _options.QueryTimeout, Timeout.InfiniteTimeSpan);
-        _sendBuffer.ResetWrittenCount();
-        KrpcCodec.Encode(query, _sendBuffer);
-        _queriesSent++;
-        _transport!.Send(_sendBuffer.WrittenSpan, to);
+        KrpcClient.Pending? pending = _client.Take(query.TransactionId.Span, source);
+        if (pending is null) return false;
+        _conflicts.AddSelf(source);
+        KrpcClient.Fail(pending);
         return true;
     }
 
-    private void OnQueryTimer(PendingQuery pending)
+    private void Observe(NodeContact contact, bool responded)
     {
-        lock (_gate)
-        {
-            if (_disposed || !_pending.TryGetValue(pending.Tid, out PendingQuery? current) || current != pending) return;
-            if (!pending.Slow)
-            {
-                pending.Slow = true;
-                TimeSpan rest = _options.QueryTimeout - (_time.GetUtcNow() - pending.SentAt);
-                pending.Timer?.Change(rest > TimeSpan.Zero ? rest : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
-                pending.OnSlow?.Invoke();
-                return;
-            }
-            _pending.Remove(pending.Tid);
-            pending.Timer?.Dispose();
-            _timeouts++;
-            if (_table.FindByEndPoint(pending.To) is { } node) _table.OnFailure(node.Id);
-            pending.OnFailure?.Invoke();
-        }
+        _table.Observe(contact, responded, out RoutingNode? ping);
+        if (ping is not null) _client.Send(ping.EndPoint, QuerySpec.Ping, null); // answer or be replaced
     }
 
-    private void PingForEviction(RoutingNode node)
-        => SendQuery(node.EndPoint, new QuerySpec(KrpcMethod.Ping, default, default, 0, false), null, null, null);
+    private void OnQueryTimedOut(IPEndPoint to)
+    {
+        if (_table.FindByEndPoint(to) is { } node) _table.OnFailure(node.Id);
+        if (_savedNodes.Count > 0) _savedNodes.RemoveAll(n => n.EndPoint.Equals(to)); // dead since the last run
+    }
+
+    /// <summary>Keeps (a bounded number of) the other family's nodes from an answer for the dual-stack partner.</summary>
+    private void CollectOtherFamily(KrpcResponse r)
+    {
+        if (OtherFamilyNodesLearned is null) return;
+        foreach (NodeContact node in _family == AddressFamily.InterNetworkV6 ? r.Nodes : r.Nodes6)
+        {
+            if (_learnedOtherFamily.Count >= RoutingTable.K * 2) return;
+            _learnedOtherFamily.Add(node);
+        }
+    }
 
     // ---------------------------------------------------------------- lookups
 
-    private void StartLookup(NodeId target, KrpcMethod method, TaskCompletionSource<DhtLookupResult>? completion, int? announcePort, bool impliedPort, CancellationToken cancellationToken)
+    private Task<DhtLookupResult> RunLookup(NodeId target, KrpcMethod method, int? announcePort, bool impliedPort, CancellationToken cancellationToken)
     {
-        List<NodeContact> seeds = _table.Closest(target, RoutingTable.K * 2);
-        IEnumerable<IPEndPoint>? bootstrap = null;
-        if (_table.Count < RoutingTable.K)
-        {
-            // Too few nodes of our own: lean on the saved table and the bootstrap routers.
-            foreach (NodeContact n in _savedNodes) if (seeds.Count < RoutingTable.K * 4) seeds.Add(n);
-            bootstrap = _bootstrapEndPoints;
-        }
-        var lookup = new Lookup(target, method, seeds, bootstrap, _options.Alpha, _options.MaxQueriesPerLookup)
-        {
-            Family = _transport?.LocalEndPoint.AddressFamily,
-        };
-        lookup.Exclude(Id, _transport?.LocalEndPoint);
-        var run = new LookupRun(lookup, completion, _time.GetUtcNow(), announcePort, impliedPort);
-        _lookups.Add(run);
-        if (cancellationToken.CanBeCanceled)
-        {
-            run.Registration = cancellationToken.Register(() =>
-            {
-                lock (_gate)
-                {
-                    run.Lookup.Abort();
-                    _lookups.Remove(run);
-                }
-                completion?.TrySetCanceled(cancellationToken);
-            });
-        }
-        Pump(run);
+        var completion = new TaskCompletionSource<DhtLookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using DhtGate.Scope scope = _gate.Enter();
+        EnsureRunning();
+        StartOrQueue(new LookupRequest(target, method, completion, announcePort, impliedPort, cancellationToken));
+        return completion.Task;
     }
 
-    private void Pump(LookupRun run)
+    /// <summary>Starts the lookup if a slot is free, else queues it (bounded: beyond that a caller's lookup fails).</summary>
+    private void StartOrQueue(LookupRequest request)
     {
-        Lookup lookup = run.Lookup;
-        while (!lookup.IsFinished)
+        if (_lookups.Count < _options.MaxActiveLookups)
         {
-            List<IPEndPoint> next = lookup.NextQueries();
-            if (next.Count == 0) break;
-            bool anyFailed = false;
-            KrpcWant want = LookupWant();
-            foreach (IPEndPoint to in next)
-            {
-                var spec = new QuerySpec(lookup.Method, lookup.Target, default, 0, false, want);
-                bool sent = SendQuery(to, spec,
-                    r =>
-                    {
-                        if (r.Values.Count > 0 && run.FirstPeersAt is null) run.FirstPeersAt = _time.GetUtcNow();
-                        CollectOtherFamily(r);
-                        lookup.OnResponse(to, r);
-                        Pump(run);
-                    },
-                    () =>
-                    {
-                        lookup.OnSlow(to);
-                        Pump(run);
-                    },
-                    () =>
-                    {
-                        lookup.OnFailure(to);
-                        Pump(run);
-                    });
-                if (!sent)
-                {
-                    lookup.OnFailure(to);
-                    anyFailed = true;
-                }
-            }
-            if (!anyFailed) break;
+            StartLookup(request);
+            return;
         }
-        if (lookup.IsFinished) Complete(run);
+        if (request.Completion is null) return; // a refresh: the next maintenance round asks again
+        if (_waiting.Count >= _options.MaxWaitingLookups)
+        {
+            request.Completion.TrySetException(new InvalidOperationException(
+                $"the DHT node is running {_lookups.Count} lookups with {_waiting.Count} waiting; try again later"));
+            return;
+        }
+        if (request.CancellationToken.CanBeCanceled)
+        {
+            request.Registration = request.CancellationToken.Register(
+                static s => ((TaskCompletionSource<DhtLookupResult>)s!).TrySetCanceled(), request.Completion);
+        }
+        _waiting.Enqueue(request);
+    }
+
+    private void StartLookup(LookupRequest request)
+    {
+        NodeId target = request.Target;
+        List<NodeContact> seeds = _table.Closest(target, RoutingTable.K * 2);
+        IEnumerable<IPEndPoint>? bootstrap = null;
+        List<NodeContact>? saved = null;
+        if (_table.Count < RoutingTable.K)
+        {
+            // Too few nodes of our own: lean on the saved table and the bootstrap routers, all asked in the first
+            // round (issue 21: a saved table of dead nodes must not hold up a live bootstrap node, nor the reverse).
+            saved = [.. _savedNodes];
+            saved.Sort((x, y) => target.CompareDistance(x.Id, y.Id));
+            int room = Math.Max(0, (RoutingTable.K * 4) - seeds.Count);
+            if (saved.Count > room) saved.RemoveRange(room, saved.Count - room);
+            bootstrap = _bootstrapEndPoints;
+        }
+        var lookup = new Lookup(target, request.Method, seeds, bootstrap, _options.Alpha, _options.MaxQueriesPerLookup, saved)
+        {
+            Family = _family,
+        };
+        lookup.Exclude(Id, _transport?.LocalEndPoint);
+        foreach (IPEndPoint self in _conflicts.SelfEndPoints) lookup.Exclude(Id, self);
+        var run = new LookupRunner(lookup, _client.Send, _time, _gate, LookupWant(), request.Completion, request.AnnouncePort,
+            request.ImpliedPort, OnLookupFinished);
+        _lookups.Add(run);
+        run.Start();
+        run.AttachCancellation(request.CancellationToken); // re-enters the gate; a cancelled token cancels at once
+    }
+
+    private void OnLookupFinished(LookupRunner run)
+    {
+        if (!_lookups.Remove(run) || _disposed) return;
+        while (_lookups.Count < _options.MaxActiveLookups && _waiting.TryDequeue(out LookupRequest? next))
+        {
+            next.Registration.Unregister();
+            if (next.Completion is { Task.IsCompleted: true }) continue; // cancelled while it waited
+            StartLookup(next);
+        }
     }
 
     /// <summary>
@@ -752,46 +535,8 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     /// </summary>
     private KrpcWant LookupWant()
     {
-        bool v6 = _transport?.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
-        bool other = WantOtherFamily?.Invoke() == true;
-        if (other) return KrpcWant.N4 | KrpcWant.N6;
-        return v6 ? KrpcWant.N6 : KrpcWant.None;
-    }
-
-    /// <summary>Keeps (a bounded number of) the other family's nodes from an answer for the dual-stack partner.</summary>
-    private void CollectOtherFamily(KrpcResponse r)
-    {
-        if (OtherFamilyNodesLearned is null) return;
-        bool v6 = _transport?.LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
-        foreach (NodeContact node in v6 ? r.Nodes : r.Nodes6)
-        {
-            if (_learnedOtherFamily.Count >= RoutingTable.K * 2) return;
-            _learnedOtherFamily.Add(node);
-        }
-    }
-
-    private void Complete(LookupRun run)
-    {
-        if (!_lookups.Remove(run)) return;
-        run.Registration.Dispose();
-        Lookup lookup = run.Lookup;
-        List<(NodeContact Node, ReadOnlyMemory<byte> Token)> closest = lookup.ClosestResponded();
-        int announced = 0;
-        if (run.AnnouncePort is { } port)
-        {
-            foreach ((NodeContact node, ReadOnlyMemory<byte> token) in closest)
-            {
-                if (token.IsEmpty) continue;
-                var spec = new QuerySpec(KrpcMethod.AnnouncePeer, lookup.Target, token, port == 0 ? 1 : port, run.ImpliedPort);
-                if (SendQuery(node.EndPoint, spec, null, null, null)) announced++;
-            }
-        }
-        var nodes = new List<NodeContact>(closest.Count);
-        foreach ((NodeContact node, _) in closest) nodes.Add(node);
-        DateTimeOffset now = _time.GetUtcNow();
-        var result = new DhtLookupResult(lookup.Target, [.. lookup.Peers], nodes, lookup.QueriesSent, lookup.Responses,
-            lookup.Hops, lookup.FirstPeersHop, now - run.StartedAt, run.FirstPeersAt - run.StartedAt, announced);
-        run.Completion?.TrySetResult(result);
+        if (WantOtherFamily?.Invoke() == true) return KrpcWant.N4 | KrpcWant.N6;
+        return _family == AddressFamily.InterNetworkV6 ? KrpcWant.N6 : KrpcWant.None;
     }
 
     // ---------------------------------------------------------------- maintenance
@@ -799,21 +544,21 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
     private void Maintain()
     {
         bool save;
-        lock (_gate)
+        using (_gate.Enter())
         {
             if (_disposed) return;
             int background = 0;
-            foreach (LookupRun r in _lookups) if (r.Completion is null) background++;
+            foreach (LookupRunner r in _lookups) if (r.IsBackground) background++;
             foreach (NodeId target in _table.TakeRefreshTargets(_random))
             {
                 if (background >= 4) break; // the rest come back at the next refresh
-                StartLookup(target, KrpcMethod.FindNode, null, null, false, CancellationToken.None);
+                StartOrQueue(new LookupRequest(target, KrpcMethod.FindNode, null, null, false, CancellationToken.None));
                 background++;
             }
-            foreach (RoutingNode node in _table.TakeNodesToPing(8)) PingForEviction(node);
-            _store.ExpireAll();
-            if (_table.Count == 0 && background == 0) StartLookup(Id, KrpcMethod.FindNode, null, null, false, CancellationToken.None);
-            save = _options.DataDirectory is not null && _time.GetUtcNow() - _lastSave >= _options.SaveInterval;
+            foreach (RoutingNode node in _table.TakeNodesToPing(8)) _client.Send(node.EndPoint, QuerySpec.Ping, null);
+            _responder.Store.ExpireAll();
+            if (_table.Count == 0 && background == 0) StartOrQueue(new LookupRequest(Id, KrpcMethod.FindNode, null, null, false, CancellationToken.None));
+            save = _state.CanSave && _time.GetUtcNow() - _lastSave >= _options.SaveInterval;
             Volatile.Write(ref _tableCountSnapshot, _table.Count);
         }
         if (save) SaveState();
@@ -827,85 +572,16 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         return new DhtState(Id, ExternalAddress, nodes);
     }
 
-    private DhtState? LoadState()
-    {
-        if (_options.DataDirectory is null) return null;
-        try
-        {
-            return DhtState.Load(_options.DataDirectory, _options.StateFileName);
-        }
-        catch (Exception ex) when (ex is ShoalFormatException or IOException or UnauthorizedAccessException)
-        {
-            _options.Log?.Invoke($"ignoring the saved DHT state in {_options.DataDirectory}: {ex.Message}");
-            return null;
-        }
-    }
-
     private void EnsureRunning()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_started) throw new InvalidOperationException("start the DHT node first");
     }
 
-    private async Task<List<IPEndPoint>> ResolveAsync(string text, CancellationToken cancellationToken)
+    /// <summary>A lookup asked for, running or waiting for a slot.</summary>
+    private sealed record LookupRequest(NodeId Target, KrpcMethod Method, TaskCompletionSource<DhtLookupResult>? Completion,
+        int? AnnouncePort, bool ImpliedPort, CancellationToken CancellationToken)
     {
-        if (!TryParseHostPort(text, out string host, out int port))
-        {
-            _options.Log?.Invoke($"ignoring bootstrap node '{text}': expected HOST:PORT");
-            return [];
-        }
-        if (IPAddress.TryParse(host, out IPAddress? literal)) return [new IPEndPoint(literal, port)];
-        try
-        {
-            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-            var list = new List<IPEndPoint>();
-            foreach (IPAddress a in addresses) list.Add(new IPEndPoint(a, port));
-            return list;
-        }
-        catch (Exception ex) when (ex is SocketException or ArgumentException)
-        {
-            _options.Log?.Invoke($"cannot resolve bootstrap node {host}: {ex.Message}");
-            return [];
-        }
-    }
-
-    /// <summary>Splits "host:port" or "[v6]:port".</summary>
-    internal static bool TryParseHostPort(string text, out string host, out int port)
-    {
-        host = "";
-        port = 0;
-        if (string.IsNullOrWhiteSpace(text)) return false;
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0) return false;
-        host = text[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
-        return int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535 && host.Length > 0;
-    }
-
-    private readonly record struct QuerySpec(KrpcMethod Method, NodeId Target, ReadOnlyMemory<byte> Token, int Port, bool ImpliedPort, KrpcWant Want = KrpcWant.None);
-
-    private readonly record struct DeferredReply(KrpcResponse Reply, NodeId Target, IPEndPoint To, int Budget);
-
-    private sealed class PendingQuery(ushort tid, IPEndPoint to, DateTimeOffset sentAt, Action<KrpcResponse>? onResponse, Action? onSlow, Action? onFailure)
-    {
-        public readonly ushort Tid = tid;
-        public readonly IPEndPoint To = to;
-        public readonly DateTimeOffset SentAt = sentAt;
-        public readonly Action<KrpcResponse>? OnResponse = onResponse;
-        public readonly Action? OnSlow = onSlow;
-        public readonly Action? OnFailure = onFailure;
-        public ITimer? Timer;
-        public bool Slow;
-    }
-
-    private sealed class LookupRun(Lookup lookup, TaskCompletionSource<DhtLookupResult>? completion, DateTimeOffset startedAt, int? announcePort, bool impliedPort)
-    {
-        public readonly Lookup Lookup = lookup;
-        public readonly TaskCompletionSource<DhtLookupResult>? Completion = completion;
-        public readonly DateTimeOffset StartedAt = startedAt;
-        public readonly int? AnnouncePort = announcePort;
-        public readonly bool ImpliedPort = impliedPort;
-        public DateTimeOffset? FirstPeersAt;
-        public CancellationTokenRegistration Registration;
+        public CancellationTokenRegistration Registration { get; set; }
     }
 }

@@ -26,6 +26,12 @@ public sealed record DhtNodeOptions
     /// <summary>Where the node id and routing table persist between runs (<see cref="StateFileName"/>); null keeps nothing.</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// How the node uses <see cref="DataDirectory"/> when another running node holds it (issue 21: two processes must
+    /// never share one node id). <see cref="DhtStateAccess.Claim"/> by default.
+    /// </summary>
+    public DhtStateAccess StateAccess { get; init; } = DhtStateAccess.Claim;
+
     /// <summary>The state file's name inside <see cref="DataDirectory"/>: dht.dat (a <see cref="DualStackDht"/> keeps its IPv6 node in dht6.dat).</summary>
     public string StateFileName { get; init; } = DhtState.FileName;
 
@@ -62,6 +68,15 @@ public sealed record DhtNodeOptions
     /// <summary>Queries awaiting an answer at most; beyond that new queries fail at once.</summary>
     public int MaxPendingQueries { get; init; } = 1024;
 
+    /// <summary>Lookups running at once; more wait their turn (see <see cref="MaxWaitingLookups"/>).</summary>
+    public int MaxActiveLookups { get; init; } = 64;
+
+    /// <summary>
+    /// Lookups waiting for one of the <see cref="MaxActiveLookups"/> slots; beyond that a new lookup fails at once with
+    /// <see cref="InvalidOperationException"/> (the node's own refresh lookups are simply skipped).
+    /// </summary>
+    public int MaxWaitingLookups { get; init; } = 1024;
+
     /// <summary>Most info-hashes in the peer store.</summary>
     public int MaxStoredInfoHashes { get; init; } = 2000;
 
@@ -95,7 +110,11 @@ public sealed record DhtNodeOptions
     /// <summary>How often the routing table is saved (when <see cref="DataDirectory"/> is set).</summary>
     public TimeSpan SaveInterval { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Seed for the node's random choices (tests); null seeds from the system.</summary>
+    /// <summary>
+    /// Seed of every random choice the node makes (node id, transaction ids, refresh targets, which stored peers to
+    /// return): a simulation replays exactly from it. Null seeds from the system's entropy, as a real node must. (The
+    /// write-token secrets are cryptographic and never come from it.)
+    /// </summary>
     public int? RandomSeed { get; init; }
 
     /// <summary>Receives one-line diagnostics (bootstrap failures, state file problems); null discards them.</summary>

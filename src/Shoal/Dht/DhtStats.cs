@@ -27,4 +27,8 @@ public sealed record DhtStats(
     long QueriesDropped,
     long QueriesSent,
     long Timeouts,
-    System.Net.IPAddress? ExternalAddress);
+    System.Net.IPAddress? ExternalAddress)
+{
+    /// <summary>Messages from another node that carried our own node id (issue 21: two processes sharing one identity).</summary>
+    public long IdConflicts { get; init; }
+}

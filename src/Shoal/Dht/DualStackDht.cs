@@ -1,12 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using Shoal.Metainfo;
+using Shoal.Transport.Udp;
 
 namespace Shoal.Dht;
 
 /// <summary>
-/// The IPv4 and the IPv6 DHT together (BEP 32): one <see cref="DhtNode"/> per family, each with its own socket,
-/// routing table, node id and state file (dht.dat for IPv4, as before, and dht6.dat for IPv6), on the same port
+/// The IPv4 and the IPv6 DHT together (BEP 32): one <see cref="DhtNode"/> per family, each on its family's UDP socket
+/// (a <see cref="UdpSocketPair"/>: the session's, shared with uTP, or the DHT's own), with its own routing table, node
+/// id and state file (dht.dat for IPv4, as before, and dht6.dat for IPv6), on the same port
 /// number. Lookups and announces run in both DHTs at once and their results are merged. The two nodes "leak" nodes to
 /// each other as BEP 32 suggests: a query whose "want" asks for the other family is answered from the partner's
 /// table, and while a table is small its partner's lookups ask for both families and hand the other family's nodes
@@ -24,32 +26,73 @@ public sealed class DualStackDht : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly IPAddress? _v4Bind;
     private readonly IPAddress? _v6Bind;
+    private readonly bool _ownsUdp;
+    private UdpSocketPair? _udp;
     private DhtNode? _v4;
     private DhtNode? _v6;
+    private DhtStateFolder? _folder; // both nodes' state files, claimed once for the pair
     private bool _started, _disposed;
 
-    /// <summary>Creates the pair; nothing binds until <see cref="StartAsync"/>.</summary>
+    /// <summary>Creates the pair, which will bind UDP sockets of its own; nothing binds until <see cref="StartAsync"/>.</summary>
+    /// <exception cref="ArgumentException"><see cref="DhtNodeOptions.Ipv6BindAddress"/> is not an IPv6 address.</exception>
     public DualStackDht(DhtNodeOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _time = time ?? TimeProvider.System;
+        (_v4Bind, _v6Bind) = BindAddresses(options);
+        _ownsUdp = true;
+    }
+
+    /// <summary>
+    /// Creates the pair over the session's UDP sockets (see <see cref="BindUdp"/>): each family whose socket is there
+    /// runs, sharing it with the port's other protocols (uTP). The sockets stay open when the DHT is disposed.
+    /// </summary>
+    public DualStackDht(DhtNodeOptions options, TimeProvider? time, UdpSocketPair udp)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(udp);
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _udp = udp;
+        _v4Bind = udp.Ipv4?.LocalEndPoint.Address;
+        _v6Bind = udp.Ipv6?.LocalEndPoint.Address;
+    }
+
+    /// <summary>
+    /// Binds the UDP sockets <paramref name="options"/> ask for, as <see cref="StartAsync"/> would (see the class
+    /// remarks), for an owner that shares them between the DHT and other protocols: IPv4 at
+    /// <see cref="DhtNodeOptions.BindAddress"/>:<see cref="DhtNodeOptions.Port"/>, IPv6 on the same port number.
+    /// </summary>
+    /// <exception cref="SocketException">No family could bind.</exception>
+    /// <exception cref="ArgumentException"><see cref="DhtNodeOptions.Ipv6BindAddress"/> is not an IPv6 address.</exception>
+    public static UdpSocketPair BindUdp(DhtNodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        (IPAddress? v4, IPAddress? v6) = BindAddresses(options);
+        return UdpSocketPair.Bind(v4, v6, options.Port, options.Log);
+    }
+
+    private static (IPAddress? V4, IPAddress? V6) BindAddresses(DhtNodeOptions options)
+    {
+        IPAddress? v4 = null, v6 = null;
         IPAddress bind = options.BindAddress;
         if (bind.IsIPv4MappedToIPv6) bind = bind.MapToIPv4();
         if (bind.AddressFamily == AddressFamily.InterNetwork)
         {
-            _v4Bind = bind;
-            if (options.Ipv6BindAddress is { } v6) _v6Bind = v6;
-            else if (bind.Equals(IPAddress.Any)) _v6Bind = IPAddress.IPv6Any;
+            v4 = bind;
+            if (options.Ipv6BindAddress is { } address) v6 = address;
+            else if (bind.Equals(IPAddress.Any)) v6 = IPAddress.IPv6Any;
         }
         else
         {
-            _v6Bind = options.Ipv6BindAddress ?? bind;
+            v6 = options.Ipv6BindAddress ?? bind;
         }
-        if (_v6Bind is not null && _v6Bind.AddressFamily != AddressFamily.InterNetworkV6)
+        if (v6 is not null && v6.AddressFamily != AddressFamily.InterNetworkV6)
         {
-            throw new ArgumentException($"Ipv6BindAddress {_v6Bind} is not an IPv6 address", nameof(options));
+            throw new ArgumentException($"Ipv6BindAddress {v6} is not an IPv6 address", nameof(options));
         }
+        return (v4, v6);
     }
 
     /// <summary>The IPv4 node; null before <see cref="StartAsync"/> or when IPv4 does not run.</summary>
@@ -65,70 +108,49 @@ public sealed class DualStackDht : IAsyncDisposable
     public IPEndPoint? LocalEndPoint => _v4?.LocalEndPoint ?? _v6?.LocalEndPoint;
 
     /// <summary>
-    /// Binds and starts the IPv4 node, then the IPv6 node on the same port number (any free port if that one is
-    /// taken in IPv6). A family that cannot bind is logged and skipped.
+    /// Binds the sockets (unless they were given), then starts the IPv4 node and the IPv6 node, each on its family's
+    /// socket: the same port number (any free port if that one is taken in IPv6). A family that cannot bind is logged
+    /// and skipped.
     /// </summary>
     /// <exception cref="SocketException">Neither family could bind.</exception>
+    /// <exception cref="DhtStateInUseException">
+    /// The data directory is in use by another running node and the options say <see cref="DhtStateAccess.ClaimOrFail"/>.
+    /// </exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_started) throw new InvalidOperationException("the DHT is already started");
         _started = true;
-        SocketException? failure = null;
-        int port = _options.Port;
-        if (_v4Bind is not null)
+        _folder = DhtStateStore.ClaimFor(_options);
+        _udp ??= UdpSocketPair.Bind(_v4Bind, _v6Bind, _options.Port, _options.Log);
+        if (_udp.Ipv4Error is { } v4Error) _options.Log?.Invoke($"IPv4 DHT is off: cannot bind UDP {_v4Bind}:{_options.Port}: {v4Error.Message}");
+        if (_udp.Ipv6Error is { } v6Error) _options.Log?.Invoke($"IPv6 DHT is off: cannot bind UDP [{_v6Bind}]:{_options.Port}: {v6Error.Message}");
+        if (_udp.Ipv4 is { } v4Socket)
         {
-            var node = new DhtNode(_options with { BindAddress = _v4Bind, ExternalAddress = Only(AddressFamily.InterNetwork, _options.ExternalAddress) }, _time);
-            try
+            DhtNodeOptions v4Options = _options with
             {
-                await node.StartAsync(cancellationToken).ConfigureAwait(false);
-                _v4 = node;
-                port = node.LocalEndPoint!.Port;
-            }
-            catch (SocketException ex)
-            {
-                failure = ex;
-                _options.Log?.Invoke($"IPv4 DHT is off: cannot bind UDP {_v4Bind}:{_options.Port}: {ex.Message}");
-                await node.DisposeAsync().ConfigureAwait(false);
-            }
+                BindAddress = v4Socket.LocalEndPoint.Address,
+                Port = v4Socket.LocalEndPoint.Port,
+                ExternalAddress = Only(AddressFamily.InterNetwork, _options.ExternalAddress),
+            };
+            _v4 = new DhtNode(v4Options, new UdpDatagramTransport(v4Socket), _time, DhtStateStore.InFolder(v4Options, _folder));
+            await _v4.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        if (_v6Bind is not null)
+        if (_udp.Ipv6 is { } v6Socket)
         {
             DhtNodeOptions v6Options = _options with
             {
-                BindAddress = _v6Bind,
-                Port = port,
+                BindAddress = v6Socket.LocalEndPoint.Address,
+                Port = v6Socket.LocalEndPoint.Port,
                 StateFileName = DhtState.Ipv6FileName,
                 ExternalAddress = Only(AddressFamily.InterNetworkV6, _options.ExternalAddress),
                 // Distinct random streams: identical transaction ids in both families would only confuse captures.
                 RandomSeed = _options.RandomSeed is { } seed ? unchecked(seed + 0x6006) : null,
             };
-            DhtNode? node = await TryStartAsync(v6Options, cancellationToken).ConfigureAwait(false);
-            if (node is null && port != 0 && _v4 is not null)
-            {
-                // The IPv4 node's port is taken in IPv6 (by someone else): any port beats no IPv6 DHT.
-                node = await TryStartAsync(v6Options with { Port = 0 }, cancellationToken).ConfigureAwait(false);
-            }
-            _v6 = node;
+            _v6 = new DhtNode(v6Options, new UdpDatagramTransport(v6Socket), _time, DhtStateStore.InFolder(v6Options, _folder));
+            await _v6.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        if (_v4 is null && _v6 is null) throw failure ?? new SocketException((int)SocketError.AddressNotAvailable);
         if (_v4 is not null && _v6 is not null) Link(_v4, _v6);
-    }
-
-    private async Task<DhtNode?> TryStartAsync(DhtNodeOptions options, CancellationToken cancellationToken)
-    {
-        var node = new DhtNode(options, _time);
-        try
-        {
-            await node.StartAsync(cancellationToken).ConfigureAwait(false);
-            return node;
-        }
-        catch (SocketException ex)
-        {
-            _options.Log?.Invoke($"IPv6 DHT is off: cannot bind UDP [{options.BindAddress}]:{options.Port}: {ex.Message}");
-            await node.DisposeAsync().ConfigureAwait(false);
-            return null;
-        }
     }
 
     private static IPAddress? Only(AddressFamily family, IPAddress? address) => address?.AddressFamily == family ? address : null;
@@ -204,7 +226,10 @@ public sealed class DualStackDht : IAsyncDisposable
         return new DhtStats(a.NodeId, a.Nodes + b.Nodes, a.GoodNodes + b.GoodNodes, a.Buckets + b.Buckets,
             a.PendingQueries + b.PendingQueries, a.ActiveLookups + b.ActiveLookups, a.StoredInfoHashes + b.StoredInfoHashes,
             a.StoredPeers + b.StoredPeers, a.QueriesReceived + b.QueriesReceived, a.QueriesDropped + b.QueriesDropped,
-            a.QueriesSent + b.QueriesSent, a.Timeouts + b.Timeouts, a.ExternalAddress ?? b.ExternalAddress);
+            a.QueriesSent + b.QueriesSent, a.Timeouts + b.Timeouts, a.ExternalAddress ?? b.ExternalAddress)
+        {
+            IdConflicts = a.IdConflicts + b.IdConflicts,
+        };
     }
 
     /// <summary>Stops both nodes (each saves its state file).</summary>
@@ -214,6 +239,8 @@ public sealed class DualStackDht : IAsyncDisposable
         _disposed = true;
         if (_v4 is not null) await _v4.DisposeAsync().ConfigureAwait(false);
         if (_v6 is not null) await _v6.DisposeAsync().ConfigureAwait(false);
+        if (_ownsUdp && _udp is not null) await _udp.DisposeAsync().ConfigureAwait(false);
+        _folder?.Dispose(); // after both nodes saved their state
     }
 
     private (DhtNode? V4, DhtNode? V6) Running()

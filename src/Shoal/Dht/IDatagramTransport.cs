@@ -3,10 +3,10 @@ using System.Net;
 namespace Shoal.Dht;
 
 /// <summary>
-/// Where a <see cref="DhtNode"/> sends and receives datagrams: a UDP socket (<see cref="UdpDatagramTransport"/>)
-/// or a simulated network in tests.
+/// Where a <see cref="DhtNode"/> sends and receives datagrams: the KRPC share of a UDP socket
+/// (<see cref="UdpDatagramTransport"/> over a <see cref="Transport.Udp.UdpSocket"/>) or a simulated network in tests.
 /// </summary>
-public interface IDatagramTransport : IDisposable
+public interface IDatagramTransport : IAsyncDisposable
 {
     /// <summary>The local endpoint (after binding).</summary>
     IPEndPoint LocalEndPoint { get; }
@@ -15,8 +15,8 @@ public interface IDatagramTransport : IDisposable
     void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination);
 
     /// <summary>
-    /// Starts delivering received datagrams to <paramref name="receiver"/> until disposed. The span is valid only
-    /// during the call.
+    /// Starts delivering received datagrams to <paramref name="receiver"/>, one at a time, until disposed. The span is
+    /// valid only during the call.
     /// </summary>
     void Start(DatagramReceiver receiver);
 }

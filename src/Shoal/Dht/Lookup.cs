@@ -9,7 +9,10 @@ namespace Shoal.Dht;
 /// <see cref="IsFinished"/>.
 /// </summary>
 /// <remarks>
-/// Up to <see cref="Alpha"/> queries are in flight. A query past its soft timeout is reported "slow": it stops
+/// Up to <see cref="Alpha"/> queries are in flight, plus the first round's: bootstrap endpoints and saved nodes (nodes
+/// remembered from an earlier run, alive or not) are all asked at once, outside alpha, so that whichever of them
+/// answers first drives the lookup and a saved table of dead nodes never holds the slots a live bootstrap node's
+/// answers need (issue 21). A query past its soft timeout is reported "slow": it stops
 /// counting against alpha and stops holding up termination, but its answer is still used if it arrives — so one slow
 /// node never stalls a lookup. The lookup ends when the <see cref="K"/> closest nodes that have not failed (nor gone
 /// slow) have all answered, or when the query budget is spent. get_peers lookups also gather peers and the write
@@ -24,7 +27,8 @@ public sealed class Lookup
     private readonly List<IPEndPoint> _unknownIdSeeds = [];
     private readonly HashSet<IPEndPoint> _peerSet = [];
     private readonly List<IPEndPoint> _peers = [];
-    private int _active; // in flight and not slow
+    private int _active; // in flight, not slow, not outside alpha
+    private bool _firstRoundPending; // saved nodes wait for the first NextQueries
 
     /// <summary>Creates a lookup for <paramref name="target"/>.</summary>
     /// <param name="target">The id (or info-hash) looked up.</param>
@@ -33,7 +37,9 @@ public sealed class Lookup
     /// <param name="bootstrap">Endpoints whose ids are unknown (bootstrap routers); queried first.</param>
     /// <param name="alpha">Queries in flight at once.</param>
     /// <param name="maxQueries">Query budget; bounds the work of one lookup.</param>
-    public Lookup(NodeId target, KrpcMethod method, IEnumerable<NodeContact> seeds, IEnumerable<IPEndPoint>? bootstrap = null, int alpha = 3, int maxQueries = 128)
+    /// <param name="savedNodes">Nodes of unknown liveness (a saved table): asked in the first round with the bootstrap endpoints.</param>
+    public Lookup(NodeId target, KrpcMethod method, IEnumerable<NodeContact> seeds, IEnumerable<IPEndPoint>? bootstrap = null, int alpha = 3, int maxQueries = 128,
+        IEnumerable<NodeContact>? savedNodes = null)
     {
         ArgumentNullException.ThrowIfNull(seeds);
         if (method is not (KrpcMethod.FindNode or KrpcMethod.GetPeers)) throw new ArgumentException("a lookup is find_node or get_peers", nameof(method));
@@ -44,6 +50,10 @@ public sealed class Lookup
         Alpha = alpha;
         MaxQueries = maxQueries;
         foreach (NodeContact seed in seeds) AddCandidate(seed, hop: 1);
+        if (savedNodes is not null)
+        {
+            foreach (NodeContact node in savedNodes) AddCandidate(node, hop: 1, firstRound: true);
+        }
         if (bootstrap is not null)
         {
             foreach (IPEndPoint endPoint in bootstrap)
@@ -118,19 +128,34 @@ public sealed class Lookup
         foreach (IPEndPoint endPoint in _unknownIdSeeds)
         {
             if (QueriesSent >= MaxQueries) break;
-            var c = new Candidate(default, endPoint, hop: 1, knownId: false) { State = CandidateState.InFlight };
+            var c = new Candidate(default, endPoint, hop: 1, knownId: false) { State = CandidateState.InFlight, OutsideAlpha = true };
             _inFlight[endPoint] = c;
-            _active++;
             QueriesSent++;
             next.Add(endPoint);
         }
         _unknownIdSeeds.Clear();
+        if (_firstRoundPending)
+        {
+            _firstRoundPending = false;
+            foreach (Candidate c in _candidates)
+            {
+                if (QueriesSent >= MaxQueries) break;
+                if (!c.FirstRound || c.State != CandidateState.Fresh) continue;
+                c.State = CandidateState.InFlight;
+                c.OutsideAlpha = true;
+                _inFlight[c.EndPoint] = c;
+                QueriesSent++;
+                next.Add(c.EndPoint);
+            }
+        }
 
         int live = 0;
         foreach (Candidate c in _candidates)
         {
             if (_active >= Alpha || QueriesSent >= MaxQueries || live >= K) break;
             if (c.State is CandidateState.Failed or CandidateState.Slow) continue;
+            // A first-round node still being asked may be long dead: it does not hide the nodes behind it.
+            if (c.State == CandidateState.InFlight && c.OutsideAlpha) continue;
             live++;
             if (c.State != CandidateState.Fresh) continue;
             c.State = CandidateState.InFlight;
@@ -149,7 +174,7 @@ public sealed class Lookup
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(response);
         if (!_inFlight.Remove(from, out Candidate? c)) return;
-        if (c.State == CandidateState.InFlight) _active--;
+        if (c.State == CandidateState.InFlight && !c.OutsideAlpha) _active--;
         Responses++;
         if (!c.KnownId)
         {
@@ -183,7 +208,7 @@ public sealed class Lookup
         ArgumentNullException.ThrowIfNull(from);
         if (!_inFlight.TryGetValue(from, out Candidate? c) || c.State != CandidateState.InFlight) return;
         c.State = CandidateState.Slow;
-        _active--;
+        if (!c.OutsideAlpha) _active--;
         UpdateFinished();
     }
 
@@ -192,7 +217,7 @@ public sealed class Lookup
     {
         ArgumentNullException.ThrowIfNull(from);
         if (!_inFlight.Remove(from, out Candidate? c)) return;
-        if (c.State == CandidateState.InFlight) _active--;
+        if (c.State == CandidateState.InFlight && !c.OutsideAlpha) _active--;
         c.State = CandidateState.Failed;
         UpdateFinished();
     }
@@ -237,13 +262,14 @@ public sealed class Lookup
         }
     }
 
-    private void AddCandidate(NodeContact node, int hop)
+    private void AddCandidate(NodeContact node, int hop, bool firstRound = false)
     {
         if (node.EndPoint.Port == 0) return;
         if (Family is { } family && (node.EndPoint.AddressFamily != family || node.EndPoint.Address.IsIPv4MappedToIPv6)) return;
         if (!_seenIds.Add(node.Id)) return;
         if (!_seenEndPoints.Add(node.EndPoint)) return;
-        Insert(new Candidate(node.Id, node.EndPoint, hop, knownId: true));
+        Insert(new Candidate(node.Id, node.EndPoint, hop, knownId: true) { FirstRound = firstRound });
+        _firstRoundPending |= firstRound;
     }
 
     private void Insert(Candidate c)
@@ -309,5 +335,7 @@ public sealed class Lookup
         public readonly bool KnownId = knownId;
         public CandidateState State;
         public ReadOnlyMemory<byte> Token;
+        public bool FirstRound; // a saved node: asked in the first round
+        public bool OutsideAlpha; // asked in the first round: does not hold one of the alpha slots
     }
 }

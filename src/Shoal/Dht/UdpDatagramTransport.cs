@@ -1,105 +1,69 @@
 using System.Net;
-using System.Net.Sockets;
+using Shoal.Transport.Udp;
 
 namespace Shoal.Dht;
 
-/// <summary>A UDP socket as an <see cref="IDatagramTransport"/>: one receive loop, synchronous best-effort sends.</summary>
+/// <summary>
+/// The DHT's share of a UDP port: a <see cref="UdpClaim"/> for the KRPC datagrams (bencoded dictionaries, see
+/// <see cref="DatagramShapes.IsKrpc"/>) of a <see cref="UdpSocket"/> — the session's shared socket, which uTP uses
+/// too, or a socket of its own for a standalone node. KRPC datagrams are queued (at most <see cref="QueueCapacity"/>)
+/// and handed to the node on the claim's own loop, so decoding them never holds up uTP on the receive loop and a
+/// query flood is dropped at the queue.
+/// </summary>
 public sealed class UdpDatagramTransport : IDatagramTransport
 {
-    private readonly Socket _socket;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    /// <summary>KRPC datagrams waiting for the node at most; more are dropped (a flood).</summary>
+    public const int QueueCapacity = 1024;
 
-    /// <summary>Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 picks a free port).</summary>
-    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    private readonly UdpSocket _socket;
+    private readonly bool _ownsSocket;
+    private UdpClaim? _claim;
+    private int _disposed;
+
+    /// <summary>Binds a socket of its own to <paramref name="localEndPoint"/> (port 0 picks a free port), closed with the transport.</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound.</exception>
     public UdpDatagramTransport(IPEndPoint localEndPoint)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
-        _socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
-        {
-            // BEP 32: the IPv6 DHT is its own network with its own socket; a dual-mode socket would mix IPv4 traffic
-            // into it and would collide with the IPv4 node bound to the same port.
-            if (localEndPoint.AddressFamily == AddressFamily.InterNetworkV6) _socket.DualMode = false;
-            _socket.Bind(localEndPoint);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
-        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        _socket = UdpSocket.Bind(localEndPoint);
+        _ownsSocket = true;
     }
 
-    /// <inheritdoc />
-    public IPEndPoint LocalEndPoint { get; }
-
-    /// <inheritdoc />
-    public void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
+    /// <summary>Shares <paramref name="socket"/>, which stays open (its owner closes it) when the transport is disposed.</summary>
+    public UdpDatagramTransport(UdpSocket socket)
     {
-        ArgumentNullException.ThrowIfNull(destination);
-        if (destination.AddressFamily != _socket.AddressFamily) return;
-        try
-        {
-            _socket.SendTo(datagram, SocketFlags.None, destination);
-        }
-        catch (SocketException)
-        {
-            // Unreachable hosts, full buffers: a lost datagram, which the DHT tolerates by design.
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        ArgumentNullException.ThrowIfNull(socket);
+        _socket = socket;
     }
+
+    /// <inheritdoc />
+    public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <inheritdoc />
+    public void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination) => _claim?.Send(datagram, destination);
 
     /// <inheritdoc />
     public void Start(DatagramReceiver receiver)
     {
         ArgumentNullException.ThrowIfNull(receiver);
-        if (_loop is not null) throw new InvalidOperationException("already started");
-        _loop = Task.Run(() => ReceiveLoopAsync(receiver, _stop.Token));
+        if (_claim is not null) throw new InvalidOperationException("already started");
+        _claim = _socket.Claim("KRPC", static d => DatagramShapes.IsKrpc(d) && d.Length <= KrpcCodec.MaxPacketLength, new Handler(receiver), QueueCapacity);
     }
 
-    private async Task ReceiveLoopAsync(DatagramReceiver receiver, CancellationToken cancellationToken)
+    /// <summary>Gives the KRPC datagrams up (waiting for the delivery loop to end), and closes the socket if it is the transport's own.</summary>
+    public async ValueTask DisposeAsync()
     {
-        byte[] buffer = new byte[65536];
-        EndPoint any = _socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            SocketReceiveFromResult result;
-            try
-            {
-                result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // ICMP errors surface here on some platforms; the socket stays usable.
-                continue;
-            }
-            receiver(buffer.AsSpan(0, result.ReceivedBytes), (IPEndPoint)result.RemoteEndPoint);
-        }
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_claim is not null) await _claim.DisposeAsync().ConfigureAwait(false);
+        if (_ownsSocket) await _socket.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public void Dispose()
+    private sealed class Handler(DatagramReceiver receiver) : IUdpDatagramHandler
     {
-        _stop.Cancel();
-        _socket.Dispose();
-        try
-        {
-            _loop?.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
+        public void OnDatagram(ReadOnlySpan<byte> datagram, IPEndPoint source) => receiver(datagram, source);
+
+        public void OnReceiveIdle()
         {
         }
-        _stop.Dispose();
     }
 }

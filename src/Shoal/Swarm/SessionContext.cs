@@ -39,6 +39,12 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     /// <summary>The session's DHT node, once started; null when the DHT is off.</summary>
     public DualStackDht? Dht { get; set; }
 
+    /// <summary>
+    /// The session's UDP port (IPv4 and IPv6 sockets), shared by the protocols on it through claims (the DHT's KRPC
+    /// today, uTP next: see <see cref="Transport.Udp.UdpSocket.Claim"/>); null when nothing needs UDP or it could not bind.
+    /// </summary>
+    public Transport.Udp.UdpSocketPair? Udp { get; set; }
+
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }
 

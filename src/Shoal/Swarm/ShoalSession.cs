@@ -90,19 +90,30 @@ public sealed class ShoalSession : IAsyncDisposable
             BindAddress = context.Options.BindAddress,
         };
         options = options with { Log = options.Log ?? (message => context.Log("[dht] " + message)) };
-        // One node per address family (BEP 32) on the same port; a host without IPv6 runs IPv4 alone.
-        var node = new DualStackDht(options, context.Time);
         try
         {
-            await node.StartAsync(cancellationToken).ConfigureAwait(false);
-            return node;
+            // The session owns the UDP port (one socket per family, BEP 32); the DHT claims its KRPC datagrams on it.
+            context.Udp = DualStackDht.BindUdp(options);
         }
         catch (System.Net.Sockets.SocketException ex)
         {
             // Trackers, PEX and LSD still work without it; say why it is missing and go on.
             context.Log($"DHT is off: cannot bind UDP port {options.Port}: {ex.Message}");
-            await node.DisposeAsync().ConfigureAwait(false);
             return null;
+        }
+        // One node per address family (BEP 32) on the same port; a host without IPv6 runs IPv4 alone.
+        var node = new DualStackDht(options, context.Time, context.Udp);
+        try
+        {
+            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            await context.Udp.DisposeAsync().ConfigureAwait(false);
+            context.Udp = null;
+            throw;
         }
     }
 
@@ -359,6 +370,7 @@ public sealed class ShoalSession : IAsyncDisposable
         _torrents.Clear();
         _http.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
+        if (_context.Udp is { } udp) await udp.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
         _context.SocketMemory.Dispose();
         _shutdown.Dispose();

@@ -176,6 +176,7 @@ public sealed class DhtNodeTests
             Assert.Contains(state.Nodes, n => n.Id == b.Id);
             var again = new DhtNode(new DhtNodeOptions { BootstrapNodes = [], DataDirectory = dir }, network.Attach(new IPEndPoint(IPAddress.Parse("20.0.0.3"), 1)), time);
             Assert.Equal(id, again.Id);
+            again.Dispose(); // releases the folder (issue 21: one running node per state folder)
 
             File.WriteAllText(Path.Combine(dir, DhtState.FileName), "garbage");
             var messages = new List<string>();

@@ -55,6 +55,10 @@ internal sealed class SimulatedNetwork(VirtualTimeProvider time, Random random, 
 
         public void Deliver(byte[] datagram, IPEndPoint source) => _receiver?.Invoke(datagram, source);
 
-        public void Dispose() => network.Disconnect(address);
+        public ValueTask DisposeAsync()
+        {
+            network.Disconnect(address);
+            return ValueTask.CompletedTask;
+        }
     }
 }
