@@ -54,7 +54,10 @@ internal static class ShareCommand
 
             // Stdout carries what another machine needs; with --json it carries only JSON, so these go to stderr.
             TextWriter info = settings.Json ? context.Error : context.Out;
-            await info.WriteLineAsync($"magnet: {torrent.ToMagnetLink()}").ConfigureAwait(false);
+            // The link names the --tracker URLs too (a loaded .torrent does not hold them), so its users find them.
+            MagnetLink magnet = torrent.ToMagnetLink();
+            magnet = magnet with { Trackers = [.. magnet.Trackers, .. settings.Trackers.Where(url => !magnet.Trackers.Contains(url)).Distinct()] };
+            await info.WriteLineAsync($"magnet: {magnet}").ConfigureAwait(false);
             await info.WriteLineAsync($"listening: {session.ListenEndPoint}").ConfigureAwait(false);
             if (!settings.Quiet && !settings.Json)
             {

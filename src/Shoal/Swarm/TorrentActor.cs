@@ -115,6 +115,7 @@ internal sealed class TorrentActor
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _checked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _startedAt;
 
     private Torrent? _torrent;
@@ -204,6 +205,12 @@ internal sealed class TorrentActor
     /// <summary>Completes when a download finishes in this run (never, for a torrent that started complete).</summary>
     public Task DownloadFinished => _downloadFinished.Task;
 
+    /// <summary>
+    /// Completes once the data on disk is checked and <see cref="Status"/> tells what is verified (so a tracker's
+    /// first announce can say how much is left); cancelled when the torrent stops or fails first.
+    /// </summary>
+    public Task Checked => _checked.Task;
+
     /// <summary>Completes with the torrent once its metadata is known (at once for a .torrent).</summary>
     public Task<Torrent> Metadata => _metadata.Task;
 
@@ -254,6 +261,7 @@ internal sealed class TorrentActor
             }
             await PrepareDataAsync(stop).ConfigureAwait(false);
             Publish();
+            _checked.TrySetResult();
             DialMore();
             await RunEventsAsync(untilMetadata: false, stop).ConfigureAwait(false);
         }
@@ -414,6 +422,7 @@ internal sealed class TorrentActor
         _completion.TrySetCanceled();
         _metadata.TrySetCanceled();
         _downloadFinished.TrySetCanceled();
+        _checked.TrySetCanceled();
         _stopping.Dispose();
     }
 
