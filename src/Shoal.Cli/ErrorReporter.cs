@@ -17,6 +17,9 @@ internal static class ErrorReporter
         {
             CliException cli => (cli.Message, cli.ExitCode),
             MetainfoException meta => (meta.Message, ExitCodes.Usage),
+            // A torrent whose names this folder's file system cannot hold is bad input for this folder, found before any download.
+            Shoal.Storage.StorageException { Kind: Shoal.Storage.StorageErrorKind.UnsafePath or Shoal.Storage.StorageErrorKind.NameTooLong or Shoal.Storage.StorageErrorKind.InvalidName } names
+                => (names.Message, ExitCodes.Usage),
             ShoalFormatException format => (format.Message, ExitCodes.Failure),
             SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => ("the address or port is already in use", ExitCodes.Failure),
             SocketException socket => ($"network error: {socket.Message}", ExitCodes.Failure),

@@ -15,7 +15,7 @@ namespace Shoal.Bench.Fuzz;
 internal static class FuzzSeeds
 {
     /// <summary>The torrents every target that needs one shares (created once over temp files).</summary>
-    public sealed record Torrents(byte[] Single, byte[] Multi, byte[] Private, byte[] Info);
+    public sealed record Torrents(byte[] Single, byte[] Multi, byte[] Private, byte[] Info, byte[] Hybrid, byte[] V2, byte[] V2Info);
 
     /// <summary>Creates three real torrents with <see cref="TorrentCreator"/> over small temp files.</summary>
     public static async Task<Torrents> CreateTorrentsAsync(CancellationToken cancellationToken)
@@ -39,7 +39,10 @@ internal static class FuzzSeeds
             }, null, cancellationToken).ConfigureAwait(false);
             Torrent multi = await TorrentCreator.CreateAsync(Path.Combine(dir, "multi"), new TorrentCreationOptions { PieceLength = 16384 }, null, cancellationToken).ConfigureAwait(false);
             Torrent priv = await TorrentCreator.CreateAsync(single, new TorrentCreationOptions { IsPrivate = true, AnnounceTiers = [["http://p.example/announce"]] }, null, cancellationToken).ConfigureAwait(false);
-            return new Torrents(one.ToBytes(), multi.ToBytes(), priv.ToBytes(), multi.InfoDictionary.ToArray());
+            // BEP 52: a hybrid (v1 list with padding + file tree + piece layers) and a v2-only torrent.
+            Torrent hybrid = await TorrentCreator.CreateAsync(Path.Combine(dir, "multi"), new TorrentCreationOptions { PieceLength = 16384, Version = TorrentVersion.Hybrid }, null, cancellationToken).ConfigureAwait(false);
+            Torrent v2 = await TorrentCreator.CreateAsync(Path.Combine(dir, "multi"), new TorrentCreationOptions { PieceLength = 16384, Version = TorrentVersion.V2 }, null, cancellationToken).ConfigureAwait(false);
+            return new Torrents(one.ToBytes(), multi.ToBytes(), priv.ToBytes(), multi.InfoDictionary.ToArray(), hybrid.ToBytes(), v2.ToBytes(), v2.InfoDictionary.ToArray());
         }
         finally
         {
@@ -50,8 +53,8 @@ internal static class FuzzSeeds
     /// <summary>The seed inputs of <paramref name="target"/>.</summary>
     public static List<byte[]> For(string target, Torrents torrents) => target switch
     {
-        "bencode" => [.. BencodeSeeds(), torrents.Single, torrents.Info, .. TrackerHttp(), .. Krpc()],
-        "metainfo" => [torrents.Single, torrents.Multi, torrents.Private, torrents.Info],
+        "bencode" => [.. BencodeSeeds(), torrents.Single, torrents.Info, torrents.V2, .. TrackerHttp(), .. Krpc()],
+        "metainfo" => [torrents.Single, torrents.Multi, torrents.Private, torrents.Info, torrents.Hybrid, torrents.V2, torrents.V2Info, .. OddTorrents()],
         "magnet" => Magnets(torrents),
         "wire" => Wire(),
         "extension" => Extension(),
@@ -91,9 +94,24 @@ internal static class FuzzSeeds
         Latin1("llllllllllllleeeeeeeeeeeee"),
     ];
 
+    /// <summary>Torrents libtorrent opens that a strict reader would not: unsorted and repeated keys, trailing bytes, odd names.</summary>
+    private static List<byte[]> OddTorrents()
+    {
+        const string Info = "d6:lengthi40000e4:name7:odd.bin12:piece lengthi16384e6:pieces60:";
+        string pieces = new('a', 60);
+        return
+        [
+            Latin1("d4:info" + Info + pieces + "e8:announce10:http://a/xe"), // root keys out of order
+            Latin1("d4:infod4:name1:a4:name1:b6:lengthi40000e12:piece lengthi16384e6:pieces60:" + pieces + "ee\r\ntrailing"),
+            Latin1("d4:infod5:filesld6:lengthi10e4:pathl2:..1:\u00ff0:eed6:lengthi5e4:pathl2:..1:\u00ff0:eed4:attr1:p6:lengthi16369eee4:name2:..12:piece lengthi16384e6:pieces20:"
+                + new string('b', 20) + "ee"),
+        ];
+    }
+
     private static List<byte[]> Magnets(Torrents torrents)
     {
         string hex = Torrent.Parse(torrents.Single).InfoHash.ToHex();
+        string v2 = Torrent.Parse(torrents.V2).InfoHashV2!.Value.ToHex();
         string base32 = Torrent.Parse(torrents.Multi).InfoHash.ToBase32();
         return
         [
@@ -101,6 +119,7 @@ internal static class FuzzSeeds
             Encoding.UTF8.GetBytes($"magnet:?xt=urn:btih:{base32}&tr=udp://x:1&so=1-3&x.pe=[::1]:6881"),
             Encoding.UTF8.GetBytes("magnet:?xt=urn:btmh:1220caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e&xt=urn:btih:442dad80c21eb22d703fdc6ca0da1baa32ad9d7d"),
             Encoding.UTF8.GetBytes($"magnet:?dn=%E2%9C%93&xt=urn:btih:{hex}&tr=http://a/b?c=d"),
+            Encoding.UTF8.GetBytes($"magnet:?xt=urn:btmh:1220{v2}&dn=v2+only&tr=udp://x:1"),
         ];
     }
 

@@ -21,11 +21,17 @@ internal static class CreateCommand
         var isPrivate = new Option<bool>("--private") { Description = "Set the private flag (BEP 27): peers only from trackers" };
         var comment = new Option<string?>("--comment") { Description = "Comment stored in the torrent", HelpName = "TEXT" };
         var force = new Option<bool>("--force", "-f") { Description = "Overwrite the output file if it exists" };
+        var v2 = new Option<bool>("--v2") { Description = "Make a v2-only torrent (BEP 52: SHA-256 merkle trees; v1-only clients cannot read it)" };
+        var hybrid = new Option<bool>("--hybrid") { Description = "Make a hybrid v1+v2 torrent (files padded to pieces), as libtorrent 2 and qBittorrent do" };
 
-        var command = new Command("create", "Make a .torrent from a file or folder")
+        var command = new Command("create", "Make a .torrent from a file or folder (v1 unless --v2 or --hybrid)")
         {
-            path, output, trackers, pieceSize, isPrivate, comment, force,
+            path, output, trackers, pieceSize, isPrivate, comment, force, v2, hybrid,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(v2) && result.GetValue(hybrid)) result.AddError("--v2 and --hybrid cannot be used together");
+        });
         command.SetAction((result, cancellationToken) => RunAsync(
             context,
             result.GetValue(path)!,
@@ -35,13 +41,14 @@ internal static class CreateCommand
             result.GetValue(isPrivate),
             result.GetValue(comment),
             result.GetValue(force),
+            result.GetValue(v2) ? TorrentVersion.V2 : result.GetValue(hybrid) ? TorrentVersion.Hybrid : TorrentVersion.V1,
             cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
         CliContext context, string path, string? output, string[] trackers, long pieceSize, bool isPrivate, string? comment, bool force,
-        CancellationToken cancellationToken)
+        TorrentVersion version, CancellationToken cancellationToken)
     {
         string content = PathArguments.ExistingContent(path);
         string name = Path.GetFileName(content);
@@ -57,6 +64,7 @@ internal static class CreateCommand
             IsPrivate = isPrivate,
             Comment = string.IsNullOrEmpty(comment) ? null : comment,
             CreationDate = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
+            Version = version,
         };
 
         long total = HashingProgress.MeasureBytes(content);
@@ -66,7 +74,8 @@ internal static class CreateCommand
 
         await WriteAtomicallyAsync(outputPath, torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
         await context.Out.WriteLineAsync($"torrent: {outputPath}").ConfigureAwait(false);
-        await context.Out.WriteLineAsync($"info-hash: {torrent.InfoHash.ToHex()}").ConfigureAwait(false);
+        if (torrent.InfoHashV1 is { } v1Hash) await context.Out.WriteLineAsync($"info-hash: {v1Hash.ToHex()}").ConfigureAwait(false);
+        if (torrent.InfoHashV2 is { } v2Hash) await context.Out.WriteLineAsync($"info-hash v2: {v2Hash.ToHex()}").ConfigureAwait(false);
         await context.Out.WriteLineAsync($"magnet: {torrent.ToMagnetLink()}").ConfigureAwait(false);
         return ExitCodes.Success;
     }

@@ -33,7 +33,11 @@ internal static class InfoCommand
     internal static void WriteTorrent(TextWriter output, Torrent torrent)
     {
         output.WriteLine($"name:          {torrent.Name}");
-        output.WriteLine($"info-hash:     {torrent.InfoHash.ToHex()}");
+        output.WriteLine($"version:       {torrent.Version switch { TorrentVersion.V1 => "v1", TorrentVersion.V2 => "v2 (BEP 52)", _ => "hybrid (v1 + v2)" }}");
+        output.WriteLine(torrent.InfoHashV1 is { } v1
+            ? $"info-hash:     {v1.ToHex()}"
+            : $"info-hash:     {torrent.InfoHash.ToHex()} (the v2 hash cut to 20 bytes, as trackers and peers see it)");
+        if (torrent.InfoHashV2 is { } v2) output.WriteLine($"info-hash v2:  {v2.ToHex()}");
         output.WriteLine($"total size:    {HumanFormat.SizeWithBytes(torrent.TotalSize)}");
         output.WriteLine($"pieces:        {torrent.PieceCount.ToString(CultureInfo.InvariantCulture)} x {HumanFormat.Size(torrent.PieceLength)}");
         output.WriteLine($"private:       {(torrent.IsPrivate ? "yes" : "no")}");
@@ -65,12 +69,24 @@ internal static class InfoCommand
                 output.WriteLine($"  tier {(tier + 1).ToString(CultureInfo.InvariantCulture)}: {string.Join(", ", torrent.AnnounceTiers[tier])}");
             }
         }
+        WriteList(output, "web seeds:", [.. torrent.WebSeeds, .. torrent.HttpSeeds.Select(url => url + " (BEP 17)")]);
+        if (torrent.HasV2)
+        {
+            output.WriteLine(torrent.HasPieceLayers ? "pieces roots:" : "pieces roots:  (piece layers not in the file: they come from peers)");
+            foreach (TorrentFile file in torrent.Files)
+            {
+                if (file.PiecesRoot is { } root) output.WriteLine($"  {root.ToHex()}  {file.Path}");
+            }
+        }
     }
 
     /// <summary>Prints a magnet link's fields.</summary>
     internal static void WriteMagnet(TextWriter output, MagnetLink magnet)
     {
-        output.WriteLine($"info-hash:      {magnet.InfoHash.ToHex()}");
+        output.WriteLine(magnet.IsV2Only
+            ? $"info-hash:      {magnet.InfoHash.ToHex()} (the v2 hash cut to 20 bytes)"
+            : $"info-hash:      {magnet.InfoHash.ToHex()}");
+        if (magnet.InfoHashV2 is { } v2) output.WriteLine($"info-hash v2:   {v2.ToHex()}");
         output.WriteLine($"name:           {magnet.DisplayName ?? "(none)"}");
         WriteList(output, "trackers:", magnet.Trackers);
         WriteList(output, "peers:", magnet.Peers);

@@ -158,6 +158,16 @@ public sealed class BDictionary : BValue, IEnumerable<KeyValuePair<BString, BVal
     /// <summary>Appends an entry the decoder has already checked to sort after every existing key.</summary>
     internal void AddSorted(BString key, BValue value) => _entries.Add(new(key, value));
 
+    /// <summary>
+    /// Inserts an entry from lenient input in sorted position; a key already present keeps its first value, as
+    /// libtorrent's lookups return the first match of a repeated key.
+    /// </summary>
+    internal void AddFirstWins(BString key, BValue value)
+    {
+        int index = Find(key.Bytes.Span);
+        if (index < 0) _entries.Insert(~index, new(key, value));
+    }
+
     private bool TryGetAs<T>(string key, string what, [NotNullWhen(true)] out T? value) where T : BValue
     {
         if (!TryGetValue(key, out BValue? raw))

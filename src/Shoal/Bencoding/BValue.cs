@@ -17,6 +17,13 @@ public abstract class BValue
     /// <summary>Length in bytes of this value's encoding in the decoded input (0 for a value built in code).</summary>
     public int SourceLength { get; private set; }
 
+    /// <summary>
+    /// False when this value, or anything inside it, was decoded leniently from non-canonical bencode (keys out of
+    /// order or repeated, leading zeros, <c>-0</c>, an overflowing integer); true for everything else, including
+    /// values built in code. Re-encoding a non-canonical value does not reproduce its <see cref="SourceBytes"/>.
+    /// </summary>
+    public bool IsCanonical { get; internal set; } = true;
+
     /// <summary>True when the value came from <see cref="Bencode.Decode"/> and carries its source range.</summary>
     public bool HasSource => SourceStart >= 0;
 

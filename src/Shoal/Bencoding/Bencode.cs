@@ -22,6 +22,17 @@ public static class Bencode
     public static BValue DecodePrefix(ReadOnlyMemory<byte> data, out int consumed, BencodeLimits? limits = null) =>
         BencodeParser.Parse(data, limits ?? BencodeLimits.Default, wholeInput: false, out consumed);
 
+    /// <summary>
+    /// Decodes the first value of <paramref name="data"/> the way libtorrent reads .torrent files, and reports how
+    /// many bytes it used (trailing bytes are the caller's to ignore). Dictionary keys may come in any order and may
+    /// repeat (the first value wins); leading zeros, <c>-0</c> and integers of up to 20 digits that overflow 64 bits
+    /// (read as 0) are accepted. Anything else malformed still throws. Each value's <see cref="BValue.IsCanonical"/>
+    /// says whether it (and everything inside it) was canonical. Decoded strings alias <paramref name="data"/>.
+    /// </summary>
+    /// <exception cref="BencodeException">The value is malformed or over a limit.</exception>
+    public static BValue DecodeLenient(ReadOnlyMemory<byte> data, out int consumed, BencodeLimits? limits = null) =>
+        BencodeParser.Parse(data, limits ?? BencodeLimits.Default, wholeInput: false, lenient: true, out consumed);
+
     /// <summary>Encodes a value in canonical form (dictionary keys in raw byte order).</summary>
     public static byte[] Encode(BValue value)
     {

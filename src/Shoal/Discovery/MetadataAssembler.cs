@@ -20,6 +20,7 @@ public sealed class MetadataAssembler
     private const int NoPeer = -1;
 
     private readonly InfoHash _infoHash;
+    private readonly Sha256Hash? _infoHashV2;
     private readonly PieceState[] _state;
     private readonly int[] _requester;
     private readonly int[] _contributor;
@@ -29,10 +30,15 @@ public sealed class MetadataAssembler
 
     private enum PieceState : byte { Needed, Requested, Have }
 
-    /// <summary>Starts assembling metadata of <paramref name="metadataSize"/> bytes for <paramref name="infoHash"/>.</summary>
+    /// <summary>
+    /// Starts assembling metadata of <paramref name="metadataSize"/> bytes for <paramref name="infoHash"/>. With
+    /// <paramref name="infoHashV2"/> (a BEP 52 magnet's xt=urn:btmh) the metadata must hash to all 32 bytes of it
+    /// with SHA-256, and for a hybrid (both hashes known) to the v1 hash with SHA-1 as well.
+    /// </summary>
     /// <exception cref="ExtensionMessageException">The size (announced by a peer) is ≤ 0 or over 16 MiB.</exception>
-    public MetadataAssembler(InfoHash infoHash, long metadataSize)
+    public MetadataAssembler(InfoHash infoHash, long metadataSize, Sha256Hash? infoHashV2 = null)
     {
+        _infoHashV2 = infoHashV2;
         if (!IsValidSize(metadataSize))
             throw new ExtensionMessageException($"metadata size {metadataSize} is out of range 1..{MetadataMessage.MaxMetadataSize}");
         _infoHash = infoHash;
@@ -50,14 +56,21 @@ public sealed class MetadataAssembler
     public static bool IsValidSize(long metadataSize) => metadataSize > 0 && metadataSize <= MetadataMessage.MaxMetadataSize;
 
     /// <summary>Creates the assembler, or returns false when the announced size is out of range.</summary>
-    public static bool TryCreate(InfoHash infoHash, long metadataSize, [NotNullWhen(true)] out MetadataAssembler? assembler)
+    public static bool TryCreate(InfoHash infoHash, long metadataSize, [NotNullWhen(true)] out MetadataAssembler? assembler) =>
+        TryCreate(infoHash, metadataSize, null, out assembler);
+
+    /// <summary>Creates the assembler (checking the full v2 hash when given), or returns false when the announced size is out of range.</summary>
+    public static bool TryCreate(InfoHash infoHash, long metadataSize, Sha256Hash? infoHashV2, [NotNullWhen(true)] out MetadataAssembler? assembler)
     {
-        assembler = IsValidSize(metadataSize) ? new MetadataAssembler(infoHash, metadataSize) : null;
+        assembler = IsValidSize(metadataSize) ? new MetadataAssembler(infoHash, metadataSize, infoHashV2) : null;
         return assembler is not null;
     }
 
     /// <summary>The info-hash the metadata must match.</summary>
     public InfoHash InfoHash => _infoHash;
+
+    /// <summary>The full v2 info-hash the metadata must match, when known.</summary>
+    public Sha256Hash? InfoHashV2 => _infoHashV2;
 
     /// <summary>Total metadata size in bytes.</summary>
     public int Size { get; }
@@ -149,10 +162,21 @@ public sealed class MetadataAssembler
         return MetadataPieceResult.HashMismatch;
     }
 
-    /// <summary>True when the bytes hash to the info-hash: SHA-1 (v1), or the truncated SHA-256 of a v2 hash.</summary>
+    /// <summary>
+    /// True when the bytes hash to the info-hash: with a full v2 hash known, SHA-256 over all 32 bytes (and SHA-1 to
+    /// the v1 hash too for a hybrid); otherwise SHA-1 (v1), or the truncated SHA-256 of a v2 hash.
+    /// </summary>
     private bool Matches(ReadOnlySpan<byte> metadata)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        if (_infoHashV2 is { } v2)
+        {
+            SHA256.HashData(metadata, hash);
+            if (!hash.SequenceEqual(v2.Span)) return false;
+            if (v2.Truncate() == _infoHash) return true; // v2-only: the wire hash is the truncation
+            SHA1.HashData(metadata, hash);
+            return hash[..InfoHash.Length].SequenceEqual(_infoHash.Span);
+        }
         SHA1.HashData(metadata, hash);
         if (hash[..InfoHash.Length].SequenceEqual(_infoHash.Span)) return true;
         SHA256.HashData(metadata, hash);

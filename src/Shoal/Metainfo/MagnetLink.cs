@@ -4,8 +4,14 @@ using System.Text.Unicode;
 
 namespace Shoal.Metainfo;
 
-/// <summary>A magnet link (BEP 9): info-hash plus optional name, trackers, peers and file selection.</summary>
-/// <param name="InfoHash">From xt=urn:btih: (40 hex or 32 base32 characters).</param>
+/// <summary>
+/// A magnet link (BEP 9, BEP 52): info-hash(es) plus optional name, trackers, peers and file selection. A v1 link
+/// has xt=urn:btih:, a v2 link xt=urn:btmh:1220 followed by the SHA-256 info-hash in hex, a hybrid link both.
+/// </summary>
+/// <param name="InfoHash">
+/// The 20-byte hash used on the wire: from xt=urn:btih: (40 hex or 32 base32 characters), or for a v2-only link
+/// the v2 hash truncated to 20 bytes.
+/// </param>
 /// <param name="DisplayName">dn=</param>
 /// <param name="Trackers">Every tr= in order.</param>
 /// <param name="Peers">Every x.pe= as written (host:port, [v6]:port).</param>
@@ -34,6 +40,15 @@ public sealed record MagnetLink(
     private const string BtihPrefix = "urn:btih:";
     private const string BtmhPrefix = "urn:btmh:";
 
+    /// <summary>Multihash prefix of a SHA-256 digest: code 0x12, length 0x20.</summary>
+    private const string Sha256Multihash = "1220";
+
+    /// <summary>The v2 info-hash (from xt=urn:btmh:1220...); null for a v1-only link.</summary>
+    public Sha256Hash? InfoHashV2 { get; init; }
+
+    /// <summary>True when the link names only a v2 info-hash: <see cref="InfoHash"/> is then its truncation, not a SHA-1.</summary>
+    public bool IsV2Only => InfoHashV2 is { } v2 && v2.Truncate() == InfoHash;
+
     /// <summary>Parses a magnet URI. Throws <see cref="MetainfoException"/> saying what is wrong.</summary>
     public static MagnetLink Parse(string uri)
     {
@@ -43,7 +58,7 @@ public sealed record MagnetLink(
             throw new MetainfoException("a magnet link starts with 'magnet:?'");
 
         InfoHash? infoHash = null;
-        bool sawBtmh = false;
+        Sha256Hash? infoHashV2 = null;
         string? displayName = null;
         var trackers = new List<string>();
         var peers = new List<string>();
@@ -71,8 +86,12 @@ public sealed record MagnetLink(
                     }
                     else if (value.StartsWith(BtmhPrefix, StringComparison.OrdinalIgnoreCase))
                     {
-                        // BEP 52 multihash: hybrid links carry both; the v1 hash is what Shoal uses for now.
-                        sawBtmh = true;
+                        string text = value[BtmhPrefix.Length..];
+                        if (!text.StartsWith(Sha256Multihash, StringComparison.Ordinal) || !Sha256Hash.TryParse(text[Sha256Multihash.Length..], out Sha256Hash parsed))
+                            throw new MetainfoException($"xt=urn:btmh: needs '1220' and 64 hex characters (a SHA-256 multihash), not '{Shorten(text)}'");
+                        if (infoHashV2 is { } earlier && earlier != parsed)
+                            throw new MetainfoException("magnet link has two different urn:btmh: info-hashes");
+                        infoHashV2 = parsed;
                     }
                     break;
                 case "dn":
@@ -90,13 +109,9 @@ public sealed record MagnetLink(
             }
         }
 
-        if (infoHash is null)
-        {
-            throw new MetainfoException(sawBtmh
-                ? "v2-only magnet links (xt=urn:btmh:) are not supported yet; a urn:btih: info-hash is needed"
-                : "magnet link has no xt=urn:btih: info-hash");
-        }
-        return new MagnetLink(infoHash.Value, displayName, trackers, peers, [.. selected]);
+        InfoHash wire = infoHash ?? infoHashV2?.Truncate()
+            ?? throw new MetainfoException("magnet link has no xt=urn:btih: or xt=urn:btmh: info-hash");
+        return new MagnetLink(wire, displayName, trackers, peers, [.. selected]) { InfoHashV2 = infoHashV2 };
     }
 
     /// <summary>Parses without throwing.</summary>
@@ -114,10 +129,16 @@ public sealed record MagnetLink(
         }
     }
 
-    /// <summary>The canonical URI: xt with lower-case hex, then dn, tr, x.pe, so, percent-encoded.</summary>
+    /// <summary>The canonical URI: xt (btih, then btmh) with lower-case hex, then dn, tr, x.pe, so, percent-encoded.</summary>
     public override string ToString()
     {
-        var sb = new StringBuilder(Prefix).Append("xt=").Append(BtihPrefix).Append(InfoHash.ToHex());
+        var sb = new StringBuilder(Prefix);
+        if (!IsV2Only) sb.Append("xt=").Append(BtihPrefix).Append(InfoHash.ToHex());
+        if (InfoHashV2 is { } v2)
+        {
+            if (!IsV2Only) sb.Append('&');
+            sb.Append("xt=").Append(BtmhPrefix).Append(Sha256Multihash).Append(v2.ToHex());
+        }
         if (DisplayName is not null) AppendParameter(sb, "dn", DisplayName);
         foreach (string tracker in Trackers) AppendParameter(sb, "tr", tracker);
         foreach (string peer in Peers) AppendParameter(sb, "x.pe", peer);
@@ -129,6 +150,7 @@ public sealed record MagnetLink(
     public bool Equals(MagnetLink? other) =>
         other is not null
         && InfoHash == other.InfoHash
+        && InfoHashV2 == other.InfoHashV2
         && DisplayName == other.DisplayName
         && Trackers.SequenceEqual(other.Trackers)
         && Peers.SequenceEqual(other.Peers)

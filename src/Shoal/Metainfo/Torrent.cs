@@ -1,19 +1,27 @@
 using System.Buffers;
-using System.Text;
 using Shoal.Bencoding;
 
 namespace Shoal.Metainfo;
 
 /// <summary>
-/// A parsed .torrent (BEP 3, v1). Shaped for BEP 52: the version and per-version hashes are separate
-/// properties, so v2 and hybrid torrents add fields rather than change these.
+/// A parsed .torrent: BEP 3 (v1), BEP 52 (v2) or both (hybrid), read the way libtorrent 2.0 reads it so that
+/// Shoal opens every torrent libtorrent opens and refuses what libtorrent refuses.
 /// </summary>
 /// <remarks>
-/// The info dictionary is validated strictly (a bad name, path, length or piece table is an error); the
-/// optional fields outside it (trackers, comment, dates) are read leniently, skipping entries of the wrong
-/// type or with invalid UTF-8, as other clients do. Unknown keys are kept: the info-hash covers the raw bytes.
+/// <para><b>Lenient where libtorrent is.</b> The bencode may have keys out of order or repeated (the first value
+/// wins), leading zeros, and bytes after the torrent's dictionary; the info-hash is always the hash of the info
+/// dictionary's bytes exactly as received (BEP 52 forbids a decode-encode round trip), and a v2 info dictionary
+/// must be canonical. File and folder names are sanitised, never refused (<see cref="TorrentFile.PathSegments"/>):
+/// '..' and '.' are dropped, separators and bidirectional marks removed, invalid UTF-8 and control characters
+/// become '_', names are cut to 250 bytes keeping the extension, a name that cleans to nothing becomes the
+/// info-hash, and two files on one path (compared case-insensitively) are told apart as "bar.txt", "bar.1.txt".
+/// Nothing in a torrent can name a place outside the download folder.</para>
+/// <para><b>Strict where it matters.</b> The structure is checked as libtorrent checks it (see
+/// <see cref="TorrentInfoReader"/>): one clear <see cref="MetainfoException"/> for each kind of broken torrent.
+/// The optional fields outside the info dictionary (trackers, web seeds, comment, dates) are read leniently,
+/// skipping entries of the wrong type; unknown keys are kept (<see cref="ToBytes"/> writes them back).</para>
 /// </remarks>
-public sealed class Torrent
+public sealed partial class Torrent
 {
     /// <summary>Largest .torrent accepted, in bytes.</summary>
     public const int MaxTorrentBytes = 128 * 1024 * 1024;
@@ -21,88 +29,102 @@ public sealed class Torrent
     /// <summary>Most pieces accepted (4 Mi pieces = 80 MiB of SHA-1 hashes).</summary>
     public const int MaxPieceCount = 4 * 1024 * 1024;
 
-    /// <summary>Most files accepted, padding files included.</summary>
-    public const int MaxFileCount = 100_000;
+    /// <summary>Most files accepted, padding files included (the decoder's item limit usually binds first, as libtorrent's token limit does).</summary>
+    public const int MaxFileCount = 1_000_000;
 
-    /// <summary>Smallest piece length accepted.</summary>
+    /// <summary>Smallest piece length of a v2 or hybrid torrent, and the smallest Shoal creates (v1 torrents may use any positive length).</summary>
     public const int MinPieceLength = 16 * 1024;
 
-    /// <summary>Largest piece length accepted.</summary>
-    public const int MaxPieceLength = 256 * 1024 * 1024;
+    /// <summary>
+    /// Largest piece length accepted: 32,767 blocks of 16 KiB (just under 512 MiB), the most libtorrent downloads
+    /// (its file parser allows up to 1 GiB, then it refuses to add such a torrent). v1 piece lengths need not be
+    /// powers of two; the largest power of two accepted is 256 MiB.
+    /// </summary>
+    public const int MaxPieceLength = 32_767 * 16 * 1024;
+
+    /// <summary>Largest file accepted: libtorrent's limit (2^30 - 1 blocks of 16 KiB, about 16 TiB).</summary>
+    public const long MaxFileSize = ((long)(int.MaxValue / 2) * 16 * 1024) - 1;
+
+    /// <summary>Largest total size accepted: 2^48 - 1 bytes (256 TiB), libtorrent's limit.</summary>
+    public const long MaxTotalSize = (1L << 48) - 1;
 
     private const int HashLength = 20;
 
     private static BencodeLimits DecodeLimits => new()
     {
-        MaxDepth = 100, // room for a BEP 52 file tree, which nests once per path segment
+        MaxDepth = FileTreeReader.MaxDepth, // libtorrent's decode depth; a BEP 52 file tree nests once per folder
         MaxInputLength = MaxTorrentBytes,
         MaxItems = 4_000_000,
     };
 
     private readonly BDictionary? _root;
     private readonly TorrentFile[] _files;
+    private readonly long[] _fileOffsets;
     private readonly IReadOnlyList<IReadOnlyList<string>> _tiers;
+    private readonly ReadOnlyMemory<byte>[] _pieceLayers;
 
     private Torrent(BDictionary? root, BDictionary info)
     {
         _root = root;
         InfoDictionary = info.SourceBytes;
-        InfoHash = InfoHash.ComputeV1(InfoDictionary.Span);
+        TorrentInfoParts parts = TorrentInfoReader.Read(info);
+        Version = parts.Version;
+        InfoHashV1 = parts.InfoHashV1;
+        InfoHashV2 = parts.InfoHashV2;
+        // The wire hash: v1 when there is one (a hybrid is reached through either), else the truncated v2 hash.
+        InfoHash = parts.InfoHashV1 ?? parts.InfoHashV2!.Value.Truncate();
+        Name = parts.Name;
+        IsMultiFile = parts.IsMultiFile;
+        PieceLength = parts.PieceLength;
+        PieceCount = parts.PieceCount;
+        TotalSize = parts.TotalSize;
+        PieceHashes = parts.PieceHashes;
+        IsPrivate = parts.IsPrivate;
 
-        Name = ReadName(info);
+        _files = new TorrentFile[parts.Files.Count];
+        _fileOffsets = new long[parts.Files.Count];
+        long offset = 0;
+        for (int i = 0; i < _files.Length; i++)
+        {
+            ParsedFile f = parts.Files[i];
+            _files[i] = new TorrentFile(f.Segments.ToArray(), f.Length, offset, f.IsPadding)
+            {
+                Attributes = f.Attributes,
+                SymlinkTarget = f.SymlinkTarget?.ToArray(),
+                PiecesRoot = f.PiecesRoot,
+                WasRenamed = f.Renamed,
+            };
+            _fileOffsets[i] = offset;
+            offset += f.Length;
+        }
 
-        long pieceLength = info.GetInteger("piece length");
-        if (pieceLength < MinPieceLength || pieceLength > MaxPieceLength || (pieceLength & (pieceLength - 1)) != 0)
-            throw new MetainfoException($"'piece length' {pieceLength} is not a power of two between {MinPieceLength} and {MaxPieceLength}");
-        PieceLength = (int)pieceLength;
-
-        bool hasLength = info.TryGetValue("length", out _);
-        bool hasFiles = info.TryGetValue("files", out _);
-        if (hasLength == hasFiles)
-            throw new MetainfoException(hasLength ? "info has both 'length' and 'files'" : "info has neither 'length' nor 'files'");
-        IsMultiFile = hasFiles;
-        _files = hasFiles ? ReadFiles(info, Name) : [ReadSingleFile(info, Name)];
-        TotalSize = _files.Length == 0 ? 0 : _files[^1].Offset + _files[^1].Length;
-        if (TotalSize <= 0) throw new MetainfoException("the torrent holds no data (total size is 0)");
-
-        BString pieces = info.GetString("pieces");
-        if (pieces.Length % HashLength != 0)
-            throw new MetainfoException($"'pieces' is {pieces.Length} bytes, not a multiple of {HashLength}");
-        long expectedPieces = ((TotalSize - 1) / PieceLength) + 1;
-        if (expectedPieces > MaxPieceCount)
-            throw new MetainfoException($"{expectedPieces} pieces is more than the limit of {MaxPieceCount}");
-        if (pieces.Length / HashLength != expectedPieces)
-            throw new MetainfoException($"'pieces' holds {pieces.Length / HashLength} hashes but {TotalSize} bytes in pieces of {PieceLength} make {expectedPieces}");
-        PieceCount = (int)expectedPieces;
-        PieceHashes = pieces.Bytes;
-
-        IsPrivate = info.TryGetInteger("private", out long isPrivate) && isPrivate != 0;
-
-        _tiers = root is null ? [] : ReadTiers(root);
+        _tiers = root is null ? [] : TorrentRootFields.ReadTiers(root);
+        _pieceLayers = root is null || InfoHashV2 is null ? new ReadOnlyMemory<byte>[_files.Length] : TorrentRootFields.ReadPieceLayers(root, _files, PieceLength);
         if (root is not null)
         {
-            Comment = ReadLenientText(root, "comment");
-            CreatedBy = ReadLenientText(root, "created by");
-            if (root.TryGetValue("creation date", out BValue? date) && date is BInteger seconds
-                && seconds.Value >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && seconds.Value <= DateTimeOffset.MaxValue.ToUnixTimeSeconds())
-            {
-                CreationDate = DateTimeOffset.FromUnixTimeSeconds(seconds.Value);
-            }
+            Comment = TorrentRootFields.ReadText(root, "comment");
+            CreatedBy = TorrentRootFields.ReadText(root, "created by");
+            CreationDate = TorrentRootFields.ReadDate(root);
+            WebSeeds = TorrentRootFields.ReadSeeds(root, "url-list", folderUrls: IsMultiFile && _files.Length > 1);
+            HttpSeeds = TorrentRootFields.ReadSeeds(root, "httpseeds", folderUrls: false);
         }
     }
 
-    /// <summary>Parses a .torrent file's bytes. Throws <see cref="MetainfoException"/> on any malformed or hostile content.</summary>
+    /// <summary>
+    /// Parses a .torrent file's bytes. Bytes after the torrent's dictionary are ignored (as libtorrent ignores them).
+    /// Throws <see cref="MetainfoException"/> on malformed or hostile content.
+    /// </summary>
     public static Torrent Parse(ReadOnlyMemory<byte> data)
     {
         if (data.Length > MaxTorrentBytes)
             throw new MetainfoException($"torrent is {data.Length} bytes, more than the limit of {MaxTorrentBytes}");
         // Own copy: the values slice it, and the caller may reuse its buffer.
-        BValue root = Decode(data.ToArray(), "torrent");
-        if (root is not BDictionary dict) throw new MetainfoException($"a torrent must be a dictionary, not {Describe(root)}");
+        BValue root = Decode(data.ToArray(), "torrent", out _);
+        if (root is not BDictionary dict) throw new MetainfoException($"a torrent must be a dictionary, not {BDictionary.KindOf(root)}");
         try
         {
             if (!dict.TryGetValue("info", out BValue? info)) throw new MetainfoException("torrent has no 'info' dictionary");
-            if (info is not BDictionary infoDict) throw new MetainfoException($"'info' must be a dictionary, not {Describe(info)}");
+            if (info is not BDictionary infoDict) throw new MetainfoException($"'info' must be a dictionary, not {BDictionary.KindOf(info)}");
             return new Torrent(dict, infoDict);
         }
         catch (BencodeException e)
@@ -111,13 +133,18 @@ public sealed class Torrent
         }
     }
 
-    /// <summary>Builds the torrent from a bencoded info dictionary alone (for BEP 9 metadata); no trackers.</summary>
+    /// <summary>
+    /// Builds the torrent from a bencoded info dictionary alone (BEP 9 metadata): no trackers, and for v2 no piece
+    /// layers (they come from peers). The bytes must be exactly one dictionary.
+    /// </summary>
     public static Torrent FromInfoDictionary(ReadOnlyMemory<byte> infoDictionary)
     {
         if (infoDictionary.Length > MaxTorrentBytes)
             throw new MetainfoException($"info dictionary is {infoDictionary.Length} bytes, more than the limit of {MaxTorrentBytes}");
-        BValue info = Decode(infoDictionary.ToArray(), "info dictionary");
-        if (info is not BDictionary infoDict) throw new MetainfoException($"the info dictionary must be a dictionary, not {Describe(info)}");
+        BValue info = Decode(infoDictionary.ToArray(), "info dictionary", out int consumed);
+        if (info is not BDictionary infoDict) throw new MetainfoException($"the info dictionary must be a dictionary, not {BDictionary.KindOf(info)}");
+        if (consumed != infoDictionary.Length)
+            throw new MetainfoException($"the info dictionary is followed by {infoDictionary.Length - consumed} more bytes");
         try
         {
             return new Torrent(null, infoDict);
@@ -155,32 +182,59 @@ public sealed class Torrent
         }
     }
 
-    /// <summary>The 20-byte info-hash used on the wire (SHA-1 of the info dictionary for v1).</summary>
+    /// <summary>
+    /// The 20-byte info-hash used on the wire, by trackers and the DHT: the v1 (SHA-1) hash when the torrent has
+    /// one (v1 and hybrid), else the v2 (SHA-256) hash truncated to 20 bytes (BEP 52).
+    /// </summary>
     public InfoHash InfoHash { get; }
 
-    /// <summary>Suggested name: the file name (single-file) or the top folder name (multi-file).</summary>
+    /// <summary>The v1 info-hash (SHA-1 of the info dictionary); null for a v2-only torrent.</summary>
+    public InfoHash? InfoHashV1 { get; }
+
+    /// <summary>The v2 info-hash (SHA-256 of the info dictionary); null for a v1-only torrent.</summary>
+    public Sha256Hash? InfoHashV2 { get; }
+
+    /// <summary>v1, v2 or hybrid.</summary>
+    public TorrentVersion Version { get; }
+
+    /// <summary>True when the torrent has v1 metadata (SHA-1 piece hashes): v1 and hybrid torrents.</summary>
+    public bool HasV1 => InfoHashV1 is not null;
+
+    /// <summary>True when the torrent has v2 metadata (per-file merkle roots): v2 and hybrid torrents.</summary>
+    public bool HasV2 => InfoHashV2 is not null;
+
+    /// <summary>Suggested name, sanitised: the file name (single-file) or the top folder name (multi-file).</summary>
     public string Name { get; }
 
-    /// <summary>True when the info dictionary has a 'files' list.</summary>
+    /// <summary>True when the files sit in a folder named <see cref="Name"/> (a v1 'files' list, or a v2 tree that is not one lone file).</summary>
     public bool IsMultiFile { get; }
 
     /// <summary>Bytes of content, padding files included.</summary>
     public long TotalSize { get; }
 
-    /// <summary>Nominal piece length in bytes (a power of two, at least 16 KiB).</summary>
+    /// <summary>Nominal piece length in bytes (a power of two of at least 16 KiB for v2; any positive length for v1).</summary>
     public int PieceLength { get; }
 
     /// <summary>Number of pieces.</summary>
     public int PieceCount { get; }
 
-    /// <summary>Files in torrent order; their byte ranges tile [0, TotalSize).</summary>
+    /// <summary>Files in torrent order; their byte ranges tile [0, TotalSize). v2 layouts include the implied padding files.</summary>
     public IReadOnlyList<TorrentFile> Files => _files;
 
-    /// <summary>The concatenated 20-byte SHA-1 piece hashes (v1).</summary>
+    /// <summary>The concatenated 20-byte SHA-1 piece hashes (v1); empty for a v2-only torrent.</summary>
     public ReadOnlyMemory<byte> PieceHashes { get; }
 
     /// <summary>Announce URLs grouped in tiers (BEP 12); a lone 'announce' is one tier of one.</summary>
     public IReadOnlyList<IReadOnlyList<string>> AnnounceTiers => _tiers;
+
+    /// <summary>
+    /// BEP 19 web seeds ('url-list'), each once, in order. For a torrent of several files each URL names the folder
+    /// holding the torrent's folder and ends with '/'.
+    /// </summary>
+    public IReadOnlyList<string> WebSeeds { get; } = [];
+
+    /// <summary>BEP 17 HTTP seeds ('httpseeds'), each once, in order.</summary>
+    public IReadOnlyList<string> HttpSeeds { get; } = [];
 
     /// <summary>The 'private' flag (BEP 27).</summary>
     public bool IsPrivate { get; }
@@ -194,14 +248,16 @@ public sealed class Torrent
     /// <summary>The 'creation date' field.</summary>
     public DateTimeOffset? CreationDate { get; }
 
-    /// <summary>The exact bytes of the info dictionary (what the info-hash hashes; served by BEP 9).</summary>
+    /// <summary>The exact bytes of the info dictionary (what the info-hashes hash; served by BEP 9).</summary>
     public ReadOnlyMemory<byte> InfoDictionary { get; }
 
-    /// <summary>The 20-byte SHA-1 hash of one piece.</summary>
+    /// <summary>The 20-byte SHA-1 hash of one piece (v1 and hybrid torrents).</summary>
+    /// <exception cref="InvalidOperationException">The torrent is v2-only and has no SHA-1 hashes.</exception>
     public ReadOnlySpan<byte> GetPieceHash(int piece)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(piece);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(piece, PieceCount);
+        if (!HasV1) throw new InvalidOperationException("a v2-only torrent has no SHA-1 piece hashes");
         return PieceHashes.Span.Slice(piece * HashLength, HashLength);
     }
 
@@ -213,7 +269,7 @@ public sealed class Torrent
         return piece < PieceCount - 1 ? PieceLength : (int)(TotalSize - ((long)piece * PieceLength));
     }
 
-    /// <summary>The whole .torrent file, bencoded.</summary>
+    /// <summary>The whole .torrent file, bencoded (keys sorted; the info dictionary byte for byte as received).</summary>
     public byte[] ToBytes()
     {
         var buffer = new ArrayBufferWriter<byte>(InfoDictionary.Length + 1024);
@@ -238,7 +294,7 @@ public sealed class Torrent
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>A magnet link with this torrent's info-hash, name and trackers.</summary>
+    /// <summary>A magnet link with this torrent's info-hashes (btih and/or btmh), name and trackers.</summary>
     public MagnetLink ToMagnetLink()
     {
         var trackers = new List<string>();
@@ -250,145 +306,18 @@ public sealed class Torrent
                 if (seen.Add(url)) trackers.Add(url);
             }
         }
-        return new MagnetLink(InfoHash, Name, trackers, [], []);
+        return new MagnetLink(InfoHash, Name, trackers, [], []) { InfoHashV2 = InfoHashV2 };
     }
 
-    private static BValue Decode(byte[] data, string what)
+    private static BValue Decode(byte[] data, string what, out int consumed)
     {
         try
         {
-            return Bencode.Decode(data, DecodeLimits);
+            return Bencode.DecodeLenient(data, out consumed, DecodeLimits);
         }
         catch (BencodeException e)
         {
             throw new MetainfoException($"{what} is not valid bencode: {e.Message}", e);
         }
-    }
-
-    private static string Describe(BValue value) => value switch
-    {
-        BInteger => "an integer",
-        BString => "a byte string",
-        BList => "a list",
-        _ => "a dictionary",
-    };
-
-    private static string ReadName(BDictionary info)
-    {
-        string name = ReadUtf8(info, "name.utf-8", "name") ?? throw new MetainfoException("info has no 'name'");
-        TorrentPathRules.Validate(name, "name");
-        return name;
-    }
-
-    /// <summary>The text under <paramref name="preferredKey"/> (BEP 3 ".utf-8" variant) if present, else under <paramref name="key"/>.</summary>
-    private static string? ReadUtf8(BDictionary dict, string preferredKey, string key)
-    {
-        if (dict.TryGetString(preferredKey, out BString? preferred)) return Utf8Of(preferred, preferredKey);
-        return dict.TryGetString(key, out BString? plain) ? Utf8Of(plain, key) : null;
-    }
-
-    private static string Utf8Of(BString value, string key) =>
-        value.TryGetText(out string? text) ? text : throw new MetainfoException($"'{key}' is not valid UTF-8");
-
-    private static TorrentFile ReadSingleFile(BDictionary info, string name)
-    {
-        long length = info.GetInteger("length");
-        if (length < 0) throw new MetainfoException($"'length' is negative ({length})");
-        return new TorrentFile([name], length, 0, false);
-    }
-
-    private static TorrentFile[] ReadFiles(BDictionary info, string name)
-    {
-        BList list = info.GetList("files");
-        if (list.Count == 0) throw new MetainfoException("'files' is empty");
-        if (list.Count > MaxFileCount) throw new MetainfoException($"{list.Count} files is more than the limit of {MaxFileCount}");
-
-        var files = new TorrentFile[list.Count];
-        var filePaths = new HashSet<string>(StringComparer.Ordinal);
-        var folderPaths = new HashSet<string>(StringComparer.Ordinal);
-        long offset = 0;
-        for (int i = 0; i < list.Count; i++)
-        {
-            if (list[i] is not BDictionary entry)
-                throw new MetainfoException($"file #{i} must be a dictionary, not {Describe(list[i])}");
-            long length = entry.GetInteger("length");
-            if (length < 0) throw new MetainfoException($"file #{i} has a negative length ({length})");
-            if (length > long.MaxValue - offset) throw new MetainfoException("file lengths add up to more than 2^63 bytes");
-
-            bool isPadding = entry.TryGetString("attr", out BString? attr) && attr.Bytes.Span.Contains((byte)'p');
-            string[] segments = ReadPath(entry, i, name);
-            string joined = string.Join('/', segments);
-            if (!isPadding)
-            {
-                // Two files on one path, or a file where another file needs a folder, would overwrite each
-                // other on disk. Padding files are exempt: creators reuse names like ".pad/16384".
-                if (!filePaths.Add(joined) || folderPaths.Contains(joined))
-                    throw new MetainfoException($"file #{i} path '{TorrentPathRules.Printable(joined)}' collides with another file");
-                for (int depth = segments.Length - 1; depth > 1; depth--)
-                {
-                    string folder = string.Join('/', segments, 0, depth);
-                    if (filePaths.Contains(folder))
-                        throw new MetainfoException($"file #{i} path '{TorrentPathRules.Printable(joined)}' needs a folder where a file is");
-                    if (!folderPaths.Add(folder)) break;
-                }
-            }
-            files[i] = new TorrentFile(segments, length, offset, isPadding);
-            offset += length;
-        }
-        return files;
-    }
-
-    private static string[] ReadPath(BDictionary entry, int index, string name)
-    {
-        string key = entry.TryGetValue("path.utf-8", out _) ? "path.utf-8" : "path";
-        if (!entry.TryGetList(key, out BList? path)) throw new MetainfoException($"file #{index} has no 'path'");
-        if (path.Count == 0) throw new MetainfoException($"file #{index} has an empty '{key}'");
-        if (path.Count > TorrentPathRules.MaxPathDepth)
-            throw new MetainfoException($"file #{index} path has {path.Count} segments, more than the limit of {TorrentPathRules.MaxPathDepth}");
-        var segments = new string[path.Count + 1];
-        segments[0] = name;
-        for (int j = 0; j < path.Count; j++)
-        {
-            if (path[j] is not BString segment)
-                throw new MetainfoException($"file #{index} path segment {j} must be a byte string, not {Describe(path[j])}");
-            string text = segment.TryGetText(out string? t) ? t : throw new MetainfoException($"file #{index} '{key}' is not valid UTF-8");
-            TorrentPathRules.Validate(text, $"file #{index} path segment");
-            segments[j + 1] = text;
-        }
-        return segments;
-    }
-
-    private static IReadOnlyList<IReadOnlyList<string>> ReadTiers(BDictionary root)
-    {
-        var tiers = new List<IReadOnlyList<string>>();
-        if (root.TryGetValue("announce-list", out BValue? listValue) && listValue is BList list)
-        {
-            // BEP 12: when announce-list is present, announce is ignored.
-            foreach (BValue tierValue in list)
-            {
-                if (tierValue is not BList tierList) continue;
-                var tier = new List<string>();
-                foreach (BValue urlValue in tierList)
-                {
-                    if (urlValue is BString url && url.Length > 0 && url.TryGetText(out string? text) && !tier.Contains(text))
-                        tier.Add(text);
-                }
-                if (tier.Count > 0) tiers.Add(tier);
-            }
-        }
-        if (tiers.Count == 0 && root.TryGetValue("announce", out BValue? announce)
-            && announce is BString single && single.Length > 0 && single.TryGetText(out string? singleText))
-        {
-            tiers.Add([singleText]);
-        }
-        return tiers;
-    }
-
-    private static string? ReadLenientText(BDictionary root, string key)
-    {
-        if (root.TryGetValue(key + ".utf-8", out BValue? preferred) && preferred is BString p && p.TryGetText(out string? pText)) return pText;
-        if (!root.TryGetValue(key, out BValue? value) || value is not BString s) return null;
-        // Old torrents carry comments in legacy code pages; show them rather than reject the torrent.
-        return s.TryGetText(out string? text) ? text : Encoding.Latin1.GetString(s.Bytes.Span);
     }
 }

@@ -1,6 +1,10 @@
 namespace Shoal.Storage;
 
-/// <summary>Why a storage operation failed.</summary>
+/// <summary>
+/// Why a storage operation failed. <see cref="StorageException.IsPermanent"/> tells the kinds that retrying cannot
+/// fix (read-only, access denied, unsafe or impossible names) from those that can pass (disk full, a vanished
+/// file, other I/O errors).
+/// </summary>
 public enum StorageErrorKind
 {
     /// <summary>Any other I/O error.</summary>
@@ -20,6 +24,12 @@ public enum StorageErrorKind
 
     /// <summary>The file (or a folder on its path) does not exist, or is shorter than the torrent says.</summary>
     NotFound,
+
+    /// <summary>A name or the whole path is longer than the file system allows (ENAMETOOLONG).</summary>
+    NameTooLong,
+
+    /// <summary>The file system refuses the name itself (EILSEQ: bytes it cannot store; a Windows-invalid name).</summary>
+    InvalidName,
 
     /// <summary>
     /// The file, or a folder on its path inside the download folder, is a symbolic link: Shoal never writes or reads

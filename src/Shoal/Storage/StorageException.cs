@@ -8,8 +8,9 @@ namespace Shoal.Storage;
 public sealed class StorageException : IOException
 {
     // errno values (Linux) and Win32 error codes .NET puts in IOException.HResult for the cases we name.
-    private const int ENOSPC = 28, EROFS = 30, EDQUOT = 122, EACCES = 13, EPERM = 1, ENOENT = 2, ENOTDIR = 20;
+    private const int ENOSPC = 28, EROFS = 30, EDQUOT = 122, EACCES = 13, EPERM = 1, ENOENT = 2, ENOTDIR = 20, ENAMETOOLONG = 36, EILSEQ = 84;
     private const int ERROR_HANDLE_DISK_FULL = 0x27, ERROR_DISK_FULL = 0x70, ERROR_WRITE_PROTECT = 0x13, ERROR_ACCESS_DENIED = 5;
+    private const int ERROR_INVALID_NAME = 0x7B, ERROR_FILENAME_EXCED_RANGE = 0xCE;
 
     /// <summary>Creates the exception.</summary>
     public StorageException(StorageErrorKind kind, string? filePath, string message, Exception? inner = null)
@@ -21,6 +22,17 @@ public sealed class StorageException : IOException
 
     /// <summary>What kind of failure this is.</summary>
     public StorageErrorKind Kind { get; }
+
+    /// <summary>
+    /// True when trying again cannot succeed until the user changes something: a read-only file system, access
+    /// denied, a path that is unsafe, too long or invalid there. False for what can pass on its own (a full disk, a
+    /// file that vanished, other I/O errors), which the engine retries after a pause.
+    /// </summary>
+    public bool IsPermanent => IsPermanentKind(Kind);
+
+    /// <summary>See <see cref="IsPermanent"/>.</summary>
+    public static bool IsPermanentKind(StorageErrorKind kind) => kind is StorageErrorKind.ReadOnly or StorageErrorKind.AccessDenied
+        or StorageErrorKind.UnsafePath or StorageErrorKind.NameTooLong or StorageErrorKind.InvalidName or StorageErrorKind.SymbolicLink;
 
     /// <summary>The full path of the file involved, when there is one.</summary>
     public string? FilePath { get; }
@@ -39,6 +51,8 @@ public sealed class StorageException : IOException
             StorageErrorKind.ReadOnly => "the file system is read-only",
             StorageErrorKind.AccessDenied => "access is denied",
             StorageErrorKind.NotFound => "the file or a folder on its path does not exist",
+            StorageErrorKind.NameTooLong => "the name is longer than the file system allows",
+            StorageErrorKind.InvalidName => "the file system does not accept the name",
             _ => "I/O error",
         };
         return new StorageException(kind, filePath, $"Cannot {operation} '{filePath}': {why} ({e.Message})", e);
@@ -50,6 +64,8 @@ public sealed class StorageException : IOException
         {
             case UnauthorizedAccessException:
                 return StorageErrorKind.AccessDenied;
+            case PathTooLongException:
+                return StorageErrorKind.NameTooLong;
             case FileNotFoundException or DirectoryNotFoundException:
                 return StorageErrorKind.NotFound;
             case IOException io:
@@ -63,6 +79,8 @@ public sealed class StorageException : IOException
                         ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL => StorageErrorKind.DiskFull,
                         ERROR_WRITE_PROTECT => StorageErrorKind.ReadOnly,
                         ERROR_ACCESS_DENIED => StorageErrorKind.AccessDenied,
+                        ERROR_FILENAME_EXCED_RANGE => StorageErrorKind.NameTooLong,
+                        ERROR_INVALID_NAME => StorageErrorKind.InvalidName,
                         _ => StorageErrorKind.IOError,
                     };
                 }
@@ -72,6 +90,8 @@ public sealed class StorageException : IOException
                     EROFS => StorageErrorKind.ReadOnly,
                     EACCES or EPERM => StorageErrorKind.AccessDenied,
                     ENOENT or ENOTDIR => StorageErrorKind.NotFound,
+                    ENAMETOOLONG => StorageErrorKind.NameTooLong,
+                    EILSEQ => StorageErrorKind.InvalidName,
                     _ => StorageErrorKind.IOError,
                 };
             default:

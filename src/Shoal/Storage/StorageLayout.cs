@@ -49,9 +49,13 @@ public sealed class StorageLayout
         _pieceHashes = pieceHashes;
     }
 
-    /// <summary>The layout of a parsed torrent.</summary>
-    public static StorageLayout FromTorrent(Torrent t) =>
-        new(t.Files.Select(f => new StorageFile(f.PathSegments, f.Length, f.IsPadding)).ToArray(), t.PieceLength, t.PieceHashes);
+    /// <summary>
+    /// The layout of a parsed torrent. Throws <see cref="MetainfoException"/> for a v2-only torrent: its pieces are
+    /// checked against SHA-256 merkle trees, which the disk path does not verify yet (hybrids use their v1 half).
+    /// </summary>
+    public static StorageLayout FromTorrent(Torrent t) => !t.HasV1
+        ? throw new MetainfoException($"'{t.Name}' is a v2-only torrent (BEP 52); Shoal downloads and seeds v1 and hybrid torrents for now")
+        : new(t.Files.Select(f => new StorageFile(f.PathSegments, f.Length, f.IsPadding)).ToArray(), t.PieceLength, t.PieceHashes);
 
     /// <summary>Files in torrent order.</summary>
     public IReadOnlyList<StorageFile> Files => _files;

@@ -23,8 +23,12 @@ internal static class StoragePaths
         return Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar;
     }
 
-    /// <summary>Returns the full path of a file, or throws <see cref="StorageException"/> of kind <see cref="StorageErrorKind.UnsafePath"/>.</summary>
-    public static string Resolve(string root, IReadOnlyList<string> segments)
+    /// <summary>
+    /// Returns the full path of a file, or throws <see cref="StorageException"/>: of kind
+    /// <see cref="StorageErrorKind.UnsafePath"/> for a path that could escape the folder, of kind
+    /// <see cref="StorageErrorKind.NameTooLong"/> for a name or path longer than <paramref name="limits"/> allow.
+    /// </summary>
+    public static string Resolve(string root, IReadOnlyList<string> segments, FileSystemLimits? limits = null)
     {
         if (segments.Count == 0) throw Unsafe(root, "(empty)", "the path has no segments");
         var parts = new string[segments.Count + 1];
@@ -37,6 +41,7 @@ internal static class StoragePaths
             parts[i + 1] = s;
         }
         string full = Path.GetFullPath(Path.Combine(parts));
+        if (limits is { } max) CheckLength(full, segments, max);
         StringComparison cmp = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (!full.StartsWith(root, cmp) || full.Length == root.Length)
             throw Unsafe(root, string.Join('/', segments), "it resolves outside the download folder");
@@ -69,6 +74,28 @@ internal static class StoragePaths
             if (stem.Equals(r, StringComparison.OrdinalIgnoreCase)) return $"segment '{s}' is a reserved device name";
         return null;
     }
+
+    private static void CheckLength(string full, IReadOnlyList<string> segments, FileSystemLimits limits)
+    {
+        foreach (string segment in segments)
+        {
+            int bytes = System.Text.Encoding.UTF8.GetByteCount(segment);
+            if (bytes > limits.MaxNameBytes)
+            {
+                throw new StorageException(StorageErrorKind.NameTooLong, full,
+                    $"Cannot store '{Shorten(segment)}': the name is {bytes} bytes, the file system allows {limits.MaxNameBytes}");
+            }
+        }
+        int pathBytes = System.Text.Encoding.UTF8.GetByteCount(full);
+        if (pathBytes >= limits.MaxPathBytes) // the limit counts the terminating NUL
+        {
+            throw new StorageException(StorageErrorKind.NameTooLong, full,
+                $"Cannot store '{Shorten(full)}': the path is {pathBytes} bytes, the file system allows {limits.MaxPathBytes - 1}");
+        }
+    }
+
+    /// <summary>A long name or path cut in the middle, so an error stays one readable line.</summary>
+    private static string Shorten(string text) => text.Length <= 100 ? text : text[..60] + "..." + text[^37..];
 
     private static StorageException Unsafe(string root, string path, string why) =>
         new(StorageErrorKind.UnsafePath, null, $"Refusing unsafe path '{path}' under '{root}': {why}");

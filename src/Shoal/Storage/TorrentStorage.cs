@@ -112,20 +112,24 @@ public sealed partial class TorrentStorage : IAsyncDisposable
     /// <summary>
     /// Prepares storage for <paramref name="layout"/> under <paramref name="downloadDirectory"/>. Touches no file:
     /// files and folders are created on first write. Throws <see cref="StorageException"/> (kind
-    /// <see cref="StorageErrorKind.UnsafePath"/>) when a path is unsafe or two files share a path.
+    /// <see cref="StorageErrorKind.UnsafePath"/>) when a path is unsafe or two files share a path, and (kind
+    /// <see cref="StorageErrorKind.NameTooLong"/>) when a name or path is longer than the folder's file system allows.
     /// </summary>
     public static TorrentStorage Create(DiskService disk, StorageLayout layout, string downloadDirectory, StorageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(disk);
         ArgumentNullException.ThrowIfNull(layout);
         string root = StoragePaths.NormalizeRoot(downloadDirectory);
+        FileSystemLimits limits = FileSystemLimits.For(root);
         var paths = new string?[layout.Files.Count];
         var seen = new HashSet<string>(OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
         for (int i = 0; i < paths.Length; i++)
         {
             StorageFile f = layout.Files[i];
-            string full = StoragePaths.Resolve(root, f.PathSegments); // padding paths are validated too, though never used
-            if (f.IsPadding || options?.SkippedFiles?.Contains(i) == true) continue;
+            bool unused = f.IsPadding || options?.SkippedFiles?.Contains(i) == true;
+            // Padding and skipped files are validated too, though never written; only files written must fit the file system.
+            string full = StoragePaths.Resolve(root, f.PathSegments, unused ? null : limits);
+            if (unused) continue;
             if (!seen.Add(full))
                 throw new StorageException(StorageErrorKind.UnsafePath, full, $"Refusing torrent: two files map to the same path '{full}'");
             paths[i] = full;

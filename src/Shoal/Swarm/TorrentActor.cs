@@ -1251,13 +1251,14 @@ internal sealed class TorrentActor
     }
 
     /// <summary>
-    /// A write failed. Storage errors (disk full, read-only folder, a vanished file) pause the download and
-    /// retry later; the piece whose blocks were dropped is fetched again. Anything else is a bug: the torrent
+    /// A write failed. Transient storage errors (disk full, a vanished file) pause the download and retry later;
+    /// the piece whose blocks were dropped is fetched again. A permanent one (read-only folder, access denied, a
+    /// name too long) stops the torrent with that error: retrying cannot help. Anything else is a bug: the torrent
     /// stops with the error rather than guessing.
     /// </summary>
     private void OnDiskFailed(int piece, Exception error)
     {
-        if (error is not StorageException storage)
+        if (error is not StorageException storage || storage.IsPermanent)
         {
             Fail(error);
             return;

@@ -121,6 +121,31 @@ public sealed class MetadataAssemblerTests
     }
 
     [Fact]
+    public void WithTheFullV2HashAllOfItMustMatch()
+    {
+        (byte[] metadata, InfoHash v1) = RandomMetadata(1000, 6);
+        var v2 = new Sha256Hash(SHA256.HashData(metadata));
+
+        // v2-only magnet (xt=urn:btmh): the wire hash is the truncation, the check covers all 32 bytes.
+        var assembler = new MetadataAssembler(v2.Truncate(), metadata.Length, v2);
+        Assert.Equal(v2, assembler.InfoHashV2);
+        Assert.Equal(MetadataPieceResult.Completed, assembler.OnData(1, 0, metadata));
+
+        // Same first 20 bytes, different last 12: refused (the truncated check alone would accept it).
+        byte[] tail = v2.Span.ToArray();
+        tail[31] ^= 1;
+        var wrongTail = new MetadataAssembler(v2.Truncate(), metadata.Length, new Sha256Hash(tail));
+        Assert.Equal(MetadataPieceResult.HashMismatch, wrongTail.OnData(1, 0, metadata));
+
+        // Hybrid magnet (btih + btmh): both must match.
+        Assert.Equal(MetadataPieceResult.Completed, new MetadataAssembler(v1, metadata.Length, v2).OnData(1, 0, metadata));
+        InfoHash otherV1 = InfoHash.ComputeV1([1, 2, 3]);
+        Assert.Equal(MetadataPieceResult.HashMismatch, new MetadataAssembler(otherV1, metadata.Length, v2).OnData(1, 0, metadata));
+        Assert.True(MetadataAssembler.TryCreate(v1, metadata.Length, v2, out MetadataAssembler? created));
+        Assert.Equal(v2, created.InfoHashV2);
+    }
+
+    [Fact]
     public async Task FetchesARealInfoDictionaryThroughTheServer()
     {
         string folder = Directory.CreateTempSubdirectory("shoal-metadata-").FullName;

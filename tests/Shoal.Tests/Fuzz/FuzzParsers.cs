@@ -138,6 +138,19 @@ internal static class FuzzParsers
         catch (ShoalFormatException)
         {
         }
+        try
+        {
+            BValue value = Bencode.DecodeLenient(input, out int consumed);
+            Check(consumed > 0 && consumed <= input.Length, "DecodeLenient consumed a sane length");
+            byte[] encoded = Must(() => Bencode.Encode(value), "re-encoding a leniently decoded value");
+            Check(Must(() => Bencode.Decode(encoded), "strictly decoding a re-encoded lenient value").IsCanonical, "re-encoded lenient value is canonical");
+            // IsCanonical must be right: a canonical value re-encodes to exactly the bytes it came from.
+            if (value.IsCanonical) Check(encoded.AsSpan().SequenceEqual(input.AsSpan(0, consumed)), "a value marked canonical re-encodes to its source bytes");
+            ok = true;
+        }
+        catch (ShoalFormatException)
+        {
+        }
         return ok ? FuzzOutcome.Accepted : FuzzOutcome.Rejected;
     }
 
@@ -149,7 +162,15 @@ internal static class FuzzParsers
             Torrent torrent = Torrent.Parse(input);
             Check(torrent.TotalSize == torrent.Files[^1].Offset + torrent.Files[^1].Length, "total size is the end of the last file");
             Torrent again = Must(() => Torrent.Parse(torrent.ToBytes()), "re-parsing ToBytes()");
-            Check(again.InfoHash == torrent.InfoHash, "info hash survives ToBytes()");
+            Check(again.InfoHash == torrent.InfoHash && again.InfoHashV2 == torrent.InfoHashV2, "info hashes survive ToBytes()");
+            Torrent fromInfo = Must(() => Torrent.FromInfoDictionary(torrent.InfoDictionary), "re-parsing the info dictionary alone");
+            Check(fromInfo.InfoHash == torrent.InfoHash && fromInfo.Files.Count == torrent.Files.Count, "the info dictionary alone gives the same torrent");
+            CheckPaths(torrent);
+            if (torrent.HasV2)
+            {
+                for (int i = 0; i < torrent.Files.Count; i++) _ = torrent.GetPieceLayer(i);
+                _ = torrent.GetPieceHashV2(torrent.PieceCount - 1);
+            }
             ok = true;
         }
         catch (ShoalFormatException)
@@ -164,6 +185,21 @@ internal static class FuzzParsers
         {
         }
         return ok ? FuzzOutcome.Accepted : FuzzOutcome.Rejected;
+    }
+
+    /// <summary>Whatever a torrent says, no path may leave the download folder or carry a control character.</summary>
+    private static void CheckPaths(Torrent torrent)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (TorrentFile file in torrent.Files)
+        {
+            foreach (string segment in file.PathSegments)
+            {
+                Check(segment.Length > 0 && segment != "." && segment != ".." && segment.IndexOfAny(['/', '\\']) < 0, "a path segment is safe");
+                Check(!segment.Any(char.IsControl) && Encoding.UTF8.GetByteCount(segment) <= 255, "a path segment is printable and at most 255 bytes");
+            }
+            Check(file.IsPadding || paths.Add(UnicodeFolding.Key(file.Path)), "no two files share a path, even on a case-insensitive file system");
+        }
     }
 
     private static FuzzOutcome Magnet(byte[] input)

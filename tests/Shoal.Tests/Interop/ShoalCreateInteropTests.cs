@@ -1,3 +1,4 @@
+using Shoal.Metainfo;
 using Xunit.Abstractions;
 
 namespace Shoal.Tests.Interop;
@@ -59,6 +60,64 @@ public sealed class ShoalCreateInteropTests(ITestOutputHelper output)
 
         // READY from the libtorrent seeder means it hashed the original data against Shoal's piece hashes.
         var (seeder, _) = await LibtorrentScripts.StartSeederAsync(torrent, temp.Path, "--quiet");
+        seeder.Dispose();
+    }
+
+    [InteropTheory]
+    [InlineData("v2", true, 16384)]
+    [InlineData("v2", false, 16384)]
+    [InlineData("v2", false, 1 << 20)]
+    [InlineData("hybrid", true, 32768)]
+    [InlineData("hybrid", false, 16384)]
+    [InlineData("hybrid", false, 4 << 20)]
+    public async Task V2AndHybridTorrentsHaveTheInfoHashesLibtorrentMakes(string mode, bool singleFile, int pieceSize)
+    {
+        InteropEnvironment.Current.Require(InteropClients.Libtorrent);
+        using var temp = new TempFolder();
+        string content;
+        if (singleFile)
+        {
+            content = temp.Combine("single.bin");
+            TestContent.WriteRandomFile(content, 3 * 1024 * 1024 + 17, new Random(31));
+        }
+        else
+        {
+            content = temp.Combine("folder");
+            TestContent.WriteMultiFileFolder(content, 3 << 20, seed: 32);
+            File.WriteAllBytes(Path.Combine(content, "sub", "empty"), []);
+            if (!OperatingSystem.IsWindows())
+            {
+                string script = Path.Combine(content, "run.sh");
+                File.WriteAllText(script, "#!/bin/sh\necho hi\n");
+                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // attr 'x'
+            }
+        }
+        string byShoal = temp.Combine("by-shoal.torrent"), byLibtorrent = temp.Combine("by-libtorrent.torrent");
+        string size = pieceSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var create = await ShoalCli.RunAsync(CliTimeout, "create", content, "-o", byShoal, "--" + mode, "--piece-size", size);
+        output.WriteLine(create.Transcript);
+        InteropAssert.Succeeded(create);
+        await LibtorrentScripts.MakeTorrentAsync(content, byLibtorrent, mode, pieceSize);
+
+        var shoalRead = await LibtorrentScripts.ReadTorrentAsync(byShoal);
+        var ltRead = await LibtorrentScripts.ReadTorrentAsync(byLibtorrent);
+        output.WriteLine($"libtorrent's torrent: v1={ltRead.V1} v2={ltRead.V2}; Shoal's: v1={shoalRead.V1} v2={shoalRead.V2}");
+        Assert.NotNull(ltRead.V2);
+        Assert.Equal(ltRead.V1, shoalRead.V1);
+        Assert.Equal(ltRead.V2, shoalRead.V2);
+        Assert.Contains("info-hash v2: " + ltRead.V2, create.Output, StringComparison.Ordinal);
+
+        // Shoal reads libtorrent's torrent the same way: hashes, files, padding, per-file roots and piece layers.
+        Torrent mine = Torrent.Load(byShoal), theirs = Torrent.Load(byLibtorrent);
+        Assert.Equal(theirs.InfoHashV1, mine.InfoHashV1);
+        Assert.Equal(theirs.InfoHashV2, mine.InfoHashV2);
+        Assert.Equal(theirs.Files.Select(f => (f.Path, f.Length, f.IsPadding, f.PiecesRoot, f.Attributes)), mine.Files.Select(f => (f.Path, f.Length, f.IsPadding, f.PiecesRoot, f.Attributes)));
+        Assert.True(theirs.HasPieceLayers && mine.HasPieceLayers);
+        for (int i = 0; i < mine.Files.Count; i++) Assert.Equal(theirs.GetPieceLayer(i).ToArray(), mine.GetPieceLayer(i).ToArray());
+
+        // READY from a libtorrent seeder means it checked the data against Shoal's hashes (v2: the merkle trees).
+        var (seeder, _) = await LibtorrentScripts.StartSeederAsync(byShoal, temp.Path, "--quiet");
         seeder.Dispose();
     }
 

@@ -62,14 +62,39 @@ public sealed class MagnetLinkTests
         Assert.Equal("magnet:?xt=urn:btih:" + Hex, new MagnetLink(InfoHash.Parse(Hex), null, [], [], []).ToString());
     }
 
+    private const string V2Hex = "caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e";
+
     [Fact]
-    public void Btmh_is_ignored_beside_btih_and_rejected_alone()
+    public void Hybrid_link_carries_both_hashes_and_uses_btih_on_the_wire()
     {
-        const string Btmh = "xt=urn:btmh:1220caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e";
-        MagnetLink m = MagnetLink.Parse("magnet:?" + Btmh + "&xt=urn:btih:" + Hex);
+        MagnetLink m = MagnetLink.Parse("magnet:?xt=urn:btmh:1220" + V2Hex + "&xt=urn:btih:" + Hex);
         Assert.Equal(Hex, m.InfoHash.ToHex());
-        var e = Assert.Throws<MetainfoException>(() => MagnetLink.Parse("magnet:?" + Btmh + "&dn=x"));
-        Assert.Contains("v2", e.Message, StringComparison.Ordinal);
+        Assert.Equal(V2Hex, m.InfoHashV2?.ToHex());
+        Assert.False(m.IsV2Only);
+        Assert.Equal("magnet:?xt=urn:btih:" + Hex + "&xt=urn:btmh:1220" + V2Hex, m.ToString());
+        Assert.Equal(m, MagnetLink.Parse(m.ToString()));
+    }
+
+    [Fact]
+    public void V2_only_link_uses_the_truncated_hash_on_the_wire()
+    {
+        MagnetLink m = MagnetLink.Parse("magnet:?xt=urn:btmh:1220" + V2Hex.ToUpperInvariant() + "&dn=x");
+        Assert.Equal(V2Hex, m.InfoHashV2?.ToHex());
+        Assert.Equal(V2Hex[..40], m.InfoHash.ToHex());
+        Assert.True(m.IsV2Only);
+        Assert.Equal("magnet:?xt=urn:btmh:1220" + V2Hex + "&dn=x", m.ToString());
+        Assert.Equal(m, MagnetLink.Parse(m.ToString()));
+        Assert.NotEqual(m, new MagnetLink(m.InfoHash, "x", [], [], []));
+    }
+
+    [Theory]
+    [InlineData("xt=urn:btmh:1220abc", "1220")]
+    [InlineData("xt=urn:btmh:1114" + "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "SHA-256")]
+    [InlineData("xt=urn:btmh:1220" + "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff&xt=urn:btmh:1220" + "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "two different")]
+    public void Bad_btmh_is_refused(string query, string messagePart)
+    {
+        var e = Assert.Throws<MetainfoException>(() => MagnetLink.Parse("magnet:?" + query));
+        Assert.Contains(messagePart, e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

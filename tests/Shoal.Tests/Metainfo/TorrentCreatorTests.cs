@@ -41,7 +41,7 @@ public sealed class TorrentCreatorTests : IDisposable
             ("a.txt", RandomBytes(2, 7)),
             ("sub/deeper/z.dat", RandomBytes(3, 33_000)),
             ("sub/empty", []),
-            ("B.bin", RandomBytes(4, 16_384)),
+            ("C.bin", RandomBytes(4, 16_384)),
         };
         foreach ((string rel, byte[] data) in files) File.WriteAllBytes(Path.Combine(root, rel), data);
 
@@ -60,7 +60,7 @@ public sealed class TorrentCreatorTests : IDisposable
         Assert.Equal(created.InfoHash, t.InfoHash);
         Assert.True(t.IsMultiFile);
         Assert.Equal("My Folder", t.Name);
-        string[] expectedOrder = ["B.bin", "a.txt", "b.bin", "sub/deeper/z.dat", "sub/empty"];
+        string[] expectedOrder = ["C.bin", "a.txt", "b.bin", "sub/deeper/z.dat", "sub/empty"];
         Assert.Equal(expectedOrder.Select(p => "My Folder/" + p), t.Files.Select(f => f.Path));
         byte[] content = [.. expectedOrder.SelectMany(p => files.Single(f => f.Relative == p).Data)];
         AssertPieceHashes(t, content);
@@ -132,7 +132,115 @@ public sealed class TorrentCreatorTests : IDisposable
         string folder = Path.Combine(_dir, "bad");
         Directory.CreateDirectory(folder);
         File.WriteAllBytes(Path.Combine(folder, "back\\slash"), [1]);
-        await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(folder, new TorrentCreationOptions()));
+        var e = await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(folder, new TorrentCreationOptions()));
+        Assert.Contains("'backslash'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Names_that_clients_would_rename_are_refused_before_hashing()
+    {
+        if (OperatingSystem.IsWindows()) return; // case-only twins cannot exist there
+        string folder = Path.Combine(_dir, "twins");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "Read.me"), [1]);
+        File.WriteAllBytes(Path.Combine(folder, "read.ME"), [2]);
+        var e = await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(folder, new TorrentCreationOptions()));
+        Assert.Contains("letter case", e.Message, StringComparison.Ordinal);
+
+        string control = Path.Combine(_dir, "control");
+        Directory.CreateDirectory(control);
+        File.WriteAllBytes(Path.Combine(control, "bell\a.txt"), [1]);
+        e = await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateAsync(control, new TorrentCreationOptions()));
+        Assert.Contains("bell_.txt", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Creates_a_hybrid_with_padding_piece_layers_and_both_hashes()
+    {
+        string root = Path.Combine(_dir, "hyb");
+        Directory.CreateDirectory(Path.Combine(root, "sub"));
+        byte[] a = RandomBytes(11, 50_000), b = RandomBytes(12, 7_000), c = RandomBytes(13, 32_768);
+        File.WriteAllBytes(Path.Combine(root, "a.bin"), a);
+        File.WriteAllBytes(Path.Combine(root, "sub", "b.txt"), b);
+        File.WriteAllBytes(Path.Combine(root, "sub", "c.dat"), c);
+        File.WriteAllBytes(Path.Combine(root, "sub", "empty"), []);
+        Torrent t = await TorrentCreator.CreateAsync(root, new TorrentCreationOptions { PieceLength = 16384, Version = TorrentVersion.Hybrid });
+        Torrent again = Torrent.Parse(t.ToBytes());
+
+        Assert.Equal(TorrentVersion.Hybrid, again.Version);
+        Assert.NotNull(again.InfoHashV1);
+        Assert.NotNull(again.InfoHashV2);
+        Assert.Equal(again.InfoHashV1, again.InfoHash);
+        Assert.True(again.HasPieceLayers);
+        // Every non-empty file starts on a piece boundary; padding follows each unaligned file, the last one too.
+        Assert.Equal(["hyb/a.bin", "pad", "hyb/sub/b.txt", "pad", "hyb/sub/c.dat", "hyb/sub/empty"],
+            again.Files.Select(f => f.IsPadding ? "pad" : f.Path));
+        Assert.All(again.Files.Where(f => !f.IsPadding && f.Length > 0), f => Assert.Equal(0, f.Offset % again.PieceLength));
+        Assert.Equal(MerkleTree.FromData(a).Root, again.Files[0].PiecesRoot);
+        Assert.Equal(MerkleTree.FromData(c).GetPieceLayer(16384), again.GetPieceLayer(4).ToArray());
+        Assert.Null(again.Files[5].PiecesRoot);
+
+        // The v1 half hashes the padded stream; the v2 half each file's tree.
+        byte[] stream = [.. a, .. new byte[again.Files[1].Length], .. b, .. new byte[again.Files[3].Length], .. c];
+        AssertPieceHashes(again, stream);
+        for (int piece = 0; piece < again.PieceCount; piece++)
+        {
+            int file = again.GetFileIndexAtPiece(piece);
+            (int first, int count) = again.GetFilePieces(file);
+            Assert.InRange(piece, first, first + count - 1);
+            Assert.NotNull(again.GetPieceHashV2(piece));
+        }
+    }
+
+    [Fact]
+    public async Task Creates_a_v2_only_torrent_whose_wire_hash_is_the_truncated_v2_hash()
+    {
+        string file = Path.Combine(_dir, "v2.bin");
+        byte[] data = RandomBytes(14, 100_000);
+        File.WriteAllBytes(file, data);
+        Torrent t = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = 32768, Version = TorrentVersion.V2 });
+        Assert.Equal(TorrentVersion.V2, t.Version);
+        Assert.Null(t.InfoHashV1);
+        Assert.Equal(t.InfoHashV2!.Value.Truncate(), t.InfoHash);
+        Assert.True(t.PieceHashes.IsEmpty);
+        Assert.Throws<InvalidOperationException>(() => t.GetPieceHash(0).ToArray());
+        Assert.False(t.IsMultiFile);
+        Assert.Equal("v2.bin", t.Name);
+        Assert.Equal(MerkleTree.FromData(data).Root, t.Files[0].PiecesRoot);
+        Assert.True(t.HasPieceLayers);
+        MagnetLink magnet = t.ToMagnetLink();
+        Assert.True(magnet.IsV2Only);
+        Assert.StartsWith("magnet:?xt=urn:btmh:1220" + t.InfoHashV2.Value.ToHex(), magnet.ToString(), StringComparison.Ordinal);
+        // The engine's v1 disk path says so in one line rather than failing obscurely.
+        var e = Assert.Throws<MetainfoException>(() => Shoal.Storage.StorageLayout.FromTorrent(t));
+        Assert.Contains("v2-only", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_single_file_hybrid_has_no_padding()
+    {
+        string file = Path.Combine(_dir, "one.bin");
+        File.WriteAllBytes(file, RandomBytes(15, 40_000));
+        Torrent t = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = 16384, Version = TorrentVersion.Hybrid });
+        Assert.Equal(TorrentVersion.Hybrid, t.Version);
+        Assert.Single(t.Files);
+        Assert.Equal(40_000, t.TotalSize);
+    }
+
+    [Fact]
+    public async Task Executable_files_get_attr_x()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string root = Path.Combine(_dir, "exec");
+        Directory.CreateDirectory(root);
+        File.WriteAllBytes(Path.Combine(root, "run.sh"), "#!/bin/sh\n"u8.ToArray());
+        File.SetUnixFileMode(Path.Combine(root, "run.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllBytes(Path.Combine(root, "data.txt"), [1, 2, 3]);
+        foreach (TorrentVersion version in new[] { TorrentVersion.V1, TorrentVersion.Hybrid, TorrentVersion.V2 })
+        {
+            Torrent t = await TorrentCreator.CreateAsync(root, new TorrentCreationOptions { Version = version });
+            Assert.Equal(["exec/run.sh"], t.Files.Where(f => f.IsExecutable).Select(f => f.Path));
+        }
     }
 
     [Fact]
@@ -163,6 +271,8 @@ public sealed class TorrentCreatorTests : IDisposable
         Torrent t = await TorrentCreator.CreateAsync(root, new TorrentCreationOptions());
         Assert.Equal(["linked/link.bin", "linked/real.bin"], t.Files.Select(f => f.Path));
         AssertPieceHashes(t, [.. data, 9, 9]);
+        // libtorrent reads a link's own mode (rwx), so a followed link is marked executable: so does Shoal.
+        Assert.Equal([true, false], t.Files.Select(f => f.IsExecutable));
     }
 
     [Theory]

@@ -4,7 +4,10 @@ using Shoal.Swarm;
 
 namespace Shoal.Tests.Reliability;
 
-/// <summary>A download folder that fills up, or turns read-only, pauses the torrent; it resumes once writing works again.</summary>
+/// <summary>
+/// A download folder that fills up pauses the torrent, which resumes once writing works again; one that is
+/// read-only stops the torrent with that error (a permanent error is not retried).
+/// </summary>
 [Collection(ReliabilityCollection.Name)]
 public sealed class DiskFaultTests : IDisposable
 {
@@ -34,16 +37,35 @@ public sealed class DiskFaultTests : IDisposable
     }
 
     [TmpfsFact]
-    public async Task AReadOnlyFolderPausesTheDownloadAndItResumesWhenWritable()
+    public async Task AReadOnlyFolderStopsTheDownloadWithOneErrorInsteadOfRetrying()
     {
+        // Read-only is permanent (StorageException.IsPermanent): retrying every 10 s would only fetch the same
+        // pieces again and again, and --exit-when-done would never exit.
         Assert.Null(Tmpfs.Run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", _mount));
         Assert.Null(Tmpfs.Run("mount", "-o", "remount,ro", _mount));
-        await RunAsync(
-            status => status.Error is { } error && error.Contains("read-only", StringComparison.OrdinalIgnoreCase),
-            () => Tmpfs.Run("mount", "-o", "remount,rw", _mount));
+        (Torrent torrent, byte[] content, string seedDir) = await CreateSeedAsync();
+        var options = new SessionOptions { BindAddress = IPAddress.Loopback, ListenPort = 0, EnableDht = false, EnableLocalDiscovery = false };
+        await using ShoalSession seeder = await ShoalSession.StartAsync(options);
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+        await using (ShoalSession leecher = await ShoalSession.StartAsync(options))
+        {
+            TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = _mount, Peers = [seeder.ListenEndPoint] });
+            var failure = await Assert.ThrowsAnyAsync<IOException>(() => handle.Completion.WaitAsync(Patience));
+            Assert.Contains("read-only", failure.Message, StringComparison.OrdinalIgnoreCase);
+            TorrentStatus status = handle.GetStatus();
+            Assert.Equal(TorrentState.Error, status.State);
+            Assert.Contains("read-only", status.Error, StringComparison.OrdinalIgnoreCase);
+        }
+
+        // Once the folder is writable again, adding the torrent again finishes the download.
+        Assert.Null(Tmpfs.Run("mount", "-o", "remount,rw", _mount));
+        await using ShoalSession again = await ShoalSession.StartAsync(options);
+        TorrentHandle retry = await again.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = _mount, Peers = [seeder.ListenEndPoint] });
+        await retry.Completion.WaitAsync(Patience);
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_mount, "data.bin")));
     }
 
-    private async Task RunAsync(Func<TorrentStatus, bool> pausedForTheRightReason, Func<string?> repair)
+    private async Task<(Torrent Torrent, byte[] Content, string SeedDir)> CreateSeedAsync()
     {
         string seedDir = Path.Combine(_root, "seed");
         Directory.CreateDirectory(seedDir);
@@ -51,6 +73,12 @@ public sealed class DiskFaultTests : IDisposable
         new Random(11).NextBytes(content);
         await File.WriteAllBytesAsync(Path.Combine(seedDir, "data.bin"), content);
         Torrent torrent = await TorrentCreator.CreateAsync(Path.Combine(seedDir, "data.bin"), new TorrentCreationOptions { PieceLength = 64 * 1024 });
+        return (torrent, content, seedDir);
+    }
+
+    private async Task RunAsync(Func<TorrentStatus, bool> pausedForTheRightReason, Func<string?> repair)
+    {
+        (Torrent torrent, byte[] content, string seedDir) = await CreateSeedAsync();
 
         var options = new SessionOptions { BindAddress = IPAddress.Loopback, ListenPort = 0, EnableDht = false, EnableLocalDiscovery = false };
         await using ShoalSession seeder = await ShoalSession.StartAsync(options);
