@@ -1297,11 +1297,7 @@ internal sealed class TorrentActor
     {
         bool wasDownloading = _state == TorrentState.Downloading;
         _state = TorrentState.Seeding;
-        if (wasDownloading)
-        {
-            Log("download complete; seeding");
-            _downloadFinished.TrySetResult();
-        }
+        if (wasDownloading) Log("download complete; seeding");
         foreach (PeerConnection peer in _peers.Values)
         {
             if (peer.AmInterested)
@@ -1312,7 +1308,10 @@ internal sealed class TorrentActor
             DropAllRequests(peer);
             CloseIfBothSeeds(peer);
         }
+        // The snapshot first: whoever the signals wake (the trackers' "completed" announce) reads left=0 and the
+        // final downloaded count, not the numbers of the last tick.
         _status = BuildStatus();
+        if (wasDownloading) _downloadFinished.TrySetResult();
         _completion.TrySetResult();
     }
 
