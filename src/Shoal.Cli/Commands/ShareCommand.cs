@@ -57,14 +57,14 @@ internal static class ShareCommand
             // The link names the --tracker URLs too (a loaded .torrent does not hold them), so its users find them.
             MagnetLink magnet = torrent.ToMagnetLink();
             magnet = magnet with { Trackers = [.. magnet.Trackers, .. settings.Trackers.Where(url => !magnet.Trackers.Contains(url)).Distinct()] };
-            await info.WriteLineAsync($"magnet: {magnet}").ConfigureAwait(false);
+            await info.WriteLineAsync($"magnet: {TerminalText.Escape(magnet.ToString())}").ConfigureAwait(false);
             await info.WriteLineAsync($"listening: {session.ListenEndPoint}").ConfigureAwait(false);
             if (!settings.Quiet && !settings.Json)
             {
-                await context.Error.WriteLineAsync($"sharing {content}; press Ctrl+C to stop").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"sharing {TerminalText.Escape(content)}; press Ctrl+C to stop").ConfigureAwait(false);
             }
 
-            StatusDisplay display = StatusDisplay.Choose(context, settings, name);
+            StatusDisplay display = StatusDisplay.Choose(context, settings, name, handle);
             await TorrentRun.WithDisplayAsync(display, handle, async () =>
             {
                 ExistingData? data = await TorrentRun.WaitForCheckAsync(handle, checkedData.Task, cancellationToken).ConfigureAwait(false);
@@ -105,7 +105,7 @@ internal static class ShareCommand
         };
         bool showBar = !settings.Quiet && !settings.Json;
         return HashingProgress.RunAsync(
-            showBar ? context.CreateErrorConsole() : null, $"hashing {name}", HashingProgress.MeasureBytes(content),
+            showBar ? context.CreateErrorConsole() : null, $"hashing {name}", PathArguments.RequireData(content, content),
             progress => TorrentCreator.CreateAsync(content, options, progress, cancellationToken));
     }
 }

@@ -24,6 +24,6 @@ internal static class ExistingDataNotice
             parts.Add($"{file.MatchingPieces} of {file.Pieces} of its pieces match this torrent; the other {file.Pieces - file.MatchingPieces} will be written over");
         if (file.WillBeCut)
             parts.Add($"it is {HumanFormat.Size(file.Length)}, the torrent's file {HumanFormat.Size(file.ExpectedLength)}: the {HumanFormat.Size(file.Length - file.ExpectedLength)} past its end will be cut");
-        return $"shoal: existing {file.Path}: {string.Join("; ", parts)}";
+        return $"shoal: existing {TerminalText.Escape(file.Path)}: {string.Join("; ", parts)}";
     }
 }

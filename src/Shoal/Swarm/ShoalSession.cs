@@ -48,7 +48,7 @@ public sealed class ShoalSession : IAsyncDisposable
         _listener = listener;
         _disk = new DiskService(context.Options.DiskConcurrency);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         if (context.Options.EnableLocalDiscovery)

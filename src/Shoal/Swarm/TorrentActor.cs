@@ -137,6 +137,7 @@ internal sealed class TorrentActor
     private long _downloaded;
     private long _uploadedByClosedPeers;
     private int _failedPieces;
+    private string? _lastDialFailure;
     private long _lastTick;
     private long _lastChoke;
     private bool _chokedOnce;
@@ -599,6 +600,7 @@ internal sealed class TorrentActor
             candidate.Failures++;
             candidate.NextAttempt = _session.Time.GetTimestamp() + Backoff(candidate.Failures);
         }
+        _lastDialFailure = $"{endPoint}: {error?.Message ?? "failed"}";
         Log($"dial {endPoint} failed: {error?.Message}");
     }
 
@@ -1508,7 +1510,26 @@ internal sealed class TorrentActor
         int verified = _picker is null ? 0 : _have.SetCount;
         return new TorrentStatus(_state, total == 0 ? 0 : (double)_verifiedBytes / total, total, _verifiedBytes,
             _downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, _peers.Count, seeds,
-            verified, _have.Length, _failedPieces, _error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht));
+            verified, _have.Length, _failedPieces, _error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
+            _peers.Count == 0 ? DescribeSearch() : null);
+    }
+
+    /// <summary>What was tried to find a peer (built only while there is none: it walks the known addresses).</summary>
+    private PeerSearch DescribeSearch()
+    {
+        int tried = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0;
+        foreach (PeerCandidate candidate in _candidates.Values)
+        {
+            if (candidate.Failures > 0) tried++;
+            PeerSource source = candidate.Source;
+            if (source.HasFlag(PeerSource.Manual)) manual++;
+            if (source.HasFlag(PeerSource.Incoming)) incoming++;
+            if (source.HasFlag(PeerSource.Tracker)) tracker++;
+            if (source.HasFlag(PeerSource.Pex)) pex++;
+            if (source.HasFlag(PeerSource.Lsd)) lsd++;
+            if (source.HasFlag(PeerSource.Dht)) dht++;
+        }
+        return new PeerSearch(_candidates.Count, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht), tried, _lastDialFailure);
     }
 
     private void Log(string message) => _session.Log($"[{_torrent?.Name ?? _displayName}] {message}");

@@ -16,6 +16,7 @@ namespace Shoal.Swarm;
 /// <param name="FailedPieces">Pieces that failed their hash check this run.</param>
 /// <param name="Error">Why the torrent stopped, when <paramref name="State"/> is <see cref="TorrentState.Error"/>.</param>
 /// <param name="Sources">Where the connected peers came from; null reads as none.</param>
+/// <param name="Search">While no peer is connected: what was tried to find one; null otherwise.</param>
 public sealed record TorrentStatus(
     TorrentState State,
     double Progress,
@@ -31,10 +32,11 @@ public sealed record TorrentStatus(
     int PieceCount,
     int FailedPieces,
     string? Error,
-    PeerSourceCounts? Sources = null)
+    PeerSourceCounts? Sources = null,
+    PeerSearch? Search = null)
 {
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
-    public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0
+    public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0 && TotalSize > VerifiedBytes
         ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)
         : null;
 }
