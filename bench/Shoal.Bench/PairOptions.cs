@@ -8,7 +8,7 @@ internal sealed record PairOptions
     public const string Usage = """
         usage: shoal-bench pair [--size 1GiB] [--runs N] [--scenario NAME[,NAME...]|all] [--out FILE]
                                 [--piece-size BYTES] [--work DIR] [--timeout SECONDS] [--shoal PATH/shoal.dll]
-                                [--build] [--seed N] [--shoal-args "ARGS"]
+                                [--build] [--seed N] [--shoal-args "ARGS"] [--encryption plain|rc4]
           One seeder and one leecher, separate processes, over TCP on 127.0.0.1.
           Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal, shoal-tr, lt-tr; all = every one.
           (tr = transmission-cli, which the seeder dials; it never exits, so it is stopped once it prints "Seeding".)
@@ -16,6 +16,9 @@ internal sealed record PairOptions
           For tr leechers wall runs from the seeder's TCP connection to transmission-cli until its "Seeding" line.
           --shoal-args: extra options for the shoal leecher, split on spaces (A/B runs of engine settings,
           e.g. --shoal-args "--os-cache all").
+          --encryption: plain (default) runs every client without message stream encryption (shoal --encryption disable,
+          libtorrent plaintext); rc4 makes both ends require MSE/PE with RC4 over the whole stream (shoal --encryption
+          require, libtorrent forced with allowed_enc_level rc4, transmission encryption required).
         """;
 
     public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal", "shoal-tr", "lt-tr"];
@@ -31,6 +34,15 @@ internal sealed record PairOptions
     public bool Build { get; init; }
     public int Seed { get; init; } = 20240601;
     public IReadOnlyList<string> ShoalArguments { get; init; } = [];
+
+    /// <summary>Both ends use MSE/PE with RC4 over the whole stream; otherwise no encryption at all.</summary>
+    public bool Rc4 { get; init; }
+
+    /// <summary>The shoal CLI's --encryption option for this run (both seeder and leecher).</summary>
+    public string[] ShoalEncryption => ["--encryption", Rc4 ? "require" : "disable"];
+
+    /// <summary>The libtorrent scripts' --encryption value for this run.</summary>
+    public string LibtorrentEncryption => Rc4 ? "forced" : "plaintext";
 
     public static PairOptions Parse(string[] args)
     {
@@ -52,6 +64,15 @@ internal sealed record PairOptions
                 "--build" => options with { Build = true },
                 "--seed" => options with { Seed = ParseInt(name, Value(), int.MinValue, int.MaxValue) },
                 "--shoal-args" => options with { ShoalArguments = Value().Split(' ', StringSplitOptions.RemoveEmptyEntries) },
+                "--encryption" => options with
+                {
+                    Rc4 = Value() switch
+                    {
+                        "plain" => false,
+                        "rc4" => true,
+                        var other => throw new BenchUsageException($"--encryption: '{other}' is not plain or rc4"),
+                    },
+                },
                 _ => throw new BenchUsageException($"unknown option '{name}'"),
             };
         }

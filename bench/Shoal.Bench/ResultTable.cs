@@ -18,6 +18,9 @@ internal static class ResultTable
         md.AppendLine(inv, $"- machine: {Environment.ProcessorCount} cores, {Machine.CpuModel()}, {Machine.MemoryTotal()}, {Machine.Kernel()}, {Machine.OperatingSystem()}");
         md.AppendLine(inv, $"- .NET {Environment.Version}, libtorrent {workspace.LibtorrentVersion} (python3-libtorrent), piece length {ByteSize.Format(pieceLength)}");
         md.AppendLine("- data: one file of seeded random bytes, in the page cache on both sides (disk speed is not measured)");
+        md.AppendLine(options.Rc4
+            ? "- encryption: MSE/PE with RC4 over the whole stream on both ends (shoal --encryption require, libtorrent forced + allowed_enc_level rc4)"
+            : "- encryption: none (shoal --encryption disable, libtorrent plaintext)");
         md.AppendLine("- wall = leecher process start to exit (includes its startup); CPU = user+system seconds, the system (kernel) part in brackets");
         md.AppendLine("- peak RSS = VmHWM (includes file pages a client maps: libtorrent 2.0 mmaps the data, so its RSS grows with the file);");
         md.AppendLine("  anon = highest RssAnon seen while sampling every 100 ms (heap and buffers only)");

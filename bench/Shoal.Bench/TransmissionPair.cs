@@ -29,7 +29,7 @@ internal static class TransmissionPair
         if (Directory.Exists(config)) Directory.Delete(config, recursive: true); // no resume files from an earlier run
         Directory.CreateDirectory(config);
         // The interop tests' settings (loopback only, no DHT, LPD, PEX, uTP, port mapping), logging errors only.
-        await File.WriteAllTextAsync(Path.Combine(config, "settings.json"), Shoal.Tests.Interop.TransmissionSettings.Json(messageLevel: 1)).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(config, "settings.json"), Shoal.Tests.Interop.TransmissionSettings.Json(messageLevel: 1, encryption: options.Rc4 ? 2 : 1)).ConfigureAwait(false);
 
         var port = PairBenchmark.FreePort();
         var watch = Stopwatch.StartNew();
@@ -48,7 +48,7 @@ internal static class TransmissionPair
             var cpu = Volatile.Read(ref seederProcess) is { } s ? BenchProcess.Sample(s.WorkerPid)?.CpuSeconds ?? 0 : 0;
             return (At: at, SeederCpu: cpu);
         });
-        using var seeder = await PairBenchmark.StartSeederAsync(workspace, shoalDll, seederKind, seedRoot, torrent, options.Timeout,
+        using var seeder = await PairBenchmark.StartSeederAsync(workspace, shoalDll, seederKind, seedRoot, torrent, options.Timeout, options.Rc4,
             $"127.0.0.1:{port}", p => Volatile.Write(ref seederProcess, p)).ConfigureAwait(false);
         var seederPid = seeder.Value.Process.WorkerPid;
 

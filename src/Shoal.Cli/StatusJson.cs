@@ -8,7 +8,7 @@ namespace Shoal.Cli;
 /// <summary>
 /// One torrent status as a single-line JSON object (the <c>--json</c> output):
 /// <c>{"state":"downloading","progress":0.42,"downloaded":..,"uploaded":..,"down_rate":..,"up_rate":..,
-/// "peers":..,"seeds":..,"verified_pieces":..,"piece_count":..,"failed_pieces":..,"total_size":..,
+/// "peers":..,"seeds":..,"encrypted_peers":..,"verified_pieces":..,"piece_count":..,"failed_pieces":..,"total_size":..,
 /// "eta_seconds":12|null}</c>, plus <c>"error"</c> when the torrent stopped on one.
 /// </summary>
 internal static class StatusJson
@@ -36,6 +36,7 @@ internal static class StatusJson
         writer.WriteNumber("up_rate", status.UploadRate);
         writer.WriteNumber("peers", status.Peers);
         writer.WriteNumber("seeds", status.Seeds);
+        writer.WriteNumber("encrypted_peers", status.EncryptedPeers);
         writer.WriteNumber("verified_pieces", status.VerifiedPieces);
         writer.WriteNumber("piece_count", status.PieceCount);
         writer.WriteNumber("failed_pieces", status.FailedPieces);

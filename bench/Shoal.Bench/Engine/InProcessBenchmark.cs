@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Shoal.Metainfo;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Bench.Engine;
 
@@ -60,7 +61,8 @@ internal static class InProcessBenchmark
         // The sessions live across runs, as in a client that downloads one torrent after another: run 1 pays for
         // filling the session's buffer pools (about as many blocks as are ever in flight at once), later runs show
         // what a warm session allocates.
-        var options = new SessionOptions { BindAddress = IPAddress.Loopback, ListenPort = 0, EnableDht = false, EnableLocalDiscovery = false };
+        // Plain connections, as in the runs docs/performance.md records (the encrypted pair is measured by `pair --encryption rc4`).
+        var options = new SessionOptions { BindAddress = IPAddress.Loopback, ListenPort = 0, EnableDht = false, EnableLocalDiscovery = false, Encryption = EncryptionMode.Disable };
         await using ShoalSession seeder = await ShoalSession.StartAsync(options);
         await using ShoalSession leecher = await ShoalSession.StartAsync(options);
         TorrentHandle seed = await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });

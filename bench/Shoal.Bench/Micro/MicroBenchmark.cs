@@ -28,6 +28,7 @@ internal static class MicroBenchmark
     [
         ("bencode", typeof(BencodeBenchmarks)),
         ("wire", typeof(WireBenchmarks)),
+        ("encryption", typeof(EncryptionBenchmarks)),
         ("storage", typeof(StorageBenchmarks)),
         ("picker", typeof(PickerDownloadBenchmarks)),
         ("picker", typeof(PickerRegisterBenchmarks)),
@@ -148,6 +149,11 @@ internal static class MicroBenchmark
                     _ => "the block is sliced, not read");
             case (nameof(WireBenchmarks), _):
                 return new Row("wire: frame + pipe + parse", "write, flush, parse, copy out one 16 KiB PIECE", WireBenchmarks.BytesPerOperation);
+            case (nameof(EncryptionBenchmarks), nameof(EncryptionBenchmarks.Rc4)):
+                return new Row("encryption: `Rc4Cipher.Apply` (MSE/PE)", "RC4 over one 32 KiB pipe segment, in place", EncryptionBenchmarks.SegmentBytes,
+                    ns => string.Create(inv, $"1 GiB: {ns * (1 << 30) / EncryptionBenchmarks.SegmentBytes / 1e9:0.00} s of one core per direction"));
+            case (nameof(EncryptionBenchmarks), _):
+                return new Row("encryption: frame + RC4 + pipe + RC4 + parse", "the wire row through an encrypted connection's filters", WireBenchmarks.BytesPerOperation);
             case (nameof(StorageBenchmarks), _):
             {
                 int pieceLength = (int)c.Parameters["PieceLength"];

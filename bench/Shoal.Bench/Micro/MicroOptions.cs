@@ -3,7 +3,7 @@ namespace Shoal.Bench.Micro;
 /// <summary>Options of the <c>micro</c> verb.</summary>
 internal sealed record MicroOptions
 {
-    public const string Usage = "micro [--filter NAME[,NAME...]] [--quick]   (NAME: bencode, wire, storage, picker, or part of a benchmark's Class.Method)";
+    public const string Usage = "micro [--filter NAME[,NAME...]] [--quick]   (NAME: bencode, wire, encryption, storage, picker, or part of a benchmark's Class.Method)";
 
     /// <summary>Names a benchmark must match one of (case-insensitive); empty runs them all.</summary>
     public IReadOnlyList<string> Filters { get; init; } = [];

@@ -30,7 +30,7 @@ internal static class SuiteBenchmark
         var workspace = new Lazy<(Workspace? Value, string? Problem)>(() => Try(Workspace.Find));
         var shoal = new Lazy<(string? Value, string? Problem)>(() => Try(() => Workspace.ResolveShoal(root, options.ShoalDll, options.Build)));
         // The CLI is built (when it must be) before any clock starts, so a build never overlaps a benchmark.
-        if (options.Only.Any(n => n is "pair" or "transmission" or "tracker")) _ = shoal.Value;
+        if (options.Only.Any(n => n is "pair" or "pair-rc4" or "transmission" or "tracker")) _ = shoal.Value;
 
         var report = new SuiteReport(options, command, started, loadBefore, Setting(root, workspace.Value, shoal, options));
         Workspace NeedWorkspace() => workspace.Value.Value ?? throw new BenchFailedException(workspace.Value.Problem!);
@@ -65,6 +65,17 @@ internal static class SuiteBenchmark
             Workspace ws = NeedWorkspace();
             PairOutcome outcome = await PairBenchmark.MeasureAsync(pairOptions, ws, NeedShoal()).ConfigureAwait(false);
             report.Pair = outcome;
+            return (ResultTable.Render(pairOptions, ws, $"{Bench} pair {string.Join(' ', verb)}", outcome), PairProblems(outcome));
+        }).ConfigureAwait(false);
+
+        await Section("pair-rc4", "1b. Pair throughput with message stream encryption (MSE/PE, RC4) on both ends", async () =>
+        {
+            string[] verb = ["--size", ByteSize.Argument(options.PairSize), "--runs", Text(options.Runs), "--scenario", "lt-lt,shoal-shoal",
+                "--timeout", Text((int)options.PairTimeout.TotalSeconds), "--encryption", "rc4", .. shoalArgs];
+            PairOptions pairOptions = PairOptions.Parse(verb);
+            Workspace ws = NeedWorkspace();
+            PairOutcome outcome = await PairBenchmark.MeasureAsync(pairOptions, ws, NeedShoal()).ConfigureAwait(false);
+            report.PairRc4 = outcome;
             return (ResultTable.Render(pairOptions, ws, $"{Bench} pair {string.Join(' ', verb)}", outcome), PairProblems(outcome));
         }).ConfigureAwait(false);
 

@@ -10,7 +10,8 @@ internal sealed record SuiteOptions
                                  [--shoal PATH/shoal.dll] [--build]
           Every benchmark of issue 6, one after the other in this process, into one markdown report (--out and stdout):
           the machine, the date, the command, every table, and the targets computed from the results.
-            pair          lt-lt, lt-shoal, shoal-lt, shoal-shoal: 1 GiB, median of --runs (default 3)
+            pair          lt-lt, lt-shoal, shoal-lt, shoal-shoal: 1 GiB, median of --runs (default 3), no encryption
+            pair-rc4      lt-lt, shoal-shoal with MSE/PE RC4 on both ends (shoal require, libtorrent forced), same size and runs
             transmission  shoal-tr, lt-tr (transmission-cli is slow): 256 MiB, at most 2 runs
             swarm         1 seeder + 4, 8, 16 all-Shoal leechers, 256 MiB, seeder capped at 20 MB/s, leechers at 5 MB/s
             swarm-mixed   the same with half of the leechers libtorrent
@@ -27,7 +28,7 @@ internal sealed record SuiteOptions
           when any failed. A full run takes about 10-12 minutes on 2 cores.
         """;
 
-    public static readonly string[] AllBenchmarks = ["pair", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht"];
+    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht"];
 
     public string? OutFile { get; init; }
 

@@ -26,6 +26,9 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
 
     public PairOutcome? Transmission { get; set; }
 
+    /// <summary>The pair scenarios with MSE/PE RC4 on both ends.</summary>
+    public PairOutcome? PairRc4 { get; set; }
+
     public SwarmOutcome? Swarm { get; set; }
 
     public SwarmOutcome? SwarmMixed { get; set; }
@@ -65,7 +68,7 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
         md.AppendLine();
         md.AppendLine("| target | goal | measured | status |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, SwarmLibtorrent, Recheck, Peers))
+        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, SwarmLibtorrent, Recheck, Peers, PairRc4))
         {
             string status = t.Met switch { true => "pass", false => "**fail**", null => "n/a" };
             md.AppendLine(inv, $"| {t.Name} | {t.Goal} | {t.Measured} | {status} |");
@@ -91,7 +94,7 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
         }
         md.AppendLine();
 
-        if (Pair is not null || Transmission is not null) AppendPairSummary(md);
+        if (Pair is not null || Transmission is not null || PairRc4 is not null) AppendPairSummary(md);
         foreach (Section s in _sections)
         {
             md.AppendLine("## " + s.Title);
@@ -118,13 +121,14 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
         md.AppendLine();
         md.AppendLine("| scenario | size | runs | MB/s | MiB/s | leecher CPU s per GiB | seeder CPU s per GiB | leecher peak RSS / anon MiB | seeder peak RSS / anon MiB | data |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-        foreach (PairOutcome outcome in new[] { Pair, Transmission }.OfType<PairOutcome>())
+        foreach (PairOutcome outcome in new[] { Pair, PairRc4, Transmission }.OfType<PairOutcome>())
         {
+            string suffix = outcome == PairRc4 ? " rc4" : "";
             foreach (PairResult m in outcome.Medians())
             {
                 int runs = outcome.Results.Count(r => r.Scenario == m.Scenario);
                 md.AppendLine(inv,
-                    $"| {m.Scenario} | {ByteSize.Format(m.Bytes)} | {runs} | {m.MBPerSecond:0.0} | {m.MiBPerSecond:0.0} | {m.LeecherCpuPerGiB:0.00} | {m.SeederCpuPerGiB:0.00} | " +
+                    $"| {m.Scenario}{suffix} | {ByteSize.Format(m.Bytes)} | {runs} | {m.MBPerSecond:0.0} | {m.MiBPerSecond:0.0} | {m.LeecherCpuPerGiB:0.00} | {m.SeederCpuPerGiB:0.00} | " +
                     $"{m.LeecherPeakRss / 1048576.0:0} / {m.LeecherPeakAnon / 1048576.0:0} | {m.SeederPeakRss / 1048576.0:0} / {m.SeederPeakAnon / 1048576.0:0} | " +
                     $"{(m.Verified ? "identical" : "**DIFFERS**")} |");
             }

@@ -16,12 +16,13 @@ internal static class SuiteTargets
     public const double SwarmEfficiencyGoal = 0.90;
     public const double RecheckShareGoal = 0.80;
     public const double IdleKiBGoal = 64;
+    public const double Rc4ShareGoal = 0.80;
 
     /// <summary>One target: <paramref name="Met"/> is null when there is nothing to judge.</summary>
     public sealed record Target(string Name, string Goal, string Measured, bool? Met);
 
     public static IReadOnlyList<Target> Evaluate(PairOutcome? pair, PairOutcome? transmission, SwarmOutcome? swarm, SwarmOutcome? mixed,
-        SwarmOutcome? allLibtorrent, RecheckOutcome? recheck, PeersOutcome? peers)
+        SwarmOutcome? allLibtorrent, RecheckOutcome? recheck, PeersOutcome? peers, PairOutcome? pairRc4 = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var targets = new List<Target>();
@@ -46,6 +47,17 @@ internal static class SuiteTargets
             ? new Target("pair: Shoal -> Shoal throughput", ">= 300 MB/s", "no shoal-shoal result", null)
             : new Target("pair: Shoal -> Shoal throughput", ">= 300 MB/s", string.Create(inv, $"{shoal.MBPerSecond:0.0} MB/s (median of {Runs(pair!, "shoal-shoal")})"),
                 shoal.MBPerSecond >= PairMBpsGoal));
+
+        const string rc4Name = "pair: Shoal -> Shoal with RC4 (MSE/PE) vs plain";
+        PairResult? shoalRc4 = Median(pairRc4, "shoal-shoal");
+        if (shoal is null || shoalRc4 is null) targets.Add(new Target(rc4Name, ">= 80 %", "no shoal-shoal result with and without RC4", null));
+        else
+        {
+            double share = shoalRc4.MBPerSecond / shoal.MBPerSecond;
+            targets.Add(new Target(rc4Name, ">= 80 %", string.Create(inv,
+                $"{share:P0} ({shoalRc4.MBPerSecond:0.0} vs {shoal.MBPerSecond:0.0} MB/s; CPU per GiB leecher {shoalRc4.LeecherCpuPerGiB:0.00} vs {shoal.LeecherCpuPerGiB:0.00} s, seeder {shoalRc4.SeederCpuPerGiB:0.00} vs {shoal.SeederCpuPerGiB:0.00} s)"),
+                share >= Rc4ShareGoal));
+        }
 
         targets.Add(Swarm("swarm: efficiency D_min / D at N = 16, all Shoal", swarm));
         Target half = Swarm("swarm: efficiency D_min / D at N = 16, half libtorrent", mixed);

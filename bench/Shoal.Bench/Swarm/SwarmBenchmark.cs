@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Shoal.Metainfo;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Bench.Swarm;
 
@@ -149,6 +150,8 @@ internal static class SwarmBenchmark
                 MaxUploadRate = rate,
                 EnableDht = false,
                 EnableLocalDiscovery = false,
+                // Plain, like the libtorrent leechers (lt_get.py plaintext) and the runs docs/performance.md records.
+                Encryption = EncryptionMode.Disable,
             };
             ShoalSession seeder = await ShoalSession.StartAsync(Capped(options.SeederRate)).ConfigureAwait(false);
             sessions.Add(seeder);

@@ -88,7 +88,7 @@ internal static class GetCommand
                 if (exitWhenDone) return ExitCodes.Success;
                 await TorrentRun.SeedUntilStoppedAsync(handle, cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Success;
-            }, settings.Quiet ? null : context.Error).ConfigureAwait(false);
+            }, settings.Quiet ? null : context.Error, () => session.PortMappings).ConfigureAwait(false);
         }
         finally
         {

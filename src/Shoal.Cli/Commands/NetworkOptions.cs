@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Shoal.Storage;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Cli.Commands;
 
@@ -24,6 +25,11 @@ internal sealed class NetworkOptions
     private readonly Option<string[]> _trackers = OptionFactory.Trackers("Tracker URL to announce to besides the torrent's own (repeatable; http, https or udp)");
     private readonly Option<bool> _noDht = new("--no-dht") { Description = "Do not use the DHT (BEP 5)" };
     private readonly Option<string[]> _dhtBootstrap = DhtCommand.Bootstrap();
+    private readonly Option<EncryptionMode> _encryption = OptionFactory.Encryption();
+    private readonly Option<bool> _noPortMapping = new("--no-port-mapping")
+    {
+        Description = "Do not ask the router to forward the listen port (UPnP IGD, NAT-PMP/PCP); it is asked by default unless --bind is a loopback address",
+    };
     private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (BEP 14)" };
     private readonly Option<string?> _dataDirectory = OptionFactory.DataDirectory();
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress output" };
@@ -44,6 +50,8 @@ internal sealed class NetworkOptions
         command.Options.Add(_noDht);
         command.Options.Add(_dhtBootstrap);
         command.Options.Add(_noLsd);
+        command.Options.Add(_encryption);
+        command.Options.Add(_noPortMapping);
         command.Options.Add(_dataDirectory);
         command.Options.Add(_quiet);
         command.Options.Add(_json);
@@ -66,5 +74,7 @@ internal sealed class NetworkOptions
         result.GetValue(_uploadSlots),
         result.GetResult(_osCache) is null ? StorageOptions.DefaultOsCacheWindow
             : result.GetValue(_osCache) is var window and not OptionFactory.Unlimited ? window : null,
+        result.GetValue(_encryption),
+        result.GetValue(_noPortMapping),
         result.GetValue(_dataDirectory));
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Shoal.Dht;
 using Shoal.Storage;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Cli.Commands;
 
@@ -21,6 +22,8 @@ namespace Shoal.Cli.Commands;
 /// <param name="MaxConnections">Most peer connections at once; 0 keeps the session's default.</param>
 /// <param name="UploadSlots">Regular unchoke slots; 0 keeps the session's default.</param>
 /// <param name="OsCacheWindow">Recently written bytes left in the OS page cache per torrent; null leaves it to the OS.</param>
+/// <param name="Encryption">Which connections to make and accept (MSE/PE).</param>
+/// <param name="NoPortMapping">Do not ask the gateway to forward the listen port.</param>
 /// <param name="DataDirectory">Shoal's own state folder (resume files, DHT state); null: see <see cref="ShoalDataDirectory"/>.</param>
 internal sealed record NetworkSettings(
     int Port,
@@ -37,6 +40,8 @@ internal sealed record NetworkSettings(
     int MaxConnections = 0,
     int UploadSlots = 0,
     long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow,
+    EncryptionMode Encryption = EncryptionMode.Prefer,
+    bool NoPortMapping = false,
     string? DataDirectory = null)
 {
     private static readonly SessionOptions Defaults = new();
@@ -65,6 +70,8 @@ internal sealed record NetworkSettings(
         MaxConnectionsPerTorrent = MaxConnections > 0 ? MaxConnections : Defaults.MaxConnectionsPerTorrent,
         UnchokeSlots = UploadSlots > 0 ? UploadSlots : Defaults.UnchokeSlots,
         OsCacheWindow = OsCacheWindow,
+        Encryption = Encryption,
+        EnablePortMapping = !NoPortMapping,
     };
 
     /// <summary>Resolves every --peer (host names through DNS).</summary>

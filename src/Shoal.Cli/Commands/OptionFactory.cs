@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Cli.Commands;
 
@@ -69,6 +70,30 @@ internal static class OptionFactory
                 if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max) return value;
                 result.AddError($"{name}: '{text}' must be a whole number from {min} to {max}");
                 return defaultValue;
+            },
+        };
+    }
+
+    /// <summary><c>--encryption prefer|require|disable</c> (MSE/PE); prefer when absent.</summary>
+    public static Option<EncryptionMode> Encryption()
+    {
+        return new Option<EncryptionMode>("--encryption")
+        {
+            Description = "Message stream encryption (MSE/PE): 'prefer' dials encrypted first and falls back to plain, accepting both; " +
+                          "'require' makes and accepts only encrypted connections; 'disable' only plain ones (default: prefer)",
+            HelpName = "prefer|require|disable",
+            DefaultValueFactory = _ => EncryptionMode.Prefer,
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                switch (text.ToLowerInvariant())
+                {
+                    case "prefer": return EncryptionMode.Prefer;
+                    case "require": return EncryptionMode.Require;
+                    case "disable": return EncryptionMode.Disable;
+                }
+                result.AddError($"--encryption: '{text}' is not one of prefer, require, disable");
+                return EncryptionMode.Prefer;
             },
         };
     }

@@ -77,7 +77,7 @@ internal static class ShareCommand
                 }
                 await TorrentRun.SeedUntilStoppedAsync(handle, cancellationToken).ConfigureAwait(false);
                 return 0;
-            }, settings.Quiet ? null : context.Error).ConfigureAwait(false);
+            }, settings.Quiet ? null : context.Error, () => session.PortMappings).ConfigureAwait(false);
             return ExitCodes.Success;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

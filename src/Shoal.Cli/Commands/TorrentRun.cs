@@ -11,12 +11,17 @@ internal static class TorrentRun
     private static readonly TimeSpan ErrorPoll = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Runs <paramref name="work"/> while <paramref name="display"/> shows the handle's status; stops the display after.</summary>
-    /// <remarks>With <paramref name="trackerLog"/>, tracker failures and recoveries are reported there as they happen.</remarks>
-    public static async Task<T> WithDisplayAsync<T>(StatusDisplay display, TorrentHandle handle, Func<Task<T>> work, TextWriter? trackerLog = null)
+    /// <remarks>
+    /// With <paramref name="trackerLog"/>, tracker failures and recoveries are reported there as they happen, and so is
+    /// what the gateway did with the listen port when <paramref name="portMappings"/> is given.
+    /// </remarks>
+    public static async Task<T> WithDisplayAsync<T>(StatusDisplay display, TorrentHandle handle, Func<Task<T>> work, TextWriter? trackerLog = null,
+        Func<IReadOnlyList<PortMapping.PortMappingStatus>>? portMappings = null)
     {
         using var stopDisplay = new CancellationTokenSource();
         Task trackers = trackerLog is null ? Task.CompletedTask : TrackerReporter.RunAsync(handle, trackerLog, stopDisplay.Token);
-        Task shown = Task.WhenAll(display.RunAsync(handle.GetStatus, stopDisplay.Token), trackers);
+        Task mappings = trackerLog is null || portMappings is null ? Task.CompletedTask : PortMappingReporter.RunAsync(portMappings, trackerLog, stopDisplay.Token);
+        Task shown = Task.WhenAll(display.RunAsync(handle.GetStatus, stopDisplay.Token), trackers, mappings);
         T result;
         try
         {

@@ -11,11 +11,11 @@ namespace Shoal.Cli.Reporting;
 /// </summary>
 internal static class StatusText
 {
-    /// <summary>"1 peer", "3 peers (tracker 2, dht 1)".</summary>
+    /// <summary>"1 peer", "3 peers (tracker 2, dht 1; 1 encrypted)".</summary>
     public static string Peers(TorrentStatus status)
     {
         string count = status.Peers == 1 ? "1 peer" : status.Peers.ToString(CultureInfo.InvariantCulture) + " peers";
-        return status.Peers == 0 || status.Sources is null ? count : $"{count} ({status.Sources})";
+        return count + StatusDisplay.PeerOrigins(status);
     }
 
     /// <summary>

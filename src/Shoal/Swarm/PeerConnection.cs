@@ -46,6 +46,7 @@ internal sealed class PeerConnection
         PeerId = pending.Handshake.PeerId.ToArray();
         Client = PeerIdentity.ClientName(PeerId);
         Incoming = pending.Incoming;
+        Encryption = pending.Transport.Encryption;
         SupportsFast = pending.Handshake.Reserved.SupportsFast;
         SupportsExtensions = pending.Handshake.Reserved.SupportsExtensionProtocol;
         SupportsDht = pending.Handshake.Reserved.SupportsDht;
@@ -80,6 +81,9 @@ internal sealed class PeerConnection
     public string Client { get; }
 
     public bool Incoming { get; }
+
+    /// <summary>Plain, or MSE/PE obfuscated or RC4 (from the transport the handshake left us).</summary>
+    public Transport.Encryption.PeerEncryption Encryption { get; }
 
     /// <summary>Where we learned of the peer (for incoming peers: Incoming, plus anything we knew of its address).</summary>
     public PeerSource Source { get; set; }

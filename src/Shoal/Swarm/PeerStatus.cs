@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
 
@@ -18,6 +19,7 @@ namespace Shoal.Swarm;
 /// <param name="AmInterested">We want something the peer has.</param>
 /// <param name="PeerInterested">The peer wants something we have.</param>
 /// <param name="Source">Where we learned of the peer.</param>
+/// <param name="Encryption">How the connection's bytes travel: plain, or after an MSE/PE handshake obfuscated or RC4.</param>
 public sealed record PeerStatus(
     long ConnectionId,
     IPEndPoint EndPoint,
@@ -33,4 +35,5 @@ public sealed record PeerStatus(
     bool PeerChoking,
     bool AmInterested,
     bool PeerInterested,
-    PeerSource Source);
+    PeerSource Source,
+    PeerEncryption Encryption = PeerEncryption.None);

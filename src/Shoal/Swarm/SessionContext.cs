@@ -4,6 +4,7 @@ using System.Net;
 using Shoal.Dht;
 using Shoal.Metainfo;
 using Shoal.Transport;
+using Shoal.Transport.Encryption;
 using Shoal.Wire;
 
 namespace Shoal.Swarm;
@@ -17,6 +18,7 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private int _connections;
     private long _nextConnectionId;
+    private IPAddress? _externalAddress;
 
     public SessionOptions Options { get; } = options;
     public TimeProvider Time => Options.Time;
@@ -29,6 +31,14 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     /// this one reuses its blocks, so steady traffic allocates nothing.
     /// </summary>
     public BlockMemoryPool SocketMemory { get; } = new();
+
+    /// <summary>
+    /// MSE/PE per <see cref="SessionOptions.Encryption"/>: wraps every connection before the BitTorrent handshake
+    /// (<see cref="EncryptionNegotiator.ConnectAsync"/> when dialling, <see cref="EncryptionNegotiator.AcceptAsync"/> when
+    /// accepting). The session keeps its <see cref="EncryptionNegotiator.Torrents"/> index in step with its torrents.
+    /// </summary>
+    public EncryptionNegotiator Encryption { get; } = new(options.Encryption, HandshakeTimeout, options.Time,
+        options.Log is { } log ? message => log("[encryption] " + message) : null);
 
     /// <summary>Buffers for received blocks, on their way from the socket to the disk.</summary>
     public BlockBufferPool Blocks { get; } = new();
@@ -47,6 +57,23 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
 
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }
+
+    /// <summary>The session's port mapper, when port mapping runs; null otherwise.</summary>
+    public PortMapping.PortMapper? PortMapper { get; set; }
+
+    /// <summary>Our address as the internet sees it, when a gateway told us (port mapping); null until then.</summary>
+    public IPAddress? ExternalAddress
+    {
+        get => Volatile.Read(ref _externalAddress);
+        set => Volatile.Write(ref _externalAddress, value);
+    }
+
+    /// <summary>
+    /// The port announced to trackers and the DHT: the external port the gateway forwards to our listen port when it
+    /// granted another one, else the listen port.
+    /// </summary>
+    public int AnnouncePort => PortMapper?.Mappings.FirstOrDefault(m => m.Protocol == PortMapping.PortMappingProtocol.Tcp
+        && m.InternalPort == ListenPort && m.ExternalPort is not null)?.ExternalPort ?? ListenPort;
 
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
@@ -77,10 +104,12 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
         PeerTransport? transport = null;
         try
         {
+            // Encryption hook: the negotiator connects (twice when Prefer falls back to plaintext) and sends our
+            // handshake, inside the encrypted handshake or in the clear; each attempt has its own deadline.
+            transport = await Encryption.ConnectAsync(endPoint,
+                token => ConnectAsync(endPoint, token), actor.InfoHash, HandshakeBytes(actor.InfoHash), cancellationToken).ConfigureAwait(false);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(HandshakeTimeout);
-            transport = await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, SocketMemory, timeout.Token).ConfigureAwait(false);
-            await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");
             if (actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = new PendingPeer(transport, handshake, false, endPoint) }))
@@ -95,6 +124,9 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
         }
     }
 
+    private async ValueTask<PeerTransport> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
+        await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, SocketMemory, cancellationToken).ConfigureAwait(false);
+
     /// <summary>
     /// Answers an accepted connection: reads the remote handshake, finds its torrent, answers with ours and
     /// hands the connection to the torrent's actor. Owns one reserved connection slot.
@@ -103,9 +135,14 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     {
         try
         {
+            // Encryption hook: tells a plain handshake from an encrypted one and applies the mode; an encrypted
+            // connection comes back wrapped, its input replaying the peer's BitTorrent handshake.
+            transport = await Encryption.AcceptAsync(transport, cancellationToken).ConfigureAwait(false);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(HandshakeTimeout);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
+            if (transport is EncryptedTransport { StreamKey: var streamKey } && !streamKey.Span.SequenceEqual(handshake.InfoHash.Span))
+                throw new WireProtocolException("the encrypted handshake and the BitTorrent handshake name different torrents");
             TorrentActor actor = findTorrent(handshake.InfoHash)
                 ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");
             await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
@@ -122,10 +159,15 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
 
     private async ValueTask WriteHandshakeAsync(PipeWriter output, InfoHash infoHash, CancellationToken cancellationToken)
     {
-        var handshake = new Handshake(infoHash, PeerId, Reserved);
-        handshake.WriteTo(output.GetSpan(Handshake.Length));
-        output.Advance(Handshake.Length);
+        new Handshake(infoHash, PeerId, Reserved).WriteTo(output);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private byte[] HandshakeBytes(InfoHash infoHash)
+    {
+        var bytes = new byte[Handshake.Length];
+        new Handshake(infoHash, PeerId, Reserved).WriteTo(bytes);
+        return bytes;
     }
 
     private static async ValueTask<Handshake> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using System.Net;
 using Shoal.Dht;
 using Shoal.Discovery;
+using Shoal.PortMapping;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
 
@@ -31,6 +33,12 @@ public sealed record SessionOptions
     /// <summary>Client name sent to peers (BEP 10 'v' later) and encoded in the peer id prefix.</summary>
     public string ClientName { get; init; } = ShoalVersion.ClientName;
 
+    /// <summary>
+    /// Message Stream Encryption (MSE/PE): Prefer dials encrypted first and falls back to plaintext, accepting both;
+    /// Require makes and accepts only RC4-encrypted connections; Disable only plain ones.
+    /// </summary>
+    public EncryptionMode Encryption { get; init; } = EncryptionMode.Prefer;
+
     /// <summary>Clock for every timer of the session; tests pass a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -51,6 +59,16 @@ public sealed record SessionOptions
     /// bootstrap routers and no saved state.
     /// </summary>
     public DhtNodeOptions? Dht { get; init; }
+
+    /// <summary>
+    /// Ask the local gateway to forward the listen port (TCP, and UDP for the DHT) through UPnP IGD and PCP/NAT-PMP,
+    /// in the background; it also tells the session its external address. Off by itself when the session binds a
+    /// loopback address (no gateway can forward to it).
+    /// </summary>
+    public bool EnablePortMapping { get; init; } = true;
+
+    /// <summary>Port mapping settings; null uses the defaults with the session's clock and log.</summary>
+    public PortMappingOptions? PortMapping { get; init; }
 
     /// <summary>Local service discovery (BEP 14): find peers of the same torrents on the local network.</summary>
     public bool EnableLocalDiscovery { get; init; } = true;

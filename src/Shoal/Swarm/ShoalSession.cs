@@ -3,6 +3,7 @@ using System.Net;
 using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.Metainfo;
+using Shoal.PortMapping;
 using Shoal.Storage;
 using Shoal.Trackers;
 using Shoal.Transport;
@@ -79,8 +80,48 @@ public sealed class ShoalSession : IAsyncDisposable
         PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory);
         context.ListenPort = listener.LocalEndPoint.Port;
         if (options.EnableDht) context.Dht = await StartDhtAsync(context, cancellationToken).ConfigureAwait(false);
-        return new ShoalSession(context, listener);
+        var session = new ShoalSession(context, listener);
+        session.StartPortMapping();
+        return session;
     }
+
+    /// <summary>Starts forwarding the listen port at the gateway, in the background (start-up never waits for it).</summary>
+    private void StartPortMapping()
+    {
+        SessionOptions options = _context.Options;
+        if (!options.EnablePortMapping) return;
+        if (IPAddress.IsLoopback(options.BindAddress))
+        {
+            _context.Log($"port mapping is off: the session listens on {options.BindAddress}, which no gateway can forward to");
+            return;
+        }
+        PortMappingOptions mapping = options.PortMapping is { } given
+            ? given with { Log = given.Log ?? options.Log }
+            : new PortMappingOptions { Time = options.Time, Log = options.Log };
+        var mapper = new PortMapper(mapping);
+        mapper.ExternalAddressChanged += address =>
+        {
+            _context.ExternalAddress = address;
+            ExternalAddressChanged?.Invoke(address);
+        };
+        var ports = new List<MappingRequest> { new(PortMappingProtocol.Tcp, _context.ListenPort) };
+        // The session's UDP port: the DHT's, and uTP's once it shares the socket.
+        if (_context.Udp is { } udp) ports.Add(new MappingRequest(PortMappingProtocol.Udp, udp.LocalEndPoint.Port));
+        _context.PortMapper = mapper;
+        mapper.Start(ports);
+    }
+
+    /// <summary>Our address as the internet sees it, once a gateway told us (port mapping); null until then.</summary>
+    public IPAddress? ExternalAddress => _context.ExternalAddress;
+
+    /// <summary>
+    /// Raised (on a background thread) when port mapping learns a new external address: what a BEP 42 DHT node id
+    /// derives from, and what the BEP 10 handshake reports as our "ipv4"/"ipv6".
+    /// </summary>
+    public event Action<IPAddress>? ExternalAddressChanged;
+
+    /// <summary>The port mappings asked of the gateway and their state; empty when port mapping is off.</summary>
+    public IReadOnlyList<PortMappingStatus> PortMappings => _context.PortMapper?.Mappings ?? [];
 
     private static async Task<DualStackDht?> StartDhtAsync(SessionContext context, CancellationToken cancellationToken)
     {
@@ -215,6 +256,7 @@ public sealed class ShoalSession : IAsyncDisposable
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
+        _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
         actor.Start();
         entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, trackerTiers);
         _ = AnnounceLocallyAsync([actor.InfoHash]);
@@ -238,7 +280,7 @@ public sealed class ShoalSession : IAsyncDisposable
                 {
                     try
                     {
-                        DhtLookupResult result = await dht.AnnounceAsync(actor.InfoHash, ListenEndPoint.Port, impliedPort: false, stop).ConfigureAwait(false);
+                        DhtLookupResult result = await dht.AnnounceAsync(actor.InfoHash, _context.AnnouncePort, impliedPort: false, stop).ConfigureAwait(false);
                         if (result.Peers.Count > 0) actor.AddPeers([.. result.Peers], PeerSource.Dht);
                         // Right after start the table may still be bootstrapping: try again soon.
                         reachedNobody = result.AnnouncedTo == 0;
@@ -301,6 +343,7 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private async Task RemoveAsync(TorrentActor actor)
     {
+        _context.Encryption.Torrents.Remove(actor.InfoHash);
         if (_torrents.TryGetValue(actor.InfoHash, out SessionTorrent? entry)) await StopTorrentAsync(entry).ConfigureAwait(false);
         _torrents.TryRemove(actor.InfoHash, out _);
     }
@@ -362,6 +405,8 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _shutdown.Cancel();
+        // Deletes the gateway's forwarding while everything else stops (bounded by the mapping's removal timeout).
+        Task unmapped = _context.PortMapper?.DisposeAsync().AsTask() ?? Task.CompletedTask;
         await _listener.DisposeAsync().ConfigureAwait(false);
         await _localDiscoveryLoop.ConfigureAwait(false);
         if (_localDiscovery is not null) await _localDiscovery.DisposeAsync().ConfigureAwait(false);
@@ -372,6 +417,7 @@ public sealed class ShoalSession : IAsyncDisposable
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         if (_context.Udp is { } udp) await udp.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
+        await unmapped.ConfigureAwait(false);
         _context.SocketMemory.Dispose();
         _shutdown.Dispose();
     }

@@ -508,7 +508,7 @@ internal sealed class TorrentActor
         if (peer.SupportsExtensions) SendExtensionHandshake(peer);
         if (peer.SupportsDht && _session.Dht?.LocalEndPoint is { } dht) peer.Send(new OutboundMessage(MessageId.Port, dht.Port));
         _peerTasks[peer] = peer.RunAsync(_loopContext);
-        Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")})");
+        Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")}, {Transport.Encryption.PeerEncryptionNames.Describe(peer.Encryption)})");
     }
 
     private string? RefusalReason(PendingPeer pending)
@@ -891,7 +891,13 @@ internal sealed class TorrentActor
     private void SendExtensionHandshake(PeerConnection peer)
     {
         ExtensionHandshake local = ExtensionHandshake.CreateLocal(_session.ListenPort, _session.Options.ClientName,
-            _torrent?.InfoDictionary.Length, peer.EndPoint.Address, MaxQueuedUploadsPerPeer);
+            _torrent?.InfoDictionary.Length, peer.EndPoint.Address, MaxQueuedUploadsPerPeer) with
+        {
+            // Our external address as the gateway reported it (port mapping), and whether we prefer MSE (BEP 10 "e").
+            Ipv4 = _session.ExternalAddress is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } v4 ? v4 : null,
+            Ipv6 = _session.ExternalAddress is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6 ? v6 : null,
+            PrefersEncryption = _session.Options.Encryption != Transport.Encryption.EncryptionMode.Disable,
+        };
         // BEP 27: a private torrent's peers come from its tracker only, so PEX is not offered.
         if (IsPrivate) local = local with { Extensions = new Dictionary<string, byte> { [ExtensionIds.MetadataName] = ExtensionIds.Metadata } };
         peer.Send(new OutboundMessage(MessageId.Extended, ExtensionIds.Handshake, Data: local.Encode()));
@@ -1485,7 +1491,7 @@ internal sealed class TorrentActor
             peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
                 peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
                 peer.Has.SetFraction,
-                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source);
+                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source, peer.Encryption);
         }
         _peerSnapshot = peers;
     }
@@ -1493,10 +1499,11 @@ internal sealed class TorrentActor
     private TorrentStatus BuildStatus()
     {
         long uploaded = _uploadedByClosedPeers;
-        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0;
+        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0, encrypted = 0;
         foreach (PeerConnection peer in _peers.Values)
         {
             uploaded += peer.Uploaded;
+            if (peer.Encryption != Transport.Encryption.PeerEncryption.None) encrypted++;
             if (_picker is not null && peer.Has.AllSet) seeds++;
             PeerSource source = peer.Source;
             if (source.HasFlag(PeerSource.Manual)) manual++;
@@ -1510,7 +1517,7 @@ internal sealed class TorrentActor
         int verified = _picker is null ? 0 : _have.SetCount;
         return new TorrentStatus(_state, total == 0 ? 0 : (double)_verifiedBytes / total, total, _verifiedBytes,
             _downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, _peers.Count, seeds,
-            verified, _have.Length, _failedPieces, _error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
+            verified, _have.Length, _failedPieces, _error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht), encrypted,
             _peers.Count == 0 ? DescribeSearch() : null);
     }
 

@@ -84,7 +84,7 @@ internal sealed class TorrentTrackers : IAsyncDisposable
     {
         TorrentStatus status = actor.Status;
         long left = status.TotalSize == 0 ? UnknownLeft : status.TotalSize - status.VerifiedBytes;
-        return new AnnounceStats(status.Uploaded, status.Downloaded, left, session.ListenPort);
+        return new AnnounceStats(status.Uploaded, status.Downloaded, left, session.AnnouncePort);
     }
 
     /// <summary>Says "stopped" to the trackers (bounded by a short timeout) and ends the announce loop.</summary>

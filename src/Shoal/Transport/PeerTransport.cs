@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Transport;
 
@@ -27,6 +28,9 @@ public abstract class PeerTransport : IDuplexPipe, IAsyncDisposable
 
     /// <summary>The peer's address.</summary>
     public abstract IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>How the bytes travel: plain unless this is an <see cref="EncryptedTransport"/> (MSE/PE).</summary>
+    public virtual PeerEncryption Encryption => PeerEncryption.None;
 
     /// <summary>
     /// Closes the connection at once, dropping unsent data; pending reads end with an

@@ -33,7 +33,7 @@ public sealed class CommandFeedbackTests : IDisposable
     private static TorrentStatus Status(TorrentState state, int peers = 3, long downRate = 1_258_291, string? error = null,
         PeerSearch? search = null, double progress = 0.42) =>
         new(state, progress, 64L << 20, (long)(progress * (64L << 20)), 1000, 2000, downRate, 0, peers, 0, 10, 256, 0, error,
-            peers > 0 ? new PeerSourceCounts(0, 0, peers, 0, 0, 0) : null, search);
+            peers > 0 ? new PeerSourceCounts(0, 0, peers, 0, 0, 0) : null, Search: search);
 
     /// <summary>Every character a terminal would interpret, other than the line ends we write ourselves.</summary>
     private static void AssertNoRawControls(string output)

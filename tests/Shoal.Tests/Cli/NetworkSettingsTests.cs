@@ -3,6 +3,7 @@ using System.Net;
 using Shoal.Cli.Commands;
 using Shoal.Storage;
 using Shoal.Swarm;
+using Shoal.Transport.Encryption;
 
 namespace Shoal.Tests.Cli;
 
@@ -44,6 +45,24 @@ public sealed class NetworkSettingsTests
         ParseResult result = command.Parse(args);
         Assert.Empty(result.Errors);
         return options.Read(result);
+    }
+
+    [Theory]
+    [InlineData(new string[0], EncryptionMode.Prefer)]
+    [InlineData(new[] { "--encryption", "require" }, EncryptionMode.Require)]
+    [InlineData(new[] { "--encryption", "DISABLE" }, EncryptionMode.Disable)]
+    [InlineData(new[] { "--encryption", "prefer" }, EncryptionMode.Prefer)]
+    public void Encryption_sets_the_sessions_mode(string[] args, EncryptionMode expected)
+    {
+        Assert.Equal(expected, Parse(args).ToSessionOptions().Encryption);
+    }
+
+    [Theory]
+    [InlineData(new string[0], true)]
+    [InlineData(new[] { "--no-port-mapping" }, false)]
+    public void Port_mapping_is_on_unless_turned_off(string[] args, bool expected)
+    {
+        Assert.Equal(expected, Parse(args).ToSessionOptions().EnablePortMapping);
     }
 
     [Theory]

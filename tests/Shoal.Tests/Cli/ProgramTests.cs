@@ -42,6 +42,7 @@ public sealed class ProgramTests : IDisposable
     [InlineData(new[] { "get", "a.torrent", "--max-connections", "0" }, "--max-connections")]
     [InlineData(new[] { "share", "x", "--upload-slots", "many" }, "--upload-slots")]
     [InlineData(new[] { "get", "a.torrent", "--os-cache", "some" }, "--os-cache")]
+    [InlineData(new[] { "get", "a.torrent", "--encryption", "maybe" }, "--encryption")]
     [InlineData(new[] { "demo", "--leechers", "0" }, "--leechers")]
     [InlineData(new[] { "demo", "--size", "lots" }, "--size")]
     public async Task Parse_errors_give_one_line_and_exit_2(string[] args, string? contains)

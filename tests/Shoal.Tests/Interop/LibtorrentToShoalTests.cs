@@ -25,7 +25,7 @@ public sealed class LibtorrentToShoalTests(ITestOutputHelper output)
         {
             var download = temp.Combine("download");
             using var shoal = ShoalCli.Start("get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}",
-                "--port", "0", "--exit-when-done", "--json");
+                "--port", "0", "--no-port-mapping", "--exit-when-done", "--json");
             int exitCode;
             try
             {

@@ -17,13 +17,14 @@ public static class TransmissionCli
     /// Starts <c>transmission-cli -g CONFIG -w DOWNLOADS -p PORT TORRENT</c>; dispose the result to kill it.
     /// <paramref name="downloadDirectory"/> may already hold the data, in which case Transmission verifies it and seeds.
     /// </summary>
-    public static ChildProcess Start(string torrent, string downloadDirectory, string configDirectory, int port)
+    /// <remarks><paramref name="encryption"/>: 0 prefer plaintext, 1 prefer encryption (Transmission's default), 2 require it.</remarks>
+    public static ChildProcess Start(string torrent, string downloadDirectory, string configDirectory, int port, int encryption = 1)
     {
         var environment = InteropEnvironment.Current;
         environment.Require(InteropClients.Transmission);
         Directory.CreateDirectory(configDirectory);
         Directory.CreateDirectory(downloadDirectory);
-        File.WriteAllText(Path.Combine(configDirectory, "settings.json"), TransmissionSettings.Json(messageLevel: 2));
+        File.WriteAllText(Path.Combine(configDirectory, "settings.json"), TransmissionSettings.Json(messageLevel: 2, encryption));
         return ChildProcess.Start(environment.TransmissionCliPath!,
             ["-g", configDirectory, "-w", downloadDirectory, "-p", port.ToString(CultureInfo.InvariantCulture), torrent]);
     }

@@ -6,8 +6,11 @@ namespace Shoal.Tests.Interop;
 /// </summary>
 public static class TransmissionSettings
 {
-    /// <summary>The file's text; <paramref name="messageLevel"/> is how much transmission-cli logs (0 none .. 3 debug).</summary>
-    public static string Json(int messageLevel) => $$"""
+    /// <summary>
+    /// The file's text; <paramref name="messageLevel"/> is how much transmission-cli logs (0 none .. 3 debug),
+    /// <paramref name="encryption"/> its peer encryption (0 prefer plaintext, 1 prefer encryption, 2 require it).
+    /// </summary>
+    public static string Json(int messageLevel, int encryption = 1) => $$"""
         {
           "dht-enabled": false,
           "lpd-enabled": false,
@@ -17,7 +20,7 @@ public static class TransmissionSettings
           "blocklist-enabled": false,
           "bind-address-ipv4": "127.0.0.1",
           "bind-address-ipv6": "::1",
-          "encryption": 1,
+          "encryption": {{encryption}},
           "message-level": {{messageLevel}},
           "ratio-limit-enabled": false,
           "speed-limit-up-enabled": false,

@@ -66,20 +66,29 @@ internal sealed class FaultyPeer : IAsyncDisposable
             {
                 return;
             }
-            int ordinal = Interlocked.Increment(ref _accepted) - 1;
             var connection = new FaultyConnection(transport, InfoHash, PieceCount)
             {
                 Reserved = _reserved ?? ReservedBits.Create(extension: false, fast: true, dht: false),
             };
-            lock (_connections) _connections.Add(RunAsync(connection, ordinal));
+            lock (_connections) _connections.Add(RunAsync(connection));
         }
     }
 
-    private async Task RunAsync(FaultyConnection connection, int ordinal)
+    private async Task RunAsync(FaultyConnection connection)
     {
         try
         {
-            await connection.AcceptHandshakeAsync(_stop.Token);
+            try
+            {
+                await connection.AcceptHandshakeAsync(_stop.Token);
+            }
+            catch (WireProtocolException)
+            {
+                // An encrypted (MSE) attempt: like any plaintext-only client, this peer hangs up, and the dialler
+                // comes back in plaintext. Only BitTorrent connections count as the behaviour's ordinals.
+                return;
+            }
+            int ordinal = Interlocked.Increment(ref _accepted) - 1;
             await _behaviour(connection, ordinal, _stop.Token);
         }
         catch (Exception ex) when (FaultyConnection.IsDisconnect(ex) || _stop.IsCancellationRequested)

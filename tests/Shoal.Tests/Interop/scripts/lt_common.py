@@ -27,7 +27,8 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None):
     encryption: 'plaintext' never tries the MSE/PE handshake on outgoing connections (incoming
     encrypted ones are still accepted); 'default' keeps libtorrent's stock policy (outgoing tries
     encryption first, then falls back to plaintext), which is what peers in the wild do;
-    'forced' only speaks encrypted.
+    'forced' only speaks encrypted, with RC4 over the whole stream (qBittorrent's "require
+    encryption"); 'disabled' refuses every encrypted handshake, in and out.
 
     dht_bootstrap: 'HOST:PORT[,HOST:PORT]' turns the DHT on, bootstrapped only from those nodes, with
     libtorrent's protections against private and loopback addresses off (they would drop every
@@ -37,6 +38,7 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None):
         "plaintext": (lt.enc_policy.pe_enabled, lt.enc_policy.pe_disabled),
         "default": (lt.enc_policy.pe_enabled, lt.enc_policy.pe_enabled),
         "forced": (lt.enc_policy.pe_forced, lt.enc_policy.pe_forced),
+        "disabled": (lt.enc_policy.pe_disabled, lt.enc_policy.pe_disabled),
     }
     in_policy, out_policy = policies[encryption]
     alerts = (lt.alert.category_t.error_notification
@@ -66,6 +68,11 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None):
         "alert_mask": int(alerts),
         "user_agent": "shoal-interop/libtorrent-" + lt.__version__,
     }
+    if encryption == "forced":
+        # RC4 for the whole stream, not just an obfuscated handshake (allowed_enc_level 'both' would let
+        # the two sides settle on plaintext after the handshake).
+        settings["allowed_enc_level"] = int(lt.enc_level.rc4)
+        settings["prefer_rc4"] = True
     if dht_bootstrap:
         alerts |= lt.alert.category_t.dht_notification
         settings.update({
@@ -88,6 +95,11 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None):
     # distribution default ever ships one.
     session.set_ip_filter(lt.ip_filter())
     return session
+
+
+def rc4_peers(handle):
+    """How many of the torrent's connected peers use an RC4-encrypted stream (MSE/PE)."""
+    return sum(1 for p in handle.get_peer_info() if p.flags & lt.peer_info.rc4_encrypted)
 
 
 def wait_listen_port(session, timeout=15.0):

@@ -17,7 +17,7 @@ import time
 import libtorrent as lt
 
 from lt_common import (base_params, fail, load_torrent, log, magnet_params, make_session, parse_peer,
-                       stop_on_signals_and_stdin, wait_listen_port)
+                       rc4_peers, stop_on_signals_and_stdin, wait_listen_port)
 
 
 def main():
@@ -33,7 +33,7 @@ def main():
                         help="HOST:PORT: turn the DHT on, bootstrapped from this node only")
     parser.add_argument("--port", type=int, default=0, help="listen port on 127.0.0.1 (0 = any)")
     parser.add_argument("--timeout", type=float, default=120, help="give up after this many seconds")
-    parser.add_argument("--encryption", choices=["plaintext", "default", "forced"], default="plaintext")
+    parser.add_argument("--encryption", choices=["plaintext", "default", "forced", "disabled"], default="plaintext")
     parser.add_argument("--recheck", action="store_true",
                         help="after completion, re-hash everything on disk before reporting DONE")
     parser.add_argument("--quiet", action="store_true", help="no PROGRESS lines")
@@ -108,7 +108,7 @@ def main():
         if not args.quiet and now - last_print >= 1.0:
             last_print = now
             log(f"PROGRESS {s.progress:.4f} downloaded={s.total_payload_download} "
-                f"down_rate={s.download_payload_rate} peers={s.num_peers} state={s.state}")
+                f"down_rate={s.download_payload_rate} peers={s.num_peers} rc4_peers={rc4_peers(handle)} state={s.state}")
         if info is not None and s.is_seeding and s.num_pieces == info.num_pieces():
             if downloaded is None:
                 downloaded = s.total_payload_download

@@ -13,7 +13,7 @@ import time
 import libtorrent as lt
 
 from lt_common import (base_params, fail, load_torrent, log, make_session, parse_peer,
-                       stop_on_signals_and_stdin, wait_listen_port)
+                       rc4_peers, stop_on_signals_and_stdin, wait_listen_port)
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
                         help="trust the data without hashing it first (pieces are checked lazily)")
     parser.add_argument("--no-stdin", action="store_true", help="do not stop when stdin closes")
     parser.add_argument("--timeout", type=float, default=3600, help="hard upper bound in seconds")
-    parser.add_argument("--encryption", choices=["plaintext", "default", "forced"], default="plaintext")
+    parser.add_argument("--encryption", choices=["plaintext", "default", "forced", "disabled"], default="plaintext")
     parser.add_argument("--dht-bootstrap", default=None,
                         help="HOST:PORT: turn the DHT on, bootstrapped from this node only, and announce there")
     parser.add_argument("--quiet", action="store_true", help="no STAT lines")
@@ -80,7 +80,8 @@ def main():
         if not args.quiet and now - last >= 1.0:
             last = now
             s = handle.status()
-            log(f"STAT uploaded={s.total_payload_upload} up_rate={s.upload_payload_rate} peers={s.num_peers}")
+            log(f"STAT uploaded={s.total_payload_upload} up_rate={s.upload_payload_rate} peers={s.num_peers} "
+                f"rc4_peers={rc4_peers(handle)}")
     s = handle.status()
     log(f"STOPPED uploaded={s.total_payload_upload}")
 

@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using Shoal.Discovery;
+using Shoal.Metainfo;
+using Shoal.PortMapping;
+using Shoal.Swarm;
+using Shoal.Transport;
+using Shoal.Wire;
+
+namespace Shoal.Tests.PortMapping;
+
+/// <summary>A session with port mapping on, against the NAT-PMP responder: what it learns and what it tells peers.</summary>
+public sealed class SessionPortMappingTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly IPAddress External = IPAddress.Parse("203.0.113.77");
+    private readonly string _root = Directory.CreateTempSubdirectory("shoal-portmap-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task TheSessionLearnsItsExternalAddressReportsItToPeersAndUnmapsAtTheEnd()
+    {
+        await using var gateway = new NatPmpResponder(speaksPcp: false, External);
+        var log = new ConcurrentQueue<string>();
+        var learned = new ConcurrentQueue<IPAddress>();
+        string file = Path.Combine(_root, "data.bin");
+        await File.WriteAllBytesAsync(file, new byte[100_000]);
+        Torrent torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = 16 * 1024 });
+
+        // Bound to every address (a loopback-bound session maps nothing), reached over 127.0.0.1 all the same.
+        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
+        {
+            BindAddress = IPAddress.Any,
+            ListenPort = 0,
+            EnableDht = false,
+            EnableLocalDiscovery = false,
+            PortMapping = new PortMappingOptions { EnableUpnp = false, Gateway = gateway.Address, RetryDelays = [], Log = log.Enqueue },
+            Log = log.Enqueue,
+        });
+        try
+        {
+            session.ExternalAddressChanged += learned.Enqueue;
+            int port = session.ListenEndPoint.Port;
+            await Eventually.TrueAsync(() => session.PortMappings.Any(m => m.ExternalPort is not null), Patience, () => string.Join('\n', log));
+            PortMappingStatus tcp = Assert.Single(session.PortMappings);
+            Assert.Equal((PortMappingProtocol.Tcp, port, port + 10000), (tcp.Protocol, tcp.InternalPort, tcp.ExternalPort));
+            Assert.Equal(External, session.ExternalAddress);
+
+            await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = _root });
+            ExtensionHandshake theirs = await ExtensionHandshakeOfAsync(new IPEndPoint(IPAddress.Loopback, port), torrent.InfoHash);
+            Assert.Equal(External, theirs.Ipv4);
+            Assert.True(theirs.PrefersEncryption);
+            Assert.Equal(port, theirs.ListenPort);
+            Assert.Equal(IPAddress.Loopback, theirs.YourIp);
+        }
+        finally
+        {
+            await session.DisposeAsync();
+        }
+        Assert.Empty(gateway.Table);
+        Assert.Contains($"NAT-PMP TCP {gateway.Requests.First(r => r.StartsWith("NAT-PMP TCP", StringComparison.Ordinal)).Split(' ')[2]} lifetime 0", gateway.Requests);
+    }
+
+    [Fact]
+    public async Task ALoopbackSessionDoesNotAskAnyGateway()
+    {
+        await using var gateway = new NatPmpResponder(speaksPcp: true, External);
+        var log = new ConcurrentQueue<string>();
+        await using ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
+        {
+            BindAddress = IPAddress.Loopback,
+            ListenPort = 0,
+            EnableDht = false,
+            EnableLocalDiscovery = false,
+            PortMapping = new PortMappingOptions { EnableUpnp = false, Gateway = gateway.Address },
+            Log = log.Enqueue,
+        });
+        await Task.Delay(500);
+        Assert.Empty(gateway.Requests);
+        Assert.Empty(session.PortMappings);
+        Assert.Contains(log, l => l.Contains("port mapping is off: the session listens on 127.0.0.1", StringComparison.Ordinal));
+    }
+
+    /// <summary>Dials the session like a plaintext peer and returns the BEP 10 handshake it sends.</summary>
+    private static async Task<ExtensionHandshake> ExtensionHandshakeOfAsync(IPEndPoint session, InfoHash infoHash)
+    {
+        await using SocketTransport peer = await SocketTransport.ConnectAsync(session, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var peerId = new byte[20];
+        new Random(3).NextBytes(peerId);
+        new Handshake(infoHash, peerId, ReservedBits.Create(extension: true, fast: true, dht: false)).WriteTo(peer.Output);
+        await peer.Output.FlushAsync();
+
+        var reader = new PeerMessageReader(100);
+        bool handshakeSeen = false;
+        using var timeout = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            ReadResult result = await peer.Input.ReadAsync(timeout.Token);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            try
+            {
+                if (!handshakeSeen)
+                {
+                    if (!Handshake.TryParse(ref buffer, out _)) continue;
+                    handshakeSeen = true;
+                }
+                while (reader.TryRead(ref buffer, out PeerMessage message))
+                {
+                    if (message.Id == MessageId.Extended && message.ExtendedId == ExtensionIds.Handshake)
+                        return ExtensionHandshake.Parse(message.Payload.ToArray());
+                }
+            }
+            finally
+            {
+                peer.Input.AdvanceTo(buffer.Start, buffer.End);
+            }
+            Assert.False(result.IsCompleted, "the session closed the connection before its extension handshake");
+        }
+    }
+}
