@@ -35,7 +35,7 @@ namespace Shoal.Storage;
 /// piece (its other blocks are dropped too): the caller should treat the piece as not downloaded. Unverified
 /// data is never reported as verified.</para>
 /// </remarks>
-public sealed class TorrentStorage : IAsyncDisposable
+public sealed partial class TorrentStorage : IAsyncDisposable
 {
     private const int CheckChunkSize = 4 * 1024 * 1024;
 
@@ -79,6 +79,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly BoundedObjectPool<ReadJob> _readJobs;
     private readonly BoundedObjectPool<PieceWork> _works;
     private int _disposed;
+    private readonly bool _readOnly;
 
     private TorrentStorage(DiskService disk, StorageLayout layout, string root, string?[] paths, StorageOptions options)
     {
@@ -86,7 +87,8 @@ public sealed class TorrentStorage : IAsyncDisposable
         _layout = layout;
         DownloadDirectory = root;
         _paths = paths;
-        _handles = new FileHandleCache(paths, options.MaxOpenFiles);
+        _readOnly = options.ReadOnly;
+        _handles = new FileHandleCache(root, paths, options.MaxOpenFiles, options.ReadOnly);
         _pieces = new PieceState?[layout.PieceCount];
         _verified = new int[(layout.PieceCount + 31) / 32];
         _dirty = new int[paths.Length];
@@ -95,7 +97,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         for (int i = 0; i < _writeGates.Length; i++) _writeGates[i] = new object();
         _cacheBudget = Math.Max(0, options.WriteCacheBudget);
         _touchesSkippedFile = PiecesTouching(layout, options.SkippedFiles);
-        if (options.PartsDirectory is { } parts)
+        if (options.PartsDirectory is { } parts && !options.ReadOnly)
         {
             // Kept even when nothing is skipped now: the start-up check deletes copies an earlier selection left.
             _parts = new PieceParts(Path.GetFullPath(parts), layout);
@@ -181,6 +183,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     /// </remarks>
     public ValueTask<BlockWriteResult> WriteBlockAsync(int piece, int offset, ReadOnlyMemory<byte> block, CancellationToken ct = default)
     {
+        if (_readOnly) throw new InvalidOperationException("seed-only storage never writes");
         int size = _layout.GetPieceSize(piece);
         if (offset < 0 || block.Length == 0 || offset > size - block.Length)
             throw new ArgumentOutOfRangeException(nameof(offset), $"block [{offset}, +{block.Length}) is outside piece {piece} of {size} bytes");
@@ -954,10 +957,12 @@ public sealed class TorrentStorage : IAsyncDisposable
         {
             _handles.CloseIdle();
             _parts?.DeleteUnneeded(p => _straddles![p]); // copies of pieces whose files are all selected now, or of another layout
+            if (!_readOnly) ThrowOnLinks();
             return StatFiles(skippedAsPresent: true);
         }, ct).ConfigureAwait(false);
 
         bool[]? trusted = resume is not null && DescribeResumeMismatch(resume) is null ? TrustedPieces(resume, sizes, times) : null;
+        RememberCheckedFiles(sizes, resume is not null && trusted is not null ? VouchedFiles(resume, sizes, times) : null);
 
         var ok = new bool[pieceCount];
         if (trusted is not null) Array.Copy(trusted, ok, pieceCount);
@@ -1287,22 +1292,13 @@ public sealed class TorrentStorage : IAsyncDisposable
 
     /// <summary>Creates the zero-length files of the torrent (no block ever writes them); call when the download completes.</summary>
     public Task CreateEmptyFilesAsync(CancellationToken ct = default) =>
-        _disk.RunAsync(() =>
+        _readOnly ? Task.CompletedTask : _disk.RunAsync(() =>
         {
             for (int i = 0; i < _paths.Length; i++)
             {
                 string? path = _paths[i];
                 if (path is null || _layout.Files[i].Length != 0) continue;
-                try
-                {
-                    string? dir = Path.GetDirectoryName(path);
-                    if (dir is not null) Directory.CreateDirectory(dir);
-                    using SafeFileHandle h = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-                }
-                catch (Exception e)
-                {
-                    throw StorageException.From(e, "create", path);
-                }
+                using SafeFileHandle h = NoFollowFile.Open(DownloadDirectory, path, create: true, allowWrite: true, out _);
             }
             return true;
         }, ct);

@@ -53,7 +53,7 @@ public sealed record SessionOptions
     public int UnchokeSlots { get; init; } = 4;
 
     /// <summary>Client name sent to peers (BEP 10 'v' later) and encoded in the peer id prefix.</summary>
-    public string ClientName { get; init; } = "Shoal 0.1";
+    public string ClientName { get; init; } = ShoalVersion.ClientName;
 
     /// <summary>
     /// Message Stream Encryption (MSE/PE): Prefer dials encrypted first and falls back to plaintext, accepting both;

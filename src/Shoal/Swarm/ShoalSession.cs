@@ -49,7 +49,7 @@ public sealed class ShoalSession : IAsyncDisposable
         _listener = listener;
         _disk = new DiskService(context.Options.DiskConcurrency);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         if (context.Options.EnableLocalDiscovery)
@@ -226,7 +226,8 @@ public sealed class ShoalSession : IAsyncDisposable
             new StorageOptions
             {
                 SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
-                PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+                PartsDirectory = options.SeedOnly ? null : PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+                ReadOnly = options.SeedOnly,
                 OsCacheWindow = _context.Options.OsCacheWindow,
             });
 

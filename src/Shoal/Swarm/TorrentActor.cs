@@ -118,6 +118,7 @@ internal sealed class TorrentActor
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _checked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _startedAt;
 
     private Torrent? _torrent;
@@ -139,6 +140,7 @@ internal sealed class TorrentActor
     private long _downloaded;
     private long _uploadedByClosedPeers;
     private int _failedPieces;
+    private string? _lastDialFailure;
     private long _lastTick;
     private long _lastChoke;
     private bool _chokedOnce;
@@ -208,6 +210,12 @@ internal sealed class TorrentActor
     /// <summary>Completes when a download finishes in this run (never, for a torrent that started complete).</summary>
     public Task DownloadFinished => _downloadFinished.Task;
 
+    /// <summary>
+    /// Completes once the data on disk is checked and <see cref="Status"/> tells what is verified (so a tracker's
+    /// first announce can say how much is left); cancelled when the torrent stops or fails first.
+    /// </summary>
+    public Task Checked => _checked.Task;
+
     /// <summary>Completes with the torrent once its metadata is known (at once for a .torrent).</summary>
     public Task<Torrent> Metadata => _metadata.Task;
 
@@ -258,6 +266,7 @@ internal sealed class TorrentActor
             }
             await PrepareDataAsync(stop).ConfigureAwait(false);
             Publish();
+            _checked.TrySetResult();
             DialMore();
             await RunEventsAsync(untilMetadata: false, stop).ConfigureAwait(false);
         }
@@ -317,8 +326,14 @@ internal sealed class TorrentActor
         _have = await _storage.CheckExistingAsync(resume, new CheckProgress(this), stop).ConfigureAwait(false);
         _resumeSavedVerifiedCount = resume is null ? -1 : _have.SetCount;
         _lastResumeSave = _session.Time.GetTimestamp();
-        // Zero-length files never receive a block, so nothing else would create them.
-        await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+        await ReportExistingDataAsync(stop).ConfigureAwait(false);
+        if (!_options.SeedOnly)
+        {
+            // Bytes past a file's end are no part of the torrent: a finished download is exactly its data.
+            await _storage.TrimOversizedFilesAsync(stop).ConfigureAwait(false);
+            // Zero-length files never receive a block, so nothing else would create them.
+            await _storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+        }
         _picker = new PiecePicker(torrent.PieceCount, torrent.PieceLength, torrent.TotalSize, _have, new Random());
         ApplyFileSelection(torrent);
         foreach (int i in _have.SetBits)
@@ -327,9 +342,24 @@ internal sealed class TorrentActor
         _loopContext.SetTorrentData(torrent.PieceCount, _storage);
 
         bool complete = _picker.IsComplete;
-        _state = complete ? TorrentState.Seeding : TorrentState.Downloading;
+        // Seed only: whatever is missing stays missing; the rest is uploaded (never interested, never requesting).
+        _state = complete || _options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _peers.Values.ToArray()) JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
+        else if (_options.SeedOnly) Log($"seed only: {_have.SetCount} of {_have.Length} pieces are here; uploading those, downloading nothing");
+    }
+
+    /// <summary>Logs what the check found that is not the torrent's, and hands it to <see cref="TorrentOptions.DataChecked"/>.</summary>
+    private async Task ReportExistingDataAsync(CancellationToken stop)
+    {
+        ExistingData existing = _storage!.DescribeExistingData(_have);
+        foreach (ExistingFileConflict file in existing.Conflicts)
+        {
+            Log($"existing {file.Path}: {file.MatchingPieces} of {file.Pieces} of its pieces match" +
+                (_options.SeedOnly ? "" : file.WillBeWritten ? "; the others will be written" : "") +
+                (file.WillBeCut ? $"; {file.Length - file.ExpectedLength} bytes past the torrent's end{(_options.SeedOnly ? "" : " will be cut")}" : ""));
+        }
+        if (_options.DataChecked is { } hook) await hook(existing, stop).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -397,6 +427,7 @@ internal sealed class TorrentActor
         _completion.TrySetCanceled();
         _metadata.TrySetCanceled();
         _downloadFinished.TrySetCanceled();
+        _checked.TrySetCanceled();
         _stopping.Dispose();
     }
 
@@ -599,6 +630,7 @@ internal sealed class TorrentActor
             candidate.Failures++;
             candidate.NextAttempt = _session.Time.GetTimestamp() + Backoff(candidate.Failures);
         }
+        _lastDialFailure = $"{endPoint}: {error?.Message ?? "failed"}";
         Log($"dial {endPoint} failed: {error?.Message}");
     }
 
@@ -1340,11 +1372,7 @@ internal sealed class TorrentActor
     {
         bool wasDownloading = _state == TorrentState.Downloading;
         _state = TorrentState.Seeding;
-        if (wasDownloading)
-        {
-            Log("download complete; seeding");
-            _downloadFinished.TrySetResult();
-        }
+        if (wasDownloading) Log("download complete; seeding");
         foreach (PeerConnection peer in _peers.Values)
         {
             if (peer.AmInterested)
@@ -1355,8 +1383,10 @@ internal sealed class TorrentActor
             DropAllRequests(peer);
             CloseIfBothSeeds(peer);
         }
-        // Status and peer list as they are when Completion fires, not as of the last tick.
+        // The snapshot first (status and peer list): whoever the signals wake (the trackers' "completed" announce, a
+        // caller awaiting Completion) reads left=0, the final downloaded count and the peers of now, not of the last tick.
         Publish();
+        if (wasDownloading) _downloadFinished.TrySetResult();
         _completion.TrySetResult();
     }
 
@@ -1562,7 +1592,26 @@ internal sealed class TorrentActor
         int verified = _picker is null ? 0 : _have.SetCount;
         return new TorrentStatus(_state, total == 0 ? 0 : (double)_verifiedBytes / total, total, _verifiedBytes,
             _downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, _peers.Count, seeds,
-            verified, _have.Length, _failedPieces, _error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht), encrypted);
+            verified, _have.Length, _failedPieces, _error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht), encrypted,
+            _peers.Count == 0 ? DescribeSearch() : null);
+    }
+
+    /// <summary>What was tried to find a peer (built only while there is none: it walks the known addresses).</summary>
+    private PeerSearch DescribeSearch()
+    {
+        int tried = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0;
+        foreach (PeerCandidate candidate in _candidates.Values)
+        {
+            if (candidate.Failures > 0) tried++;
+            PeerSource source = candidate.Source;
+            if (source.HasFlag(PeerSource.Manual)) manual++;
+            if (source.HasFlag(PeerSource.Incoming)) incoming++;
+            if (source.HasFlag(PeerSource.Tracker)) tracker++;
+            if (source.HasFlag(PeerSource.Pex)) pex++;
+            if (source.HasFlag(PeerSource.Lsd)) lsd++;
+            if (source.HasFlag(PeerSource.Dht)) dht++;
+        }
+        return new PeerSearch(_candidates.Count, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht), tried, _lastDialFailure);
     }
 
     private void Log(string message) => _session.Log($"[{_torrent?.Name ?? _displayName}] {message}");
