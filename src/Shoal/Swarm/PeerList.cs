@@ -108,6 +108,18 @@ internal sealed class PeerList
         return true;
     }
 
+    /// <summary>The earliest time (a <see cref="TimeProvider"/> timestamp) a candidate may be dialled; null when none is waiting.</summary>
+    public long? NextAttempt()
+    {
+        long? earliest = null;
+        foreach (PeerCandidate candidate in _order)
+        {
+            if (candidate.State != CandidateState.Idle || candidate.IsSelf) continue;
+            if (earliest is null || candidate.NextAttempt < earliest) earliest = candidate.NextAttempt;
+        }
+        return earliest;
+    }
+
     /// <summary>
     /// A dial to <paramref name="endPoint"/> (or an incoming peer at that listen address) completed its handshake,
     /// through <paramref name="connector"/> when known: remembered, so the next dial tries it first.

@@ -31,11 +31,15 @@ internal sealed class SessionContext
         PeerId = PeerIdentity.NewPeerId(options.RandomSeed is null ? null : NewRandom());
         UploadLimit = new RateLimiter(options.MaxUploadRate, options.Time);
         DownloadLimit = new RateLimiter(options.MaxDownloadRate, options.Time);
+        Scheduler = new SessionScheduler(options.Time);
         Encryption = new EncryptionNegotiator(options.Encryption, HandshakeTimeout, options.Time,
             options.Log is { } log ? message => log("[encryption] " + message) : null);
     }
 
     public SessionOptions Options { get; }
+
+    /// <summary>Drives the torrents' periodic work: one timer for the session, idle torrents not visited.</summary>
+    public SessionScheduler Scheduler { get; }
     public TimeProvider Time => Options.Time;
     public byte[] PeerId { get; }
 

@@ -162,6 +162,9 @@ public sealed class ShoalSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The session's scheduler of periodic torrent work.</summary>
+    internal SessionScheduler Scheduler => _context.Scheduler;
+
     /// <summary>The session's DHT node; null when the DHT is off or could not bind its port.</summary>
     public DualStackDht? Dht => _context.Dht;
 
@@ -425,6 +428,7 @@ public sealed class ShoalSession : IAsyncDisposable
         _http.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         if (_context.Udp is { } udp) await udp.DisposeAsync().ConfigureAwait(false);
+        await _context.Scheduler.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
         await unmapped.ConfigureAwait(false);
         _context.SocketMemory.Dispose();

@@ -19,7 +19,6 @@ namespace Shoal.Swarm;
 internal sealed class TorrentActor
 {
     private const int MailboxCapacity = 8192;
-    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly TorrentContext _t;
     private readonly Func<Torrent, ITorrentDisk> _openStorage;
@@ -43,8 +42,8 @@ internal sealed class TorrentActor
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ITimer? _timer;
     private long _lastTick;
+    private bool _ticking;
     private Task? _run;
 
     /// <summary>
@@ -162,7 +161,8 @@ internal sealed class TorrentActor
     private void Begin()
     {
         _lastTick = _t.Now();
-        _timer = _t.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
+        _ticking = true;
+        _t.Session.Scheduler.Activate(this);
         if (_t.Torrent is null)
         {
             _t.State = TorrentState.FetchingMetadata;
@@ -245,7 +245,7 @@ internal sealed class TorrentActor
     private async Task ShutDownAsync()
     {
         bool saveResume = _t.Storage is not null && _t.Picker is not null && _t.State != TorrentState.Error;
-        if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
+        _t.Session.Scheduler.Remove(this);
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
         await _check.Completion.ConfigureAwait(false);
         if (_t.State != TorrentState.Error) _t.State = TorrentState.Stopped;
@@ -292,6 +292,12 @@ internal sealed class TorrentActor
 
     private void Handle(in TorrentEvent item)
     {
+        Dispatch(item);
+        if (item.Kind != TorrentEventKind.Message) UpdateScheduling(atTick: item.Kind == TorrentEventKind.Tick);
+    }
+
+    private void Dispatch(in TorrentEvent item)
+    {
         switch (item.Kind)
         {
             case TorrentEventKind.Message:
@@ -325,6 +331,7 @@ internal sealed class TorrentActor
                 break;
             case TorrentEventKind.CheckProgress:
                 _check.OnProgress((PieceCheckProgress)item.Payload!);
+                _snapshots.PublishStatus();
                 break;
             case TorrentEventKind.CheckFinished:
                 if (item.Error is { } checkError) Fail(checkError);
@@ -486,6 +493,37 @@ internal sealed class TorrentActor
         _t.Log("stopped on error: " + _t.Error);
         _snapshots.PublishStatus();
         _completion.TrySetException(new IOException(_t.Error, error));
+    }
+
+    /// <summary>
+    /// Keeps the torrent on the session's tick list only while it has periodic work: connected peers (keep-alives,
+    /// timeouts, choking, rates, PEX) or a paused download to retry. Otherwise it is ticked once when a candidate's
+    /// back-off or a resume save comes due, and costs nothing in between.
+    /// </summary>
+    private void UpdateScheduling(bool atTick)
+    {
+        if (_t.State is TorrentState.Stopped or TorrentState.Error) return;
+        if (_t.Peers.Count > 0 || _t.State == TorrentState.Paused)
+        {
+            if (_ticking) return;
+            _ticking = true;
+            _lastTick = _t.Now();
+            _t.Session.Scheduler.Activate(this);
+            return;
+        }
+        if (_ticking)
+        {
+            // Stop at a tick, not as the last peer leaves: the tick refreshes the snapshots half a second later at
+            // most, as for any change, and then the torrent leaves the list.
+            if (!atTick) return;
+            _ticking = false;
+            _snapshots.OnIdle(); // nobody to measure: the rates are zero from now on
+        }
+        long now = _t.Now();
+        long? wake = _t.AcceptsPeers ? _t.PeerList.NextAttempt() : null;
+        if (_resume.NextSaveDue(now) is long save && (wake is null || save < wake)) wake = save;
+        if (wake is long due) wake = Math.Max(due, now + (long)(SessionScheduler.TickInterval.TotalSeconds * _t.Time.TimestampFrequency));
+        _t.Session.Scheduler.Deactivate(this, wake);
     }
 
     private void OnTick()

@@ -24,6 +24,14 @@ internal sealed class TorrentSnapshots(TorrentContext torrent)
         _uploadMeter.Sample(uploaded, elapsed);
     }
 
+    /// <summary>The torrent has no peers left: its rates drop to zero (nothing samples them until peers come back).</summary>
+    public void OnIdle()
+    {
+        _downloadMeter = default;
+        _uploadMeter = default;
+        Publish();
+    }
+
     /// <summary>Publishes the status alone (a state change between ticks).</summary>
     public void PublishStatus() => _status = BuildStatus();
 
