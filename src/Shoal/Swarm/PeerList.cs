@@ -50,6 +50,19 @@ internal sealed class PeerList
     /// <summary>The banned addresses; a banned address is never dialled (and the actor refuses it).</summary>
     public BanList Bans { get; }
 
+    /// <summary>Every address known, in the order they were learned.</summary>
+    public IReadOnlyList<PeerCandidate> All => _order;
+
+    /// <summary>How many addresses are known at <paramref name="address"/> (any port).</summary>
+    public int CountAt(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        int count = 0;
+        foreach (PeerCandidate candidate in _order)
+            if (candidate.EndPoint.Address.Equals(address)) count++;
+        return count;
+    }
+
     /// <summary>The candidate for <paramref name="endPoint"/>, if known.</summary>
     public PeerCandidate? Find(IPEndPoint endPoint) => _byEndPoint.GetValueOrDefault(Normalize(endPoint));
 

@@ -41,6 +41,7 @@ internal sealed class TorrentActor
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _checked = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private long _lastTick;
     private bool _ticking;
@@ -73,11 +74,11 @@ internal sealed class TorrentActor
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
         _smartBan = new SmartBan(_t, _admission.Ban);
-        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log);
+        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure);
         _pex = new PexExchange(session.Time, _t.StartedAt);
-        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _admission.Ban);
+        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _admission);
         _resume = new ResumeSaver(_t);
-        _snapshots = new TorrentSnapshots(_t);
+        _snapshots = new TorrentSnapshots(_t, () => _admission.LastDialFailure);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
         if (torrent is not null)
@@ -86,7 +87,7 @@ internal sealed class TorrentActor
             _metadataExchange.SetKnown(torrent.InfoDictionary);
         }
         _snapshots.PublishStatus();
-        foreach (IPEndPoint peer in options.Peers) _t.PeerList.Add(peer, PeerSource.Manual);
+        foreach (IPEndPoint peer in options.Peers) _admission.AddCandidate(peer, PeerSource.Manual);
     }
 
     /// <summary>The metainfo; null until a magnet link's metadata has arrived.</summary>
@@ -101,6 +102,12 @@ internal sealed class TorrentActor
 
     /// <summary>Completes when a download finishes in this run (never, for a torrent that started complete).</summary>
     public Task DownloadFinished => _downloadFinished.Task;
+
+    /// <summary>
+    /// Completes once the data on disk is checked and <see cref="Status"/> tells what is verified (so a tracker's
+    /// first announce can say how much is left); cancelled when the torrent stops or fails first.
+    /// </summary>
+    public Task Checked => _checked.Task;
 
     /// <summary>Completes with the torrent once its metadata is known (at once for a .torrent).</summary>
     public Task<Torrent> Metadata => _metadata.Task;
@@ -230,15 +237,18 @@ internal sealed class TorrentActor
         _admission.DialMore();
     }
 
-    /// <summary>The check ended: the torrent downloads what is missing, or seeds.</summary>
+    /// <summary>The check ended: the torrent downloads what is missing, or seeds (seed only: whatever is here).</summary>
     private void OnDataChecked(CheckOutcome outcome)
     {
         _check.Finish(outcome);
         bool complete = _t.Picker!.IsComplete;
-        _t.State = complete ? TorrentState.Seeding : TorrentState.Downloading;
+        // Seed only: whatever is missing stays missing; the rest is uploaded (never interested, never requesting).
+        _t.State = complete || _t.Options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
+        else if (_t.Options.SeedOnly) _t.Log($"seed only: {_t.Have.SetCount} of {_t.Have.Length} pieces are here; uploading those, downloading nothing");
         _snapshots.Publish();
+        _checked.TrySetResult();
         _admission.DialMore();
     }
 
@@ -274,6 +284,7 @@ internal sealed class TorrentActor
         _completion.TrySetCanceled();
         _metadata.TrySetCanceled();
         _downloadFinished.TrySetCanceled();
+        _checked.TrySetCanceled();
         _stopping.Dispose();
     }
 
@@ -283,6 +294,7 @@ internal sealed class TorrentActor
         while (_mailbox.Reader.TryRead(out TorrentEvent item))
         {
             if (item.Buffer is not null) _t.Session.Blocks.Return(item.Buffer);
+            if (item.Kind == TorrentEventKind.Message && item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
             if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await _admission.DropAsync(pending).ConfigureAwait(false);
             if (item.Kind == TorrentEventKind.DialFailed) _t.Session.ReleaseConnection();
         }
@@ -303,6 +315,8 @@ internal sealed class TorrentActor
             case TorrentEventKind.Message:
                 if (item.Peer is { } peer && _t.Peers.Contains(peer)) OnMessage(peer, item);
                 else if (item.Buffer is not null) _t.Session.Blocks.Return(item.Buffer);
+                // The receive loop counted the payload against the peer's and the session's memory until now.
+                if (item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
                 break;
             case TorrentEventKind.PeerJoined:
                 if (_admission.Admit((PendingPeer)item.Payload!) is { } joined)
@@ -338,7 +352,7 @@ internal sealed class TorrentActor
                 else OnDataChecked((CheckOutcome)item.Payload!);
                 break;
             case TorrentEventKind.AddPeers:
-                foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _t.PeerList.Add(endPoint, item.Source);
+                foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _admission.AddCandidate(endPoint, item.Source);
                 _admission.DialMore();
                 break;
         }
@@ -471,13 +485,12 @@ internal sealed class TorrentActor
     {
         bool wasDownloading = _t.State == TorrentState.Downloading;
         _t.State = TorrentState.Seeding;
-        if (wasDownloading)
-        {
-            _t.Log("download complete; seeding");
-            _downloadFinished.TrySetResult();
-        }
-        // The snapshot a caller reads on completion: the peers that took part (seeds among them are closed just after).
+        if (wasDownloading) _t.Log("download complete; seeding");
+        // The snapshot first (status and peer list): whoever the signals wake (the trackers' "completed" announce, a
+        // caller awaiting Completion) reads left=0, the final downloaded count and the peers that took part (seeds
+        // among them are closed just after), not those of the last tick.
         _snapshots.Publish();
+        if (wasDownloading) _downloadFinished.TrySetResult();
         foreach (PeerConnection peer in _t.Peers.All)
         {
             _requester.StopDownloading(peer);
@@ -537,6 +550,7 @@ internal sealed class TorrentActor
             peer.DownloadMeter.Sample(peer.Downloaded, elapsed);
             peer.UploadMeter.Sample(peer.Uploaded, elapsed);
             uploaded += peer.Uploaded;
+            _unchoker.NoteProgress(peer, now);
             if (!PeerTimeouts.Check(peer, _t.Time, now)) continue;
             _requester.CheckSnub(peer, now);
             _metadataExchange.OnTick(peer, now);
@@ -548,6 +562,7 @@ internal sealed class TorrentActor
         _diskPause.OnTick(now);
         _admission.DialMore();
         _resume.MaybeSave(now);
+        _t.Session.PeerMemory.TrimIdleBuffers(now);
         _snapshots.Publish();
     }
 
