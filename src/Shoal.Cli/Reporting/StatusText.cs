@@ -25,10 +25,14 @@ internal static class StatusText
     public static string Summary(TorrentStatus status, bool arrows)
     {
         string down = arrows ? "↓ " : "down ", up = arrows ? "↑ " : "up ";
-        string text = $"{StatusJson.StateName(status.State)}  {down}{HumanFormat.Rate(status.DownloadRate)}  {up}{HumanFormat.Rate(status.UploadRate)}  {Peers(status)}";
+        string text = $"{StatusJson.StateName(status.State)}{CheckProgress(status)}  {down}{HumanFormat.Rate(status.DownloadRate)}  {up}{HumanFormat.Rate(status.UploadRate)}  {Peers(status)}";
         if (status.State == TorrentState.Downloading) text += $"  ETA {HumanFormat.Duration(status.Eta)}";
         return text;
     }
+
+    /// <summary>" 120/512" while the data is being checked (pieces checked of all), else nothing.</summary>
+    private static string CheckProgress(TorrentStatus status) =>
+        status.State == TorrentState.Checking && status.PieceCount > 0 ? $" {status.CheckedPieces}/{status.PieceCount}" : "";
 
     /// <summary>
     /// What is wrong, or null: the error of a paused or failed torrent, or, while a download has no peer, what was

@@ -3,54 +3,50 @@ namespace Shoal.Storage;
 /// <summary>What a torrent's files held before anything was written, and keeping them within the torrent's lengths.</summary>
 public sealed partial class TorrentStorage
 {
-    private long[]? _checkedSizes;    // per file, from the last check: -1 missing, long.MaxValue padding or skipped
-    private bool[]? _vouchedByResume; // per file: its length and time matched our own resume data (our own partial download)
+    private ResumeFileState[]? _checkedFiles; // per file, from the last check (absent: missing, padding or skipped)
+    private bool[]? _vouchedByResume;         // per file: its length and time matched our own resume data (our own partial download)
 
     /// <summary>Seed-only storage (<see cref="StorageOptions.ReadOnly"/>): never writes.</summary>
-    public bool IsReadOnly => _readOnly;
+    public bool IsReadOnly => _files?.IsReadOnly == true;
 
-    private void RememberCheckedFiles(long[] sizes, bool[]? vouched)
+    private void ThrowIfReadOnly()
     {
-        _checkedSizes = sizes;
+        if (IsReadOnly) throw new InvalidOperationException("seed-only storage never writes");
+    }
+
+    private void RememberCheckedFiles(ResumeFileState[] files, bool[]? vouched)
+    {
+        _checkedFiles = files;
         _vouchedByResume = vouched;
     }
 
     /// <summary>Files whose length and last-write time are what our resume data recorded: the data in them is ours.</summary>
-    private bool[] VouchedFiles(ResumeData resume, long[] sizes, long[] times)
+    private static bool[] VouchedFiles(ResumeData resume, ResumeFileState[] files)
     {
-        var vouched = new bool[_paths.Length];
+        var vouched = new bool[files.Length];
         for (int i = 0; i < vouched.Length; i++)
         {
             ResumeFileState r = resume.Files[i];
-            vouched[i] = _paths[i] is not null && !r.IsAbsent && sizes[i] == r.Length && times[i] == r.LastWriteUtcTicks;
+            vouched[i] = !files[i].IsAbsent && !r.IsAbsent && files[i].Length == r.Length && files[i].LastWriteUtcTicks == r.LastWriteUtcTicks;
         }
         return vouched;
     }
 
-    /// <summary>Disk workers, before a check of writable storage: a link anywhere below the download folder is a conflict.</summary>
-    private void ThrowOnLinks()
-    {
-        foreach (string? path in _paths)
-        {
-            if (path is not null && NoFollowFile.FindLink(DownloadDirectory, path) is { } link) throw NoFollowFile.LinkConflict(link);
-        }
-    }
-
     /// <summary>
-    /// After <see cref="CheckExistingAsync(ResumeData?, IProgress{int}?, CancellationToken)"/>: the files that were already
-    /// there with content the torrent does not have — pieces that did not match (they will be written over) or bytes
-    /// past the torrent's length (they will be cut, see <see cref="TrimOversizedFilesAsync"/>). Files our own resume data
-    /// vouches for (a download resumed) are not conflicts for their pieces, only for a tail too long.
+    /// After a check (<see cref="CheckFilesAsync"/>): the files that were already there with content the torrent does
+    /// not have — pieces that did not match (they will be written over) or bytes past the torrent's length (they will be
+    /// cut, see <see cref="TrimOversizedFilesAsync"/>). Files our own resume data vouches for (a download resumed) are
+    /// not conflicts for their pieces, only for a tail too long. Storage that is not files has no conflicts.
     /// </summary>
     public ExistingData DescribeExistingData(BitField verified)
     {
         ArgumentNullException.ThrowIfNull(verified);
-        long[] sizes = _checkedSizes ?? throw new InvalidOperationException("the data has not been checked yet");
+        ResumeFileState[] files = _checkedFiles ?? throw new InvalidOperationException("the data has not been checked yet");
         var conflicts = new List<ExistingFileConflict>();
-        for (int i = 0; i < _paths.Length; i++)
+        for (int i = 0; i < files.Length; i++)
         {
-            string? path = _paths[i];
-            long length = sizes[i];
+            string? path = GetFilePath(i);
+            long length = files[i].Length;
             if (path is null || length <= 0) continue; // padding, skipped, missing or empty: nothing of the user's to lose
             long expected = _layout.Files[i].Length;
             int pieces = 0, matching = 0;
@@ -75,31 +71,17 @@ public sealed partial class TorrentStorage
     /// </summary>
     public Task TrimOversizedFilesAsync(CancellationToken ct = default)
     {
-        if (_readOnly || _checkedSizes is not { } sizes) return Task.CompletedTask;
+        if (IsReadOnly || _files is not { } files || _checkedFiles is not { } states) return Task.CompletedTask;
         bool any = false;
-        for (int i = 0; i < _paths.Length && !any; i++) any = _paths[i] is not null && sizes[i] != long.MaxValue && sizes[i] > _layout.Files[i].Length;
+        for (int i = 0; i < states.Length && !any; i++) any = files.GetFilePath(i) is not null && states[i].Length > _layout.Files[i].Length;
         if (!any) return Task.CompletedTask;
         return _disk.RunAsync(() =>
         {
-            for (int i = 0; i < _paths.Length; i++)
+            for (int i = 0; i < states.Length; i++)
             {
-                string? path = _paths[i];
-                long expected = _layout.Files[i].Length;
-                if (path is null || sizes[i] == long.MaxValue || sizes[i] <= expected) continue;
-                FileHandleCache.Entry entry = _handles.Acquire(i, forWrite: true);
-                try
-                {
-                    RandomAccess.SetLength(entry.Handle, expected);
-                    sizes[i] = expected;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw StorageException.From(e, "cut to the torrent's length", path);
-                }
-                finally
-                {
-                    _handles.Release(entry);
-                }
+                if (files.GetFilePath(i) is null || states[i].Length <= _layout.Files[i].Length) continue;
+                files.CutToLength(i);
+                states[i] = new ResumeFileState(_layout.Files[i].Length, states[i].LastWriteUtcTicks);
             }
             return true;
         }, ct);

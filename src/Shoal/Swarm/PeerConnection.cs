@@ -17,12 +17,12 @@ namespace Shoal.Swarm;
 /// frames and posts them to the actor's mailbox, and a send loop that is the only writer of the socket.
 /// The few fields the loops share with the actor are counters and flags read with Volatile/Interlocked.
 /// </summary>
-internal sealed class PeerConnection
+internal sealed class PeerConnection : IExtensionPeer
 {
     /// <summary>
     /// Most bytes queued for the peer (<see cref="OutboundMessage.MemoryCost"/>: entries plus the payloads they carry),
     /// on top of our bitfield; a peer that lets more pile up is not reading and is dropped. 16,384 bare entries: room for
-    /// a full request queue (TorrentActor.MaxQueuedUploadsPerPeer) with the rejects and control messages around it.
+    /// a full request queue (UploadRequests.MaxQueuedPerPeer) with the rejects and control messages around it.
     /// </summary>
     public const int MaxQueuedBytes = 512 * 1024;
 
@@ -46,13 +46,11 @@ internal sealed class PeerConnection
     private readonly PeerMemoryBudget _memory;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
-    private long _unhandledBytes;
-    private TaskCompletionSource? _unhandledDrained;
+    private readonly UnhandledPayloads _unhandled;
+    private readonly PartialMessageClock _partial = new();
     private long _uploaded;
     private long _lastReceivedTimestamp;
     private long _lastSentTimestamp;
-    private long _partialSince;   // when the message now arriving began (0: none)
-    private long _partialLength;  // its length prefix once known
     private long _flushSince;     // when the pending flush began waiting for the socket (0: none)
     private long _usefulSeen = -1;
     private int _requestsReceived; // counted by the receive loop
@@ -69,11 +67,13 @@ internal sealed class PeerConnection
         _time = time;
         // A torrent of millions of pieces has a bitfield of hundreds of KiB: it must fit beside the usual traffic.
         _outbound = new PeerSendQueue(MaxQueuedBytes + ((pieceCount + 7L) / 8), memory);
+        _unhandled = new UnhandledPayloads(memory, MaxUnhandledBytes);
         Key = key;
         ConnectionId = connectionId;
         _transport = pending.Transport;
         EndPoint = pending.Transport.RemoteEndPoint;
         DialedEndPoint = pending.DialedEndPoint;
+        Connector = pending.Connector;
         PeerId = pending.Handshake.PeerId.ToArray();
         Client = PeerIdentity.ClientName(PeerId);
         Incoming = pending.Incoming;
@@ -102,6 +102,9 @@ internal sealed class PeerConnection
     /// <summary>The candidate we dialled, when outgoing.</summary>
     public IPEndPoint? DialedEndPoint { get; }
 
+    /// <summary>What the connection came through ("tcp"); null when not known.</summary>
+    public string? Connector { get; }
+
     public byte[] PeerId { get; }
 
     public string Client { get; }
@@ -129,14 +132,8 @@ internal sealed class PeerConnection
     /// <summary>What we told this peer through PEX (BEP 11); created when first needed.</summary>
     public PexTracker? Pex { get; set; }
 
-    /// <summary>The metadata piece (BEP 9) we asked this peer for and are waiting on.</summary>
-    public int? MetadataRequestPiece { get; set; }
-
-    /// <summary>When <see cref="MetadataRequestPiece"/> was asked, or when the peer last refused metadata.</summary>
-    public long MetadataRequestedAt { get; set; }
-
-    /// <summary>The peer rejected a metadata request: do not ask it again for a while.</summary>
-    public bool RefusedMetadata { get; set; }
+    /// <summary>What we asked this peer for over BEP 9.</summary>
+    public MetadataPeerState Metadata { get; } = new();
 
     /// <summary>
     /// Where the peer accepts connections: the address we dialled, or for an incoming peer its address with
@@ -266,12 +263,12 @@ internal sealed class PeerConnection
     public PeerActivity Activity(long now)
     {
         TimeProvider time = _time;
-        long partial = Interlocked.Read(ref _partialSince);
+        long partial = _partial.Since;
         long flush = Interlocked.Read(ref _flushSince);
         return new PeerActivity(
             time.GetElapsedTime(LastReceivedTimestamp, now),
             partial == 0 ? null : time.GetElapsedTime(partial, now),
-            Interlocked.Read(ref _partialLength),
+            _partial.Length,
             flush == 0 ? null : time.GetElapsedTime(flush, now),
             time.GetElapsedTime(LastUsefulAt, now),
             (WantsUnchoke && AmChoking) || (AmInterested && PeerChoking));
@@ -287,12 +284,10 @@ internal sealed class PeerConnection
     }
 
     /// <summary>The actor has handled a received payload of <paramref name="bytes"/> (see <see cref="MaxUnhandledBytes"/>).</summary>
-    public void ReleaseUnhandled(int bytes)
-    {
-        _memory.Remove(bytes);
-        if (Interlocked.Add(ref _unhandledBytes, -bytes) <= MaxUnhandledBytes)
-            Interlocked.Exchange(ref _unhandledDrained, null)?.TrySetResult();
-    }
+    public void ReleaseUnhandled(int bytes) => _unhandled.Release(bytes);
+
+    /// <summary>Queues an extended message (BEP 10).</summary>
+    public void SendExtended(byte id, byte[] payload) => Send(new OutboundMessage(MessageId.Extended, id, Data: payload));
 
     /// <summary>Chokes the peer: queued uploads are voided (and rejected, with the fast extension).</summary>
     public void Choke()
@@ -312,6 +307,27 @@ internal sealed class PeerConnection
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
         }
         _transport.Abort();
+    }
+
+    // ---- without loops: a simulated network moves the messages itself (tests) ---------------------------
+
+    /// <summary>Takes the next queued outbound message as the send loop would; false when none is queued.</summary>
+    internal bool TryTakeOutbound(out OutboundMessage message)
+    {
+        if (!_outbound.Reader.TryRead(out message)) return false;
+        _outbound.Dequeued(message);
+        return true;
+    }
+
+    /// <summary>A received payload of <paramref name="bytes"/> goes to the actor: counted until it is handled (<see cref="ReleaseUnhandled"/>).</summary>
+    internal void NoteUnhandled(int bytes) => _unhandled.Add(bytes);
+
+    /// <summary>Records traffic as the loops do: bytes seen from the peer, a flush to it, payload sent.</summary>
+    internal void NoteTraffic(long now, bool received, bool sent, int payloadSent)
+    {
+        if (received) Interlocked.Exchange(ref _lastReceivedTimestamp, now);
+        if (sent) Interlocked.Exchange(ref _lastSentTimestamp, now);
+        if (payloadSent > 0) Interlocked.Add(ref _uploaded, payloadSent);
     }
 
     // ---- loops ----------------------------------------------------------------------------------------
@@ -380,7 +396,7 @@ internal sealed class PeerConnection
                         // The message that was arriving is complete: its clock stops (our own waits below, for the
                         // mailbox, the download cap or memory, are not the peer's slowness).
                         readAny = true;
-                        Interlocked.Exchange(ref _partialSince, 0);
+                        _partial.Stop();
                     }
                     if (message.Id == MessageId.KeepAlive) continue;
                     if (message.Id is MessageId.Piece or MessageId.Bitfield or MessageId.Extended)
@@ -390,7 +406,7 @@ internal sealed class PeerConnection
                         // The message is about to be copied out of the socket buffer: wait while the session is at its
                         // memory ceiling, and while this peer already has more unhandled payloads than it may.
                         await _memory.WaitForRoomAsync(token).ConfigureAwait(false);
-                        if (message.Id != MessageId.Piece) await WaitForUnhandledRoomAsync(token).ConfigureAwait(false);
+                        if (message.Id != MessageId.Piece) await _unhandled.WaitForRoomAsync(token).ConfigureAwait(false);
                     }
                     if (message.Id == MessageId.Piece)
                     {
@@ -416,45 +432,8 @@ internal sealed class PeerConnection
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
-            NotePartialMessage(buffer, readAny, context.Time);
+            _partial.Note(buffer, readAny, context.Time);
             if (result.IsCompleted || result.IsCanceled) return;
-        }
-    }
-
-    /// <summary>
-    /// Starts the clock of a message that has begun to arrive (what is left in the buffer after the whole ones), or
-    /// stops it when nothing is left; <see cref="PeerInactivity"/> gives each message a deadline.
-    /// </summary>
-    private void NotePartialMessage(in ReadOnlySequence<byte> rest, bool readAny, TimeProvider time)
-    {
-        if (rest.IsEmpty)
-        {
-            Interlocked.Exchange(ref _partialSince, 0);
-            Interlocked.Exchange(ref _partialLength, 0);
-            return;
-        }
-        if (readAny || Interlocked.Read(ref _partialSince) == 0)
-        {
-            Interlocked.Exchange(ref _partialLength, 0);
-            Interlocked.Exchange(ref _partialSince, time.GetTimestamp());
-        }
-        if (rest.Length >= 4 && Interlocked.Read(ref _partialLength) == 0)
-        {
-            Span<byte> prefix = stackalloc byte[4];
-            rest.Slice(0, 4).CopyTo(prefix);
-            Interlocked.Exchange(ref _partialLength, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(prefix));
-        }
-    }
-
-    private async ValueTask WaitForUnhandledRoomAsync(CancellationToken token)
-    {
-        while (Interlocked.Read(ref _unhandledBytes) > MaxUnhandledBytes)
-        {
-            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _unhandledDrained, drained);
-            // The actor may have caught up between the check and the publication: look again before waiting.
-            if (Interlocked.Read(ref _unhandledBytes) <= MaxUnhandledBytes) return;
-            await drained.Task.WaitAsync(token).ConfigureAwait(false);
         }
     }
 
@@ -475,9 +454,7 @@ internal sealed class PeerConnection
             case MessageId.Bitfield:
             case MessageId.Extended:
                 byte[] copy = message.Payload.ToArray();
-                // Counted until the actor has handled it (ReleaseUnhandled).
-                Interlocked.Add(ref _unhandledBytes, copy.Length);
-                _memory.Add(copy.Length);
+                NoteUnhandled(copy.Length);
                 payload = copy;
                 break;
         }
@@ -579,7 +556,7 @@ internal sealed class PeerConnection
                 await context.TakeUploadAsync(message.Length, token).ConfigureAwait(false);
                 PeerMessageWriter.WritePieceHeader(output, message.Index, message.Begin, message.Length);
                 Memory<byte> block = output.GetMemory(message.Length)[..message.Length];
-                TorrentStorage storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
+                ITorrentDisk storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
                 // Blocks in the page cache are read right here; only the rest pay the hop to a disk worker.
                 if (!storage.TryReadBlockCached(message.Index, message.Begin, block.Span))
                     await storage.ReadBlockAsync(message.Index, message.Begin, block, token).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Shoal.Storage;
 using Shoal.Transport;
 
 namespace Shoal.Swarm;

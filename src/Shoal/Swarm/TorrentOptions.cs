@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Storage;
 
 namespace Shoal.Swarm;
 
@@ -30,6 +31,12 @@ public sealed record TorrentOptions
     public long MaxDownloadRate { get; init; }
 
     /// <summary>
+    /// Where the torrent's bytes live, given its layout; null keeps them in files under <see cref="DownloadDirectory"/>.
+    /// The engine owns (and disposes) what it returns.
+    /// </summary>
+    public Func<StorageLayout, IPieceStorage>? Storage { get; init; }
+
+    /// <summary>
     /// Seed only: upload what is in <see cref="DownloadDirectory"/> and never write there. Files are opened read-only;
     /// nothing is requested, created, truncated or deleted. Pieces that are missing or do not match stay missing (the
     /// torrent seeds the rest and <see cref="TorrentHandle.Completion"/> does not complete). For sharing the user's own
@@ -39,9 +46,9 @@ public sealed record TorrentOptions
 
     /// <summary>
     /// Called once the data already in the folder is checked, before anything is written: the pieces that matched and
-    /// the files that held something else (see <see cref="Storage.ExistingData"/>), so the user can be told what will
+    /// the files that held something else (see <see cref="ExistingData"/>), so the user can be told what will
     /// be written over or cut. The torrent waits for the returned task; an exception from it stops the torrent with
     /// that error. Without seed-only mode, a file longer than the torrent's is then cut to the torrent's length.
     /// </summary>
-    public Func<Storage.ExistingData, CancellationToken, Task>? DataChecked { get; init; }
+    public Func<ExistingData, CancellationToken, Task>? DataChecked { get; init; }
 }

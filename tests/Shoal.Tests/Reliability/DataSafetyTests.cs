@@ -249,7 +249,7 @@ public sealed class DataSafetyTests(ITestOutputHelper output)
             Directory.CreateSymbolicLink(Path.Combine(downloads, "disc1"), outside);
 
             await using var disk = new DiskService(1);
-            await using TorrentStorage storage = TorrentStorage.Create(disk, StorageLayout.FromTorrent(torrent), Path.Combine(root, "downloads"));
+            await using TorrentStorage storage = TorrentStorage.Create(disk, StorageLayout.FromTorrent(torrent), Sha1PieceVerifier.For(torrent), Path.Combine(root, "downloads"));
             var check = await Assert.ThrowsAsync<StorageException>(() => storage.CheckExistingAsync());
             Assert.Equal(StorageErrorKind.SymbolicLink, check.Kind);
             int trackPiece = 0; // disc1/track.bin sorts first

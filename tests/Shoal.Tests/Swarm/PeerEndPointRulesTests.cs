@@ -32,12 +32,12 @@ public sealed class PeerEndPointRulesTests
     [Fact]
     public void ASessionNeverDialsItsOwnListenAddress()
     {
-        var bound = new SessionContext(new SessionOptions { BindAddress = IPAddress.Loopback }, new byte[20]) { ListenPort = 7000 };
+        var bound = new SessionContext(new SessionOptions { BindAddress = IPAddress.Loopback }) { ListenPort = 7000 };
         Assert.Equal("our own listen address", bound.WhyNotDial(IPEndPoint.Parse("127.0.0.1:7000")));
         Assert.Null(bound.WhyNotDial(IPEndPoint.Parse("127.0.0.1:7001")));
         Assert.Null(bound.WhyNotDial(IPEndPoint.Parse("127.0.0.2:7000"))); // not the address it listens on
 
-        var wildcard = new SessionContext(new SessionOptions { BindAddress = IPAddress.Any }, new byte[20]) { ListenPort = 7000 };
+        var wildcard = new SessionContext(new SessionOptions { BindAddress = IPAddress.Any }) { ListenPort = 7000 };
         Assert.NotNull(wildcard.WhyNotDial(IPEndPoint.Parse("127.0.0.1:7000")));
         Assert.NotNull(wildcard.WhyNotDial(IPEndPoint.Parse("127.9.9.9:7000")));
         Assert.NotNull(wildcard.WhyNotDial(IPEndPoint.Parse("[::1]:7000")));

@@ -1,4 +1,5 @@
 using Shoal.Discovery;
+using Shoal.Storage;
 using Shoal.Swarm;
 using Shoal.Tests.Discovery;
 using Shoal.Transport;
