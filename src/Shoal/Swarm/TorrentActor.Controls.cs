@@ -48,13 +48,10 @@ internal sealed partial class TorrentActor
         _snapshots.PublishStatus();
     }
 
-    private void ArmTimer()
-    {
-        _lastTick = _t.Now();
-        _timer = _t.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
-    }
-
-    /// <summary>Pauses: closes every peer, stops the timer, saves resume data and closes the files. False when paused already.</summary>
+    /// <summary>
+    /// Pauses: closes every peer, saves resume data and closes the files; once the peers are gone the session's scheduler
+    /// stops ticking the torrent (<see cref="UpdateScheduling"/>: a paused torrent dials nobody). False when paused already.
+    /// </summary>
     public bool Pause()
     {
         if (_t.UserPaused) return false;
@@ -63,8 +60,6 @@ internal sealed partial class TorrentActor
         _t.Options = _t.Options with { StartPaused = true };
         _t.State = TorrentState.Suspended;
         _t.Peers.CloseAll("torrent paused");
-        _timer?.Dispose();
-        _timer = null;
         _resume.SaveAndRelease();
         _snapshots.Publish();
         return true;
@@ -76,7 +71,7 @@ internal sealed partial class TorrentActor
         if (!_t.UserPaused) return false;
         _t.UserPaused = false;
         _t.Options = _t.Options with { StartPaused = false };
-        ArmTimer();
+        // The scheduler takes the torrent back as peers join (UpdateScheduling after this call).
         if (_t.Torrent is null) _t.State = TorrentState.FetchingMetadata;
         else if (!_checkStarted)
         {
@@ -118,7 +113,7 @@ internal sealed partial class TorrentActor
         _t.VerifiedBytes = verified;
         if (_t.Picker is { } p && !_t.UserPaused && _t.State is TorrentState.Downloading or TorrentState.Seeding)
         {
-            if (_t.State == TorrentState.Seeding && !p.IsComplete) _t.State = TorrentState.Downloading;
+            if (_t.State == TorrentState.Seeding && !p.IsComplete && !_t.Options.SeedOnly) _t.State = TorrentState.Downloading;
             foreach (PeerConnection peer in _t.Peers.All)
             {
                 _requester.UpdateInterest(peer);
