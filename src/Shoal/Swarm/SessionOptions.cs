@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.PortMapping;
+using Shoal.Storage;
 using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
@@ -104,6 +105,11 @@ public sealed record SessionOptions
 
     /// <summary>LSD sockets and limits; null uses the BEP 14 multicast groups.</summary>
     public LsdOptions? LocalDiscovery { get; init; }
+
+    /// <summary>
+    /// Where fast-resume data is kept when the embedder holds it (a database); it replaces <see cref="ResumeDirectory"/>.
+    /// </summary>
+    public IResumeStore? ResumeStore { get; init; }
 
     /// <summary>
     /// Folder for fast-resume files (one per torrent and download folder); null keeps none, so every start

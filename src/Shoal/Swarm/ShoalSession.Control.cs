@@ -89,14 +89,9 @@ public sealed partial class ShoalSession
             TorrentActor old = entry.Actor;
             if (old.Torrent is not { } torrent) return;
             TorrentOptions options = await old.InvokeAsync(() => old.CurrentOptions).ConfigureAwait(false);
-            string? resumePath = old.ResumePath;
             await StopAnnouncingAsync(entry).ConfigureAwait(false);
             await old.StopAsync().ConfigureAwait(false);
-            if (forgetResume && resumePath is not null)
-            {
-                try { File.Delete(resumePath); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { _context.Log($"[{torrent.Name}] cannot delete its resume data: {ex.Message}"); }
-            }
+            if (forgetResume) old.ForgetResume();
             TorrentActor actor;
             try
             {

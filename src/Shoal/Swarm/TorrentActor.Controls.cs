@@ -34,8 +34,8 @@ internal sealed partial class TorrentActor
     /// <summary>The torrent's options as they are now (priorities, limits, pausing included). Loop only.</summary>
     public TorrentOptions CurrentOptions => _t.Options;
 
-    /// <summary>This torrent's resume file (null when the session keeps none).</summary>
-    public string? ResumePath => _resume.Path;
+    /// <summary>Forgets this torrent's resume data (after it stopped: a recheck follows).</summary>
+    public void ForgetResume() => _resume.Forget();
 
     /// <summary>The counters to carry into a new actor for the same torrent (a restart under the same handle).</summary>
     public (long Downloaded, long Uploaded) Counters => (Status.Downloaded, Status.Uploaded);
