@@ -51,6 +51,16 @@ public sealed record SessionOptions
     /// <summary>Global download cap in bytes per second; 0 is unlimited.</summary>
     public long MaxDownloadRate { get; init; }
 
+    /// <summary>
+    /// Torrents downloading (or checking, or fetching metadata) at once; the others wait as <see cref="TorrentState.Queued"/>
+    /// in queue order (<see cref="TorrentHandle.QueuePosition"/>). Negative: no limit. Change it with
+    /// <see cref="ShoalSession.SetQueueLimitsAsync"/>.
+    /// </summary>
+    public int MaxActiveDownloads { get; init; } = -1;
+
+    /// <summary>Torrents seeding at once; the others wait as <see cref="TorrentState.Queued"/>. Negative: no limit.</summary>
+    public int MaxActiveSeeds { get; init; } = -1;
+
     /// <summary>Regular (tit-for-tat) unchoke slots per torrent; one optimistic slot comes on top.</summary>
     public int UnchokeSlots { get; init; } = 4;
 
