@@ -66,7 +66,7 @@ public sealed partial class TorrentStorage : ITorrentDisk
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(verifier);
         options ??= new StorageOptions();
-        return new TorrentStorage(disk, layout, verifier, FileStorage.Create(disk.FileIo, layout, downloadDirectory, options), options);
+        return new TorrentStorage(disk, layout, verifier, FileStorage.Create(disk.FileIo, disk.Files, layout, downloadDirectory, options), options);
     }
 
     /// <summary>Puts the torrent's bytes in <paramref name="storage"/> (which the result owns and disposes) instead of files.</summary>
