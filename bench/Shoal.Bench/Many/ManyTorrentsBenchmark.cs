@@ -15,6 +15,13 @@ internal static class ManyTorrentsBenchmark
     private const int FileSize = 64 * 1024;
     private const int PieceSize = 16 * 1024;
 
+    /// <summary>The runtime settings the shoal CLI ships with (its runtimeconfig), given to the Shoal child, which runs in this assembly.</summary>
+    private static readonly Dictionary<string, string> ShippedRuntimeSettings = new()
+    {
+        ["DOTNET_gcConcurrent"] = "0",
+        ["DOTNET_TieredPGO"] = "0",
+    };
+
     /// <summary>One engine at one N.</summary>
     public sealed record Row(string Engine, int Count, double AddSeconds, double ColdStartSeconds, int Descriptors, double IdleCpuPercent,
         long RssBytes, double StopSeconds, double? ManagedBytesPerTorrent);
@@ -74,7 +81,7 @@ internal static class ManyTorrentsBenchmark
         string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         using BenchProcess child = engine == "shoal"
             ? BenchProcess.Start("shoal", host, [typeof(ManyTorrentsBenchmark).Assembly.Location, "many-torrents", "--child", torrents, data, resume,
-                Text(count), Text(options.MaxOpenFiles)], timeFile: null)
+                Text(count), Text(options.MaxOpenFiles)], timeFile: null, ShippedRuntimeSettings)
             : BenchProcess.Start("libtorrent", (workspace ?? throw new BenchFailedException("libtorrent: no workspace")).Python,
                 [Path.Combine(workspace.Scripts, "lt_many.py"), "--torrents", torrents, "--save-path", data, "--count", Text(count)], timeFile: null);
         string ready = await child.WaitForLineAsync(l => l.StartsWith("READY ", StringComparison.Ordinal), TimeSpan.FromMinutes(15), "READY").ConfigureAwait(false);
@@ -155,7 +162,7 @@ internal static class ManyTorrentsBenchmark
         md.AppendLine();
         md.AppendLine(inv, $"- command: `{command}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average before {outcome.LoadBefore}, after {outcome.LoadAfter}");
-        md.AppendLine(inv, $"- each engine in its own process; DHT, LSD and port mapping off; no resume data (both hash everything); data in the page cache; idle CPU over {outcome.Options.IdleSeconds} s with no peer; Shoal's file pool {outcome.Options.MaxOpenFiles}");
+        md.AppendLine(inv, $"- each engine in its own process; DHT, LSD and port mapping off; no resume data (both hash everything); data in the page cache; idle CPU over {outcome.Options.IdleSeconds} s with no peer; Shoal's file pool {outcome.Options.MaxOpenFiles}, Shoal's child with the CLI's runtime settings (non-concurrent workstation GC, no tiered PGO)");
         md.AppendLine("- targets (issue 22): open files within the pool's bound; idle CPU at or below libtorrent's; memory within 1.5x libtorrent's; cold start within 1.2x libtorrent's; stop under 1 s");
         foreach (IGrouping<int, Row> n in outcome.Rows.GroupBy(r => r.Count))
         {

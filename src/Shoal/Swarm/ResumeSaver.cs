@@ -62,6 +62,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// <summary>When the next save is due (a <see cref="TimeProvider"/> timestamp), or null when nothing is left unsaved.</summary>
     public long? NextSaveDue(long now)
     {
+        if (_saving.IsCompleted) _saving = Task.CompletedTask; // an idle torrent keeps no finished save's state machine
         if (torrent.Storage is null || torrent.Picker is null || Path is null || torrent.Have.SetCount == _savedVerifiedCount) return null;
         if (!_saving.IsCompleted || torrent.State == TorrentState.Seeding) return now;
         return _lastSave + (long)(SaveInterval.TotalSeconds * torrent.Time.TimestampFrequency);
