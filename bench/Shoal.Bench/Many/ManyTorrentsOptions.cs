@@ -5,12 +5,15 @@ namespace Shoal.Bench.Many;
 /// <summary>Command line of the <c>many-torrents</c> verb.</summary>
 internal sealed record ManyTorrentsOptions
 {
-    public const string Usage = "many-torrents [--counts 1000,10000] [--idle-seconds 20] [--engines shoal,libtorrent] [--max-open-files 128] [--work DIR]";
+    public const string Usage = "many-torrents [--counts 1000,10000] [--idle-seconds 20] [--settle-seconds 10] [--engines shoal,libtorrent] [--max-open-files 128] [--work DIR]";
 
     public IReadOnlyList<int> Counts { get; init; } = [1000, 10000];
 
     /// <summary>How long the seeding session is left alone while its CPU time is measured.</summary>
     public int IdleSeconds { get; init; } = 20;
+
+    /// <summary>How long after every torrent seeds the idle window starts (what the start left behind is done by then).</summary>
+    public int SettleSeconds { get; init; } = 10;
 
     public IReadOnlyList<string> Engines { get; init; } = ["shoal", "libtorrent"];
 
@@ -30,6 +33,7 @@ internal sealed record ManyTorrentsOptions
             {
                 "--counts" => o with { Counts = [.. value.Split(',').Select(v => Positive("--counts", v))] },
                 "--idle-seconds" => o with { IdleSeconds = Positive("--idle-seconds", value) },
+                "--settle-seconds" => o with { SettleSeconds = Positive("--settle-seconds", value) },
                 "--engines" => o with
                 {
                     Engines = value.Split(',') is var e && e.All(x => x is "shoal" or "libtorrent") ? e : throw new BenchUsageException("--engines: shoal and/or libtorrent"),
