@@ -26,7 +26,7 @@ internal sealed record SuiteOptions
           --only        a comma-separated subset of the names above
           --pair-size   overrides the pair size (not transmission's)
           A benchmark that fails is a row with its reason in the report, and the suite goes on; the exit code is 1
-          when any failed. A full run takes about 10-12 minutes on 2 cores.
+          when any failed. A full run takes about 14-16 minutes on 2 cores.
         """;
 
     public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht", "many-torrents"];
