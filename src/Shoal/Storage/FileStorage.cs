@@ -31,6 +31,7 @@ public sealed class FileStorage : IPieceStorage
     private readonly PieceParts? _parts; // copies of straddling pieces; null when not kept
     private readonly RecentWrites? _recentWrites; // null: written data stays in the OS page cache (OsCacheWindow null)
     private readonly bool _readOnly;
+    private int _flushesRunning;
     private int _disposed;
 
     private FileStorage(LinuxFileIo io, FilePool pool, StorageLayout layout, string root, string?[] paths, StorageOptions options)
@@ -371,12 +372,40 @@ public sealed class FileStorage : IPieceStorage
         }
     }
 
+    /// <summary>
+    /// True when a file was written since its last flush (a write that finished before this call is seen), or a flush
+    /// is under way (its files' flags are cleared before their fsync ends).
+    /// </summary>
+    public bool HasUnflushedWrites
+    {
+        get
+        {
+            for (int i = 0; i < _dirty.Length; i++)
+                if (Volatile.Read(ref _dirty[i]) != 0) return true;
+            // Read after the flags: a flush counts itself before it clears any.
+            return Volatile.Read(ref _flushesRunning) != 0;
+        }
+    }
+
     /// <inheritdoc />
     /// <remarks>
     /// Flushes every file written since its last flush, including files whose handle was closed meanwhile (closing a
     /// handle does not flush it), reopening them if need be; throws the first failure.
     /// </remarks>
     public void Flush()
+    {
+        Interlocked.Increment(ref _flushesRunning);
+        try
+        {
+            FlushDirtyFiles();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _flushesRunning);
+        }
+    }
+
+    private void FlushDirtyFiles()
     {
         Exception? first = null;
         for (int i = 0; i < _dirty.Length; i++)

@@ -434,7 +434,9 @@ public sealed partial class TorrentStorage : ITorrentDisk
     /// a handle does not flush it). Covers every write that completed before the call, so every piece
     /// <see cref="IsPieceVerified"/> reported before the call is durable once it returns.
     /// </summary>
-    public Task FlushAsync() => _disk.RunAsync(() => { _storage.Flush(); return true; }, CancellationToken.None);
+    public Task FlushAsync() =>
+        // Files that were never written (a seed: 10,000 of them stopping at once) have nothing to flush: no disk job.
+        _files is { HasUnflushedWrites: false } ? Task.CompletedTask : _disk.RunAsync(() => { _storage.Flush(); return true; }, CancellationToken.None);
 
     /// <inheritdoc />
     public Task ReleaseFilesAsync() => _disk.RunAsync(() => { _files?.CloseIdleFiles(); return true; }, CancellationToken.None);
