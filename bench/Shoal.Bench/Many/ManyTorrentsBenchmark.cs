@@ -23,7 +23,7 @@ internal static class ManyTorrentsBenchmark
     };
 
     /// <summary>One engine at one N.</summary>
-    public sealed record Row(string Engine, int Count, double AddSeconds, double ColdStartSeconds, int Descriptors, double IdleCpuPercent,
+    public sealed record Row(string Engine, int Count, double AddSeconds, double ColdStartSeconds, double SettleSeconds, int Descriptors, double IdleCpuPercent,
         long RssBytes, double StopSeconds, double? ManagedBytesPerTorrent);
 
     public sealed record Outcome(ManyTorrentsOptions Options, string LoadBefore, string LoadAfter, IReadOnlyList<Row> Rows, IReadOnlyList<string> Failures);
@@ -95,8 +95,18 @@ internal static class ManyTorrentsBenchmark
         }
         int pid = child.WorkerPid;
         // What the start left behind first (Shoal saves every torrent's resume data after a cold start, in batches;
-        // the last ticks take idle torrents off the scheduler), then the idle window.
+        // the last ticks take idle torrents off the scheduler): at least --settle-seconds, then until two seconds in a
+        // row use under 1 % of a core (at most a minute more), then the idle window.
+        var settling = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(options.SettleSeconds)).ConfigureAwait(false);
+        for (int quiet = 0; quiet < 2 && settling.Elapsed < TimeSpan.FromSeconds(options.SettleSeconds + 60);)
+        {
+            double before = BenchProcess.Sample(pid)?.CpuSeconds ?? throw new BenchFailedException($"{engine}: process gone");
+            await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            double after = BenchProcess.Sample(pid)?.CpuSeconds ?? throw new BenchFailedException($"{engine}: process gone");
+            quiet = after - before < 0.01 ? quiet + 1 : 0;
+        }
+        double settled = settling.Elapsed.TotalSeconds;
         double cpuBefore = BenchProcess.Sample(pid)?.CpuSeconds ?? throw new BenchFailedException($"{engine}: process gone");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds)).ConfigureAwait(false);
@@ -107,7 +117,7 @@ internal static class ManyTorrentsBenchmark
         child.CloseStandardInput();
         double stop = Number(await child.WaitForLineAsync(l => l.StartsWith("STOPPED ", StringComparison.Ordinal), TimeSpan.FromMinutes(5), "STOPPED").ConfigureAwait(false));
         await child.WaitForExitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
-        return new Row(engine, count, added, coldStart, descriptors, idle, rss, stop, managed);
+        return new Row(engine, count, added, coldStart, settled, descriptors, idle, rss, stop, managed);
     }
 
     /// <summary>COUNT files of 64 KiB of seeded random bytes and a .torrent for each (made once; a larger N reuses a smaller one's).</summary>
@@ -163,7 +173,7 @@ internal static class ManyTorrentsBenchmark
         md.AppendLine();
         md.AppendLine(inv, $"- command: `{command}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average before {outcome.LoadBefore}, after {outcome.LoadAfter}");
-        md.AppendLine(inv, $"- each engine in its own process; DHT, LSD and port mapping off; no resume data (both hash everything); data in the page cache; idle CPU over {outcome.Options.IdleSeconds} s with no peer, from {outcome.Options.SettleSeconds} s after all seed; Shoal's file pool {outcome.Options.MaxOpenFiles}, Shoal's child with the CLI's runtime settings (non-concurrent workstation GC, no tiered PGO)");
+        md.AppendLine(inv, $"- each engine in its own process; DHT, LSD and port mapping off; no resume data (both hash everything); data in the page cache; idle CPU over {outcome.Options.IdleSeconds} s with no peer, once the process is quiet (at least {outcome.Options.SettleSeconds} s after all seed, then 2 s in a row under 1 % of a core, at most 60 s more); Shoal's file pool {outcome.Options.MaxOpenFiles}, Shoal's child with the CLI's runtime settings (non-concurrent workstation GC, no tiered PGO)");
         md.AppendLine("- targets (issue 22): open files within the pool's bound; idle CPU at or below libtorrent's; memory within 1.5x libtorrent's; cold start within 1.2x libtorrent's; stop under 1 s");
         foreach (IGrouping<int, Row> n in outcome.Rows.GroupBy(r => r.Count))
         {
@@ -176,6 +186,7 @@ internal static class ManyTorrentsBenchmark
             md.AppendLine(inv, $"| resident memory, MiB | {s?.RssBytes / 1048576.0:0} | {l?.RssBytes / 1048576.0:0} |");
             md.AppendLine(inv, $"| cold start (hash everything) until all seed, s | {s?.ColdStartSeconds:0.00} | {l?.ColdStartSeconds:0.00} |");
             md.AppendLine(inv, $"| stop, s | {s?.StopSeconds:0.00} | {l?.StopSeconds:0.00} |");
+            md.AppendLine(inv, $"| quiet (under 1 % CPU for 2 s) after all seed, s | {s?.SettleSeconds:0} | {l?.SettleSeconds:0} |");
             if (s is not null) md.AppendLine(inv, $"| Shoal: adding all (of the cold start), s; managed heap per torrent beyond its metainfo, KiB | {s.AddSeconds:0.00}; {s.ManagedBytesPerTorrent / 1024:0.0} | |");
         }
         foreach (string failure in outcome.Failures) md.AppendLine().AppendLine(inv, $"- failed: {failure}");
