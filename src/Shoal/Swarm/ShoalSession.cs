@@ -251,7 +251,7 @@ public sealed class ShoalSession : IAsyncDisposable
     private TorrentHandle Register(TorrentActor actor, IEnumerable<IReadOnlyList<string>> trackerTiers)
     {
         var entry = new SessionTorrent(actor);
-        entry.Handle = new TorrentHandle(actor, RemoveAsync, () => entry.Trackers?.GetStatus() ?? []);
+        entry.Handle = new TorrentHandle(actor, RemoveAsync, () => entry.Trackers?.GetStatus() ?? [], () => entry.Trackers?.AnnounceNow());
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;

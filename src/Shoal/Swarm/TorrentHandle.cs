@@ -10,13 +10,21 @@ public sealed class TorrentHandle
     private readonly TorrentActor _actor;
     private readonly Func<TorrentActor, Task> _remove;
     private readonly Func<IReadOnlyList<TrackerStatus>> _trackers;
+    private readonly Action _reannounce;
 
-    internal TorrentHandle(TorrentActor actor, Func<TorrentActor, Task> remove, Func<IReadOnlyList<TrackerStatus>> trackers)
+    internal TorrentHandle(TorrentActor actor, Func<TorrentActor, Task> remove, Func<IReadOnlyList<TrackerStatus>> trackers, Action reannounce)
     {
         _actor = actor;
         _remove = remove;
         _trackers = trackers;
+        _reannounce = reannounce;
     }
+
+    /// <summary>
+    /// Announces to the torrent's trackers now rather than at the next interval (and forgets their failure
+    /// backoffs); nothing happens for a torrent without trackers.
+    /// </summary>
+    public void Reannounce() => _reannounce();
 
     /// <summary>The state of each of the torrent's trackers (last error, next announce, peers received).</summary>
     public IReadOnlyList<TrackerStatus> GetTrackers() => _trackers();

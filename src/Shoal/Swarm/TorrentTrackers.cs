@@ -56,6 +56,9 @@ internal sealed class TorrentTrackers : IAsyncDisposable
         return usable.Count == 0 ? null : new TorrentTrackers(session, clients, actor, usable);
     }
 
+    /// <summary>Announces to the trackers now (a user's "reannounce").</summary>
+    public void AnnounceNow() => _announcer.AnnounceNow();
+
     /// <summary>Every tracker's state, for display (failure reasons included).</summary>
     public IReadOnlyList<TrackerStatus> GetStatus() => _announcer.GetStatus();
 

@@ -31,6 +31,7 @@ public sealed class TrackerAnnouncer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _completedRequested;
+    private int _announceRequested;
     private int _completedNotified;
     private int _stopRequested;
     private bool _completedPending;
@@ -117,6 +118,16 @@ public sealed class TrackerAnnouncer : IDisposable
     }
 
     /// <summary>
+    /// Announces now, as a user's "reannounce" asks: the next announce is brought forward to now and the trackers'
+    /// failure backoffs are forgotten. A tracker may still refuse an announce that comes before its min interval.
+    /// </summary>
+    public void AnnounceNow()
+    {
+        Interlocked.Exchange(ref _announceRequested, 1);
+        Volatile.Read(ref _wake).TrySetResult();
+    }
+
+    /// <summary>
     /// Ends the loop and sends <c>stopped</c> to every tracker that got <c>started</c>, waiting at most
     /// <paramref name="timeout"/> (best effort: failures are logged, not thrown). Releases the clients.
     /// </summary>
@@ -165,6 +176,7 @@ public sealed class TrackerAnnouncer : IDisposable
                 // flag we are about to read or completes the new signal we are about to wait on.
                 Volatile.Write(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                 if (Interlocked.Exchange(ref _completedRequested, 0) == 1) OnCompleted();
+                if (Interlocked.Exchange(ref _announceRequested, 0) == 1) OnAnnounceNow();
 
                 DateTimeOffset now = _time.GetUtcNow();
                 if (now < _nextAnnounce)
@@ -186,6 +198,15 @@ public sealed class TrackerAnnouncer : IDisposable
         {
         }
         PublishStatus();
+    }
+
+    private void OnAnnounceNow()
+    {
+        _nextAnnounce = _time.GetUtcNow();
+        foreach (List<Entry> tier in _tiers)
+        {
+            foreach (Entry entry in tier) entry.RetryAt = DateTimeOffset.MinValue;
+        }
     }
 
     private void OnCompleted()

@@ -123,6 +123,30 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
+    public async Task AnnounceNowAnnouncesBeforeTheIntervalAndForgetsBackoffs()
+    {
+        var (announcer, net, time, _) = Make([[A]]);
+        DateTimeOffset t0 = time.GetUtcNow();
+        Task run = announcer.RunAsync(CancellationToken.None);
+        await WaitForCalls(net, 1); // refused: A backs off for 15 s
+        await WaitForTimer(time, t0.AddSeconds(15));
+
+        net.Responders[A] = _ => Answer(1800);
+        announcer.AnnounceNow();
+        await WaitForCalls(net, 2);
+        Assert.Equal(new Call(A, AnnounceEvent.Started, t0, 100), net.Snapshot()[1]);
+        await WaitForTimer(time, t0.AddSeconds(1800));
+
+        time.Advance(TimeSpan.FromSeconds(60));
+        announcer.AnnounceNow();
+        await WaitForCalls(net, 3);
+        Assert.Equal(new Call(A, AnnounceEvent.None, t0.AddSeconds(60), 100), net.Snapshot()[2]);
+
+        await announcer.StopAsync(TimeSpan.FromSeconds(5));
+        await run;
+    }
+
+    [Fact]
     public async Task TooShortIntervalsAreRaisedToTheMinimum()
     {
         var (announcer, net, time, _) = Make([[A]]);
