@@ -92,6 +92,9 @@ internal sealed class ServiceTorrent
     /// <summary>Run only until the check is over (a recheck of a paused torrent).</summary>
     public bool CheckOnly { get; set; }
 
+    /// <summary>Its data is being moved to another folder: it stays out of the engine until that is over.</summary>
+    public bool Relocating { get; set; }
+
     /// <summary>Removed from the daemon: it never starts again.</summary>
     public bool Removed { get; set; }
 

@@ -207,7 +207,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         for (int i = 0; i < ordered.Length; i++)
         {
             ServiceTorrent t = ordered[i];
-            bool wanted = run[i] || t.CheckOnly && t.Error is null;
+            bool wanted = (run[i] || t.CheckOnly && t.Error is null) && !t.Relocating;
             if (wanted != t.Wanted)
             {
                 t.Wanted = wanted;
@@ -224,6 +224,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
     {
         if (t.Error is not null) return (TorrentActivity.Error, t.Error);
         if (t.Engine is EngineState.Starting) return (t.Complete ? TorrentActivity.Seeding : TorrentActivity.Downloading, "starting");
+        if (t.Relocating) return (t.Activity, "moving its data to another folder");
         if (t.Record.RunMode == RunMode.Paused) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
         if (t.Engine is EngineState.Stopping) return (t.Activity, "stopping");
         if (t.Metainfo is not null && t.WantedSize == 0) return (TorrentActivity.Paused, "every file is skipped: nothing to download");
