@@ -12,6 +12,7 @@ using Shoal.Daemon.Http;
 using Shoal.Daemon.Security;
 using Shoal.Daemon.Service;
 using Shoal.Daemon.State;
+using Shoal.Daemon.Transmission;
 using Shoal.Daemon.Watching;
 using Shoal.Dht;
 using Shoal.Swarm;
@@ -195,6 +196,8 @@ public sealed class DaemonHost : IAsyncDisposable
         builder.Services.AddSingleton(service);
         builder.Services.AddSingleton(security);
         builder.Services.AddSingleton(options.Time);
+        // The dialects are created by the container (which disposes them when the interface stops) and resolved at once below.
+        builder.Services.AddSingleton(_ => new TransmissionRpc(service, options.Time, options.DataDirectory));
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // Request bodies are read with these options (the contexts' own naming applies only to their own options).
@@ -204,14 +207,16 @@ public sealed class DaemonHost : IAsyncDisposable
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, ServiceJson.Default);
         });
         WebApplication app = builder.Build();
+        _ = app.Services.GetRequiredService<TransmissionRpc>();
         app.UseMiddleware<HostCheckMiddleware>();
         app.UseMiddleware<NativeAuthMiddleware>();
         NativeTorrentEndpoints.Map(app);
+        TransmissionEndpoint.Map(app);
         NativeAdminEndpoints.Map(app,
             hash => service.PutSecretAsync(SettingsBook.PasswordHashKey, hash is null ? null : JsonValue.Create(hash).ToJsonString()),
             loopbackOnly: IPAddress.IsLoopback(options.WebBind));
         app.MapGet("/", () => Results.Text(
-            "Shoal daemon " + DaemonVersion.Text + ". The native API is under /api/v1 (docs/api.md); events at /api/v1/events.\n",
+            "Shoal daemon " + DaemonVersion.Text + ". The native API is under /api/v1 (docs/api.md); events at /api/v1/events; Transmission's RPC at /transmission/rpc.\n",
             "text/plain; charset=utf-8"));
         return app;
     }
