@@ -89,7 +89,7 @@ internal sealed class ServiceTorrent
     /// <summary>Forget the resume data at the next stop, so the next start checks every piece.</summary>
     public bool RecheckPending { get; set; }
 
-    /// <summary>Run only until the check is over (a recheck of a paused torrent).</summary>
+    /// <summary>Run until the check is over whatever the queue says (a new torrent; a recheck of a paused or queued one).</summary>
     public bool CheckOnly { get; set; }
 
     /// <summary>Its data is being moved to another folder: it stays out of the engine until that is over.</summary>
