@@ -18,8 +18,11 @@ internal sealed class SessionMethods(TorrentService service, RecentActivity rece
     /// <summary>Transmission's default idle limit in minutes, shown when no idle goal is in force.</summary>
     public const int DefaultIdleLimitMinutes = 30;
 
-    /// <summary>Transmission's default queue size, used when a queue is switched on without a size.</summary>
+    /// <summary>Transmission's default download queue size, used when the queue is switched on without a size.</summary>
     private const int DefaultQueueSize = 5;
+
+    /// <summary>Transmission's default seed queue size, likewise.</summary>
+    private const int DefaultSeedQueueSize = 10;
 
     /// <summary>The RPC version Shoal speaks: Transmission 4.1's (JSON-RPC 2.0 and snake_case, with the old form kept).</summary>
     public const int RpcVersion = 18;
@@ -104,7 +107,7 @@ internal sealed class SessionMethods(TorrentService service, RecentActivity rece
         Add("script_torrent_done_seeding_enabled", "script-torrent-done-seeding-enabled", w => w.WriteBooleanValue(false));
         Add("script_torrent_done_seeding_filename", "script-torrent-done-seeding-filename", w => w.WriteStringValue(""));
         Add("seed_queue_enabled", "seed-queue-enabled", w => w.WriteBooleanValue(s.QueueingEnabled && s.MaxActiveSeeds >= 0));
-        Add("seed_queue_size", "seed-queue-size", w => w.WriteNumberValue(s.MaxActiveSeeds >= 0 ? s.MaxActiveSeeds : 10));
+        Add("seed_queue_size", "seed-queue-size", w => w.WriteNumberValue(s.MaxActiveSeeds >= 0 ? s.MaxActiveSeeds : DefaultSeedQueueSize));
         Add("seed_ratio_limit", "seedRatioLimit", w => w.WriteNumberValue(s.RatioLimit >= 0 ? s.RatioLimit : DefaultRatioLimit));
         Add("seed_ratio_limited", "seedRatioLimited", w => w.WriteBooleanValue(s.RatioLimit >= 0));
         Add("sequential_download", "sequential_download", w => w.WriteBooleanValue(false));
@@ -171,8 +174,8 @@ internal sealed class SessionMethods(TorrentService service, RecentActivity rece
         if (args.Bool("incomplete_dir_enabled") is bool incompleteOn) patch["incomplete_path_enabled"] = incompleteOn;
         if (args.Int("peer_limit_global") is int peers) patch["max_connections"] = peers;
         if (args.Int("peer_limit_per_torrent") is int perTorrent) patch["max_connections_per_torrent"] = perTorrent;
-        Queue(args, "download_queue_enabled", "download_queue_size", s.MaxActiveDownloads, "max_active_downloads", patch);
-        Queue(args, "seed_queue_enabled", "seed_queue_size", s.MaxActiveSeeds, "max_active_seeds", patch);
+        Queue(args, "download_queue_enabled", "download_queue_size", s.MaxActiveDownloads, DefaultQueueSize, "max_active_downloads", patch);
+        Queue(args, "seed_queue_enabled", "seed_queue_size", s.MaxActiveSeeds, DefaultSeedQueueSize, "max_active_seeds", patch);
         if (args.Bool("seed_ratio_limited") == false) patch["ratio_limit"] = -1;
         else if (args.Double("seed_ratio_limit") is double ratio && (args.Bool("seed_ratio_limited") == true || s.RatioLimit >= 0)) patch["ratio_limit"] = NonNegative(ratio, "seedRatioLimit");
         else if (args.Bool("seed_ratio_limited") == true && s.RatioLimit < 0) patch["ratio_limit"] = DefaultRatioLimit;
@@ -185,13 +188,13 @@ internal sealed class SessionMethods(TorrentService service, RecentActivity rece
     }
 
     /// <summary>A queue switched off is no limit; on, its size (the one given, the current one, or Transmission's default).</summary>
-    private static void Queue(RpcArgs args, string enabledName, string sizeName, int current, string key, JsonObject patch)
+    private static void Queue(RpcArgs args, string enabledName, string sizeName, int current, int defaultSize, string key, JsonObject patch)
     {
         bool? enabled = args.Bool(enabledName);
         int? size = args.Int(sizeName);
         if (enabled == false) patch[key] = -1;
         else if (size is { } n && (enabled == true || current >= 0)) patch[key] = NonNegative(n, sizeName);
-        else if (enabled == true && current < 0) patch[key] = DefaultQueueSize;
+        else if (enabled == true && current < 0) patch[key] = defaultSize;
     }
 
     /// <summary>Transmission keeps a limit's value and its switch apart; the daemon has one value, 0 for none.</summary>
@@ -266,7 +269,10 @@ internal sealed class SessionMethods(TorrentService service, RecentActivity rece
         long total = -1;
         try
         {
-            if (Directory.Exists(full)) total = new DriveInfo(full).TotalSize;
+            // The folder may not exist yet: its file system is the one of its nearest existing parent.
+            string? existing = full;
+            while (existing is not null && !Directory.Exists(existing)) existing = Path.GetDirectoryName(existing);
+            if (existing is not null) total = new DriveInfo(existing).TotalSize;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
