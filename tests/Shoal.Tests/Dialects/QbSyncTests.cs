@@ -93,8 +93,9 @@ public sealed class QbSyncTests : IAsyncLifetime
         await Eventually.TrueAsync(() =>
         {
             peers = _qb.JsonAsync($"sync/torrentPeers?hash={hash}").GetAwaiter().GetResult();
-            return peers.GetProperty("peers").EnumerateObject().Any();
-        }, TimeSpan.FromSeconds(60), "no peer appeared", pollMilliseconds: 200);
+            // The engine publishes a peer as it joins (before its bitfield is in) and again every tick.
+            return peers.GetProperty("peers").EnumerateObject().Any(p => p.Value.TryGetProperty("progress", out JsonElement progress) && progress.GetDouble() == 1.0);
+        }, TimeSpan.FromSeconds(60), "no seed appeared", pollMilliseconds: 200);
         Assert.True(peers.GetProperty("full_update").GetBoolean());
         Assert.True(peers.GetProperty("show_flags").GetBoolean());
         JsonProperty peer = peers.GetProperty("peers").EnumerateObject().First();
