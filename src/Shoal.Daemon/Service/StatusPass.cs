@@ -236,6 +236,8 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
     private static (TorrentActivity, string) IdleActivity(ServiceTorrent t, QueueEntry entry, QueueReasons reasons)
     {
         if (t.Error is not null) return (TorrentActivity.Error, t.Error);
+        // Paused while its start is under way: the start is undone when it ends, and the user sees the pause now.
+        if (t.Record.RunMode == RunMode.Paused && !t.Relocating && !t.CheckOnly) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
         if (t.Engine is EngineState.Starting) return (t.Complete ? TorrentActivity.Seeding : TorrentActivity.Downloading, "starting");
         if (t.Relocating) return (t.Activity, "moving its data to another folder");
         if (t.Record.RunMode == RunMode.Paused) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
