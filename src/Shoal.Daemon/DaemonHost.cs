@@ -227,6 +227,7 @@ public sealed class DaemonHost : IAsyncDisposable
         NativeTorrentEndpoints.Map(app);
         TransmissionEndpoint.Map(app);
         QbEndpoint.Map(app);
+        StreamEndpoint.Map(app);
         NativeAdminEndpoints.Map(app,
             hash => service.PutSecretAsync(SettingsBook.PasswordHashKey, hash is null ? null : JsonValue.Create(hash).ToJsonString()),
             loopbackOnly: IPAddress.IsLoopback(options.WebBind));
