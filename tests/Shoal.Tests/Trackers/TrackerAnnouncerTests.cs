@@ -147,6 +147,31 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
+    public async Task TheStatusTellsTheLastAttemptFromTheLastAnswer()
+    {
+        var (announcer, net, time, _) = Make([[A]]);
+        DateTimeOffset t0 = time.GetUtcNow();
+        Task run = announcer.RunAsync(CancellationToken.None);
+        await WaitForCalls(net, 1); // refused
+        await WaitUntilAsync(() => announcer.GetStatus().Single().LastError is not null, "the failure in the status");
+        TrackerStatus failed = announcer.GetStatus().Single();
+        Assert.Equal(t0, failed.LastAttempt);
+        Assert.Null(failed.LastAnnounce);
+
+        net.Responders[A] = _ => Answer(1800);
+        time.Advance(TimeSpan.FromSeconds(20));
+        announcer.Reannounce();
+        await WaitForCalls(net, 2);
+        await WaitUntilAsync(() => announcer.GetStatus().Single().IsWorking, "the answer in the status");
+        TrackerStatus answered = announcer.GetStatus().Single();
+        Assert.Equal(t0.AddSeconds(20), answered.LastAttempt);
+        Assert.Equal(t0.AddSeconds(20), answered.LastAnnounce);
+
+        await announcer.StopAsync(TimeSpan.FromSeconds(5));
+        await run;
+    }
+
+    [Fact]
     public async Task TooShortIntervalsAreRaisedToTheMinimum()
     {
         var (announcer, net, time, _) = Make([[A]]);
