@@ -176,7 +176,7 @@ internal static class TorrentFieldLists
             w.Key(s, "downloader_count", "downloaderCount");
             w.WriteNumberValue(-1);
             w.Key(s, "has_announced", "hasAnnounced");
-            w.WriteBooleanValue(tracker.LastAnnounce is not null || tracker.LastError is not null);
+            w.WriteBooleanValue(tracker.LastAttempt is not null);
             w.Key(s, "has_scraped", "hasScraped");
             w.WriteBooleanValue(false);
             w.WriteString("host", Host(tracker.Url));
@@ -188,11 +188,12 @@ internal static class TorrentFieldLists
             w.Key(s, "last_announce_result", "lastAnnounceResult");
             w.WriteStringValue(tracker.LastError ?? tracker.Message ?? (working ? "Success" : ""));
             w.Key(s, "last_announce_start_time", "lastAnnounceStartTime");
-            w.WriteNumberValue(TorrentFacts.Unix(tracker.LastAnnounce));
+            w.WriteNumberValue(TorrentFacts.Unix(tracker.LastAttempt));
             w.Key(s, "last_announce_succeeded", "lastAnnounceSucceeded");
             w.WriteBooleanValue(working);
+            // When the last announce ended, answered or not: clients print "got an error N minutes ago" from it.
             w.Key(s, "last_announce_time", "lastAnnounceTime");
-            w.WriteNumberValue(TorrentFacts.Unix(tracker.LastAnnounce));
+            w.WriteNumberValue(TorrentFacts.Unix(tracker.LastAttempt));
             w.Key(s, "last_announce_timed_out", "lastAnnounceTimedOut");
             w.WriteBooleanValue(false);
             w.Key(s, "last_scrape_result", "lastScrapeResult");

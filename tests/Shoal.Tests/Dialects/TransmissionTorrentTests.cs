@@ -338,6 +338,26 @@ public sealed class TransmissionTorrentTests : IAsyncLifetime
         Assert.Equal(20_000, t.GetProperty("left_until_done").GetInt64());
     }
 
+    [Fact]
+    public async Task TrackerStats_date_a_failed_announce_so_clients_can_say_how_long_ago()
+    {
+        Torrent torrent = await DialectTorrents.TwoFilesAsync(_folder, seed: 1607, into: "failing"); // its first tracker refuses (nothing on udp port 9)
+        string hash = torrent.InfoHash.ToHex();
+        await _rpc.OkAsync("torrent-add", new { metainfo = Convert.ToBase64String(torrent.ToBytes()) });
+        JsonElement stats = default;
+        await Eventually.TrueAsync(() =>
+        {
+            stats = _rpc.TorrentAsync(hash, "trackerStats").GetAwaiter().GetResult().GetProperty("trackerStats")[0];
+            return stats.GetProperty("hasAnnounced").GetBoolean();
+        }, TimeSpan.FromSeconds(60), () => "never announced: " + stats, pollMilliseconds: 200);
+        Assert.False(stats.GetProperty("lastAnnounceSucceeded").GetBoolean());
+        Assert.NotEqual("", stats.GetProperty("lastAnnounceResult").GetString());
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        long at = stats.GetProperty("lastAnnounceTime").GetInt64();
+        Assert.InRange(at, now - 120, now + 5); // not 0, which clients print as "20,000 days ago"
+        Assert.Equal(at, stats.GetProperty("lastAnnounceStartTime").GetInt64());
+    }
+
     private async Task WaitForStatusAsync(string hash, int status, string? what = null)
     {
         JsonElement last = default;
