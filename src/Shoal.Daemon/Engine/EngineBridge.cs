@@ -13,13 +13,14 @@ namespace Shoal.Daemon.Engine;
 /// </summary>
 internal sealed class EngineBridge
 {
-    private readonly string _resumeDirectory;
-
-    public EngineBridge(ShoalSession session, string resumeDirectory)
+    public EngineBridge(ShoalSession session, DaemonResumeStore resume)
     {
         Session = session;
-        _resumeDirectory = resumeDirectory;
+        Resume = resume;
     }
+
+    /// <summary>The engine's fast-resume data, kept in the database.</summary>
+    public DaemonResumeStore Resume { get; }
 
     /// <summary>The engine session.</summary>
     public ShoalSession Session { get; }
@@ -83,21 +84,7 @@ internal sealed class EngineBridge
     public static Task StopAsync(TorrentHandle handle) => handle.StopAsync();
 
     /// <summary>Forgets the fast-resume data of <paramref name="infoHash"/>, so its next start checks every piece.</summary>
-    public void ForgetResume(InfoHash infoHash)
-    {
-        if (!Directory.Exists(_resumeDirectory)) return;
-        foreach (string file in Directory.EnumerateFiles(_resumeDirectory, infoHash.ToHex() + "-*"))
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new ServiceException(ServiceErrorKind.Failed, $"cannot delete the resume data {file}: {ex.Message}", ex);
-            }
-        }
-    }
+    public void ForgetResume(InfoHash infoHash) => Resume.Delete(infoHash, "");
 
     /// <summary>The engine's priorities for <paramref name="fileCount"/> files from the stored ones (missing ones are normal).</summary>
     internal static Picking.FilePriority[] Priorities(byte[]? priorities, int fileCount)

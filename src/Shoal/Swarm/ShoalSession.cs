@@ -56,6 +56,9 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
+        _maxActiveDownloads = context.Options.MaxActiveDownloads;
+        _maxActiveSeeds = context.Options.MaxActiveSeeds;
+        context.TorrentStateChanged = RequestReplan;
         if (context.Options.EnableLocalDiscovery)
         {
             try
@@ -284,7 +287,10 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
         actor.Start();
         _context.Events.Publish(new SessionEvent(SessionEventKind.Added, actor.InfoHash, actor.Name, actor.Status.State));
-        if (!actor.CurrentOptions.StartPaused) StartAnnouncing(entry);
+        entry.QueueOrder = Interlocked.Increment(ref _lastQueueOrder);
+        entry.UserPaused = entry.ActorPaused = actor.CurrentOptions.StartPaused;
+        if (!entry.ActorPaused) StartAnnouncing(entry);
+        RequestReplan();
         return handle;
     }
 
@@ -384,7 +390,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         if (_localDiscovery is null) return;
         // A magnet torrent's private flag is unknown until its metadata arrives; BEP 27 forbids LSD only
         // for torrents known to be private.
-        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false } actor && actor.Status.State != TorrentState.Suspended)];
+        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false } actor && actor.Status.State is not (TorrentState.Suspended or TorrentState.Queued))];
         if (announced.Length == 0) return;
         try
         {
