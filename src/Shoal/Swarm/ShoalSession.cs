@@ -285,10 +285,17 @@ public sealed partial class ShoalSession : IAsyncDisposable
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
         _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
-        actor.Start();
-        _context.Events.Publish(new SessionEvent(SessionEventKind.Added, actor.InfoHash, actor.Name, actor.Status.State));
         entry.QueueOrder = Interlocked.Increment(ref _lastQueueOrder);
         entry.UserPaused = entry.ActorPaused = actor.CurrentOptions.StartPaused;
+        if (!entry.ActorPaused && !QueueUnlimited)
+        {
+            // The queue decides before the torrent runs at all (the plan below starts it at once if a slot is free).
+            actor.PauseBeforeStart(TorrentState.Queued);
+            entry.ActorPaused = true;
+            SetQueued(entry, true);
+        }
+        actor.Start();
+        _context.Events.Publish(new SessionEvent(SessionEventKind.Added, actor.InfoHash, actor.Name, actor.Status.State));
         if (!entry.ActorPaused) StartAnnouncing(entry);
         RequestReplan();
         return handle;

@@ -73,6 +73,20 @@ internal sealed partial class TorrentActor
         return true;
     }
 
+    /// <summary>
+    /// Makes a torrent that has not started yet start paused, shown as <paramref name="shownAs"/> (the queue takes every
+    /// new torrent this way, then starts it at once when a slot is free: it never runs past the limits, not even briefly).
+    /// </summary>
+    public void PauseBeforeStart(TorrentState shownAs)
+    {
+        if (_run is not null) throw new InvalidOperationException("the torrent has started");
+        _t.UserPaused = true;
+        _t.PausedState = shownAs;
+        _t.State = shownAs;
+        _t.Options = _t.Options with { StartPaused = true };
+        _snapshots.PublishStatus();
+    }
+
     /// <summary>Resumes a paused torrent where it was (a torrent added paused starts its check now). False when not paused.</summary>
     public bool Resume()
     {
