@@ -158,14 +158,16 @@ public sealed class TrackerAnnouncerTests
         Assert.Equal(t0, failed.LastAttempt);
         Assert.Null(failed.LastAnnounce);
 
+        // Within the 15 s back-off (so its retry does not fire), a reannounce that is answered.
+        await WaitForTimer(time, t0.AddSeconds(15));
         net.Responders[A] = _ => Answer(1800);
-        time.Advance(TimeSpan.FromSeconds(20));
+        time.Advance(TimeSpan.FromSeconds(10));
         announcer.Reannounce();
         await WaitForCalls(net, 2);
         await WaitUntilAsync(() => announcer.GetStatus().Single().IsWorking, "the answer in the status");
         TrackerStatus answered = announcer.GetStatus().Single();
-        Assert.Equal(t0.AddSeconds(20), answered.LastAttempt);
-        Assert.Equal(t0.AddSeconds(20), answered.LastAnnounce);
+        Assert.Equal(t0.AddSeconds(10), answered.LastAttempt);
+        Assert.Equal(t0.AddSeconds(10), answered.LastAnnounce);
 
         await announcer.StopAsync(TimeSpan.FromSeconds(5));
         await run;
