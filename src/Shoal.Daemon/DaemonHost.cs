@@ -9,9 +9,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shoal.Daemon.Engine;
 using Shoal.Daemon.Http;
+using Shoal.Daemon.QBittorrent;
 using Shoal.Daemon.Security;
 using Shoal.Daemon.Service;
 using Shoal.Daemon.State;
+using Shoal.Daemon.Transmission;
 using Shoal.Daemon.Watching;
 using Shoal.Dht;
 using Shoal.Swarm;
@@ -113,7 +115,7 @@ public sealed class DaemonHost : IAsyncDisposable
             service = await TorrentService.StartAsync(store, engine, folders, settings, options.Time, log).ConfigureAwait(false);
             var security = new DaemonSecurity(hash, options.Time, () => service.Settings.AllowedHosts);
 
-            WebApplication web = BuildWeb(options, service, security, logs);
+            WebApplication web = BuildWeb(options, service, security, StoredSecret(store, QbApiKeys.HashSetting), logs);
             try
             {
                 await web.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -155,6 +157,10 @@ public sealed class DaemonHost : IAsyncDisposable
             : throw new DaemonStartException("the stored password hash is damaged: set the password again (SHOAL_PASSWORD or --password-file)");
     }
 
+    /// <summary>A secret kept in the settings table (a JSON string), or null.</summary>
+    private static string? StoredSecret(StateStore store, string key)
+        => store.LoadSettings().TryGetValue(key, out string? json) ? JsonNode.Parse(json)?.GetValue<string>() : null;
+
     private static Swarm.SessionOptions SessionOptionsFor(DaemonOptions options, DaemonSettings settings, DaemonResumeStore resume, Action<string> log) => new()
     {
         BindAddress = options.PeerBind,
@@ -186,7 +192,7 @@ public sealed class DaemonHost : IAsyncDisposable
         Log = log,
     };
 
-    private static WebApplication BuildWeb(DaemonOptions options, TorrentService service, DaemonSecurity security, ILoggerFactory logs)
+    private static WebApplication BuildWeb(DaemonOptions options, TorrentService service, DaemonSecurity security, string? apiKeyHash, ILoggerFactory logs)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -204,6 +210,9 @@ public sealed class DaemonHost : IAsyncDisposable
         builder.Services.AddSingleton(service);
         builder.Services.AddSingleton(security);
         builder.Services.AddSingleton(options.Time);
+        // The dialects are created by the container (which disposes them when the interface stops) and resolved at once below.
+        builder.Services.AddSingleton(_ => new TransmissionRpc(service, options.Time, options.DataDirectory));
+        builder.Services.AddSingleton(_ => new QbApi(service, security, apiKeyHash, options.WebBind.ToString()));
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // Request bodies are read with these options (the contexts' own naming applies only to their own options).
@@ -213,15 +222,19 @@ public sealed class DaemonHost : IAsyncDisposable
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, ServiceJson.Default);
         });
         WebApplication app = builder.Build();
+        _ = app.Services.GetRequiredService<TransmissionRpc>();
+        _ = app.Services.GetRequiredService<QbApi>();
         app.UseMiddleware<HostCheckMiddleware>();
         app.UseMiddleware<NativeAuthMiddleware>();
         NativeTorrentEndpoints.Map(app);
+        TransmissionEndpoint.Map(app);
+        QbEndpoint.Map(app);
         StreamEndpoint.Map(app);
         NativeAdminEndpoints.Map(app,
             hash => service.PutSecretAsync(SettingsBook.PasswordHashKey, hash is null ? null : JsonValue.Create(hash).ToJsonString()),
             loopbackOnly: IPAddress.IsLoopback(options.WebBind));
         app.MapGet("/", () => Results.Text(
-            "Shoal daemon " + DaemonVersion.Text + ". The native API is under /api/v1 (docs/api.md); events at /api/v1/events.\n",
+            "Shoal daemon " + DaemonVersion.Text + ". The native API is under /api/v1 (docs/api.md); events at /api/v1/events; Transmission's RPC at /transmission/rpc; the qBittorrent Web API under /api/v2.\n",
             "text/plain; charset=utf-8"));
         return app;
     }
