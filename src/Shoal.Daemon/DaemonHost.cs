@@ -70,6 +70,9 @@ public sealed class DaemonHost : IAsyncDisposable
         {
             b.SetMinimumLevel(options.MinimumLogLevel);
             b.AddFilter("Microsoft", options.MinimumLogLevel > LogLevel.Warning ? options.MinimumLogLevel : LogLevel.Warning);
+            // The generic host logs a failed start (a busy --web-port) with its whole stack trace before the exception
+            // reaches us; StartAsync turns that exception into one line that says what to change, which is all a user sees.
+            b.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
             if (options.LoggerProvider is { } provider) b.AddProvider(provider);
             else b.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss "; }).AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
         });
