@@ -404,6 +404,7 @@ internal sealed class TorrentActor
             if (item.Buffer is not null) _session.Blocks.Return(item.Buffer);
             if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await DropPendingAsync(pending).ConfigureAwait(false);
             if (item.Kind == TorrentEventKind.DialFailed) _session.ReleaseConnection();
+            if (item.Kind == TorrentEventKind.PieceMapRequest) ((TaskCompletionSource<PieceMap>)item.Payload!).TrySetCanceled();
         }
     }
 
@@ -441,7 +442,21 @@ internal sealed class TorrentActor
                 foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) AddCandidate(endPoint, item.Source);
                 DialMore();
                 break;
+            case TorrentEventKind.PieceMapRequest:
+                ((TaskCompletionSource<PieceMap>)item.Payload!).TrySetResult(BuildPieceMap());
+                break;
         }
+    }
+
+    /// <summary>A copy of the verified pieces and the pieces in flight (asked for by a details view, never per block).</summary>
+    private PieceMap BuildPieceMap()
+        => new(_have.Length, _have.Bytes.ToArray(), _picker?.PartialPieceIndices() ?? []);
+
+    /// <summary>Asks the actor for its piece map; null when the torrent is stopping or its mailbox is full.</summary>
+    public Task<PieceMap>? RequestPieceMap()
+    {
+        var answer = new TaskCompletionSource<PieceMap>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return TryPost(new TorrentEvent { Kind = TorrentEventKind.PieceMapRequest, Payload = answer }) ? answer.Task : null;
     }
 
     // ---- peers joining and leaving --------------------------------------------------------------------

@@ -26,6 +26,8 @@ internal enum TorrentEventKind
     AddPeers,
     /// <summary>The torrent is stopping: wakes the actor, which waits on its mailbox without a cancellation token.</summary>
     Stopping,
+    /// <summary>A reader asks for the piece map. Payload: TaskCompletionSource&lt;PieceMap&gt;, completed by the actor.</summary>
+    PieceMapRequest,
 }
 
 /// <summary>
