@@ -98,6 +98,20 @@ internal sealed class EngineBridge
         }
     }
 
+    /// <summary>
+    /// The verified pieces of a stopped torrent from its newest fast-resume file (a BEP 3 bitfield), or null when it
+    /// has none that is readable (used for a piece map, never to decide what is verified).
+    /// </summary>
+    public byte[]? LoadVerifiedPieces(InfoHash infoHash, int pieceCount)
+    {
+        if (!Directory.Exists(_resumeDirectory)) return null;
+        FileInfo? newest = new DirectoryInfo(_resumeDirectory).EnumerateFiles(infoHash.ToHex() + "-*.resume")
+            .OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault();
+        if (newest is null) return null;
+        Storage.ResumeData? data = Storage.ResumeFile.TryLoad(newest.FullName, infoHash, out _);
+        return data is not null && data.PieceCount == pieceCount ? data.VerifiedBytes.ToArray() : null;
+    }
+
     /// <summary>The files to download: every file whose priority is not skip; null when that is all of them.</summary>
     internal static IReadOnlyList<int>? SelectedFiles(byte[]? priorities, int fileCount)
     {
