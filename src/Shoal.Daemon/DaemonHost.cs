@@ -13,6 +13,7 @@ using Shoal.Daemon.Security;
 using Shoal.Daemon.Service;
 using Shoal.Daemon.State;
 using Shoal.Daemon.Watching;
+using Shoal.Daemon.Web;
 using Shoal.Dht;
 using Shoal.Swarm;
 
@@ -210,9 +211,7 @@ public sealed class DaemonHost : IAsyncDisposable
         NativeAdminEndpoints.Map(app,
             hash => service.PutSecretAsync(SettingsBook.PasswordHashKey, hash is null ? null : JsonValue.Create(hash).ToJsonString()),
             loopbackOnly: IPAddress.IsLoopback(options.WebBind));
-        app.MapGet("/", () => Results.Text(
-            "Shoal daemon " + DaemonVersion.Text + ". The native API is under /api/v1 (docs/api.md); events at /api/v1/events.\n",
-            "text/plain; charset=utf-8"));
+        WebPageEndpoints.Map(app, WebAssets.Load());
         return app;
     }
 
