@@ -89,7 +89,7 @@ internal sealed class ServiceTorrent
     /// <summary>Forget the resume data at the next stop, so the next start checks every piece.</summary>
     public bool RecheckPending { get; set; }
 
-    /// <summary>Run only until the check is over (a recheck of a paused torrent).</summary>
+    /// <summary>Run until the check is over whatever the queue says (a new torrent; a recheck of a paused or queued one).</summary>
     public bool CheckOnly { get; set; }
 
     /// <summary>Removed from the daemon: it never starts again.</summary>

@@ -65,6 +65,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         TorrentStatus s = handle.GetStatus();
         TorrentStatus? previous = t.Status;
         t.Status = s;
+        if (previous is null || ShownValuesDiffer(previous, s)) t.ViewDirty = true;
         if (t.Metainfo is null && handle.Torrent is { } metainfo) OnMetadata(t, metainfo);
 
         if (previous is null || s.Downloaded != previous.Downloaded || s.Uploaded != previous.Uploaded)
@@ -131,6 +132,12 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         }
         SetActivity(t, RunningActivity(t, s));
     }
+
+    /// <summary>Whether a row built from <paramref name="b"/> would differ from one built from <paramref name="a"/> (times aside).</summary>
+    private static bool ShownValuesDiffer(TorrentStatus a, TorrentStatus b) =>
+        a.State != b.State || a.VerifiedBytes != b.VerifiedBytes || a.DownloadRate != b.DownloadRate || a.UploadRate != b.UploadRate
+        || a.Peers != b.Peers || a.Seeds != b.Seeds || a.Downloaded != b.Downloaded || a.Uploaded != b.Uploaded
+        || a.VerifiedPieces != b.VerifiedPieces || a.Error != b.Error;
 
     private (TorrentActivity Activity, string Reason) RunningActivity(ServiceTorrent t, TorrentStatus s) => s.State switch
     {
@@ -204,6 +211,9 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
             if (entries[i].Complete) seeds++;
             else downloads++;
         }
+        var reasons = new QueueReasons(
+            $"queued: {downloads} of {settings.MaxActiveDownloads} download slots taken",
+            $"queued: {seeds} of {settings.MaxActiveSeeds} seeding slots taken");
         for (int i = 0; i < ordered.Length; i++)
         {
             ServiceTorrent t = ordered[i];
@@ -214,22 +224,23 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
                 t.ViewDirty = true;
             }
             engine.Reconcile(t);
-            if (t.Handle is null) SetActivity(t, IdleActivity(t, entries[i], settings, downloads, seeds));
+            if (t.Handle is null) SetActivity(t, IdleActivity(t, entries[i], reasons));
         }
     }
 
     private static bool IsComplete(ServiceTorrent t) => t.Complete || t.Metainfo is not null && t.WantedSize == 0;
 
-    private static (TorrentActivity, string) IdleActivity(ServiceTorrent t, QueueEntry entry, DaemonSettings settings, int downloads, int seeds)
+    /// <summary>The reasons of queued torrents, made once per pass and shared (no string per torrent per second).</summary>
+    private sealed record QueueReasons(string Download, string Seed);
+
+    private static (TorrentActivity, string) IdleActivity(ServiceTorrent t, QueueEntry entry, QueueReasons reasons)
     {
         if (t.Error is not null) return (TorrentActivity.Error, t.Error);
         if (t.Engine is EngineState.Starting) return (t.Complete ? TorrentActivity.Seeding : TorrentActivity.Downloading, "starting");
         if (t.Record.RunMode == RunMode.Paused) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
         if (t.Engine is EngineState.Stopping) return (t.Activity, "stopping");
         if (t.Metainfo is not null && t.WantedSize == 0) return (TorrentActivity.Paused, "every file is skipped: nothing to download");
-        return entry.Complete
-            ? (TorrentActivity.QueuedSeed, $"queued: {seeds} of {settings.MaxActiveSeeds} seeding slots taken")
-            : (TorrentActivity.QueuedDownload, $"queued: {downloads} of {settings.MaxActiveDownloads} download slots taken");
+        return entry.Complete ? (TorrentActivity.QueuedSeed, reasons.Seed) : (TorrentActivity.QueuedDownload, reasons.Download);
     }
 
     private void SetActivity(ServiceTorrent t, (TorrentActivity Activity, string Reason) now)
@@ -251,7 +262,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         List<TorrentView>? changed = null;
         foreach (ServiceTorrent t in context.Torrents.All)
         {
-            if (!t.ViewDirty && t.Status is null && !refreshTimes) continue;
+            if (!t.ViewDirty && !(refreshTimes && t.Status is not null)) continue;
             TorrentView view = ViewFactory.Torrent(t);
             TorrentView old = t.View;
             t.ViewDirty = false;

@@ -70,6 +70,9 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         {
             Activity = record.RunMode == RunMode.Paused ? TorrentActivity.Paused : TorrentActivity.QueuedDownload,
             Reason = record.RunMode == RunMode.Paused ? "added paused" : "added",
+            // Data already on disk is checked whatever the queue says, then the torrent is queued as a seed or a
+            // download by what the check found: adding 1,000 complete torrents must not wait for download slots.
+            CheckOnly = torrent is not null && record.RunMode != RunMode.Paused && HasDataOnDisk(torrent, savePath),
         };
         t.View = ViewFactory.Torrent(t);
         context.Torrents.Add(t);
@@ -246,6 +249,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             t.Record = t.Record with { QueuePosition = position };
             t.ViewDirty = true;
         }
+        context.Torrents.QueueChanged();
     }
 
     internal void MergeTags(IReadOnlyList<string> tags)
@@ -276,6 +280,18 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         }
         if (clean.Count > 100) throw ServiceException.Bad("a torrent carries at most 100 tags");
         return [.. clean];
+    }
+
+    /// <summary>True when any file of <paramref name="torrent"/> exists with some data under <paramref name="savePath"/>.</summary>
+    private static bool HasDataOnDisk(Torrent torrent, string savePath)
+    {
+        foreach (TorrentFile file in torrent.Files)
+        {
+            if (file.IsPadding) continue;
+            var info = new FileInfo(Path.Combine([savePath, .. file.PathSegments]));
+            if (info.Exists && info.Length > 0) return true;
+        }
+        return false;
     }
 
     private static void CheckTrackerUrl(string url)

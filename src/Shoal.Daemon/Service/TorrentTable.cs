@@ -12,6 +12,7 @@ internal sealed class TorrentTable
     private readonly ConcurrentDictionary<long, ServiceTorrent> _byId = new();
     private readonly ConcurrentDictionary<InfoHash, ServiceTorrent> _byHash = new();
     private ServiceTorrent[]? _ordered;
+    private ServiceTorrent[]? _queue;
 
     /// <summary>Number of torrents.</summary>
     public int Count => _byId.Count;
@@ -29,14 +30,18 @@ internal sealed class TorrentTable
         }
     }
 
-    /// <summary>Every torrent in queue order (computed: used by the queue pass and queue moves on the loop).</summary>
-    public ServiceTorrent[] InQueueOrder() => [.. All.OrderBy(t => t.Record.QueuePosition).ThenBy(t => t.Id)];
+    /// <summary>Every torrent in queue order (kept until a torrent comes, goes or moves; loop only; never modify it).</summary>
+    public ServiceTorrent[] InQueueOrder() => _queue ??= [.. All.OrderBy(t => t.Record.QueuePosition).ThenBy(t => t.Id)];
+
+    /// <summary>A queue position changed: the queue order is computed again when next asked for.</summary>
+    public void QueueChanged() => _queue = null;
 
     public void Add(ServiceTorrent torrent)
     {
         _byId[torrent.Id] = torrent;
         _byHash[torrent.Record.InfoHash] = torrent;
         Volatile.Write(ref _ordered, null);
+        _queue = null;
     }
 
     public void Remove(ServiceTorrent torrent)
@@ -44,6 +49,7 @@ internal sealed class TorrentTable
         _byId.TryRemove(torrent.Id, out _);
         _byHash.TryRemove(torrent.Record.InfoHash, out _);
         Volatile.Write(ref _ordered, null);
+        _queue = null;
     }
 
     public ServiceTorrent? Find(long id) => _byId.TryGetValue(id, out ServiceTorrent? t) ? t : null;

@@ -100,13 +100,28 @@ public sealed class DaemonTorrentApiTests : IAsyncLifetime
         await using LoopbackSeed second = await LoopbackSeed.StartAsync(_folder, "second.bin", 1 << 20, seed: 5);
         long a = await DaemonApi.AddAsync(_client, first.Torrent.ToBytes());
         long b = await DaemonApi.AddAsync(_client, second.Torrent.ToBytes());
-        JsonElement queued = await _client.TorrentAsync(b);
-        Assert.Equal("queued_download", queued.GetProperty("state").GetString());
+        // b's data is checked first (none is there), then it waits for the slot a holds.
+        JsonElement queued = await DaemonApi.WaitForStateAsync(_client, b, "queued_download");
         Assert.Contains("1 of 1 download slots", queued.GetProperty("state_reason").GetString());
         Assert.Equal("downloading", await DaemonApi.StateAsync(_client, a));
         await DaemonApi.WaitForStateAsync(_client, a, "seeding");
         await DaemonApi.WaitForStateAsync(_client, b, "seeding");
         TestContent.AssertSameTree(second.Content, Path.Combine(_daemon.Downloads, "second.bin"));
+    }
+
+    [Fact]
+    public async Task Data_already_there_is_checked_and_seeded_even_when_no_download_slot_is_free()
+    {
+        await DaemonApi.SettingsAsync(_client, new { max_active_downloads = 0 });
+        (Shoal.Metainfo.Torrent present, _) = await TestDaemon.MakeTorrentAsync(_folder, "present.bin", 300_000, seed: 41, into: _daemon.Downloads);
+        (Shoal.Metainfo.Torrent absent, _) = await TestDaemon.MakeTorrentAsync(_folder, "absent.bin", 300_000, seed: 42);
+        long seeding = await DaemonApi.AddAsync(_client, present.ToBytes());
+        long waiting = await DaemonApi.AddAsync(_client, absent.ToBytes());
+        JsonElement row = await DaemonApi.WaitForStateAsync(_client, seeding, "seeding");
+        Assert.Equal(1.0, row.GetProperty("progress").GetDouble());
+        Assert.Equal(0, row.GetProperty("downloaded").GetInt64());
+        row = await DaemonApi.WaitForStateAsync(_client, waiting, "queued_download");
+        Assert.Contains("0 of 0 download slots", row.GetProperty("state_reason").GetString());
     }
 
     [Fact]
