@@ -45,7 +45,9 @@ export class TorrentList {
     this.bodyHeight = -1;
     this.buildHead();
     this.measure();
-    root.addEventListener('scroll', () => this.schedule(true), { passive: true });
+    // Scroll events come before the frame's animation callbacks: drawing right here puts the rows in place in the
+    // same frame the browser scrolls (a frame later would flash blank space at the edge on a fast flick).
+    root.addEventListener('scroll', () => { this.fullPending = true; this.render(); }, { passive: true });
     new ResizeObserver(() => { this.measure(); this.schedule(true); }).observe(root);
     narrow.addEventListener('change', () => { this.measure(); this.schedule(true); });
     body.addEventListener('click', e => this.onClick(e));
@@ -147,7 +149,7 @@ export class TorrentList {
 
   /** Draws now (tests and the first screen call it without waiting for a frame). */
   render() {
-    this.frame = 0;
+    if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
     const view = this.store.view;
     const n = view.length;
     const rowH = this.rowH;
@@ -178,6 +180,10 @@ export class TorrentList {
       } else if (full || slot.id !== id || changed.has(id)) {
         this.bind(slot, id, i);
       }
+    }
+    if (!this.firstRows && last > first) {
+      this.firstRows = true;
+      performance.mark('shoal:first-rows'); // what the browser test reads: the first screen of rows is in the DOM
     }
     this.callbacks.onRendered?.();
   }

@@ -42,10 +42,12 @@ let started = false;
 api.setUnauthorizedHandler(() => showLogin());
 
 async function boot() {
+  performance.mark('shoal:script');
   fillIcons();
   for (;;) {
     try {
       app.session = await api.session();
+      performance.mark('shoal:session');
       break;
     } catch (e) {
       if (e.status === 401) { showLogin(); return; }
@@ -133,6 +135,9 @@ function init() {
     },
   });
   app.events.start();
+  // The first screen comes from a short page the daemon sorts, without waiting for the whole list.
+  const query = store.previewQuery(Math.ceil(innerHeight / 30) + 10);
+  if (query) api.get(`torrents?${query}`).then(rows => { store.preview(rows); app.list.render(); }).catch(() => {});
   pollStats();
   window.addEventListener('hashchange', route);
   route();

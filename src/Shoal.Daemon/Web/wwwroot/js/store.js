@@ -68,6 +68,31 @@ export class TorrentStore {
     this.rebuild();
   }
 
+  /**
+   * Shows the first screen from a page the daemon sorted and filtered (the same order this store keeps) while the
+   * whole list is on its way; the whole list then replaces it.
+   */
+  preview(list) {
+    if (this.loaded) return;
+    this.rows.clear();
+    for (const row of list) this.rows.set(row.id, this.decorate(row));
+    this.view = list.map(r => r.id);
+    this.emit({ structural: true });
+  }
+
+  /** The daemon's list query for the first screen in this store's order, or null when the daemon orders differently. */
+  previewQuery(limit) {
+    const server = { name: 'name', size: 'total_size', progress: 'progress', down: 'down_rate', up: 'up_rate', ratio: 'ratio', peers: 'peers', added: 'added_at', queue: 'queue_position' };
+    const f = this.filter;
+    if (!server[this.sort.key] || f.category === '' || f.tag === '') return null;
+    const q = new URLSearchParams({ sort: server[this.sort.key], reverse: String(this.sort.desc), limit: String(limit) });
+    if (f.state && f.state !== 'all') q.set('state', f.state);
+    if (f.category) q.set('category', f.category);
+    if (f.tag) q.set('tag', f.tag);
+    if (f.search.trim()) q.set('search', f.search.trim());
+    return q.toString();
+  }
+
   decorate(row) {
     row._name = row.name.toLowerCase();
     row._added = Date.parse(row.added_at) || 0;
