@@ -30,7 +30,7 @@ export async function openAddDialog(app, { files = [], text = '' } = {}) {
   if (current) { await current.addFiles(files); return; }
   if (!app.settings) app.settings = await api.get('settings').catch(() => null);
 
-  const links = el('textarea', { rows: '3', placeholder: 'magnet:?xt=urn:btih:…  or  https://…/file.torrent  (one per line)', 'aria-label': 'Magnet links or URLs', autofocus: true }, text);
+  const links = el('textarea', { rows: '3', placeholder: 'magnet:?xt=urn:btih:…  or the http(s) address of a .torrent (one per line)', 'aria-label': 'Magnet links or URLs', autofocus: true }, text);
   const picker = el('input', { type: 'file', multiple: true, accept: '.torrent,application/x-bittorrent', hidden: true });
   const list = el('div.file-pill-list');
   const zone = el('div.dropzone', icon('upload'),
