@@ -128,7 +128,7 @@ export class Details {
       ['Downloaded', fmt.size(t.downloaded)],
       ['Uploaded', fmt.size(t.uploaded)],
       ['Ratio', fmt.ratio(t.ratio)],
-      ['Peers', `${t.seeds} seeds, ${t.peers} peers connected`],
+      ['Peers', `${fmt.plural(t.seeds, 'seed')}, ${fmt.plural(t.peers, 'peer')} connected`],
       ['Seeding time', fmt.duration(t.seeding_seconds)],
       ['Active time', fmt.duration(t.active_seconds)],
       ['Added', fmt.dateTime(t.added_at)],

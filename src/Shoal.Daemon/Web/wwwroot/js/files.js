@@ -136,7 +136,7 @@ export class FileTree {
     const media = !isFolder && (video.test(node.name) || audio.test(node.name));
     const play = media ? el('button.btn.play', { type: 'button', title: 'Play in the browser while it downloads', onclick: () => openPlayer(this.torrent, node.file, video.test(node.name)) }, icon('play'), 'Play') : '';
     const size = el('td.num');
-    const row = el('tr', { dataset: { index: isFolder ? '' : String(node.index), path: node.path } },
+    const row = el('tr', { dataset: isFolder ? { path: node.path, folder: '' } : { index: String(node.index), path: node.path } },
       el('td', name), size, el('td', el('div.file-progress', bar, pct)), el('td', select), el('td', play));
     node.cells = { size, fill, pct, select, bar };
     return row;

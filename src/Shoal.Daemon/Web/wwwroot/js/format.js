@@ -49,7 +49,7 @@ export function ratio(r) {
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 const shortDate = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 
@@ -79,6 +79,11 @@ export function relative(value) {
   if (isNaN(ms)) return '–';
   const delta = (ms - Date.now()) / 1000;
   return delta >= 0 ? `in ${duration(delta)}` : `${duration(-delta)} ago`;
+}
+
+/** '1 seed', '3 seeds'. */
+export function plural(n, word) {
+  return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export function count(n) {

@@ -32,6 +32,12 @@ export class RateHistory {
     for (let i = 0; i < n; i++) this.push(end - (n - 1 - i) * h.interval_seconds * 1000, h.down[i], h.up[i]);
   }
 
+  /** Milliseconds between the oldest and the newest sample. */
+  span() {
+    if (this.length < 2) return 0;
+    return this.t[(this.start + this.length - 1) % this.capacity] - this.t[this.start];
+  }
+
   *samples(since) {
     for (let k = 0; k < this.length; k++) {
       const i = (this.start + k) % this.capacity;
@@ -79,10 +85,11 @@ export function drawGraph(canvas, history, { seconds = 600, compact = false } = 
     }
     g.textAlign = 'center';
     g.textBaseline = 'alphabetic';
-    const step = seconds > 300 ? 120 : 60;
+    const step = seconds > 300 ? 120 : seconds > 120 ? 60 : seconds > 60 ? 30 : 15;
     for (let s = 0; s <= seconds; s += step) {
       const t = now - s * 1000;
-      g.fillText(s === 0 ? 'now' : `-${s / 60} min`, Math.min(w - 16, Math.max(left + 16, x(t))), h - 4);
+      const label = s === 0 ? 'now' : s % 60 === 0 ? `-${s / 60} min` : `-${s}s`;
+      g.fillText(label, Math.min(w - 16, Math.max(left + 16, x(t))), h - 4);
     }
   }
   if (points.length < 2) return;
@@ -152,7 +159,7 @@ export class OverviewPage {
       el('h1.page-title', 'Overview'),
       el('div.cards', this.cards.down.node, this.cards.up.node, this.cards.downloaded.node, this.cards.uploaded.node),
       el('div.card.graph-card',
-        el('div.graph-head', el('h2', 'Transfer rates, last 10 minutes'),
+        el('div.graph-head', this.graphTitle = el('h2', 'Transfer rates'),
           el('div.graph-legend', el('span', el('i.dot.down'), 'Download'), el('span', el('i.dot.up'), 'Upload'))),
         this.graph),
       el('div.cards', this.cards.torrents.node, this.cards.peers.node, this.cards.dht.node, this.cards.free.node),
@@ -169,7 +176,12 @@ export class OverviewPage {
 
   update() {
     if (this.root.hidden) return;
-    drawGraph(this.graph, this.app.history, { seconds: 600 });
+    // The last ten minutes, or less while the daemon has not been up that long (a few seconds drawn over ten
+    // minutes would be a sliver at the right edge).
+    const span = this.app.history.span() / 1000;
+    const minutes = Math.min(10, Math.max(1, Math.ceil(span / 60)));
+    setText(this.graphTitle, `Transfer rates, last ${minutes === 1 ? 'minute' : `${minutes} minutes`}`);
+    drawGraph(this.graph, this.app.history, { seconds: minutes * 60 });
     const s = this.app.stats;
     if (!s) return;
     const c = this.cards;
@@ -184,11 +196,12 @@ export class OverviewPage {
     setText(c.torrents.value, fmt.count(s.torrents));
     setText(c.torrents.sub, `${s.downloading} downloading · ${s.seeding} seeding`);
     setText(c.peers.value, fmt.count(s.peers));
-    setText(c.peers.sub, `listening on port ${s.listen_port}`);
+    setText(c.peers.sub, `port ${s.listen_port} · up ${fmt.duration(s.uptime_seconds)}`);
     setText(c.dht.value, fmt.count(s.dht_nodes));
     setText(c.dht.sub, s.dht_nodes ? 'in the routing table' : 'DHT off or starting');
     setText(c.free.value, s.free_space >= 0 ? fmt.size(s.free_space) : 'unknown');
-    setText(c.free.sub, `up ${fmt.duration(s.uptime_seconds)} · ${this.app.settings?.default_save_path ?? ''}`);
+    setText(c.free.sub, 'in the default download folder');
+    c.free.node.title = this.app.settings?.default_save_path ?? '';
     if (document.activeElement !== this.altSwitch) this.altSwitch.checked = !!this.app.settings?.alt_speed_enabled;
     const st = this.app.settings;
     setText(this.altText, `${s.alt_speed_active ? 'In force' : 'Off'} · ↓ ${st?.alt_download_limit ? fmt.rate(st.alt_download_limit) : 'unlimited'} · ↑ ${st?.alt_upload_limit ? fmt.rate(st.alt_upload_limit) : 'unlimited'}${st?.alt_schedule_enabled ? ' · on a schedule' : ''}`);

@@ -67,7 +67,7 @@ export class SettingsPage {
         const input = this.makeInput(key, kind, choices);
         this.inputs.set(key, { input, kind });
         if (kind === 'bool') toggles.push(el('label.setting-toggle', el('span', label, hint ? el('small', hint) : null), input));
-        else fields.push(el('label.field', el('span', label), input, hint ? el('small', hint) : null));
+        else fields.push(el(`label.field${kind === 'days' ? '.wide' : ''}`, el('span', label), input, hint ? el('small', hint) : null));
       }
       this.form.append(el('section.settings-group', el('h2', icon(g.icon), g.title), toggles.length ? el('div', toggles) : null, fields.length ? el('div.settings-row', fields) : null));
     }
