@@ -6,6 +6,7 @@ using Shoal.Bench.Recheck;
 using Shoal.Bench.Suite;
 using Shoal.Bench.Swarm;
 using Shoal.Bench.Trackers;
+using Shoal.Bench.Utp;
 
 namespace Shoal.Bench;
 
@@ -25,6 +26,8 @@ internal static class BenchUsage
           shoal-bench {DhtBenchmark.Usage}
           shoal-bench {InProcessBenchmark.Usage}
           shoal-bench {MicroBenchmark.Usage}
+          shoal-bench {Shoal.Bench.Daemon.DaemonScaleOptions.Usage}
+          shoal-bench {UtpPairBenchmark.Usage}
           shoal-bench fuzz [--target NAME|all] [--seconds N] [--seed N] [--out DIR]   (fuzz --help lists the targets)
         """;
 }

@@ -39,6 +39,7 @@ internal static class StatusJson
         writer.WriteNumber("encrypted_peers", status.EncryptedPeers);
         writer.WriteNumber("verified_pieces", status.VerifiedPieces);
         writer.WriteNumber("piece_count", status.PieceCount);
+        if (status.State == TorrentState.Checking) writer.WriteNumber("checked_pieces", status.CheckedPieces);
         writer.WriteNumber("failed_pieces", status.FailedPieces);
         writer.WriteNumber("total_size", status.TotalSize);
         if (status.Eta is { } eta && eta.TotalSeconds < long.MaxValue)

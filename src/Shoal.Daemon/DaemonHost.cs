@@ -173,6 +173,13 @@ public sealed class DaemonHost : IAsyncDisposable
             BootstrapNodes = options.DhtBootstrap.Count > 0 ? options.DhtBootstrap : DhtNodeOptions.DefaultBootstrapNodes,
         } : null,
         EnableLocalDiscovery = settings.Lsd,
+        EnablePortMapping = settings.PortMapping && !IPAddress.IsLoopback(options.PeerBind),
+        Encryption = settings.Encryption switch
+        {
+            "require" => Transport.Encryption.EncryptionMode.Require,
+            "disable" => Transport.Encryption.EncryptionMode.Disable,
+            _ => Transport.Encryption.EncryptionMode.Prefer,
+        },
         ResumeDirectory = DaemonPaths.Resume(options.DataDirectory),
         Time = options.Time,
         Log = log,

@@ -7,6 +7,7 @@ using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Trackers;
+using Shoal.Transport.Utp;
 using Shoal.Wire;
 
 namespace Shoal.Bench.Fuzz;
@@ -73,6 +74,13 @@ internal static class FuzzSeeds
         "tracker-udp" => TrackerUdp(),
         "tracker-udp-server" => TrackerUdpServer(),
         "krpc" => Krpc(),
+        "utp" => Utp(),
+        "holepunch" =>
+        [
+            new HolepunchMessage(HolepunchMessageType.Rendezvous, IPEndPoint.Parse("1.2.3.4:6881")).Encode(),
+            new HolepunchMessage(HolepunchMessageType.Connect, IPEndPoint.Parse("[2001:db8::1]:51413")).Encode(),
+            new HolepunchMessage(HolepunchMessageType.Error, IPEndPoint.Parse("10.0.0.1:1"), HolepunchError.NoSupport).Encode(),
+        ],
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 
@@ -267,6 +275,30 @@ internal static class FuzzSeeds
                 Values = [IPEndPoint.Parse("1.2.3.4:5"), IPEndPoint.Parse("[2001:db8::4]:5")],
             }, IPEndPoint.Parse("8.8.8.8:53")),
             KrpcCodec.Encode(new KrpcError { TransactionId = t, Code = 203, Message = "Protocol Error" }),
+        ];
+    }
+
+    /// <summary>Runs of datagrams for the uTP target (each after its length byte): data, selective acks, a FIN, a RESET.</summary>
+    private static List<byte[]> Utp()
+    {
+        const ushort Id = Shoal.Tests.Fuzz.FuzzParsers.FuzzUtpSynId + 1;
+        const ushort Peer = Shoal.Tests.Fuzz.FuzzParsers.FuzzUtpPeerSequence;
+        const ushort Ours = Shoal.Tests.Fuzz.FuzzParsers.FuzzUtpOurSequence;
+        static byte[] Packet(UtpPacketType type, ushort seq, ushort ack, byte[] extension, int payload)
+        {
+            byte[] packet = new byte[UtpPacket.HeaderLength + extension.Length + payload];
+            UtpPacket.WriteHeader(packet, type, extension.Length > 0 ? (byte)1 : (byte)0, Id, 2000, 100, 65536, seq, ack);
+            extension.CopyTo(packet, UtpPacket.HeaderLength);
+            return packet;
+        }
+        static byte[] Run(params byte[][] datagrams) => [.. datagrams.SelectMany(d => (byte[])[(byte)d.Length, .. d])];
+        return
+        [
+            Run(Packet(UtpPacketType.Data, Peer + 1, Ours - 1, [], 100), Packet(UtpPacketType.Data, Peer + 2, Ours, [], 50)),
+            Run(Packet(UtpPacketType.State, Peer + 1, Ours + 2, [], 0), Packet(UtpPacketType.State, Peer + 1, Ours + 2, [0, 4, 0b1101, 0, 0, 0], 0)),
+            Run(Packet(UtpPacketType.Data, Peer + 3, Ours, [], 30), Packet(UtpPacketType.Fin, Peer + 4, Ours, [], 0),
+                Packet(UtpPacketType.Data, Peer + 1, Ours, [], 30), Packet(UtpPacketType.Data, Peer + 2, Ours, [], 30)),
+            Run(Packet(UtpPacketType.State, Peer + 1, Ours + 1, [], 0), [], Packet(UtpPacketType.Reset, Peer + 1, Ours, [], 0)),
         ];
     }
 }

@@ -30,6 +30,7 @@ internal static class MicroBenchmark
         ("wire", typeof(WireBenchmarks)),
         ("encryption", typeof(EncryptionBenchmarks)),
         ("storage", typeof(StorageBenchmarks)),
+        ("storage", typeof(QueuedWriteBenchmarks)),
         ("picker", typeof(PickerDownloadBenchmarks)),
         ("picker", typeof(PickerRegisterBenchmarks)),
     ];

@@ -14,8 +14,8 @@ namespace Shoal.Bench.Micro;
 /// a matching piece would go on to a disk write, which is not hashing and could only happen once per piece. The
 /// first 256 failures also keep per-block digests (smart ban); they are spent in the setup so the measurement sees
 /// the steady path.</para>
-/// <para><see cref="HashStoredPiece"/> is the data check's way (<c>TorrentStorage.HashBatch</c>, private): one
-/// <see cref="SHA1.HashData(ReadOnlySpan{byte}, Span{byte})"/> over a piece already in memory, then the compare.</para>
+/// <para><see cref="HashStoredPiece"/> is the data check's way (<c>DataCheck.HashBatch</c>, private):
+/// <see cref="IPieceVerifier.VerifyPiece"/> over a piece already in memory (one SHA-1, then the compare).</para>
 /// Block data cycles through 64 MiB of random bytes, more than the CPU caches, as a stream of downloaded data is.
 /// </summary>
 public class StorageBenchmarks
@@ -24,13 +24,14 @@ public class StorageBenchmarks
     public const long TorrentSize = 1L << 30;
 
     private const int SourceBytes = 64 << 20;
-    private const int SmartBanTracked = 256; // TorrentStorage.MaxFailedPiecesTracked
+    private const int SmartBanTracked = 256; // CorruptBlockFinder.MaxFailedPiecesTracked
 
     private byte[] _source = [];
     private string _root = "";
     private DiskService? _disk;
     private TorrentStorage? _storage;
     private StorageLayout? _layout;
+    private Sha1PieceVerifier? _verifier;
     private int _next;
 
     /// <summary>Piece length: 256 KiB (16 blocks) and 1 MiB (64 blocks), 4,096 and 1,024 pieces in 1 GiB.</summary>
@@ -43,10 +44,11 @@ public class StorageBenchmarks
         _source = new byte[SourceBytes];
         new Random(3).NextBytes(_source);
         int pieces = (int)(TorrentSize / PieceLength);
-        _layout = new StorageLayout([new StorageFile(["payload.bin"], TorrentSize, IsPadding: false)], PieceLength, new byte[pieces * StorageLayout.HashSize]);
+        _layout = new StorageLayout([new StorageFile(["payload.bin"], TorrentSize, IsPadding: false)], PieceLength);
+        _verifier = new Sha1PieceVerifier(new byte[pieces * Sha1PieceVerifier.HashSize], pieces);
         _root = Path.Combine(Path.GetTempPath(), $"shoal-bench-micro-{Environment.ProcessId}-storage");
         _disk = new DiskService(concurrency: 1);
-        _storage = TorrentStorage.Create(_disk, _layout, _root); // creates no file until a piece verifies, which none does
+        _storage = TorrentStorage.Create(_disk, _layout, _verifier, _root); // creates no file until a piece verifies, which none does
         _next = 0;
         for (int i = 0; i < SmartBanTracked; i++)
         {
@@ -86,9 +88,7 @@ public class StorageBenchmarks
     public bool HashStoredPiece()
     {
         int piece = NextPiece();
-        Span<byte> digest = stackalloc byte[StorageLayout.HashSize];
-        SHA1.HashData(Source(piece).Span, digest);
-        return digest.SequenceEqual(_layout!.GetPieceHash(piece));
+        return _verifier!.VerifyPiece(piece, Source(piece).Span);
     }
 
     /// <summary>Pieces in torrent order, skipping those whose failures keep smart-ban digests.</summary>

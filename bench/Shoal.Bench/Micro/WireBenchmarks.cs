@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using Shoal.Picking;
+using Shoal.Storage;
 using Shoal.Swarm;
 using Shoal.Tests.Wire;
 using Shoal.Transport;

@@ -40,6 +40,7 @@ internal static class RecheckBenchmark
         Torrent torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = options.PieceSize }).ConfigureAwait(false);
         warm.Stop();
         StorageLayout layout = StorageLayout.FromTorrent(torrent);
+        var verifier = Sha1PieceVerifier.For(torrent);
 
         var rows = new List<RecheckOutcome.Row>();
         foreach ((string label, int concurrency) in ((string, int)[])[($"default ({DefaultDiskConcurrency()})", 0), ("1", 1)])
@@ -47,7 +48,7 @@ internal static class RecheckBenchmark
             for (int run = 1; run <= options.Runs; run++)
             {
                 await using DiskService disk = concurrency == 0 ? new DiskService() : new DiskService(concurrency: 1);
-                await using TorrentStorage storage = TorrentStorage.Create(disk, layout, root);
+                await using TorrentStorage storage = TorrentStorage.Create(disk, layout, verifier, root);
                 TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 Shoal.BitField have = await storage.CheckExistingAsync(null, null).ConfigureAwait(false);

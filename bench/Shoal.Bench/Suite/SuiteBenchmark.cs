@@ -164,6 +164,15 @@ internal static class SuiteBenchmark
                 DhtBenchmark.Succeeded(result) ? [] : ["lookups below the test's bars (99% before churn, 95% after) or internal errors"]);
         }).ConfigureAwait(false);
 
+        await Section("daemon", "7. One daemon, many torrents", async () =>
+        {
+            string[] verb = ["--torrents", Text(options.DaemonTorrents), .. shoalArgs];
+            Shoal.Bench.Daemon.DaemonScaleOptions daemonOptions = Shoal.Bench.Daemon.DaemonScaleOptions.Parse(verb);
+            Shoal.Bench.Daemon.DaemonScaleBenchmark.Outcome outcome = await Shoal.Bench.Daemon.DaemonScaleBenchmark.MeasureAsync(
+                daemonOptions, NeedShoal(), NeedWorkspace()).ConfigureAwait(false);
+            return (Shoal.Bench.Daemon.DaemonScaleBenchmark.Render(outcome, $"{Bench} daemon-scale {string.Join(' ', verb)}"), []);
+        }).ConfigureAwait(false);
+
         string markdown = report.Render(Machine.LoadAverage());
         Console.WriteLine(markdown);
         if (options.OutFile is not null)

@@ -37,6 +37,8 @@ internal static class DaemonCommand
         var maxDown = OptionFactory.Size("--max-download-rate", "Download cap of the daemon in bytes per second (stored as the download_limit setting)");
         var noDht = new Option<bool>("--no-dht") { Description = "Turn the DHT off (stored as the dht setting)" };
         var noLsd = new Option<bool>("--no-lsd") { Description = "Turn local service discovery off (stored as the lsd setting)" };
+        var encryption = OptionFactory.Encryption();
+        var noPortMapping = new Option<bool>("--no-port-mapping") { Description = "Do not map the peer port on the router (stored as the port_mapping setting)" };
         var dhtBootstrap = DhtCommand.Bootstrap();
         var watch = new Option<string?>("--watch") { Description = "Folder to watch for .torrent files (added, then renamed .added; broken ones .invalid)", HelpName = "DIR" };
         var downloads = new Option<string?>("--download-dir", "-o") { Description = "Default download folder (default: ~/Downloads)", HelpName = "DIR" };
@@ -58,7 +60,7 @@ internal static class DaemonCommand
 
         var command = new Command("daemon", "Run the Shoal daemon: many torrents, kept across restarts, driven over HTTP (and by shoal add, list, ...)")
         {
-            dataDirectory, port, webPort, webBind, bind, maxUp, maxDown, noDht, noLsd, dhtBootstrap, watch, downloads, roots, allowHosts, passwordFile,
+            dataDirectory, port, webPort, webBind, bind, maxUp, maxDown, noDht, noLsd, encryption, noPortMapping, dhtBootstrap, watch, downloads, roots, allowHosts, passwordFile,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -67,6 +69,8 @@ internal static class DaemonCommand
             if (result.GetResult(maxDown) is not null) overrides["download_limit"] = Json(result.GetValue(maxDown));
             if (result.GetValue(noDht)) overrides["dht"] = "false";
             if (result.GetValue(noLsd)) overrides["lsd"] = "false";
+            if (result.GetValue(noPortMapping)) overrides["port_mapping"] = "false";
+            if (result.GetResult(encryption) is not null) overrides["encryption"] = "\"" + result.GetValue(encryption).ToString().ToLowerInvariant() + "\"";
             string[] hosts = result.GetValue(allowHosts) ?? [];
             if (hosts.Length > 0) overrides["allowed_hosts"] = new JsonArray([.. hosts.Select(h => JsonValue.Create(h))]).ToJsonString();
             var options = new DaemonOptions

@@ -48,8 +48,12 @@ internal abstract class StatusDisplay
 
     /// <summary>"42.0%  downloading  down 1.20 MiB/s  up 0 B/s  peers 3  eta 0:12".</summary>
     public static string Describe(TorrentStatus status)
-        => $"{HumanFormat.Percent(status.Progress)}  {StatusJson.StateName(status.State)}  " +
+        => $"{HumanFormat.Percent(status.Progress)}  {StatusJson.StateName(status.State)}{CheckProgress(status)}  " +
            $"down {HumanFormat.Rate(status.DownloadRate)}  up {HumanFormat.Rate(status.UploadRate)}  " +
            $"peers {status.Peers}{PeerOrigins(status)}  eta {HumanFormat.Duration(status.Eta)}" +
            (status.Error is { } error ? $"  error: {error}" : "");
+
+    /// <summary>" 120/512" while the data is being checked (pieces checked of all), else nothing.</summary>
+    private static string CheckProgress(TorrentStatus status) =>
+        status.State == TorrentState.Checking && status.PieceCount > 0 ? $" {status.CheckedPieces}/{status.PieceCount}" : "";
 }

@@ -82,6 +82,12 @@ public sealed record DaemonSettings
     /// <summary>Peer exchange is on.</summary>
     public bool Pex { get; init; } = true;
 
+    /// <summary>Message stream encryption: "prefer" (encrypted first, plain accepted), "require" or "disable".</summary>
+    public string Encryption { get; init; } = "prefer";
+
+    /// <summary>The peer port is mapped on the router (UPnP IGD, NAT-PMP, PCP).</summary>
+    public bool PortMapping { get; init; } = true;
+
     /// <summary>
     /// Host names the HTTP interface answers to besides IP literals and "localhost" (the defence against DNS
     /// rebinding: a page on another name cannot drive the daemon through a browser).
@@ -101,6 +107,7 @@ public sealed record DaemonSettings
         if (double.IsNaN(RatioLimit) || double.IsInfinity(RatioLimit)) return "ratio_limit must be a number";
         if (string.IsNullOrWhiteSpace(DefaultSavePath)) return "default_save_path must name a folder";
         if (IncompletePathEnabled && string.IsNullOrWhiteSpace(IncompletePath)) return "incomplete_path must name a folder when incomplete_path_enabled";
+        if (Encryption is not ("prefer" or "require" or "disable")) return "encryption is prefer, require or disable";
         if (AllowedHosts.Count > 100 || AllowedHosts.Any(h => string.IsNullOrWhiteSpace(h) || h.Length > 253)) return "allowed_hosts holds at most 100 host names";
         return null;
     }
@@ -136,6 +143,7 @@ public sealed record DaemonSettings
         && IncompletePathEnabled == other.IncompletePathEnabled && RatioLimit.Equals(other.RatioLimit)
         && SeedingTimeLimitMinutes == other.SeedingTimeLimitMinutes && IdleLimitMinutes == other.IdleLimitMinutes
         && SeedingGoalAction == other.SeedingGoalAction && Dht == other.Dht && Lsd == other.Lsd && Pex == other.Pex
+        && Encryption == other.Encryption && PortMapping == other.PortMapping
         && AllowedHosts.SequenceEqual(other.AllowedHosts, StringComparer.OrdinalIgnoreCase);
 
     /// <inheritdoc />

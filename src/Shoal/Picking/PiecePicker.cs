@@ -78,14 +78,7 @@ public sealed class PiecePicker
     private readonly byte[] _needed;       // wire bit layout: wanted and not verified (for IsInteresting)
     private readonly bool[] _unwanted;
     private readonly byte[] _state;
-    private readonly int[] _availability;
-
-    // Availability-sorted piece order: [0, _bucketStart[0]) parked non-candidates, then bucket b =
-    // [_bucketStart[b], _bucketStart[b + 1]) holds candidates with availability b. Trailing entries equal
-    // _pieceCount and act as sentinels.
-    private readonly int[] _order;
-    private readonly int[] _position;
-    private int[] _bucketStart;
+    private readonly AvailabilityBuckets _candidates;
 
     private readonly PartialPiece?[] _partials;
     private readonly List<PartialPiece> _active = new();
@@ -94,7 +87,6 @@ public sealed class PiecePicker
     private readonly Dictionary<int, PeerPickState> _peers = new();
 
     private int _candidateVersion;   // bumped when a candidate appears or a peer announces one
-    private int _lowerVersion;       // bumped when a candidate enters a lower bucket (decrement, insert)
     private int _missingWanted;
     private int _endgameCursor;
 
@@ -127,14 +119,8 @@ public sealed class PiecePicker
         _needed = new byte[(pieceCount + 7) / 8];
         _unwanted = new bool[pieceCount];
         _state = new byte[pieceCount];
-        _availability = new int[pieceCount];
         _partials = new PartialPiece?[pieceCount];
-
-        _order = new int[pieceCount];
-        _position = new int[pieceCount];
-        for (int i = 0; i < pieceCount; i++) { _order[i] = i; _position[i] = i; }
-        _bucketStart = new int[16];
-        Array.Fill(_bucketStart, pieceCount); // everything parked, all buckets empty
+        _candidates = new AvailabilityBuckets(pieceCount);
 
         for (int p = pieceCount - 1; p >= 0; p--)
         {
@@ -142,7 +128,7 @@ public sealed class PiecePicker
             _state[p] = StateMissing;
             _missingWanted++;
             SetNeeded(p, true);
-            InsertCandidate(p);
+            _candidates.Insert(p);
         }
     }
 
@@ -172,13 +158,13 @@ public sealed class PiecePicker
     /// and no wanted, unstarted piece is available from a registered peer. <see cref="PickBlocks"/> then
     /// hands out duplicates.
     /// </summary>
-    public bool InEndgame => _missingWanted > 0 && _open.Count == 0 && _bucketStart[1] == _pieceCount && _active.Count > 0;
+    public bool InEndgame => _missingWanted > 0 && _open.Count == 0 && !_candidates.AnyAvailable && _active.Count > 0;
 
     /// <summary>True when piece <paramref name="piece"/> is verified.</summary>
     public bool HasPiece(int piece) => _have[piece];
 
     /// <summary>Number of registered peers that have <paramref name="piece"/>.</summary>
-    public int Availability(int piece) => _availability[CheckPiece(piece)];
+    public int Availability(int piece) => _candidates.Availability(CheckPiece(piece));
 
     /// <summary>Length in bytes of <paramref name="piece"/> (the last piece may be shorter).</summary>
     public int PieceSize(int piece) => CheckPiece(piece) == _pieceCount - 1 ? _lastPieceLength : _pieceLength;
@@ -195,7 +181,7 @@ public sealed class PiecePicker
     public void AddPeer(BitField peerHas)
     {
         CheckField(peerHas);
-        foreach (int piece in peerHas.SetBits) IncrementAvailability(piece);
+        foreach (int piece in peerHas.SetBits) _candidates.Increment(piece);
         _candidateVersion++;
     }
 
@@ -203,14 +189,14 @@ public sealed class PiecePicker
     public void RemovePeer(BitField peerHas)
     {
         CheckField(peerHas);
-        foreach (int piece in peerHas.SetBits) DecrementAvailability(piece);
+        foreach (int piece in peerHas.SetBits) _candidates.Decrement(piece);
     }
 
     /// <summary>A registered peer announced <paramref name="piece"/> (HAVE); the caller already set its own bit.</summary>
     public void PeerHasPiece(int piece)
     {
-        IncrementAvailability(CheckPiece(piece));
-        if (IsCandidate(piece)) _candidateVersion++;
+        _candidates.Increment(CheckPiece(piece));
+        if (_candidates.IsCandidate(piece)) _candidateVersion++;
     }
 
     /// <summary>
@@ -382,7 +368,7 @@ public sealed class PiecePicker
         byte state = _state[piece];
         if (state == StateHave) return;
         if (state == StatePartial) Release(_partials[piece]!);
-        else if (state == StateMissing && !_unwanted[piece]) RemoveCandidate(piece);
+        else if (state == StateMissing && !_unwanted[piece]) _candidates.Remove(piece);
         _state[piece] = StateHave;
         _have[piece] = true;
         if (!_unwanted[piece]) { _missingWanted--; SetNeeded(piece, false); }
@@ -404,7 +390,7 @@ public sealed class PiecePicker
             if (!_unwanted[piece]) { _missingWanted++; SetNeeded(piece, true); }
         }
         _state[piece] = StateMissing;
-        if (!_unwanted[piece]) { InsertCandidate(piece); _candidateVersion++; }
+        if (!_unwanted[piece]) { _candidates.Insert(piece); _candidateVersion++; }
     }
 
     /// <summary>
@@ -422,7 +408,7 @@ public sealed class PiecePicker
             if (state == StateHave) return;
             _missingWanted++;
             SetNeeded(piece, true);
-            if (state == StateMissing) { InsertCandidate(piece); _candidateVersion++; }
+            if (state == StateMissing) { _candidates.Insert(piece); _candidateVersion++; }
             else if (state == StatePartial) Reopen(_partials[piece]!);
         }
         else
@@ -431,7 +417,7 @@ public sealed class PiecePicker
             {
                 _missingWanted--;
                 SetNeeded(piece, false);
-                if (state == StateMissing) RemoveCandidate(piece);
+                if (state == StateMissing) _candidates.Remove(piece);
                 else if (state == StatePartial && _partials[piece]!.OpenIndex >= 0) RemoveOpen(_partials[piece]!);
             }
             _unwanted[piece] = true;
@@ -501,7 +487,7 @@ public sealed class PiecePicker
 
     private PartialPiece Start(int piece)
     {
-        RemoveCandidate(piece);
+        _candidates.Remove(piece);
         _state[piece] = StatePartial;
         PartialPiece pp = _pool.Count > 0 ? _pool.Pop() : new PartialPiece(_maxBlocksPerPiece);
         pp.Init(piece, BlockCount(piece));
@@ -543,121 +529,20 @@ public sealed class PiecePicker
         pp.OpenIndex = -1;
     }
 
-    // ---------------------------------------------------------------- internals: candidates
+    // ---------------------------------------------------------------- internals: candidates (see AvailabilityBuckets)
 
     private int PickNewPiece(PeerPickState peer, BitField peerHas)
     {
         if (peer.NothingAtVersion == _candidateVersion && peer.NothingAtSetCount == peerHas.SetCount) return -1;
         int piece = _have.SetCount < RandomFirstPieces
-            ? ScanFromRandom(_bucketStart[0], _pieceCount, peerHas)
-            : PickRarest(peer, peerHas);
+            ? _candidates.PickAny(peerHas, _random)
+            : _candidates.PickRarest(peer, peerHas, _random);
         if (piece < 0)
         {
             peer.NothingAtVersion = _candidateVersion;
             peer.NothingAtSetCount = peerHas.SetCount;
         }
         return piece;
-    }
-
-    private int PickRarest(PeerPickState peer, BitField peerHas)
-    {
-        // Rare pieces are by nature missing from most peers, so a partial peer would scan whole rare buckets
-        // in vain on every new piece. The hint remembers the lowest bucket that can hold a piece this peer
-        // has: it stays true while the peer gains nothing and no candidate moves down or comes back.
-        int first = peer.HintVersion == _lowerVersion && peer.HintSetCount == peerHas.SetCount ? peer.HintLevel : 0;
-        for (int b = first; b < _bucketStart.Length - 1; b++)
-        {
-            int start = _bucketStart[b], end = _bucketStart[b + 1];
-            if (start == _pieceCount) break;
-            if (start == end) continue;
-            int piece = ScanFromRandom(start, end, peerHas);
-            if (piece >= 0)
-            {
-                peer.HintLevel = b;
-                peer.HintVersion = _lowerVersion;
-                peer.HintSetCount = peerHas.SetCount;
-                return piece;
-            }
-        }
-        return -1;
-    }
-
-    private int ScanFromRandom(int start, int end, BitField peerHas)
-    {
-        if (start >= end) return -1;
-        int from = start + _random.Next(end - start);
-        ReadOnlySpan<byte> bits = peerHas.Bytes;
-        ReadOnlySpan<int> order = _order;
-        int found = FirstHeld(order[from..end], bits);
-        if (found < 0) found = FirstHeld(order[start..from], bits);
-        return found;
-    }
-
-    // The hot loop of a new-piece pick: reads the wire bytes directly instead of the checked indexer.
-    private static int FirstHeld(ReadOnlySpan<int> pieces, ReadOnlySpan<byte> bits)
-    {
-        foreach (int p in pieces)
-            if ((bits[p >> 3] & (0x80 >> (p & 7))) != 0) return p;
-        return -1;
-    }
-
-    private bool IsCandidate(int piece) => _position[piece] >= _bucketStart[0];
-
-    private void IncrementAvailability(int piece)
-    {
-        int a = _availability[piece]++;
-        EnsureBuckets(a + 1);
-        if (!IsCandidate(piece)) return;
-        int border = --_bucketStart[a + 1];
-        Swap(_position[piece], border);
-    }
-
-    private void DecrementAvailability(int piece)
-    {
-        int a = _availability[piece];
-        if (a == 0) return; // unbalanced Remove: keep the structure sane rather than corrupt it
-        _availability[piece] = a - 1;
-        if (!IsCandidate(piece)) return;
-        _lowerVersion++;
-        int border = _bucketStart[a]++;
-        Swap(_position[piece], border);
-    }
-
-    private void RemoveCandidate(int piece)
-    {
-        for (int b = _availability[piece]; b >= 0; b--)
-        {
-            int border = _bucketStart[b]++;
-            Swap(_position[piece], border);
-        }
-    }
-
-    private void InsertCandidate(int piece)
-    {
-        int a = _availability[piece];
-        EnsureBuckets(a);
-        _lowerVersion++;
-        for (int b = 0; b <= a; b++)
-        {
-            int border = --_bucketStart[b];
-            Swap(_position[piece], border);
-        }
-    }
-
-    private void EnsureBuckets(int availability)
-    {
-        if (availability + 2 <= _bucketStart.Length) return;
-        int old = _bucketStart.Length;
-        Array.Resize(ref _bucketStart, Math.Max(old * 2, availability + 2));
-        Array.Fill(_bucketStart, _pieceCount, old, _bucketStart.Length - old);
-    }
-
-    private void Swap(int i, int j)
-    {
-        if (i == j) return;
-        int a = _order[i], b = _order[j];
-        _order[i] = b; _position[b] = i;
-        _order[j] = a; _position[a] = j;
     }
 
     private void SetNeeded(int piece, bool needed)
@@ -685,15 +570,5 @@ public sealed class PiecePicker
         ArgumentNullException.ThrowIfNull(peerHas);
         if (peerHas.Length != _pieceCount)
             throw new ArgumentException($"bitfield has {peerHas.Length} bits, expected {_pieceCount}", nameof(peerHas));
-    }
-
-    private sealed class PeerPickState
-    {
-        public int CurrentPiece = -1;
-        public int NothingAtVersion = -1;
-        public int NothingAtSetCount = -1;
-        public int HintLevel;
-        public int HintVersion = -1;
-        public int HintSetCount = -1;
     }
 }

@@ -15,13 +15,23 @@ namespace Shoal.Storage;
 /// each that goes back to sleep). Completions are queued to the runner's own thread-pool queue, so the caller's
 /// continuation usually runs on the thread that did the I/O right after it, without a cross-thread hop.</para>
 /// <para>A job is never run on the thread that posts it, so a slow disk only delays the answer, it never blocks an
-/// actor. When <see cref="QueueCapacity"/> jobs are waiting, posting waits asynchronously (polling, a rare
-/// overload path); callers are bounded by the number of operations they have outstanding.</para>
+/// actor. When <see cref="QueueCapacity"/> jobs are waiting, posting waits asynchronously until a runner takes one
+/// (a rare overload path: the waiter is woken by the runner, no polling); callers are bounded by the number of
+/// operations they have outstanding.</para>
 /// </remarks>
 public sealed class DiskService : IAsyncDisposable
 {
     /// <summary>Jobs waiting for a worker, beyond which posting waits.</summary>
     public const int QueueCapacity = 4096;
+
+    /// <summary>
+    /// Queued block writes of all torrents past which every torrent stops requesting (each torrent has its own mark
+    /// too): half the queue, so reads and checks always find room and a write never waits for a place in the queue.
+    /// </summary>
+    internal const int WritesHighWater = QueueCapacity / 2;
+
+    /// <summary>Torrents paused by <see cref="WritesHighWater"/> resume here.</summary>
+    internal const int WritesLowWater = WritesHighWater / 4;
 
     // Jobs a runner does before handing its thread back to the pool (and queuing itself again), for fairness.
     private const int RunnerBatch = 32;
@@ -29,21 +39,34 @@ public sealed class DiskService : IAsyncDisposable
     private readonly ConcurrentQueue<DiskJob> _queue = new();
     private readonly Runner _runner;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _space; // set while posts wait for room in the queue; completed by a runner that made some
+    private readonly HashSet<TorrentStorage> _drainWaiters = [];
     private int _queued;
     private int _active;
+    private int _queuedWrites;
     private int _disposed;
 
-    /// <summary>Creates the service; runners start on demand, at most <paramref name="concurrency"/> at once.</summary>
-    public DiskService(int concurrency = 4)
+    /// <summary>
+    /// Creates the service; runners start on demand, at most <paramref name="concurrency"/> at once. Times it records
+    /// (when resume data was captured) come from <paramref name="time"/> (null: the system clock).
+    /// </summary>
+    public DiskService(int concurrency = 4, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(concurrency, 256);
         Concurrency = concurrency;
+        Time = time ?? TimeProvider.System;
         _runner = new Runner(this);
     }
 
     /// <summary>Number of jobs that may run at the same time.</summary>
     public int Concurrency { get; }
+
+    /// <summary>The clock of the session this service belongs to.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>The Linux I/O hints this service's storages use (each turns itself off for this service on refusal).</summary>
+    internal LinuxFileIo FileIo { get; } = new();
 
     /// <summary>True once <see cref="DisposeAsync"/> has started: new jobs are refused.</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -66,6 +89,34 @@ public sealed class DiskService : IAsyncDisposable
         TryStartRunner();
     }
 
+    /// <summary>True while more block writes are queued, over all torrents, than <see cref="WritesHighWater"/>.</summary>
+    internal bool WritesBacklogged => Volatile.Read(ref _queuedWrites) > WritesHighWater;
+
+    /// <summary>A torrent actor queued a block write (counted against the session's write watermarks).</summary>
+    internal void OnWriteQueued() => Interlocked.Increment(ref _queuedWrites);
+
+    /// <summary>A queued write finished (or was dropped); wakes the torrents that paused on the session's mark once it drained.</summary>
+    internal void OnWriteDone()
+    {
+        if (Interlocked.Decrement(ref _queuedWrites) != WritesLowWater) return;
+        TorrentStorage[] waiting;
+        lock (_drainWaiters)
+        {
+            if (_drainWaiters.Count == 0) return;
+            waiting = [.. _drainWaiters];
+            _drainWaiters.Clear();
+        }
+        foreach (TorrentStorage torrent in waiting) torrent.NotifyDrained();
+    }
+
+    /// <summary>Registers a torrent that stopped requesting because of the session's mark, to be told when it drains.</summary>
+    internal void WakeOnDrain(TorrentStorage torrent)
+    {
+        lock (_drainWaiters) _drainWaiters.Add(torrent);
+        // The drain may have happened between the caller's look and the registration.
+        if (!WritesBacklogged) torrent.NotifyDrained();
+    }
+
     /// <summary>Runs <paramref name="work"/> on a worker (for non-hot-path work; allocates).</summary>
     internal Task<T> RunAsync<T>(Func<T> work, CancellationToken ct)
     {
@@ -76,18 +127,34 @@ public sealed class DiskService : IAsyncDisposable
 
     private async Task PostSlowAsync(DiskJob job)
     {
-        while (Interlocked.Increment(ref _queued) > QueueCapacity)
+        while (true)
         {
+            // Register interest before the last look, so a runner that frees room after it cannot miss us.
+            TaskCompletionSource space = Volatile.Read(ref _space) ?? CreateSpaceSignal();
+            if (Interlocked.Increment(ref _queued) <= QueueCapacity) break;
             Interlocked.Decrement(ref _queued);
             if (IsDisposed)
             {
                 job.Abort(new ObjectDisposedException(nameof(DiskService)));
                 return;
             }
-            await Task.Delay(1).ConfigureAwait(false);
+            await space.Task.ConfigureAwait(false);
         }
         _queue.Enqueue(job);
         TryStartRunner();
+    }
+
+    private TaskCompletionSource CreateSpaceSignal()
+    {
+        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _space, created, null) ?? created;
+    }
+
+    /// <summary>Wakes the posts waiting for room (called by a runner after it took a job, or on disposal).</summary>
+    private void SignalSpace()
+    {
+        if (Volatile.Read(ref _space) is null) return;
+        Interlocked.Exchange(ref _space, null)?.TrySetResult();
     }
 
     private void TryStartRunner()
@@ -119,6 +186,7 @@ public sealed class DiskService : IAsyncDisposable
                 return;
             }
             Interlocked.Decrement(ref _queued);
+            SignalSpace();
             try
             {
                 job.Execute();
@@ -135,7 +203,9 @@ public sealed class DiskService : IAsyncDisposable
     /// <summary>Stops accepting jobs, lets the ones already queued run, and waits for the runners to finish.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Volatile.Read(ref _active) == 0)
+        bool first = Interlocked.Exchange(ref _disposed, 1) == 0;
+        SignalSpace(); // waiting posts see the disposal and give up
+        if (first && Volatile.Read(ref _active) == 0)
         {
             // No runner active: none will signal. A job racing with this call still finds a runner (Post starts one).
             _stopped.TrySetResult();

@@ -16,10 +16,11 @@ namespace Shoal.Storage;
 /// <item><c>sync_file_range</c> with waits, then <c>posix_fadvise(POSIX_FADV_DONTNEED)</c>: make a written range
 /// clean and drop it from the page cache (see <see cref="StorageOptions.OsCacheWindow"/>).</item>
 /// </list>
-/// All are hints: any failure disables the call for the process and callers take their portable path.
-/// This is the only file of the library that uses unsafe code (an iovec needs the buffer's address).
+/// All are hints: any failure disables the call for this instance (one per disk service, so per session: one file
+/// system's refusal does not turn a feature off for another session in the process) and callers take their
+/// portable path. This is the only file of the library that uses unsafe code (an iovec needs the buffer's address).
 /// </summary>
-internal static unsafe partial class LinuxFileIo
+internal sealed unsafe partial class LinuxFileIo
 {
     private const int RwfNoWait = 0x00000008;
     private const uint SyncFileRangeWaitBefore = 1;
@@ -31,23 +32,23 @@ internal static unsafe partial class LinuxFileIo
     private const int ESPipe = 29;
     private const int ENoSys = 38;
 
-    private static volatile bool s_noWaitReads = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_NOWAIT_READS") is null;
-    private static volatile bool s_writeback = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_WRITEBACK") is null;
-    private static volatile bool s_dropCached = OperatingSystem.IsLinux();
+    private volatile bool _noWaitReads = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_NOWAIT_READS") is null;
+    private volatile bool _writeback = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHOAL_NO_WRITEBACK") is null;
+    private volatile bool _dropCached = OperatingSystem.IsLinux();
 
     /// <summary>True while written ranges may be dropped from the page cache (Linux, and the kernel has not refused).</summary>
-    public static bool CanDropCached => s_dropCached;
+    public bool CanDropCached => _dropCached;
 
     /// <summary>True while cached reads may be attempted (Linux, and the kernel has not refused them).</summary>
-    public static bool CanReadCached => s_noWaitReads;
+    public bool CanReadCached => _noWaitReads;
 
     /// <summary>
     /// Reads <paramref name="destination"/> from <paramref name="offset"/> only if every byte is in the page cache.
     /// False when any part would need the device (or the call is unsupported); the caller then reads normally.
     /// </summary>
-    public static bool TryReadCached(SafeFileHandle handle, Span<byte> destination, long offset)
+    public bool TryReadCached(SafeFileHandle handle, Span<byte> destination, long offset)
     {
-        if (!s_noWaitReads || destination.IsEmpty) return false;
+        if (!_noWaitReads || destination.IsEmpty) return false;
         bool added = false;
         try
         {
@@ -63,7 +64,7 @@ internal static unsafe partial class LinuxFileIo
                     var vector = new IoVector { Base = start + done, Length = (nuint)(destination.Length - done) };
                     nint n = PReadV2(fd, &vector, 1, offset + done, RwfNoWait);
                     if (n > 0) { done += (int)n; continue; }
-                    if (n < 0 && Marshal.GetLastPInvokeError() is not EAgain) s_noWaitReads = false; // ENOSYS, EOPNOTSUPP...
+                    if (n < 0 && Marshal.GetLastPInvokeError() is not EAgain) _noWaitReads = false; // ENOSYS, EOPNOTSUPP...
                     return false;
                 }
             }
@@ -71,7 +72,7 @@ internal static unsafe partial class LinuxFileIo
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            s_noWaitReads = false;
+            _noWaitReads = false;
             return false;
         }
         finally
@@ -81,20 +82,20 @@ internal static unsafe partial class LinuxFileIo
     }
 
     /// <summary>Asks the kernel to start writing back all of the file's dirty pages; does not wait for them.</summary>
-    public static void StartWriteback(SafeFileHandle handle)
+    public void StartWriteback(SafeFileHandle handle)
     {
-        if (!s_writeback) return;
+        if (!_writeback) return;
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
             // Offset 0 and length 0: the whole file (pages already under write-back are skipped, not waited for).
             if (SyncFileRange((int)handle.DangerousGetHandle(), 0, 0, SyncFileRangeWrite) != 0)
-                s_writeback = false; // e.g. a file system without it; the final fsync still does the work
+                _writeback = false; // e.g. a file system without it; the final fsync still does the work
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            s_writeback = false;
+            _writeback = false;
         }
         finally
         {
@@ -108,9 +109,9 @@ internal static unsafe partial class LinuxFileIo
     /// was started long since, so the wait is normally nothing; when the device is behind, it holds this disk
     /// worker back, as the kernel's dirty limit would. A write error is not reported here: the next fsync sees it.
     /// </summary>
-    public static void DropFromCache(SafeFileHandle handle, long offset, long length)
+    public void DropFromCache(SafeFileHandle handle, long offset, long length)
     {
-        if (!s_dropCached || length <= 0) return;
+        if (!_dropCached || length <= 0) return;
         bool added = false;
         try
         {
@@ -122,14 +123,14 @@ internal static unsafe partial class LinuxFileIo
                 // A file system without the call turns dropping off (the OS keeps the cache, nothing is lost). Any
                 // other error (EIO, ENOSPC...) means the range did not reach the device: keep it; the next fsync
                 // reports the error.
-                if (Marshal.GetLastPInvokeError() is ENoSys or EInval or ESPipe) s_dropCached = false;
+                if (Marshal.GetLastPInvokeError() is ENoSys or EInval or ESPipe) _dropCached = false;
                 return;
             }
-            if (PosixFadvise(fd, offset, length, PosixFadviseDontNeed) != 0) s_dropCached = false;
+            if (PosixFadvise(fd, offset, length, PosixFadviseDontNeed) != 0) _dropCached = false;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            s_dropCached = false;
+            _dropCached = false;
         }
         finally
         {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Shoal.Storage;
 
 /// <summary>
@@ -42,8 +40,8 @@ internal sealed class PieceWork
     /// <summary>Blocks written but not hashed yet, sorted by start, disjoint.</summary>
     public readonly List<PendingBlock> Pending = new(8);
 
-    /// <summary>The piece's running SHA-1, created on first use and reused across pieces.</summary>
-    public IncrementalHash? Hash;
+    /// <summary>The piece's running hash, created on first use and reused across pieces.</summary>
+    public PieceHasher? Hasher;
 
     /// <summary>
     /// Buffered mode: a pooled piece-sized buffer the blocks are copied into (charged to the write-cache budget

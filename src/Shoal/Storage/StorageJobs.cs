@@ -81,9 +81,9 @@ internal abstract class PooledDiskJob<TResult> : DiskJob, IThreadPoolWorkItem
 /// </summary>
 internal sealed class WriteJob : PooledDiskJob<BlockWriteResult>, IValueTaskSource<BlockWriteResult>
 {
-    private readonly TorrentStorage _owner;
+    private readonly PieceAssembler _owner;
 
-    public WriteJob(TorrentStorage owner) => _owner = owner;
+    public WriteJob(PieceAssembler owner) => _owner = owner;
 
     public PieceState? State;
     public int Piece;
@@ -121,14 +121,15 @@ internal sealed class ReadJob : PooledDiskJob<bool>, IValueTaskSource
 
     public ReadJob(TorrentStorage owner) => _owner = owner;
 
-    public long TorrentOffset;
+    public int Piece;
+    public int Offset;
     public Memory<byte> Destination;
     public CancellationToken CancellationToken;
 
     protected override bool Run()
     {
         CancellationToken.ThrowIfCancellationRequested();
-        _owner.ReadRange(TorrentOffset, Destination.Span);
+        _owner.Storage.Read(Piece, Offset, Destination.Span);
         return true;
     }
 
@@ -140,4 +141,40 @@ internal sealed class ReadJob : PooledDiskJob<bool>, IValueTaskSource
     }
 
     public void GetResult(short token) => GetResultCore(token);
+}
+
+/// <summary>A block a torrent actor queued: the disk path owns <see cref="Buffer"/> until the write is done.</summary>
+internal readonly record struct QueuedBlock(int Piece, int Offset, byte[] Buffer, int Length);
+
+/// <summary>
+/// One lane of a torrent's queued writes: the blocks of the pieces it owns (piece modulo the lane count), taken in order
+/// by one disk worker at a time, so a piece's blocks are assembled and hashed in the order they came without two
+/// workers meeting on it, and a burst of blocks costs one job in the disk service's queue, not one each. Another
+/// torrent's lanes and the reads take turns with it: a lane gives its worker back after <see cref="Batch"/> blocks.
+/// </summary>
+internal sealed class WriteLane(TorrentStorage owner, DiskService disk) : DiskJob
+{
+    private const int Batch = 32;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<QueuedBlock> _blocks = new();
+    private int _scheduled; // 1 while the lane is in the disk service's queue or running
+
+    public void Enqueue(in QueuedBlock block)
+    {
+        _blocks.Enqueue(block);
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0) disk.Post(this);
+    }
+
+    public override void Execute()
+    {
+        for (int i = 0; i < Batch && _blocks.TryDequeue(out QueuedBlock block); i++) owner.RunQueuedWrite(block);
+        Volatile.Write(ref _scheduled, 0);
+        // A block queued after our last look found the lane scheduled and posted nothing: go round again, at the back.
+        if (!_blocks.IsEmpty && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0) disk.Post(this);
+    }
+
+    public override void Abort(Exception error)
+    {
+        while (_blocks.TryDequeue(out QueuedBlock block)) owner.AbortQueuedWrite(block, error);
+        Volatile.Write(ref _scheduled, 0);
+    }
 }

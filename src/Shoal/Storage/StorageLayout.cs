@@ -4,25 +4,21 @@ namespace Shoal.Storage;
 
 /// <summary>
 /// How a torrent's byte stream is cut into pieces and laid over files: pure arithmetic, no I/O, immutable
-/// and therefore safe to share between threads.
+/// and therefore safe to share between threads. How pieces are verified is not the layout's business: see
+/// <see cref="IPieceVerifier"/>.
 /// </summary>
 public sealed class StorageLayout
 {
-    /// <summary>Bytes of one SHA-1 piece hash.</summary>
-    public const int HashSize = 20;
-
     private readonly StorageFile[] _files;
     private readonly long[] _fileStarts;
-    private readonly ReadOnlyMemory<byte> _pieceHashes;
 
     /// <summary>
     /// Builds a layout. Throws <see cref="ShoalFormatException"/> when the description is inconsistent
-    /// (negative sizes, a piece length that is not positive, a hash list of the wrong length, too many pieces).
+    /// (negative sizes, a piece length that is not positive, too many pieces).
     /// </summary>
     /// <param name="files">Files in torrent order; their byte ranges tile [0, TotalSize).</param>
     /// <param name="pieceLength">Nominal piece length in bytes.</param>
-    /// <param name="pieceHashes">The concatenated 20-byte SHA-1 piece hashes.</param>
-    public StorageLayout(IReadOnlyList<StorageFile> files, int pieceLength, ReadOnlyMemory<byte> pieceHashes)
+    public StorageLayout(IReadOnlyList<StorageFile> files, int pieceLength)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (pieceLength <= 0) throw new ShoalFormatException($"piece length {pieceLength} is not positive");
@@ -40,22 +36,18 @@ public sealed class StorageLayout
             total += f.Length;
         }
         long pieces = (total + pieceLength - 1) / pieceLength;
-        if (pieces > int.MaxValue / HashSize) throw new ShoalFormatException($"{pieces} pieces is too many");
-        if (pieceHashes.Length != pieces * HashSize)
-            throw new ShoalFormatException($"piece hashes are {pieceHashes.Length} bytes, expected {pieces * HashSize} for {pieces} pieces");
+        if (pieces > MaxPieceCount) throw new ShoalFormatException($"{pieces} pieces is too many");
         TotalSize = total;
         PieceLength = pieceLength;
         PieceCount = (int)pieces;
-        _pieceHashes = pieceHashes;
     }
 
-    /// <summary>
-    /// The layout of a parsed torrent. Throws <see cref="MetainfoException"/> for a v2-only torrent: its pieces are
-    /// checked against SHA-256 merkle trees, which the disk path does not verify yet (hybrids use their v1 half).
-    /// </summary>
-    public static StorageLayout FromTorrent(Torrent t) => !t.HasV1
-        ? throw new MetainfoException($"'{t.Name}' is a v2-only torrent (BEP 52); Shoal downloads and seeds v1 and hybrid torrents for now")
-        : new(t.Files.Select(f => new StorageFile(f.PathSegments, f.Length, f.IsPadding)).ToArray(), t.PieceLength, t.PieceHashes);
+    /// <summary>Most pieces a layout may have (a piece index is an int on the wire).</summary>
+    public const int MaxPieceCount = int.MaxValue / 32;
+
+    /// <summary>The layout of a parsed torrent.</summary>
+    public static StorageLayout FromTorrent(Torrent t) =>
+        new(t.Files.Select(f => new StorageFile(f.PathSegments, f.Length, f.IsPadding)).ToArray(), t.PieceLength);
 
     /// <summary>Files in torrent order.</summary>
     public IReadOnlyList<StorageFile> Files => _files;
@@ -85,13 +77,6 @@ public sealed class StorageLayout
         CheckPiece(piece);
         long start = (long)piece * PieceLength;
         return (int)Math.Min(PieceLength, TotalSize - start);
-    }
-
-    /// <summary>The expected 20-byte SHA-1 hash of one piece.</summary>
-    public ReadOnlySpan<byte> GetPieceHash(int piece)
-    {
-        CheckPiece(piece);
-        return _pieceHashes.Span.Slice(piece * HashSize, HashSize);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal enum CandidateState
     Connected,
 }
 
-/// <summary>An address we may dial, with its failure back-off. Owned by the torrent actor.</summary>
+/// <summary>An address we may dial, with its failure back-off. Owned by a <see cref="PeerList"/>.</summary>
 internal sealed class PeerCandidate(IPEndPoint endPoint)
 {
     public IPEndPoint EndPoint { get; } = endPoint;
@@ -21,10 +21,18 @@ internal sealed class PeerCandidate(IPEndPoint endPoint)
     /// <summary>Everywhere this address was learned from.</summary>
     public PeerSource Source { get; set; }
     public CandidateState State { get; set; }
+
+    /// <summary>Failed dials and closed connections since the last connection that lasted.</summary>
     public int Failures { get; set; }
 
     /// <summary>Timestamp (TimeProvider ticks) before which the candidate is not dialled again.</summary>
     public long NextAttempt { get; set; }
+
+    /// <summary>When the current connection was made (TimeProvider ticks), while <see cref="State"/> is Connected.</summary>
+    public long ConnectedAt { get; set; }
+
+    /// <summary>The connector ("tcp", "utp") the last connection with this peer came through: tried first next time.</summary>
+    public string? Connector { get; set; }
 
     /// <summary>The address turned out to be this session: never dialled again.</summary>
     public bool IsSelf { get; set; }

@@ -17,10 +17,10 @@ namespace Shoal.Swarm;
 /// frames and posts them to the actor's mailbox, and a send loop that is the only writer of the socket.
 /// The few fields the loops share with the actor are counters and flags read with Volatile/Interlocked.
 /// </summary>
-internal sealed class PeerConnection
+internal sealed class PeerConnection : IExtensionPeer
 {
     /// <summary>Most queued outbound messages; a peer that lets this fill is not reading and is dropped.</summary>
-    /// <remarks>Room for a full request queue (TorrentActor.MaxQueuedUploadsPerPeer) plus the rejects and control messages around it.</remarks>
+    /// <remarks>Room for a full request queue (UploadRequests.MaxQueuedPerPeer) plus the rejects and control messages around it.</remarks>
     private const int OutboundCapacity = 16384;
 
     /// <summary>Flush the socket after this many unflushed bytes even if more messages are queued.</summary>
@@ -43,6 +43,7 @@ internal sealed class PeerConnection
         _transport = pending.Transport;
         EndPoint = pending.Transport.RemoteEndPoint;
         DialedEndPoint = pending.DialedEndPoint;
+        Connector = pending.Connector;
         PeerId = pending.Handshake.PeerId.ToArray();
         Client = PeerIdentity.ClientName(PeerId);
         Incoming = pending.Incoming;
@@ -76,6 +77,9 @@ internal sealed class PeerConnection
     /// <summary>The candidate we dialled, when outgoing.</summary>
     public IPEndPoint? DialedEndPoint { get; }
 
+    /// <summary>What the connection came through ("tcp"); null when not known.</summary>
+    public string? Connector { get; }
+
     public byte[] PeerId { get; }
 
     public string Client { get; }
@@ -103,14 +107,8 @@ internal sealed class PeerConnection
     /// <summary>What we told this peer through PEX (BEP 11); created when first needed.</summary>
     public PexTracker? Pex { get; set; }
 
-    /// <summary>The metadata piece (BEP 9) we asked this peer for and are waiting on.</summary>
-    public int? MetadataRequestPiece { get; set; }
-
-    /// <summary>When <see cref="MetadataRequestPiece"/> was asked, or when the peer last refused metadata.</summary>
-    public long MetadataRequestedAt { get; set; }
-
-    /// <summary>The peer rejected a metadata request: do not ask it again for a while.</summary>
-    public bool RefusedMetadata { get; set; }
+    /// <summary>What we asked this peer for over BEP 9.</summary>
+    public MetadataPeerState Metadata { get; } = new();
 
     /// <summary>
     /// Where the peer accepts connections: the address we dialled, or for an incoming peer its address with
@@ -198,6 +196,9 @@ internal sealed class PeerConnection
         }
     }
 
+    /// <summary>Queues an extended message (BEP 10).</summary>
+    public void SendExtended(byte id, byte[] payload) => Send(new OutboundMessage(MessageId.Extended, id, Data: payload));
+
     /// <summary>Chokes the peer: queued uploads are voided (and rejected, with the fast extension).</summary>
     public void Choke()
     {
@@ -216,6 +217,24 @@ internal sealed class PeerConnection
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
         }
         _transport.Abort();
+    }
+
+    // ---- without loops: a simulated network moves the messages itself (tests) ---------------------------
+
+    /// <summary>Takes the next queued outbound message as the send loop would; false when none is queued.</summary>
+    internal bool TryTakeOutbound(out OutboundMessage message)
+    {
+        if (!_outbound.Reader.TryRead(out message)) return false;
+        if (message.Id == MessageId.Piece) Interlocked.Decrement(ref _queuedUploads);
+        return true;
+    }
+
+    /// <summary>Records traffic as the loops do: bytes seen from the peer, a flush to it, payload sent.</summary>
+    internal void NoteTraffic(long now, bool received, bool sent, int payloadSent)
+    {
+        if (received) Interlocked.Exchange(ref _lastReceivedTimestamp, now);
+        if (sent) Interlocked.Exchange(ref _lastSentTimestamp, now);
+        if (payloadSent > 0) Interlocked.Add(ref _uploaded, payloadSent);
     }
 
     // ---- loops ----------------------------------------------------------------------------------------
@@ -390,7 +409,7 @@ internal sealed class PeerConnection
                 await context.TakeUploadAsync(message.Length, token).ConfigureAwait(false);
                 PeerMessageWriter.WritePieceHeader(output, message.Index, message.Begin, message.Length);
                 Memory<byte> block = output.GetMemory(message.Length)[..message.Length];
-                TorrentStorage storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
+                ITorrentDisk storage = context.Storage ?? throw new InvalidOperationException("no data to upload yet");
                 // Blocks in the page cache are read right here; only the rest pay the hop to a disk worker.
                 if (!storage.TryReadBlockCached(message.Index, message.Begin, block.Span))
                     await storage.ReadBlockAsync(message.Index, message.Begin, block, token).ConfigureAwait(false);

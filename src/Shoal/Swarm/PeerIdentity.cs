@@ -8,14 +8,15 @@ public static class PeerIdentity
 {
     private const string Alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-    /// <summary>A new random Shoal peer id.</summary>
-    public static byte[] NewPeerId()
+    /// <summary>A new random Shoal peer id, from <paramref name="random"/> when given (a seeded session), else from the OS.</summary>
+    public static byte[] NewPeerId(Random? random = null)
     {
         byte[] id = new byte[20];
         Encoding.ASCII.GetBytes("-SH0100-", id);
-        Span<byte> random = stackalloc byte[12];
-        RandomNumberGenerator.Fill(random);
-        for (int i = 0; i < 12; i++) id[8 + i] = (byte)Alphabet[random[i] % Alphabet.Length];
+        Span<byte> bytes = stackalloc byte[12];
+        if (random is null) RandomNumberGenerator.Fill(bytes);
+        else random.NextBytes(bytes);
+        for (int i = 0; i < 12; i++) id[8 + i] = (byte)Alphabet[bytes[i] % Alphabet.Length];
         return id;
     }
 

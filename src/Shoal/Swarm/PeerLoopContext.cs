@@ -18,17 +18,17 @@ internal sealed class PeerLoopContext(
 
 
     public ChannelWriter<TorrentEvent> Mailbox { get; } = mailbox;
-    private volatile TorrentStorage? _storage;
+    private volatile ITorrentDisk? _storage;
     private volatile int _pieceCount;
 
     /// <summary>Pieces in the torrent; 0 until a magnet link's metadata arrives (frames are then checked less).</summary>
     public int PieceCount => _pieceCount;
 
     /// <summary>Where uploads are read from; null until the torrent's data is open (we have nothing to serve before).</summary>
-    public TorrentStorage? Storage => _storage;
+    public ITorrentDisk? Storage => _storage;
 
     /// <summary>Called by the actor once the torrent's metadata and files are known.</summary>
-    public void SetTorrentData(int pieceCount, TorrentStorage storage)
+    public void SetTorrentData(int pieceCount, ITorrentDisk storage)
     {
         _storage = storage;
         _pieceCount = pieceCount;

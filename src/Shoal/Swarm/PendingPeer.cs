@@ -9,4 +9,8 @@ namespace Shoal.Swarm;
 /// <param name="Handshake">What the remote sent.</param>
 /// <param name="Incoming">True when the remote dialled us.</param>
 /// <param name="DialedEndPoint">The candidate endpoint we dialled (outgoing only), to update its bookkeeping.</param>
-internal sealed record PendingPeer(PeerTransport Transport, Handshake Handshake, bool Incoming, IPEndPoint? DialedEndPoint);
+internal sealed record PendingPeer(PeerTransport Transport, Handshake Handshake, bool Incoming, IPEndPoint? DialedEndPoint)
+{
+    /// <summary>The connector (or acceptor) the connection came through ("tcp"); null when not known.</summary>
+    public string? Connector { get; init; }
+}

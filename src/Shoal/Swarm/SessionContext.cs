@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Shoal.Dht;
 using Shoal.Metainfo;
+using Shoal.Storage;
 using Shoal.Transport;
 using Shoal.Transport.Encryption;
 using Shoal.Wire;
@@ -13,18 +14,41 @@ namespace Shoal.Swarm;
 /// What a session shares with its torrents: identity, options, clock, the session-wide rate limits, the
 /// connection budget, and the dial and handshake logic common to incoming and outgoing connections.
 /// </summary>
-internal sealed class SessionContext(SessionOptions options, byte[] peerId)
+internal sealed class SessionContext
 {
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Time from dialling (or accepting) to a complete BitTorrent handshake.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private readonly Random _random;
+    private readonly Lock _randomGate = new();
     private int _connections;
     private long _nextConnectionId;
     private IPAddress? _externalAddress;
 
-    public SessionOptions Options { get; } = options;
+    public SessionContext(SessionOptions options)
+    {
+        Options = options;
+        _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
+        PeerId = PeerIdentity.NewPeerId(options.RandomSeed is null ? null : NewRandom());
+        UploadLimit = new RateLimiter(options.MaxUploadRate, options.Time);
+        DownloadLimit = new RateLimiter(options.MaxDownloadRate, options.Time);
+        Encryption = new EncryptionNegotiator(options.Encryption, HandshakeTimeout, options.Time,
+            options.Log is { } log ? message => log("[encryption] " + message) : null);
+    }
+
+    public SessionOptions Options { get; }
     public TimeProvider Time => Options.Time;
-    public byte[] PeerId { get; } = peerId;
-    public RateLimiter UploadLimit { get; } = new(options.MaxUploadRate, options.Time);
-    public RateLimiter DownloadLimit { get; } = new(options.MaxDownloadRate, options.Time);
+    public byte[] PeerId { get; }
+
+    /// <summary>
+    /// A generator of its own for one part of the session (a torrent's picker, its choker), drawn from the session's:
+    /// with <see cref="SessionOptions.RandomSeed"/> set, the parts are seeded in the order they are created.
+    /// </summary>
+    public Random NewRandom()
+    {
+        lock (_randomGate) return new Random(_random.Next());
+    }
+    public RateLimiter UploadLimit { get; }
+    public RateLimiter DownloadLimit { get; }
 
     /// <summary>
     /// Socket buffers for every connection of the session. The shared pool allocates a wrapper per rent;
@@ -37,8 +61,7 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     /// (<see cref="EncryptionNegotiator.ConnectAsync"/> when dialling, <see cref="EncryptionNegotiator.AcceptAsync"/> when
     /// accepting). The session keeps its <see cref="EncryptionNegotiator.Torrents"/> index in step with its torrents.
     /// </summary>
-    public EncryptionNegotiator Encryption { get; } = new(options.Encryption, HandshakeTimeout, options.Time,
-        options.Log is { } log ? message => log("[encryption] " + message) : null);
+    public EncryptionNegotiator Encryption { get; }
 
     /// <summary>Buffers for received blocks, on their way from the socket to the disk.</summary>
     public BlockBufferPool Blocks { get; } = new();
@@ -57,6 +80,18 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
 
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }
+
+    /// <summary>
+    /// The ways to reach a peer, in the order they are tried (TCP alone today); a peer's dial tries first the one that
+    /// last worked for it.
+    /// </summary>
+    public IReadOnlyList<IPeerConnector> Connectors { get; set; } = [];
+
+    /// <summary>
+    /// Runs a joined connection's I/O until it ends (its receive and send loops over the transport). A simulated
+    /// network replaces it to move the connection's messages itself.
+    /// </summary>
+    public Func<PeerConnection, PeerLoopContext, Task> RunPeer { get; init; } = static (peer, loops) => peer.RunAsync(loops);
 
     /// <summary>The session's port mapper, when port mapping runs; null otherwise.</summary>
     public PortMapping.PortMapper? PortMapper { get; set; }
@@ -96,24 +131,29 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
     public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
 
     /// <summary>
-    /// Dials a peer for <paramref name="actor"/> (a connection slot is already reserved) and posts the outcome:
-    /// PeerJoined after a valid handshake, DialFailed otherwise.
+    /// Dials a peer for <paramref name="actor"/> (a connection slot is already reserved) through the connectors,
+    /// <paramref name="preferred"/> (the one that last worked for it) first, and posts the outcome: PeerJoined after a
+    /// valid handshake, DialFailed otherwise.
     /// </summary>
-    public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, CancellationToken cancellationToken)
+    public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
     {
         PeerTransport? transport = null;
         try
         {
-            // Encryption hook: the negotiator connects (twice when Prefer falls back to plaintext) and sends our
-            // handshake, inside the encrypted handshake or in the clear; each attempt has its own deadline.
-            transport = await Encryption.ConnectAsync(endPoint,
-                token => ConnectAsync(endPoint, token), actor.InfoHash, HandshakeBytes(actor.InfoHash), cancellationToken).ConfigureAwait(false);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(HandshakeTimeout);
+            // Encryption hook: the negotiator connects (twice when Prefer falls back to plaintext) through the
+            // connectors, and sends our handshake, inside the encrypted handshake or in the clear; each attempt has
+            // its own deadline.
+            string? connector = null;
+            transport = await Encryption.ConnectAsync(endPoint, async token =>
+            {
+                (PeerTransport connected, connector) = await ConnectAsync(endPoint, preferred, token).ConfigureAwait(false);
+                return connected;
+            }, actor.InfoHash, HandshakeBytes(actor.InfoHash), cancellationToken).ConfigureAwait(false);
+            using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");
-            if (actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = new PendingPeer(transport, handshake, false, endPoint) }))
-                return;
+            var joined = new PendingPeer(transport, handshake, false, endPoint) { Connector = connector };
+            if (actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = joined })) return;
             throw new InvalidOperationException("torrent is not accepting peers");
         }
         catch (Exception ex)
@@ -124,29 +164,52 @@ internal sealed class SessionContext(SessionOptions options, byte[] peerId)
         }
     }
 
-    private async ValueTask<PeerTransport> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
-        await SocketTransport.ConnectAsync(endPoint, HandshakeTimeout, SocketMemory, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Connects through the first connector that succeeds: <paramref name="preferred"/> first, then the others in
+    /// order, skipping those that cannot reach the address. Throws the last failure when none succeeds.
+    /// </summary>
+    internal async ValueTask<(PeerTransport Transport, string Connector)> ConnectAsync(IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
+    {
+        Exception? last = null;
+        IPeerConnector? first = null;
+        foreach (IPeerConnector connector in Connectors)
+            if (connector.Name == preferred) first = connector;
+        for (int i = -1; i < Connectors.Count; i++)
+        {
+            IPeerConnector? connector = i < 0 ? first : Connectors[i];
+            if (connector is null || (i >= 0 && connector == first) || !connector.CanReach(endPoint)) continue;
+            try
+            {
+                return (await connector.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false), connector.Name);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                last = ex;
+            }
+        }
+        throw last ?? new InvalidOperationException($"no connector can reach {endPoint}");
+    }
 
     /// <summary>
     /// Answers an accepted connection: reads the remote handshake, finds its torrent, answers with ours and
     /// hands the connection to the torrent's actor. Owns one reserved connection slot.
     /// </summary>
-    public async Task AcceptAsync(PeerTransport transport, Func<InfoHash, TorrentActor?> findTorrent, CancellationToken cancellationToken)
+    public async Task AcceptAsync(PeerTransport transport, string acceptor, Func<InfoHash, TorrentActor?> findTorrent, CancellationToken cancellationToken)
     {
         try
         {
             // Encryption hook: tells a plain handshake from an encrypted one and applies the mode; an encrypted
             // connection comes back wrapped, its input replaying the peer's BitTorrent handshake.
             transport = await Encryption.AcceptAsync(transport, cancellationToken).ConfigureAwait(false);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(HandshakeTimeout);
+            using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             if (transport is EncryptedTransport { StreamKey: var streamKey } && !streamKey.Span.SequenceEqual(handshake.InfoHash.Span))
                 throw new WireProtocolException("the encrypted handshake and the BitTorrent handshake name different torrents");
             TorrentActor actor = findTorrent(handshake.InfoHash)
                 ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");
             await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
-            if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = new PendingPeer(transport, handshake, true, null) }))
+            var joined = new PendingPeer(transport, handshake, true, null) { Connector = acceptor };
+            if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = joined }))
                 throw new InvalidOperationException("torrent is busy");
         }
         catch (Exception ex)

@@ -42,6 +42,12 @@ public sealed record SessionOptions
     /// <summary>Clock for every timer of the session; tests pass a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Seed of every random choice the session makes (piece picking, choking, its peer id, tracker keys): a session
+    /// given a seed and a virtual <see cref="Time"/> replays exactly. Null seeds from the operating system.
+    /// </summary>
+    public int? RandomSeed { get; init; }
+
     /// <summary>Disk operations allowed in flight at once (reads, writes, hashing).</summary>
     public int DiskConcurrency { get; init; } = 4;
 

@@ -18,12 +18,13 @@ public sealed class ShoalSession : IAsyncDisposable
 {
     private readonly SessionContext _context;
     private readonly PeerListener _listener;
+    private readonly IReadOnlyList<IPeerAcceptor> _acceptors;
     private readonly DiskService _disk;
     private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _torrents = new();
     private readonly HttpClient _http;
     private readonly TrackerClientFactory _trackerClients;
     private readonly CancellationTokenSource _shutdown = new();
-    private readonly Task _acceptLoop;
+    private readonly Task[] _acceptLoops;
     private readonly LocalServiceDiscovery? _localDiscovery;
     private readonly Task _localDiscoveryLoop = Task.CompletedTask;
 
@@ -47,11 +48,14 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         _context = context;
         _listener = listener;
-        _disk = new DiskService(context.Options.DiskConcurrency);
+        // Where peers reach us, and how we reach them: TCP today; uTP (on the shared UDP port) adds one of each.
+        _acceptors = [listener];
+        context.Connectors = [new TcpConnector(context.SocketMemory, context.Time, SessionContext.HandshakeTimeout)];
+        _disk = new DiskService(context.Options.DiskConcurrency, context.Time);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
         if (context.Options.EnableLocalDiscovery)
         {
             try
@@ -76,8 +80,8 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
-        var context = new SessionContext(options, PeerIdentity.NewPeerId());
-        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory);
+        var context = new SessionContext(options);
+        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory, options.Time);
         context.ListenPort = listener.LocalEndPoint.Port;
         if (options.EnableDht) context.Dht = await StartDhtAsync(context, cancellationToken).ConfigureAwait(false);
         var session = new ShoalSession(context, listener);
@@ -222,13 +226,19 @@ public sealed class ShoalSession : IAsyncDisposable
     }
 
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
-        => TorrentStorage.Create(_disk, StorageLayout.FromTorrent(torrent), options.DownloadDirectory,
-            new StorageOptions
-            {
-                SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
-                PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
-                OsCacheWindow = _context.Options.OsCacheWindow,
-            });
+    {
+        var verifier = Sha1PieceVerifier.For(torrent); // first: a torrent it cannot verify is refused before anything else
+        var layout = StorageLayout.FromTorrent(torrent);
+        var storageOptions = new StorageOptions
+        {
+            SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
+            PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+            OsCacheWindow = _context.Options.OsCacheWindow,
+        };
+        return options.Storage is { } open
+            ? TorrentStorage.Create(_disk, layout, verifier, open(layout), storageOptions)
+            : TorrentStorage.Create(_disk, layout, verifier, options.DownloadDirectory, storageOptions);
+    }
 
     /// <summary>
     /// Where a torrent keeps the pieces that straddle a file it does not download: a hidden folder named after the
@@ -362,7 +372,7 @@ public sealed class ShoalSession : IAsyncDisposable
         public TorrentTrackers? Trackers { get; set; }
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task AcceptLoopAsync(IPeerAcceptor acceptor)
     {
         CancellationToken stop = _shutdown.Token;
         while (!stop.IsCancellationRequested)
@@ -370,7 +380,7 @@ public sealed class ShoalSession : IAsyncDisposable
             PeerTransport transport;
             try
             {
-                transport = await _listener.AcceptAsync(stop).ConfigureAwait(false);
+                transport = await acceptor.AcceptAsync(stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -393,7 +403,7 @@ public sealed class ShoalSession : IAsyncDisposable
                 _ = transport.DisposeAsync().AsTask();
                 continue;
             }
-            _ = _context.AcceptAsync(transport, FindTorrent, stop);
+            _ = _context.AcceptAsync(transport, acceptor.Name, FindTorrent, stop);
         }
     }
 
@@ -406,10 +416,10 @@ public sealed class ShoalSession : IAsyncDisposable
         _shutdown.Cancel();
         // Deletes the gateway's forwarding while everything else stops (bounded by the mapping's removal timeout).
         Task unmapped = _context.PortMapper?.DisposeAsync().AsTask() ?? Task.CompletedTask;
-        await _listener.DisposeAsync().ConfigureAwait(false);
+        foreach (IPeerAcceptor acceptor in _acceptors) await acceptor.DisposeAsync().ConfigureAwait(false);
         await _localDiscoveryLoop.ConfigureAwait(false);
         if (_localDiscovery is not null) await _localDiscovery.DisposeAsync().ConfigureAwait(false);
-        try { await _acceptLoop.ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
+        try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();
         _http.Dispose();

@@ -26,6 +26,10 @@ internal enum TorrentEventKind
     AddPeers,
     /// <summary>The torrent is stopping: wakes the actor, which waits on its mailbox without a cancellation token.</summary>
     Stopping,
+    /// <summary>A batch of the data check is done. Payload: <see cref="PieceCheckProgress"/>.</summary>
+    CheckProgress,
+    /// <summary>The data check ended. Payload: <see cref="CheckOutcome"/>; or Error when it failed.</summary>
+    CheckFinished,
     /// <summary>A reader asks for the piece map. Payload: TaskCompletionSource&lt;PieceMap&gt;, completed by the actor.</summary>
     PieceMapRequest,
 }

@@ -33,7 +33,10 @@ public sealed class TorrentHandle
     /// <summary>The latest snapshot (refreshed twice a second by the actor; never blocks).</summary>
     public TorrentStatus GetStatus() => _actor.Status;
 
-    /// <summary>The latest snapshot of the connected peers.</summary>
+    /// <summary>
+    /// The latest snapshot of the connected peers: refreshed twice a second, when a peer joins, and when the download
+    /// completes (a peer that left shows until the next refresh).
+    /// </summary>
     public IReadOnlyList<PeerStatus> GetPeers() => _actor.PeerSnapshot;
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Storage;
 
 namespace Shoal.Swarm;
 
@@ -28,4 +29,10 @@ public sealed record TorrentOptions
 
     /// <summary>Per-torrent download cap in bytes per second; 0 is unlimited (the session cap still applies).</summary>
     public long MaxDownloadRate { get; init; }
+
+    /// <summary>
+    /// Where the torrent's bytes live, given its layout; null keeps them in files under <see cref="DownloadDirectory"/>.
+    /// The engine owns (and disposes) what it returns.
+    /// </summary>
+    public Func<StorageLayout, IPieceStorage>? Storage { get; init; }
 }

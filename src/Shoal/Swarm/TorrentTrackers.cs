@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Shoal.Trackers;
 
 namespace Shoal.Swarm;
@@ -22,12 +21,14 @@ internal sealed class TorrentTrackers : IAsyncDisposable
 
     private TorrentTrackers(SessionContext session, TrackerClientFactory clients, TorrentActor actor, IReadOnlyList<IReadOnlyList<Uri>> tiers)
     {
-        _announcer = new TrackerAnnouncer(tiers, actor.InfoHash, session.PeerId, (uint)RandomNumberGenerator.GetInt32(int.MaxValue),
+        Random random = session.NewRandom();
+        _announcer = new TrackerAnnouncer(tiers, actor.InfoHash, session.PeerId, (uint)random.Next(int.MaxValue),
             clients.Create,
             () => Stats(session, actor),
             peers => actor.AddPeers([.. peers], PeerSource.Tracker),
             session.Time,
-            message => session.Log($"[tracker] {message}"));
+            message => session.Log($"[tracker] {message}"),
+            new TrackerAnnouncerOptions { Random = random });
         _run = Task.Run(() => _announcer.RunAsync(_stop.Token));
         actor.DownloadFinished.ContinueWith(_ => _announcer.NotifyCompleted(), CancellationToken.None,
             TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);

@@ -14,9 +14,10 @@ public sealed class HttpTrackerClient : ITrackerClient
 {
     private readonly HttpClient _http;
     private readonly HttpTrackerOptions _options;
+    private readonly TimeProvider _time;
 
-    /// <summary>Creates a client for <paramref name="announceUrl"/> (http or https).</summary>
-    public HttpTrackerClient(Uri announceUrl, HttpClient http, HttpTrackerOptions? options = null)
+    /// <summary>Creates a client for <paramref name="announceUrl"/> (http or https); its timeout runs on <paramref name="time"/> (null: the system clock).</summary>
+    public HttpTrackerClient(Uri announceUrl, HttpClient http, HttpTrackerOptions? options = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(announceUrl);
         ArgumentNullException.ThrowIfNull(http);
@@ -27,6 +28,7 @@ public sealed class HttpTrackerClient : ITrackerClient
         Url = announceUrl;
         _http = http;
         _options = options ?? new HttpTrackerOptions();
+        _time = time ?? TimeProvider.System;
     }
 
     /// <inheritdoc />
@@ -115,8 +117,7 @@ public sealed class HttpTrackerClient : ITrackerClient
 
     private async Task<byte[]> GetAsync(Uri url, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.Timeout);
+        using var timeout = new Deadline(_options.Timeout, _time, cancellationToken);
         try
         {
             using var message = new HttpRequestMessage(HttpMethod.Get, url);

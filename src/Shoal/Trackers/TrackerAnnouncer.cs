@@ -80,7 +80,7 @@ public sealed class TrackerAnnouncer : IDisposable
         _log = log;
         _options = options ?? new TrackerAnnouncerOptions();
 
-        Random random = _options.Random ?? Random.Shared;
+        Random random = _options.Random ?? new Random();
         var seen = new HashSet<Uri>();
         foreach (IReadOnlyList<Uri> tier in tiers)
         {

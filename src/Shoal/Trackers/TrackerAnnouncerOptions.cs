@@ -21,6 +21,6 @@ public sealed record TrackerAnnouncerOptions
     /// <summary>Longest interval accepted from a tracker, so a bad value cannot silence us for days.</summary>
     public TimeSpan MaximumInterval { get; init; } = TimeSpan.FromHours(3);
 
-    /// <summary>Shuffles each tier once (BEP 12); a seeded instance makes tests deterministic. Null: <see cref="Random.Shared"/>.</summary>
+    /// <summary>Shuffles each tier once (BEP 12); a seeded instance makes tests deterministic. Null: one seeded from the OS.</summary>
     public Random? Random { get; init; }
 }

@@ -26,7 +26,7 @@ public sealed class TrackerClientFactory
         if (!url.IsAbsoluteUri) throw new ArgumentException($"tracker URL '{url}' is not absolute", nameof(url));
         return url.Scheme switch
         {
-            "http" or "https" => new HttpTrackerClient(url, _http, _httpOptions),
+            "http" or "https" => new HttpTrackerClient(url, _http, _httpOptions, _time),
             "udp" => new UdpTrackerClient(url, _udpOptions, _time),
             _ => throw new ArgumentException($"tracker URL '{url}' has the unsupported scheme '{url.Scheme}' (http, https and udp are supported)", nameof(url)),
         };

@@ -5,21 +5,26 @@ using System.Net.Sockets;
 namespace Shoal.Transport;
 
 /// <summary>Accepts incoming TCP peer connections on one endpoint.</summary>
-public sealed class PeerListener : IAsyncDisposable
+public sealed class PeerListener : IPeerAcceptor
 {
     private readonly Socket _socket;
     private readonly MemoryPool<byte>? _pool;
+    private readonly TimeProvider _time;
     private int _disposed;
 
-    private PeerListener(Socket socket, IPEndPoint localEndPoint, MemoryPool<byte>? pool)
+    private PeerListener(Socket socket, IPEndPoint localEndPoint, MemoryPool<byte>? pool, TimeProvider time)
     {
         _socket = socket;
         _pool = pool;
+        _time = time;
         LocalEndPoint = localEndPoint;
     }
 
     /// <summary>The bound endpoint (with the real port when bound to port 0).</summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <inheritdoc />
+    public string Name => TcpConnector.TcpName;
 
     /// <summary>Binds and listens.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
@@ -27,9 +32,14 @@ public sealed class PeerListener : IAsyncDisposable
 
     /// <summary>Binds and listens; accepted transports take their pipe buffers from <paramref name="pool"/>.</summary>
     /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
-    public static PeerListener Start(IPEndPoint bind, int backlog, MemoryPool<byte>? pool)
+    public static PeerListener Start(IPEndPoint bind, int backlog, MemoryPool<byte>? pool) => Start(bind, backlog, pool, TimeProvider.System);
+
+    /// <summary>Binds and listens; accepted transports time out (disposal's drain) on <paramref name="time"/>'s clock.</summary>
+    /// <exception cref="SocketException">The address is in use or cannot be bound.</exception>
+    public static PeerListener Start(IPEndPoint bind, int backlog, MemoryPool<byte>? pool, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backlog);
         var socket = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -38,7 +48,7 @@ public sealed class PeerListener : IAsyncDisposable
                 socket.DualMode = true; // [::] also accepts IPv4 peers
             socket.Bind(bind);
             socket.Listen(backlog);
-            return new PeerListener(socket, (IPEndPoint)socket.LocalEndPoint!, pool);
+            return new PeerListener(socket, (IPEndPoint)socket.LocalEndPoint!, pool, time);
         }
         catch
         {
@@ -65,7 +75,7 @@ public sealed class PeerListener : IAsyncDisposable
 
         try
         {
-            return SocketTransport.FromAccepted(accepted, _pool);
+            return SocketTransport.FromAccepted(accepted, _pool, _time);
         }
         catch
         {
@@ -73,6 +83,9 @@ public sealed class PeerListener : IAsyncDisposable
             throw;
         }
     }
+
+    async ValueTask<PeerTransport> IPeerAcceptor.AcceptAsync(CancellationToken cancellationToken) =>
+        await AcceptAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Stops listening; pending accepts end with <see cref="ObjectDisposedException"/>.</summary>
     public ValueTask DisposeAsync()

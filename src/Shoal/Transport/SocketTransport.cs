@@ -29,12 +29,14 @@ public sealed class SocketTransport : PeerTransport
     private readonly Task _sendTask;
     private readonly IPEndPoint _remote;
     private readonly int _segmentSize;
+    private readonly TimeProvider _time;
     private volatile Exception? _closeReason;
     private volatile bool _aborted;
     private int _disposed;
 
-    private SocketTransport(Socket socket, MemoryPool<byte>? pool)
+    private SocketTransport(Socket socket, MemoryPool<byte>? pool, TimeProvider time)
     {
+        _time = time;
         pool ??= MemoryPool<byte>.Shared;
         _segmentSize = Math.Min(pool.MaxBufferSize, PreferredSegmentSize);
         _socket = socket;
@@ -69,7 +71,7 @@ public sealed class SocketTransport : PeerTransport
     /// <exception cref="SocketException">The connection was refused or failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static ValueTask<SocketTransport> ConnectAsync(IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken) =>
-        ConnectAsync(remote, timeout, pool: null, cancellationToken);
+        ConnectAsync(remote, timeout, pool: null, TimeProvider.System, cancellationToken);
 
     /// <summary>
     /// Connects to <paramref name="remote"/> over TCP with pipe buffers from <paramref name="pool"/> (null: the
@@ -79,25 +81,33 @@ public sealed class SocketTransport : PeerTransport
     /// <exception cref="TimeoutException">The connection did not complete within <paramref name="timeout"/>.</exception>
     /// <exception cref="SocketException">The connection was refused or failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static ValueTask<SocketTransport> ConnectAsync(IPEndPoint remote, TimeSpan timeout, MemoryPool<byte>? pool,
+        CancellationToken cancellationToken) =>
+        ConnectAsync(remote, timeout, pool, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// Connects like <see cref="ConnectAsync(IPEndPoint, TimeSpan, MemoryPool{byte}?, CancellationToken)"/>, timing
+    /// out on <paramref name="time"/>'s clock.
+    /// </summary>
     public static async ValueTask<SocketTransport> ConnectAsync(IPEndPoint remote, TimeSpan timeout, MemoryPool<byte>? pool,
-        CancellationToken cancellationToken)
+        TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(time);
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeoutSource.CancelAfter(timeout);
+            using var deadline = new Deadline(timeout, time, cancellationToken);
             try
             {
-                await socket.ConnectAsync(remote, timeoutSource.Token).ConfigureAwait(false);
+                await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"connecting to {remote} timed out after {timeout.TotalSeconds:0.#} s");
             }
 
-            return new SocketTransport(socket, pool);
+            return new SocketTransport(socket, pool, time);
         }
         catch
         {
@@ -110,10 +120,14 @@ public sealed class SocketTransport : PeerTransport
     public static SocketTransport FromAccepted(Socket socket) => FromAccepted(socket, pool: null);
 
     /// <summary>Wraps an accepted socket, with pipe buffers from <paramref name="pool"/> (null: the shared pool).</summary>
-    public static SocketTransport FromAccepted(Socket socket, MemoryPool<byte>? pool)
+    public static SocketTransport FromAccepted(Socket socket, MemoryPool<byte>? pool) => FromAccepted(socket, pool, TimeProvider.System);
+
+    /// <summary>Wraps an accepted socket; disposal's drain timeout runs on <paramref name="time"/>'s clock.</summary>
+    public static SocketTransport FromAccepted(Socket socket, MemoryPool<byte>? pool, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return new SocketTransport(socket, pool);
+        ArgumentNullException.ThrowIfNull(time);
+        return new SocketTransport(socket, pool, time);
     }
 
     /// <inheritdoc />
@@ -133,7 +147,7 @@ public sealed class SocketTransport : PeerTransport
         _sendPipe.Writer.Complete();
         try
         {
-            await _sendTask.WaitAsync(DrainTimeout).ConfigureAwait(false);
+            await _sendTask.WaitAsync(DrainTimeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -7,6 +7,7 @@ using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Trackers;
 using Shoal.Trackers.Server;
+using Shoal.Transport.Utp;
 using Shoal.Tests.Wire;
 using Shoal.Wire;
 
@@ -41,11 +42,11 @@ internal static class FuzzParsers
     public static readonly string[] Names =
     [
         "bencode", "metainfo", "magnet", "wire", "extension", "metadata", "pex", "lsd",
-        "tracker-http", "tracker-udp", "tracker-udp-server", "krpc",
+        "tracker-http", "tracker-udp", "tracker-udp-server", "krpc", "utp", "holepunch",
     ];
 
-    /// <summary>Targets whose contract is "no exception at all": LSD (null on junk) and the UDP tracker server.</summary>
-    public static bool NeverThrow(string target) => target is "lsd" or "tracker-udp-server";
+    /// <summary>Targets whose contract is "no exception at all": LSD (null on junk), the UDP tracker server, uTP.</summary>
+    public static bool NeverThrow(string target) => target is "lsd" or "tracker-udp-server" or "utp";
 
     /// <summary>The connection id the UDP tracker server handed out, written over mutated requests' first 8 bytes.</summary>
     public sealed class ServerState
@@ -95,6 +96,8 @@ internal static class FuzzParsers
         "tracker-udp" => TrackerUdp(input),
         "tracker-udp-server" => TrackerUdpServer(input, server ?? new ServerState()),
         "krpc" => Krpc(input),
+        "utp" => Utp(input),
+        "holepunch" => Holepunch(input),
         _ => throw new ArgumentException($"unknown fuzz target '{target}'", nameof(target)),
     };
 
@@ -353,5 +356,119 @@ internal static class FuzzParsers
         KrpcMessage message = KrpcCodec.Decode(input);
         Check(message.TransactionId.Length <= input.Length, "transaction id is a slice of the packet");
         return FuzzOutcome.Accepted;
+    }
+
+    private static FuzzOutcome Holepunch(byte[] input)
+    {
+        HolepunchMessage parsed = HolepunchMessage.Parse(input);
+        Check(Must(parsed.Encode, "re-encoding the message").AsSpan().SequenceEqual(input), "ut_holepunch round trip");
+        return FuzzOutcome.Accepted;
+    }
+
+    /// <summary>
+    /// uTP: the input is a run of datagrams, each after its length byte (a 0 length lets 600 ms pass), fed to one
+    /// established connection that also has data of its own to send; the packet parser and the whole state machine
+    /// must take anything without throwing and keep their bounds.
+    /// </summary>
+    private static FuzzOutcome Utp(byte[] input)
+    {
+        var host = new FuzzUtpHost();
+        var stream = new FuzzUtpStream();
+        var settings = new UtpConnectionSettings { ReceiveBufferSize = 64 * 1024 };
+        Span<byte> synBytes = stackalloc byte[UtpPacket.HeaderLength];
+        UtpPacket.WriteHeader(synBytes, UtpPacketType.Syn, 0, FuzzUtpSynId, 1, 0, 65536, FuzzUtpPeerSequence, 0);
+        Check(UtpPacket.TryParse(synBytes, out UtpPacket syn), "the SYN parses");
+        long now = 1_000_000;
+        var connection = UtpConnection.CreateIncoming(host, stream, settings, FuzzUtpPeer, syn, FuzzUtpOurSequence, now);
+        connection.FlushAck(now);
+        connection.TrySend(now);
+        bool parsed = false;
+        for (int i = 0; i < input.Length;)
+        {
+            int length = Math.Min(input[i++], input.Length - i);
+            if (length == 0)
+            {
+                now += 600_000;
+                connection.Tick(now);
+                continue;
+            }
+            ReadOnlySpan<byte> datagram = input.AsSpan(i, length);
+            i += length;
+            now += 1_000;
+            if (!UtpPacket.TryParse(datagram, out UtpPacket packet)) continue;
+            parsed = true;
+            Check(UtpPacket.HeaderLength + packet.SelectiveAck.Length + packet.Payload.Length <= datagram.Length, "parts within the datagram");
+            if (packet.Type == UtpPacketType.Data) Check(!packet.Payload.IsEmpty, "data packets carry data");
+            connection.Receive(packet, now);
+            connection.FlushAck(now);
+            connection.Tick(now);
+        }
+        Check(stream.Received <= settings.ReceiveBufferSize + input.Length, "no more delivered than arrived");
+        Check(connection.BytesInFlight >= 0 && connection.BytesInFlight <= FuzzUtpStream.Capacity, "bytes in flight within what was written");
+        return parsed ? FuzzOutcome.Accepted : FuzzOutcome.Rejected;
+    }
+
+    /// <summary>The SYN's connection id: the connection receives on this plus one and sends on it.</summary>
+    public const ushort FuzzUtpSynId = 0x1000;
+
+    /// <summary>The peer's first sequence number (its SYN's).</summary>
+    public const ushort FuzzUtpPeerSequence = 5000;
+
+    /// <summary>The fuzzed connection's first sequence number.</summary>
+    public const ushort FuzzUtpOurSequence = 100;
+
+    private static readonly IPEndPoint FuzzUtpPeer = IPEndPoint.Parse("10.9.8.7:6881");
+
+    private sealed class FuzzUtpHost : IUtpConnectionHost
+    {
+        public PacketBufferPool Buffers { get; } = new(2048, maxRetained: 64);
+
+        public bool SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote)
+        {
+            Check(UtpPacket.TryParse(datagram, out _), "what the connection sends parses");
+            return true;
+        }
+
+        public void RequestWakeup(UtpConnection connection, long atMicros)
+        {
+        }
+
+        public void OnConnectionClosed(UtpConnection connection)
+        {
+        }
+    }
+
+    private sealed class FuzzUtpStream : IUtpStream
+    {
+        public const int Capacity = 200_000;
+        private int _sent;
+
+        public long Received { get; private set; }
+
+        public long UnreadBytes => 0;
+
+        public int AvailableToSend => Capacity - _sent;
+
+        public void OnConnected()
+        {
+        }
+
+        public void OnDataReceived(ReadOnlySpan<byte> data) => Received += data.Length;
+
+        public void OnEndOfStream()
+        {
+        }
+
+        public void OnClosed(Exception? error)
+        {
+        }
+
+        public int TakeSendData(Span<byte> destination)
+        {
+            int n = Math.Min(destination.Length, AvailableToSend);
+            destination[..n].Fill(0x5A);
+            _sent += n;
+            return n;
+        }
     }
 }

@@ -211,8 +211,8 @@ public sealed class TorrentCreatorTests : IDisposable
         MagnetLink magnet = t.ToMagnetLink();
         Assert.True(magnet.IsV2Only);
         Assert.StartsWith("magnet:?xt=urn:btmh:1220" + t.InfoHashV2.Value.ToHex(), magnet.ToString(), StringComparison.Ordinal);
-        // The engine's v1 disk path says so in one line rather than failing obscurely.
-        var e = Assert.Throws<MetainfoException>(() => Shoal.Storage.StorageLayout.FromTorrent(t));
+        // The engine's v1 disk path (its verifier: SHA-1 pieces) says so in one line rather than failing obscurely.
+        var e = Assert.Throws<MetainfoException>(() => Shoal.Storage.Sha1PieceVerifier.For(t));
         Assert.Contains("v2-only", e.Message, StringComparison.Ordinal);
     }
 

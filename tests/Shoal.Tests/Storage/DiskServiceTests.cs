@@ -10,7 +10,7 @@ public sealed class DiskServiceTests
         using var dir = new TempDir();
         await using var disk = new DiskService(1);
         TestContent c = new(16 * 1024, [("t/a", 20_000, false)]);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         using var gate = new ManualResetEventSlim(false);
         Task<bool> blocker = disk.RunAsync(() => gate.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None);
 
@@ -33,7 +33,7 @@ public sealed class DiskServiceTests
         using var dir = new TempDir();
         await using var disk = new DiskService(4);
         TestContent c = new(64 * 1024, [("t/a", 64 * 1024 * 5 + 123, false), ("t/b", 50_000, false)], seed: 17);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = 100_000 });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = 100_000 });
         var all = new List<(int Piece, int Offset, int Length)>();
         for (int p = 0; p < c.Layout.PieceCount; p++)
             foreach (var (o, l) in c.Blocks(p, 8192)) { all.Add((p, o, l)); all.Add((p, o, l)); }

@@ -27,8 +27,8 @@ public sealed class FileSystemLimitTests
         await using var disk = new DiskService(1);
         FileSystemLimits limits = FileSystemLimits.For(dir.Path);
         string tooLong = new('x', limits.MaxNameBytes + 1);
-        var layout = new StorageLayout([new StorageFile(["t", tooLong], 10, false)], 16, new byte[20]);
-        StorageException e = Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, dir.Path));
+        var layout = new StorageLayout([new StorageFile(["t", tooLong], 10, false)], 16);
+        StorageException e = Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, TestContent.AnyVerifier(layout), dir.Path));
         Assert.Equal(StorageErrorKind.NameTooLong, e.Kind);
         Assert.True(e.IsPermanent);
         Assert.Contains($"the file system allows {limits.MaxNameBytes}", e.Message, StringComparison.Ordinal);
@@ -43,14 +43,14 @@ public sealed class FileSystemLimitTests
         await using var disk = new DiskService(1);
         FileSystemLimits limits = FileSystemLimits.For(dir.Path);
         string[] segments = [.. Enumerable.Range(0, (limits.MaxPathBytes / 200) + 1).Select(i => new string((char)('a' + (i % 26)), 200))];
-        var layout = new StorageLayout([new StorageFile(segments, 10, false)], 16, new byte[20]);
-        StorageException e = Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, dir.Path));
+        var layout = new StorageLayout([new StorageFile(segments, 10, false)], 16);
+        StorageException e = Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, TestContent.AnyVerifier(layout), dir.Path));
         Assert.Equal(StorageErrorKind.NameTooLong, e.Kind);
         Assert.Contains("the path is", e.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
 
         // The same layout is fine when that file is not downloaded (skipped files and padding are never created).
-        await using TorrentStorage skipped = TorrentStorage.Create(disk, layout, dir.Path, new StorageOptions { SkippedFiles = new HashSet<int> { 0 } });
+        await using TorrentStorage skipped = TorrentStorage.Create(disk, layout, TestContent.AnyVerifier(layout), dir.Path, new StorageOptions { SkippedFiles = new HashSet<int> { 0 } });
         Assert.Null(skipped.GetFilePath(0));
     }
 

@@ -13,7 +13,7 @@ public sealed class SmartBanDigestTests
         using var dir = new TempDir();
         await using var disk = new DiskService(2);
         var c = new TestContent(PieceLength, [("t/f.bin", PieceLength * 3L, false)], 5);
-        await using var storage = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var storage = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         const int piece = 1;
 
         // First attempt: blocks 1 and 3 (of four 16 KiB blocks) are garbage.
@@ -48,7 +48,7 @@ public sealed class SmartBanDigestTests
         using var dir = new TempDir();
         await using var disk = new DiskService(2);
         var c = new TestContent(PieceLength, [("t/f.bin", PieceLength * 2L, false)], 6);
-        await using var storage = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var storage = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         BlockWriteResult result = BlockWriteResult.Stored;
         foreach ((int offset, int length) in c.Blocks(0, TorrentStorage.DigestBlockLength))
             result = await storage.WriteBlockAsync(0, offset, c.Block(0, offset, length));

@@ -6,10 +6,8 @@ public sealed class StorageLayoutTests
 {
     private static StorageLayout Make(int pieceLength, params long[] sizes)
     {
-        long total = sizes.Sum();
-        int pieces = (int)((total + pieceLength - 1) / pieceLength);
         var files = sizes.Select((s, i) => new StorageFile(["t", $"f{i}"], s, false)).ToArray();
-        return new StorageLayout(files, pieceLength, new byte[pieces * 20]);
+        return new StorageLayout(files, pieceLength);
     }
 
     private static List<FileSlice> Map(StorageLayout l, long offset, long length)
@@ -29,7 +27,6 @@ public sealed class StorageLayoutTests
         Assert.Equal(13, l.GetPieceSize(2));
         Assert.Equal(32, l.GetPieceOffset(2));
         Assert.Throws<ArgumentOutOfRangeException>(() => l.GetPieceSize(3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => l.GetPieceHash(-1));
     }
 
     [Fact]
@@ -70,7 +67,7 @@ public sealed class StorageLayoutTests
             new StorageFile(["t", ".pad", "3"], 3, true),
             new StorageFile(["t", "b"], 8, false),
         };
-        var l = new StorageLayout(files, 8, new byte[40]);
+        var l = new StorageLayout(files, 8);
         List<FileSlice> slices = Map(l, 0, 8);
         Assert.Equal([new FileSlice(0, 0, 5), new FileSlice(1, 0, 3)], slices);
         Assert.True(l.Files[slices[1].FileIndex].IsPadding);
@@ -106,20 +103,10 @@ public sealed class StorageLayoutTests
     }
 
     [Fact]
-    public void Wrong_hash_length_is_a_format_error()
+    public void Inconsistent_layout_is_a_format_error()
     {
         var files = new[] { new StorageFile(["a"], 100, false) };
-        Assert.Throws<ShoalFormatException>(() => new StorageLayout(files, 16, new byte[20]));
-        Assert.Throws<ShoalFormatException>(() => new StorageLayout(files, 0, new byte[0]));
-        Assert.Throws<ShoalFormatException>(() => new StorageLayout([new StorageFile(["a"], -1, false)], 16, new byte[0]));
-    }
-
-    [Fact]
-    public void Piece_hash_is_the_right_slice()
-    {
-        var hashes = new byte[60];
-        for (int i = 0; i < hashes.Length; i++) hashes[i] = (byte)i;
-        var l = new StorageLayout([new StorageFile(["a"], 40, false)], 16, hashes);
-        Assert.Equal(hashes.AsSpan(20, 20).ToArray(), l.GetPieceHash(1).ToArray());
+        Assert.Throws<ShoalFormatException>(() => new StorageLayout(files, 0));
+        Assert.Throws<ShoalFormatException>(() => new StorageLayout([new StorageFile(["a"], -1, false)], 16));
     }
 }

@@ -5,7 +5,7 @@ namespace Shoal.Tests.Storage;
 public sealed class StoragePathTests
 {
     private static StorageLayout LayoutWith(params string[] segments) =>
-        new([new StorageFile(segments, 10, false)], 16, new byte[20]);
+        new([new StorageFile(segments, 10, false)], 16);
 
     [Theory]
     [InlineData("t", "..", "x")]
@@ -25,7 +25,7 @@ public sealed class StoragePathTests
     {
         using var dir = new TempDir();
         await using var disk = new DiskService(1);
-        StorageException e = Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, LayoutWith(segments), dir.Path));
+        StorageException e = Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, LayoutWith(segments), TestContent.AnyVerifier(LayoutWith(segments)), dir.Path));
         Assert.Equal(StorageErrorKind.UnsafePath, e.Kind);
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
     }
@@ -35,8 +35,8 @@ public sealed class StoragePathTests
     {
         using var dir = new TempDir();
         await using var disk = new DiskService(1);
-        var layout = new StorageLayout([new StorageFile(["..", "pad"], 10, true)], 16, new byte[20]);
-        Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, dir.Path));
+        var layout = new StorageLayout([new StorageFile(["..", "pad"], 10, true)], 16);
+        Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, TestContent.AnyVerifier(layout), dir.Path));
     }
 
     [Fact]
@@ -44,8 +44,8 @@ public sealed class StoragePathTests
     {
         using var dir = new TempDir();
         await using var disk = new DiskService(1);
-        var layout = new StorageLayout([new StorageFile(["t", "a"], 10, false), new StorageFile(["t", "a"], 10, false)], 16, new byte[40]);
-        Assert.Equal(StorageErrorKind.UnsafePath, Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, dir.Path)).Kind);
+        var layout = new StorageLayout([new StorageFile(["t", "a"], 10, false), new StorageFile(["t", "a"], 10, false)], 16);
+        Assert.Equal(StorageErrorKind.UnsafePath, Assert.Throws<StorageException>(() => TorrentStorage.Create(disk, layout, TestContent.AnyVerifier(layout), dir.Path)).Kind);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class StoragePathTests
     {
         using var dir = new TempDir();
         await using var disk = new DiskService(1);
-        await using var storage = TorrentStorage.Create(disk, LayoutWith("name", "sub dir", "file..txt"), dir.Path);
+        await using var storage = TorrentStorage.Create(disk, LayoutWith("name", "sub dir", "file..txt"), TestContent.AnyVerifier(LayoutWith("name")), dir.Path);
         string expected = Path.Combine(dir.Path, "name", "sub dir", "file..txt");
         Assert.Equal(expected, storage.GetFilePath(0));
         Assert.Equal(Path.GetFullPath(dir.Path) + Path.DirectorySeparatorChar, storage.DownloadDirectory);

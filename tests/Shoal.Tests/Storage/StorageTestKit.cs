@@ -50,12 +50,19 @@ internal sealed class TestContent
             int len = (int)Math.Min(pieceLength, total - start);
             SHA1.HashData(Data.AsSpan(start, len), hashes.AsSpan(p * 20, 20));
         }
-        Layout = new StorageLayout(list, pieceLength, hashes);
+        Layout = new StorageLayout(list, pieceLength);
+        Verifier = new Sha1PieceVerifier(hashes, pieces);
     }
 
     public byte[] Data { get; }
 
     public StorageLayout Layout { get; }
+
+    public Sha1PieceVerifier Verifier { get; }
+
+    /// <summary>A verifier for <paramref name="layout"/> whose hashes match nothing (for tests that never verify a piece).</summary>
+    public static Sha1PieceVerifier AnyVerifier(StorageLayout layout) =>
+        new(new byte[layout.PieceCount * Sha1PieceVerifier.HashSize], layout.PieceCount);
 
     public ReadOnlyMemory<byte> Block(int piece, int offset, int length) =>
         Data.AsMemory(piece * Layout.PieceLength + offset, length);

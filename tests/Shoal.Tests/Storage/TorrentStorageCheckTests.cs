@@ -45,7 +45,7 @@ public sealed class TorrentStorageCheckTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = Content();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         BitField have = await s.CheckExistingAsync(null, CancellationToken.None);
         Assert.True(have.NoneSet);
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
@@ -57,10 +57,10 @@ public sealed class TorrentStorageCheckTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = Content();
-        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path))
+        await using (var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path))
             await c.WriteAllAsync(s, 16 * 1024);
 
-        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         var progress = new CountingProgress();
         BitField have = await fresh.CheckExistingAsync(progress, CancellationToken.None);
         Assert.True(have.AllSet);
@@ -79,7 +79,7 @@ public sealed class TorrentStorageCheckTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = Content();
-        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path))
+        await using (var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path))
         {
             await c.WriteAllAsync(s, 16 * 1024);
             string path = s.GetFilePath(fileIndex)!;
@@ -90,7 +90,7 @@ public sealed class TorrentStorageCheckTests
             f.Position = fileOffset;
             f.WriteByte((byte)(b ^ 0x01));
         }
-        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         BitField have = await fresh.CheckExistingAsync(null, CancellationToken.None);
         long torrentOffset = c.Layout.GetFileOffset(fileIndex) + fileOffset;
         Assert.Equal([(int)(torrentOffset / c.Layout.PieceLength)], Missing(have));
@@ -102,7 +102,7 @@ public sealed class TorrentStorageCheckTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = Content();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         await c.WriteAllAsync(s, 16 * 1024);
         File.Delete(s.GetFilePath(1)!); // t/s/b: [40000, 70000) -> pieces 1 and 2
         BitField have = await s.CheckExistingAsync(null, CancellationToken.None);
@@ -124,11 +124,11 @@ public sealed class TorrentStorageCheckTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = Content();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         await c.WriteAllAsync(s, 16 * 1024);
         await s.DisposeAsync();
         using (var f = File.Open(Path.Combine(dir.Path, "t", "d"), FileMode.Open)) f.SetLength(10_000);
-        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         BitField have = await fresh.CheckExistingAsync(null, CancellationToken.None);
         // d starts at 131000 (inside piece 3); 10000 bytes remain -> piece 4 (131072..) is incomplete onward.
         Assert.Equal([4, 5, 6], Missing(have));
@@ -140,16 +140,16 @@ public sealed class TorrentStorageCheckTests
         using var dir = new TempDir();
         await using var disk = new DiskService(2);
         TestContent c = new(8 * 1024 * 1024, [("big/x", 9 * 1024 * 1024, false), ("big/y", 1000, false)], seed: 4);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         List<BlockWriteResult> results = await c.WriteAllAsync(s, 256 * 1024);
         Assert.Equal(2, results.Count(r => r == BlockWriteResult.PieceVerified));
         await s.DisposeAsync();
 
-        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.True((await fresh.CheckExistingAsync(null, CancellationToken.None)).AllSet);
         await fresh.DisposeAsync();
         using (var f = File.Open(Path.Combine(dir.Path, "big", "x"), FileMode.Open)) { f.Position = 5_000_000; f.WriteByte(1); f.WriteByte(2); }
-        await using var third = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var third = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Equal([0], Missing(await third.CheckExistingAsync(null, CancellationToken.None)));
     }
 
@@ -162,7 +162,7 @@ public sealed class TorrentStorageCheckTests
         await using var disk = new DiskService(concurrency);
         // 64 pieces of 256 KiB in two files: 4 batches of 16 pieces (4 MiB reads).
         TestContent c = new(256 * 1024, [("m/x", 10 * 1024 * 1024 + 123, false), ("m/y", 6 * 1024 * 1024 - 123, false)], seed: 8);
-        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path)) await c.WriteAllAsync(s, 64 * 1024);
+        await using (var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path)) await c.WriteAllAsync(s, 64 * 1024);
         foreach (long at in new long[] { 5, 5 * 1024 * 1024, 12 * 1024 * 1024 + 7 }) // pieces 0, 20 and 48
         {
             string file = at < 10 * 1024 * 1024 + 123 ? "x" : "y";
@@ -172,7 +172,7 @@ public sealed class TorrentStorageCheckTests
             f.WriteByte(0xAA);
             f.WriteByte(0x55);
         }
-        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         BitField have = await fresh.CheckExistingAsync(null, CancellationToken.None);
         Assert.Equal([0, 20, 48], Missing(have));
         Assert.Equal(61, Enumerable.Range(0, 64).Count(fresh.IsPieceVerified));
@@ -186,7 +186,7 @@ public sealed class TorrentStorageCheckTests
         using var dir = new TempDir();
         await using var disk = new DiskService(concurrency);
         TestContent c = Content();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => s.CheckExistingAsync(null, cts.Token));

@@ -27,7 +27,7 @@ public sealed class TorrentStorageCoalescingTests
         await using var disk = new DiskService();
         // Piece 1 spans the end of a, all of b and the start of c.
         TestContent c = new(PieceLength, [("t/a", 70_000, false), ("t/b", 20_000, false), ("t/c", 60_000, false)], seed: 2);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         List<(int Offset, int Length)> blocks = c.Blocks(1, Block);
         for (int i = 0; i < blocks.Count - 1; i++)
         {
@@ -56,7 +56,7 @@ public sealed class TorrentStorageCoalescingTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = OneFile(3);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
 
         // A piece that fails before anything else was written: the file does not even exist.
         List<(int Offset, int Length)> blocks = c.Blocks(2, Block);
@@ -89,7 +89,7 @@ public sealed class TorrentStorageCoalescingTests
         await using var disk = new DiskService();
         TestContent c = OneFile(4);
         // Room for exactly one piece buffer.
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = PieceLength });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = PieceLength });
 
         // Piece 0 takes the whole budget with its first block.
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(0, 0, c.Block(0, 0, Block)));
@@ -121,7 +121,7 @@ public sealed class TorrentStorageCoalescingTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = OneFile(5);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = PieceLength - 1 });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = PieceLength - 1 });
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(1, 0, c.Block(1, 0, Block)));
         Assert.True(File.Exists(s.GetFilePath(0))); // written at once
         Assert.Equal(0, s.WriteCacheBytes);
@@ -139,7 +139,7 @@ public sealed class TorrentStorageCoalescingTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = new(1024 * 1024, [("t/f", 3L * 1024 * 1024, false)], seed: 6);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         // Warm up: one whole piece (creates the hash object, JITs everything).
         foreach (var (o, l) in c.Blocks(0, Block)) await s.WriteBlockAsync(0, o, c.Block(0, o, l));
 
@@ -168,7 +168,7 @@ public sealed class TorrentStorageCoalescingTests
         using var dir = new TempDir();
         await using var disk = new DiskService(2);
         TestContent c = OneFile(seed);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = budget });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = budget });
         var all = new List<(int Piece, int Offset, int Length)>();
         for (int p = 0; p < c.Layout.PieceCount; p++)
             foreach (var (o, l) in c.Blocks(p, 4096)) all.Add((p, o, l));
@@ -202,7 +202,7 @@ public sealed class TorrentStorageCoalescingTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = OneFile(7);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = 4L * PieceLength });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = 4L * PieceLength });
 
         // Three pieces in progress, one block each (out of order, so nothing is hashed yet).
         for (int p = 0; p < 3; p++) await s.WriteBlockAsync(p, Block, c.Block(p, Block, Block));
@@ -248,7 +248,7 @@ public sealed class TorrentStorageCoalescingTests
         using var dir = new TempDir();
         await using var disk = new DiskService(2);
         TestContent c = OneFile(8);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = 4L * PieceLength });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = 4L * PieceLength });
         var rng = new Random(8);
         for (int round = 0; round < 30; round++)
         {

@@ -12,7 +12,7 @@ public sealed class TorrentStorageErrorTests
         File.WriteAllText(Path.Combine(dir.Path, "t"), "in the way");
         await using var disk = new DiskService();
         TestContent c = new(16 * 1024, [("t/sub/x", 40_000, false)]);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
 
         StorageException e = await Assert.ThrowsAsync<StorageException>(async () => await s.WriteBlockAsync(0, 0, c.Block(0, 0, 16 * 1024)));
         Assert.Contains(Path.Combine("t", "sub", "x"), e.Message);
@@ -33,7 +33,7 @@ public sealed class TorrentStorageErrorTests
         await using var disk = new DiskService();
         // Piece 0 spans a (writable) and b/x (blocked by a file named b).
         TestContent c = new(16 * 1024, [("t/a", 10_000, false), ("t/b/x", 10_000, false)]);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = budget });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = budget });
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(0, 0, c.Block(0, 0, 8192)));
         Directory.CreateDirectory(Path.Combine(dir.Path, "t")); // buffered mode has not created it yet
         File.WriteAllText(Path.Combine(dir.Path, "t", "b"), "blocker");
@@ -64,7 +64,7 @@ public sealed class TorrentStorageErrorTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = new(16 * 1024, [("t/a", 20_000, false)]);
-        var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         await s.DisposeAsync();
         Assert.Throws<ObjectDisposedException>(() => { _ = s.WriteBlockAsync(0, 0, new byte[10]); });
     }
@@ -75,7 +75,7 @@ public sealed class TorrentStorageErrorTests
         using var dir = new TempDir();
         var disk = new DiskService();
         TestContent c = new(16 * 1024, [("t/a", 20_000, false)]);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         await disk.DisposeAsync();
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await s.WriteBlockAsync(0, 0, c.Block(0, 0, 100)));
     }

@@ -19,7 +19,7 @@ public sealed class TorrentStorageOsCacheTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         var content = new TestContent(PieceLength, [("t/f.bin", (long)PieceLength * Pieces, false)], seed: 7);
-        await using var storage = TorrentStorage.Create(disk, content.Layout, dir.Path, new StorageOptions { OsCacheWindow = window });
+        await using var storage = TorrentStorage.Create(disk, content.Layout, content.Verifier, dir.Path, new StorageOptions { OsCacheWindow = window });
         Assert.All(await content.WriteAllAsync(storage, Block), r => Assert.NotEqual(BlockWriteResult.PieceFailed, r));
 
         // One probe per piece: a probe that misses may start the kernel's read-ahead, which would make the pieces

@@ -37,7 +37,7 @@ public sealed class TorrentStorageResumeTests
 
     private static async Task<ResumeData> WriteAllAndCapture(DiskService disk, TestContent c, string dir)
     {
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir);
         await c.WriteAllAsync(s, 16 * 1024);
         await s.FlushAsync();
         ResumeData r = await s.CaptureResumeAsync(Ih);
@@ -82,7 +82,7 @@ public sealed class TorrentStorageResumeTests
         Scribble(Path.Combine(dir.Path, "t", "a"), 100, 500, r.Files[0].LastWriteUtcTicks);
         Scribble(Path.Combine(dir.Path, "t", "d"), 163_840 - 131_000 + 10, 500, r.Files[4].LastWriteUtcTicks);
 
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Null(s.DescribeResumeMismatch(r));
         var progress = new MaxProgress();
         BitField have = await s.CheckExistingAsync(r, progress, CancellationToken.None);
@@ -91,7 +91,7 @@ public sealed class TorrentStorageResumeTests
         Assert.Equal(c.Layout.PieceCount, progress.Max);
 
         // The same disk without resume data: the garbage is found.
-        await using var full = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var full = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Equal([0, 5], Missing(await full.CheckExistingAsync(null, CancellationToken.None)));
     }
 
@@ -105,7 +105,7 @@ public sealed class TorrentStorageResumeTests
         Scribble(Path.Combine(dir.Path, "t", "a"), 100, 500, r.Files[0].LastWriteUtcTicks); // piece 0, mtime restored
         Scribble(Path.Combine(dir.Path, "t", "d"), 163_840 - 131_000 + 10, 500, r.Files[4].LastWriteUtcTicks + 1); // piece 5, mtime moved by 100 ns
 
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         BitField have = await s.CheckExistingAsync(r, null, CancellationToken.None);
         Assert.Equal([5], Missing(have)); // d rehashed (3, 4, 6 are fine), a trusted
         Assert.False(s.IsPieceVerified(5));
@@ -123,7 +123,7 @@ public sealed class TorrentStorageResumeTests
         using (var f = new FileStream(b, FileMode.Open)) f.SetLength(30_001);
         File.SetLastWriteTimeUtc(b, new DateTime(r.Files[1].LastWriteUtcTicks, DateTimeKind.Utc));
 
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Equal([1], Missing(await s.CheckExistingAsync(r, null, CancellationToken.None)));
     }
 
@@ -135,7 +135,7 @@ public sealed class TorrentStorageResumeTests
         TestContent c = Content();
         ResumeData r = await WriteAllAndCapture(disk, c, dir.Path);
         File.Delete(Path.Combine(dir.Path, "t", "s", "c"));
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Equal([2, 3], Missing(await s.CheckExistingAsync(r, null, CancellationToken.None)));
     }
 
@@ -146,7 +146,7 @@ public sealed class TorrentStorageResumeTests
         await using var disk = new DiskService();
         TestContent c = Content();
         ResumeData r;
-        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path))
+        await using (var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path))
         {
             for (int p = 0; p < 3; p++)
                 foreach (var (o, l) in c.Blocks(p, 16 * 1024)) await s.WriteBlockAsync(p, o, c.Block(p, o, l));
@@ -155,7 +155,7 @@ public sealed class TorrentStorageResumeTests
             for (int p = 3; p < c.Layout.PieceCount; p++)
                 foreach (var (o, l) in c.Blocks(p, 16 * 1024)) await s.WriteBlockAsync(p, o, c.Block(p, o, l));
         }
-        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.True((await fresh.CheckExistingAsync(r, null, CancellationToken.None)).AllSet);
     }
 
@@ -170,7 +170,7 @@ public sealed class TorrentStorageResumeTests
         var wrong = new ResumeData(Ih, r.PieceLength, new BitField(r.PieceCount + 1), r.Files, r.CapturedUtcTicks);
         var wrongFiles = new ResumeData(Ih, r.PieceLength, r.ToBitField(), r.Files.Take(4).ToArray(), r.CapturedUtcTicks);
 
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.NotNull(s.DescribeResumeMismatch(wrong));
         Assert.NotNull(s.DescribeResumeMismatch(wrongFiles));
         Assert.Equal([0], Missing(await s.CheckExistingAsync(wrong, null, CancellationToken.None)));
@@ -184,7 +184,7 @@ public sealed class TorrentStorageResumeTests
         await using var disk = new DiskService();
         TestContent c = Content();
         ResumeData r;
-        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { SkippedFiles = new HashSet<int> { 1 } }))
+        await using (var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { SkippedFiles = new HashSet<int> { 1 } }))
         {
             await c.WriteAllAsync(s, 16 * 1024); // pieces 1 and 2 verify in memory; b is never written
             Assert.True(s.IsPieceVerified(1));
@@ -195,7 +195,7 @@ public sealed class TorrentStorageResumeTests
         Assert.True(r.IsVerified(1));
         Assert.False(File.Exists(Path.Combine(dir.Path, "t", "s", "b")));
         // b is selected now: the pieces that need it must not look complete.
-        await using var fresh = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var fresh = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Equal([1, 2], Missing(await fresh.CheckExistingAsync(r, null, CancellationToken.None)));
     }
 
@@ -207,7 +207,7 @@ public sealed class TorrentStorageResumeTests
         TestContent c = Content();
         string parts = Path.Combine(dir.Path, ".parts");
         var options = new StorageOptions { SkippedFiles = new HashSet<int> { 1 }, PartsDirectory = parts };
-        await using (var s = TorrentStorage.Create(disk, c.Layout, dir.Path, options))
+        await using (var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, options))
         {
             await c.WriteAllAsync(s, 16 * 1024);
             Assert.True(s.IsWhollyStored(1) && s.IsWhollyStored(2) && s.IsWhollyStored(0));
@@ -221,12 +221,12 @@ public sealed class TorrentStorageResumeTests
         Assert.Equal(new[] { "1.piece", "2.piece" }, Directory.GetFiles(parts).Select(f => Path.GetFileName(f)).Order().ToArray());
 
         // A restart with the same selection verifies pieces 1 and 2 from their files and copies.
-        await using (var again = TorrentStorage.Create(disk, c.Layout, dir.Path, options))
+        await using (var again = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, options))
             Assert.Empty(Missing(await again.CheckExistingAsync()));
 
         // A lost copy: that piece is missing again, and reading it is a clear error, not zeros.
         File.Delete(Path.Combine(parts, "2.piece"));
-        await using (var lost = TorrentStorage.Create(disk, c.Layout, dir.Path, options))
+        await using (var lost = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, options))
         {
             Assert.Equal([2], Missing(await lost.CheckExistingAsync()));
             var e = await Assert.ThrowsAsync<StorageException>(async () => await lost.ReadBlockAsync(2, 0, new byte[1024]));
@@ -234,7 +234,7 @@ public sealed class TorrentStorageResumeTests
         }
 
         // b selected now: the copies go, and the pieces that need b (never written) are missing.
-        await using (var all = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { PartsDirectory = parts }))
+        await using (var all = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { PartsDirectory = parts }))
             Assert.Equal([1, 2], Missing(await all.CheckExistingAsync()));
         Assert.False(Directory.Exists(parts));
     }
@@ -245,7 +245,7 @@ public sealed class TorrentStorageResumeTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = Content();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { MaxOpenFiles = 1 });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { MaxOpenFiles = 1 });
         await c.WriteAllAsync(s, 16 * 1024);
         File.Delete(Path.Combine(dir.Path, "t", "a"));
         await s.FlushAsync(); // reopens b, c, d to fsync them; a is gone
@@ -268,7 +268,7 @@ public sealed class TorrentStorageResumeTests
         var order = Enumerable.Range(0, pieces).ToArray();
         new Random(9).Shuffle(order);
 
-        var s = TorrentStorage.Create(disk, c.Layout, dir.Path, options);
+        var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, options);
         for (int i = 0; i < 4; i++)
             foreach (var (o, l) in c.Blocks(order[i], 4096)) await s.WriteBlockAsync(order[i], o, c.Block(order[i], o, l));
         ResumeFile.Save(resumePath, await s.CaptureResumeAsync(Ih)); // capture flushes first
@@ -284,7 +284,7 @@ public sealed class TorrentStorageResumeTests
         ResumeData? r = ResumeFile.TryLoad(resumePath, Ih, out string? reason);
         Assert.NotNull(r);
         Assert.Null(reason);
-        var s2 = TorrentStorage.Create(disk, c.Layout, dir.Path, options);
+        var s2 = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, options);
         BitField have = await s2.CheckExistingAsync(r, null, CancellationToken.None);
         for (int i = 0; i < 7; i++) Assert.True(have[order[i]], $"piece {order[i]} written before the crash");
         Assert.False(have[order[7]]);
@@ -317,7 +317,7 @@ public sealed class TorrentStorageResumeTests
             Assert.Equal(c.FileBytes(f), File.ReadAllBytes(Path.Combine(dir.Path, "t", ((string[])["a", "b", "c"])[f])));
 
         // And the final resume file alone vouches for everything.
-        await using var s3 = TorrentStorage.Create(disk, c.Layout, dir.Path, options);
+        await using var s3 = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, options);
         ResumeData final = ResumeFile.TryLoad(resumePath, Ih, out _)!;
         Assert.Equal(pieces, final.VerifiedCount);
         Assert.True((await s3.CheckExistingAsync(final, null, CancellationToken.None)).AllSet);

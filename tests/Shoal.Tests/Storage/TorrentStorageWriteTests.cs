@@ -31,7 +31,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         for (int p = 0; p < c.Layout.PieceCount; p++)
         {
             List<(int Offset, int Length)> blocks = c.Blocks(p, Block);
@@ -53,7 +53,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         for (int p = c.Layout.PieceCount - 1; p >= 0; p--)
         {
             List<(int Offset, int Length)> blocks = c.Blocks(p, Block);
@@ -76,7 +76,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile(seed);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = budget });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = budget });
         var all = new List<(int Piece, int Offset, int Length)>();
         for (int p = 0; p < c.Layout.PieceCount; p++)
             foreach (var (o, l) in c.Blocks(p, Block)) all.Add((p, o, l));
@@ -101,7 +101,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService(4);
         TestContent c = new(256 * 1024, [("t/big.bin", 256 * 1024 * 6 + 1000, false)], seed: 3);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         var tasks = new List<Task<BlockWriteResult>>();
         var rng = new Random(3);
         var all = new List<(int Piece, int Offset, int Length)>();
@@ -122,7 +122,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         List<(int Offset, int Length)> blocks = c.Blocks(1, Block);
         byte[] bad = c.Block(1, blocks[2].Offset, blocks[2].Length).ToArray();
         bad[100] ^= 0xFF;
@@ -149,7 +149,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(0, Block, c.Block(0, Block, Block)));
         Assert.Equal(BlockWriteResult.Ignored, await s.WriteBlockAsync(0, Block, c.Block(0, Block, Block)));
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(0, 0, c.Block(0, 0, Block)));
@@ -171,7 +171,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(2, 10_000, c.Block(2, 10_000, 5_000)));
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(2, 30_000, c.Block(2, 30_000, 5_000)));
         // Covers [0, 40000): three gaps around the two received ranges.
@@ -185,7 +185,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { WriteCacheBudget = 1 << 20 });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { WriteCacheBudget = 1 << 20 });
         Assert.Equal(BlockWriteResult.Stored, await s.WriteBlockAsync(3, Block, c.Block(3, Block, Block)));
         Assert.Equal(c.Layout.GetPieceSize(3), s.WriteCacheBytes); // the whole piece buffer is charged from the first block
         s.ResetPiece(3);
@@ -202,7 +202,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         int last = c.Layout.PieceCount - 1;
         int lastSize = c.Layout.GetPieceSize(last);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await s.WriteBlockAsync(last, lastSize - 10, new byte[11]));
@@ -218,7 +218,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = new(32 * 1024, [("t/a", 20_000, false), ("t/.pad/12768", 12_768, true), ("t/b", 40_000, false)]);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         List<BlockWriteResult> results = await c.WriteAllAsync(s, Block);
         Assert.Equal(c.Layout.PieceCount, results.Count(r => r == BlockWriteResult.PieceVerified));
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "t", ".pad")));
@@ -235,7 +235,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = new(16 * 1024, [("t/1", 100, false), ("t/2", 5000, false), ("t/x/3", 1, false), ("t/4", 30_000, false)], seed: 5);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         await c.WriteAllAsync(s, 4096);
         var rng = new Random(5);
         for (int i = 0; i < 200; i++)
@@ -256,7 +256,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         StorageException e = await Assert.ThrowsAsync<StorageException>(async () => await s.ReadBlockAsync(0, 0, new byte[100]));
         Assert.Equal(StorageErrorKind.NotFound, e.Kind);
         Assert.Contains("a.bin", e.Message);
@@ -273,7 +273,7 @@ public sealed class TorrentStorageWriteTests
         await using var disk = new DiskService();
         var files = Enumerable.Range(0, 20).Select(i => ($"t/f{i}", (long)(3000 + i * 100), false)).ToArray();
         TestContent c = new(8192, files, seed: 11);
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path, new StorageOptions { MaxOpenFiles = 2 });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { MaxOpenFiles = 2 });
         List<BlockWriteResult> results = await c.WriteAllAsync(s, 1024);
         Assert.Equal(c.Layout.PieceCount, results.Count(r => r == BlockWriteResult.PieceVerified));
         await s.DisposeAsync();
@@ -286,7 +286,7 @@ public sealed class TorrentStorageWriteTests
         using var dir = new TempDir();
         await using var disk = new DiskService();
         TestContent c = MultiFile();
-        await using var s = TorrentStorage.Create(disk, c.Layout, dir.Path);
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         Assert.False(File.Exists(s.GetFilePath(1)));
         await s.CreateEmptyFilesAsync();
         Assert.True(File.Exists(s.GetFilePath(1)));

@@ -107,17 +107,22 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         TorrentHandle seed = await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
 
         var early = new List<ShoalSession>();
+        var earlyHandles = new List<TorrentHandle>();
         for (int i = 0; i < 2; i++)
         {
             ShoalSession session = await StartAsync();
             early.Add(session);
-            await session.AddTorrentAsync(torrent, new TorrentOptions
+            earlyHandles.Add(await session.AddTorrentAsync(torrent, new TorrentOptions
             {
                 DownloadDirectory = Path.Combine(_root, $"early{i}"),
                 Peers = [seeder.ListenEndPoint],
-            });
+            }));
         }
         await WaitUntilAsync(() => seed.GetPeers().Count == 2, "the seeder never saw both early leechers");
+        // The early leechers find each other through the seeder's first PEX message. Once they have, the seeder's
+        // next message to them is a minute away, so they cannot learn of the late leecher and dial it first: the
+        // late leecher's connections to them are its own, from PEX.
+        await WaitUntilAsync(() => earlyHandles.All(h => h.GetPeers().Count == 2), "the early leechers never found each other through PEX");
 
         ShoalSession late = await StartAsync();
         TorrentHandle lateHandle = await late.AddTorrentAsync(torrent, new TorrentOptions
@@ -161,16 +166,20 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         await bootstrap.StartAsync();
         var dht = new DhtNodeOptions { Port = 0, BindAddress = IPAddress.Loopback, BootstrapNodes = [$"127.0.0.1:{bootstrap.LocalEndPoint!.Port}"] };
 
-        ShoalSession seeder = await StartAsync(dht: dht);
+        // A capped seeder keeps the connection up for a few seconds: two seeds disconnect at once, and the peer list
+        // shows who is connected now, so the DHT-found seeder must be seen while the download runs.
+        ShoalSession seeder = await StartAsync(maxUpload: 500_000, dht: dht);
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         ShoalSession leecher = await StartAsync(dht: dht);
         string leechDir = Path.Combine(_root, "leech");
         TorrentHandle handle = await leecher.AddMagnetAsync(
             MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}"), new TorrentOptions { DownloadDirectory = leechDir });
 
+        await WaitUntilAsync(() => handle.GetPeers().Any(p => p.Source.HasFlag(PeerSource.Dht)) || handle.Completion.IsCompleted,
+            "the leecher never connected to a peer from the DHT");
+        Assert.Contains(handle.GetPeers(), p => p.Source.HasFlag(PeerSource.Dht));
         await handle.Completion.WaitAsync(Patience);
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(leechDir, "dht.bin")));
-        Assert.Contains(handle.GetPeers(), p => p.Source.HasFlag(PeerSource.Dht));
     }
 
     private async Task<ShoalSession> StartAsync(long maxUpload = 0, LsdOptions? lsd = null, DhtNodeOptions? dht = null)

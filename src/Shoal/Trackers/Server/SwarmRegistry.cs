@@ -23,6 +23,7 @@ public sealed class SwarmRegistry
     private readonly ConcurrentDictionary<InfoHash, TorrentPeers> _torrents = new();
     private readonly SwarmRegistryOptions _options;
     private readonly TimeProvider _time;
+    private readonly Random _seeds; // draws each torrent's own generator (under its lock)
     private int _torrentCount;
 
     /// <summary>Creates an empty registry.</summary>
@@ -30,6 +31,7 @@ public sealed class SwarmRegistry
     {
         _options = options ?? new SwarmRegistryOptions();
         _time = time ?? TimeProvider.System;
+        _seeds = _options.Random ?? new Random();
     }
 
     /// <summary>The policy in force.</summary>
@@ -77,7 +79,9 @@ public sealed class SwarmRegistry
                     RemoveExpired();
                     if (Volatile.Read(ref _torrentCount) >= _options.MaxTorrents) return Refuse("this tracker tracks as many torrents as it can");
                 }
-                var created = new TorrentPeers(now + (_options.PeerTimeout.Ticks / 4));
+                int seed;
+                lock (_seeds) seed = _seeds.Next();
+                var created = new TorrentPeers(now + (_options.PeerTimeout.Ticks / 4), new Random(seed));
                 peers = _torrents.GetOrAdd(request.InfoHash, created);
                 if (ReferenceEquals(peers, created)) Interlocked.Increment(ref _torrentCount);
             }
@@ -158,7 +162,7 @@ public sealed class SwarmRegistry
     }
 
     /// <summary>One torrent's peers, one list per family with swap-remove, and an index by key.</summary>
-    private sealed class TorrentPeers(long nextSweep)
+    private sealed class TorrentPeers(long nextSweep, Random random)
     {
         private readonly Dictionary<PeerKey, (bool V6, int Slot)> _index = [];
         private readonly List<StoredPeer> _v4 = [];
@@ -229,11 +233,11 @@ public sealed class SwarmRegistry
             return written;
         }
 
-        private static int Copy(List<StoredPeer> list, int room, PeerKey self, Span<SwarmPeer> destination)
+        private int Copy(List<StoredPeer> list, int room, PeerKey self, Span<SwarmPeer> destination)
         {
             int count = list.Count;
             if (count == 0 || room <= 0) return 0;
-            int start = Random.Shared.Next(count);
+            int start = random.Next(count); // under the torrent's lock, like every call here
             int written = 0;
             for (int i = 0; i < count && written < room && written < destination.Length; i++)
             {

@@ -28,4 +28,7 @@ public sealed record SwarmRegistryOptions
 
     /// <summary>When set, only these torrents are served; others are refused with a failure reason.</summary>
     public IReadOnlySet<InfoHash>? AllowList { get; init; }
+
+    /// <summary>Where the random starting points of the peer lists handed out come from; null seeds from the OS.</summary>
+    public Random? Random { get; init; }
 }

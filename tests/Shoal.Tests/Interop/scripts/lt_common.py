@@ -21,14 +21,17 @@ def fail(code, message):
     sys.exit(code)
 
 
-def make_session(port, encryption="plaintext", dht_bootstrap=None):
-    """Creates a session bound to 127.0.0.1:port (0 = any free port) that speaks TCP only.
+def make_session(port, encryption="plaintext", dht_bootstrap=None, transport="tcp"):
+    """Creates a session bound to 127.0.0.1:port (0 = any free port) that speaks TCP only (by default).
 
     encryption: 'plaintext' never tries the MSE/PE handshake on outgoing connections (incoming
     encrypted ones are still accepted); 'default' keeps libtorrent's stock policy (outgoing tries
     encryption first, then falls back to plaintext), which is what peers in the wild do;
     'forced' only speaks encrypted, with RC4 over the whole stream (qBittorrent's "require
     encryption"); 'disabled' refuses every encrypted handshake, in and out.
+
+    transport: 'tcp' (the default), 'utp' (uTP only: TCP off both ways, so every byte goes over uTP on the
+    listen port's UDP socket) or 'both' (libtorrent's stock behaviour: dial uTP first, then TCP).
 
     dht_bootstrap: 'HOST:PORT[,HOST:PORT]' turns the DHT on, bootstrapped only from those nodes, with
     libtorrent's protections against private and loopback addresses off (they would drop every
@@ -56,11 +59,11 @@ def make_session(port, encryption="plaintext", dht_bootstrap=None):
         "enable_upnp": False,
         "enable_natpmp": False,
         "enable_ip_notifier": False,
-        # uTP would hide TCP wire bugs and behaves differently on loopback: TCP only.
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "enable_outgoing_tcp": True,
-        "enable_incoming_tcp": True,
+        # uTP would hide TCP wire bugs and behaves differently on loopback: TCP only unless asked.
+        "enable_outgoing_utp": transport in ("utp", "both"),
+        "enable_incoming_utp": transport in ("utp", "both"),
+        "enable_outgoing_tcp": transport in ("tcp", "both"),
+        "enable_incoming_tcp": transport in ("tcp", "both"),
         # Both ends share 127.0.0.1; without this libtorrent keeps only one connection per IP.
         "allow_multiple_connections_per_ip": True,
         "in_enc_policy": int(in_policy),

@@ -34,6 +34,8 @@ def main():
     parser.add_argument("--port", type=int, default=0, help="listen port on 127.0.0.1 (0 = any)")
     parser.add_argument("--timeout", type=float, default=120, help="give up after this many seconds")
     parser.add_argument("--encryption", choices=["plaintext", "default", "forced", "disabled"], default="plaintext")
+    parser.add_argument("--transport", choices=["tcp", "utp", "both"], default="tcp",
+                        help="tcp only (default), utp only, or both as libtorrent does by default")
     parser.add_argument("--recheck", action="store_true",
                         help="after completion, re-hash everything on disk before reporting DONE")
     parser.add_argument("--quiet", action="store_true", help="no PROGRESS lines")
@@ -50,7 +52,7 @@ def main():
     peers = [parse_peer(p) for p in args.peer]
     os.makedirs(args.save_path, exist_ok=True)
     save_path = os.path.abspath(args.save_path)
-    session = make_session(args.port, args.encryption, args.dht_bootstrap)
+    session = make_session(args.port, args.encryption, args.dht_bootstrap, args.transport)
     if args.upload_rate > 0:
         limit_uploads(session, args.upload_rate)
     log(f"LISTEN {wait_listen_port(session)}")

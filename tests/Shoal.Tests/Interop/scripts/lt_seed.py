@@ -27,6 +27,8 @@ def main():
     parser.add_argument("--no-stdin", action="store_true", help="do not stop when stdin closes")
     parser.add_argument("--timeout", type=float, default=3600, help="hard upper bound in seconds")
     parser.add_argument("--encryption", choices=["plaintext", "default", "forced", "disabled"], default="plaintext")
+    parser.add_argument("--transport", choices=["tcp", "utp", "both"], default="tcp",
+                        help="tcp only (default), utp only, or both as libtorrent does by default")
     parser.add_argument("--dht-bootstrap", default=None,
                         help="HOST:PORT: turn the DHT on, bootstrapped from this node only, and announce there")
     parser.add_argument("--quiet", action="store_true", help="no STAT lines")
@@ -37,7 +39,7 @@ def main():
     stop = stop_on_signals_and_stdin(not args.no_stdin)
     info = load_torrent(args.torrent)
     dht = args.dht_bootstrap is not None
-    session = make_session(args.port, args.encryption, args.dht_bootstrap)
+    session = make_session(args.port, args.encryption, args.dht_bootstrap, args.transport)
     port = wait_listen_port(session)
 
     params = base_params(info, os.path.abspath(args.save_path), dht)

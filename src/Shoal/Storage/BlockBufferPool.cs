@@ -1,7 +1,7 @@
 using System.Buffers;
 using Shoal.Picking;
 
-namespace Shoal.Swarm;
+namespace Shoal.Storage;
 
 /// <summary>
 /// Buffers for received blocks, shared by a session's connections. A block is rented on a socket thread and

@@ -1,0 +1,55 @@
+using System.Net;
+
+namespace Shoal.Discovery;
+
+/// <summary>
+/// One torrent's side of BEP 11 peer exchange: takes the addresses peers tell us (one message a minute per peer;
+/// extra ones are ignored) and tells each peer, at most once a minute, who we are connected to now. Never used for
+/// a private torrent (BEP 27). Single-threaded (the torrent actor owns it).
+/// </summary>
+internal sealed class PexExchange(TimeProvider time, long startedAt)
+{
+    /// <summary>
+    /// A PEX message from <paramref name="peer"/>: the addresses it added, or nothing when the peer sent it too soon
+    /// after its previous one.
+    /// </summary>
+    public IReadOnlyList<PexPeer> OnMessage(IExtensionPeer peer, PexMessage message)
+    {
+        peer.Pex ??= new PexTracker(peer.ListenEndPoint);
+        return peer.Pex.OnReceived(time.GetElapsedTime(startedAt)) ? message.Added : [];
+    }
+
+    /// <summary>
+    /// Sends each peer that speaks PEX what changed since its last message: the connected peers' listen endpoints
+    /// (those whose port is known), flagged as seeds (by <paramref name="isSeed"/>) and reachable (we dialled them).
+    /// </summary>
+    public void SendUpdates<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed) where TPeer : IExtensionPeer
+    {
+        Dictionary<IPEndPoint, PexFlags>? current = null;
+        TimeSpan now = time.GetElapsedTime(startedAt);
+        foreach (TPeer peer in peers)
+        {
+            byte remoteId = peer.Extensions?.GetId(ExtensionIds.PexName) ?? 0;
+            if (remoteId == 0) continue;
+            current ??= Connected(peers, isSeed);
+            peer.Pex ??= new PexTracker(peer.ListenEndPoint);
+            peer.Pex.Self ??= peer.ListenEndPoint;
+            PexMessage? message = peer.Pex.NextMessage(current, now);
+            if (message is not null) peer.SendExtended(remoteId, message.Encode());
+        }
+    }
+
+    private static Dictionary<IPEndPoint, PexFlags> Connected<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed) where TPeer : IExtensionPeer
+    {
+        var connected = new Dictionary<IPEndPoint, PexFlags>(peers.Count);
+        foreach (TPeer peer in peers)
+        {
+            if (peer.ListenEndPoint is not { } listen) continue;
+            PexFlags flags = PexFlags.None;
+            if (isSeed(peer)) flags |= PexFlags.Seed;
+            if (!peer.Incoming) flags |= PexFlags.Reachable;
+            connected[PexTracker.Normalize(listen)] = flags;
+        }
+        return connected;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using Shoal.Picking;
+
+namespace Shoal.Swarm;
+
+/// <summary>
+/// Who is to blame for a piece that failed its hash check. Remembers who sent each block of the pieces in
+/// progress; when a piece shared by several peers fails and the storage kept digests of its blocks, waits for
+/// the retry to verify and bans only whoever sent the blocks that differ (libtorrent's smart ban). Otherwise a
+/// lone contributor is banned at once and each of several contributors is counted against, until
+/// <see cref="MaxHashFailures"/>. Bounded: at most <see cref="MaxFailedPiecesTracked"/> failed pieces are kept.
+/// </summary>
+internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
+{
+    /// <summary>Bans one offender: its endpoint, listen endpoint and peer id (see <see cref="BanList"/>).</summary>
+    public delegate void BanAction(IPEndPoint endPoint, IPEndPoint? listenEndPoint, byte[]? peerId, string? client, string reason);
+
+    /// <summary>Failed pieces a peer may contribute to before it is banned.</summary>
+    public const int MaxHashFailures = 3;
+
+    /// <summary>Failed pieces whose senders are kept for smart ban; beyond it, the counting applies.</summary>
+    private const int MaxFailedPiecesTracked = 256;
+
+    /// <summary>Sender arrays kept for reuse (one array per piece would be garbage per piece).</summary>
+    private const int MaxPooledSenderArrays = 64;
+
+    /// <summary>Who sent each block of the pieces in progress (index: block of 16 KiB).</summary>
+    private readonly Dictionary<int, BlockSender[]> _senders = [];
+
+    /// <summary>The senders of failed pieces whose retry will tell which blocks were bad.</summary>
+    private readonly Dictionary<int, BlockSender[]> _failed = [];
+    private readonly Stack<BlockSender[]> _pool = new();
+
+    /// <summary>Records who sent a block that is on its way to the disk.</summary>
+    public void RecordSender(BlockRequest block, PeerConnection peer)
+    {
+        if (!_senders.TryGetValue(block.Piece, out BlockSender[]? senders))
+        {
+            int blocks = (torrent.Torrent!.GetPieceSize(block.Piece) + PiecePicker.BlockLength - 1) / PiecePicker.BlockLength;
+            // Only full-size arrays are pooled; the last piece may be shorter.
+            senders = _pool.Count > 0 && _pool.Peek().Length == blocks ? _pool.Pop() : new BlockSender[blocks];
+            _senders.Add(block.Piece, senders);
+        }
+        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client);
+    }
+
+    /// <summary>A piece verified: if an earlier attempt failed, ban those whose blocks differed from this good copy.</summary>
+    public void OnPieceVerified(int piece)
+    {
+        _senders.Remove(piece, out BlockSender[]? senders);
+        if (_failed.Remove(piece, out BlockSender[]? failed) && torrent.Storage!.TakeCorruptBlocks(piece) is { } corrupt)
+            BanSendersOf(piece, failed, corrupt);
+        if (senders is not null && _pool.Count < MaxPooledSenderArrays && senders.Length * PiecePicker.BlockLength >= torrent.Torrent!.PieceLength)
+        {
+            Array.Clear(senders); // no stale sender may be blamed for a later piece
+            _pool.Push(senders);
+        }
+    }
+
+    /// <summary>A piece failed its hash check: blame its senders, or keep them until the retry names the guilty.</summary>
+    public void OnPieceFailed(int piece)
+    {
+        if (!_senders.Remove(piece, out BlockSender[]? senders)) return;
+        var contributors = new HashSet<int>();
+        foreach (BlockSender sender in senders)
+            if (sender.EndPoint is not null) contributors.Add(sender.Key);
+        if (contributors.Count > 1 && torrent.Storage!.CanIdentifyCorruptBlocks(piece) && _failed.Count < MaxFailedPiecesTracked)
+        {
+            // Several peers shared the piece: wait for the retry to verify, then compare block by block and
+            // ban only whoever sent the blocks that differ (smart ban), not the innocent ones.
+            _failed[piece] = senders;
+            return;
+        }
+        foreach (int key in contributors)
+        {
+            if (!torrent.Peers.TryGet(key, out PeerConnection peer)) continue;
+            // A lone contributor is certainly guilty. Without block digests (a piece written block by block),
+            // one of several may be innocent, so it counts less.
+            peer.HashFailures += contributors.Count == 1 ? MaxHashFailures : 1;
+            if (peer.HashFailures >= MaxHashFailures) ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, $"sent data that failed the hash check of piece {piece}");
+        }
+    }
+
+    /// <summary>The piece's blocks were dropped (a disk error): nobody is to blame for what was never checked.</summary>
+    public void Forget(int piece) => _senders.Remove(piece);
+
+    private void BanSendersOf(int piece, BlockSender[] failedSenders, int[] corruptBlocks)
+    {
+        var guilty = new HashSet<IPEndPoint>();
+        foreach (int block in corruptBlocks)
+        {
+            if ((uint)block >= (uint)failedSenders.Length) continue;
+            BlockSender sender = failedSenders[block];
+            if (sender.EndPoint is { } endPoint && guilty.Add(endPoint))
+                ban(endPoint, sender.ListenEndPoint, sender.PeerId, sender.Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
+        }
+    }
+
+    /// <summary>Who sent one block: enough to ban the peer (endpoint, listen endpoint, peer id) even after the connection is gone.</summary>
+    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, IPEndPoint? ListenEndPoint, byte[]? PeerId, string? Client);
+}

@@ -1,0 +1,86 @@
+using Shoal.Metainfo;
+using Shoal.Picking;
+using Shoal.Storage;
+
+namespace Shoal.Swarm;
+
+/// <summary>
+/// The state of one torrent that its actor and the small types it drives share: the torrent and its data, the
+/// verified pieces, the picker, the peers, the counters. Read and written on the actor's loop only, so nothing here
+/// is locked; the types that hold it each own one concern and keep their own state to themselves.
+/// </summary>
+internal sealed class TorrentContext
+{
+    public TorrentContext(SessionContext session, InfoHash infoHash, string displayName, TorrentOptions options, Torrent? torrent)
+    {
+        Session = session;
+        InfoHash = infoHash;
+        DisplayName = displayName;
+        Options = options;
+        Torrent = torrent;
+        Random = session.NewRandom();
+        Have = new BitField(torrent?.PieceCount ?? 0);
+        StartedAt = session.Time.GetTimestamp();
+        PeerList = new PeerList(session.Time.TimestampFrequency, new BanList(session.Time));
+    }
+
+    public SessionContext Session { get; }
+    public InfoHash InfoHash { get; }
+    public string DisplayName { get; }
+    public TorrentOptions Options { get; }
+    public TimeProvider Time => Session.Time;
+
+    /// <summary>This torrent's random choices (picker, choker), seeded from the session's.</summary>
+    public Random Random { get; }
+
+    /// <summary>When the torrent started (TimeProvider ticks).</summary>
+    public long StartedAt { get; }
+
+    /// <summary>The metainfo; null until a magnet link's metadata has arrived.</summary>
+    public Torrent? Torrent { get; set; }
+
+    /// <summary>The torrent's data on the session's disk service; null until the metadata is known.</summary>
+    public ITorrentDisk? Storage { get; set; }
+
+    /// <summary>Which blocks to ask for; null until the data check has ended.</summary>
+    public PiecePicker? Picker { get; set; }
+
+    /// <summary>How much each piece is wanted; null until the metadata is known.</summary>
+    public PiecePriorities? Priorities { get; set; }
+
+    /// <summary>Verified pieces (empty, of length 0, until the metadata is known).</summary>
+    public BitField Have { get; set; }
+
+    public TorrentState State { get; set; } = TorrentState.Checking;
+
+    /// <summary>Why the torrent is paused or stopped on an error.</summary>
+    public string? Error { get; set; }
+
+    public PeerTable Peers { get; } = new();
+
+    /// <summary>Addresses to dial, their back-off, and the bans.</summary>
+    public PeerList PeerList { get; }
+
+    // Counters for the status.
+    public long Downloaded;
+    public long UploadedByClosedPeers;
+    public long VerifiedBytes;
+    public int FailedPieces;
+    public int CheckedPieces;
+
+    /// <summary>The private flag (BEP 27): no PEX, LSD or DHT. False until the metadata is known.</summary>
+    public bool IsPrivate => Torrent?.IsPrivate == true;
+
+    /// <summary>True while peers may join and be dialled.</summary>
+    public bool AcceptsPeers => State is TorrentState.Checking or TorrentState.Downloading or TorrentState.Seeding
+        or TorrentState.FetchingMetadata or TorrentState.Paused;
+
+    public bool IsWanted(int piece) => Priorities?.IsWanted(piece) ?? true;
+
+    /// <summary>Verified and every byte readable (in its files, or a kept copy): safe to announce and to upload.</summary>
+    public bool IsShareable(int piece) => Have[piece] && Storage!.IsWhollyStored(piece);
+
+    public long Now() => Session.Time.GetTimestamp();
+
+    public void Log(string message) => Session.Log($"[{Torrent?.Name ?? DisplayName}] {message}");
+}

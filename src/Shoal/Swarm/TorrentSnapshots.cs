@@ -1,0 +1,71 @@
+namespace Shoal.Swarm;
+
+/// <summary>
+/// The torrent's status and peer list as immutable snapshots, built on the actor's loop and read by anyone
+/// without locks (a volatile reference swap), plus the rate meters they report.
+/// </summary>
+internal sealed class TorrentSnapshots(TorrentContext torrent)
+{
+    private volatile TorrentStatus? _status;
+    private volatile IReadOnlyList<PeerStatus> _peers = [];
+    private RateMeter _downloadMeter;
+    private RateMeter _uploadMeter;
+
+    /// <summary>The latest status (the actor publishes a first one when it is created).</summary>
+    public TorrentStatus Status => _status!;
+
+    /// <summary>The latest peer list.</summary>
+    public IReadOnlyList<PeerStatus> Peers => _peers;
+
+    /// <summary>Feeds the torrent-wide meters (per-peer meters are sampled by the tick).</summary>
+    public void SampleRates(long uploaded, TimeSpan elapsed)
+    {
+        _downloadMeter.Sample(torrent.Downloaded, elapsed);
+        _uploadMeter.Sample(uploaded, elapsed);
+    }
+
+    /// <summary>Publishes the status alone (a state change between ticks).</summary>
+    public void PublishStatus() => _status = BuildStatus();
+
+    /// <summary>Publishes the status and the peer list.</summary>
+    public void Publish()
+    {
+        _status = BuildStatus();
+        var peers = new PeerStatus[torrent.Peers.Count];
+        int i = 0;
+        foreach (PeerConnection peer in torrent.Peers.All)
+        {
+            peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
+                peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
+                peer.Has.SetFraction,
+                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source, peer.Encryption);
+        }
+        _peers = peers;
+    }
+
+    private TorrentStatus BuildStatus()
+    {
+        long uploaded = torrent.UploadedByClosedPeers;
+        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0, encrypted = 0;
+        bool knowsPieces = torrent.Picker is not null;
+        foreach (PeerConnection peer in torrent.Peers.All)
+        {
+            uploaded += peer.Uploaded;
+            if (peer.Encryption != Transport.Encryption.PeerEncryption.None) encrypted++;
+            if (knowsPieces && peer.Has.AllSet) seeds++;
+            PeerSource source = peer.Source;
+            if (source.HasFlag(PeerSource.Manual)) manual++;
+            if (source.HasFlag(PeerSource.Incoming)) incoming++;
+            if (source.HasFlag(PeerSource.Tracker)) tracker++;
+            if (source.HasFlag(PeerSource.Pex)) pex++;
+            if (source.HasFlag(PeerSource.Lsd)) lsd++;
+            if (source.HasFlag(PeerSource.Dht)) dht++;
+        }
+        long total = torrent.Priorities?.WantedBytes ?? torrent.Torrent?.TotalSize ?? 0;
+        int verified = knowsPieces ? torrent.Have.SetCount : 0;
+        return new TorrentStatus(torrent.State, total == 0 ? 0 : (double)torrent.VerifiedBytes / total, total, torrent.VerifiedBytes,
+            torrent.Downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, torrent.Peers.Count, seeds,
+            verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
+            encrypted, Volatile.Read(ref torrent.CheckedPieces));
+    }
+}
