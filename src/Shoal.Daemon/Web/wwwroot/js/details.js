@@ -238,8 +238,10 @@ export class Details {
         await api.post(`torrents/${id}/options`, { trackers: list });
         toast(done, 'ok');
         this.refreshSoon();
+        return true;
       } catch (e) {
         toast(e.message, 'error', 'Could not change the trackers');
+        return false;
       }
     };
     const table = trackers.length ? el('table.grid',
@@ -263,8 +265,13 @@ export class Details {
     const form = el('form.inline-form', {
       onsubmit: e => {
         e.preventDefault();
+        // The form outlives refreshes (only the table is replaced): read the extra trackers of the latest answer.
+        const current = this.view?.kind === 'trackers' ? this.view.extra : extra;
         const urls = input.value.split('\n').map(s => s.trim()).filter(Boolean);
-        if (urls.length) setExtra([...extra, ...urls.filter(u => !extra.includes(u))], urls.length === 1 ? 'Tracker added.' : `${urls.length} trackers added.`);
+        if (urls.length) {
+          setExtra([...current, ...urls.filter(u => !current.includes(u))], urls.length === 1 ? 'Tracker added.' : `${urls.length} trackers added.`)
+            .then(ok => { if (ok) input.value = ''; });
+        }
       },
     }, el('label.field', { style: null }, el('span', 'Add trackers'), input), el('button.btn', { type: 'submit' }, icon('plus'), 'Add'));
     form.firstChild.style.flex = '1';
@@ -274,10 +281,11 @@ export class Details {
       const focused = document.activeElement === this.view.input;
       this.view.table.replaceWith(table);
       this.view.table = table;
+      this.view.extra = extra;
       if (focused) this.view.input.focus();
       return;
     }
-    this.view = { kind: 'trackers', table, input };
+    this.view = { kind: 'trackers', table, input, extra };
     this.body.replaceChildren(table, el('div.details-pad', form));
   }
 

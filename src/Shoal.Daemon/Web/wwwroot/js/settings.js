@@ -25,6 +25,7 @@ const groups = [
     ['max_connections', 'Peer connections in all', 'int'],
     ['max_connections_per_torrent', 'Peer connections per torrent', 'int'],
     ['upload_slots_per_torrent', 'Upload slots per torrent', 'int'],
+    ['encryption', 'Encryption', 'choice', null, [['prefer', 'Prefer encrypted, accept plain'], ['require', 'Require encryption'], ['disable', 'Plain connections only']]],
   ] },
   { title: 'Queue', icon: 'queue', fields: [
     ['queueing_enabled', 'Queue torrents', 'bool', 'only so many run at once; the rest wait their turn'],
@@ -46,6 +47,7 @@ const groups = [
     ['dht', 'DHT (trackerless peers)', 'bool'],
     ['lsd', 'Local peer discovery', 'bool'],
     ['pex', 'Peer exchange', 'bool'],
+    ['port_mapping', 'Forward the peer port on the router', 'bool', 'UPnP and NAT-PMP'],
   ] },
   { title: 'Interface', icon: 'lock', fields: [
     ['allowed_hosts', 'Host names this page may be reached by', 'hosts', 'besides IP addresses and localhost; one per line (a guard against DNS rebinding)'],
@@ -65,6 +67,7 @@ export class SettingsPage {
       const toggles = [], fields = [];
       for (const [key, label, kind, hint, choices] of g.fields) {
         const input = this.makeInput(key, kind, choices);
+        input.dataset.setting = key; // which daemon setting this control edits (the tests check every one has one)
         this.inputs.set(key, { input, kind });
         if (kind === 'bool') toggles.push(el('label.setting-toggle', el('span', label, hint ? el('small', hint) : null), input));
         else fields.push(el(`label.field${kind === 'days' ? '.wide' : ''}`, el('span', label), input, hint ? el('small', hint) : null));
