@@ -215,6 +215,7 @@ public sealed class DaemonHost : IAsyncDisposable
         app.UseMiddleware<HostCheckMiddleware>();
         app.UseMiddleware<NativeAuthMiddleware>();
         NativeTorrentEndpoints.Map(app);
+        StreamEndpoint.Map(app);
         NativeAdminEndpoints.Map(app,
             hash => service.PutSecretAsync(SettingsBook.PasswordHashKey, hash is null ? null : JsonValue.Create(hash).ToJsonString()),
             loopbackOnly: IPAddress.IsLoopback(options.WebBind));

@@ -59,7 +59,8 @@ internal sealed class EngineBridge
         var options = new TorrentOptions
         {
             DownloadDirectory = record.SavePath,
-            SelectedFiles = metainfo is null ? null : SelectedFiles(record.FilePriorities, metainfo.Files.Count),
+            FilePriorities = metainfo is null || record.FilePriorities is null ? null : Priorities(record.FilePriorities, metainfo.Files.Count),
+            Sequential = record.Settings.Sequential,
             Peers = link is null || metainfo is null ? [] : [.. link.Peers.Select(p => IPEndPoint.TryParse(p, out IPEndPoint? e) && e.Port != 0 ? e : null).OfType<IPEndPoint>()],
             Trackers = trackers,
             MaxDownloadRate = record.Settings.DownloadLimit,
@@ -110,6 +111,30 @@ internal sealed class EngineBridge
         if (newest is null) return null;
         Storage.ResumeData? data = Storage.ResumeFile.TryLoad(newest.FullName, infoHash, out _);
         return data is not null && data.PieceCount == pieceCount ? data.VerifiedBytes.ToArray() : null;
+    }
+
+    /// <summary>The engine's priorities for <paramref name="fileCount"/> files from the stored ones (missing ones are normal).</summary>
+    internal static Picking.FilePriority[] Priorities(byte[]? priorities, int fileCount)
+    {
+        var levels = new Picking.FilePriority[fileCount];
+        for (int i = 0; i < fileCount; i++)
+        {
+            byte p = priorities is not null && i < priorities.Length ? priorities[i] : (byte)FilePriority.Normal;
+            levels[i] = Enum.IsDefined((Picking.FilePriority)p) ? (Picking.FilePriority)p : Picking.FilePriority.Normal;
+        }
+        return levels;
+    }
+
+    /// <summary>
+    /// Applies the session-wide rate caps the settings ask for now (the alternative ones inside their schedule); a
+    /// no-op when they are in force already.
+    /// </summary>
+    public void ApplyRates(DaemonSettings settings, DateTimeOffset localNow)
+    {
+        bool alt = settings.IsAltSpeedActive(localNow);
+        long down = alt ? settings.AltDownloadLimit : settings.DownloadLimit;
+        long up = alt ? settings.AltUploadLimit : settings.UploadLimit;
+        if (Session.MaxDownloadRate != down || Session.MaxUploadRate != up) Session.SetRateLimits(down, up);
     }
 
     /// <summary>The files to download: every file whose priority is not skip; null when that is all of them.</summary>

@@ -12,19 +12,56 @@ namespace Shoal.Daemon.Service;
 /// </summary>
 internal sealed class EngineReconciler(ServiceContext context)
 {
-    /// <summary>Starts or stops <paramref name="t"/> when its wish and its place in the engine differ. Loop only.</summary>
+    /// <summary>
+    /// Starts, pauses, resumes or stops <paramref name="t"/> when its wish and its place in the engine differ. A torrent
+    /// that stops being wanted while it runs (paused, queued, a seeding goal) is paused in the engine, not removed: it
+    /// keeps its state and resumes without a check. Loop only.
+    /// </summary>
     public void Reconcile(ServiceTorrent t)
     {
-        bool want = t.Wanted && !t.Removed && !context.Stopping;
+        bool leave = t.Removed || context.Stopping;
+        bool want = t.Wanted && !leave;
         switch (t.Engine)
         {
             case EngineState.Stopped when want:
                 Start(t);
                 break;
-            case EngineState.Running when !want || t.RestartPending:
+            case EngineState.Running when leave || t.RestartPending:
                 Stop(t);
                 break;
+            case EngineState.Running when !want && !t.EnginePaused:
+                t.EnginePaused = true;
+                t.ViewDirty = true;
+                Drive(t, "pausing", h => h.PauseAsync());
+                break;
+            case EngineState.Running when want && t.EnginePaused:
+                t.EnginePaused = false;
+                t.ViewDirty = true;
+                Drive(t, "resuming", h => h.ResumeAsync());
+                break;
         }
+    }
+
+    /// <summary>
+    /// Runs a call on a running torrent's handle off the loop, after the torrent's previous engine work (so calls reach
+    /// the engine in the order they were made); a failure is logged: the torrent's next status shows what it is.
+    /// </summary>
+    public void Drive(ServiceTorrent t, string what, Func<TorrentHandle, Task> call)
+    {
+        if (t.Handle is not { } handle) return;
+        Task previous = t.EngineWork;
+        t.EngineWork = Task.Run(async () =>
+        {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            try
+            {
+                await call(handle).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                context.Log.LogWarning("{What} {Name} failed: {Error}", what, t.Record.Name, ex.Message);
+            }
+        });
     }
 
     private void Start(ServiceTorrent t)
@@ -81,10 +118,13 @@ internal sealed class EngineReconciler(ServiceContext context)
         t.Status = null;
         t.Handle = null;
         t.Engine = EngineState.Stopping;
+        t.EnginePaused = false;
         t.TotalsDirty = true;
         t.ViewDirty = true;
+        Task previous = t.EngineWork;
         t.EngineWork = Task.Run(async () =>
         {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             TorrentStatus? final = null;
             try
             {

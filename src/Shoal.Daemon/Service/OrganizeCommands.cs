@@ -154,6 +154,7 @@ internal sealed class OrganizeCommands(ServiceContext context, TorrentCommands t
         if (changes.Count == 0) return before;
         context.Store.Write(w => { foreach ((string key, string json) in changes) w.PutSetting(key, json); });
         context.Settings = after;
+        context.Engine.ApplyRates(after, context.Time.GetLocalNow());
         context.Log.LogInformation("settings changed: {Keys}", string.Join(", ", changes.Keys));
         context.Events.Publish(DaemonEventKind.SettingsChanged, message: string.Join(",", changes.Keys));
         torrents.Settle();

@@ -86,6 +86,9 @@ internal sealed class ServiceTorrent
     /// <summary>Stop and start again (a change the running engine torrent cannot take, e.g. the file selection).</summary>
     public bool RestartPending { get; set; }
 
+    /// <summary>Running in the engine but paused there (not wanted now: paused, queued, or a seeding goal reached).</summary>
+    public bool EnginePaused { get; set; }
+
     /// <summary>Forget the resume data at the next stop, so the next start checks every piece.</summary>
     public bool RecheckPending { get; set; }
 

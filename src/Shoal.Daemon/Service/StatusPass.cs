@@ -34,6 +34,8 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         DateTimeOffset wallNow = context.Now;
         DaemonSettings settings = context.Settings;
         List<(ServiceTorrent Torrent, string Reason)>? goals = null;
+        // The session's caps follow the settings at once and the alternative-speed schedule within a second.
+        context.Engine.ApplyRates(settings, context.Time.GetLocalNow());
 
         foreach (ServiceTorrent t in context.Torrents.All)
         {
@@ -130,7 +132,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         {
             t.CheckOnly = false;
         }
-        SetActivity(t, RunningActivity(t, s));
+        if (!t.EnginePaused) SetActivity(t, RunningActivity(t, s));
     }
 
     /// <summary>Whether a row built from <paramref name="b"/> would differ from one built from <paramref name="a"/> (times aside).</summary>
@@ -168,14 +170,15 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         context.Store.Write(w => w.UpdateTorrent(record));
         t.Record = record;
         t.ViewDirty = true;
-        // A selection of files made with the magnet link only reaches the engine at a start with the metainfo.
-        if (EngineSelection(priorities, metainfo.Files.Count)) t.RestartPending = true;
+        // Priorities given with the magnet link reach the engine now that it knows the files.
+        if (priorities is not null && t.Engine == EngineState.Running)
+        {
+            Picking.FilePriority[] levels = Shoal.Daemon.Engine.EngineBridge.Priorities(priorities, metainfo.Files.Count);
+            engine.Drive(t, "applying file priorities to", h => h.SetFilePrioritiesAsync(levels));
+        }
         context.Events.Publish(DaemonEventKind.MetadataReceived, t.Id, t.Record.InfoHash.ToHex(), metainfo.Name,
             message: $"{metainfo.Files.Count} files, {metainfo.TotalSize} bytes");
     }
-
-    private static bool EngineSelection(byte[]? priorities, int count)
-        => priorities is not null && priorities.Take(count).Any(p => p == (byte)FilePriority.Skip);
 
     private async Task ApplyGoalAsync(ServiceTorrent t, string reason, SeedingGoalAction action)
     {
@@ -224,7 +227,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
                 t.ViewDirty = true;
             }
             engine.Reconcile(t);
-            if (t.Handle is null) SetActivity(t, IdleActivity(t, entries[i], reasons));
+            if (t.Handle is null || t.EnginePaused) SetActivity(t, IdleActivity(t, entries[i], reasons));
         }
     }
 

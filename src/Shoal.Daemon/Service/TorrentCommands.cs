@@ -184,7 +184,16 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             t.CompletedAt = null;
             t.TotalsDirty = true;
         }
-        if (selectionChanged && t.Engine is EngineState.Running or EngineState.Starting) t.RestartPending = true;
+        if (t.Engine == EngineState.Running)
+        {
+            // The engine applies priorities at once (it restarts the torrent itself when a file it never stored is wanted).
+            Picking.FilePriority[] levels = Shoal.Daemon.Engine.EngineBridge.Priorities(priorities, m.Files.Count);
+            pass.Engine.Drive(t, "changing file priorities of", h => h.SetFilePrioritiesAsync(levels));
+        }
+        else if (selectionChanged && t.Engine == EngineState.Starting)
+        {
+            t.RestartPending = true;
+        }
         t.ViewDirty = true;
         Settle();
     }
@@ -209,10 +218,19 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         TorrentRecord record = t.Record with { Settings = after };
         context.Store.Write(w => w.UpdateTorrent(record));
         t.Record = record;
-        // The engine takes limits and trackers when a torrent starts.
-        bool engineChange = after.DownloadLimit != before.DownloadLimit || after.UploadLimit != before.UploadLimit
-            || !after.Trackers.SequenceEqual(before.Trackers, StringComparer.Ordinal);
-        if (engineChange && t.Engine is EngineState.Running or EngineState.Starting) t.RestartPending = true;
+        // Limits and the order change in the running torrent; trackers (and anything during a start) at a restart.
+        bool limits = after.DownloadLimit != before.DownloadLimit || after.UploadLimit != before.UploadLimit;
+        bool sequential = after.Sequential != before.Sequential;
+        bool trackersChanged = !after.Trackers.SequenceEqual(before.Trackers, StringComparer.Ordinal);
+        if (t.Engine == EngineState.Running && !trackersChanged)
+        {
+            if (limits) pass.Engine.Drive(t, "changing the limits of", h => h.SetRateLimitsAsync(after.DownloadLimit, after.UploadLimit));
+            if (sequential) pass.Engine.Drive(t, "changing the order of", h => h.SetSequentialAsync(after.Sequential));
+        }
+        else if ((limits || sequential || trackersChanged) && t.Engine is EngineState.Running or EngineState.Starting)
+        {
+            t.RestartPending = true;
+        }
         t.ViewDirty = true;
         Settle();
     }

@@ -167,6 +167,24 @@ public sealed class TorrentService : IAsyncDisposable
     /// <summary>A torrent's files (empty while a magnet's metadata is unknown).</summary>
     public IReadOnlyList<FileView> GetFiles(string reference) => ViewFactory.Files(_context.Torrents.Resolve(reference));
 
+    /// <summary>
+    /// Opens file <paramref name="fileIndex"/> of a running torrent for streaming (GET /stream/{hash}/{file}). Refused
+    /// (conflict) while the metadata is unknown, for a skipped file, or when the torrent is not in the engine (queued,
+    /// or paused since the daemon started: resume it); not found for a file index it does not have.
+    /// </summary>
+    public StreamedFile OpenStream(string reference, int fileIndex)
+    {
+        ServiceTorrent t = _context.Torrents.Resolve(reference);
+        if (t.Metainfo is not { } m) throw new ServiceException(ServiceErrorKind.Conflict, $"{t.Record.Name}: the file list is not known yet (metadata still being fetched)");
+        if ((uint)fileIndex >= (uint)m.Files.Count || m.Files[fileIndex].IsPadding)
+            throw ServiceException.NotFound($"{t.Record.Name} has no file {fileIndex} (it has {m.Files.Count}, numbered from 0)");
+        if (t.Record.FilePriorities is { } p && fileIndex < p.Length && p[fileIndex] == (byte)FilePriority.Skip)
+            throw new ServiceException(ServiceErrorKind.Conflict, $"file {fileIndex} of {t.Record.Name} is skipped: give it a priority to stream it");
+        Swarm.TorrentHandle handle = t.Handle
+            ?? throw new ServiceException(ServiceErrorKind.Conflict, $"{t.Record.Name} is not running ({t.Activity.ToString().ToLowerInvariant()}): resume it to stream");
+        return new StreamedFile(handle, fileIndex, m.Files[fileIndex].Path, m.Files[fileIndex].Length);
+    }
+
     /// <summary>A torrent's connected peers (empty when it is not running).</summary>
     public IReadOnlyList<PeerView> GetPeers(string reference) => ViewFactory.Peers(_context.Torrents.Resolve(reference));
 

@@ -50,6 +50,14 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         _lastSave = torrent.Now();
     }
 
+    /// <summary>When the next save is due (a <see cref="TimeProvider"/> timestamp), or null when nothing is left unsaved.</summary>
+    public long? NextSaveDue(long now)
+    {
+        if (torrent.Storage is null || torrent.Picker is null || Path is null || torrent.Have.SetCount == _savedVerifiedCount) return null;
+        if (!_saving.IsCompleted || torrent.State == TorrentState.Seeding) return now;
+        return _lastSave + (long)(SaveInterval.TotalSeconds * torrent.Time.TimestampFrequency);
+    }
+
     /// <summary>Starts a background save when new pieces were verified since the last one and the interval has passed (or the download is complete).</summary>
     public void MaybeSave(long now)
     {
@@ -58,6 +66,24 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         _lastSave = now;
         _savedVerifiedCount = torrent.Have.SetCount;
         _saving = Task.Run(SaveAsync);
+    }
+
+    /// <summary>
+    /// The torrent pauses: saves now in the background when pieces were verified since the last save, then closes the
+    /// files nobody uses (a paused torrent holds no descriptor).
+    /// </summary>
+    public void SaveAndRelease()
+    {
+        if (torrent.Storage is not { } storage || !_saving.IsCompleted) return;
+        bool save = torrent.Picker is not null && torrent.Have.SetCount != _savedVerifiedCount;
+        if (save) _savedVerifiedCount = torrent.Have.SetCount;
+        _lastSave = torrent.Now();
+        _saving = Task.Run(async () =>
+        {
+            if (save) await SaveAsync().ConfigureAwait(false);
+            try { await storage.ReleaseFilesAsync().ConfigureAwait(false); }
+            catch (ObjectDisposedException) { }
+        });
     }
 
     /// <summary>The torrent stops: waits for a save under way, then saves once more so the next start hashes nothing.</summary>

@@ -14,7 +14,7 @@ namespace Shoal.Swarm;
 /// One BitTorrent node: owns the listen socket, the disk service, the global limits and every torrent.
 /// Several sessions can live in one process; they share nothing.
 /// </summary>
-public sealed class ShoalSession : IAsyncDisposable
+public sealed partial class ShoalSession : IAsyncDisposable
 {
     private readonly SessionContext _context;
     private readonly PeerListener _listener;
@@ -53,7 +53,7 @@ public sealed class ShoalSession : IAsyncDisposable
         context.Connectors = [new TcpConnector(context.SocketMemory, context.Time, SessionContext.HandshakeTimeout)];
         _disk = new DiskService(context.Options.DiskConcurrency, context.Time);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
         if (context.Options.EnableLocalDiscovery)
@@ -100,8 +100,8 @@ public sealed class ShoalSession : IAsyncDisposable
             return;
         }
         PortMappingOptions mapping = options.PortMapping is { } given
-            ? given with { Log = given.Log ?? options.Log }
-            : new PortMappingOptions { Time = options.Time, Log = options.Log };
+            ? given with { Log = given.Log ?? _context.Log }
+            : new PortMappingOptions { Time = options.Time, Log = _context.Log };
         var mapper = new PortMapper(mapping);
         mapper.ExternalAddressChanged += address =>
         {
@@ -161,6 +161,9 @@ public sealed class ShoalSession : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The session's scheduler of periodic torrent work.</summary>
+    internal SessionScheduler Scheduler => _context.Scheduler;
 
     /// <summary>The session's DHT node; null when the DHT is off or could not bind its port.</summary>
     public DualStackDht? Dht => _context.Dht;
@@ -231,8 +234,9 @@ public sealed class ShoalSession : IAsyncDisposable
         var layout = StorageLayout.FromTorrent(torrent);
         var storageOptions = new StorageOptions
         {
-            SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
-            PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+            SkippedFiles = SkippedFiles(torrent, options),
+            PartsDirectory = options.SeedOnly ? null : PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+            ReadOnly = options.SeedOnly,
             OsCacheWindow = _context.Options.OsCacheWindow,
         };
         return options.Storage is { } open
@@ -247,6 +251,18 @@ public sealed class ShoalSession : IAsyncDisposable
     internal static string PartsDirectory(string downloadDirectory, InfoHash infoHash) =>
         Path.Combine(downloadDirectory, "." + infoHash.ToHex() + ".parts");
 
+    /// <summary>The files <paramref name="options"/> skip (by selection or by priority); null when none.</summary>
+    internal static HashSet<int>? SkippedFiles(Torrent torrent, TorrentOptions options)
+    {
+        HashSet<int>? skipped = SkippedFiles(torrent, options.SelectedFiles);
+        if (options.FilePriorities is { } priorities)
+        {
+            for (int f = 0; f < Math.Min(priorities.Count, torrent.Files.Count); f++)
+                if (priorities[f] == Picking.FilePriority.Skip) (skipped ??= []).Add(f);
+        }
+        return skipped;
+    }
+
     /// <summary>The complement of a file selection; null when everything is wanted.</summary>
     internal static HashSet<int>? SkippedFiles(Torrent torrent, IReadOnlyList<int>? selected)
     {
@@ -260,29 +276,58 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private TorrentHandle Register(TorrentActor actor, IEnumerable<IReadOnlyList<string>> trackerTiers)
     {
-        var entry = new SessionTorrent(actor);
-        entry.Handle = new TorrentHandle(actor, RemoveAsync, () => entry.Trackers?.GetStatus() ?? []);
+        var entry = new SessionTorrent(actor, [.. trackerTiers]);
+        entry.Handle = new TorrentHandle(this, entry);
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
         _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
         actor.Start();
-        entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, trackerTiers);
-        _ = AnnounceLocallyAsync([actor.InfoHash]);
-        if (_context.Dht is { } dht) _ = RunDhtAnnouncesAsync(dht, actor);
+        _context.Events.Publish(new SessionEvent(SessionEventKind.Added, actor.InfoHash, actor.Name, actor.Status.State));
+        if (!actor.CurrentOptions.StartPaused) StartAnnouncing(entry);
         return handle;
+    }
+
+    /// <summary>Starts what finds peers for a running torrent: its trackers, the DHT, local discovery.</summary>
+    private void StartAnnouncing(SessionTorrent entry)
+    {
+        TorrentActor actor = entry.Actor;
+        entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, entry.TrackerTiers);
+        _ = AnnounceLocallyAsync([actor.InfoHash]);
+        if (_context.Dht is { } dht)
+        {
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+            entry.DhtStop = stop;
+            _ = RunDhtAnnouncesAsync(dht, entry, actor, stop.Token);
+        }
+    }
+
+    /// <summary>Stops announcing a torrent that pauses, restarts or leaves: trackers hear "stopped", the DHT loop ends.</summary>
+    private static async Task StopAnnouncingAsync(SessionTorrent entry)
+    {
+        if (entry.DhtStop is { } dhtStop)
+        {
+            entry.DhtStop = null;
+            dhtStop.Cancel();
+            dhtStop.Dispose();
+        }
+        if (entry.Trackers is { } trackers)
+        {
+            entry.Trackers = null;
+            await trackers.DisposeAsync().ConfigureAwait(false);
+            entry.LastTrackerStatus = trackers.GetStatus();
+        }
     }
 
     /// <summary>
     /// Finds peers of one torrent through the DHT and announces that we have it, for as long as the torrent
-    /// is in the session: at once, then often while it is short of peers, then every 15 minutes.
+    /// runs: at once, then often while it is short of peers, then every 15 minutes.
     /// </summary>
-    private async Task RunDhtAnnouncesAsync(DualStackDht dht, TorrentActor actor)
+    private async Task RunDhtAnnouncesAsync(DualStackDht dht, SessionTorrent entry, TorrentActor actor, CancellationToken stop)
     {
-        CancellationToken stop = _shutdown.Token;
         try
         {
-            while (FindTorrent(actor.InfoHash) == actor)
+            while (FindTorrent(actor.InfoHash) == actor && entry.Actor == actor)
             {
                 bool reachedNobody = false;
                 if (!actor.IsPrivate)
@@ -308,7 +353,7 @@ public sealed class ShoalSession : IAsyncDisposable
                 await Task.Delay(wait, _context.Time, stop).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && stop.IsCancellationRequested)
         {
         }
     }
@@ -339,7 +384,7 @@ public sealed class ShoalSession : IAsyncDisposable
         if (_localDiscovery is null) return;
         // A magnet torrent's private flag is unknown until its metadata arrives; BEP 27 forbids LSD only
         // for torrents known to be private.
-        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false })];
+        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false } actor && actor.Status.State != TorrentState.Suspended)];
         if (announced.Length == 0) return;
         try
         {
@@ -350,26 +395,11 @@ public sealed class ShoalSession : IAsyncDisposable
         }
     }
 
-    private async Task RemoveAsync(TorrentActor actor)
-    {
-        _context.Encryption.Torrents.Remove(actor.InfoHash);
-        if (_torrents.TryGetValue(actor.InfoHash, out SessionTorrent? entry)) await StopTorrentAsync(entry).ConfigureAwait(false);
-        _torrents.TryRemove(actor.InfoHash, out _);
-    }
-
     private static async Task StopTorrentAsync(SessionTorrent entry)
     {
         // Trackers hear "stopped" while the torrent's final counters are still readable.
-        if (entry.Trackers is { } trackers) await trackers.DisposeAsync().ConfigureAwait(false);
+        await StopAnnouncingAsync(entry).ConfigureAwait(false);
         await entry.Actor.StopAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>A torrent of the session with the parts the session runs for it.</summary>
-    private sealed class SessionTorrent(TorrentActor actor)
-    {
-        public TorrentActor Actor { get; } = actor;
-        public TorrentHandle? Handle { get; set; }
-        public TorrentTrackers? Trackers { get; set; }
     }
 
     private async Task AcceptLoopAsync(IPeerAcceptor acceptor)
@@ -396,9 +426,17 @@ public sealed class ShoalSession : IAsyncDisposable
                 _context.Log("accept failed: " + ex.Message);
                 continue;
             }
-            if (!_context.TryReserveConnection())
+            string? refusal = _context.PeerMemory.IsFull ? "memory for peers is at its ceiling"
+                : !_context.TryReserveConnection() ? "connection limit reached"
+                : null;
+            if (refusal is null && !_context.TryBeginHandshake(transport.RemoteEndPoint.Address))
             {
-                _context.Log($"incoming {transport.RemoteEndPoint} refused: connection limit reached");
+                _context.ReleaseConnection();
+                refusal = $"too many handshakes from {ConnectionAdmission.Describe(transport.RemoteEndPoint.Address)} at once";
+            }
+            if (refusal is not null)
+            {
+                _context.Log($"incoming {transport.RemoteEndPoint} refused: {refusal}");
                 transport.Abort();
                 _ = transport.DisposeAsync().AsTask();
                 continue;
@@ -422,9 +460,11 @@ public sealed class ShoalSession : IAsyncDisposable
         try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();
+        _context.Events.Complete();
         _http.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         if (_context.Udp is { } udp) await udp.DisposeAsync().ConfigureAwait(false);
+        await _context.Scheduler.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
         await unmapped.ConfigureAwait(false);
         _context.SocketMemory.Dispose();

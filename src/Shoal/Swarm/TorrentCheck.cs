@@ -11,7 +11,9 @@ internal sealed record CheckOutcome(BitField Verified, bool UsedResume);
 
 /// <summary>
 /// A torrent's data check as a job beside its actor: loads the resume data, checks the files through the disk path
-/// (each batch's verdicts posted to the mailbox as they come), creates the zero-length files, and posts the outcome.
+/// (each batch's verdicts posted to the mailbox as they come), reports what was there that is not the torrent's
+/// (<see cref="TorrentOptions.DataChecked"/>), cuts files longer than the torrent's and creates the zero-length files
+/// (neither in seed-only mode), and posts the outcome.
 /// The actor keeps serving its mailbox meanwhile: pieces verified so far are announced (HAVE) and served at once.
 /// When the check ends, what it found is the picker's starting point.
 /// </summary>
@@ -28,7 +30,14 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
         Torrent t = torrent.Torrent!;
         torrent.State = TorrentState.Checking;
         PiecePriorities priorities = PiecePriorities.For(t);
-        if (ShoalSession.SkippedFiles(t, torrent.Options.SelectedFiles) is { } skipped)
+        if (torrent.Options.FilePriorities is { } levels)
+        {
+            for (int f = 0; f < Math.Min(levels.Count, t.Files.Count); f++)
+                if (levels[f] is not (FilePriority.Normal or FilePriority.Skip)) priorities.SetFilePriority(f, levels[f]);
+        }
+        HashSet<int>? skipped = ShoalSession.SkippedFiles(t, torrent.Options);
+        torrent.StorageSkippedFiles = skipped;
+        if (skipped is not null)
         {
             foreach (int f in skipped) priorities.SetFilePriority(f, FilePriority.Skip);
             torrent.Log($"downloading {t.Files.Count - skipped.Count} of {t.Files.Count} files ({priorities.WantedBytes} bytes)");
@@ -53,11 +62,15 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
         foreach (int piece in outcome.Verified.SetBits) MarkVerified(piece); // batches the mailbox had no room for
         Interlocked.Exchange(ref torrent.CheckedPieces, t.PieceCount);
         resume.OnChecked(outcome.UsedResume);
-        var picker = new PiecePicker(t.PieceCount, t.PieceLength, t.TotalSize, torrent.Have, torrent.Random);
-        if (!torrent.Priorities!.AllWanted)
+        var picker = new PiecePicker(t.PieceCount, t.PieceLength, t.TotalSize, torrent.Have, torrent.Random)
         {
-            for (int p = 0; p < t.PieceCount; p++)
-                if (!torrent.Priorities.IsWanted(p)) picker.SetPieceWanted(p, false);
+            Sequential = torrent.Options.Sequential,
+        };
+        PiecePriorities priorities = torrent.Priorities!;
+        for (int p = 0; p < t.PieceCount; p++)
+        {
+            FilePriority level = priorities.GetPiecePriority(p);
+            if (level != FilePriority.Normal) picker.SetPiecePriority(p, level);
         }
         torrent.Picker = picker;
         torrent.Log($"checked: {torrent.Have.SetCount}/{torrent.Have.Length} pieces present");
@@ -79,8 +92,14 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
         {
             ResumeData? data = resume.Load(storage);
             BitField verified = await storage.CheckFilesAsync(data, new Progress(actor), stop).ConfigureAwait(false);
-            // Zero-length files never receive a block, so nothing else would create them.
-            await storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+            await ReportExistingDataAsync(storage, verified, stop).ConfigureAwait(false);
+            if (!torrent.Options.SeedOnly)
+            {
+                // Bytes past a file's end are no part of the torrent: a finished download is exactly its data.
+                await storage.TrimOversizedFilesAsync(stop).ConfigureAwait(false);
+                // Zero-length files never receive a block, so nothing else would create them.
+                await storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+            }
             outcome = new TorrentEvent { Kind = TorrentEventKind.CheckFinished, Payload = new CheckOutcome(verified, data is not null) };
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -92,6 +111,20 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
             outcome = new TorrentEvent { Kind = TorrentEventKind.CheckFinished, Error = ex };
         }
         await actor.PostAsync(outcome).ConfigureAwait(false);
+    }
+
+    /// <summary>Logs what the check found that is not the torrent's, and hands it to <see cref="TorrentOptions.DataChecked"/> (before anything is written).</summary>
+    private async Task ReportExistingDataAsync(ITorrentDisk storage, BitField verified, CancellationToken stop)
+    {
+        bool seedOnly = torrent.Options.SeedOnly;
+        ExistingData existing = storage.DescribeExistingData(verified);
+        foreach (ExistingFileConflict file in existing.Conflicts)
+        {
+            torrent.Log($"existing {file.Path}: {file.MatchingPieces} of {file.Pieces} of its pieces match" +
+                (seedOnly ? "" : file.WillBeWritten ? "; the others will be written" : "") +
+                (file.WillBeCut ? $"; {file.Length - file.ExpectedLength} bytes past the torrent's end{(seedOnly ? "" : " will be cut")}" : ""));
+        }
+        if (torrent.Options.DataChecked is { } hook) await hook(existing, stop).ConfigureAwait(false);
     }
 
     /// <summary>Posts each batch; a batch lost to a full mailbox costs nothing, the outcome carries every verdict.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Picking;
 using Shoal.Storage;
 
 namespace Shoal.Swarm;
@@ -21,6 +22,23 @@ public sealed record TorrentOptions
     /// </summary>
     public IReadOnlyList<int>? SelectedFiles { get; init; }
 
+    /// <summary>
+    /// Priority of each file (in <see cref="Metainfo.Torrent.Files"/> order; files past the list's end are
+    /// <see cref="FilePriority.Normal"/>); <see cref="FilePriority.Skip"/> files are never requested nor written.
+    /// Applied with <see cref="SelectedFiles"/> (a file either skips is skipped). Change them later with
+    /// <see cref="TorrentHandle.SetFilePrioritiesAsync"/>.
+    /// </summary>
+    public IReadOnlyList<FilePriority>? FilePriorities { get; init; }
+
+    /// <summary>Download pieces in order (after deadline and high-priority pieces): a file can be played while it downloads.</summary>
+    public bool Sequential { get; init; }
+
+    /// <summary>
+    /// Added paused: no peers, no announces, no data check until <see cref="TorrentHandle.ResumeAsync"/> (a paused
+    /// torrent costs no timer, no socket and no file descriptor).
+    /// </summary>
+    public bool StartPaused { get; init; }
+
     /// <summary>Tracker URLs to announce to besides the torrent's own, each in a tier of its own (BEP 12).</summary>
     public IReadOnlyList<string> Trackers { get; init; } = [];
 
@@ -35,4 +53,20 @@ public sealed record TorrentOptions
     /// The engine owns (and disposes) what it returns.
     /// </summary>
     public Func<StorageLayout, IPieceStorage>? Storage { get; init; }
+
+    /// <summary>
+    /// Seed only: upload what is in <see cref="DownloadDirectory"/> and never write there. Files are opened read-only;
+    /// nothing is requested, created, truncated or deleted. Pieces that are missing or do not match stay missing (the
+    /// torrent seeds the rest and <see cref="TorrentHandle.Completion"/> does not complete). For sharing the user's own
+    /// data: a torrent that does not match it must never cost them a byte.
+    /// </summary>
+    public bool SeedOnly { get; init; }
+
+    /// <summary>
+    /// Called once the data already in the folder is checked, before anything is written: the pieces that matched and
+    /// the files that held something else (see <see cref="ExistingData"/>), so the user can be told what will
+    /// be written over or cut. The torrent waits for the returned task; an exception from it stops the torrent with
+    /// that error. Without seed-only mode, a file longer than the torrent's is then cut to the torrent's length.
+    /// </summary>
+    public Func<ExistingData, CancellationToken, Task>? DataChecked { get; init; }
 }

@@ -16,6 +16,11 @@ public enum TorrentState
     /// retried periodically; see <see cref="TorrentStatus.Error"/> for why.
     /// </summary>
     Paused,
+    /// <summary>
+    /// Paused by the user (<see cref="TorrentHandle.PauseAsync"/>): no peers, no announces, no timer; the verified
+    /// pieces, the priorities and the partly downloaded pieces' state are kept, and resuming needs no check.
+    /// </summary>
+    Suspended,
     /// <summary>Stopped by the user or by disposal.</summary>
     Stopped,
     /// <summary>Stopped by an error; see <see cref="TorrentStatus.Error"/>.</summary>

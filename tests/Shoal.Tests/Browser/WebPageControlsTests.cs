@@ -268,7 +268,7 @@ public sealed class WebPageControlsTests
         WebPageTests.AssertCleanRun(browser);
     }
 
-    [BrowserFact(Skip = "waits for the daemon's GET /stream/{infohash}/{file} (issue 15, branch daemon): the page's play button points there")]
+    [BrowserFact]
     public async Task An_audio_file_plays_in_the_browsers_own_player_from_the_streaming_url()
     {
         using var temp = new TempFolder("shoal-web-play");
