@@ -198,6 +198,8 @@ public sealed class WebPageControlsTests
 
         // Top of the queue: the last added goes first.
         await page.Row("three.iso").Locator(".cell.name").ClickAsync();
+        await Expect(page.Page.Locator("#selection-count")).ToHaveTextAsync("1 selected");
+        await Expect(page.Row("three.iso")).ToHaveAttributeAsync("aria-selected", "true");
         Assert.Equal(2, (await api.TorrentAsync(ids["three.iso"])).GetProperty("queue_position").GetInt32());
         await page.ToolAsync("top");
         await UntilAsync(async () => (await api.TorrentAsync(ids["three.iso"])).GetProperty("queue_position").GetInt32() == 0,
@@ -224,6 +226,8 @@ public sealed class WebPageControlsTests
         await Expect(page.Row("two.iso")).ToHaveCountAsync(1);
         await page.Page.Locator("#tag-filters .side-item", new() { HasTextRegex = new Regex("^\\s*All") }).ClickAsync();
         await page.Row("two.iso").Locator(".cell.name").ClickAsync();
+        await Expect(page.Row("two.iso")).ToHaveAttributeAsync("aria-selected", "true"); // the click hit it (rows move as states change)
+        await Expect(page.Page.Locator("#selection-count")).ToHaveTextAsync("1 selected");
         await page.ToolAsync("resume");
         await Expect(page.Row("two.iso").Locator(".state-text b")).ToHaveTextAsync("Seeding", new() { Timeout = 60_000 });
         Assert.Equal("paused", await DaemonApi.StateAsync(api, ids["one.iso"]));

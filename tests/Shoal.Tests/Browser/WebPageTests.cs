@@ -161,6 +161,44 @@ public sealed class WebPageTests(ITestOutputHelper output)
         output.WriteLine(string.Join("\n", browser.Errors));
     }
 
+    [BrowserFact]
+    public async Task Events_that_arrive_while_the_list_loads_are_applied_once_it_is_there()
+    {
+        using var temp = new TempFolder("shoal-web-slow-list");
+        await using TestDaemon daemon = await TestDaemon.StartAsync(temp);
+        (Torrent early, _) = await TestDaemon.MakeTorrentAsync(temp, "early.bin", 100_000, seed: 21);
+        (Torrent late, _) = await TestDaemon.MakeTorrentAsync(temp, "late.bin", 100_000, seed: 22);
+        using ApiClient api = daemon.Client();
+        await api.FetchCsrfAsync();
+        Assert.Equal(HttpStatusCode.OK, (await api.AddAsync(early.ToBytes(), new { paused = true })).Status);
+        await using Chromium browser = await Chromium.LaunchAsync();
+        IPage tab = browser.Context.Pages.Count > 0 ? browser.Context.Pages[0] : await browser.Context.NewPageAsync();
+
+        // The whole list is held back until a torrent has been added behind the page's back: its events come while
+        // the page waits for the list (a busy daemon, a slow link), and are applied once the list is there.
+        var added = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await tab.RouteAsync(new System.Text.RegularExpressions.Regex("/api/v1/torrents$"), async route =>
+        {
+            listAsked.TrySetResult();
+            await added.Task;
+            await Task.Delay(1500); // the added event and an update or two reach the page first
+            await route.ContinueAsync();
+        });
+        var page = new PageModel(tab);
+        await tab.GotoAsync(daemon.Address.ToString());
+        await listAsked.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await Expect(tab.Locator("#conn")).ToHaveAttributeAsync("data-state", "live");
+        Assert.Equal(HttpStatusCode.OK, (await api.AddAsync(late.ToBytes(), new { paused = true })).Status);
+        added.TrySetResult();
+
+        await Expect(page.Row("early.bin")).ToHaveCountAsync(1);
+        await Expect(page.Row("late.bin")).ToHaveCountAsync(1);
+        await Expect(tab.Locator("#list-summary")).ToContainTextAsync("2 of 2");
+        Assert.True(await tab.EvaluateAsync<bool>("() => new Promise(r => requestAnimationFrame(() => r(true)))"), "the page does not draw frames");
+        AssertCleanRun(browser);
+    }
+
     /// <summary>Drops a file on an element as a user's drag from the desktop does: dragenter, dragover, drop with a DataTransfer.</summary>
     internal static async Task DropFileAsync(IPage page, string selector, string fileName, byte[] bytes)
     {

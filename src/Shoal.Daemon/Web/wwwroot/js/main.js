@@ -154,7 +154,11 @@ function loadAll() {
     try {
       const [rows] = await Promise.all([api.get('torrents'), refreshOrganizers(), loadHistory()]);
       store.reset(rows);
-      for (const [kind, data] of buffered) onEvent(kind, data);
+      // Replay what came while the list was on its way, with buffering off first: replayed events must not be
+      // buffered again (the array would grow while being walked, and the page would hang until it runs out of memory).
+      const pending = buffered;
+      buffered = null;
+      for (const [kind, data] of pending) onEvent(kind, data);
       app.list.render();
       updateToolbar(app.list.selection());
       app.details.refreshSoon();
