@@ -145,6 +145,9 @@ function init() {
 
 let loading = null;
 let buffered = null;
+// Events kept while the list loads; past this many the rest are dropped and the list is loaded again afterwards.
+const maxBuffered = 10_000;
+let bufferOverflowed = false;
 
 /** Fetches the whole list (first start, a resync, a reconnect) and what the sidebar needs. */
 function loadAll() {
@@ -167,6 +170,10 @@ function loadAll() {
     } finally {
       buffered = null;
       loading = null;
+      if (bufferOverflowed) {
+        bufferOverflowed = false;
+        loadAll();
+      }
     }
   })();
   return loading;
@@ -188,7 +195,10 @@ async function refreshOrganizers() {
 }
 
 function onEvent(kind, data) {
-  if (buffered && kind !== 'resync') { buffered.push([kind, data]); return; }
+  if (buffered && kind !== 'resync') {
+    if (buffered.length < maxBuffered) buffered.push([kind, data]); else bufferOverflowed = true;
+    return;
+  }
   switch (kind) {
     case 'updated':
     case 'added':
