@@ -108,8 +108,9 @@ public sealed class DaemonHost : IAsyncDisposable
                 throw new DaemonStartException($"the HTTP interface on {options.WebBind} would be open to the network without a password: set one (SHOAL_PASSWORD or --password-file) or bind it to 127.0.0.1");
 
             ILogger engineLog = logs.CreateLogger("Shoal.Engine");
-            session = await ShoalSession.StartAsync(SessionOptionsFor(options, settings, message => engineLog.LogDebug("{Message}", message)), cancellationToken).ConfigureAwait(false);
-            var engine = new EngineBridge(session, DaemonPaths.Resume(options.DataDirectory));
+            var resume = new DaemonResumeStore();
+            session = await ShoalSession.StartAsync(SessionOptionsFor(options, settings, resume, message => engineLog.LogDebug("{Message}", message)), cancellationToken).ConfigureAwait(false);
+            var engine = new EngineBridge(session, resume);
             service = await TorrentService.StartAsync(store, engine, folders, settings, options.Time, log).ConfigureAwait(false);
             var security = new DaemonSecurity(hash, options.Time, () => service.Settings.AllowedHosts);
 
@@ -155,7 +156,7 @@ public sealed class DaemonHost : IAsyncDisposable
             : throw new DaemonStartException("the stored password hash is damaged: set the password again (SHOAL_PASSWORD or --password-file)");
     }
 
-    private static Swarm.SessionOptions SessionOptionsFor(DaemonOptions options, DaemonSettings settings, Action<string> log) => new()
+    private static Swarm.SessionOptions SessionOptionsFor(DaemonOptions options, DaemonSettings settings, DaemonResumeStore resume, Action<string> log) => new()
     {
         BindAddress = options.PeerBind,
         ListenPort = options.PeerPort,
@@ -180,7 +181,8 @@ public sealed class DaemonHost : IAsyncDisposable
             "disable" => Transport.Encryption.EncryptionMode.Disable,
             _ => Transport.Encryption.EncryptionMode.Prefer,
         },
-        ResumeDirectory = DaemonPaths.Resume(options.DataDirectory),
+        // Fast-resume data lives in the database, beside the torrent it vouches for.
+        ResumeStore = resume,
         Time = options.Time,
         Log = log,
     };

@@ -13,13 +13,14 @@ namespace Shoal.Daemon.Engine;
 /// </summary>
 internal sealed class EngineBridge
 {
-    private readonly string _resumeDirectory;
-
-    public EngineBridge(ShoalSession session, string resumeDirectory)
+    public EngineBridge(ShoalSession session, DaemonResumeStore resume)
     {
         Session = session;
-        _resumeDirectory = resumeDirectory;
+        Resume = resume;
     }
+
+    /// <summary>The engine's fast-resume data, kept in the database.</summary>
+    public DaemonResumeStore Resume { get; }
 
     /// <summary>The engine session.</summary>
     public ShoalSession Session { get; }
@@ -83,33 +84,17 @@ internal sealed class EngineBridge
     public static Task StopAsync(TorrentHandle handle) => handle.StopAsync();
 
     /// <summary>Forgets the fast-resume data of <paramref name="infoHash"/>, so its next start checks every piece.</summary>
-    public void ForgetResume(InfoHash infoHash)
-    {
-        if (!Directory.Exists(_resumeDirectory)) return;
-        foreach (string file in Directory.EnumerateFiles(_resumeDirectory, infoHash.ToHex() + "-*"))
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new ServiceException(ServiceErrorKind.Failed, $"cannot delete the resume data {file}: {ex.Message}", ex);
-            }
-        }
-    }
+    public void ForgetResume(InfoHash infoHash) => Resume.Delete(infoHash, "");
 
     /// <summary>
-    /// The verified pieces of a stopped torrent from its newest fast-resume file (a BEP 3 bitfield), or null when it
-    /// has none that is readable (used for a piece map, never to decide what is verified).
+    /// The verified pieces of a stopped torrent from its fast-resume data (a BEP 3 bitfield), or null when it has none
+    /// that is readable (used for a piece map, never to decide what is verified).
     /// </summary>
     public byte[]? LoadVerifiedPieces(InfoHash infoHash, int pieceCount)
     {
-        if (!Directory.Exists(_resumeDirectory)) return null;
-        FileInfo? newest = new DirectoryInfo(_resumeDirectory).EnumerateFiles(infoHash.ToHex() + "-*.resume")
-            .OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault();
-        if (newest is null) return null;
-        Storage.ResumeData? data = Storage.ResumeFile.TryLoad(newest.FullName, infoHash, out _);
+        byte[]? saved = Resume.Load(infoHash, "");
+        if (saved is null) return null;
+        Storage.ResumeData? data = Storage.ResumeFile.TryParse(saved, infoHash, out _);
         return data is not null && data.PieceCount == pieceCount ? data.VerifiedBytes.ToArray() : null;
     }
 

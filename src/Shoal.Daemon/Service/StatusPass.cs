@@ -34,6 +34,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         DateTimeOffset wallNow = context.Now;
         DaemonSettings settings = context.Settings;
         List<(ServiceTorrent Torrent, string Reason)>? goals = null;
+        FlushResume();
         // The session's caps follow the settings at once and the alternative-speed schedule within a second.
         context.Engine.ApplyRates(settings, context.Time.GetLocalNow());
 
@@ -281,8 +282,38 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         => a == b with { SeedingSeconds = a.SeedingSeconds, ActiveSeconds = a.ActiveSeconds };
 
     /// <summary>Writes every torrent's changed counters in one transaction. Loop only.</summary>
+    /// <summary>
+    /// Writes the resume data the engine saved since the last flush, every torrent's in one transaction (a removed
+    /// torrent's is dropped: its row is gone). Loop only.
+    /// </summary>
+    public void FlushResume()
+    {
+        List<(Metainfo.InfoHash InfoHash, byte[]? Data)> pending = context.Engine.Resume.TakePending();
+        if (pending.Count == 0) return;
+        var rows = new List<(long Id, byte[]? Data)>(pending.Count);
+        foreach ((Metainfo.InfoHash hash, byte[]? data) in pending)
+        {
+            if (context.Torrents.Find(hash) is { Removed: false } t) rows.Add((t.Id, data));
+        }
+        if (rows.Count == 0) return;
+        DateTimeOffset now = context.Now;
+        try
+        {
+            context.Store.Write(w =>
+            {
+                foreach ((long id, byte[]? data) in rows) w.PutResume(id, data, now);
+            });
+        }
+        catch (StateStoreException ex)
+        {
+            // Nothing is lost that matters: the next start checks the pieces this data would have vouched for.
+            context.Log.LogError("resume data not saved: {Error}", ex.Message);
+        }
+    }
+
     public void WriteCounters()
     {
+        FlushResume();
         _lastCounterWrite = context.Time.GetTimestamp();
         List<(long Id, TorrentTotals Totals)>? dirty = null;
         foreach (ServiceTorrent t in context.Torrents.All)

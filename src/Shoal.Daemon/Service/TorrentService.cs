@@ -29,6 +29,7 @@ public sealed class TorrentService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _ticker = Task.CompletedTask;
     private int _tickPending;
+    private int _resumeFlushPosted;
     private int _disposed;
 
     private TorrentService(ServiceContext context)
@@ -60,6 +61,20 @@ public sealed class TorrentService : IAsyncDisposable
             Tags = store.LoadTags(),
         };
         var service = new TorrentService(context);
+        // The engine's resume saves reach the database on the loop: one flush posted at a time (the tick flushes too).
+        engine.Resume.OnPending(() =>
+        {
+            if (Interlocked.Exchange(ref service._resumeFlushPosted, 1) == 1) return;
+            if (!context.Loop.TryPost(() =>
+            {
+                Volatile.Write(ref service._resumeFlushPosted, 0);
+                service._pass.FlushResume();
+                return Task.CompletedTask;
+            }))
+            {
+                Volatile.Write(ref service._resumeFlushPosted, 0);
+            }
+        });
         await context.Loop.RunAsync(() =>
         {
             service.Load(store.LoadTorrents());
@@ -88,6 +103,7 @@ public sealed class TorrentService : IAsyncDisposable
                 }
             }
             var t = new ServiceTorrent(s.Record, s.Totals, metainfo) { Error = error };
+            if (s.Resume is { } resume) _context.Engine.Resume.Preload(s.Record.InfoHash, resume);
             if (error is not null) _context.Log.LogError("{Name}: {Error}", s.Record.Name, error);
             t.View = ViewFactory.Torrent(t);
             _context.Torrents.Add(t);

@@ -19,12 +19,18 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     private int _savedVerifiedCount = -1;
     private long _lastSave;
 
-    /// <summary>Resume file of this torrent in this download folder; null when the session keeps none.</summary>
+    /// <summary>The embedder's store (<see cref="SessionOptions.ResumeStore"/>), which replaces the resume files when set.</summary>
+    private IResumeStore? Store => torrent.Session.Options.ResumeStore;
+
+    /// <summary>True when resume data is kept at all (a store or a folder).</summary>
+    private bool Keeps => Store is not null || Path is not null;
+
+    /// <summary>Resume file of this torrent in this download folder; null when the session keeps none (or a store holds it).</summary>
     public string? Path
     {
         get
         {
-            if (torrent.Session.Options.ResumeDirectory is not { } directory) return null;
+            if (Store is not null || torrent.Session.Options.ResumeDirectory is not { } directory) return null;
             // The same torrent downloaded into two folders must not share resume data. (The hash only names the
             // file; changing it would orphan every resume file written so far.)
             string folder = System.IO.Path.GetFullPath(torrent.Options.DownloadDirectory);
@@ -36,8 +42,24 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// <summary>The resume data to trust in the check, or null (none, unreadable, or for another layout: logged).</summary>
     public ResumeData? Load(ITorrentDisk storage)
     {
-        if (Path is not { } path) return null;
-        ResumeData? resume = ResumeFile.TryLoad(path, torrent.InfoHash, out string? why);
+        ResumeData? resume;
+        string? why;
+        if (Store is { } store)
+        {
+            byte[]? bytes = null;
+            try
+            {
+                bytes = store.Load(torrent.InfoHash, torrent.Options.DownloadDirectory);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                torrent.Log($"resume data not loaded ({ex.Message}); checking everything");
+            }
+            resume = bytes is null ? null : ResumeFile.TryParse(bytes, torrent.InfoHash, out why);
+            why = bytes is null ? null : resume is null ? "not valid resume data" : null;
+        }
+        else if (Path is { } path) resume = ResumeFile.TryLoad(path, torrent.InfoHash, out why);
+        else return null;
         if (why is not null) torrent.Log($"resume data ignored ({why}); checking everything");
         else if (resume is not null && storage.DescribeResumeMismatch(resume) is { } mismatch) torrent.Log($"resume data does not fit ({mismatch}); checking everything");
         return resume;
@@ -53,7 +75,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// <summary>When the next save is due (a <see cref="TimeProvider"/> timestamp), or null when nothing is left unsaved.</summary>
     public long? NextSaveDue(long now)
     {
-        if (torrent.Storage is null || torrent.Picker is null || Path is null || torrent.Have.SetCount == _savedVerifiedCount) return null;
+        if (torrent.Storage is null || torrent.Picker is null || !Keeps || torrent.Have.SetCount == _savedVerifiedCount) return null;
         if (!_saving.IsCompleted || torrent.State == TorrentState.Seeding) return now;
         return _lastSave + (long)(SaveInterval.TotalSeconds * torrent.Time.TimestampFrequency);
     }
@@ -99,16 +121,38 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// </summary>
     private async Task SaveAsync()
     {
-        if (torrent.Storage is not { } storage || Path is not { } path) return;
+        if (torrent.Storage is not { } storage || !Keeps) return;
         try
         {
             ResumeData resume = await storage.CaptureResumeAsync(torrent.InfoHash).ConfigureAwait(false);
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            ResumeFile.Save(path, resume);
+            if (Store is { } store)
+            {
+                await store.SaveAsync(torrent.InfoHash, torrent.Options.DownloadDirectory, ResumeFile.Serialize(resume)).ConfigureAwait(false);
+            }
+            else if (Path is { } path)
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+                ResumeFile.Save(path, resume);
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // The store is the embedder's code: whatever it throws costs a check at the next start, not the torrent.
             torrent.Log("resume data not saved: " + ex.Message);
+        }
+    }
+
+    /// <summary>Forgets this torrent's resume data (a recheck). Failures are logged.</summary>
+    public void Forget()
+    {
+        try
+        {
+            if (Store is { } store) store.Delete(torrent.InfoHash, torrent.Options.DownloadDirectory);
+            else if (Path is { } path) File.Delete(path);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            torrent.Log("cannot forget its resume data: " + ex.Message);
         }
     }
 }

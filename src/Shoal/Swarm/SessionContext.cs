@@ -173,6 +173,9 @@ internal sealed class SessionContext
         else Options.Log?.Invoke(message);
     }
 
+    /// <summary>Told (on the torrent's loop, so it must not wait) when a torrent's state changed: the queue plans again.</summary>
+    public Action? TorrentStateChanged { get; set; }
+
     /// <summary>The session's event stream (added, state changed, finished, ...).</summary>
     public SessionEvents Events { get; } = new();
 

@@ -30,4 +30,19 @@ internal sealed class SessionTorrent(TorrentActor actor, IReadOnlyList<IReadOnly
 
     /// <summary>Set once the torrent left the session: calls through its handle fail.</summary>
     public bool Removed { get; set; }
+
+    /// <summary>Paused by the user: the queue leaves it alone.</summary>
+    public bool UserPaused { get; set; }
+
+    /// <summary>Started by the user whatever the queue says (it takes no queue slot).</summary>
+    public bool ForceStarted { get; set; }
+
+    /// <summary>Paused by the queue (shown as <see cref="TorrentState.Queued"/>).</summary>
+    public bool Queued { get; set; }
+
+    /// <summary>Paused in its actor (by the user or the queue) and not announced.</summary>
+    public bool ActorPaused { get; set; }
+
+    /// <summary>Its place in the queue: lower runs first (numbers are unique, not contiguous).</summary>
+    public long QueueOrder { get; set; }
 }

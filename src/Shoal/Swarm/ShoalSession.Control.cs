@@ -35,36 +35,65 @@ public sealed partial class ShoalSession
 
     internal async Task<bool> PauseAsync(SessionTorrent entry)
     {
+        bool paused;
         await entry.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
             ThrowIfRemoved(entry);
-            TorrentActor actor = entry.Actor;
-            if (!await actor.InvokeAsync(actor.Pause).ConfigureAwait(false)) return false;
-            await StopAnnouncingAsync(entry).ConfigureAwait(false);
-            return true;
+            if (entry.UserPaused) return false;
+            entry.UserPaused = true;
+            entry.ForceStarted = false;
+            await PauseActorAsync(entry, TorrentState.Suspended).ConfigureAwait(false);
+            paused = true;
         }
         finally
         {
             entry.Gate.Release();
         }
+        await ReplanAsync().ConfigureAwait(false); // a slot may have freed
+        return paused;
     }
 
-    internal async Task<bool> ResumeAsync(SessionTorrent entry)
+    internal async Task<bool> ResumeAsync(SessionTorrent entry, bool force = false)
     {
         await entry.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
             ThrowIfRemoved(entry);
-            TorrentActor actor = entry.Actor;
-            if (!await actor.InvokeAsync(actor.Resume).ConfigureAwait(false)) return false;
-            StartAnnouncing(entry);
-            return true;
+            if (!entry.UserPaused && entry.ForceStarted == force) return false;
+            entry.UserPaused = false;
+            entry.ForceStarted = force;
+            // Without a queue limit (or forced) it runs now; otherwise the plan below decides.
+            if (force || QueueUnlimited) await ResumeActorAsync(entry).ConfigureAwait(false);
         }
         finally
         {
             entry.Gate.Release();
         }
+        await ReplanAsync().ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Pauses the entry's actor (showing <paramref name="shownAs"/>) and stops announcing it. Under the entry's gate.</summary>
+    private async Task PauseActorAsync(SessionTorrent entry, TorrentState shownAs)
+    {
+        TorrentActor actor = entry.Actor;
+        await actor.InvokeAsync(() => actor.Pause(shownAs)).ConfigureAwait(false);
+        SetQueued(entry, shownAs == TorrentState.Queued);
+        if (entry.ActorPaused) return;
+        entry.ActorPaused = true;
+        await StopAnnouncingAsync(entry).ConfigureAwait(false);
+    }
+
+    /// <summary>Resumes the entry's actor and announces it again. Under the entry's gate.</summary>
+    private async Task ResumeActorAsync(SessionTorrent entry)
+    {
+        if (!entry.ActorPaused) return;
+        TorrentActor actor = entry.Actor;
+        await actor.InvokeAsync(actor.Resume).ConfigureAwait(false);
+        entry.ActorPaused = false;
+        SetQueued(entry, false);
+        StartAnnouncing(entry);
     }
 
     internal async Task SetFilePrioritiesAsync(SessionTorrent entry, FilePriority[] priorities)
@@ -89,14 +118,9 @@ public sealed partial class ShoalSession
             TorrentActor old = entry.Actor;
             if (old.Torrent is not { } torrent) return;
             TorrentOptions options = await old.InvokeAsync(() => old.CurrentOptions).ConfigureAwait(false);
-            string? resumePath = old.ResumePath;
             await StopAnnouncingAsync(entry).ConfigureAwait(false);
             await old.StopAsync().ConfigureAwait(false);
-            if (forgetResume && resumePath is not null)
-            {
-                try { File.Delete(resumePath); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { _context.Log($"[{torrent.Name}] cannot delete its resume data: {ex.Message}"); }
-            }
+            if (forgetResume) old.ForgetResume();
             TorrentActor actor;
             try
             {
@@ -113,6 +137,7 @@ public sealed partial class ShoalSession
             }
             actor.CarryCounters(old.Counters);
             entry.Actor = actor;
+            entry.ActorPaused = options.StartPaused;
             actor.Start();
             if (!options.StartPaused) StartAnnouncing(entry);
         }
@@ -129,6 +154,7 @@ public sealed partial class ShoalSession
         {
             if (entry.Removed) return;
             entry.Removed = true;
+            SetQueued(entry, false);
             TorrentActor actor = entry.Actor;
             _context.Encryption.Torrents.Remove(actor.InfoHash);
             await StopTorrentAsync(entry).ConfigureAwait(false);
@@ -139,6 +165,7 @@ public sealed partial class ShoalSession
         {
             entry.Gate.Release();
         }
+        RequestReplan();
     }
 
     private static void ThrowIfRemoved(SessionTorrent entry)

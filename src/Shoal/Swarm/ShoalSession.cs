@@ -56,6 +56,9 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
+        _maxActiveDownloads = context.Options.MaxActiveDownloads;
+        _maxActiveSeeds = context.Options.MaxActiveSeeds;
+        context.TorrentStateChanged = RequestReplan;
         if (context.Options.EnableLocalDiscovery)
         {
             try
@@ -282,9 +285,19 @@ public sealed partial class ShoalSession : IAsyncDisposable
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
         _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
+        entry.QueueOrder = Interlocked.Increment(ref _lastQueueOrder);
+        entry.UserPaused = entry.ActorPaused = actor.CurrentOptions.StartPaused;
+        if (!entry.ActorPaused && !QueueUnlimited)
+        {
+            // The queue decides before the torrent runs at all (the plan below starts it at once if a slot is free).
+            actor.PauseBeforeStart(TorrentState.Queued);
+            entry.ActorPaused = true;
+            SetQueued(entry, true);
+        }
         actor.Start();
         _context.Events.Publish(new SessionEvent(SessionEventKind.Added, actor.InfoHash, actor.Name, actor.Status.State));
-        if (!actor.CurrentOptions.StartPaused) StartAnnouncing(entry);
+        if (!entry.ActorPaused) StartAnnouncing(entry);
+        RequestReplan();
         return handle;
     }
 
@@ -384,7 +397,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         if (_localDiscovery is null) return;
         // A magnet torrent's private flag is unknown until its metadata arrives; BEP 27 forbids LSD only
         // for torrents known to be private.
-        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false } actor && actor.Status.State != TorrentState.Suspended)];
+        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false } actor && actor.Status.State is not (TorrentState.Suspended or TorrentState.Queued))];
         if (announced.Length == 0) return;
         try
         {

@@ -34,8 +34,8 @@ internal sealed partial class TorrentActor
     /// <summary>The torrent's options as they are now (priorities, limits, pausing included). Loop only.</summary>
     public TorrentOptions CurrentOptions => _t.Options;
 
-    /// <summary>This torrent's resume file (null when the session keeps none).</summary>
-    public string? ResumePath => _resume.Path;
+    /// <summary>Forgets this torrent's resume data (after it stopped: a recheck follows).</summary>
+    public void ForgetResume() => _resume.Forget();
 
     /// <summary>The counters to carry into a new actor for the same torrent (a restart under the same handle).</summary>
     public (long Downloaded, long Uploaded) Counters => (Status.Downloaded, Status.Uploaded);
@@ -52,17 +52,39 @@ internal sealed partial class TorrentActor
     /// Pauses: closes every peer, saves resume data and closes the files; once the peers are gone the session's scheduler
     /// stops ticking the torrent (<see cref="UpdateScheduling"/>: a paused torrent dials nobody). False when paused already.
     /// </summary>
-    public bool Pause()
+    /// <remarks><paramref name="shownAs"/> is the state the status shows meanwhile: <see cref="TorrentState.Suspended"/>
+    /// (the user's pause) or <see cref="TorrentState.Queued"/> (the session's queue); a paused torrent takes the new one.</remarks>
+    public bool Pause(TorrentState shownAs = TorrentState.Suspended)
     {
-        if (_t.UserPaused) return false;
         if (_t.State is TorrentState.Error or TorrentState.Stopped) throw new InvalidOperationException($"the torrent is {_t.State.ToString().ToLowerInvariant()}");
+        _t.PausedState = shownAs;
+        if (_t.UserPaused)
+        {
+            _t.State = shownAs;
+            _snapshots.PublishStatus();
+            return false;
+        }
         _t.UserPaused = true;
         _t.Options = _t.Options with { StartPaused = true };
-        _t.State = TorrentState.Suspended;
+        _t.State = shownAs;
         _t.Peers.CloseAll("torrent paused");
         _resume.SaveAndRelease();
         _snapshots.Publish();
         return true;
+    }
+
+    /// <summary>
+    /// Makes a torrent that has not started yet start paused, shown as <paramref name="shownAs"/> (the queue takes every
+    /// new torrent this way, then starts it at once when a slot is free: it never runs past the limits, not even briefly).
+    /// </summary>
+    public void PauseBeforeStart(TorrentState shownAs)
+    {
+        if (_run is not null) throw new InvalidOperationException("the torrent has started");
+        _t.UserPaused = true;
+        _t.PausedState = shownAs;
+        _t.State = shownAs;
+        _t.Options = _t.Options with { StartPaused = true };
+        _snapshots.PublishStatus();
     }
 
     /// <summary>Resumes a paused torrent where it was (a torrent added paused starts its check now). False when not paused.</summary>
@@ -71,6 +93,7 @@ internal sealed partial class TorrentActor
         if (!_t.UserPaused) return false;
         _t.UserPaused = false;
         _t.Options = _t.Options with { StartPaused = false };
+        _t.PeerList.ForgivePauses();
         // The scheduler takes the torrent back as peers join (UpdateScheduling after this call).
         if (_t.Torrent is null) _t.State = TorrentState.FetchingMetadata;
         else if (!_checkStarted)

@@ -260,7 +260,7 @@ internal sealed partial class TorrentActor
         foreach (RangeWaiter waiter in _waiters) SetDeadlines(waiter.First, waiter.Last);
         bool complete = _t.Picker!.IsComplete;
         // Seed only: whatever is missing stays missing; the rest is uploaded (never interested, never requesting).
-        _t.State = _t.UserPaused ? TorrentState.Suspended : complete || _t.Options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
+        _t.State = _t.UserPaused ? _t.PausedState : complete || _t.Options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
         else if (_t.Options.SeedOnly) _t.Log($"seed only: {_t.Have.SetCount} of {_t.Have.Length} pieces are here; uploading those, downloading nothing");
@@ -525,7 +525,7 @@ internal sealed partial class TorrentActor
     private void EnterSeeding()
     {
         bool wasDownloading = _t.State == TorrentState.Downloading;
-        _t.State = _t.UserPaused ? TorrentState.Suspended : TorrentState.Seeding;
+        _t.State = _t.UserPaused ? _t.PausedState : TorrentState.Seeding;
         if (wasDownloading) _t.Log("download complete; seeding");
         // The snapshot first (status and peer list): whoever the signals wake (the trackers' "completed" announce, a
         // caller awaiting Completion) reads left=0, the final downloaded count and the peers that took part (seeds

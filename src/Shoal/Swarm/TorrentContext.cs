@@ -33,6 +33,9 @@ internal sealed class TorrentContext
     /// <summary>Paused by the user: <see cref="State"/> stays <see cref="TorrentState.Suspended"/> whatever else happens.</summary>
     public bool UserPaused { get; set; }
 
+    /// <summary>What <see cref="State"/> shows while paused: <see cref="TorrentState.Suspended"/> or <see cref="TorrentState.Queued"/>.</summary>
+    public TorrentState PausedState { get; set; } = TorrentState.Suspended;
+
     /// <summary>Files the storage was opened without (never written); a file leaving this set needs new storage.</summary>
     public IReadOnlySet<int>? StorageSkippedFiles { get; set; }
     public TimeProvider Time => Session.Time;

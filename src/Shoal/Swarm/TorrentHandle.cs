@@ -64,8 +64,20 @@ public sealed class TorrentHandle
     /// </summary>
     public Task<bool> PauseAsync() => _session.PauseAsync(_entry);
 
-    /// <summary>Resumes a paused torrent (without a check; a torrent added paused checks its data now). False when it was not paused.</summary>
+    /// <summary>
+    /// Resumes a paused torrent (without a check; a torrent added paused checks its data now); with a queue limit it
+    /// runs when its turn comes (<see cref="TorrentState.Queued"/> until then). False when it was not paused.
+    /// </summary>
     public Task<bool> ResumeAsync() => _session.ResumeAsync(_entry);
+
+    /// <summary>Runs the torrent now whatever the queue says (it takes no queue slot) until it is paused.</summary>
+    public Task<bool> ForceStartAsync() => _session.ResumeAsync(_entry, force: true);
+
+    /// <summary>The torrent's place in the session's queue (0 is the front).</summary>
+    public int QueuePosition => _session.QueuePositionOf(_entry);
+
+    /// <summary>Moves the torrent to <paramref name="position"/> in the queue (0 is the front; past the end is the end).</summary>
+    public Task SetQueuePositionAsync(int position) => _session.SetQueuePositionAsync(_entry, position);
 
     /// <summary>
     /// Sets every file's priority (<see cref="Metainfo.Torrent.Files"/> order; files past the list's end: normal).

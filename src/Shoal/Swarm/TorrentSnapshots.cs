@@ -61,6 +61,7 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
         if (_publishedState == status.State) return;
         bool first = _publishedState is null;
         _publishedState = status.State;
+        torrent.Session.TorrentStateChanged?.Invoke();
         if (!first)
             torrent.Session.Events.Publish(new SessionEvent(SessionEventKind.StateChanged, torrent.InfoHash,
                 torrent.Torrent?.Name ?? torrent.DisplayName, status.State));

@@ -25,4 +25,11 @@ public enum TorrentState
     Stopped,
     /// <summary>Stopped by an error; see <see cref="TorrentStatus.Error"/>.</summary>
     Error,
+    // Added after the 0.1.0 values (PublicAPI.Shipped.txt): existing numbers keep their meaning.
+
+    /// <summary>
+    /// Waiting for a slot of the session's queue (<see cref="SessionOptions.MaxActiveDownloads"/>,
+    /// <see cref="SessionOptions.MaxActiveSeeds"/>): paused as <see cref="Suspended"/>, started by the session when a slot frees.
+    /// </summary>
+    Queued,
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Shoal.Daemon.State;
 using Shoal.Tests.Interop;
 
 namespace Shoal.Tests.Daemon;
@@ -229,5 +230,38 @@ public sealed class DaemonTorrentApiTests : IAsyncLifetime
         }
         Assert.Equal("added", kinds[0]);
         Assert.Contains("state_changed", kinds);
+    }
+    [Fact]
+    public async Task Resume_data_lives_in_the_database_and_a_restart_trusts_it_without_a_check()
+    {
+        await using LoopbackSeed seed = await LoopbackSeed.StartAsync(_folder, "kept.bin", 1 << 20, seed: 21);
+        long id = await DaemonApi.AddAsync(_client, seed.Torrent.ToBytes());
+        await DaemonApi.WaitForStateAsync(_client, id, "seeding");
+        await _daemon.Host.DisposeAsync();
+        string data = _daemon.Options.DataDirectory;
+        using (StateStore store = StateStore.Open(Path.Combine(data, StateStore.FileName)))
+        {
+            StoredTorrent stored = Assert.Single(store.LoadTorrents());
+            Assert.NotNull(stored.Resume);
+            Assert.NotNull(Shoal.Storage.ResumeFile.TryParse(stored.Resume, seed.Torrent.InfoHash, out _));
+        }
+        Assert.False(Directory.Exists(Path.Combine(data, "resume")), "resume files were written beside the database");
+
+        // A byte changed behind the daemon's back, the file's size and time kept: a check would find the piece bad;
+        // the resume data from the database vouches for it instead, so the torrent seeds at once.
+        string file = Path.Combine(_daemon.Downloads, "kept.bin");
+        DateTime written = File.GetLastWriteTimeUtc(file);
+        await using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = 1000;
+            int b = stream.ReadByte();
+            stream.Position = 1000;
+            stream.WriteByte((byte)(b ^ 0xFF));
+        }
+        File.SetLastWriteTimeUtc(file, written);
+        await _daemon.RestartAsync();
+        using ApiClient client = _daemon.Client();
+        JsonElement row = await DaemonApi.WaitForStateAsync(client, id, "seeding");
+        Assert.Equal(1.0, row.GetProperty("progress").GetDouble());
     }
 }

@@ -141,6 +141,42 @@ public sealed class TorrentControlTests : IDisposable
     }
 
     [Fact]
+    public async Task The_queue_runs_one_download_at_a_time_and_starts_the_next_when_one_finishes()
+    {
+        (Torrent first, string firstDir) = await CreateAsync(("one.bin", 8 * PieceLength));
+        string secondDir = Path.Combine(_root, "seed2");
+        Directory.CreateDirectory(secondDir);
+        byte[] other = new byte[6 * PieceLength];
+        new Random(99).NextBytes(other);
+        await File.WriteAllBytesAsync(Path.Combine(secondDir, "two.bin"), other);
+        Torrent second = await TorrentCreator.CreateAsync(Path.Combine(secondDir, "two.bin"), new TorrentCreationOptions { PieceLength = PieceLength });
+        ShoalSession seeder = await StartAsync(maxUpload: 1024 * 1024);
+        await seeder.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = firstDir });
+        await seeder.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = secondDir });
+        ShoalSession leecher = await StartAsync(maxActiveDownloads: 1);
+        var events = new EventLog(leecher);
+        TorrentHandle a = await leecher.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "a"), Peers = [seeder.ListenEndPoint] });
+        TorrentHandle b = await leecher.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "b"), Peers = [seeder.ListenEndPoint] });
+        Assert.Equal((0, 1), (a.QueuePosition, b.QueuePosition));
+        await Eventually.TrueAsync(() => b.GetStatus().State == TorrentState.Queued, TimeSpan.FromSeconds(20), () => $"b is {b.GetStatus().State}");
+        Assert.Equal(0, b.GetStatus().VerifiedPieces);
+
+        await WaitAsync(a.Completion, "the first download did not finish");
+        b.AddPeers([seeder.ListenEndPoint]);
+        await Eventually.TrueAsync(() => b.GetStatus().State == TorrentState.Seeding, TimeSpan.FromSeconds(60), () => $"b is {b.GetStatus().State}");
+        Assert.Equal(other, await File.ReadAllBytesAsync(Path.Combine(_root, "b", "two.bin")));
+        // While b waited, a ran alone: b never downloaded before a finished.
+        SessionEvent[] seen = events.Seen;
+        int aFinished = Array.FindIndex(seen, e => e.Kind == SessionEventKind.Finished && e.InfoHash == first.InfoHash);
+        int bDownloading = Array.FindIndex(seen, e => e.Kind == SessionEventKind.StateChanged && e.InfoHash == second.InfoHash && e.State == TorrentState.Downloading);
+        Assert.True(aFinished >= 0 && bDownloading > aFinished, string.Join(", ", seen.Select(e => $"{e.Kind}/{e.Name}/{e.State}")));
+
+        // Moved to the front while both seed (no seed limit): positions swap.
+        await b.SetQueuePositionAsync(0);
+        Assert.Equal((1, 0), (a.QueuePosition, b.QueuePosition));
+    }
+
+    [Fact]
     public async Task Session_rate_limits_change_at_runtime_and_a_removed_torrent_is_an_event()
     {
         (Torrent torrent, string seedDir) = await CreateAsync(("x.bin", 2 * PieceLength));
@@ -172,7 +208,7 @@ public sealed class TorrentControlTests : IDisposable
         return (await TorrentCreator.CreateAsync(source, new TorrentCreationOptions { PieceLength = PieceLength }), dir);
     }
 
-    private async Task<ShoalSession> StartAsync(long maxUpload = 0, string? resume = null)
+    private async Task<ShoalSession> StartAsync(long maxUpload = 0, string? resume = null, int maxActiveDownloads = -1)
     {
         ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
         {
@@ -183,6 +219,7 @@ public sealed class TorrentControlTests : IDisposable
             EnableDht = false,
             EnablePortMapping = false,
             ResumeDirectory = resume,
+            MaxActiveDownloads = maxActiveDownloads,
         });
         _sessions.Add(session);
         return session;
