@@ -203,7 +203,7 @@ internal static class DaemonScaleBenchmark
     {
         string resume = Path.Combine(work, "lt-resume");
         if (Directory.Exists(resume)) Directory.Delete(resume, recursive: true);
-        string script = Path.Combine(workspace.Scripts, "lt_many.py");
+        string script = Path.Combine(workspace.Scripts, "lt_daemon_scale.py");
         Workspace.SyncFileSystems();
         JsonElement cold = RunScript(workspace, script, ["--torrents", torrents, "--save-path", content, "--resume", resume, "--phase", "cold"]);
         Workspace.SyncFileSystems();
@@ -220,7 +220,7 @@ internal static class DaemonScaleBenchmark
     {
         (int code, string output) = Workspace.RunQuick(workspace.Python, [script, .. arguments], Patience, workspace.Root);
         string? last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
-        if (code != 0 || last is null) throw new BenchFailedException("lt_many.py failed:\n" + output);
+        if (code != 0 || last is null) throw new BenchFailedException("lt_daemon_scale.py failed:\n" + output);
         return JsonDocument.Parse(last).RootElement.Clone();
     }
 
@@ -234,7 +234,7 @@ internal static class DaemonScaleBenchmark
         md.AppendLine();
         md.AppendLine(inv, $"- command: `{command}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, {Machine.MemoryTotal()}, load {Machine.LoadAverage()}, .NET {Environment.Version}{(ltVersion is null ? "" : ", libtorrent " + ltVersion)}");
-        md.AppendLine("- Shoal: `shoal daemon` as a child process, torrents added through the HTTP API (multipart, 250 a request); restart timed from the process start until the API counts every torrent seeding. libtorrent: one session in `lt_many.py`, restarted from its resume data.");
+        md.AppendLine("- Shoal: `shoal daemon` as a child process, torrents added through the HTTP API (multipart, 250 a request); restart timed from the process start until the API counts every torrent seeding. libtorrent: one session in `lt_daemon_scale.py`, restarted from its resume data.");
         md.AppendLine();
         md.AppendLine("| | Shoal daemon | libtorrent | target |");
         md.AppendLine("| --- | ---: | ---: | --- |");

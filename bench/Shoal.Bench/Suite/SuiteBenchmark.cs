@@ -164,7 +164,15 @@ internal static class SuiteBenchmark
                 DhtBenchmark.Succeeded(result) ? [] : ["lookups below the test's bars (99% before churn, 95% after) or internal errors"]);
         }).ConfigureAwait(false);
 
-        await Section("daemon", "7. One daemon, many torrents", async () =>
+        await Section("many-torrents", "7. Many torrents in one session (issue 22)", async () =>
+        {
+            string[] verb = ["--counts", options.ManyTorrentsCounts];
+            Shoal.Bench.Many.ManyTorrentsOptions manyOptions = Shoal.Bench.Many.ManyTorrentsOptions.Parse(verb);
+            Shoal.Bench.Many.ManyTorrentsBenchmark.Outcome outcome = await Shoal.Bench.Many.ManyTorrentsBenchmark.MeasureAsync(manyOptions, NeedWorkspace()).ConfigureAwait(false);
+            return (Shoal.Bench.Many.ManyTorrentsBenchmark.Render(outcome, $"{Bench} many-torrents {string.Join(' ', verb)}"), outcome.Failures);
+        }).ConfigureAwait(false);
+
+        await Section("daemon", "8. One daemon, many torrents", async () =>
         {
             string[] verb = ["--torrents", Text(options.DaemonTorrents), .. shoalArgs];
             Shoal.Bench.Daemon.DaemonScaleOptions daemonOptions = Shoal.Bench.Daemon.DaemonScaleOptions.Parse(verb);

@@ -1,138 +1,77 @@
 #!/usr/bin/env python3
-"""Holds many torrents in one libtorrent session: the reference of the daemon-scale benchmark.
+"""Seeds many .torrent files in one libtorrent session (the many-torrents benchmark's reference).
 
---phase cold: adds every .torrent in --torrents (sorted by name) with data in --save-path, waits until all
-seed (each is checked), saves every torrent's resume data into --resume, then stops the session.
---phase restart: adds them again from the resume data (no check, as after a restart), waits until all seed,
-measures the idle process for --idle seconds, then stops.
-Prints one JSON line with the figures. DHT, LSD, UPnP off; listens on 127.0.0.1 only.
+Loads the first --count .torrent files of --torrents (sorted by name), adds them all (not auto-managed, so every
+one is active, as in Shoal), and prints 'READY <seconds>' once every torrent seeds, the seconds counted from the
+first add (libtorrent hashes everything: no resume data). Then idles until stdin reaches end of file, destroys the
+session and prints 'STOPPED <seconds>' (the time the session's destructor took).
+Exit codes: 0 stopped, 2 bad input or a torrent error.
 """
 import argparse
-import json
+import gc
 import os
+import sys
 import time
 
 import libtorrent as lt
 
-from lt_common import fail, load_torrent, make_session, wait_listen_port, base_params
-
-
-def cpu_seconds():
-    with open("/proc/self/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_bytes(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def open_files():
-    return len(os.listdir("/proc/self/fd"))
-
-
-def wait_all_seeding(session, count, deadline):
-    """Counts torrents by their state-change alerts until all seed; returns seconds waited."""
-    seeding = set()
-    start = time.monotonic()
-    last_scan = start
-    while len(seeding) < count:
-        if time.monotonic() > deadline:
-            fail(2, f"only {len(seeding)} of {count} torrents seed")
-        session.wait_for_alert(100)
-        for alert in session.pop_alerts():
-            if isinstance(alert, lt.state_changed_alert):
-                key = str(alert.handle.info_hashes().v1)
-                if alert.state == lt.torrent_status.seeding:
-                    seeding.add(key)
-                else:
-                    seeding.discard(key)
-            elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
-                fail(2, f"torrent error: {alert.message()}")
-        # A torrent already seeding when added sends no state change: look at the stragglers now and then.
-        if time.monotonic() - last_scan > 1:
-            last_scan = time.monotonic()
-            for handle in session.get_torrents():
-                if handle.status(0).is_seeding:
-                    seeding.add(str(handle.info_hashes().v1))
-    return time.monotonic() - start
+from lt_common import base_params, fail, load_torrent, log
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--torrents", required=True)
-    parser.add_argument("--save-path", required=True)
-    parser.add_argument("--resume", required=True)
-    parser.add_argument("--phase", choices=["cold", "restart"], required=True)
-    parser.add_argument("--idle", type=float, default=30)
-    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--torrents", required=True, help="folder of .torrent files")
+    parser.add_argument("--save-path", required=True, help="folder that holds every torrent's data")
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
-    files = sorted(f for f in os.listdir(args.torrents) if f.endswith(".torrent"))
+    names = sorted(n for n in os.listdir(args.torrents) if n.endswith(".torrent"))[:args.count]
+    if len(names) < args.count:
+        fail(2, f"{args.torrents} holds {len(names)} torrents, {args.count} asked for")
+    infos = [load_torrent(os.path.join(args.torrents, n)) for n in names]
     save_path = os.path.abspath(args.save_path)
-    os.makedirs(args.resume, exist_ok=True)
-    deadline = time.monotonic() + args.timeout
-    session = make_session(0)
-    wait_listen_port(session)
-    session.apply_settings({"alert_queue_size": 100000, "active_limit": -1, "active_seeds": -1, "active_downloads": -1})
+
+    count = len(infos)
+    session = lt.session({
+        "listen_interfaces": "127.0.0.1:0",
+        "outgoing_interfaces": "",
+        "enable_dht": False,
+        "dht_bootstrap_nodes": "",
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_ip_notifier": False,
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        "alert_queue_size": 4 * count + 1000,
+        # Every torrent active, as in Shoal (these only bound auto-managed torrents; set anyway).
+        "active_limit": count + 10,
+        "active_seeds": count + 10,
+    })
 
     started = time.monotonic()
-    for name in files:
-        if args.phase == "cold":
-            params = base_params(load_torrent(os.path.join(args.torrents, name)), save_path)
-        else:
-            with open(os.path.join(args.resume, name + ".resume"), "rb") as f:
-                params = lt.read_resume_data(f.read())
-            params.save_path = save_path
-            params.flags &= ~lt.torrent_flags.auto_managed
-            params.flags &= ~lt.torrent_flags.paused
-        session.async_add_torrent(params)
-    wait_all_seeding(session, len(files), deadline)
-    to_seed = time.monotonic() - started
-    result = {"phase": args.phase, "torrents": len(files), "seconds_to_seed": round(to_seed, 3)}
+    for info in infos:
+        session.async_add_torrent(base_params(info, save_path))
+    seeding = set()
+    deadline = started + args.timeout
+    while len(seeding) < count:
+        if time.monotonic() > deadline:
+            fail(2, f"only {len(seeding)} of {count} torrents seed after {args.timeout:.0f} s")
+        session.wait_for_alert(100)
+        for alert in session.pop_alerts():
+            if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
+                fail(2, f"torrent error: {alert.message()}")
+            if isinstance(alert, lt.add_torrent_alert) and alert.error.value() != 0:
+                fail(2, f"add failed: {alert.message()}")
+            if isinstance(alert, lt.state_changed_alert) and alert.state == lt.torrent_status.seeding:
+                seeding.add(alert.torrent_name)
+    log(f"READY {time.monotonic() - started:.3f}")
 
-    if args.phase == "cold":
-        handles = {str(h.info_hashes().v1): h for h in session.get_torrents()}
-        names = {}
-        for name in files:
-            names[str(load_torrent(os.path.join(args.torrents, name)).info_hashes().v1)] = name
-        for h in handles.values():
-            h.save_resume_data(lt.torrent_handle.save_info_dict)
-        saved = 0
-        while saved < len(handles):
-            if time.monotonic() > deadline:
-                fail(2, "resume data not saved in time")
-            session.wait_for_alert(200)
-            for alert in session.pop_alerts():
-                if isinstance(alert, lt.save_resume_data_alert):
-                    key = str(alert.params.info_hashes.v1)
-                    with open(os.path.join(args.resume, names[key] + ".resume"), "wb") as f:
-                        f.write(lt.write_resume_data_buf(alert.params))
-                    saved += 1
-                elif isinstance(alert, lt.save_resume_data_failed_alert):
-                    fail(2, f"resume data: {alert.message()}")
-    else:
-        time.sleep(3)
-        cpu0 = cpu_seconds()
-        t0 = time.monotonic()
-        end = t0 + args.idle
-        while time.monotonic() < end:
-            session.wait_for_alert(500)
-            session.pop_alerts()
-        result["idle_cpu_percent"] = round(100 * (cpu_seconds() - cpu0) / (time.monotonic() - t0), 2)
-        result["rss_bytes"] = rss_bytes("VmRSS")
-        result["rss_anon_bytes"] = rss_bytes("RssAnon")
-        result["open_files"] = open_files()
-
-    stop = time.monotonic()
-    # The python binding's session destructor waits for the shutdown (trackers told, files closed).
+    sys.stdin.read()  # the benchmark measures the idle session meanwhile, then closes stdin
+    stopping = time.monotonic()
     del session
-    result["stop_seconds"] = round(time.monotonic() - stop, 3)
-    print(json.dumps(result), flush=True)
+    gc.collect()
+    log(f"STOPPED {time.monotonic() - stopping:.3f}")
 
 
 if __name__ == "__main__":
