@@ -15,6 +15,7 @@ using Shoal.Daemon.Service;
 using Shoal.Daemon.State;
 using Shoal.Daemon.Transmission;
 using Shoal.Daemon.Watching;
+using Shoal.Daemon.Web;
 using Shoal.Dht;
 using Shoal.Swarm;
 
@@ -236,9 +237,7 @@ public sealed class DaemonHost : IAsyncDisposable
         NativeAdminEndpoints.Map(app,
             hash => service.PutSecretAsync(SettingsBook.PasswordHashKey, hash is null ? null : JsonValue.Create(hash).ToJsonString()),
             loopbackOnly: IPAddress.IsLoopback(options.WebBind));
-        app.MapGet("/", () => Results.Text(
-            "Shoal daemon " + DaemonVersion.Text + ". The native API is under /api/v1 (docs/api.md); events at /api/v1/events; Transmission's RPC at /transmission/rpc; the qBittorrent Web API under /api/v2.\n",
-            "text/plain; charset=utf-8"));
+        WebPageEndpoints.Map(app, WebAssets.Load());
         return app;
     }
 

@@ -120,6 +120,7 @@ public sealed class TorrentService : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
+                RecordRates();
                 // At most one pass waits in the mailbox: a slow pass is not followed by a pile of them.
                 if (Interlocked.Exchange(ref _tickPending, 1) == 1) continue;
                 if (!_context.Loop.TryPost(async () =>
@@ -136,6 +137,21 @@ public sealed class TorrentService : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>Adds the total rates of the rows in force to <see cref="RateHistory"/> (read lock-free, off the loop).</summary>
+    private void RecordRates()
+    {
+        long down = 0, up = 0;
+        foreach (ServiceTorrent t in _context.Torrents.All)
+        {
+            down += t.View.DownRate;
+            up += t.View.UpRate;
+        }
+        RateHistory.Record(_context.Time.GetUtcNow(), down, up);
+    }
+
+    /// <summary>The daemon's total rates over the last ten minutes (the web page's graph).</summary>
+    public RateHistory RateHistory { get; } = new();
 
     /// <summary>The daemon's event stream.</summary>
     public EventHub Events => _context.Events;
@@ -187,6 +203,10 @@ public sealed class TorrentService : IAsyncDisposable
 
     /// <summary>A torrent's connected peers (empty when it is not running).</summary>
     public IReadOnlyList<PeerView> GetPeers(string reference) => ViewFactory.Peers(_context.Torrents.Resolve(reference));
+
+    /// <summary>A torrent's piece map: verified pieces and pieces being downloaded (for a details view).</summary>
+    public Task<PieceMapView> GetPieceMapAsync(string reference, CancellationToken cancellationToken = default)
+        => PieceMaps.ReadAsync(_context.Torrents.Resolve(reference), _context.Engine, cancellationToken);
 
     /// <summary>A torrent's trackers.</summary>
     public IReadOnlyList<TrackerView> GetTrackers(string reference) => ViewFactory.Trackers(_context.Torrents.Resolve(reference));
