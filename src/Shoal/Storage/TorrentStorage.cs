@@ -53,6 +53,9 @@ public sealed class TorrentStorage : ITorrentDisk
         for (int i = 0; i < _lanes.Length; i++) _lanes[i] = new WriteLane(this, disk);
     }
 
+    /// <inheritdoc />
+    public IPieceVerifier Verifier => _verifier;
+
     /// <summary>
     /// Prepares storage for <paramref name="layout"/> in files under <paramref name="downloadDirectory"/>, verified by
     /// <paramref name="verifier"/>. Touches no file: files and folders are created on first write. Throws
