@@ -18,7 +18,7 @@ internal enum MetadataOutcome
 /// it (one piece per peer at a time, re-asked elsewhere after a timeout or a refusal), and serves it once known.
 /// Single-threaded (the torrent actor owns it); time comes in as <see cref="TimeProvider"/> timestamps.
 /// </summary>
-internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Action<string> log)
+internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Action<string> log, Sha256Hash? infoHashV2 = null)
 {
     /// <summary>How long a metadata request may go unanswered before another peer is asked.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
@@ -51,7 +51,7 @@ internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Act
     {
         if (!IsKnown && _assembler is null && handshake.MetadataSize is int size)
         {
-            if (MetadataAssembler.TryCreate(infoHash, size, out MetadataAssembler? assembler)) _assembler = assembler;
+            if (MetadataAssembler.TryCreate(infoHash, size, infoHashV2, out MetadataAssembler? assembler)) _assembler = assembler;
             else log($"peer {peer.EndPoint} announced an impossible metadata size {size}");
         }
         Request(peer);

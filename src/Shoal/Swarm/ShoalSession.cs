@@ -21,6 +21,9 @@ public sealed class ShoalSession : IAsyncDisposable
     private readonly IReadOnlyList<IPeerAcceptor> _acceptors;
     private readonly DiskService _disk;
     private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _torrents = new();
+    // A hybrid torrent's second hash (the truncated v2 one when it is known by its v1 hash): incoming handshakes, LSD
+    // and DHT answers may name either. Keys of _torrents stay one per torrent.
+    private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _alternateHashes = new();
     private readonly HttpClient _http;
     private readonly TrackerClientFactory _trackerClients;
     private readonly CancellationTokenSource _shutdown = new();
@@ -185,6 +188,7 @@ public sealed class ShoalSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfCannotAdd(torrent.InfoHash, cancellationToken);
+        if (torrent.InfoHashV2 is { } v2) ThrowIfCannotAdd(v2.Truncate(), cancellationToken);
         TorrentStorage storage = OpenStorage(torrent, options);
         var actor = new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, storage, options, t => OpenStorage(t, options));
         return Task.FromResult(Register(actor, torrent.AnnounceTiers.Concat(options.Trackers.Select(url => (IReadOnlyList<string>)[url]))));
@@ -200,6 +204,7 @@ public sealed class ShoalSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(magnet);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfCannotAdd(magnet.InfoHash, cancellationToken);
+        if (magnet.InfoHashV2 is { } v2) ThrowIfCannotAdd(v2.Truncate(), cancellationToken);
         var peers = new List<IPEndPoint>(options.Peers);
         foreach (string peer in magnet.Peers)
         {
@@ -213,7 +218,7 @@ public sealed class ShoalSession : IAsyncDisposable
             SelectedFiles = options.SelectedFiles is { Count: > 0 } ? options.SelectedFiles : magnet.SelectedFiles,
         };
         string name = magnet.DisplayName ?? magnet.InfoHash.ToHex();
-        var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers));
+        var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers), magnet.InfoHashV2);
         return Task.FromResult(Register(actor, magnet.Trackers.Concat(options.Trackers).Select(url => (IReadOnlyList<string>)[url])));
     }
 
@@ -221,13 +226,13 @@ public sealed class ShoalSession : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_torrents.ContainsKey(infoHash))
+        if (_torrents.ContainsKey(infoHash) || _alternateHashes.ContainsKey(infoHash))
             throw new InvalidOperationException($"torrent {infoHash} is already in the session");
     }
 
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
     {
-        var verifier = Sha1PieceVerifier.For(torrent); // first: a torrent it cannot verify is refused before anything else
+        IPieceVerifier verifier = PieceVerifiers.For(torrent); // first: a torrent it cannot verify is refused before anything else
         var layout = StorageLayout.FromTorrent(torrent);
         var storageOptions = new StorageOptions
         {
@@ -265,11 +270,15 @@ public sealed class ShoalSession : IAsyncDisposable
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
-        _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
+        foreach (InfoHash other in actor.InfoHashes.Skip(1)) _alternateHashes.TryAdd(other, entry);
+        foreach (InfoHash hash in actor.InfoHashes) _context.Encryption.Torrents.Add(hash); // findable by encrypted incoming handshakes
         actor.Start();
         entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, trackerTiers);
-        _ = AnnounceLocallyAsync([actor.InfoHash]);
-        if (_context.Dht is { } dht) _ = RunDhtAnnouncesAsync(dht, actor);
+        _ = AnnounceLocallyAsync([.. actor.InfoHashes]);
+        if (_context.Dht is { } dht)
+        {
+            foreach (InfoHash hash in actor.InfoHashes) _ = RunDhtAnnouncesAsync(dht, actor, hash);
+        }
         return handle;
     }
 
@@ -277,7 +286,7 @@ public sealed class ShoalSession : IAsyncDisposable
     /// Finds peers of one torrent through the DHT and announces that we have it, for as long as the torrent
     /// is in the session: at once, then often while it is short of peers, then every 15 minutes.
     /// </summary>
-    private async Task RunDhtAnnouncesAsync(DualStackDht dht, TorrentActor actor)
+    private async Task RunDhtAnnouncesAsync(DualStackDht dht, TorrentActor actor, InfoHash infoHash)
     {
         CancellationToken stop = _shutdown.Token;
         try
@@ -289,14 +298,14 @@ public sealed class ShoalSession : IAsyncDisposable
                 {
                     try
                     {
-                        DhtLookupResult result = await dht.AnnounceAsync(actor.InfoHash, _context.AnnouncePort, impliedPort: false, stop).ConfigureAwait(false);
+                        DhtLookupResult result = await dht.AnnounceAsync(infoHash, _context.AnnouncePort, impliedPort: false, stop).ConfigureAwait(false);
                         if (result.Peers.Count > 0) actor.AddPeers([.. result.Peers], PeerSource.Dht);
                         // Right after start the table may still be bootstrapping: try again soon.
                         reachedNobody = result.AnnouncedTo == 0;
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        _context.Log($"DHT lookup for {actor.InfoHash} failed: {ex.Message}");
+                        _context.Log($"DHT lookup for {infoHash} failed: {ex.Message}");
                     }
                 }
                 TorrentStatus status = actor.Status;
@@ -326,7 +335,7 @@ public sealed class ShoalSession : IAsyncDisposable
             while (true)
             {
                 await Task.Delay(LocalAnnounceInterval, _context.Time, stop).ConfigureAwait(false);
-                await AnnounceLocallyAsync([.. _torrents.Values.Select(t => t.Actor.InfoHash)]).ConfigureAwait(false);
+                await AnnounceLocallyAsync([.. _torrents.Values.SelectMany(t => t.Actor.InfoHashes)]).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -352,8 +361,9 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private async Task RemoveAsync(TorrentActor actor)
     {
-        _context.Encryption.Torrents.Remove(actor.InfoHash);
+        foreach (InfoHash hash in actor.InfoHashes) _context.Encryption.Torrents.Remove(hash);
         if (_torrents.TryGetValue(actor.InfoHash, out SessionTorrent? entry)) await StopTorrentAsync(entry).ConfigureAwait(false);
+        foreach (InfoHash other in actor.InfoHashes.Skip(1)) _alternateHashes.TryRemove(other, out _);
         _torrents.TryRemove(actor.InfoHash, out _);
     }
 
@@ -407,7 +417,8 @@ public sealed class ShoalSession : IAsyncDisposable
         }
     }
 
-    private TorrentActor? FindTorrent(InfoHash infoHash) => _torrents.TryGetValue(infoHash, out SessionTorrent? entry) ? entry.Actor : null;
+    private TorrentActor? FindTorrent(InfoHash infoHash) =>
+        _torrents.TryGetValue(infoHash, out SessionTorrent? entry) || _alternateHashes.TryGetValue(infoHash, out entry) ? entry.Actor : null;
 
     /// <summary>Stops every torrent, closes every connection and the listener.</summary>
     public async ValueTask DisposeAsync()

@@ -39,6 +39,7 @@ internal sealed class TorrentActor
     private readonly TorrentSnapshots _snapshots;
     private readonly TorrentCheck _check;
     private readonly DiskErrorPause _diskPause;
+    private readonly HashExchange _hashes;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,6 +47,7 @@ internal sealed class TorrentActor
     private ITimer? _timer;
     private long _lastTick;
     private Task? _run;
+    private bool _awaitingLayers; // a v2 torrent from a magnet link: nothing can be verified before its piece layers arrive
 
     /// <summary>
     /// Creates the actor for a torrent whose metadata is known (<paramref name="torrent"/> and its opened
@@ -53,9 +55,9 @@ internal sealed class TorrentActor
     /// fetched from peers and <paramref name="openStorage"/> opens the files).
     /// </summary>
     public TorrentActor(SessionContext session, InfoHash infoHash, string displayName, Torrent? torrent, ITorrentDisk? storage,
-        TorrentOptions options, Func<Torrent, ITorrentDisk> openStorage)
+        TorrentOptions options, Func<Torrent, ITorrentDisk> openStorage, Sha256Hash? infoHashV2 = null)
     {
-        _t = new TorrentContext(session, infoHash, displayName, options, torrent) { Storage = storage };
+        _t = new TorrentContext(session, infoHash, displayName, options, torrent) { Storage = storage, InfoHashV2 = torrent?.InfoHashV2 ?? infoHashV2 };
         storage?.Attach(new TorrentDiskEvents(this), session.Blocks);
         _openStorage = openStorage;
         _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
@@ -74,13 +76,14 @@ internal sealed class TorrentActor
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
         _smartBan = new SmartBan(_t, _admission.Ban);
-        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log);
+        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, _t.InfoHashV2);
         _pex = new PexExchange(session.Time, _t.StartedAt);
         _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _admission.Ban);
         _resume = new ResumeSaver(_t);
         _snapshots = new TorrentSnapshots(_t);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
+        _hashes = new HashExchange(_t) { CorruptBlocksFound = _smartBan.OnCorruptBlocksKnown };
         if (torrent is not null)
         {
             _metadata.TrySetResult(torrent);
@@ -94,6 +97,12 @@ internal sealed class TorrentActor
     public Torrent? Torrent => _t.Torrent;
 
     public InfoHash InfoHash => _t.InfoHash;
+
+    /// <summary>Every 20-byte hash the torrent is reached by: its wire hash, then a hybrid's truncated v2 hash.</summary>
+    public IReadOnlyList<InfoHash> InfoHashes => _t.AlternateInfoHash is { } other ? [_t.InfoHash, other] : [_t.InfoHash];
+
+    /// <summary>True when a handshake's <paramref name="hash"/> names this torrent.</summary>
+    public bool IsKnownBy(InfoHash hash) => _t.IsKnownBy(hash);
 
     /// <summary>The private flag (BEP 27): no PEX, LSD or DHT for such a torrent. False until the metadata is known.</summary>
     public bool IsPrivate => _t.IsPrivate;
@@ -224,6 +233,18 @@ internal sealed class TorrentActor
             _t.Storage = _openStorage(_t.Torrent!);
             _t.Storage.Attach(new TorrentDiskEvents(this), _t.Session.Blocks);
         }
+        if (_hashes.MustWaitForLayers)
+        {
+            // BEP 52: a magnet's info dictionary has only each file's root; the piece layers come from peers first.
+            _awaitingLayers = true;
+            _t.State = TorrentState.FetchingMetadata;
+            _t.Log("waiting for the piece layers (BEP 52 hashes) from peers");
+            _hashes.OnTick(_t.Now());
+            _snapshots.Publish();
+            _admission.DialMore();
+            return;
+        }
+        _awaitingLayers = false;
         _check.Start(_stopping.Token);
         _loopContext.SetTorrentData(_t.Torrent!.PieceCount, _t.Storage);
         _snapshots.Publish();
@@ -365,6 +386,11 @@ internal sealed class TorrentActor
             case MessageId.Extended:
                 if (_extensions.OnMessage(peer, (byte)item.Index, (byte[])item.Payload!) is { } torrent) OnMetadataComplete(torrent);
                 break;
+            case MessageId.HashRequest: _hashes.OnRequest(peer, (HashMessage)item.Payload!); break;
+            case MessageId.Hashes:
+                if (_hashes.OnHashes(peer, (HashMessage)item.Payload!) && _awaitingLayers) StartCheck();
+                break;
+            case MessageId.HashReject: _hashes.OnReject(peer, (HashMessage)item.Payload!); break;
             case MessageId.Port:
                 // BEP 5: a peer's DHT node is a node worth knowing; the DHT pings it before trusting it.
                 if (item.Index > 0 && !_t.IsPrivate) _t.Session.Dht?.AddNode(new IPEndPoint(peer.EndPoint.Address, item.Index));
@@ -394,6 +420,7 @@ internal sealed class TorrentActor
         if (!_admission.OnClosed(peer, error)) return;
         _requester.OnPeerGone(peer);
         _metadataExchange.OnPeerGone(peer.Key);
+        _hashes.OnPeerGone(peer);
         _unchoker.OnPeerGone(peer);
         _admission.DialMore();
     }
@@ -429,6 +456,7 @@ internal sealed class TorrentActor
         _t.Picker!.OnPieceFailed(piece);
         _t.Log($"piece {piece} failed its hash check; fetching it again");
         _smartBan.OnPieceFailed(piece);
+        _hashes.RequestBlockHashes(piece); // v2: the right block hashes name the bad blocks without a second download
     }
 
     /// <summary>
@@ -507,6 +535,7 @@ internal sealed class TorrentActor
         if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet);
         _snapshots.SampleRates(uploaded, elapsed);
         _unchoker.OnTick(now);
+        _hashes.OnTick(now);
         _diskPause.OnTick(now);
         _admission.DialMore();
         _resume.MaybeSave(now);

@@ -26,6 +26,18 @@ internal sealed class TorrentContext
 
     public SessionContext Session { get; }
     public InfoHash InfoHash { get; }
+
+    /// <summary>The full v2 info-hash, when known (a v2 or hybrid torrent, or a magnet with btmh).</summary>
+    public Sha256Hash? InfoHashV2 { get; init; }
+
+    /// <summary>
+    /// The other 20-byte hash the torrent is reached by: the truncated v2 hash of a hybrid known by its v1 hash; null
+    /// when there is only one.
+    /// </summary>
+    public InfoHash? AlternateInfoHash => InfoHashV2 is { } v2 && v2.Truncate() != InfoHash ? v2.Truncate() : null;
+
+    /// <summary>True when <paramref name="hash"/> names this torrent (its wire hash, or a hybrid's other one).</summary>
+    public bool IsKnownBy(InfoHash hash) => hash == InfoHash || hash == AlternateInfoHash;
     public string DisplayName { get; }
     public TorrentOptions Options { get; }
     public TimeProvider Time => Session.Time;

@@ -1,0 +1,145 @@
+using System.Net;
+using Shoal.Metainfo;
+using Shoal.Swarm;
+
+namespace Shoal.Tests.Swarm;
+
+/// <summary>BEP 52 end to end between real sessions on 127.0.0.1: v2-only and hybrid torrents, from a .torrent and from a magnet.</summary>
+public sealed class V2SwarmTests : IDisposable
+{
+    private const int PieceLength = 32 * 1024;
+    private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
+    private readonly string _root = Directory.CreateTempSubdirectory("shoal-v2swarm-").FullName;
+    private readonly List<ShoalSession> _sessions = [];
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private async Task<(Torrent Torrent, string SeedDir, string Content)> CreateAsync(TorrentVersion version)
+    {
+        string seedDir = Path.Combine(_root, "seed");
+        string content = Path.Combine(seedDir, "content");
+        var random = new Random(52);
+        WriteRandomFile(Path.Combine(content, "small.bin"), 10_000, random);          // one block
+        WriteRandomFile(Path.Combine(content, "odd.bin"), 300_001, random);           // several pieces, short tail
+        WriteRandomFile(Path.Combine(content, "sub", "deep.bin"), 1_000_000, random); // a subfolder, many pieces
+        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = PieceLength, Version = version });
+        return (torrent, seedDir, content);
+    }
+
+    [Theory]
+    [InlineData(TorrentVersion.V2)]
+    [InlineData(TorrentVersion.Hybrid)]
+    public async Task A_leecher_downloads_a_v2_or_hybrid_torrent_from_a_seeder(TorrentVersion version)
+    {
+        (Torrent torrent, string seedDir, string content) = await CreateAsync(version);
+        try
+        {
+            ShoalSession seeder = await StartSessionAsync();
+            ShoalSession leecher = await StartSessionAsync();
+            await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+            string leechDir = Path.Combine(_root, "leech");
+            TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
+            await CompletesAsync(handle);
+            AssertSameFiles(content, Path.Combine(leechDir, "content"));
+            Assert.Equal(0, handle.GetStatus().FailedPieces);
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(TorrentVersion.V2)]
+    [InlineData(TorrentVersion.Hybrid)]
+    public async Task A_magnet_gets_its_metadata_and_piece_layers_from_peers(TorrentVersion version)
+    {
+        (Torrent torrent, string seedDir, string content) = await CreateAsync(version);
+        try
+        {
+            ShoalSession seeder = await StartSessionAsync();
+            ShoalSession leecher = await StartSessionAsync();
+            await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+            MagnetLink magnet = torrent.ToMagnetLink();
+            Assert.NotNull(magnet.InfoHashV2);
+            Assert.Contains("urn:btmh:1220", magnet.ToString(), StringComparison.Ordinal);
+            string leechDir = Path.Combine(_root, "leech");
+            TorrentHandle handle = await leecher.AddMagnetAsync(MagnetLink.Parse(magnet.ToString()),
+                new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
+            await CompletesAsync(handle);
+            AssertSameFiles(content, Path.Combine(leechDir, "content"));
+            Assert.Equal(0, handle.GetStatus().FailedPieces);
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_hybrid_seeder_accepts_peers_that_name_it_by_its_v2_hash()
+    {
+        (Torrent torrent, string seedDir, string content) = await CreateAsync(TorrentVersion.Hybrid);
+        try
+        {
+            ShoalSession seeder = await StartSessionAsync();
+            ShoalSession leecher = await StartSessionAsync();
+            await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+            // Only the v2 hash: the leecher dials with the truncated SHA-256 info-hash, checks the metadata against the
+            // full one, and joins the v2 swarm.
+            MagnetLink v2Only = MagnetLink.Parse($"magnet:?xt=urn:btmh:1220{torrent.InfoHashV2!.Value.ToHex()}");
+            Assert.Equal(torrent.InfoHashV2.Value.Truncate(), v2Only.InfoHash);
+            string leechDir = Path.Combine(_root, "leech");
+            TorrentHandle handle = await leecher.AddMagnetAsync(v2Only, new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
+            await CompletesAsync(handle);
+            AssertSameFiles(content, Path.Combine(leechDir, "content"));
+
+            // The same torrent cannot be added twice under its other hash.
+            await Assert.ThrowsAsync<InvalidOperationException>(() => seeder.AddMagnetAsync(v2Only, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "again") }));
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
+    private static async Task CompletesAsync(TorrentHandle handle)
+    {
+        Task done = await Task.WhenAny(handle.Completion, Task.Delay(Bounded));
+        TorrentStatus status = handle.GetStatus();
+        Assert.True(done == handle.Completion, $"did not finish: {status.State} {status.Progress:P0} {status.Error}");
+        await handle.Completion;
+    }
+
+    private static void AssertSameFiles(string expected, string actual)
+    {
+        foreach (string file in Directory.EnumerateFiles(expected, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(expected, file);
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(actual, relative))), relative + " differs");
+        }
+        Assert.Equal(Directory.EnumerateFiles(expected, "*", SearchOption.AllDirectories).Count(),
+            Directory.EnumerateFiles(actual, "*", SearchOption.AllDirectories).Count());
+    }
+
+    private async Task<ShoalSession> StartSessionAsync()
+    {
+        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
+        {
+            BindAddress = IPAddress.Loopback,
+            ListenPort = 0,
+            EnableLocalDiscovery = false,
+            EnableDht = false,
+        });
+        _sessions.Add(session);
+        return session;
+    }
+
+    private static void WriteRandomFile(string path, int length, Random random)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        byte[] data = new byte[length];
+        random.NextBytes(data);
+        File.WriteAllBytes(path, data);
+    }
+}
