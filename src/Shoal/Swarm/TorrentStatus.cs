@@ -18,6 +18,7 @@ namespace Shoal.Swarm;
 /// <param name="Sources">Where the connected peers came from; null reads as none.</param>
 /// <param name="EncryptedPeers">Of the connected peers, those whose connection ran the MSE/PE handshake (RC4 or obfuscated).</param>
 /// <param name="CheckedPieces">Pieces of the data check done so far (of <paramref name="PieceCount"/>), while <paramref name="State"/> is <see cref="TorrentState.Checking"/>.</param>
+/// <param name="Search">While no peer is connected: what was tried to find one; null otherwise.</param>
 public sealed record TorrentStatus(
     TorrentState State,
     double Progress,
@@ -35,10 +36,11 @@ public sealed record TorrentStatus(
     string? Error,
     PeerSourceCounts? Sources = null,
     int EncryptedPeers = 0,
-    int CheckedPieces = 0)
+    int CheckedPieces = 0,
+    PeerSearch? Search = null)
 {
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
-    public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0
+    public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0 && TotalSize > VerifiedBytes
         ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)
         : null;
 }
