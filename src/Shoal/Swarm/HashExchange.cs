@@ -86,12 +86,18 @@ internal sealed class HashExchange(TorrentContext torrent)
     /// <summary>A peer will not answer one of our requests: another peer is asked.</summary>
     public void OnReject(PeerConnection peer, HashMessage message)
     {
-        if (_outstanding.TryGetValue(message.Request, out Outstanding asked) && asked.PeerKey == peer.Key)
+        HashRequest request = message.Request;
+        State(peer).Refused.Add(request);
+        if (!_outstanding.TryGetValue(request, out Outstanding asked) || asked.PeerKey != peer.Key) return;
+        _outstanding.Remove(request);
+        Release(peer.Key);
+        // Ask someone else now rather than at the next tick: a failed piece's senders are waiting for their verdict.
+        int piece = -1;
+        foreach ((int p, HashRequest r) in _blockRequests)
         {
-            _outstanding.Remove(message.Request);
-            Release(peer.Key);
+            if (r == request) piece = p;
         }
-        State(peer).Refused.Add(message.Request);
+        if (piece >= 0 || LacksLayers) Ask(request, torrent.Now(), piece);
     }
 
     /// <summary>
