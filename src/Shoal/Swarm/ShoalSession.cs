@@ -186,16 +186,27 @@ public sealed class ShoalSession : IAsyncDisposable
     /// Throws <see cref="StorageException"/> when the torrent's files cannot live in that folder, and
     /// <see cref="InvalidOperationException"/> when the torrent is already in the session.
     /// </summary>
-    public Task<TorrentHandle> AddTorrentAsync(Torrent torrent, TorrentOptions options, CancellationToken cancellationToken = default)
+    public async Task<TorrentHandle> AddTorrentAsync(Torrent torrent, TorrentOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfCannotAdd(torrent.InfoHash, cancellationToken);
         if (torrent.InfoHashV2 is { } v2) ThrowIfCannotAdd(v2.Truncate(), cancellationToken);
+        PieceVerifiers.For(torrent); // a torrent it cannot verify is refused before any file is copied for it
+        // v2: files another torrent here holds whole (the same pieces root) are copied in, not downloaded again.
+        if (torrent.HasV2 && !options.SeedOnly && options.Storage is null)
+            await IdenticalFiles.ReuseAsync(torrent, options.DownloadDirectory, CompleteV2Torrents(), _context.Log, cancellationToken).ConfigureAwait(false);
         TorrentStorage storage = OpenStorage(torrent, options);
         var actor = new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, storage, options, t => OpenStorage(t, options));
-        return Task.FromResult(Register(actor, torrent.AnnounceTiers.Concat(options.Trackers.Select(url => (IReadOnlyList<string>)[url]))));
+        return Register(actor, torrent.AnnounceTiers.Concat(options.Trackers.Select(url => (IReadOnlyList<string>)[url])));
     }
+
+    private IEnumerable<IdenticalFiles.Source> CompleteV2Torrents() =>
+        from entry in _torrents.Values
+        let actor = entry.Actor
+        where actor.Torrent is { HasV2: true } && actor.Status is { PieceCount: > 0 } status && status.VerifiedPieces == status.PieceCount
+            && actor.Options.Storage is null
+        select new IdenticalFiles.Source(actor.Torrent!, actor.Options.DownloadDirectory);
 
     /// <summary>
     /// Adds a torrent known only by its magnet link: the info dictionary is fetched from peers (BEP 9) and

@@ -98,6 +98,9 @@ internal sealed class TorrentActor
 
     public InfoHash InfoHash => _t.InfoHash;
 
+    /// <summary>How the torrent was added (its download folder, limits, storage).</summary>
+    public TorrentOptions Options => _t.Options;
+
     /// <summary>Every 20-byte hash the torrent is reached by: its wire hash, then a hybrid's truncated v2 hash.</summary>
     public IReadOnlyList<InfoHash> InfoHashes => _t.AlternateInfoHash is { } other ? [_t.InfoHash, other] : [_t.InfoHash];
 

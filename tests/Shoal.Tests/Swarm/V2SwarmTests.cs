@@ -103,6 +103,72 @@ public sealed class V2SwarmTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_second_torrent_with_the_same_file_copies_it_from_the_first_instead_of_downloading_it()
+    {
+        (Torrent first, string seedDir, string content) = await CreateAsync(TorrentVersion.V2);
+        // Another torrent (another name, another folder, a hybrid) whose one big file is the first torrent's deep.bin.
+        string otherContent = Path.Combine(_root, "other", "album");
+        Directory.CreateDirectory(otherContent);
+        File.Copy(Path.Combine(content, "sub", "deep.bin"), Path.Combine(otherContent, "same.bin"));
+        WriteRandomFile(Path.Combine(otherContent, "new.bin"), 100_000, new Random(6));
+        Torrent second = await TorrentCreator.CreateAsync(otherContent, new TorrentCreationOptions { PieceLength = PieceLength, Version = TorrentVersion.Hybrid });
+        try
+        {
+            ShoalSession session = await StartSessionAsync();
+            TorrentHandle firstHandle = await session.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = seedDir });
+            await CompletesAsync(firstHandle);
+
+            string target = Path.Combine(_root, "second");
+            TorrentHandle secondHandle = await session.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = target });
+            // No peer at all: only the copy can bring the data.
+            string copied = Path.Combine(target, "album", "same.bin");
+            Assert.True(File.Exists(copied), "the identical file was not copied");
+            Assert.Equal(File.ReadAllBytes(Path.Combine(content, "sub", "deep.bin")), File.ReadAllBytes(copied));
+            Assert.False(File.Exists(Path.Combine(target, "album", "new.bin")));
+            Assert.Empty(Directory.EnumerateFiles(target, "*" + ".shoal-reuse", SearchOption.AllDirectories));
+
+            int sameFile = second.Files.Select((f, i) => (f, i)).Single(x => x.f.PathSegments[^1] == "same.bin").i;
+            int pieces = second.GetFilePieces(sameFile).Count;
+            var deadline = DateTime.UtcNow + Bounded;
+            while (secondHandle.GetStatus() is { State: TorrentState.Checking } && DateTime.UtcNow < deadline) await Task.Delay(50);
+            TorrentStatus status = secondHandle.GetStatus();
+            Assert.Equal(TorrentState.Downloading, status.State);
+            Assert.Equal(pieces, status.VerifiedPieces);
+            Assert.Equal(0, status.Downloaded);
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_file_already_at_the_target_is_never_overwritten_by_the_copy()
+    {
+        (Torrent first, string seedDir, string content) = await CreateAsync(TorrentVersion.V2);
+        string otherContent = Path.Combine(_root, "other", "album");
+        Directory.CreateDirectory(otherContent);
+        File.Copy(Path.Combine(content, "odd.bin"), Path.Combine(otherContent, "same.bin"));
+        Torrent second = await TorrentCreator.CreateAsync(otherContent, new TorrentCreationOptions { PieceLength = PieceLength, Version = TorrentVersion.V2 });
+        try
+        {
+            ShoalSession session = await StartSessionAsync();
+            await CompletesAsync(await session.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = seedDir }));
+            string target = Path.Combine(_root, "second");
+            string mine = Path.Combine(target, "album", "same.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(mine)!);
+            byte[] usersOwn = [1, 2, 3];
+            File.WriteAllBytes(mine, usersOwn);
+            await session.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = target }); // no peers: nothing else may write there
+            Assert.Equal(usersOwn, File.ReadAllBytes(mine));
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
     private static async Task CompletesAsync(TorrentHandle handle)
     {
         Task done = await Task.WhenAny(handle.Completion, Task.Delay(Bounded));
