@@ -83,7 +83,11 @@ internal sealed class TorrentActor
         _snapshots = new TorrentSnapshots(_t, () => _admission.LastDialFailure);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
-        _hashes = new HashExchange(_t) { CorruptBlocksFound = _smartBan.OnCorruptBlocksKnown };
+        _hashes = new HashExchange(_t)
+        {
+            CorruptBlocksFound = _smartBan.OnCorruptBlocksKnown,
+            LayersPath = _resume.Path is { } resumePath ? resumePath + PieceLayerStore.Suffix : null,
+        };
         if (torrent is not null)
         {
             _metadata.TrySetResult(torrent);
@@ -243,6 +247,7 @@ internal sealed class TorrentActor
             _t.Storage = _openStorage(_t.Torrent!);
             _t.Storage.Attach(new TorrentDiskEvents(this), _t.Session.Blocks);
         }
+        _hashes.LoadStoredLayers();
         if (_hashes.MustWaitForLayers)
         {
             // BEP 52: a magnet's info dictionary has only each file's root; the piece layers come from peers first.

@@ -77,6 +77,37 @@ public sealed class V2SwarmTests : IDisposable
     }
 
     [Fact]
+    public async Task Piece_layers_learned_from_peers_are_kept_so_a_restart_verifies_without_peers()
+    {
+        (Torrent torrent, string seedDir, string content) = await CreateAsync(TorrentVersion.V2);
+        string resumeDir = Path.Combine(_root, "resume");
+        string leechDir = Path.Combine(_root, "leech");
+        try
+        {
+            ShoalSession seeder = await StartSessionAsync();
+            ShoalSession leecher = await StartSessionAsync(resumeDir);
+            await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+            TorrentHandle handle = await leecher.AddMagnetAsync(torrent.ToMagnetLink(), new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
+            await CompletesAsync(handle);
+            await leecher.DisposeAsync();
+            Assert.Single(Directory.EnumerateFiles(resumeDir, "*.layers"));
+
+            // Restarted with the info dictionary (no piece layers in it) and nobody to ask: it seeds from what is on disk.
+            ShoalSession restarted = await StartSessionAsync(resumeDir);
+            Torrent known = Torrent.FromInfoDictionary(torrent.InfoDictionary);
+            Assert.False(known.HasPieceLayers);
+            TorrentHandle again = await restarted.AddTorrentAsync(known, new TorrentOptions { DownloadDirectory = leechDir });
+            await CompletesAsync(again);
+            Assert.Equal(TorrentState.Seeding, again.GetStatus().State);
+            Assert.Equal(0, again.GetStatus().Downloaded);
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_hybrid_seeder_accepts_peers_that_name_it_by_its_v2_hash()
     {
         (Torrent torrent, string seedDir, string content) = await CreateAsync(TorrentVersion.Hybrid);
@@ -188,10 +219,11 @@ public sealed class V2SwarmTests : IDisposable
             Directory.EnumerateFiles(actual, "*", SearchOption.AllDirectories).Count());
     }
 
-    private async Task<ShoalSession> StartSessionAsync()
+    private async Task<ShoalSession> StartSessionAsync(string? resumeDirectory = null)
     {
         ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
         {
+            ResumeDirectory = resumeDirectory,
             BindAddress = IPAddress.Loopback,
             ListenPort = 0,
             EnableLocalDiscovery = false,
