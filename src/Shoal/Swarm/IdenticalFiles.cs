@@ -33,6 +33,7 @@ internal static class IdenticalFiles
     {
         if (!torrent.HasV2) return 0;
         var byRoot = new Dictionary<(Sha256Hash Root, long Length), string>();
+        var sourceRoots = new Dictionary<string, string>(); // file -> its download folder
         foreach (Source source in sources)
         {
             if (!source.Torrent.HasV2) continue;
@@ -40,7 +41,11 @@ internal static class IdenticalFiles
             foreach (TorrentFile file in source.Torrent.Files)
             {
                 if (!IsData(file)) continue;
-                try { byRoot.TryAdd((file.PiecesRoot!.Value, file.Length), StoragePaths.Resolve(root, file.PathSegments)); }
+                try
+                {
+                    string path = StoragePaths.Resolve(root, file.PathSegments);
+                    if (byRoot.TryAdd((file.PiecesRoot!.Value, file.Length), path)) sourceRoots[path] = root;
+                }
                 catch (StorageException) { } // a path that cannot be in that folder holds nothing to reuse
             }
         }
@@ -54,9 +59,11 @@ internal static class IdenticalFiles
             string to;
             try { to = StoragePaths.Resolve(target, file.PathSegments); }
             catch (StorageException) { continue; } // adding the torrent reports it
-            if (File.Exists(to) || Directory.Exists(to)) continue;
+            if (File.Exists(to) || Directory.Exists(to) || new FileInfo(to).LinkTarget is not null) continue;
             if (!File.Exists(from) || new FileInfo(from).Length != file.Length) continue;
-            if (await TryCopyAsync(from, to, log, cancellationToken).ConfigureAwait(false))
+            // Never through a symbolic link below either download folder (the storage's rule too).
+            if (NoFollowFile.FindLink(target, to) is not null || NoFollowFile.FindLink(sourceRoots[from], from) is not null) continue;
+            if (await TryCopyAsync(target, from, to, log, cancellationToken).ConfigureAwait(false))
             {
                 copied++;
                 log($"{file.Path}: the same file (pieces root {file.PiecesRoot!.Value.ToHex()[..16]}…) is complete in another torrent; copied from {from} instead of downloading it");
@@ -67,21 +74,24 @@ internal static class IdenticalFiles
 
     private static bool IsData(TorrentFile file) => file.PiecesRoot is not null && !file.IsPadding && !file.IsSymlink && file.Length > 0;
 
-    private static async Task<bool> TryCopyAsync(string from, string to, Action<string> log, CancellationToken cancellationToken)
+    private static async Task<bool> TryCopyAsync(string root, string from, string to, Action<string> log, CancellationToken cancellationToken)
     {
         string temporary = to + TemporarySuffix;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            // Folders made and the file opened component by component without following links (openat, O_NOFOLLOW).
+            using Microsoft.Win32.SafeHandles.SafeFileHandle handle = NoFollowFile.Open(root, temporary, create: true, allowWrite: true, out bool writable);
+            if (!writable) throw new UnauthorizedAccessException($"'{temporary}' cannot be written");
             await using (var input = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, CopyBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan))
-            await using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous))
+            await using (var output = new FileStream(handle, FileAccess.Write, CopyBufferSize))
             {
+                output.SetLength(0); // a copy a crash left behind starts over
                 await input.CopyToAsync(output, CopyBufferSize, cancellationToken).ConfigureAwait(false);
             }
             File.Move(temporary, to, overwrite: false);
             return true;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException or StorageException)
         {
             try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             if (ex is OperationCanceledException) throw;

@@ -200,6 +200,33 @@ public sealed class V2SwarmTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task The_copy_never_goes_through_a_symbolic_link_in_the_download_folder()
+    {
+        (Torrent first, string seedDir, string content) = await CreateAsync(TorrentVersion.V2);
+        string otherContent = Path.Combine(_root, "other", "album");
+        Directory.CreateDirectory(otherContent);
+        File.Copy(Path.Combine(content, "odd.bin"), Path.Combine(otherContent, "same.bin"));
+        Torrent second = await TorrentCreator.CreateAsync(otherContent, new TorrentCreationOptions { PieceLength = PieceLength, Version = TorrentVersion.V2 });
+        try
+        {
+            ShoalSession session = await StartSessionAsync();
+            await CompletesAsync(await session.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = seedDir }));
+            string target = Path.Combine(_root, "second");
+            string elsewhere = Path.Combine(_root, "elsewhere");
+            Directory.CreateDirectory(target);
+            Directory.CreateDirectory(elsewhere);
+            Directory.CreateSymbolicLink(Path.Combine(target, "album"), elsewhere);
+            try { await session.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = target }); }
+            catch (Shoal.Storage.StorageException) { } // refusing the folder is fine too; writing through the link is not
+            Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere));
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
     private static async Task CompletesAsync(TorrentHandle handle)
     {
         Task done = await Task.WhenAny(handle.Completion, Task.Delay(Bounded));
