@@ -223,6 +223,7 @@ internal sealed class SessionContext
     public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
     {
         PeerTransport? transport = null;
+        InfoHash hash = actor.HashToDial(endPoint);
         try
         {
             // Encryption hook: the negotiator connects (twice when Prefer falls back to plaintext) through the
@@ -233,7 +234,7 @@ internal sealed class SessionContext
             {
                 (PeerTransport connected, connector) = await ConnectAsync(endPoint, preferred, token).ConfigureAwait(false);
                 return connected;
-            }, actor.InfoHash, HandshakeBytes(actor.InfoHash), cancellationToken).ConfigureAwait(false);
+            }, hash, HandshakeBytes(hash), cancellationToken).ConfigureAwait(false);
             using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             // A hybrid torrent's peer may answer with the v2 hash (BEP 52's upgrade): either of ours is fine.

@@ -323,7 +323,7 @@ public sealed class ShoalSession : IAsyncDisposable
                     try
                     {
                         DhtLookupResult result = await dht.AnnounceAsync(infoHash, _context.AnnouncePort, impliedPort: false, stop).ConfigureAwait(false);
-                        if (result.Peers.Count > 0) actor.AddPeers([.. result.Peers], PeerSource.Dht);
+                        if (result.Peers.Count > 0) actor.AddPeers([.. result.Peers], PeerSource.Dht, underAlternateHash: infoHash != actor.InfoHash);
                         // Right after start the table may still be bootstrapping: try again soon.
                         reachedNobody = result.AnnouncedTo == 0;
                     }
@@ -348,7 +348,7 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private void OnLocalPeer(InfoHash infoHash, IPEndPoint endPoint)
     {
-        if (FindTorrent(infoHash) is { IsPrivate: false } actor) actor.AddPeers([endPoint], PeerSource.Lsd);
+        if (FindTorrent(infoHash) is { IsPrivate: false } actor) actor.AddPeers([endPoint], PeerSource.Lsd, underAlternateHash: infoHash != actor.InfoHash);
     }
 
     private async Task LocalDiscoveryLoopAsync()

@@ -147,8 +147,15 @@ internal sealed class TorrentActor
     }
 
     /// <summary>Queues addresses to dial; false when the mailbox is full (the addresses are then dropped).</summary>
-    public bool AddPeers(IPEndPoint[] peers, PeerSource source)
-        => peers.Length == 0 || TryPost(new TorrentEvent { Kind = TorrentEventKind.AddPeers, Payload = peers, Source = source });
+    public bool AddPeers(IPEndPoint[] peers, PeerSource source, bool underAlternateHash = false)
+    {
+        // Peers found under a hybrid's other hash (its v2 swarm) may know only that hash: they are dialled with it.
+        if (underAlternateHash) _t.NoteAlternateHashPeers(peers);
+        return peers.Length == 0 || TryPost(new TorrentEvent { Kind = TorrentEventKind.AddPeers, Payload = peers, Source = source });
+    }
+
+    /// <summary>The info-hash to name in a handshake to <paramref name="endPoint"/>: a hybrid's v2 hash for a peer found in its v2 swarm.</summary>
+    public InfoHash HashToDial(IPEndPoint endPoint) => _t.HashToDial(endPoint);
 
     /// <summary>Stops the torrent: closes its peers, drains its disk writes, closes its files.</summary>
     public async Task StopAsync()

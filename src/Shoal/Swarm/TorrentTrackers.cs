@@ -26,7 +26,7 @@ internal sealed class TorrentTrackers : IAsyncDisposable
         _announcers = [.. actor.InfoHashes.Select((hash, i) => new TrackerAnnouncer(tiers, hash, session.PeerId, key,
             clients.Create,
             () => Stats(session, actor),
-            peers => actor.AddPeers([.. peers], PeerSource.Tracker),
+            peers => actor.AddPeers([.. peers], PeerSource.Tracker, underAlternateHash: i > 0),
             session.Time,
             message => session.Log(i == 0 ? $"[tracker] {message}" : $"[tracker v2] {message}"),
             new TrackerAnnouncerOptions { Random = i == 0 ? random : session.NewRandom() }))];

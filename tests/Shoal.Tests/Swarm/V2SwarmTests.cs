@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Cli.Tracker;
 using Shoal.Metainfo;
 using Shoal.Swarm;
 
@@ -11,6 +12,7 @@ public sealed class V2SwarmTests : IDisposable
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
     private readonly string _root = Directory.CreateTempSubdirectory("shoal-v2swarm-").FullName;
     private readonly List<ShoalSession> _sessions = [];
+    private readonly List<string> _log = [];
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
@@ -100,6 +102,41 @@ public sealed class V2SwarmTests : IDisposable
             await CompletesAsync(again);
             Assert.Equal(TorrentState.Seeding, again.GetStatus().State);
             Assert.Equal(0, again.GetStatus().Downloaded);
+        }
+        finally
+        {
+            foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_hybrid_seeder_is_announced_under_both_hashes_so_a_v2_only_peer_finds_it_through_the_tracker()
+    {
+        await using TrackerHost tracker = await TrackerHost.StartAsync(new TrackerHostOptions
+        {
+            Bind = IPAddress.Loopback,
+            HttpPort = 0,
+            UdpPort = 0,
+            MaxRequestsPerSecond = 0,
+        }, CancellationToken.None);
+        (Torrent torrent, string seedDir, string content) = await CreateAsync(TorrentVersion.Hybrid);
+        string url = tracker.HttpAnnounceUrl.ToString();
+        try
+        {
+            // The leecher knows the v2 hash and the tracker, nothing else, and announces first (it gets nobody). The
+            // seeder then announces under both hashes, gets the leecher from its v2 announce, and must dial it with
+            // the v2 hash: the leecher knows no other.
+            ShoalSession leecher = await StartSessionAsync();
+            MagnetLink v2Only = MagnetLink.Parse($"magnet:?xt=urn:btmh:1220{torrent.InfoHashV2!.Value.ToHex()}&tr={Uri.EscapeDataString(url)}");
+            string leechDir = Path.Combine(_root, "leech");
+            TorrentHandle handle = await leecher.AddMagnetAsync(v2Only, new TorrentOptions { DownloadDirectory = leechDir });
+            var deadline = DateTime.UtcNow + Bounded;
+            while (!handle.GetTrackers().Any(t => t.IsWorking) && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.Contains(handle.GetTrackers(), t => t.IsWorking);
+            ShoalSession seeder = await StartSessionAsync();
+            await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir, Trackers = [url] });
+            await CompletesAsync(handle);
+            AssertSameFiles(content, Path.Combine(leechDir, "content"));
         }
         finally
         {
@@ -227,11 +264,13 @@ public sealed class V2SwarmTests : IDisposable
         }
     }
 
-    private static async Task CompletesAsync(TorrentHandle handle)
+    private async Task CompletesAsync(TorrentHandle handle)
     {
         Task done = await Task.WhenAny(handle.Completion, Task.Delay(Bounded));
         TorrentStatus status = handle.GetStatus();
-        Assert.True(done == handle.Completion, $"did not finish: {status.State} {status.Progress:P0} {status.Error}");
+        string log;
+        lock (_log) log = string.Join("\n", _log.TakeLast(40));
+        Assert.True(done == handle.Completion, $"did not finish: {status.State} {status.Progress:P0} {status.Error}\n{log}");
         await handle.Completion;
     }
 
@@ -251,6 +290,7 @@ public sealed class V2SwarmTests : IDisposable
         ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
         {
             ResumeDirectory = resumeDirectory,
+            Log = line => { lock (_log) _log.Add($"[{_sessions.Count}] {line}"); },
             BindAddress = IPAddress.Loopback,
             ListenPort = 0,
             EnableLocalDiscovery = false,
