@@ -29,9 +29,15 @@ internal sealed class TorrentTrackers : IAsyncDisposable
             peers => actor.AddPeers([.. peers], PeerSource.Tracker, underAlternateHash: i > 0),
             session.Time,
             message => session.Log(i == 0 ? $"[tracker] {message}" : $"[tracker v2] {message}"),
-            new TrackerAnnouncerOptions { Random = i == 0 ? random : session.NewRandom() }))];
+            new TrackerAnnouncerOptions
+            {
+                Random = i == 0 ? random : session.NewRandom(),
+                AnnounceFailed = (url, error) => session.Events.Publish(new SessionEvent(SessionEventKind.TrackerError, actor.InfoHash, actor.Name,
+                    actor.Status.State, $"{url}: {error}")),
+            }))];
         _run = Task.Run(() => RunAsync(actor));
-        actor.DownloadFinished.ContinueWith(_ => { foreach (TrackerAnnouncer a in _announcers) a.NotifyCompleted(); }, CancellationToken.None,
+        // A download that finished before (this announcer replaces one stopped by a pause) was reported already.
+        if (!actor.DownloadFinished.IsCompleted) actor.DownloadFinished.ContinueWith(_ => { foreach (TrackerAnnouncer a in _announcers) a.NotifyCompleted(); }, CancellationToken.None,
             TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
@@ -57,6 +63,9 @@ internal sealed class TorrentTrackers : IAsyncDisposable
         }
         return usable.Count == 0 ? null : new TorrentTrackers(session, clients, actor, usable);
     }
+
+    /// <summary>Announces to every tracker now.</summary>
+    public void Reannounce() { foreach (TrackerAnnouncer a in _announcers) a.Reannounce(); }
 
     /// <summary>
     /// Announces once the torrent's data is checked, so the first announce says how much is really left (a seeder is

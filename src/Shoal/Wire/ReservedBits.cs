@@ -53,7 +53,10 @@ public readonly struct ReservedBits : IEquatable<ReservedBits>
     public bool SupportsV2 => (Value & V2Bit) != 0;
 
     /// <summary>Builds the reserved bits Shoal advertises.</summary>
-    public static ReservedBits Create(bool extension, bool fast, bool dht, bool v2 = false) =>
+    public static ReservedBits Create(bool extension, bool fast, bool dht) => Create(extension, fast, dht, v2: false);
+
+    /// <summary>Builds the reserved bits Shoal advertises, with BEP 52's v2 bit when <paramref name="v2"/>.</summary>
+    public static ReservedBits Create(bool extension, bool fast, bool dht, bool v2) =>
         new((extension ? ExtensionProtocolBit : 0) | (fast ? FastBit : 0) | (dht ? DhtBit : 0) | (v2 ? V2Bit : 0));
 
     /// <summary>Writes the 8 raw bytes.</summary>
