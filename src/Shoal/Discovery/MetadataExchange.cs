@@ -20,7 +20,7 @@ internal enum MetadataOutcome
 /// <paramref name="underPressure"/> says when the session's memory for peers is past half its ceiling: requests are
 /// then refused.
 /// </summary>
-internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Action<string> log, Func<bool> underPressure)
+internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Action<string> log, Func<bool> underPressure, Sha256Hash? infoHashV2 = null)
 {
     /// <summary>Bytes queued for a peer past which its metadata requests are rejected rather than answered (16 pieces).</summary>
     public const int ReplyQueueLimit = 256 * 1024;
@@ -56,7 +56,7 @@ internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Act
     {
         if (!IsKnown && _assembler is null && handshake.MetadataSize is int size)
         {
-            if (MetadataAssembler.TryCreate(infoHash, size, out MetadataAssembler? assembler)) _assembler = assembler;
+            if (MetadataAssembler.TryCreate(infoHash, size, infoHashV2, out MetadataAssembler? assembler)) _assembler = assembler;
             else log($"peer {peer.EndPoint} announced an impossible metadata size {size}");
         }
         Request(peer);

@@ -222,6 +222,7 @@ internal sealed class DataCheck(StorageLayout layout, IPieceVerifier verifier, I
             {
                 if (trusted?[p] == true || !storage.MayHold(p, files)) continue;
                 int size = layout.GetPieceSize(p);
+                hasher.Begin(p);
                 bool complete = true;
                 for (int pos = 0; pos < size;)
                 {

@@ -3,7 +3,7 @@ namespace Shoal.Storage;
 /// <summary>
 /// Decides whether a piece's bytes are the torrent's: the one place that knows how a torrent hashes its data.
 /// BitTorrent v1 hashes each piece with SHA-1 (<see cref="Sha1PieceVerifier"/>); v2 (BEP 52) hashes 16 KiB blocks
-/// with SHA-256 into a merkle tree per file, and a v2 verifier checks a piece against the tree's piece layer.
+/// with SHA-256 into a merkle tree per file, and <see cref="MerklePieceVerifier"/> checks a piece against the tree's piece layer.
 /// Implementations are immutable and thread-safe; the hashers they create are not (one per piece in progress).
 /// </summary>
 public interface IPieceVerifier
@@ -25,6 +25,14 @@ public interface IPieceVerifier
 /// </summary>
 public abstract class PieceHasher : IDisposable
 {
+    /// <summary>
+    /// Says which piece the next bytes belong to; called before the first <see cref="Append"/> of each piece (again
+    /// after a <see cref="Reset"/> is harmless). A v2 hasher needs it to know where the file's bytes end in the piece.
+    /// </summary>
+    public virtual void Begin(int piece)
+    {
+    }
+
     /// <summary>Feeds the next bytes of the piece.</summary>
     public abstract void Append(ReadOnlySpan<byte> data);
 

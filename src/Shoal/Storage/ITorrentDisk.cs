@@ -14,6 +14,9 @@ internal interface ITorrentDisk : IAsyncDisposable
     /// <summary>How the torrent's bytes are cut into pieces and files.</summary>
     StorageLayout Layout { get; }
 
+    /// <summary>How pieces are verified (a <see cref="MerklePieceVerifier"/> for v2 and hybrid torrents: their hash trees live there).</summary>
+    IPieceVerifier Verifier { get; }
+
     /// <summary>Where queued writes report (set once by the torrent that owns this disk path).</summary>
     void Attach(IDiskEvents events, BlockBufferPool buffers);
 

@@ -166,6 +166,7 @@ internal sealed class PieceAssembler
             work = st.Work!; // not released while we own the hash
             work.Hasher ??= _verifier.CreateHasher();
             from = st.HashedPrefix;
+            if (from == 0) work.Hasher.Begin(piece);
             to = work.ContiguousEnd();
         }
         PieceHasher hasher = work.Hasher;
@@ -350,7 +351,11 @@ internal sealed class PieceAssembler
     {
         int size = _layout.GetPieceSize(piece);
         PieceHasher hasher;
-        lock (st) hasher = st.Work!.Hasher ??= _verifier.CreateHasher();
+        lock (st)
+        {
+            hasher = st.Work!.Hasher ??= _verifier.CreateHasher();
+            if (st.HashedPrefix == 0) hasher.Begin(piece);
+        }
 
         ReadOnlySpan<byte> chunk = firstChunk;
         byte[]? rented = null;

@@ -32,7 +32,7 @@ public sealed class Sha1PieceVerifier : IPieceVerifier
     {
         ArgumentNullException.ThrowIfNull(torrent);
         if (!torrent.HasV1)
-            throw new MetainfoException($"'{torrent.Name}' is a v2-only torrent (BEP 52); Shoal downloads and seeds v1 and hybrid torrents for now");
+            throw new MetainfoException($"'{torrent.Name}' is a v2-only torrent (BEP 52): it has no SHA-1 piece hashes (see PieceVerifiers.For)");
         return new Sha1PieceVerifier(torrent.PieceHashes, torrent.PieceCount);
     }
 

@@ -52,6 +52,9 @@ public sealed partial class TorrentStorage : ITorrentDisk
         _lanes = new WriteLane?[Math.Max(1, disk.Concurrency)];
     }
 
+    /// <inheritdoc />
+    public IPieceVerifier Verifier => _verifier;
+
     /// <summary>
     /// Prepares storage for <paramref name="layout"/> in files under <paramref name="downloadDirectory"/>, verified by
     /// <paramref name="verifier"/>. Touches no file: files and folders are created on first write. Throws

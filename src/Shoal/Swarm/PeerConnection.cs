@@ -4,6 +4,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Shoal.Discovery;
+using Shoal.Metainfo;
 using Shoal.Picking;
 using Shoal.Storage;
 using Shoal.Transport;
@@ -81,6 +82,8 @@ internal sealed class PeerConnection : IExtensionPeer
         SupportsFast = pending.Handshake.Reserved.SupportsFast;
         SupportsExtensions = pending.Handshake.Reserved.SupportsExtensionProtocol;
         SupportsDht = pending.Handshake.Reserved.SupportsDht;
+        SupportsV2 = pending.Handshake.Reserved.SupportsV2;
+        HandshakeInfoHash = pending.Handshake.InfoHash;
         Has = new BitField(pieceCount);
         ConnectedAt = now;
         LastBlockAt = now;
@@ -122,6 +125,12 @@ internal sealed class PeerConnection : IExtensionPeer
 
     /// <summary>The peer runs a DHT node (BEP 5 reserved bit): it gets our PORT message.</summary>
     public bool SupportsDht { get; }
+
+    /// <summary>The peer set BEP 52's v2 bit in its handshake.</summary>
+    public bool SupportsV2 { get; }
+
+    /// <summary>The info-hash the peer's handshake named (a hybrid torrent is reached by its v1 or its truncated v2 hash).</summary>
+    public InfoHash HandshakeInfoHash { get; }
 
     /// <summary>Both sides set the BEP 10 bit (we always do).</summary>
     public bool SupportsExtensions { get; }
@@ -288,6 +297,9 @@ internal sealed class PeerConnection : IExtensionPeer
 
     /// <summary>Queues an extended message (BEP 10).</summary>
     public void SendExtended(byte id, byte[] payload) => Send(new OutboundMessage(MessageId.Extended, id, Data: payload));
+
+    /// <summary>Queues a BEP 52 hash request, hashes or hash reject message.</summary>
+    public void SendHashMessage(HashMessage message) => Send(new OutboundMessage(message.Id, Data: message.ToBody()));
 
     /// <summary>Chokes the peer: queued uploads are voided (and rejected, with the fast extension).</summary>
     public void Choke()
@@ -457,6 +469,11 @@ internal sealed class PeerConnection : IExtensionPeer
                 NoteUnhandled(copy.Length);
                 payload = copy;
                 break;
+            case MessageId.HashRequest:
+            case MessageId.Hashes:
+            case MessageId.HashReject:
+                payload = HashMessage.Parse(message.Id, message.Payload);
+                break;
         }
         // The extended message id and the DHT port travel in Index: it is the only field those messages use.
         int index = message.Id switch
@@ -582,6 +599,11 @@ internal sealed class PeerConnection : IExtensionPeer
             case MessageId.Extended:
                 PeerMessageWriter.WriteExtended(output, (byte)message.Index, message.Data);
                 return 6 + message.Data!.Length;
+            case MessageId.HashRequest:
+            case MessageId.Hashes:
+            case MessageId.HashReject:
+                PeerMessageWriter.WriteHashMessage(output, message.Id, message.Data);
+                return 5 + message.Data!.Length;
             default:
                 throw new InvalidOperationException($"cannot send {message.Id}");
         }

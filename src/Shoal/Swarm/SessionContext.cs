@@ -83,7 +83,7 @@ internal sealed class SessionContext
     public BlockBufferPool Blocks => PeerMemory.Blocks;
 
     /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10), the fast extension (BEP 6) and, with a DHT, BEP 5.</summary>
-    public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null);
+    public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null, v2: true);
 
     /// <summary>The session's DHT node, once started; null when the DHT is off.</summary>
     public DualStackDht? Dht { get; set; }
@@ -234,6 +234,7 @@ internal sealed class SessionContext
     public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
     {
         PeerTransport? transport = null;
+        InfoHash hash = actor.HashToDial(endPoint);
         try
         {
             // Encryption hook: the negotiator connects (twice when Prefer falls back to plaintext) through the
@@ -244,10 +245,11 @@ internal sealed class SessionContext
             {
                 (PeerTransport connected, connector) = await ConnectAsync(endPoint, preferred, token).ConfigureAwait(false);
                 return connected;
-            }, actor.InfoHash, HandshakeBytes(actor.InfoHash), cancellationToken).ConfigureAwait(false);
+            }, hash, HandshakeBytes(hash), cancellationToken).ConfigureAwait(false);
             using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
-            if (handshake.InfoHash != actor.InfoHash) throw new WireProtocolException("peer answered with another info-hash");
+            // A hybrid torrent's peer may answer with the v2 hash (BEP 52's upgrade): either of ours is fine.
+            if (!actor.IsKnownBy(handshake.InfoHash)) throw new WireProtocolException("peer answered with another info-hash");
             var joined = new PendingPeer(transport, handshake, false, endPoint) { Connector = connector };
             if (actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = joined })) return;
             throw new InvalidOperationException("torrent is not accepting peers");
@@ -305,7 +307,7 @@ internal sealed class SessionContext
                 throw new WireProtocolException("the encrypted handshake and the BitTorrent handshake name different torrents");
             TorrentActor actor = findTorrent(handshake.InfoHash)
                 ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");
-            await WriteHandshakeAsync(transport.Output, actor.InfoHash, timeout.Token).ConfigureAwait(false);
+            await WriteHandshakeAsync(transport.Output, handshake.InfoHash, timeout.Token).ConfigureAwait(false); // the hash it asked by (v1 or v2)
             var joined = new PendingPeer(transport, handshake, true, null) { Connector = acceptor };
             if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = joined }))
                 throw new InvalidOperationException("torrent is busy");

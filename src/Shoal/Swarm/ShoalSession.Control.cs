@@ -131,7 +131,8 @@ public sealed partial class ShoalSession
                 // The torrent cannot run with these options (its files cannot live there any more): it leaves the session.
                 entry.Removed = true;
                 _torrents.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(torrent.InfoHash, entry));
-                _context.Encryption.Torrents.Remove(torrent.InfoHash);
+                foreach (InfoHash hash in old.InfoHashes) _context.Encryption.Torrents.Remove(hash);
+                foreach (InfoHash other in old.InfoHashes.Skip(1)) _alternateHashes.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(other, entry));
                 _context.Events.Publish(new SessionEvent(SessionEventKind.Removed, torrent.InfoHash, torrent.Name, TorrentState.Stopped));
                 throw;
             }
@@ -156,8 +157,9 @@ public sealed partial class ShoalSession
             entry.Removed = true;
             SetQueued(entry, false);
             TorrentActor actor = entry.Actor;
-            _context.Encryption.Torrents.Remove(actor.InfoHash);
+            foreach (InfoHash hash in actor.InfoHashes) _context.Encryption.Torrents.Remove(hash);
             await StopTorrentAsync(entry).ConfigureAwait(false);
+            foreach (InfoHash other in actor.InfoHashes.Skip(1)) _alternateHashes.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(other, entry));
             _torrents.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(actor.InfoHash, entry));
             _context.Events.Publish(new SessionEvent(SessionEventKind.Removed, actor.InfoHash, actor.Name, TorrentState.Stopped));
         }

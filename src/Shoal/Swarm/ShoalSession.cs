@@ -21,6 +21,9 @@ public sealed partial class ShoalSession : IAsyncDisposable
     private readonly IReadOnlyList<IPeerAcceptor> _acceptors;
     private readonly DiskService _disk;
     private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _torrents = new();
+    // A hybrid torrent's second hash (the truncated v2 one when it is known by its v1 hash): incoming handshakes, LSD
+    // and DHT answers may name either. Keys of _torrents stay one per torrent.
+    private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _alternateHashes = new();
     private readonly HttpClient _http;
     private readonly TrackerClientFactory _trackerClients;
     private readonly CancellationTokenSource _shutdown = new();
@@ -195,15 +198,27 @@ public sealed partial class ShoalSession : IAsyncDisposable
     /// Throws <see cref="StorageException"/> when the torrent's files cannot live in that folder, and
     /// <see cref="InvalidOperationException"/> when the torrent is already in the session.
     /// </summary>
-    public Task<TorrentHandle> AddTorrentAsync(Torrent torrent, TorrentOptions options, CancellationToken cancellationToken = default)
+    public async Task<TorrentHandle> AddTorrentAsync(Torrent torrent, TorrentOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfCannotAdd(torrent.InfoHash, cancellationToken);
+        if (torrent.InfoHashV2 is { } v2) ThrowIfCannotAdd(v2.Truncate(), cancellationToken);
+        PieceVerifiers.For(torrent); // a torrent it cannot verify is refused before any file is copied for it
+        // v2: files another torrent here holds whole (the same pieces root) are copied in, not downloaded again.
+        if (torrent.HasV2 && !options.SeedOnly && options.Storage is null)
+            await IdenticalFiles.ReuseAsync(torrent, options.DownloadDirectory, CompleteV2Torrents(), _context.Log, cancellationToken).ConfigureAwait(false);
         TorrentStorage storage = OpenStorage(torrent, options);
         var actor = new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, storage, options, t => OpenStorage(t, options));
-        return Task.FromResult(Register(actor, torrent.AnnounceTiers.Concat(options.Trackers.Select(url => (IReadOnlyList<string>)[url]))));
+        return Register(actor, torrent.AnnounceTiers.Concat(options.Trackers.Select(url => (IReadOnlyList<string>)[url])));
     }
+
+    private IEnumerable<IdenticalFiles.Source> CompleteV2Torrents() =>
+        from entry in _torrents.Values
+        let actor = entry.Actor
+        where actor.Torrent is { HasV2: true } && actor.Status is { PieceCount: > 0 } status && status.VerifiedPieces == status.PieceCount
+            && actor.Options.Storage is null
+        select new IdenticalFiles.Source(actor.Torrent!, actor.Options.DownloadDirectory);
 
     /// <summary>
     /// Adds a torrent known only by its magnet link: the info dictionary is fetched from peers (BEP 9) and
@@ -215,6 +230,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(magnet);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfCannotAdd(magnet.InfoHash, cancellationToken);
+        if (magnet.InfoHashV2 is { } v2) ThrowIfCannotAdd(v2.Truncate(), cancellationToken);
         var peers = new List<IPEndPoint>(options.Peers);
         foreach (string peer in magnet.Peers)
         {
@@ -228,7 +244,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
             SelectedFiles = options.SelectedFiles is { Count: > 0 } ? options.SelectedFiles : magnet.SelectedFiles,
         };
         string name = magnet.DisplayName ?? magnet.InfoHash.ToHex();
-        var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers));
+        var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers), magnet.InfoHashV2);
         return Task.FromResult(Register(actor, magnet.Trackers.Concat(options.Trackers).Select(url => (IReadOnlyList<string>)[url])));
     }
 
@@ -236,13 +252,13 @@ public sealed partial class ShoalSession : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_torrents.ContainsKey(infoHash))
+        if (_torrents.ContainsKey(infoHash) || _alternateHashes.ContainsKey(infoHash))
             throw new InvalidOperationException($"torrent {infoHash} is already in the session");
     }
 
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
     {
-        var verifier = Sha1PieceVerifier.For(torrent); // first: a torrent it cannot verify is refused before anything else
+        IPieceVerifier verifier = PieceVerifiers.For(torrent); // first: a torrent it cannot verify is refused before anything else
         var layout = StorageLayout.FromTorrent(torrent);
         var storageOptions = new StorageOptions
         {
@@ -293,7 +309,8 @@ public sealed partial class ShoalSession : IAsyncDisposable
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
-        _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
+        foreach (InfoHash other in actor.InfoHashes.Skip(1)) _alternateHashes.TryAdd(other, entry);
+        foreach (InfoHash hash in actor.InfoHashes) _context.Encryption.Torrents.Add(hash); // findable by encrypted incoming handshakes
         entry.QueueOrder = Interlocked.Increment(ref _lastQueueOrder);
         entry.UserPaused = entry.ActorPaused = actor.CurrentOptions.StartPaused;
         if (!entry.ActorPaused && !QueueUnlimited)
@@ -315,12 +332,12 @@ public sealed partial class ShoalSession : IAsyncDisposable
     {
         TorrentActor actor = entry.Actor;
         entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, entry.TrackerTiers);
-        _ = AnnounceLocallyAsync([actor.InfoHash]);
+        _ = AnnounceLocallyAsync([.. actor.InfoHashes]);
         if (_context.Dht is { } dht)
         {
             var stop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
             entry.DhtStop = stop;
-            _ = RunDhtAnnouncesAsync(dht, entry, actor, stop.Token);
+            foreach (InfoHash hash in actor.InfoHashes) _ = RunDhtAnnouncesAsync(dht, entry, actor, hash, stop.Token); // a hybrid: both swarms
         }
     }
 
@@ -345,7 +362,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
     /// Finds peers of one torrent through the DHT and announces that we have it, for as long as the torrent
     /// runs: at once, then often while it is short of peers, then every 15 minutes.
     /// </summary>
-    private async Task RunDhtAnnouncesAsync(DualStackDht dht, SessionTorrent entry, TorrentActor actor, CancellationToken stop)
+    private async Task RunDhtAnnouncesAsync(DualStackDht dht, SessionTorrent entry, TorrentActor actor, InfoHash infoHash, CancellationToken stop)
     {
         try
         {
@@ -356,14 +373,14 @@ public sealed partial class ShoalSession : IAsyncDisposable
                 {
                     try
                     {
-                        DhtLookupResult result = await dht.AnnounceAsync(actor.InfoHash, _context.AnnouncePort, impliedPort: false, stop).ConfigureAwait(false);
-                        if (result.Peers.Count > 0) actor.AddPeers([.. result.Peers], PeerSource.Dht);
+                        DhtLookupResult result = await dht.AnnounceAsync(infoHash, _context.AnnouncePort, impliedPort: false, stop).ConfigureAwait(false);
+                        if (result.Peers.Count > 0) actor.AddPeers([.. result.Peers], PeerSource.Dht, underAlternateHash: infoHash != actor.InfoHash);
                         // Right after start the table may still be bootstrapping: try again soon.
                         reachedNobody = result.AnnouncedTo == 0;
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        _context.Log($"DHT lookup for {actor.InfoHash} failed: {ex.Message}");
+                        _context.Log($"DHT lookup for {infoHash} failed: {ex.Message}");
                     }
                 }
                 TorrentStatus status = actor.Status;
@@ -382,7 +399,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
 
     private void OnLocalPeer(InfoHash infoHash, IPEndPoint endPoint)
     {
-        if (FindTorrent(infoHash) is { IsPrivate: false } actor) actor.AddPeers([endPoint], PeerSource.Lsd);
+        if (FindTorrent(infoHash) is { IsPrivate: false } actor) actor.AddPeers([endPoint], PeerSource.Lsd, underAlternateHash: infoHash != actor.InfoHash);
     }
 
     private async Task LocalDiscoveryLoopAsync()
@@ -393,7 +410,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
             while (true)
             {
                 await Task.Delay(LocalAnnounceInterval, _context.Time, stop).ConfigureAwait(false);
-                await AnnounceLocallyAsync([.. _torrents.Values.Select(t => t.Actor.InfoHash)]).ConfigureAwait(false);
+                await AnnounceLocallyAsync([.. _torrents.Values.SelectMany(t => t.Actor.InfoHashes)]).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -467,7 +484,8 @@ public sealed partial class ShoalSession : IAsyncDisposable
         }
     }
 
-    private TorrentActor? FindTorrent(InfoHash infoHash) => _torrents.TryGetValue(infoHash, out SessionTorrent? entry) ? entry.Actor : null;
+    private TorrentActor? FindTorrent(InfoHash infoHash) =>
+        _torrents.TryGetValue(infoHash, out SessionTorrent? entry) || _alternateHashes.TryGetValue(infoHash, out entry) ? entry.Actor : null;
 
     /// <summary>Stops every torrent, closes every connection and the listener.</summary>
     public async ValueTask DisposeAsync()

@@ -49,7 +49,7 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
     {
         _senders.Remove(piece, out BlockSender[]? senders);
         if (_failed.Remove(piece, out BlockSender[]? failed) && torrent.Storage!.TakeCorruptBlocks(piece) is { } corrupt)
-            BanSendersOf(piece, failed, corrupt);
+            BanSendersOf(piece, failed, corrupt, "differed from the verified copy");
         if (senders is not null && _pool.Count < MaxPooledSenderArrays && senders.Length * PiecePicker.BlockLength >= torrent.Torrent!.PieceLength)
         {
             Array.Clear(senders); // no stale sender may be blamed for a later piece
@@ -64,7 +64,9 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
         var contributors = new HashSet<int>();
         foreach (BlockSender sender in senders)
             if (sender.EndPoint is not null) contributors.Add(sender.Key);
-        if (contributors.Count > 1 && torrent.Storage!.CanIdentifyCorruptBlocks(piece) && _failed.Count < MaxFailedPiecesTracked)
+        bool identifiable = torrent.Storage!.CanIdentifyCorruptBlocks(piece)
+            || (torrent.Storage.Verifier as Storage.MerklePieceVerifier)?.HasFailedAttempt(piece) == true; // v2: by block hashes
+        if (contributors.Count > 1 && identifiable && _failed.Count < MaxFailedPiecesTracked)
         {
             // Several peers shared the piece: wait for the retry to verify, then compare block by block and
             // ban only whoever sent the blocks that differ (smart ban), not the innocent ones.
@@ -81,10 +83,19 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
         }
     }
 
+    /// <summary>
+    /// v2: the right block hashes of a failed piece arrived (BEP 52 hashes) and named its bad blocks: whoever sent them
+    /// is banned now, before the piece is downloaded again.
+    /// </summary>
+    public void OnCorruptBlocksKnown(int piece, int[] corruptBlocks)
+    {
+        if (_failed.Remove(piece, out BlockSender[]? failed)) BanSendersOf(piece, failed, corruptBlocks, "differed from its BEP 52 block hash");
+    }
+
     /// <summary>The piece's blocks were dropped (a disk error): nobody is to blame for what was never checked.</summary>
     public void Forget(int piece) => _senders.Remove(piece);
 
-    private void BanSendersOf(int piece, BlockSender[] failedSenders, int[] corruptBlocks)
+    private void BanSendersOf(int piece, BlockSender[] failedSenders, int[] corruptBlocks, string how)
     {
         var guilty = new HashSet<IPEndPoint>();
         foreach (int block in corruptBlocks)
@@ -92,7 +103,7 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
             if ((uint)block >= (uint)failedSenders.Length) continue;
             BlockSender sender = failedSenders[block];
             if (sender.EndPoint is { } endPoint && guilty.Add(endPoint))
-                ban(endPoint, sender.ListenEndPoint, sender.PeerId, sender.Client, $"sent corrupt data: block {block} of piece {piece} differed from the verified copy (smart ban)");
+                ban(endPoint, sender.ListenEndPoint, sender.PeerId, sender.Client, $"sent corrupt data: block {block} of piece {piece} {how} (smart ban)");
         }
     }
 

@@ -40,6 +40,7 @@ internal sealed partial class TorrentActor
     private readonly TorrentSnapshots _snapshots;
     private readonly TorrentCheck _check;
     private readonly DiskErrorPause _diskPause;
+    private readonly HashExchange _hashes;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,6 +49,7 @@ internal sealed partial class TorrentActor
     private long _lastTick;
     private bool _ticking;
     private Task? _run;
+    private bool _awaitingLayers; // a v2 torrent from a magnet link: nothing can be verified before its piece layers arrive
 
     /// <summary>
     /// Creates the actor for a torrent whose metadata is known (<paramref name="torrent"/> and its opened
@@ -55,9 +57,9 @@ internal sealed partial class TorrentActor
     /// fetched from peers and <paramref name="openStorage"/> opens the files).
     /// </summary>
     public TorrentActor(SessionContext session, InfoHash infoHash, string displayName, Torrent? torrent, ITorrentDisk? storage,
-        TorrentOptions options, Func<Torrent, ITorrentDisk> openStorage)
+        TorrentOptions options, Func<Torrent, ITorrentDisk> openStorage, Sha256Hash? infoHashV2 = null)
     {
-        _t = new TorrentContext(session, infoHash, displayName, options, torrent) { Storage = storage };
+        _t = new TorrentContext(session, infoHash, displayName, options, torrent) { Storage = storage, InfoHashV2 = torrent?.InfoHashV2 ?? infoHashV2 };
         storage?.Attach(new TorrentDiskEvents(this), session.Blocks);
         _openStorage = openStorage;
         _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
@@ -78,13 +80,18 @@ internal sealed partial class TorrentActor
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
         _smartBan = new SmartBan(_t, _admission.Ban);
-        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure);
+        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure, _t.InfoHashV2);
         _pex = new PexExchange(session.Time, _t.StartedAt);
         _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _admission);
         _resume = new ResumeSaver(_t);
         _snapshots = new TorrentSnapshots(_t, () => _admission.LastDialFailure);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
+        _hashes = new HashExchange(_t)
+        {
+            CorruptBlocksFound = _smartBan.OnCorruptBlocksKnown,
+            LayersPath = _resume.Path is { } resumePath ? resumePath + PieceLayerStore.Suffix : null,
+        };
         if (torrent is not null)
         {
             _metadata.TrySetResult(torrent);
@@ -104,6 +111,15 @@ internal sealed partial class TorrentActor
     public Torrent? Torrent => _t.Torrent;
 
     public InfoHash InfoHash => _t.InfoHash;
+
+    /// <summary>How the torrent was added (its download folder, limits, storage).</summary>
+    public TorrentOptions Options => _t.Options;
+
+    /// <summary>Every 20-byte hash the torrent is reached by: its wire hash, then a hybrid's truncated v2 hash.</summary>
+    public IReadOnlyList<InfoHash> InfoHashes => _t.AlternateInfoHash is { } other ? [_t.InfoHash, other] : [_t.InfoHash];
+
+    /// <summary>True when a handshake's <paramref name="hash"/> names this torrent.</summary>
+    public bool IsKnownBy(InfoHash hash) => _t.IsKnownBy(hash);
 
     /// <summary>The torrent's name (its display name until a magnet link's metadata arrives).</summary>
     public string Name => _t.Torrent?.Name ?? _t.DisplayName;
@@ -144,8 +160,15 @@ internal sealed partial class TorrentActor
     }
 
     /// <summary>Queues addresses to dial; false when the mailbox is full (the addresses are then dropped).</summary>
-    public bool AddPeers(IPEndPoint[] peers, PeerSource source)
-        => peers.Length == 0 || TryPost(new TorrentEvent { Kind = TorrentEventKind.AddPeers, Payload = peers, Source = source });
+    public bool AddPeers(IPEndPoint[] peers, PeerSource source, bool underAlternateHash = false)
+    {
+        // Peers found under a hybrid's other hash (its v2 swarm) may know only that hash: they are dialled with it.
+        if (underAlternateHash) _t.NoteAlternateHashPeers(peers);
+        return peers.Length == 0 || TryPost(new TorrentEvent { Kind = TorrentEventKind.AddPeers, Payload = peers, Source = source });
+    }
+
+    /// <summary>The info-hash to name in a handshake to <paramref name="endPoint"/>: a hybrid's v2 hash for a peer found in its v2 swarm.</summary>
+    public InfoHash HashToDial(IPEndPoint endPoint) => _t.HashToDial(endPoint);
 
     /// <summary>Stops the torrent: closes its peers, drains its disk writes, closes its files.</summary>
     public async Task StopAsync()
@@ -246,6 +269,19 @@ internal sealed partial class TorrentActor
             _t.Storage = _openStorage(_t.Torrent!);
             _t.Storage.Attach(new TorrentDiskEvents(this), _t.Session.Blocks);
         }
+        _hashes.LoadStoredLayers();
+        if (_hashes.MustWaitForLayers)
+        {
+            // BEP 52: a magnet's info dictionary has only each file's root; the piece layers come from peers first.
+            _awaitingLayers = true;
+            _t.State = TorrentState.FetchingMetadata;
+            _t.Log("waiting for the piece layers (BEP 52 hashes) from peers");
+            _hashes.OnTick(_t.Now());
+            _snapshots.Publish();
+            _admission.DialMore();
+            return;
+        }
+        _awaitingLayers = false;
         _check.Start(_stopping.Token);
         _loopContext.SetTorrentData(_t.Torrent!.PieceCount, _t.Storage);
         _snapshots.Publish();
@@ -423,6 +459,11 @@ internal sealed partial class TorrentActor
             case MessageId.Extended:
                 if (_extensions.OnMessage(peer, (byte)item.Index, (byte[])item.Payload!) is { } torrent) OnMetadataComplete(torrent);
                 break;
+            case MessageId.HashRequest: _hashes.OnRequest(peer, (HashMessage)item.Payload!); break;
+            case MessageId.Hashes:
+                if (_hashes.OnHashes(peer, (HashMessage)item.Payload!) && _awaitingLayers) StartCheck();
+                break;
+            case MessageId.HashReject: _hashes.OnReject(peer, (HashMessage)item.Payload!); break;
             case MessageId.Port:
                 // BEP 5: a peer's DHT node is a node worth knowing; the DHT pings it before trusting it.
                 if (item.Index > 0 && !_t.IsPrivate) _t.Session.Dht?.AddNode(new IPEndPoint(peer.EndPoint.Address, item.Index));
@@ -452,6 +493,7 @@ internal sealed partial class TorrentActor
         if (!_admission.OnClosed(peer, error)) return;
         _requester.OnPeerGone(peer);
         _metadataExchange.OnPeerGone(peer.Key);
+        _hashes.OnPeerGone(peer);
         _unchoker.OnPeerGone(peer);
         _admission.DialMore();
         if (_t.UserPaused) _snapshots.Publish(); // no tick refreshes a paused torrent's peer list
@@ -490,6 +532,7 @@ internal sealed partial class TorrentActor
         _t.Picker!.OnPieceFailed(piece);
         _t.Log($"piece {piece} failed its hash check; fetching it again");
         _smartBan.OnPieceFailed(piece);
+        _hashes.RequestBlockHashes(piece); // v2: the right block hashes name the bad blocks without a second download
     }
 
     /// <summary>
@@ -605,6 +648,7 @@ internal sealed partial class TorrentActor
         if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet);
         _snapshots.SampleRates(uploaded, elapsed);
         _unchoker.OnTick(now);
+        _hashes.OnTick(now);
         _diskPause.OnTick(now);
         _admission.DialMore();
         _resume.MaybeSave(now);

@@ -26,6 +26,38 @@ internal sealed class TorrentContext
 
     public SessionContext Session { get; }
     public InfoHash InfoHash { get; }
+
+    /// <summary>The full v2 info-hash, when known (a v2 or hybrid torrent, or a magnet with btmh).</summary>
+    public Sha256Hash? InfoHashV2 { get; init; }
+
+    /// <summary>
+    /// The other 20-byte hash the torrent is reached by: the truncated v2 hash of a hybrid known by its v1 hash; null
+    /// when there is only one.
+    /// </summary>
+    public InfoHash? AlternateInfoHash => InfoHashV2 is { } v2 && v2.Truncate() != InfoHash ? v2.Truncate() : null;
+
+    /// <summary>Most peers remembered as found under the alternate hash; beyond it they are dialled with the wire hash (a v2-only peer then refuses, and may still dial us).</summary>
+    public const int MaxAlternateHashPeers = 4096;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPEndPoint, byte> _alternateHashPeers = new();
+
+    /// <summary>Remembers peers found under <see cref="AlternateInfoHash"/> (any thread: trackers, the DHT, LSD).</summary>
+    public void NoteAlternateHashPeers(System.Net.IPEndPoint[] peers)
+    {
+        if (AlternateInfoHash is null) return;
+        foreach (System.Net.IPEndPoint peer in peers)
+        {
+            if (_alternateHashPeers.Count >= MaxAlternateHashPeers) return;
+            _alternateHashPeers.TryAdd(peer, 0);
+        }
+    }
+
+    /// <summary>The hash a handshake to <paramref name="endPoint"/> names (any thread).</summary>
+    public InfoHash HashToDial(System.Net.IPEndPoint endPoint) =>
+        AlternateInfoHash is { } other && _alternateHashPeers.ContainsKey(endPoint) ? other : InfoHash;
+
+    /// <summary>True when <paramref name="hash"/> names this torrent (its wire hash, or a hybrid's other one).</summary>
+    public bool IsKnownBy(InfoHash hash) => hash == InfoHash || hash == AlternateInfoHash;
     public string DisplayName { get; }
     /// <summary>The torrent's options, kept current as the user changes priorities, limits and pausing (a restart starts from them).</summary>
     public TorrentOptions Options { get; set; }

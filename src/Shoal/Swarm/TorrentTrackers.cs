@@ -15,28 +15,29 @@ internal sealed class TorrentTrackers : IAsyncDisposable
     /// <summary>'left' while a magnet link's size is unknown: not zero, or trackers would count us as a seed.</summary>
     private const long UnknownLeft = 1L << 30;
 
-    private readonly TrackerAnnouncer _announcer;
+    private readonly TrackerAnnouncer[] _announcers; // one per info-hash: a hybrid is announced under both (as libtorrent does)
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
 
     private TorrentTrackers(SessionContext session, TrackerClientFactory clients, TorrentActor actor, IReadOnlyList<IReadOnlyList<Uri>> tiers)
     {
         Random random = session.NewRandom();
-        _announcer = new TrackerAnnouncer(tiers, actor.InfoHash, session.PeerId, (uint)random.Next(int.MaxValue),
+        uint key = (uint)random.Next(int.MaxValue);
+        _announcers = [.. actor.InfoHashes.Select((hash, i) => new TrackerAnnouncer(tiers, hash, session.PeerId, key,
             clients.Create,
             () => Stats(session, actor),
-            peers => actor.AddPeers([.. peers], PeerSource.Tracker),
+            peers => actor.AddPeers([.. peers], PeerSource.Tracker, underAlternateHash: i > 0),
             session.Time,
-            message => session.Log($"[tracker] {message}"),
+            message => session.Log(i == 0 ? $"[tracker] {message}" : $"[tracker v2] {message}"),
             new TrackerAnnouncerOptions
             {
-                Random = random,
+                Random = i == 0 ? random : session.NewRandom(),
                 AnnounceFailed = (url, error) => session.Events.Publish(new SessionEvent(SessionEventKind.TrackerError, actor.InfoHash, actor.Name,
                     actor.Status.State, $"{url}: {error}")),
-            });
+            }))];
         _run = Task.Run(() => RunAsync(actor));
         // A download that finished before (this announcer replaces one stopped by a pause) was reported already.
-        if (!actor.DownloadFinished.IsCompleted) actor.DownloadFinished.ContinueWith(_ => _announcer.NotifyCompleted(), CancellationToken.None,
+        if (!actor.DownloadFinished.IsCompleted) actor.DownloadFinished.ContinueWith(_ => { foreach (TrackerAnnouncer a in _announcers) a.NotifyCompleted(); }, CancellationToken.None,
             TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
@@ -64,7 +65,7 @@ internal sealed class TorrentTrackers : IAsyncDisposable
     }
 
     /// <summary>Announces to every tracker now.</summary>
-    public void Reannounce() => _announcer.Reannounce();
+    public void Reannounce() { foreach (TrackerAnnouncer a in _announcers) a.Reannounce(); }
 
     /// <summary>
     /// Announces once the torrent's data is checked, so the first announce says how much is really left (a seeder is
@@ -84,11 +85,11 @@ internal sealed class TorrentTrackers : IAsyncDisposable
                 return; // stopped (or failed) before the check ended: nothing worth announcing
             }
         }
-        await _announcer.RunAsync(_stop.Token).ConfigureAwait(false);
+        await Task.WhenAll(_announcers.Select(a => a.RunAsync(_stop.Token))).ConfigureAwait(false);
     }
 
     /// <summary>Every tracker's state, for display (failure reasons included).</summary>
-    public IReadOnlyList<TrackerStatus> GetStatus() => _announcer.GetStatus();
+    public IReadOnlyList<TrackerStatus> GetStatus() => _announcers[0].GetStatus(); // the trackers are the same for both hashes
 
     private static AnnounceStats Stats(SessionContext session, TorrentActor actor)
     {
@@ -102,13 +103,13 @@ internal sealed class TorrentTrackers : IAsyncDisposable
     {
         try
         {
-            await _announcer.StopAsync(StopTimeout).ConfigureAwait(false);
+            await Task.WhenAll(_announcers.Select(a => a.StopAsync(StopTimeout))).ConfigureAwait(false);
         }
         finally
         {
             _stop.Cancel();
             await _run.ConfigureAwait(false);
-            _announcer.Dispose();
+            foreach (TrackerAnnouncer a in _announcers) a.Dispose();
             _stop.Dispose();
         }
     }

@@ -1,6 +1,6 @@
 namespace Shoal.Wire;
 
-/// <summary>Peer wire message ids (BEP 3, BEP 5 port, BEP 6 fast extension, BEP 10 extended).</summary>
+/// <summary>Peer wire message ids (BEP 3, BEP 5 port, BEP 6 fast extension, BEP 10 extended, BEP 52 hashes).</summary>
 public enum MessageId : byte
 {
     /// <summary>The sender will not serve requests.</summary>
@@ -35,6 +35,15 @@ public enum MessageId : byte
     AllowedFast = 0x11,
     /// <summary>An extension-protocol message (BEP 10).</summary>
     Extended = 20,
+
+    /// <summary>Asks for part of a file's merkle tree (BEP 52).</summary>
+    HashRequest = 21,
+
+    /// <summary>The hashes a hash request asked for, with their proof (BEP 52).</summary>
+    Hashes = 22,
+
+    /// <summary>The sender will not answer a hash request (BEP 52).</summary>
+    HashReject = 23,
     /// <summary>Not an id on the wire: a zero-length keep-alive frame.</summary>
     KeepAlive = 0xFF,
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Shoal.Metainfo;
 
 namespace Shoal.Wire;
 
@@ -21,7 +22,7 @@ namespace Shoal.Wire;
 /// over them buys no safety.
 /// </para>
 /// <para>
-/// Unknown message ids (e.g. BEP 52 hash messages, or ids from extensions we did not negotiate) are
+/// Unknown message ids (ids from extensions we did not negotiate) are
 /// skipped, as BEP 3 allows, and counted in <see cref="SkippedMessages"/>: no crash, no disconnect. Whether
 /// a known message is allowed in the connection's state (a fast-extension message without the fast bit,
 /// a bitfield after the first message) is the connection's decision, not the parser's.
@@ -140,6 +141,13 @@ public sealed class PeerMessageReader
                 min = 2;
                 max = MaxMessageLength;
                 break;
+            case MessageId.HashRequest or MessageId.HashReject:
+                min = max = 1 + HashMessage.HeaderLength;
+                break;
+            case MessageId.Hashes:
+                min = 1 + HashMessage.HeaderLength + (2 * Sha256Hash.Length);
+                max = 1 + HashMessage.HeaderLength + ((long)HashMessage.MaxHashes * Sha256Hash.Length);
+                break;
             default:
                 if (length > MaxMessageLength)
                     throw new WireProtocolException($"unknown message id {id} with length {length} exceeds the limit of {MaxMessageLength}");
@@ -188,6 +196,9 @@ public sealed class PeerMessageReader
                 return new PeerMessage { Id = id, Port = BinaryPrimitives.ReadUInt16BigEndian(Peek(body, scratch, 2)) };
             case MessageId.Extended:
                 return new PeerMessage { Id = id, ExtendedId = Peek(body, scratch, 1)[0], Payload = body.Slice(1) };
+            case MessageId.HashRequest or MessageId.Hashes or MessageId.HashReject:
+                HashMessage.Parse(id, body); // strict: a malformed hash message closes the connection here
+                return new PeerMessage { Id = id, Payload = body };
             default:
                 return new PeerMessage { Id = id };
         }

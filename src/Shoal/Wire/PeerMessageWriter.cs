@@ -119,6 +119,24 @@ public static class PeerMessageWriter
         writer.Write(payload);
     }
 
+    /// <summary>Writes a BEP 52 hash request, hashes or hash reject message.</summary>
+    public static void WriteHashMessage(IBufferWriter<byte> writer, HashMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        WriteHashMessage(writer, message.Id, message.ToBody());
+    }
+
+    /// <summary>Writes a BEP 52 hash message from its encoded body (<see cref="HashMessage.ToBody"/>).</summary>
+    public static void WriteHashMessage(IBufferWriter<byte> writer, MessageId id, ReadOnlySpan<byte> body)
+    {
+        if (!HashMessage.IsHashMessage(id)) throw new ArgumentOutOfRangeException(nameof(id), $"{id} is not a hash message");
+        Span<byte> span = writer.GetSpan(5);
+        BinaryPrimitives.WriteInt32BigEndian(span, body.Length + 1);
+        span[4] = (byte)id;
+        writer.Advance(5);
+        writer.Write(body);
+    }
+
     private static void WriteBare(IBufferWriter<byte> writer, MessageId id)
     {
         Span<byte> span = writer.GetSpan(5);

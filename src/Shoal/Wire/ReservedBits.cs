@@ -14,6 +14,7 @@ public readonly struct ReservedBits : IEquatable<ReservedBits>
     private const ulong ExtensionProtocolBit = 0x10UL << 16; // byte 5, 0x10 (BEP 10)
     private const ulong FastBit = 0x04UL;                    // byte 7, 0x04 (BEP 6)
     private const ulong DhtBit = 0x01UL;                     // byte 7, 0x01 (BEP 5)
+    private const ulong V2Bit = 0x10UL;                      // byte 7, 0x10 (BEP 52: the 4th most significant bit of the last byte)
 
     /// <summary>Creates the bits from their big-endian 64-bit value (byte 0 most significant).</summary>
     public ReservedBits(ulong value) => Value = value;
@@ -48,9 +49,15 @@ public readonly struct ReservedBits : IEquatable<ReservedBits>
     /// <summary>BEP 5 DHT, i.e. the peer accepts PORT messages (reserved byte 7, bit 0x01).</summary>
     public bool SupportsDht => (Value & DhtBit) != 0;
 
+    /// <summary>BEP 52: the peer speaks BitTorrent v2 too, so a hybrid torrent's connection may be upgraded to its v2 info-hash (reserved byte 7, bit 0x10).</summary>
+    public bool SupportsV2 => (Value & V2Bit) != 0;
+
     /// <summary>Builds the reserved bits Shoal advertises.</summary>
-    public static ReservedBits Create(bool extension, bool fast, bool dht) =>
-        new((extension ? ExtensionProtocolBit : 0) | (fast ? FastBit : 0) | (dht ? DhtBit : 0));
+    public static ReservedBits Create(bool extension, bool fast, bool dht) => Create(extension, fast, dht, v2: false);
+
+    /// <summary>Builds the reserved bits Shoal advertises, with BEP 52's v2 bit when <paramref name="v2"/>.</summary>
+    public static ReservedBits Create(bool extension, bool fast, bool dht, bool v2) =>
+        new((extension ? ExtensionProtocolBit : 0) | (fast ? FastBit : 0) | (dht ? DhtBit : 0) | (v2 ? V2Bit : 0));
 
     /// <summary>Writes the 8 raw bytes.</summary>
     public void CopyTo(Span<byte> destination)

@@ -37,7 +37,7 @@ internal sealed class FaultHarness : IAsyncDisposable
 
     public IReadOnlyCollection<string> Log => _log;
 
-    public static async Task<FaultHarness> CreateAsync(ITestOutputHelper output, int size, int pieceLength, int seed)
+    public static async Task<FaultHarness> CreateAsync(ITestOutputHelper output, int size, int pieceLength, int seed, TorrentVersion version = TorrentVersion.V1)
     {
         string root = Directory.CreateTempSubdirectory("shoal-faults-").FullName;
         string seedDir = Path.Combine(root, "seed");
@@ -46,7 +46,7 @@ internal sealed class FaultHarness : IAsyncDisposable
         new Random(seed).NextBytes(content);
         string file = Path.Combine(seedDir, "data.bin");
         await File.WriteAllBytesAsync(file, content);
-        Torrent torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = pieceLength });
+        Torrent torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = pieceLength, Version = version });
         return new FaultHarness(output, root, seedDir, content, torrent);
     }
 

@@ -240,7 +240,7 @@ internal sealed class FaultyConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>The payload of the last PIECE or BITFIELD <see cref="ReceiveAsync"/> returned, when it was asked to keep it.</summary>
+    /// <summary>The payload of the last PIECE, BITFIELD or HASH REQUEST <see cref="ReceiveAsync"/> returned, when it was asked to keep it.</summary>
     public byte[]? LastPayload { get; private set; }
 
     /// <summary>Next message (keep-alives included); null when the remote closed the connection. With <paramref name="keepPayload"/>, a PIECE's or BITFIELD's payload is copied to <see cref="LastPayload"/>.</summary>
@@ -257,7 +257,7 @@ internal sealed class FaultyConnection : IAsyncDisposable
                 if (_reader.TryRead(ref buffer, out PeerMessage parsed))
                 {
                     message = new WireMessage(parsed.Id, parsed.Index, parsed.Begin, parsed.Length);
-                    if (keepPayload && parsed.Id is MessageId.Piece or MessageId.Bitfield) LastPayload = parsed.Payload.ToArray();
+                    if (keepPayload && parsed.Id is MessageId.Piece or MessageId.Bitfield or MessageId.HashRequest) LastPayload = parsed.Payload.ToArray();
                 }
             }
             finally

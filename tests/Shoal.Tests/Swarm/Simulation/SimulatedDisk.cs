@@ -37,6 +37,8 @@ internal sealed class SimulatedDisk : ITorrentDisk
 
     public StorageLayout Layout { get; }
 
+    public IPieceVerifier Verifier => _verifier;
+
     public byte[] Data => _data;
 
     public bool IsBacklogged => false;
