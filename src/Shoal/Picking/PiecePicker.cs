@@ -52,7 +52,7 @@ namespace Shoal.Picking;
 /// rarest first, then endgame duplicates. The rules are written at the top of this file. Pure and
 /// deterministic for a given <see cref="Random"/>; not thread-safe (owned by the torrent actor).
 /// </summary>
-public sealed class PiecePicker
+public sealed partial class PiecePicker
 {
     /// <summary>The block size every client uses (BEP 3: requests larger than 16 KiB may be refused).</summary>
     public const int BlockLength = 16 * 1024;
