@@ -89,6 +89,9 @@ public sealed record SessionOptions
     /// </summary>
     public string? ResumeDirectory { get; init; }
 
+    /// <summary>How web seeds (BEP 19 'url-list', BEP 17 'httpseeds') are used: connections per server, timeouts, retries.</summary>
+    public WebSeeds.WebSeedOptions WebSeeds { get; init; } = new();
+
     /// <summary>Where log lines go; null discards them.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -55,6 +55,7 @@ public sealed class ShoalSession : IAsyncDisposable
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
+        context.WebSeeds = new WebSeeds.WebSeedClient(context.Options.WebSeeds, context.Time, UserAgent(context.Options.ClientName));
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
         if (context.Options.EnableLocalDiscovery)
         {
@@ -407,6 +408,9 @@ public sealed class ShoalSession : IAsyncDisposable
         }
     }
 
+    /// <summary>"Shoal/0.1" from the client name "Shoal 0.1": the product token HTTP servers log.</summary>
+    private static string UserAgent(string clientName) => clientName.Trim().Replace(' ', '/');
+
     private TorrentActor? FindTorrent(InfoHash infoHash) => _torrents.TryGetValue(infoHash, out SessionTorrent? entry) ? entry.Actor : null;
 
     /// <summary>Stops every torrent, closes every connection and the listener.</summary>
@@ -423,6 +427,7 @@ public sealed class ShoalSession : IAsyncDisposable
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();
         _http.Dispose();
+        _context.WebSeeds?.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         if (_context.Udp is { } udp) await udp.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);

@@ -4,6 +4,7 @@ using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Picking;
 using Shoal.Storage;
+using Shoal.WebSeeds;
 using Shoal.Wire;
 
 namespace Shoal.Swarm;
@@ -39,6 +40,7 @@ internal sealed class TorrentActor
     private readonly TorrentSnapshots _snapshots;
     private readonly TorrentCheck _check;
     private readonly DiskErrorPause _diskPause;
+    private readonly WebSeedSources _webSeeds;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,6 +83,8 @@ internal sealed class TorrentActor
         _snapshots = new TorrentSnapshots(_t);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
+        _webSeeds = new WebSeedSources(_t, _loopContext, _smartBan, _requester);
+        _t.WebSeeds = _webSeeds;
         if (torrent is not null)
         {
             _metadata.TrySetResult(torrent);
@@ -109,6 +113,9 @@ internal sealed class TorrentActor
     public TorrentStatus Status => _snapshots.Status;
 
     public IReadOnlyList<PeerStatus> PeerSnapshot => _snapshots.Peers;
+
+    /// <summary>The latest snapshot of the torrent's web seeds.</summary>
+    public IReadOnlyList<WebSeedStatus> WebSeedSnapshot => _webSeeds.Snapshot;
 
     /// <summary>Starts the actor: runs the event loop, and the check of existing data (or the metadata exchange) beside it.</summary>
     public void Start() => _run = Task.Run(RunAsync);
@@ -237,7 +244,9 @@ internal sealed class TorrentActor
         bool complete = _t.Picker!.IsComplete;
         _t.State = complete ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
+        _webSeeds.Start();
         if (complete) EnterSeeding();
+        else _webSeeds.FillSlots();
         _snapshots.Publish();
         _admission.DialMore();
     }
@@ -252,8 +261,8 @@ internal sealed class TorrentActor
         _t.Peers.CloseAll("torrent stopped");
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
 
-        // Peer loops post PeerClosed on the way out; keep draining so none of them waits on a full mailbox.
-        Task peersDone = _t.Peers.AllStopped();
+        // Peer loops post PeerClosed on the way out (web seed runs their end); keep draining so none of them waits on a full mailbox.
+        Task peersDone = Task.WhenAll(_t.Peers.AllStopped(), _webSeeds.StopAsync());
         while (!peersDone.IsCompleted)
         {
             await DiscardMailboxAsync().ConfigureAwait(false);
@@ -322,6 +331,13 @@ internal sealed class TorrentActor
                 break;
             case TorrentEventKind.WritesDrained:
                 _requester.RequestFromAll();
+                _webSeeds.FillSlots();
+                break;
+            case TorrentEventKind.WebSeedBlock:
+                _webSeeds.OnBlock(item);
+                break;
+            case TorrentEventKind.WebSeedJobEnded:
+                _webSeeds.OnJobEnded(item);
                 break;
             case TorrentEventKind.CheckProgress:
                 _check.OnProgress((PieceCheckProgress)item.Payload!);
@@ -471,6 +487,7 @@ internal sealed class TorrentActor
         }
         // The snapshot a caller reads on completion: the peers that took part (seeds among them are closed just after).
         _snapshots.Publish();
+        _webSeeds.StopDownloading();
         foreach (PeerConnection peer in _t.Peers.All)
         {
             _requester.StopDownloading(peer);
@@ -506,6 +523,7 @@ internal sealed class TorrentActor
         }
         if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet);
         _snapshots.SampleRates(uploaded, elapsed);
+        _webSeeds.OnTick(elapsed);
         _unchoker.OnTick(now);
         _diskPause.OnTick(now);
         _admission.DialMore();

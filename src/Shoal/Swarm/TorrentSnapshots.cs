@@ -66,6 +66,6 @@ internal sealed class TorrentSnapshots(TorrentContext torrent)
         return new TorrentStatus(torrent.State, total == 0 ? 0 : (double)torrent.VerifiedBytes / total, total, torrent.VerifiedBytes,
             torrent.Downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, torrent.Peers.Count, seeds,
             verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
-            encrypted, Volatile.Read(ref torrent.CheckedPieces));
+            encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.WebSeeds?.Counts);
     }
 }
