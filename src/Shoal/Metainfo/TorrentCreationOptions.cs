@@ -16,7 +16,7 @@ public sealed record TorrentCreationOptions
     public string? Comment { get; init; }
 
     /// <summary>'created by'.</summary>
-    public string? CreatedBy { get; init; } = "Shoal 0.1";
+    public string? CreatedBy { get; init; } = ShoalVersion.ClientName;
 
     /// <summary>
     /// Web seed URLs (BEP 19 'url-list'): HTTP servers holding the files. For a folder, a URL names the folder that holds

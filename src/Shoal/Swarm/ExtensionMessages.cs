@@ -10,7 +10,7 @@ namespace Shoal.Swarm;
 /// <see cref="PexExchange"/> for BEP 11). A malformed message closes its sender; a malformed handshake is ignored, as
 /// libtorrent does. Single-threaded (the torrent actor drives it).
 /// </summary>
-internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, SmartBan.BanAction ban)
+internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, PeerAdmission admission)
 {
     /// <summary>Our extension handshake: metadata and PEX (metadata alone for a private torrent, BEP 27), reqq, listen port.</summary>
     public void Greet(PeerConnection peer)
@@ -51,9 +51,7 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
                     if (outcome == MetadataOutcome.HashMismatch) PunishMetadataContributors(metadata.LastFailureContributors);
                     return null;
                 case ExtensionIds.Pex:
-                    PexMessage message = PexMessage.Parse(payload);
-                    if (torrent.IsPrivate) return null;
-                    foreach (PexPeer added in pex.OnMessage(peer, message)) torrent.PeerList.Add(added.EndPoint, PeerSource.Pex);
+                    OnPex(peer, payload);
                     return null;
                 default:
                     // An id we never advertised: BEP 10 asks to ignore it.
@@ -65,6 +63,25 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
             peer.Close("bad extension message: " + ex.Message);
             return null;
         }
+    }
+
+    private void OnPex(PeerConnection peer, byte[] payload)
+    {
+        PexMessage message;
+        try
+        {
+            message = PexMessage.Parse(payload);
+        }
+        catch (PexListException ex)
+        {
+            // Ignored whole: no entry of a malformed list is trusted (libtorrent keeps such a peer too).
+            torrent.Log($"peer {peer.EndPoint}: PEX message ignored: {ex.Message}");
+            return;
+        }
+        if (torrent.IsPrivate) return;
+        List<PexPeer> taken = pex.OnMessage(peer, message, known => torrent.PeerList.Find(known) is not null, out int overQuota);
+        foreach (PexPeer added in taken) admission.AddCandidate(added.EndPoint, PeerSource.Pex);
+        if (overQuota > 0) torrent.Log($"peer {peer.EndPoint} sent {overQuota} more new addresses than one peer may hand us in a minute; ignored");
     }
 
     private void OnHandshake(PeerConnection peer, byte[] payload)
@@ -81,7 +98,8 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
             return;
         }
         peer.Extensions = peer.Extensions is null ? handshake : peer.Extensions.MergeWith(handshake);
-        if (peer.Incoming && peer.ListenEndPoint is { } listen) torrent.PeerList.AddConnected(listen, PeerSource.Incoming, torrent.Now());
+        if (peer.Incoming && peer.ListenEndPoint is { } listen && torrent.Session.WhyNotDial(listen) is null)
+            torrent.PeerList.AddConnected(listen, PeerSource.Incoming, torrent.Now());
         metadata.OnHandshake(peer, handshake);
     }
 
@@ -106,7 +124,7 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
         foreach (int key in contributors)
         {
             if (torrent.Peers.TryGet(key, out PeerConnection peer))
-                ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
+                admission.Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
         }
     }
 }

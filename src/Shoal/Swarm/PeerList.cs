@@ -50,6 +50,19 @@ internal sealed class PeerList
     /// <summary>The banned addresses; a banned address is never dialled (and the actor refuses it).</summary>
     public BanList Bans { get; }
 
+    /// <summary>Every address known, in the order they were learned.</summary>
+    public IReadOnlyList<PeerCandidate> All => _order;
+
+    /// <summary>How many addresses are known at <paramref name="address"/> (any port).</summary>
+    public int CountAt(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        int count = 0;
+        foreach (PeerCandidate candidate in _order)
+            if (candidate.EndPoint.Address.Equals(address)) count++;
+        return count;
+    }
+
     /// <summary>The candidate for <paramref name="endPoint"/>, if known.</summary>
     public PeerCandidate? Find(IPEndPoint endPoint) => _byEndPoint.GetValueOrDefault(Normalize(endPoint));
 
@@ -106,6 +119,18 @@ internal sealed class PeerList
         best.State = CandidateState.Connecting;
         endPoint = best.EndPoint;
         return true;
+    }
+
+    /// <summary>The earliest time (a <see cref="TimeProvider"/> timestamp) a candidate may be dialled; null when none is waiting.</summary>
+    public long? NextAttempt()
+    {
+        long? earliest = null;
+        foreach (PeerCandidate candidate in _order)
+        {
+            if (candidate.State != CandidateState.Idle || candidate.IsSelf) continue;
+            if (earliest is null || candidate.NextAttempt < earliest) earliest = candidate.NextAttempt;
+        }
+        return earliest;
     }
 
     /// <summary>

@@ -50,6 +50,24 @@ internal sealed class WebSeedSources
 
     private WebSeedOptions Options => _client!.Options;
 
+    /// <summary>True while a run is in flight: the torrent needs its ticks (rates, snapshots) as it does for a peer.</summary>
+    public bool IsFetching => _running.Count > 0;
+
+    /// <summary>
+    /// While the download wants data and nothing is in flight: when the first server backing off may be asked again
+    /// (TimeProvider ticks), so an idle torrent is woken for it; null when no server waits.
+    /// </summary>
+    public long? NextRetry()
+    {
+        if (_t.State != TorrentState.Downloading) return null;
+        long now = _t.Now();
+        long? next = null;
+        // A retry already due was tried by the last FillSlots (nothing to pick, or the disk is behind: its drain calls again).
+        foreach (WebSeedServer server in _servers)
+            if (!server.IsDropped && server.RetryAt > now && (next is null || server.RetryAt < next)) next = server.RetryAt;
+        return next;
+    }
+
     /// <summary>
     /// The metadata and the data are known: takes the torrent's web seeds ('url-list', then 'httpseeds', then the ones
     /// added with the torrent), each once, up to <see cref="WebSeedOptions.MaxServersPerTorrent"/>. Once per run.

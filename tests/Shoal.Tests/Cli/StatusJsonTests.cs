@@ -39,8 +39,8 @@ public sealed class StatusJsonTests
         TorrentStatus status = Downloading(0) with { Sources = new PeerSourceCounts(0, 1, 2, 0, 0, 0), EncryptedPeers = 2 };
         using JsonDocument doc = JsonDocument.Parse(StatusJson.Format(status));
         Assert.Equal(2, doc.RootElement.GetProperty("encrypted_peers").GetInt32());
-        Assert.Contains("peers 3 (tracker 2, incoming 1; 2 encrypted)", StatusDisplay.Describe(status));
-        Assert.Contains("peers 3 (tracker 2, incoming 1)", StatusDisplay.Describe(status with { EncryptedPeers = 0 }));
+        Assert.Contains("3 peers (tracker 2, incoming 1; 2 encrypted)", StatusDisplay.Describe(status));
+        Assert.Contains("3 peers (tracker 2, incoming 1)", StatusDisplay.Describe(status with { EncryptedPeers = 0 }));
     }
 
     [Fact]
