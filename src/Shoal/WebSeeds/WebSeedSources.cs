@@ -181,7 +181,15 @@ internal sealed class WebSeedSources
         server.Downloaded += block.Length;
         server.OnData();
         _t.Downloaded += block.Length;
-        bool wanted = _t.Picker is { } picker && _t.State == TorrentState.Downloading && picker.OnBlockReceived(job.Key, block, _cancelScratch);
+        if (_t.Picker is not { } picker || _t.State != TorrentState.Downloading)
+        {
+            // Paused (or no longer downloading): the block goes back to the picker unread, not held by a finished run.
+            _t.Picker?.OnRequestDropped(job.Key, block);
+            _t.Session.Blocks.Return(buffer);
+            return;
+        }
+        _cancelScratch.Clear();
+        bool wanted = picker.OnBlockReceived(job.Key, block, _cancelScratch);
         _requester.CancelDuplicates(block, _cancelScratch);
         if (!wanted)
         {
