@@ -197,7 +197,7 @@ public sealed class ShoalSession : IAsyncDisposable
     /// <summary>
     /// Adds a torrent known only by its magnet link: the info dictionary is fetched from peers (BEP 9) and
     /// checked against the info-hash, then the data downloads as for <see cref="AddTorrentAsync"/>. The
-    /// link's x.pe peers are dialled along with <see cref="TorrentOptions.Peers"/>.
+    /// link's x.pe peers are dialled along with <see cref="TorrentOptions.Peers"/>, its ws= web seeds used once the metadata is known.
     /// </summary>
     public Task<TorrentHandle> AddMagnetAsync(MagnetLink magnet, TorrentOptions options, CancellationToken cancellationToken = default)
     {
@@ -215,6 +215,7 @@ public sealed class ShoalSession : IAsyncDisposable
         {
             Peers = peers,
             SelectedFiles = options.SelectedFiles is { Count: > 0 } ? options.SelectedFiles : magnet.SelectedFiles,
+            WebSeeds = [.. options.WebSeeds, .. magnet.WebSeeds],
         };
         string name = magnet.DisplayName ?? magnet.InfoHash.ToHex();
         var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers));

@@ -120,6 +120,26 @@ public sealed class WebSeedDownloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MagnetLinkWebSeedIsUsedOnceTheMetadataIsKnown()
+    {
+        (Torrent torrent, string content) = await MakeContentAsync("magnet", multiFile: true, size: 3_000_000);
+        // The peer gives the metadata (BEP 9) and little else: the web seed does the work.
+        ShoalSession seeder = await StartSessionAsync(maxUpload: 100_000);
+        await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = Path.GetDirectoryName(content)! });
+        RangeHttpServer server = await StartServerAsync();
+        server.AddFolder("magnet", content);
+        var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}&x.pe={seeder.ListenEndPoint}&ws={Uri.EscapeDataString(server.BaseUrl.ToString())}");
+        Assert.Equal([server.BaseUrl.ToString()], magnet.WebSeeds);
+        Assert.Equal(magnet, MagnetLink.Parse(magnet.ToString()));
+
+        ShoalSession leecher = await StartSessionAsync();
+        TorrentHandle handle = await leecher.AddMagnetAsync(magnet, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "leech") });
+        await WaitAsync(handle, () => server.ToString());
+        AssertSameFiles(content, Path.Combine(_root, "leech", "magnet"));
+        Assert.True(Assert.Single(handle.GetWebSeeds()).Downloaded > torrent.TotalSize / 2, Describe(handle));
+    }
+
+    [Fact]
     public async Task LyingWebSeedIsDroppedAndTheHonestOneFinishes()
     {
         (Torrent torrent, string content) = await MakeContentAsync("lies", multiFile: true);
