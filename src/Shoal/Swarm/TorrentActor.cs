@@ -514,7 +514,7 @@ internal sealed class TorrentActor
         }
         // Complete means the files are as the torrent describes them, executable bits and links included: whoever
         // waits for completion (--exit-when-done) is woken after they are applied.
-        Task finished = FinishFilesAsync();
+        Task finished = CompletedFiles.ApplyAsync(_t, _stopping.Token);
         if (finished.IsCompleted) SignalComplete(wasDownloading);
         else finished.ContinueWith(_ => SignalComplete(wasDownloading), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
@@ -523,20 +523,6 @@ internal sealed class TorrentActor
     {
         if (wasDownloading) _downloadFinished.TrySetResult();
         _completion.TrySetResult();
-    }
-
-    /// <summary>BEP 47 on a complete download (executable bits, symbolic links inside the torrent), on the disk pool; never throws.</summary>
-    private async Task FinishFilesAsync()
-    {
-        if (_t.Storage is not { Layout.NeedsFinishing: true } storage || _t.Options.SeedOnly) return;
-        try
-        {
-            foreach (string problem in await storage.FinishFilesAsync(_stopping.Token).ConfigureAwait(false)) _t.Log(problem);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            _t.Log($"file attributes (executable, links) not applied: {e.Message}");
-        }
     }
 
     private void Fail(Exception error)
