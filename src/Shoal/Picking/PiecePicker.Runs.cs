@@ -13,7 +13,7 @@ namespace Shoal.Picking;
 //     (BEP 19: where a stream runs longest before it meets a piece we have or someone else is fetching). Pieces are
 //     taken while they fit whole in the destination; only a piece larger than the destination is cut.
 //  2. With no unstarted piece left: the first stretch of unrequested blocks of a started piece (a peer choked us or
-//     left, a web seed request failed halfway).
+//     left, a web seed request failed halfway), going on into the following pieces while they continue it.
 //  3. Endgame (nothing unrequested anywhere), when the caller allows it: a stretch of blocks requested once by some
 //     other source, so a slow peer holding the last blocks does not hold up the end.
 //
@@ -75,26 +75,53 @@ public sealed partial class PiecePicker
         return n;
     }
 
-    /// <summary>The first stretch of unrequested blocks in a started piece.</summary>
+    /// <summary>
+    /// The first stretch of unrequested blocks in a started piece. A stretch that reaches the end of its piece goes on
+    /// into the next piece while that one starts with an unrequested block (or is unstarted and fits whole): the pieces
+    /// of a failed run come back like that, and are then fetched again with one request, not one per piece.
+    /// </summary>
     private int TakeOpenStretch(int sourceKey, Span<BlockRequest> destination)
     {
         for (int i = 0; i < _open.Count; i++)
         {
-            PartialPiece pp = _open[i];
-            pp.AdvanceCursor();
-            int n = 0;
-            int pieceSize = PieceSize(pp.Piece);
-            for (int b = pp.Cursor; b < pp.BlockCount && n < destination.Length && !pp.Received[b] && pp.RequesterCount[b] == 0; b++)
+            int n = TakeStretch(_open[i], sourceKey, destination);
+            if (n == 0) continue;
+            for (int piece = destination[n - 1].Piece + 1; n < destination.Length && piece < _pieceCount && EndsPiece(destination[n - 1]); piece++)
             {
-                pp.AddRequester(b, sourceKey);
-                int offset = b * BlockLength;
-                destination[n++] = new BlockRequest(pp.Piece, offset, Math.Min(BlockLength, pieceSize - offset));
+                PartialPiece? next;
+                if (IsUnstarted(piece)) next = BlockCount(piece) <= destination.Length - n ? Start(piece) : null;
+                else next = _partials[piece] is { OpenIndex: >= 0 } open && StartsUnrequested(open) ? open : null;
+                if (next is null) break;
+                n += TakeStretch(next, sourceKey, destination[n..]);
             }
-            pp.AdvanceCursor();
-            if (pp.Unrequested == 0) RemoveOpen(pp);
-            if (n > 0) return n;
+            return n;
         }
         return 0;
+    }
+
+    private bool EndsPiece(BlockRequest block) => block.Offset + block.Length == PieceSize(block.Piece);
+
+    private static bool StartsUnrequested(PartialPiece pp)
+    {
+        pp.AdvanceCursor();
+        return pp.Cursor == 0;
+    }
+
+    /// <summary>The unrequested blocks of <paramref name="pp"/> from its cursor up to the first block received or requested.</summary>
+    private int TakeStretch(PartialPiece pp, int sourceKey, Span<BlockRequest> destination)
+    {
+        pp.AdvanceCursor();
+        int n = 0;
+        int pieceSize = PieceSize(pp.Piece);
+        for (int b = pp.Cursor; b < pp.BlockCount && n < destination.Length && !pp.Received[b] && pp.RequesterCount[b] == 0; b++)
+        {
+            pp.AddRequester(b, sourceKey);
+            int offset = b * BlockLength;
+            destination[n++] = new BlockRequest(pp.Piece, offset, Math.Min(BlockLength, pieceSize - offset));
+        }
+        pp.AdvanceCursor();
+        if (pp.Unrequested == 0 && pp.OpenIndex >= 0) RemoveOpen(pp);
+        return n;
     }
 
     /// <summary>Endgame: the first stretch of blocks requested by exactly one other source, rotating over the pieces in flight.</summary>

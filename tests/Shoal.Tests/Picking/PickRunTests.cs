@@ -96,9 +96,21 @@ public sealed class PickRunTests
         var cancels = new List<int>();
         picker.OnBlockReceived(WebSeed, run[0], cancels);
         for (int i = 1; i < run.Length; i++) picker.OnRequestDropped(WebSeed, run[i]);
+        // The rest of the failed run comes back as one stretch across pieces 0, 1 and 2: one request, not three.
         BlockRequest[] again = Run(picker, OtherWebSeed, -1, false, 12);
-        Assert.Equal(run[1], again[0]);
-        Assert.Equal(3, again.Length); // the rest of the started piece 0 first
+        Assert.Equal(run[1..], again);
+        AssertContiguous(again, 4 * B);
+    }
+
+    [Fact]
+    public void AnOpenStretchStopsWhereTheNextPieceIsHeldBySomeoneElse()
+    {
+        var picker = Picker(3);
+        BlockRequest[] run = Run(picker, WebSeed, -1, false, 12);
+        // Piece 0 fails back; piece 1's first block is still with the first source.
+        for (int i = 0; i < 4; i++) picker.OnRequestDropped(WebSeed, run[i]);
+        BlockRequest[] again = Run(picker, OtherWebSeed, -1, false, 12);
+        Assert.Equal(run[..4], again);
     }
 
     [Fact]
