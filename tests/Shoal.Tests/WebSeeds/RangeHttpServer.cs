@@ -44,6 +44,8 @@ internal sealed class RangeHttpServer : IAsyncDisposable
     private byte[]? _pieceStream;
     private int _pieceLength;
     private int _requests;
+    private int _inFlight;
+    private int _maxInFlight;
     private int _failFirst;
 
     private RangeHttpServer(WebApplication app) => _app = app;
@@ -62,6 +64,9 @@ internal sealed class RangeHttpServer : IAsyncDisposable
 
     /// <summary>GET requests answered (or failed) so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Most requests served at the same time so far (connections in use at once).</summary>
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxInFlight);
 
     /// <summary>Every request's path and Range header, in order.</summary>
     public ConcurrentQueue<string> Log { get; } = new();
@@ -104,6 +109,21 @@ internal sealed class RangeHttpServer : IAsyncDisposable
     public string UrlOf(string path) => BaseUrl + string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
 
     private async Task HandleAsync(HttpContext context)
+    {
+        int inFlight = Interlocked.Increment(ref _inFlight);
+        int max;
+        while (inFlight > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, inFlight, max) != max) { }
+        try
+        {
+            await ServeAsync(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
         HttpResponse response = context.Response;

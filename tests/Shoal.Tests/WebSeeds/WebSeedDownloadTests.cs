@@ -59,6 +59,20 @@ public sealed class WebSeedDownloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoConnectionsPerServerFetchDifferentRunsAtOnce()
+    {
+        (Torrent torrent, string content) = await MakeContentAsync("parallel", multiFile: false, size: 6_000_000);
+        RangeHttpServer server = await StartServerAsync();
+        server.AddFile("parallel", File.ReadAllBytes(content));
+        server.BytesPerSecond = 3_000_000; // slow enough that the runs overlap
+
+        TorrentHandle handle = await AddAsync(torrent, "leech", server.UrlOf("parallel"));
+        await WaitAsync(handle, () => server.ToString());
+        Assert.Equal(File.ReadAllBytes(content), File.ReadAllBytes(Path.Combine(_root, "leech", "parallel")));
+        Assert.Equal(new WebSeedOptions().ConnectionsPerServer, server.MaxConcurrentRequests);
+    }
+
+    [Fact]
     public async Task SingleFileTorrentFromTheUrlOfTheFileItself()
     {
         (Torrent torrent, string content) = await MakeContentAsync("data é #1.bin", multiFile: false);
