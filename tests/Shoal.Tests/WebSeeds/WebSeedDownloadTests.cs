@@ -73,6 +73,24 @@ public sealed class WebSeedDownloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AtMostSixteenWebSeedsAreUsedAndOtherSchemesAreIgnored()
+    {
+        (Torrent torrent, string content) = await MakeContentAsync("many", multiFile: true);
+        RangeHttpServer server = await StartServerAsync();
+        server.AddFolder("many", content);
+        // The query string stays after the file's path: every URL reaches the same server.
+        string[] urls = ["ftp://127.0.0.1/", "not a url", .. Enumerable.Range(0, 40).Select(i => $"{server.BaseUrl}?mirror={i}")];
+
+        TorrentHandle handle = await AddAsync(torrent, "leech", urls);
+        await WaitAsync(handle, () => server.ToString());
+        AssertSameFiles(content, Path.Combine(_root, "leech", "many"));
+        IReadOnlyList<WebSeedStatus> seeds = handle.GetWebSeeds();
+        Assert.Equal(new WebSeedOptions().MaxServersPerTorrent, seeds.Count);
+        Assert.All(seeds, s => Assert.StartsWith(server.BaseUrl.ToString(), s.Url, StringComparison.Ordinal));
+        Assert.Contains(server.Log, line => line.Contains("?mirror=", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SingleFileTorrentFromTheUrlOfTheFileItself()
     {
         (Torrent torrent, string content) = await MakeContentAsync("data é #1.bin", multiFile: false);
