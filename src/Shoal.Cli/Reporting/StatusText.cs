@@ -1,6 +1,7 @@
 using System.Globalization;
 using Shoal.Swarm;
 using Shoal.Trackers;
+using Shoal.WebSeeds;
 
 namespace Shoal.Cli.Reporting;
 
@@ -42,9 +43,11 @@ internal static class StatusText
 
     /// <summary>
     /// What is wrong, or null: the error of a paused or failed torrent, or, while a download has no peer, what was
-    /// tried (the addresses known and where from, the last failed dial, a failing tracker, the sources turned off).
+    /// tried (the addresses known and where from, the last failed dial, a failing tracker, a failing web seed and why,
+    /// the sources turned off).
     /// </summary>
-    public static string? Problem(TorrentStatus status, IReadOnlyList<TrackerStatus> trackers, PeerSources sources)
+    public static string? Problem(TorrentStatus status, IReadOnlyList<TrackerStatus> trackers, PeerSources sources,
+        IReadOnlyList<WebSeedStatus>? webSeeds = null)
     {
         if (status.State == TorrentState.Paused) return $"paused: {TerminalText.Escape(ErrorReporter.OneLine(status.Error ?? "disk error"))}; retrying";
         if (status.State == TorrentState.Error) return $"stopped: {TerminalText.Escape(ErrorReporter.OneLine(status.Error ?? "unknown error"))}";
@@ -60,7 +63,13 @@ internal static class StatusText
         TrackerStatus? failing = trackers.FirstOrDefault(t => t.LastError is not null);
         if (trackers.Count == 0) parts.Add("no tracker");
         else if (failing is not null) parts.Add($"tracker {TerminalText.Escape(failing.Url.ToString())}: {TerminalText.Escape(ErrorReporter.OneLine(failing.LastError!))}");
-        if (status.WebSeeds is { Total: > 0 } webSeeds) parts.Add("web seeds: " + webSeeds);
+        if (status.WebSeeds is { Total: > 0 } counts)
+        {
+            parts.Add("web seeds: " + counts);
+            // The first web seed that failed, and why: the one line that says what to fix.
+            if (webSeeds?.FirstOrDefault(s => s.State is WebSeedState.Failing or WebSeedState.Dropped && s.LastError is not null) is { } failed)
+                parts.Add($"web seed {TerminalText.Escape(failed.Url)}: {TerminalText.Escape(ErrorReporter.OneLine(failed.LastError!))}");
+        }
         if (sources.Off.Count > 0) parts.Add(string.Join(" and ", sources.Off) + " off");
         return string.Join("; ", parts);
     }

@@ -65,6 +65,23 @@ public sealed class WebSeedCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GivingUpOnADeadWebSeedSaysWhichAndWhy()
+    {
+        string file = Path.Combine(_root, "src", "lonely.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllBytes(file, new byte[100_000]);
+        string torrentPath = Path.Combine(_root, "lonely.torrent");
+        string deadUrl = _server.BaseUrl + "gone/lonely.bin"; // the server answers 404
+        (int code, _, string err) = await RunAsync("create", file, "-o", torrentPath, "--web-seed", deadUrl);
+        Assert.True(code == 0, err);
+
+        (code, _, err) = await RunAsync("get", torrentPath, "-o", Path.Combine(_root, "out"), "--exit-when-done", "--stop-after-idle", "2s", "--quiet",
+            "--port", "0", "--bind", "127.0.0.1", "--no-dht", "--no-lsd", "--no-port-mapping");
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains($"web seed {deadUrl}: HTTP 404", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WebSeedOptionRefusesOtherSchemes()
     {
         (int code, _, string err) = await RunAsync("get", Path.Combine(_root, "x.torrent"), "--web-seed", "ftp://example/");
@@ -99,5 +116,11 @@ public sealed class WebSeedCliTests : IAsyncLifetime
         Assert.Null(StatusText.Problem(Downloading(new WebSeedCounts(1, 1, 0, 0)), [], PeerSources.All));
         string? problem = StatusText.Problem(Downloading(new WebSeedCounts(1, 0, 0, 1)), [], PeerSources.All);
         Assert.Contains("web seeds: 0/1 connected, 1 dropped", problem, StringComparison.Ordinal);
+        // With the web seeds' snapshot: which one, and why (escaped: the URL and the reason come from outside).
+        WebSeedStatus dropped = new("http://mirror.example/\u001b[2J", WebSeedKind.UrlList, WebSeedState.Dropped, 0, 0, 0, 5, "5 failures in a row, the last: HTTP 404 Not Found");
+        problem = StatusText.Problem(Downloading(new WebSeedCounts(1, 0, 0, 1)), [], PeerSources.All, [dropped]);
+        Assert.Contains("web seed http://mirror.example/", problem, StringComparison.Ordinal);
+        Assert.Contains(": 5 failures in a row, the last: HTTP 404 Not Found", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', problem!);
     }
 }
