@@ -19,7 +19,6 @@ namespace Shoal.Swarm;
 /// <param name="EncryptedPeers">Of the connected peers, those whose connection ran the MSE/PE handshake (RC4 or obfuscated).</param>
 /// <param name="CheckedPieces">Pieces of the data check done so far (of <paramref name="PieceCount"/>), while <paramref name="State"/> is <see cref="TorrentState.Checking"/>.</param>
 /// <param name="Search">While no peer is connected: what was tried to find one; null otherwise.</param>
-/// <param name="WebSeeds">The torrent's web seeds (BEP 19/17) by state; null reads as none (see <see cref="TorrentHandle.GetWebSeeds"/> for each).</param>
 public sealed record TorrentStatus(
     TorrentState State,
     double Progress,
@@ -38,9 +37,11 @@ public sealed record TorrentStatus(
     PeerSourceCounts? Sources = null,
     int EncryptedPeers = 0,
     int CheckedPieces = 0,
-    PeerSearch? Search = null,
-    WebSeeds.WebSeedCounts? WebSeeds = null)
+    PeerSearch? Search = null)
 {
+    /// <summary>The torrent's web seeds (BEP 19/17) by state; null reads as none (see <see cref="TorrentHandle.GetWebSeeds"/> for each).</summary>
+    public WebSeeds.WebSeedCounts? WebSeeds { get; init; }
+
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
     public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0 && TotalSize > VerifiedBytes
         ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)

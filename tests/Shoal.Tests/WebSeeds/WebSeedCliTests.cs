@@ -91,8 +91,10 @@ public sealed class WebSeedCliTests : IAsyncLifetime
 
     private static TorrentStatus Downloading(WebSeedCounts? webSeeds) => new(
         TorrentState.Downloading, Progress: 0.25, TotalSize: 4_000_000, VerifiedBytes: 1_000_000, Downloaded: 1_100_000, Uploaded: 0,
-        DownloadRate: 1000, UploadRate: 0, Peers: 0, Seeds: 0, VerifiedPieces: 4, PieceCount: 16, FailedPieces: 0, Error: null,
-        WebSeeds: webSeeds);
+        DownloadRate: 1000, UploadRate: 0, Peers: 0, Seeds: 0, VerifiedPieces: 4, PieceCount: 16, FailedPieces: 0, Error: null)
+    {
+        WebSeeds = webSeeds,
+    };
 
     [Fact]
     public void StatusLineAndJsonShowTheWebSeeds()
