@@ -533,15 +533,21 @@ internal sealed partial class TorrentActor
         // among them are closed just after), not those of the last tick.
         _snapshots.Publish();
         _webSeeds.StopDownloading();
+        // Complete means the files are as the torrent describes them, executable bits and links included: whoever
+        // waits for completion (--exit-when-done) is woken after they are applied (at once when there are none).
+        Task finished = CompletedFiles.ApplyAsync(_t, _stopping.Token);
+        bool filesReady = finished.IsCompleted;
+        if (filesReady && wasDownloading)
+        {
+            _downloadFinished.TrySetResult();
+            Emit(SessionEventKind.Finished);
+        }
         foreach (PeerConnection peer in _t.Peers.All)
         {
             _requester.StopDownloading(peer);
             _availability.CloseIfBothSeeds(peer);
         }
-        // Complete means the files are as the torrent describes them, executable bits and links included: whoever
-        // waits for completion (--exit-when-done) is woken after they are applied.
-        Task finished = CompletedFiles.ApplyAsync(_t, _stopping.Token);
-        if (finished.IsCompleted) SignalComplete(wasDownloading);
+        if (filesReady) _completion.TrySetResult();
         else finished.ContinueWith(_ => SignalComplete(wasDownloading), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
