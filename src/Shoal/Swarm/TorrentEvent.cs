@@ -36,6 +36,8 @@ internal enum TorrentEventKind
     WebSeedBlock,
     /// <summary>A web seed's run ended. Payload: the <see cref="WebSeeds.WebSeedJob"/>; Error: why it failed, if it did.</summary>
     WebSeedJobEnded,
+    /// <summary>A reader asks for the piece map. Payload: TaskCompletionSource&lt;PieceMap&gt;, completed by the actor.</summary>
+    PieceMapRequest,
 }
 
 /// <summary>
