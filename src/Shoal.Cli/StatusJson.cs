@@ -9,7 +9,8 @@ namespace Shoal.Cli;
 /// One torrent status as a single-line JSON object (the <c>--json</c> output):
 /// <c>{"state":"downloading","progress":0.42,"downloaded":..,"uploaded":..,"down_rate":..,"up_rate":..,
 /// "peers":..,"seeds":..,"encrypted_peers":..,"verified_pieces":..,"piece_count":..,"failed_pieces":..,"total_size":..,
-/// "eta_seconds":12|null}</c>, plus <c>"error"</c> when the torrent stopped on one.
+/// "eta_seconds":12|null}</c>, plus <c>"web_seeds":{"total":..,"connected":..,"failing":..,"dropped":..}</c> when the
+/// torrent has web seeds and <c>"error"</c> when the torrent stopped on one.
 /// </summary>
 internal static class StatusJson
 {
@@ -59,6 +60,15 @@ internal static class StatusJson
         writer.WriteNumber("manual", sources.Manual);
         writer.WriteNumber("incoming", sources.Incoming);
         writer.WriteEndObject();
+        if (status.WebSeeds is { Total: > 0 } webSeeds)
+        {
+            writer.WriteStartObject("web_seeds");
+            writer.WriteNumber("total", webSeeds.Total);
+            writer.WriteNumber("connected", webSeeds.Connected);
+            writer.WriteNumber("failing", webSeeds.Failing);
+            writer.WriteNumber("dropped", webSeeds.Dropped);
+            writer.WriteEndObject();
+        }
         if (status.Error is { } error) writer.WriteString("error", error);
         writer.WriteEndObject();
     }

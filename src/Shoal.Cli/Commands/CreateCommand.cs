@@ -17,6 +17,7 @@ internal static class CreateCommand
         var path = new Argument<string>("PATH") { Description = "File or folder to make a torrent of" };
         var output = new Option<string?>("--output", "-o") { Description = "Where to write the .torrent (default: ./NAME.torrent)", HelpName = "FILE" };
         Option<string[]> trackers = OptionFactory.Trackers("Tracker announce URL, each in its own tier (repeatable)");
+        Option<string[]> webSeeds = OptionFactory.WebSeeds("Web seed URL written into the torrent's url-list (BEP 19; repeatable): for a folder, the URL of the folder that holds it");
         Option<long> pieceSize = OptionFactory.Size("--piece-size", "Piece length: a power of two from 16KiB to 16MiB (default: chosen from the size)");
         var isPrivate = new Option<bool>("--private") { Description = "Set the private flag (BEP 27): peers only from trackers" };
         var comment = new Option<string?>("--comment") { Description = "Comment stored in the torrent", HelpName = "TEXT" };
@@ -26,7 +27,7 @@ internal static class CreateCommand
 
         var command = new Command("create", "Make a .torrent from a file or folder (v1 unless --v2 or --hybrid)")
         {
-            path, output, trackers, pieceSize, isPrivate, comment, force, v2, hybrid,
+            path, output, trackers, webSeeds, pieceSize, isPrivate, comment, force, v2, hybrid,
         };
         command.Validators.Add(result =>
         {
@@ -37,6 +38,7 @@ internal static class CreateCommand
             result.GetValue(path)!,
             result.GetValue(output),
             result.GetValue(trackers) ?? [],
+            result.GetValue(webSeeds) ?? [],
             result.GetValue(pieceSize),
             result.GetValue(isPrivate),
             result.GetValue(comment),
@@ -47,7 +49,7 @@ internal static class CreateCommand
     }
 
     private static async Task<int> RunAsync(
-        CliContext context, string path, string? output, string[] trackers, long pieceSize, bool isPrivate, string? comment, bool force,
+        CliContext context, string path, string? output, string[] trackers, string[] webSeeds, long pieceSize, bool isPrivate, string? comment, bool force,
         TorrentVersion version, CancellationToken cancellationToken)
     {
         string content = PathArguments.ExistingContent(path);
@@ -60,6 +62,7 @@ internal static class CreateCommand
         var options = new TorrentCreationOptions
         {
             AnnounceTiers = [.. trackers.Select(url => (IReadOnlyList<string>)[url])],
+            WebSeeds = webSeeds,
             PieceLength = pieceLength,
             IsPrivate = isPrivate,
             Comment = string.IsNullOrEmpty(comment) ? null : comment,

@@ -17,18 +17,19 @@ internal static class GetCommand
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Exit 0 as soon as all data is downloaded and verified instead of seeding" };
         Option<TimeSpan?> stopAfterIdle = OptionFactory.Duration("--stop-after-idle",
             "Give up (exit 1) when nothing has been received for this long while downloading, e.g. 10m");
+        Option<string[]> webSeeds = OptionFactory.WebSeeds("Web seed URL (BEP 19) to download from besides the torrent's own (repeatable; http or https)");
         var network = new NetworkOptions();
-        var command = new Command("get", "Download a torrent, then seed it until Ctrl+C") { source, output, exitWhenDone, stopAfterIdle };
+        var command = new Command("get", "Download a torrent, then seed it until Ctrl+C") { source, output, exitWhenDone, stopAfterIdle, webSeeds };
         network.AddTo(command);
         command.SetAction((result, cancellationToken) => RunAsync(
             context, result.GetValue(source)!, result.GetValue(output), result.GetValue(exitWhenDone), result.GetValue(stopAfterIdle),
-            network.Read(result), cancellationToken));
+            result.GetValue(webSeeds) ?? [], network.Read(result), cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        CliContext context, string source, string? output, bool exitWhenDone, TimeSpan? stopAfterIdle, NetworkSettings settings,
-        CancellationToken cancellationToken)
+        CliContext context, string source, string? output, bool exitWhenDone, TimeSpan? stopAfterIdle, string[] webSeeds,
+        NetworkSettings settings, CancellationToken cancellationToken)
     {
         MagnetLink? magnet = TorrentSource.IsMagnet(source) ? TorrentSource.ParseMagnet(source) : null;
         Torrent? torrent = magnet is null ? TorrentSource.LoadTorrentFile(source) : null;
@@ -41,6 +42,7 @@ internal static class GetCommand
             DownloadDirectory = directory,
             Peers = peers,
             Trackers = settings.Trackers,
+            WebSeeds = webSeeds,
             // Told before anything is written: what was there that is not the torrent's.
             DataChecked = (data, _) => ExistingDataNotice.WriteAsync(context.Error, data),
         };

@@ -95,6 +95,7 @@ internal static class InfoCommand
         output.WriteLine($"name:           {(magnet.DisplayName is { } name ? TerminalText.Escape(name) : "(none)")}");
         WriteList(output, "trackers:", magnet.Trackers);
         WriteList(output, "peers:", magnet.Peers);
+        if (magnet.WebSeeds.Count > 0) WriteList(output, "web seeds:", magnet.WebSeeds);
         output.WriteLine(magnet.SelectedFiles.Count == 0
             ? "selected files: all"
             : $"selected files: {string.Join(", ", magnet.SelectedFiles.Select(i => i.ToString(CultureInfo.InvariantCulture)))}");

@@ -174,6 +174,33 @@ internal static class OptionFactory
         };
     }
 
+    /// <summary>A repeatable web seed URL option (BEP 19 'url-list': http or https).</summary>
+    public static Option<string[]> WebSeeds(string description)
+    {
+        return new Option<string[]>("--web-seed")
+        {
+            Description = description,
+            HelpName = "URL",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            DefaultValueFactory = _ => [],
+            CustomParser = result =>
+            {
+                var urls = new List<string>(result.Tokens.Count);
+                foreach (Token token in result.Tokens)
+                {
+                    if (!Uri.TryCreate(token.Value, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+                    {
+                        result.AddError($"--web-seed: '{token.Value}' is not an http:// or https:// URL");
+                        return [];
+                    }
+                    urls.Add(token.Value);
+                }
+                return [.. urls];
+            },
+        };
+    }
+
     /// <summary>
     /// --data-dir: shoal's own state (fast-resume files in resume/, DHT ids and routing tables in dht/). See
     /// <see cref="ShoalDataDirectory"/> for the default.

@@ -31,7 +31,7 @@ internal abstract class StatusDisplay
         if (settings.NoDht) off.Add("DHT");
         if (settings.NoLsd) off.Add("local discovery");
         var sources = new PeerSources(off);
-        return status => StatusText.Problem(status, handle.GetTrackers(), sources);
+        return status => StatusText.Problem(status, handle.GetTrackers(), sources, handle.GetWebSeeds());
     }
 
     /// <summary>Waits <paramref name="delay"/> or until <paramref name="stop"/>; never throws.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Shoal.Swarm;
 using Shoal.Trackers;
+using Shoal.WebSeeds;
 
 namespace Shoal.Cli.Reporting;
 
@@ -25,10 +26,16 @@ internal static class StatusText
     public static string Summary(TorrentStatus status, bool arrows)
     {
         string down = arrows ? "↓ " : "down ", up = arrows ? "↑ " : "up ";
-        string text = $"{StatusJson.StateName(status.State)}{CheckProgress(status)}  {down}{HumanFormat.Rate(status.DownloadRate)}  {up}{HumanFormat.Rate(status.UploadRate)}  {Peers(status)}";
+        string text = $"{StatusJson.StateName(status.State)}{CheckProgress(status)}  {down}{HumanFormat.Rate(status.DownloadRate)}  {up}{HumanFormat.Rate(status.UploadRate)}  {Peers(status)}{WebSeeds(status)}";
         if (status.State == TorrentState.Downloading) text += $"  ETA {HumanFormat.Duration(status.Eta)}";
         return text;
     }
+
+    /// <summary>" + 1/2 web seeds" (serving of all) while downloading from a torrent with web seeds, else nothing.</summary>
+    public static string WebSeeds(TorrentStatus status) =>
+        status.WebSeeds is { Total: > 0 } seeds && status.State == TorrentState.Downloading
+            ? $" + {seeds.Connected}/{seeds.Total} web seed{(seeds.Total == 1 ? "" : "s")}"
+            : "";
 
     /// <summary>" 120/512" while the data is being checked (pieces checked of all), else nothing.</summary>
     private static string CheckProgress(TorrentStatus status) =>
@@ -36,13 +43,17 @@ internal static class StatusText
 
     /// <summary>
     /// What is wrong, or null: the error of a paused or failed torrent, or, while a download has no peer, what was
-    /// tried (the addresses known and where from, the last failed dial, a failing tracker, the sources turned off).
+    /// tried (the addresses known and where from, the last failed dial, a failing tracker, a failing web seed and why,
+    /// the sources turned off).
     /// </summary>
-    public static string? Problem(TorrentStatus status, IReadOnlyList<TrackerStatus> trackers, PeerSources sources)
+    public static string? Problem(TorrentStatus status, IReadOnlyList<TrackerStatus> trackers, PeerSources sources,
+        IReadOnlyList<WebSeedStatus>? webSeeds = null)
     {
         if (status.State == TorrentState.Paused) return $"paused: {TerminalText.Escape(ErrorReporter.OneLine(status.Error ?? "disk error"))}; retrying";
         if (status.State == TorrentState.Error) return $"stopped: {TerminalText.Escape(ErrorReporter.OneLine(status.Error ?? "unknown error"))}";
         if (status.Peers > 0 || status.State is not (TorrentState.Downloading or TorrentState.FetchingMetadata)) return null;
+        // A web seed serving: having no peer is no problem.
+        if (status.WebSeeds is { Connected: > 0 }) return null;
 
         var parts = new List<string>(4);
         PeerSearch? search = status.Search;
@@ -52,6 +63,13 @@ internal static class StatusText
         TrackerStatus? failing = trackers.FirstOrDefault(t => t.LastError is not null);
         if (trackers.Count == 0) parts.Add("no tracker");
         else if (failing is not null) parts.Add($"tracker {TerminalText.Escape(failing.Url.ToString())}: {TerminalText.Escape(ErrorReporter.OneLine(failing.LastError!))}");
+        if (status.WebSeeds is { Total: > 0 } counts)
+        {
+            parts.Add("web seeds: " + counts);
+            // The first web seed that failed, and why: the one line that says what to fix.
+            if (webSeeds?.FirstOrDefault(s => s.State is WebSeedState.Failing or WebSeedState.Dropped && s.LastError is not null) is { } failed)
+                parts.Add($"web seed {TerminalText.Escape(failed.Url)}: {TerminalText.Escape(ErrorReporter.OneLine(failed.LastError!))}");
+        }
         if (sources.Off.Count > 0) parts.Add(string.Join(" and ", sources.Off) + " off");
         return string.Join("; ", parts);
     }

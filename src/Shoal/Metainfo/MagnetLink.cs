@@ -46,6 +46,9 @@ public sealed record MagnetLink(
     /// <summary>The v2 info-hash (from xt=urn:btmh:1220...); null for a v1-only link.</summary>
     public Sha256Hash? InfoHashV2 { get; init; }
 
+    /// <summary>Every ws= in order: web seeds (BEP 19 URLs), as libtorrent reads them from a magnet link.</summary>
+    public IReadOnlyList<string> WebSeeds { get; init; } = [];
+
     /// <summary>True when the link names only a v2 info-hash: <see cref="InfoHash"/> is then its truncation, not a SHA-1.</summary>
     public bool IsV2Only => InfoHashV2 is { } v2 && v2.Truncate() == InfoHash;
 
@@ -62,6 +65,7 @@ public sealed record MagnetLink(
         string? displayName = null;
         var trackers = new List<string>();
         var peers = new List<string>();
+        var webSeeds = new List<string>();
         var selected = new SortedSet<int>();
         int count = 0;
 
@@ -103,6 +107,9 @@ public sealed record MagnetLink(
                 case "x.pe":
                     if (value.Length > 0) peers.Add(value);
                     break;
+                case "ws":
+                    if (value.Length > 0 && !webSeeds.Contains(value)) webSeeds.Add(value);
+                    break;
                 case "so":
                     ParseSelection(value, selected);
                     break;
@@ -111,7 +118,7 @@ public sealed record MagnetLink(
 
         InfoHash wire = infoHash ?? infoHashV2?.Truncate()
             ?? throw new MetainfoException("magnet link has no xt=urn:btih: or xt=urn:btmh: info-hash");
-        return new MagnetLink(wire, displayName, trackers, peers, [.. selected]) { InfoHashV2 = infoHashV2 };
+        return new MagnetLink(wire, displayName, trackers, peers, [.. selected]) { InfoHashV2 = infoHashV2, WebSeeds = webSeeds };
     }
 
     /// <summary>Parses without throwing.</summary>
@@ -129,7 +136,7 @@ public sealed record MagnetLink(
         }
     }
 
-    /// <summary>The canonical URI: xt (btih, then btmh) with lower-case hex, then dn, tr, x.pe, so, percent-encoded.</summary>
+    /// <summary>The canonical URI: xt (btih, then btmh) with lower-case hex, then dn, tr, x.pe, ws, so, percent-encoded.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder(Prefix);
@@ -142,6 +149,7 @@ public sealed record MagnetLink(
         if (DisplayName is not null) AppendParameter(sb, "dn", DisplayName);
         foreach (string tracker in Trackers) AppendParameter(sb, "tr", tracker);
         foreach (string peer in Peers) AppendParameter(sb, "x.pe", peer);
+        foreach (string webSeed in WebSeeds) AppendParameter(sb, "ws", webSeed);
         if (SelectedFiles.Count > 0) sb.Append("&so=").Append(FormatSelection(SelectedFiles));
         return sb.ToString();
     }
@@ -154,6 +162,7 @@ public sealed record MagnetLink(
         && DisplayName == other.DisplayName
         && Trackers.SequenceEqual(other.Trackers)
         && Peers.SequenceEqual(other.Peers)
+        && WebSeeds.SequenceEqual(other.WebSeeds)
         && SelectedFiles.SequenceEqual(other.SelectedFiles);
 
     /// <inheritdoc />

@@ -18,6 +18,12 @@ public sealed record TorrentCreationOptions
     /// <summary>'created by'.</summary>
     public string? CreatedBy { get; init; } = ShoalVersion.ClientName;
 
+    /// <summary>
+    /// Web seed URLs (BEP 19 'url-list'): HTTP servers holding the files. For a folder, a URL names the folder that holds
+    /// the torrent's folder; for a single file, the file itself (or its folder, when it ends with '/').
+    /// </summary>
+    public IReadOnlyList<string> WebSeeds { get; init; } = [];
+
     /// <summary>'creation date'; null omits it.</summary>
     public DateTimeOffset? CreationDate { get; init; }
 

@@ -118,6 +118,8 @@ public static class TorrentCreator
                 root.Set("announce-list", new BList(tiers.Select(t => (BValue)new BList(t.Select(u => (BValue)new BString(u))))));
         }
         if (options.Comment is not null) root.Set("comment", new BString(options.Comment));
+        List<string> webSeeds = [.. options.WebSeeds.Where(u => !string.IsNullOrEmpty(u)).Distinct(StringComparer.Ordinal)];
+        if (webSeeds.Count > 0) root.Set("url-list", new BList(webSeeds.Select(u => (BValue)new BString(u))));
         if (options.CreatedBy is not null) root.Set("created by", new BString(options.CreatedBy));
         if (options.CreationDate is { } date) root.Set("creation date", new BInteger(date.ToUnixTimeSeconds()));
 

@@ -72,7 +72,8 @@ public sealed class FileStorage : IPieceStorage
         for (int i = 0; i < paths.Length; i++)
         {
             StorageFile f = layout.Files[i];
-            bool unused = f.IsPadding || options.SkippedFiles?.Contains(i) == true;
+            // A symbolic link (BEP 47 'l') holds no data and is made at the end (FinishedFiles), never opened as a file.
+            bool unused = f.IsPadding || f.SymlinkTarget is not null || options.SkippedFiles?.Contains(i) == true;
             // Padding and skipped files are validated too, though never written; only files written must fit the file system.
             string full = StoragePaths.Resolve(root, f.PathSegments, unused ? null : limits);
             if (unused) continue;
@@ -371,6 +372,12 @@ public sealed class FileStorage : IPieceStorage
             using SafeFileHandle h = NoFollowFile.Open(DownloadDirectory, path, create: true, allowWrite: true, out _);
         }
     }
+
+    /// <summary>
+    /// The download is complete: execute bits and symbolic links as the torrent's attributes ask (see
+    /// <see cref="FinishedFiles"/>). Seed-only storage touches nothing. Returns what could not be done, one line each.
+    /// </summary>
+    public List<string> FinishFiles() => _readOnly ? [] : FinishedFiles.Apply(DownloadDirectory, _layout, i => _paths[i] is null && _layout.Files[i].SymlinkTarget is null);
 
     /// <summary>
     /// True when a file was written since its last flush (a write that finished before this call is seen), or a flush

@@ -62,6 +62,12 @@ internal interface ITorrentDisk : IAsyncDisposable
     /// <summary>Creates what no write creates (zero-length files).</summary>
     Task CreateEmptyFilesAsync(CancellationToken ct = default);
 
+    /// <summary>
+    /// Every piece is verified: applies BEP 47's attributes (execute bits, symbolic links inside the torrent). Returns
+    /// what could not be done, one line each (never throws for one file).
+    /// </summary>
+    Task<IReadOnlyList<string>> FinishFilesAsync(CancellationToken ct = default);
+
     /// <summary>Makes every piece verified so far durable.</summary>
     Task FlushAsync();
 

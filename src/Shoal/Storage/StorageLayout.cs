@@ -47,7 +47,14 @@ public sealed class StorageLayout
 
     /// <summary>The layout of a parsed torrent.</summary>
     public static StorageLayout FromTorrent(Torrent t) =>
-        new(t.Files.Select(f => new StorageFile(f.PathSegments, f.Length, f.IsPadding)).ToArray(), t.PieceLength);
+        new(t.Files.Select(f => new StorageFile(f.PathSegments, f.Length, f.IsPadding)
+        {
+            IsExecutable = f.IsExecutable,
+            SymlinkTarget = f.IsSymlink && f.Length == 0 ? f.SymlinkTarget : null,
+        }).ToArray(), t.PieceLength);
+
+    /// <summary>True when a file asks for more than its bytes once complete (BEP 47 'x' or 'l'): see <see cref="FinishedFiles"/>.</summary>
+    public bool NeedsFinishing => _files.Any(f => f.IsExecutable || f.SymlinkTarget is not null);
 
     /// <summary>Files in torrent order.</summary>
     public IReadOnlyList<StorageFile> Files => _files;

@@ -432,6 +432,10 @@ public sealed partial class TorrentStorage : ITorrentDisk
         IsReadOnly || !_layout.Files.Any(f => f.Length == 0 && !f.IsPadding) ? Task.CompletedTask
             : _disk.RunAsync(() => { _storage.CreateEmptyFiles(); return true; }, ct);
 
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> FinishFilesAsync(CancellationToken ct = default) =>
+        _files is null || IsReadOnly ? Task.FromResult<IReadOnlyList<string>>([]) : _disk.RunAsync<IReadOnlyList<string>>(() => _files.FinishFiles(), ct);
+
     /// <summary>
     /// Flushes to the device everything written so far, including files whose handle was closed meanwhile (closing
     /// a handle does not flush it). Covers every write that completed before the call, so every piece

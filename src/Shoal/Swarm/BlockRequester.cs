@@ -158,7 +158,17 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
 
         _cancelScratch.Clear();
         bool wanted = torrent.Picker is { } picker && picker.OnBlockReceived(peer.Key, block, _cancelScratch);
-        foreach (int otherKey in _cancelScratch)
+        CancelDuplicates(block, _cancelScratch);
+        return wanted;
+    }
+
+    /// <summary>
+    /// A block arrived from one source: the peers among <paramref name="otherKeys"/> that were also asked for it
+    /// (endgame) get a CANCEL. Other keys (web seeds) are skipped: their runs carry on.
+    /// </summary>
+    public void CancelDuplicates(BlockRequest block, List<int> otherKeys)
+    {
+        foreach (int otherKey in otherKeys)
         {
             if (torrent.Peers.TryGet(otherKey, out PeerConnection other) && other.Outstanding.Remove(block))
             {
@@ -166,7 +176,6 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
                 other.Send(new OutboundMessage(MessageId.Cancel, block.Piece, block.Offset, block.Length));
             }
         }
-        return wanted;
     }
 
     /// <summary>The download is over: no more interest, nothing outstanding.</summary>

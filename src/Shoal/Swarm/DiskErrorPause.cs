@@ -22,6 +22,7 @@ internal sealed class DiskErrorPause(TorrentContext torrent, BlockRequester requ
         torrent.Error = error.Message;
         _pausedAt = torrent.Now();
         foreach (PeerConnection peer in torrent.Peers.All) requester.CancelAll(peer);
+        torrent.WebSeeds?.StopDownloading();
         torrent.Log($"paused: {error.Message}; retrying every {RetryInterval.TotalSeconds:0} s");
         return true;
     }
@@ -38,5 +39,6 @@ internal sealed class DiskErrorPause(TorrentContext torrent, BlockRequester requ
             requester.UpdateInterest(peer); // peers that joined during the pause were never told we want their pieces
             requester.RequestMore(peer);
         }
+        torrent.WebSeeds?.FillSlots();
     }
 }

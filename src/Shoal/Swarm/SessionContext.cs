@@ -109,6 +109,9 @@ internal sealed class SessionContext
     /// </summary>
     public Func<PeerConnection, PeerLoopContext, Task> RunPeer { get; init; } = static (peer, loops) => peer.RunAsync(loops);
 
+    /// <summary>The session's HTTP client for web seeds; null when the session has none (a simulation).</summary>
+    public WebSeeds.WebSeedClient? WebSeeds { get; set; }
+
     /// <summary>The session's port mapper, when port mapping runs; null otherwise.</summary>
     public PortMapping.PortMapper? PortMapper { get; set; }
 

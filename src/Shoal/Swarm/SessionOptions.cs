@@ -136,6 +136,9 @@ public sealed record SessionOptions
     /// </summary>
     public string? ResumeDirectory { get; init; }
 
+    /// <summary>How web seeds (BEP 19 'url-list', BEP 17 'httpseeds') are used: connections per server, timeouts, retries.</summary>
+    public WebSeeds.WebSeedOptions WebSeeds { get; init; } = new();
+
     /// <summary>
     /// Where the session logs (connections refused, trackers failing, pieces failing their check, disk errors...), at
     /// Information level; null falls back to <see cref="Log"/>.

@@ -58,6 +58,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
+        context.WebSeeds = new WebSeeds.WebSeedClient(context.Options.WebSeeds, context.Time, UserAgent(context.Options.ClientName));
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
         _maxActiveDownloads = context.Options.MaxActiveDownloads;
         _maxActiveSeeds = context.Options.MaxActiveSeeds;
@@ -223,7 +224,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
     /// <summary>
     /// Adds a torrent known only by its magnet link: the info dictionary is fetched from peers (BEP 9) and
     /// checked against the info-hash, then the data downloads as for <see cref="AddTorrentAsync"/>. The
-    /// link's x.pe peers are dialled along with <see cref="TorrentOptions.Peers"/>.
+    /// link's x.pe peers are dialled along with <see cref="TorrentOptions.Peers"/>, its ws= web seeds used once the metadata is known.
     /// </summary>
     public Task<TorrentHandle> AddMagnetAsync(MagnetLink magnet, TorrentOptions options, CancellationToken cancellationToken = default)
     {
@@ -242,6 +243,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         {
             Peers = peers,
             SelectedFiles = options.SelectedFiles is { Count: > 0 } ? options.SelectedFiles : magnet.SelectedFiles,
+            WebSeeds = [.. options.WebSeeds, .. magnet.WebSeeds],
         };
         string name = magnet.DisplayName ?? magnet.InfoHash.ToHex();
         var actor = new TorrentActor(_context, magnet.InfoHash, name, null, null, withPeers, t => OpenStorage(t, withPeers), magnet.InfoHashV2);
@@ -484,6 +486,9 @@ public sealed partial class ShoalSession : IAsyncDisposable
         }
     }
 
+    /// <summary>"Shoal/0.1" from the client name "Shoal 0.1": the product token HTTP servers log.</summary>
+    private static string UserAgent(string clientName) => clientName.Trim().Replace(' ', '/');
+
     private TorrentActor? FindTorrent(InfoHash infoHash) =>
         _torrents.TryGetValue(infoHash, out SessionTorrent? entry) || _alternateHashes.TryGetValue(infoHash, out entry) ? entry.Actor : null;
 
@@ -502,6 +507,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _torrents.Clear();
         _context.Events.Complete();
         _http.Dispose();
+        _context.WebSeeds?.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         if (_context.Udp is { } udp) await udp.DisposeAsync().ConfigureAwait(false);
         await _context.Scheduler.DisposeAsync().ConfigureAwait(false);

@@ -33,15 +33,22 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
 
     /// <summary>Records who sent a block that is on its way to the disk.</summary>
     public void RecordSender(BlockRequest block, PeerConnection peer)
+        => SendersOf(block.Piece)[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, null);
+
+    /// <summary>Records that a web seed sent a block that is on its way to the disk (blamed like a peer, dropped instead of banned).</summary>
+    public void RecordSender(BlockRequest block, WebSeeds.WebSeedServer webSeed)
+        => SendersOf(block.Piece)[block.Offset / PiecePicker.BlockLength] = new BlockSender(webSeed.SenderKey, null, null, null, null, webSeed);
+
+    private BlockSender[] SendersOf(int piece)
     {
-        if (!_senders.TryGetValue(block.Piece, out BlockSender[]? senders))
+        if (!_senders.TryGetValue(piece, out BlockSender[]? senders))
         {
-            int blocks = (torrent.Torrent!.GetPieceSize(block.Piece) + PiecePicker.BlockLength - 1) / PiecePicker.BlockLength;
+            int blocks = (torrent.Torrent!.GetPieceSize(piece) + PiecePicker.BlockLength - 1) / PiecePicker.BlockLength;
             // Only full-size arrays are pooled; the last piece may be shorter.
             senders = _pool.Count > 0 && _pool.Peek().Length == blocks ? _pool.Pop() : new BlockSender[blocks];
-            _senders.Add(block.Piece, senders);
+            _senders.Add(piece, senders);
         }
-        senders[block.Offset / PiecePicker.BlockLength] = new BlockSender(peer.Key, peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client);
+        return senders;
     }
 
     /// <summary>A piece verified: if an earlier attempt failed, ban those whose blocks differed from this good copy.</summary>
@@ -61,9 +68,9 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
     public void OnPieceFailed(int piece)
     {
         if (!_senders.Remove(piece, out BlockSender[]? senders)) return;
-        var contributors = new HashSet<int>();
+        var contributors = new Dictionary<int, BlockSender>();
         foreach (BlockSender sender in senders)
-            if (sender.EndPoint is not null) contributors.Add(sender.Key);
+            if (sender.IsSet) contributors.TryAdd(sender.Key, sender);
         bool identifiable = torrent.Storage!.CanIdentifyCorruptBlocks(piece)
             || (torrent.Storage.Verifier as Storage.MerklePieceVerifier)?.HasFailedAttempt(piece) == true; // v2: by block hashes
         if (contributors.Count > 1 && identifiable && _failed.Count < MaxFailedPiecesTracked)
@@ -73,8 +80,13 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
             _failed[piece] = senders;
             return;
         }
-        foreach (int key in contributors)
+        foreach ((int key, BlockSender contributor) in contributors)
         {
+            if (contributor.WebSeed is { } webSeed)
+            {
+                torrent.WebSeeds?.OnCorruptData(webSeed, piece, certain: contributors.Count == 1);
+                continue;
+            }
             if (!torrent.Peers.TryGet(key, out PeerConnection peer)) continue;
             // A lone contributor is certainly guilty. Without block digests (a piece written block by block),
             // one of several may be innocent, so it counts less.
@@ -102,11 +114,19 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
         {
             if ((uint)block >= (uint)failedSenders.Length) continue;
             BlockSender sender = failedSenders[block];
-            if (sender.EndPoint is { } endPoint && guilty.Add(endPoint))
+            if (sender.WebSeed is { } webSeed) torrent.WebSeeds?.OnCorruptData(webSeed, piece, certain: true);
+            else if (sender.EndPoint is { } endPoint && guilty.Add(endPoint))
                 ban(endPoint, sender.ListenEndPoint, sender.PeerId, sender.Client, $"sent corrupt data: block {block} of piece {piece} {how} (smart ban)");
         }
     }
 
-    /// <summary>Who sent one block: enough to ban the peer (endpoint, listen endpoint, peer id) even after the connection is gone.</summary>
-    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, IPEndPoint? ListenEndPoint, byte[]? PeerId, string? Client);
+    /// <summary>
+    /// Who sent one block: enough to ban the peer (endpoint, listen endpoint, peer id) even after the connection is
+    /// gone, or the web seed to drop.
+    /// </summary>
+    private readonly record struct BlockSender(int Key, IPEndPoint? EndPoint, IPEndPoint? ListenEndPoint, byte[]? PeerId, string? Client,
+        WebSeeds.WebSeedServer? WebSeed)
+    {
+        public bool IsSet => EndPoint is not null || WebSeed is not null;
+    }
 }

@@ -4,6 +4,7 @@ using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Picking;
 using Shoal.Storage;
+using Shoal.WebSeeds;
 using Shoal.Wire;
 
 namespace Shoal.Swarm;
@@ -41,6 +42,7 @@ internal sealed partial class TorrentActor
     private readonly TorrentCheck _check;
     private readonly DiskErrorPause _diskPause;
     private readonly HashExchange _hashes;
+    private readonly WebSeedSources _webSeeds;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -92,6 +94,8 @@ internal sealed partial class TorrentActor
             CorruptBlocksFound = _smartBan.OnCorruptBlocksKnown,
             LayersPath = _resume.Path is { } resumePath ? resumePath + PieceLayerStore.Suffix : null,
         };
+        _webSeeds = new WebSeedSources(_t, _loopContext, _smartBan, _requester);
+        _t.WebSeeds = _webSeeds;
         if (torrent is not null)
         {
             _metadata.TrySetResult(torrent);
@@ -144,6 +148,9 @@ internal sealed partial class TorrentActor
     public TorrentStatus Status => _snapshots.Status;
 
     public IReadOnlyList<PeerStatus> PeerSnapshot => _snapshots.Peers;
+
+    /// <summary>The latest snapshot of the torrent's web seeds.</summary>
+    public IReadOnlyList<WebSeedStatus> WebSeedSnapshot => _webSeeds.Snapshot;
 
     /// <summary>Starts the actor: runs the event loop, and the check of existing data (or the metadata exchange) beside it.</summary>
     public void Start() => _run = Task.Run(RunAsync);
@@ -298,8 +305,10 @@ internal sealed partial class TorrentActor
         // Seed only: whatever is missing stays missing; the rest is uploaded (never interested, never requesting).
         _t.State = _t.UserPaused ? _t.PausedState : complete || _t.Options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
+        _webSeeds.Start();
         if (complete) EnterSeeding();
         else if (_t.Options.SeedOnly) _t.Log($"seed only: {_t.Have.SetCount} of {_t.Have.Length} pieces are here; uploading those, downloading nothing");
+        else _webSeeds.FillSlots();
         _snapshots.Publish();
         _checked.TrySetResult();
         _admission.DialMore();
@@ -316,8 +325,8 @@ internal sealed partial class TorrentActor
         _t.Peers.CloseAll("torrent stopped");
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
 
-        // Peer loops post PeerClosed on the way out; keep draining so none of them waits on a full mailbox.
-        Task peersDone = _t.Peers.AllStopped();
+        // Peer loops post PeerClosed on the way out (web seed runs their end); keep draining so none of them waits on a full mailbox.
+        Task peersDone = Task.WhenAll(_t.Peers.AllStopped(), _webSeeds.StopAsync());
         while (!peersDone.IsCompleted)
         {
             await DiscardMailboxAsync().ConfigureAwait(false);
@@ -398,6 +407,13 @@ internal sealed partial class TorrentActor
                 break;
             case TorrentEventKind.WritesDrained:
                 _requester.RequestFromAll();
+                _webSeeds.FillSlots();
+                break;
+            case TorrentEventKind.WebSeedBlock:
+                _webSeeds.OnBlock(item);
+                break;
+            case TorrentEventKind.WebSeedJobEnded:
+                _webSeeds.OnJobEnded(item);
                 break;
             case TorrentEventKind.CheckProgress:
                 _check.OnProgress((PieceCheckProgress)item.Payload!);
@@ -574,7 +590,12 @@ internal sealed partial class TorrentActor
         // caller awaiting Completion) reads left=0, the final downloaded count and the peers that took part (seeds
         // among them are closed just after), not those of the last tick.
         _snapshots.Publish();
-        if (wasDownloading)
+        _webSeeds.StopDownloading();
+        // Complete means the files are as the torrent describes them, executable bits and links included: whoever
+        // waits for completion (--exit-when-done) is woken after they are applied (at once when there are none).
+        Task finished = CompletedFiles.ApplyAsync(_t, _stopping.Token);
+        bool filesReady = finished.IsCompleted;
+        if (filesReady && wasDownloading)
         {
             _downloadFinished.TrySetResult();
             Emit(SessionEventKind.Finished);
@@ -583,6 +604,18 @@ internal sealed partial class TorrentActor
         {
             _requester.StopDownloading(peer);
             _availability.CloseIfBothSeeds(peer);
+        }
+        if (filesReady) _completion.TrySetResult();
+        else finished.ContinueWith(_ => SignalComplete(wasDownloading), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    /// <summary>Wakes whoever waits for completion; may run off the actor's loop (after the disk pool applied the attributes).</summary>
+    private void SignalComplete(bool wasDownloading)
+    {
+        if (wasDownloading)
+        {
+            _downloadFinished.TrySetResult();
+            Emit(SessionEventKind.Finished);
         }
         _completion.TrySetResult();
     }
@@ -605,7 +638,7 @@ internal sealed partial class TorrentActor
     private void UpdateScheduling(bool atTick)
     {
         if (_t.State is TorrentState.Stopped or TorrentState.Error) return;
-        if (_t.Peers.Count > 0 || _t.State == TorrentState.Paused)
+        if (_t.Peers.Count > 0 || _t.State == TorrentState.Paused || _webSeeds.IsFetching)
         {
             if (_ticking) return;
             _ticking = true;
@@ -624,6 +657,7 @@ internal sealed partial class TorrentActor
         long now = _t.Now();
         long? wake = _t.AcceptsPeers ? _t.PeerList.NextAttempt() : null;
         if (_resume.NextSaveDue(now) is long save && (wake is null || save < wake)) wake = save;
+        if (_webSeeds.NextRetry() is long retry && (wake is null || retry < wake)) wake = retry;
         if (wake is long due) wake = Math.Max(due, now + (long)(SessionScheduler.TickInterval.TotalSeconds * _t.Time.TimestampFrequency));
         _t.Session.Scheduler.Deactivate(this, wake);
     }
@@ -647,6 +681,7 @@ internal sealed partial class TorrentActor
         }
         if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet);
         _snapshots.SampleRates(uploaded, elapsed);
+        _webSeeds.OnTick(elapsed);
         _unchoker.OnTick(now);
         _hashes.OnTick(now);
         _diskPause.OnTick(now);

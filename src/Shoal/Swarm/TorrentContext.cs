@@ -103,6 +103,9 @@ internal sealed class TorrentContext
     /// <summary>Addresses to dial, their back-off, and the bans.</summary>
     public PeerList PeerList { get; }
 
+    /// <summary>The torrent's web seeds (BEP 19/17), set by the actor; their counts go into the status.</summary>
+    public WebSeeds.WebSeedSources? WebSeeds { get; set; }
+
     // Counters for the status.
     public long Downloaded;
     public long UploadedByClosedPeers;

@@ -32,6 +32,10 @@ internal enum TorrentEventKind
     Control,
     /// <summary>The data check ended. Payload: <see cref="CheckOutcome"/>; or Error when it failed.</summary>
     CheckFinished,
+    /// <summary>A block of a web seed's run. Payload: the <see cref="WebSeeds.WebSeedJob"/>; Index: the block's place in the run; Buffer: its bytes.</summary>
+    WebSeedBlock,
+    /// <summary>A web seed's run ended. Payload: the <see cref="WebSeeds.WebSeedJob"/>; Error: why it failed, if it did.</summary>
+    WebSeedJobEnded,
     /// <summary>A reader asks for the piece map. Payload: TaskCompletionSource&lt;PieceMap&gt;, completed by the actor.</summary>
     PieceMapRequest,
 }

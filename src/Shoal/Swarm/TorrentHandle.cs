@@ -44,6 +44,9 @@ public sealed class TorrentHandle
     /// </summary>
     public IReadOnlyList<PeerStatus> GetPeers() => Actor.PeerSnapshot;
 
+    /// <summary>The latest snapshot of the torrent's web seeds (BEP 19 and BEP 17): state, traffic, last error. Empty when it has none.</summary>
+    public IReadOnlyList<WebSeeds.WebSeedStatus> GetWebSeeds() => Actor.WebSeedSnapshot;
+
     /// <summary>
     /// Completes when every wanted piece is verified; faults with an <see cref="IOException"/> when the torrent
     /// stops on an error; is cancelled when the torrent is stopped first (or restarted: read it again then).

@@ -42,6 +42,9 @@ public sealed record TorrentOptions
     /// <summary>Tracker URLs to announce to besides the torrent's own, each in a tier of its own (BEP 12).</summary>
     public IReadOnlyList<string> Trackers { get; init; } = [];
 
+    /// <summary>Web seed URLs (BEP 19, as in 'url-list') to download from besides the torrent's own.</summary>
+    public IReadOnlyList<string> WebSeeds { get; init; } = [];
+
     /// <summary>Per-torrent upload cap in bytes per second; 0 is unlimited (the session cap still applies).</summary>
     public long MaxUploadRate { get; init; }
 

@@ -90,7 +90,10 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
         return new TorrentStatus(torrent.State, total == 0 ? 0 : (double)torrent.VerifiedBytes / total, total, torrent.VerifiedBytes,
             torrent.Downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, torrent.Peers.Count, seeds,
             verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
-            encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null);
+            encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null)
+        {
+            WebSeeds = torrent.WebSeeds?.Counts,
+        };
     }
 
     /// <summary>What was tried to find a peer (built only while there is none: it walks the known addresses).</summary>

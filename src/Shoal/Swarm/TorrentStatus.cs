@@ -39,6 +39,9 @@ public sealed record TorrentStatus(
     int CheckedPieces = 0,
     PeerSearch? Search = null)
 {
+    /// <summary>The torrent's web seeds (BEP 19/17) by state; null reads as none (see <see cref="TorrentHandle.GetWebSeeds"/> for each).</summary>
+    public WebSeeds.WebSeedCounts? WebSeeds { get; init; }
+
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
     public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0 && TotalSize > VerifiedBytes
         ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)

@@ -22,10 +22,10 @@ public static class LibtorrentScripts
     }
 
     /// <summary>Makes a torrent of <paramref name="path"/> with libtorrent (mode v1, hybrid or v2) and returns its info-hash.</summary>
-    public static async Task<string> MakeTorrentAsync(string path, string torrentFile, string mode = "v1", int pieceSize = 0)
+    public static async Task<string> MakeTorrentAsync(string path, string torrentFile, string mode = "v1", int pieceSize = 0, params string[] webSeeds)
     {
-        var result = await RunAsync(TimeSpan.FromSeconds(120), "lt_make.py", path, "-o", torrentFile, "--mode", mode,
-            "--piece-size", pieceSize.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
+        var result = await RunAsync(TimeSpan.FromSeconds(120), "lt_make.py", [path, "-o", torrentFile, "--mode", mode,
+            "--piece-size", pieceSize.ToString(System.Globalization.CultureInfo.InvariantCulture), .. webSeeds.SelectMany(url => new[] { "--web-seed", url })]).ConfigureAwait(false);
         if (result.ExitCode != 0 || result.StandardOutput.Count == 0) throw new InteropException("lt_make.py failed\n" + result.Transcript);
         return result.StandardOutput[^1].Trim();
     }

@@ -19,6 +19,7 @@ def main():
     parser.add_argument("--tracker", action="append", default=[])
     parser.add_argument("--private", action="store_true")
     parser.add_argument("--comment", default=None)
+    parser.add_argument("--web-seed", action="append", default=[], help="url-list entry (BEP 19)")
     args = parser.parse_args()
 
     path = os.path.abspath(args.path)
@@ -34,6 +35,8 @@ def main():
     creator = lt.create_torrent(storage, args.piece_size, flags=flags)
     for tier, url in enumerate(args.tracker):
         creator.add_tracker(url, tier)
+    for url in args.web_seed:
+        creator.add_url_seed(url)
     if args.private:
         creator.set_priv(True)
     if args.comment:

@@ -101,6 +101,7 @@ internal sealed class SimulatedDisk : ITorrentDisk
     public ExistingData DescribeExistingData(BitField verified) => new(verified.SetCount, verified.Length, []);
     public Task TrimOversizedFilesAsync(CancellationToken ct = default) => Task.CompletedTask;
     public Task CreateEmptyFilesAsync(CancellationToken ct = default) => Task.CompletedTask;
+    public Task<IReadOnlyList<string>> FinishFilesAsync(CancellationToken ct = default) => Task.FromResult<IReadOnlyList<string>>([]);
     public Task FlushAsync() => Task.CompletedTask;
     public Task ReleaseFilesAsync() => Task.CompletedTask;
     public Task<ResumeData> CaptureResumeAsync(InfoHash infoHash, CancellationToken ct = default) => throw new NotSupportedException("no resume data in a simulation");
