@@ -40,7 +40,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             ? known.Source
             : PeerSource.Incoming;
         torrent.Peers.Add(peer, torrent.Session.RunPeer(peer, loops));
-        torrent.Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")}, {Transport.Encryption.PeerEncryptionNames.Describe(peer.Encryption)})");
+        torrent.Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")}, {Transport.TransportProtocolNames.Display(peer.Protocol)}, {Transport.Encryption.PeerEncryptionNames.Describe(peer.Encryption)})");
         return peer;
     }
 
@@ -52,6 +52,11 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     {
         if (!torrent.Peers.Remove(peer)) return false;
         torrent.UploadedByClosedPeers += peer.Uploaded;
+        if (peer.Protocol == Transport.TransportProtocol.Utp)
+        {
+            torrent.UtpDownloadedByClosedPeers += peer.Downloaded;
+            torrent.UtpUploadedByClosedPeers += peer.Uploaded;
+        }
         if ((peer.DialedEndPoint ?? peer.ListenEndPoint) is { } address) torrent.PeerList.OnDisconnected(address, torrent.Now());
         torrent.Log($"peer {peer.EndPoint} left: {peer.CloseReason ?? error?.Message ?? "closed"}");
         return true;

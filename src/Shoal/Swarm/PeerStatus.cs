@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Transport;
 using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
@@ -20,6 +21,7 @@ namespace Shoal.Swarm;
 /// <param name="PeerInterested">The peer wants something we have.</param>
 /// <param name="Source">Where we learned of the peer.</param>
 /// <param name="Encryption">How the connection's bytes travel: plain, or after an MSE/PE handshake obfuscated or RC4.</param>
+/// <param name="Transport">What carries the connection: TCP or uTP.</param>
 public sealed record PeerStatus(
     long ConnectionId,
     IPEndPoint EndPoint,
@@ -36,4 +38,5 @@ public sealed record PeerStatus(
     bool AmInterested,
     bool PeerInterested,
     PeerSource Source,
-    PeerEncryption Encryption = PeerEncryption.None);
+    PeerEncryption Encryption = PeerEncryption.None,
+    TransportProtocol Transport = TransportProtocol.Tcp);

@@ -17,6 +17,7 @@ namespace Shoal.Swarm;
 /// <param name="Error">Why the torrent stopped, when <paramref name="State"/> is <see cref="TorrentState.Error"/>.</param>
 /// <param name="Sources">Where the connected peers came from; null reads as none.</param>
 /// <param name="EncryptedPeers">Of the connected peers, those whose connection ran the MSE/PE handshake (RC4 or obfuscated).</param>
+/// <param name="Transports">Connected peers and this run's payload bytes by transport (TCP, uTP); null reads as none.</param>
 /// <param name="CheckedPieces">Pieces of the data check done so far (of <paramref name="PieceCount"/>), while <paramref name="State"/> is <see cref="TorrentState.Checking"/>.</param>
 public sealed record TorrentStatus(
     TorrentState State,
@@ -35,7 +36,8 @@ public sealed record TorrentStatus(
     string? Error,
     PeerSourceCounts? Sources = null,
     int EncryptedPeers = 0,
-    int CheckedPieces = 0)
+    int CheckedPieces = 0,
+    TransportCounts? Transports = null)
 {
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
     public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0
