@@ -7,10 +7,10 @@ namespace Shoal.Swarm;
 /// <summary>
 /// The extension protocol (BEP 10) of one torrent: our extension handshake to each peer, and the dispatch of what
 /// comes back to the exchanges beside their protocol code (<see cref="MetadataExchange"/> for BEP 9,
-/// <see cref="PexExchange"/> for BEP 11). A malformed message closes its sender; a malformed handshake is ignored, as
+/// <see cref="PexExchange"/> for BEP 11, <see cref="HolepunchExchange"/> for BEP 55). A malformed message closes its sender; a malformed handshake is ignored, as
 /// libtorrent does. Single-threaded (the torrent actor drives it).
 /// </summary>
-internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, SmartBan.BanAction ban)
+internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, HolepunchExchange holepunch, SmartBan.BanAction ban)
 {
     /// <summary>Our extension handshake: metadata and PEX (metadata alone for a private torrent, BEP 27), reqq, listen port.</summary>
     public void Greet(PeerConnection peer)
@@ -27,6 +27,9 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
         };
         // BEP 27: a private torrent's peers come from its tracker only, so PEX is not offered.
         if (torrent.IsPrivate) local = local with { Extensions = new Dictionary<string, byte> { [ExtensionIds.MetadataName] = ExtensionIds.Metadata } };
+        // BEP 55 punches over uTP: offered only when uTP runs (and so never for a private torrent).
+        else if (holepunch.Enabled)
+            local = local with { Extensions = new Dictionary<string, byte>(local.Extensions) { [HolepunchMessage.ExtensionName] = ExtensionIds.Holepunch } };
         peer.SendExtended(ExtensionIds.Handshake, local.Encode());
     }
 
@@ -53,7 +56,12 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
                 case ExtensionIds.Pex:
                     PexMessage message = PexMessage.Parse(payload);
                     if (torrent.IsPrivate) return null;
-                    foreach (PexPeer added in pex.OnMessage(peer, message)) torrent.PeerList.Add(added.EndPoint, PeerSource.Pex);
+                    IReadOnlyList<PexPeer> learned = pex.OnMessage(peer, message);
+                    foreach (PexPeer added in learned) torrent.PeerList.Add(added.EndPoint, PeerSource.Pex);
+                    holepunch.OnPexAdded(peer, learned);
+                    return null;
+                case ExtensionIds.Holepunch:
+                    holepunch.OnMessage(peer, payload);
                     return null;
                 default:
                     // An id we never advertised: BEP 10 asks to ignore it.

@@ -90,6 +90,24 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     }
 
     /// <summary>
+    /// Dials <paramref name="endPoint"/> over uTP only, now, whatever its back-off (a BEP 55 connect message: the peer
+    /// dials us at the same moment, and only that opens the way), within the same limits as every dial.
+    /// </summary>
+    public void DialOverUtp(IPEndPoint endPoint)
+    {
+        if (!torrent.AcceptsPeers || !torrent.Session.UtpRuns) return;
+        if (_halfOpen >= MaxHalfOpen || torrent.Peers.Count + _halfOpen >= torrent.Session.Options.MaxConnectionsPerTorrent) return;
+        if (!torrent.Session.TryReserveConnection()) return;
+        if (!torrent.PeerList.TryTake(endPoint, PeerSource.Pex))
+        {
+            torrent.Session.ReleaseConnection();
+            return;
+        }
+        _halfOpen++;
+        _ = torrent.Session.DialAsync(actor, endPoint, Transport.Utp.UtpConnector.UtpName, stopping, preferredOnly: true);
+    }
+
+    /// <summary>
     /// Bans one offender (its endpoint, listen endpoint and peer id; its whole address only after offences from
     /// several of its endpoints, see <see cref="BanList"/>) and closes its connections. Neighbours on the same
     /// address (NAT, one host running several clients) keep trading.

@@ -109,6 +109,19 @@ internal sealed class PeerList
     }
 
     /// <summary>
+    /// Marks <paramref name="endPoint"/> Connecting for a dial outside the usual order (a BEP 55 hole punch), learning
+    /// it from <paramref name="source"/> when new; its back-off is ignored. False when it is connected or being
+    /// dialled, ourselves, banned, or cannot be recorded.
+    /// </summary>
+    public bool TryTake(IPEndPoint endPoint, PeerSource source)
+    {
+        if (!Add(endPoint, source) || Find(endPoint) is not { } candidate) return false;
+        if (candidate.State != CandidateState.Idle || candidate.IsSelf || Bans.IsBanned(candidate.EndPoint)) return false;
+        candidate.State = CandidateState.Connecting;
+        return true;
+    }
+
+    /// <summary>
     /// A dial to <paramref name="endPoint"/> (or an incoming peer at that listen address) completed its handshake,
     /// through <paramref name="connector"/> when known: remembered, so the next dial tries it first.
     /// </summary>

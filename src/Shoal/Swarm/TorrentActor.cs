@@ -34,6 +34,7 @@ internal sealed class TorrentActor
     private readonly SmartBan _smartBan;
     private readonly MetadataExchange _metadataExchange;
     private readonly PexExchange _pex;
+    private readonly HolepunchExchange _holepunch;
     private readonly ExtensionMessages _extensions;
     private readonly ResumeSaver _resume;
     private readonly TorrentSnapshots _snapshots;
@@ -76,7 +77,8 @@ internal sealed class TorrentActor
         _smartBan = new SmartBan(_t, _admission.Ban);
         _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log);
         _pex = new PexExchange(session.Time, _t.StartedAt);
-        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _admission.Ban);
+        _holepunch = new HolepunchExchange(_t, _admission.DialOverUtp);
+        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _holepunch, _admission.Ban);
         _resume = new ResumeSaver(_t);
         _snapshots = new TorrentSnapshots(_t);
         _check = new TorrentCheck(_t, _resume, _availability, this);
@@ -310,6 +312,7 @@ internal sealed class TorrentActor
                 break;
             case TorrentEventKind.DialFailed:
                 _admission.OnDialFailed((IPEndPoint)item.Payload!, item.Error);
+                _holepunch.OnDialFailed((IPEndPoint)item.Payload!);
                 break;
             case TorrentEventKind.PieceHashed:
                 OnPieceHashed(item.Index, item.WriteResult);
@@ -488,6 +491,11 @@ internal sealed class TorrentActor
         _completion.TrySetException(new IOException(_t.Error, error));
     }
 
+    /// <summary>What PEX says of a peer besides seed and reachable: uTP (its connection is uTP) and ut_holepunch support.</summary>
+    private static PexFlags PexTransportFlags(PeerConnection peer) =>
+        (peer.Protocol == Transport.TransportProtocol.Utp ? PexFlags.SupportsUtp : PexFlags.None)
+        | (peer.Extensions?.Supports(HolepunchMessage.ExtensionName) == true ? PexFlags.Holepunch : PexFlags.None);
+
     private void OnTick()
     {
         long now = _t.Now();
@@ -504,7 +512,7 @@ internal sealed class TorrentActor
             _metadataExchange.OnTick(peer, now);
             _requester.RequestMore(peer);
         }
-        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet);
+        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet, PexTransportFlags);
         _snapshots.SampleRates(uploaded, elapsed);
         _unchoker.OnTick(now);
         _diskPause.OnTick(now);
