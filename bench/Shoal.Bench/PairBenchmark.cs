@@ -54,6 +54,7 @@ internal static class PairBenchmark
 
         var results = new List<PairResult>();
         var failures = new List<string>();
+        using LinkNamespace? link = options.LinkMbit > 0 ? LinkNamespace.Create(options.LinkMbit) : null;
         for (var run = 1; run <= options.Runs; run++)
         {
             foreach (var scenario in options.Scenarios)
@@ -61,7 +62,7 @@ internal static class PairBenchmark
                 Console.Error.WriteLine($"[{scenario} run {run}/{options.Runs}] {ByteSize.Format(options.Size)}...");
                 try
                 {
-                    var result = await RunPairAsync(workspace, options, shoalDll, useTime, scenario, run, work, seedRoot, torrent, sourceHash).ConfigureAwait(false);
+                    var result = await RunPairAsync(workspace, options, shoalDll, useTime, scenario, run, work, seedRoot, torrent, sourceHash, link).ConfigureAwait(false);
                     results.Add(result);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {result.WallSeconds:0.00} s, {result.MiBPerSecond:0.0} MiB/s, CPU leecher {result.LeecherCpuSeconds:0.00} s / seeder {result.SeederCpuSeconds:0.00} s, data {(result.Verified ? "identical" : "DIFFERS")}"));
@@ -77,7 +78,7 @@ internal static class PairBenchmark
     }
 
     private static async Task<PairResult> RunPairAsync(Workspace workspace, PairOptions options, string? shoalDll, bool useTime,
-        string scenario, int run, string work, string seedRoot, string torrent, byte[] sourceHash)
+        string scenario, int run, string work, string seedRoot, string torrent, byte[] sourceHash, LinkNamespace? link)
     {
         var (seederKind, leecherKind) = (scenario.Split('-')[0], scenario.Split('-')[1]);
         var download = Path.Combine(work, "download");
@@ -95,7 +96,7 @@ internal static class PairBenchmark
                 download, timeFile).ConfigureAwait(false);
         }
 
-        using var seeder = await StartSeederAsync(workspace, shoalDll, seederKind, seedRoot, torrent, options.Timeout, options.Rc4).ConfigureAwait(false);
+        using var seeder = await StartSeederAsync(workspace, shoalDll, seederKind, seedRoot, torrent, options.Timeout, options.Rc4, link: link).ConfigureAwait(false);
         var (seederProcess, port) = seeder.Value;
         var seederPid = seederProcess.WorkerPid;
         var seederCpuBefore = BenchProcess.Sample(seederPid)?.CpuSeconds ?? 0;
@@ -116,6 +117,7 @@ internal static class PairBenchmark
             arguments = [.. shoalArguments];
         }
 
+        if (link is not null) (file, arguments) = link.Wrap(file, arguments);
         var clock = Stopwatch.StartNew();
         using var leecher = BenchProcess.Start($"{leecherKind} leecher", file, arguments, useTime ? timeFile : null);
         leecher.CloseStandardInput();
@@ -175,14 +177,16 @@ internal static class PairBenchmark
     /// process as soon as it runs.
     /// </summary>
     internal static async Task<Seeder> StartSeederAsync(Workspace workspace, string? shoalDll, string kind, string seedRoot, string torrent, TimeSpan timeout,
-        bool rc4, string? dialPeer = null, Action<BenchProcess>? started = null)
+        bool rc4, string? dialPeer = null, Action<BenchProcess>? started = null, LinkNamespace? link = null)
     {
+        (string File, List<string> Arguments) Place(string file, List<string> arguments) => link is null ? (file, arguments) : link.Wrap(file, arguments);
         if (kind == "lt")
         {
             List<string> ltArguments = [Path.Combine(workspace.Scripts, "lt_seed.py"), "--torrent", torrent, "--save-path", seedRoot, "--quiet", "--timeout", "7200",
                 "--encryption", rc4 ? "forced" : "plaintext"];
             if (dialPeer is not null) ltArguments.AddRange(["--peer", dialPeer]);
-            var lt = BenchProcess.Start("lt seeder", workspace.Python, ltArguments, null);
+            (string ltFile, List<string> ltCommand) = Place(workspace.Python, ltArguments);
+            var lt = BenchProcess.Start("lt seeder", ltFile, ltCommand, null);
             started?.Invoke(lt);
             try
             {
@@ -203,7 +207,8 @@ internal static class PairBenchmark
         // other processes on the machine that share the torrent (an earlier run, another benchmark) join in.
         if (dialPeer is not null) shoalArguments.AddRange(["--peer", dialPeer]);
         (string shoalFile, string[] shoalCommand) = Workspace.ShoalCommand(shoalDll!, [.. shoalArguments]);
-        var shoal = BenchProcess.Start("shoal seeder", shoalFile, shoalCommand, null);
+        (shoalFile, List<string> placed) = Place(shoalFile, [.. shoalCommand]);
+        var shoal = BenchProcess.Start("shoal seeder", shoalFile, placed, null);
         started?.Invoke(shoal);
         try
         {

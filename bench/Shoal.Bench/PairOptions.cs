@@ -8,7 +8,7 @@ internal sealed record PairOptions
     public const string Usage = """
         usage: shoal-bench pair [--size 1GiB] [--runs N] [--scenario NAME[,NAME...]|all] [--out FILE]
                                 [--piece-size BYTES] [--work DIR] [--timeout SECONDS] [--shoal PATH/shoal.dll]
-                                [--build] [--seed N] [--shoal-args "ARGS"] [--encryption plain|rc4]
+                                [--build] [--seed N] [--shoal-args "ARGS"] [--encryption plain|rc4] [--link-mbit N]
           One seeder and one leecher, separate processes, over TCP on 127.0.0.1.
           Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal, shoal-tr, lt-tr; all = every one.
           (tr = transmission-cli, which the seeder dials; it never exits, so it is stopped once it prints "Seeding".)
@@ -19,6 +19,9 @@ internal sealed record PairOptions
           --encryption: plain (default) runs every client without message stream encryption (shoal --encryption disable,
           libtorrent plaintext); rc4 makes both ends require MSE/PE with RC4 over the whole stream (shoal --encryption
           require, libtorrent forced with allowed_enc_level rc4, transmission encryption required).
+          --link-mbit: run both ends in a network namespace whose loopback is a link of N Mbit/s (HTB, MTU 1500)
+          instead of the host's unshaped loopback: whether a client keeps up with a real link rather than how fast
+          two processes on the same cores go. Needs root and iproute2; not for tr scenarios.
         """;
 
     public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal", "shoal-tr", "lt-tr"];
@@ -34,6 +37,9 @@ internal sealed record PairOptions
     public bool Build { get; init; }
     public int Seed { get; init; } = 20240601;
     public IReadOnlyList<string> ShoalArguments { get; init; } = [];
+
+    /// <summary>Rate of the shaped link both ends share, in Mbit/s; 0 = the host's loopback, unshaped.</summary>
+    public int LinkMbit { get; init; }
 
     /// <summary>Both ends use MSE/PE with RC4 over the whole stream; otherwise no encryption at all.</summary>
     public bool Rc4 { get; init; }
@@ -73,8 +79,13 @@ internal sealed record PairOptions
                         var other => throw new BenchUsageException($"--encryption: '{other}' is not plain or rc4"),
                     },
                 },
+                "--link-mbit" => options with { LinkMbit = ParseInt(name, Value(), 1, 100_000) },
                 _ => throw new BenchUsageException($"unknown option '{name}'"),
             };
+        }
+        if (options.LinkMbit > 0 && options.Scenarios.Any(s => s.EndsWith("-tr", StringComparison.Ordinal)))
+        {
+            throw new BenchUsageException("--link-mbit does not support tr scenarios (transmission-cli is dialled from outside)");
         }
         return options;
     }

@@ -11,7 +11,9 @@ internal static class ResultTable
         var (results, failures, pieceLength) = (outcome.Results, outcome.Failures, outcome.PieceLength);
         var md = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        md.AppendLine(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over TCP on 127.0.0.1");
+        md.AppendLine(options.LinkMbit > 0
+            ? string.Create(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over TCP on a {options.LinkMbit} Mbit/s link (shaped loopback in a network namespace)")
+            : string.Create(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over TCP on 127.0.0.1"));
         md.AppendLine();
         md.AppendLine(inv, $"- command: `{commandLine}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}");

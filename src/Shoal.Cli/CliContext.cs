@@ -33,7 +33,7 @@ internal sealed class CliContext
     public bool Verbose { get; set; }
 
     /// <summary>The engine's log sink: standard error with --verbose, nothing otherwise.</summary>
-    public Action<string>? EngineLog => Verbose ? message => Error.WriteLine("shoal: " + message) : null;
+    public Action<string>? EngineLog => Verbose ? message => Error.WriteLine("shoal: " + TerminalText.Escape(message)) : null;
 
     /// <summary>Writes "shoal: error: ..." on standard error.</summary>
     public void WriteError(string message) => Error.WriteLine(ErrorReporter.Line(message));

@@ -32,8 +32,8 @@ internal static class ErrorReporter
         return (OneLine(message), code);
     }
 
-    /// <summary>The full error line: "shoal: error: ...".</summary>
-    public static string Line(string message) => Prefix + OneLine(message);
+    /// <summary>The full error line: "shoal: error: ...", control characters escaped (a message may quote a torrent's names).</summary>
+    public static string Line(string message) => Prefix + TerminalText.Escape(OneLine(message));
 
     /// <summary>Collapses line breaks so an error is always exactly one line.</summary>
     public static string OneLine(string message)

@@ -14,7 +14,9 @@ public static class Program
         using var stop = new CancellationTokenSource();
         using PosixSignalRegistration? sigint = RegisterStop(PosixSignal.SIGINT, stop);
         using PosixSignalRegistration? sigterm = RegisterStop(PosixSignal.SIGTERM, stop);
-        return await RunAsync(args, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
+        // Redirected output goes through a writer that notices a reader that went away (| head -1).
+        using StandardOutput? redirected = StandardOutput.ForRedirectedConsole();
+        return await RunAsync(args, redirected ?? Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -41,6 +43,8 @@ public static class Program
             Recursive = true,
         };
         RootCommand root = BuildRootCommand(context, verbose);
+        // "shoal" alone is a request for help, not a mistake.
+        if (args.Length == 0) args = ["--help"];
 
         ParseResult parsed;
         try
@@ -61,6 +65,9 @@ public static class Program
         }
 
         context.Verbose = IsVerbose(parsed, verbose, args);
+        // A closed standard output (the reader went away) stops the command as Ctrl+C does, without an error line.
+        using var commandStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (context.Out is StandardOutput output) output.Closed = () => { try { commandStop.Cancel(); } catch (ObjectDisposedException) { } };
         try
         {
             return await parsed.InvokeAsync(new InvocationConfiguration
@@ -69,9 +76,9 @@ public static class Program
                 Error = context.Error,
                 EnableDefaultExceptionHandler = false,
                 ProcessTerminationTimeout = null, // Ctrl+C is ours: it cancels the token, commands stop cleanly
-            }, cancellationToken).ConfigureAwait(false);
+            }, commandStop.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (commandStop.IsCancellationRequested)
         {
             return ExitCodes.Interrupted;
         }
@@ -91,6 +98,11 @@ public static class Program
             HelpName = "shoal",
         };
         root.Options.Add(verbose);
+        // --version prints the one version string the engine also gives peers and trackers (ShoalVersion).
+        foreach (Option option in root.Options)
+        {
+            if (option is VersionOption version) version.Action = new PrintVersion(context);
+        }
         root.Subcommands.Add(CreateCommand.Build(context));
         root.Subcommands.Add(InfoCommand.Build(context));
         root.Subcommands.Add(ShareCommand.Build(context));
@@ -124,6 +136,18 @@ public static class Program
         catch (InvalidOperationException)
         {
             return Array.IndexOf(args, "--verbose") >= 0;
+        }
+    }
+
+    /// <summary>The action of --version: <see cref="ShoalVersion.Number"/>, the version peers see in "Shoal 0.1.0".</summary>
+    private sealed class PrintVersion(CliContext context) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            context.Out.WriteLine(ShoalVersion.Number);
+            return ExitCodes.Success;
         }
     }
 

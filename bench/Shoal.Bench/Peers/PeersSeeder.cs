@@ -42,6 +42,7 @@ internal static class PeersSeeder
             EnableLocalDiscovery = false,
             MaxConnections = maxConnections,
             MaxConnectionsPerTorrent = maxConnections,
+            MaxConnectionsPerAddress = maxConnections, // every measured connection comes from 127.0.0.1
         };
         await using var session = await ShoalSession.StartAsync(options).ConfigureAwait(false);
         var handle = await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = data }).ConfigureAwait(false);

@@ -150,6 +150,7 @@ internal static class SwarmBenchmark
                 MaxUploadRate = rate,
                 EnableDht = false,
                 EnableLocalDiscovery = false,
+                MaxConnectionsPerAddress = n + 8, // the whole swarm shares 127.0.0.1
                 // Plain, like the libtorrent leechers (lt_get.py plaintext) and the runs docs/performance.md records.
                 Encryption = EncryptionMode.Disable,
             };

@@ -53,7 +53,7 @@ internal static class CreateCommand
         string content = PathArguments.ExistingContent(path);
         string name = Path.GetFileName(content);
         int? pieceLength = pieceSize == 0 ? null : ValidatePieceLength(pieceSize);
-        string outputPath = Path.GetFullPath(string.IsNullOrEmpty(output) ? name + ".torrent" : output);
+        string outputPath = Path.GetFullPath(string.IsNullOrEmpty(output) ? name + ".torrent" : PathArguments.ExpandHome(output));
         if (Directory.Exists(outputPath)) outputPath = Path.Combine(outputPath, name + ".torrent");
         if (File.Exists(outputPath) && !force) throw new CliException($"{outputPath} already exists (use --force to overwrite it)");
 
@@ -67,16 +67,16 @@ internal static class CreateCommand
             Version = version,
         };
 
-        long total = HashingProgress.MeasureBytes(content);
+        long total = PathArguments.RequireData(content, path);
         Torrent torrent = await HashingProgress.RunAsync(
             context.CreateErrorConsole(), $"hashing {name}", total,
             progress => TorrentCreator.CreateAsync(content, options, progress, cancellationToken)).ConfigureAwait(false);
 
         await WriteAtomicallyAsync(outputPath, torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
-        await context.Out.WriteLineAsync($"torrent: {outputPath}").ConfigureAwait(false);
+        await context.Out.WriteLineAsync($"torrent: {TerminalText.Escape(outputPath)}").ConfigureAwait(false);
         if (torrent.InfoHashV1 is { } v1Hash) await context.Out.WriteLineAsync($"info-hash: {v1Hash.ToHex()}").ConfigureAwait(false);
         if (torrent.InfoHashV2 is { } v2Hash) await context.Out.WriteLineAsync($"info-hash v2: {v2Hash.ToHex()}").ConfigureAwait(false);
-        await context.Out.WriteLineAsync($"magnet: {torrent.ToMagnetLink()}").ConfigureAwait(false);
+        await context.Out.WriteLineAsync($"magnet: {TerminalText.Escape(torrent.ToMagnetLink().ToString())}").ConfigureAwait(false);
         return ExitCodes.Success;
     }
 

@@ -186,7 +186,7 @@ internal static class DhtCommand
         BindAddress = bind ?? IPAddress.Any,
         DataDirectory = ShoalDataDirectory.Dht(ShoalDataDirectory.Resolve(dataDir)),
         BootstrapNodes = bootstrap.Length > 0 ? bootstrap : DhtNodeOptions.DefaultBootstrapNodes,
-        Log = message => context.Error.WriteLine($"shoal: dht: {ErrorReporter.OneLine(message)}"),
+        Log = message => context.Error.WriteLine($"shoal: dht: {TerminalText.Escape(ErrorReporter.OneLine(message))}"),
     };
 
     private static Option<string?> DataDir() => OptionFactory.DataDirectory();

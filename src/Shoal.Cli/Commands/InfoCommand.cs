@@ -32,7 +32,8 @@ internal static class InfoCommand
     /// <summary>Prints a torrent's fields.</summary>
     internal static void WriteTorrent(TextWriter output, Torrent torrent)
     {
-        output.WriteLine($"name:          {torrent.Name}");
+        // Everything a torrent or magnet link says goes through TerminalText.Escape: a name may hold escape sequences.
+        output.WriteLine($"name:          {TerminalText.Escape(torrent.Name)}");
         output.WriteLine($"version:       {torrent.Version switch { TorrentVersion.V1 => "v1", TorrentVersion.V2 => "v2 (BEP 52)", _ => "hybrid (v1 + v2)" }}");
         output.WriteLine(torrent.InfoHashV1 is { } v1
             ? $"info-hash:     {v1.ToHex()}"
@@ -41,8 +42,8 @@ internal static class InfoCommand
         output.WriteLine($"total size:    {HumanFormat.SizeWithBytes(torrent.TotalSize)}");
         output.WriteLine($"pieces:        {torrent.PieceCount.ToString(CultureInfo.InvariantCulture)} x {HumanFormat.Size(torrent.PieceLength)}");
         output.WriteLine($"private:       {(torrent.IsPrivate ? "yes" : "no")}");
-        if (torrent.Comment is { } comment) output.WriteLine($"comment:       {comment}");
-        if (torrent.CreatedBy is { } createdBy) output.WriteLine($"created by:    {createdBy}");
+        if (torrent.Comment is { } comment) output.WriteLine($"comment:       {TerminalText.Escape(comment)}");
+        if (torrent.CreatedBy is { } createdBy) output.WriteLine($"created by:    {TerminalText.Escape(createdBy)}");
         if (torrent.CreationDate is { } date) output.WriteLine($"creation date: {date.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC");
 
         int shown = 0;
@@ -50,11 +51,15 @@ internal static class InfoCommand
         {
             if (!file.IsPadding) shown++;
         }
-        output.WriteLine($"files ({shown.ToString(CultureInfo.InvariantCulture)}):");
-        foreach (TorrentFile file in torrent.Files)
+        // Numbered as a magnet link's so= (BEP 53) and get's file selection count them: padding files (BEP 47) keep
+        // their number though they are not shown.
+        output.WriteLine($"files ({shown.ToString(CultureInfo.InvariantCulture)}; the numbers are the ones so= selects):");
+        int digits = Math.Max(1, (torrent.Files.Count - 1).ToString(CultureInfo.InvariantCulture).Length);
+        for (int index = 0; index < torrent.Files.Count; index++)
         {
+            TorrentFile file = torrent.Files[index];
             if (file.IsPadding) continue;
-            output.WriteLine($"  {HumanFormat.Size(file.Length),10}  {file.Path}");
+            output.WriteLine($"  {index.ToString(CultureInfo.InvariantCulture).PadLeft(digits)}  {HumanFormat.Size(file.Length),10}  {TerminalText.Escape(file.Path)}");
         }
 
         if (torrent.AnnounceTiers.Count == 0)
@@ -66,7 +71,7 @@ internal static class InfoCommand
             output.WriteLine("trackers:");
             for (int tier = 0; tier < torrent.AnnounceTiers.Count; tier++)
             {
-                output.WriteLine($"  tier {(tier + 1).ToString(CultureInfo.InvariantCulture)}: {string.Join(", ", torrent.AnnounceTiers[tier])}");
+                output.WriteLine($"  tier {(tier + 1).ToString(CultureInfo.InvariantCulture)}: {TerminalText.Escape(string.Join(", ", torrent.AnnounceTiers[tier]))}");
             }
         }
         WriteList(output, "web seeds:", [.. torrent.WebSeeds, .. torrent.HttpSeeds.Select(url => url + " (BEP 17)")]);
@@ -75,7 +80,7 @@ internal static class InfoCommand
             output.WriteLine(torrent.HasPieceLayers ? "pieces roots:" : "pieces roots:  (piece layers not in the file: they come from peers)");
             foreach (TorrentFile file in torrent.Files)
             {
-                if (file.PiecesRoot is { } root) output.WriteLine($"  {root.ToHex()}  {file.Path}");
+                if (file.PiecesRoot is { } root) output.WriteLine($"  {root.ToHex()}  {TerminalText.Escape(file.Path)}");
             }
         }
     }
@@ -87,7 +92,7 @@ internal static class InfoCommand
             ? $"info-hash:      {magnet.InfoHash.ToHex()} (the v2 hash cut to 20 bytes)"
             : $"info-hash:      {magnet.InfoHash.ToHex()}");
         if (magnet.InfoHashV2 is { } v2) output.WriteLine($"info-hash v2:   {v2.ToHex()}");
-        output.WriteLine($"name:           {magnet.DisplayName ?? "(none)"}");
+        output.WriteLine($"name:           {(magnet.DisplayName is { } name ? TerminalText.Escape(name) : "(none)")}");
         WriteList(output, "trackers:", magnet.Trackers);
         WriteList(output, "peers:", magnet.Peers);
         output.WriteLine(magnet.SelectedFiles.Count == 0
@@ -103,6 +108,6 @@ internal static class InfoCommand
             return;
         }
         output.WriteLine(label);
-        foreach (string item in items) output.WriteLine($"  {item}");
+        foreach (string item in items) output.WriteLine($"  {TerminalText.Escape(item)}");
     }
 }

@@ -183,4 +183,21 @@ internal static class OptionFactory
         Description = "Folder for shoal's own state: resume/ and dht/ (default: $SHOAL_DATA_DIR, else $XDG_DATA_HOME/shoal, else ~/.local/share/shoal)",
         HelpName = "DIR",
     };
+
+    /// <summary>A duration option (see <see cref="DurationParser"/>); null when absent.</summary>
+    public static Option<TimeSpan?> Duration(string name, string description)
+    {
+        return new Option<TimeSpan?>(name)
+        {
+            Description = description,
+            HelpName = "DURATION",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (DurationParser.TryParse(text, out TimeSpan value, out string? error)) return value;
+                result.AddError($"{name}: {error}");
+                return null;
+            },
+        };
+    }
 }

@@ -35,6 +35,30 @@ internal static class PathArguments
         return full;
     }
 
+    /// <summary>
+    /// The bytes under <paramref name="content"/> (see <see cref="Reporting.HashingProgress.MeasureBytes"/>); a usage
+    /// error when there are none: a torrent of an empty folder or a 0-byte file cannot be made.
+    /// </summary>
+    public static long RequireData(string content, string asGiven)
+    {
+        long bytes;
+        try
+        {
+            bytes = Reporting.HashingProgress.MeasureBytes(content);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read '{asGiven}': {ex.Message}", ExitCodes.Failure, ex);
+        }
+        if (bytes == 0)
+        {
+            throw new CliException(Directory.Exists(content)
+                ? $"'{asGiven}' holds no data (no files, or only empty ones): a torrent needs at least one byte"
+                : $"'{asGiven}' is empty: a torrent needs at least one byte");
+        }
+        return bytes;
+    }
+
     /// <summary>The content's name (its last segment) and the folder it lives in.</summary>
     public static (string Directory, string Name) Split(string fullPath)
         => (Path.GetDirectoryName(fullPath) ?? throw new CliException($"'{fullPath}' has no parent folder"), Path.GetFileName(fullPath));

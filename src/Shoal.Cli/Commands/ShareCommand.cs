@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Shoal.Cli.Reporting;
 using Shoal.Metainfo;
+using Shoal.Storage;
 using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
@@ -36,21 +37,44 @@ internal static class ShareCommand
 
             IReadOnlyList<IPEndPoint> peers = await settings.ResolvePeersAsync(cancellationToken).ConfigureAwait(false);
             await using ShoalSession session = await settings.StartSessionAsync(cancellationToken, context.EngineLog).ConfigureAwait(false);
-            TorrentHandle handle = await session.AddTorrentAsync(
-                torrent, new TorrentOptions { DownloadDirectory = directory, Peers = peers, Trackers = settings.Trackers }, cancellationToken).ConfigureAwait(false);
+            var checkedData = new TaskCompletionSource<ExistingData>(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Seed only: sharing never writes into PATH, whatever the torrent says is there.
+            TorrentHandle handle = await session.AddTorrentAsync(torrent, new TorrentOptions
+            {
+                DownloadDirectory = directory,
+                Peers = peers,
+                Trackers = settings.Trackers,
+                SeedOnly = true,
+                DataChecked = (data, _) =>
+                {
+                    checkedData.TrySetResult(data);
+                    return Task.CompletedTask;
+                },
+            }, cancellationToken).ConfigureAwait(false);
 
             // Stdout carries what another machine needs; with --json it carries only JSON, so these go to stderr.
             TextWriter info = settings.Json ? context.Error : context.Out;
-            await info.WriteLineAsync($"magnet: {torrent.ToMagnetLink()}").ConfigureAwait(false);
+            // The link names the --tracker URLs too (a loaded .torrent does not hold them), so its users find them.
+            MagnetLink magnet = torrent.ToMagnetLink();
+            magnet = magnet with { Trackers = [.. magnet.Trackers, .. settings.Trackers.Where(url => !magnet.Trackers.Contains(url)).Distinct()] };
+            await info.WriteLineAsync($"magnet: {TerminalText.Escape(magnet.ToString())}").ConfigureAwait(false);
             await info.WriteLineAsync($"listening: {session.ListenEndPoint}").ConfigureAwait(false);
             if (!settings.Quiet && !settings.Json)
             {
-                await context.Error.WriteLineAsync($"sharing {content}; press Ctrl+C to stop").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"sharing {TerminalText.Escape(content)}; press Ctrl+C to stop").ConfigureAwait(false);
             }
 
-            StatusDisplay display = StatusDisplay.Choose(context, settings, name);
+            StatusDisplay display = StatusDisplay.Choose(context, settings, name, handle);
             await TorrentRun.WithDisplayAsync(display, handle, async () =>
             {
+                ExistingData? data = await TorrentRun.WaitForCheckAsync(handle, checkedData.Task, cancellationToken).ConfigureAwait(false);
+                if (data is null) return 0;
+                if (data.VerifiedPieces < data.PieceCount)
+                {
+                    throw new CliException(
+                        $"{content}: {data.VerifiedPieces} of {data.PieceCount} pieces match this torrent; nothing was written (share seeds only complete data)",
+                        ExitCodes.Failure);
+                }
                 await TorrentRun.SeedUntilStoppedAsync(handle, cancellationToken).ConfigureAwait(false);
                 return 0;
             }, settings.Quiet ? null : context.Error, () => session.PortMappings).ConfigureAwait(false);
@@ -81,7 +105,7 @@ internal static class ShareCommand
         };
         bool showBar = !settings.Quiet && !settings.Json;
         return HashingProgress.RunAsync(
-            showBar ? context.CreateErrorConsole() : null, $"hashing {name}", HashingProgress.MeasureBytes(content),
+            showBar ? context.CreateErrorConsole() : null, $"hashing {name}", PathArguments.RequireData(content, content),
             progress => TorrentCreator.CreateAsync(content, options, progress, cancellationToken));
     }
 }

@@ -1,5 +1,6 @@
 using Shoal.Cli.Reporting;
 using Shoal.Metainfo;
+using Shoal.Storage;
 using Shoal.Swarm;
 
 namespace Shoal.Cli.Commands;
@@ -62,6 +63,31 @@ internal static class TorrentRun
         {
             string reason = SafeError(handle) ?? ex.Message;
             throw new CliException($"fetching metadata stopped: {reason}", ExitCodes.Failure, ex);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the start-up check's result (<paramref name="checkedData"/>, set by <see cref="TorrentOptions.DataChecked"/>):
+    /// null when the user stops first; a torrent that stops on an error (a link in the folder, an unreadable file) becomes
+    /// a one-line run-time failure.
+    /// </summary>
+    public static async Task<ExistingData?> WaitForCheckAsync(TorrentHandle handle, Task<ExistingData> checkedData, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Task first = await Task.WhenAny(checkedData, handle.Completion).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (first == checkedData || checkedData.IsCompleted) return await checkedData.ConfigureAwait(false);
+            await handle.Completion.ConfigureAwait(false); // faulted or cancelled: report why
+            return await checkedData.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is not CliException)
+        {
+            string reason = SafeError(handle) ?? ex.Message;
+            throw new CliException($"checking the data stopped: {reason}", ExitCodes.Failure, ex);
         }
     }
 

@@ -24,6 +24,7 @@ internal static class TorrentSource
     /// <summary>Loads a .torrent file; a missing or corrupt file is a usage error.</summary>
     public static Torrent LoadTorrentFile(string path)
     {
+        path = PathArguments.ExpandHome(path);
         if (Directory.Exists(path)) throw new CliException($"'{path}' is a folder, not a .torrent file");
         if (!File.Exists(path)) throw new CliException($"no such file: {path}");
         return Torrent.Load(path); // MetainfoException names the file and what is wrong; mapped to exit 2 at the top

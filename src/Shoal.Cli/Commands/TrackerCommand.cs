@@ -29,7 +29,7 @@ internal static class TrackerCommand
             HttpPort = result.GetValue(httpPort),
             UdpPort = result.GetValue(udpPort),
             Bind = result.GetValue(bind) ?? IPAddress.Any,
-            AllowList = result.GetValue(allowList) is { } file ? AllowListFile.Load(file) : null,
+            AllowList = result.GetValue(allowList) is { } file ? AllowListFile.Load(PathArguments.ExpandHome(file)) : null,
             MaxRequestsPerSecond = result.GetValue(maxRate),
         }, cancellationToken));
         return command;

@@ -104,6 +104,8 @@ internal sealed class DemoSwarm
             MaxUploadRate = _settings.UploadRate,
             EnableDht = false,
             EnableLocalDiscovery = false,
+            // Every peer of the demo shares 127.0.0.1: the per-address limit must let the whole swarm in at once.
+            MaxConnectionsPerAddress = _settings.Leechers + 8,
         };
 
         _seeder = await StartSessionAsync(options, cancellationToken).ConfigureAwait(false);
@@ -242,48 +244,18 @@ internal sealed class DemoSwarm
 
     private Table BuildTable()
     {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("peer")
-            .AddColumn("progress")
-            .AddColumn(new TableColumn("down").RightAligned())
-            .AddColumn(new TableColumn("up").RightAligned())
-            .AddColumn(new TableColumn("peers").RightAligned())
-            .AddColumn(new TableColumn("from leechers").RightAligned())
-            .AddColumn(new TableColumn("done at").RightAligned());
-        table.Title = new TableTitle($"elapsed {HumanFormat.Seconds(_startTimestamp == 0 ? TimeSpan.Zero : Elapsed)}");
-
         TorrentStatus? seeder = _seederHandle?.GetStatus();
-        table.AddRow(
-            new Text("seeder"),
-            new Markup(Bar(seeder?.Progress ?? 1)),
-            new Text(HumanFormat.Rate(seeder?.DownloadRate ?? 0)),
-            new Text(HumanFormat.Rate(seeder?.UploadRate ?? 0)),
-            new Text((seeder?.Peers ?? 0).ToString(CultureInfo.InvariantCulture)),
-            new Text(""),
-            new Text(""));
+        var rows = new List<DemoRow>(_leechers.Length + 1)
+        {
+            new("seeder", seeder?.Progress ?? 1, seeder?.DownloadRate ?? 0, seeder?.UploadRate ?? 0, seeder?.Peers ?? 0, null, null),
+        };
         for (int i = 0; i < _leechers.Length; i++)
         {
             TorrentStatus? s = _statuses[i];
-            table.AddRow(new IRenderable[]
-            {
-                new Text($"leecher {i + 1}"),
-                new Markup(Bar(s?.Progress ?? 0)),
-                new Text(HumanFormat.Rate(s?.DownloadRate ?? 0)),
-                new Text(HumanFormat.Rate(s?.UploadRate ?? 0)),
-                new Text((s?.Peers ?? 0).ToString(CultureInfo.InvariantCulture)),
-                new Text(HumanFormat.Percent(_trackers[i].PeerShare)),
-                new Text(_finishedAt[i] is { } t ? HumanFormat.Seconds(t) : ""),
-            });
+            rows.Add(new DemoRow($"leecher {i + 1}", s?.Progress ?? 0, s?.DownloadRate ?? 0, s?.UploadRate ?? 0, s?.Peers ?? 0,
+                _trackers[i].PeerShare, _finishedAt[i]));
         }
-        return table;
-    }
-
-    private static string Bar(double progress)
-    {
-        const int width = 24;
-        double p = Math.Clamp(progress, 0, 1);
-        int filled = (int)Math.Round(p * width);
-        return $"[green]{new string('━', filled)}[/][grey]{new string('━', width - filled)}[/] {HumanFormat.Percent(p),6}";
+        return DemoTable.Build(_startTimestamp == 0 ? TimeSpan.Zero : Elapsed, rows);
     }
 
     private async Task<int> ReportAsync(Torrent torrent, byte[] sourceHash, TimeSpan elapsed, CancellationToken cancellationToken)

@@ -4,7 +4,11 @@ using Spectre.Console.Rendering;
 
 namespace Shoal.Cli.Reporting;
 
-/// <summary>A Spectre.Console progress bar with percent, rates, peers and ETA.</summary>
+/// <summary>
+/// The live display on a terminal: the name with a bar and the percentage, a line of rates and peers, and a line that
+/// says what is wrong when something is (paused by an error, no peer connected and why). Every line is cut to the
+/// terminal's width, so nothing wraps in 80 columns.
+/// </summary>
 internal sealed class LiveStatusDisplay : StatusDisplay
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
@@ -15,47 +19,50 @@ internal sealed class LiveStatusDisplay : StatusDisplay
     public LiveStatusDisplay(IAnsiConsole console, string name)
     {
         _console = console;
-        _name = name;
+        _name = TerminalText.Escape(name);
     }
 
     /// <inheritdoc />
     public override async Task RunAsync(Func<TorrentStatus> poll, CancellationToken stop)
     {
-        var stats = new StatsColumn();
-        await _console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), stats)
-            .StartAsync(async ctx =>
+        await _console.Live(Render(poll())).AutoClear(false).StartAsync(async ctx =>
+        {
+            while (true)
             {
-                ProgressTask task = ctx.AddTask(Markup.Escape(Shorten(_name, 32)), maxValue: 1000);
-                while (true)
-                {
-                    bool last = stop.IsCancellationRequested;
-                    TorrentStatus status = poll();
-                    task.Value = Math.Clamp(status.Progress, 0, 1) * 1000;
-                    stats.Text =
-                        $"{StatusJson.StateName(status.State)}  ↓ {HumanFormat.Rate(status.DownloadRate)}  ↑ {HumanFormat.Rate(status.UploadRate)}" +
-                        $"  {status.Peers} peers{Markup.Escape(StatusDisplay.PeerOrigins(status))}  ETA {HumanFormat.Duration(status.Eta)}";
-                    ctx.Refresh();
-                    if (last) return;
-                    await PauseAsync(Tick, stop).ConfigureAwait(false);
-                }
-            }).ConfigureAwait(false);
+                bool last = stop.IsCancellationRequested;
+                ctx.UpdateTarget(Render(poll()));
+                ctx.Refresh();
+                if (last) return;
+                await PauseAsync(Tick, stop).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
     }
 
-    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
-
-    /// <summary>A column showing text the display loop updates.</summary>
-    private sealed class StatsColumn : ProgressColumn
+    private IRenderable Render(TorrentStatus status)
     {
-        private volatile string _text = "";
+        IReadOnlyList<string> lines = Lines(status, _name, Problem?.Invoke(status), _console.Profile.Width);
+        return new Rows(lines.Select(line => new Text(line)));
+    }
 
-        public string Text
+    /// <summary>The lines shown for <paramref name="status"/>, each at most <paramref name="width"/> columns.</summary>
+    internal static IReadOnlyList<string> Lines(TorrentStatus status, string name, string? problem, int width)
+    {
+        width = Math.Max(20, width - 1); // the last column stays empty: some terminals wrap on it
+        string percent = HumanFormat.Percent(status.Progress);
+        int barWidth = Math.Clamp(width / 3, 10, 30);
+        int nameWidth = Math.Max(1, width - barWidth - percent.Length - 2);
+        var lines = new List<string>(3)
         {
-            get => _text;
-            set => _text = value;
-        }
+            $"{StatusText.Fit(name, nameWidth).PadRight(nameWidth)} {Bar(status.Progress, barWidth)} {percent}",
+            StatusText.Fit(StatusText.Summary(status, arrows: true), width),
+        };
+        if (problem is not null) lines.Add(StatusText.Fit(problem, width));
+        return lines;
+    }
 
-        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) => new Text(_text);
+    private static string Bar(double progress, int width)
+    {
+        int filled = (int)Math.Round(Math.Clamp(double.IsFinite(progress) ? progress : 0, 0, 1) * width);
+        return new string('█', filled) + new string('░', width - filled);
     }
 }

@@ -12,14 +12,26 @@ internal abstract class StatusDisplay
     /// </summary>
     public abstract Task RunAsync(Func<TorrentStatus> poll, CancellationToken stop);
 
-    /// <summary>The display the settings and the terminal call for.</summary>
-    public static StatusDisplay Choose(CliContext context, NetworkSettings settings, string name)
+    /// <summary>The display the settings and the terminal call for, telling what is wrong with <paramref name="handle"/> when something is.</summary>
+    public static StatusDisplay Choose(CliContext context, NetworkSettings settings, string name, TorrentHandle handle)
     {
         if (settings.Json) return new JsonStatusDisplay(context.Out, TimeSpan.FromSeconds(1));
         if (settings.Quiet) return new SilentStatusDisplay();
-        return context.CreateErrorConsole() is { } console
+        StatusDisplay display = context.CreateErrorConsole() is { } console
             ? new LiveStatusDisplay(console, name)
             : new PlainStatusDisplay(context.Error, TimeSpan.FromSeconds(5));
+        display.Problem = ProblemFor(settings, handle);
+        return display;
+    }
+
+    /// <summary>What is wrong with a snapshot of <paramref name="handle"/> (see <see cref="StatusText.Problem"/>), knowing the sources turned off.</summary>
+    public static Func<TorrentStatus, string?> ProblemFor(NetworkSettings settings, TorrentHandle handle)
+    {
+        var off = new List<string>(2);
+        if (settings.NoDht) off.Add("DHT");
+        if (settings.NoLsd) off.Add("local discovery");
+        var sources = new PeerSources(off);
+        return status => StatusText.Problem(status, handle.GetTrackers(), sources);
     }
 
     /// <summary>Waits <paramref name="delay"/> or until <paramref name="stop"/>; never throws.</summary>
@@ -36,6 +48,12 @@ internal abstract class StatusDisplay
     }
 
     /// <summary>
+    /// What is wrong with a snapshot (paused or stopped by an error, no peer and why), shown with it; null shows
+    /// nothing. Set by the command, which knows the trackers and the sources turned off.
+    /// </summary>
+    public Func<TorrentStatus, string?>? Problem { get; set; }
+
+    /// <summary>
     /// " (tracker 2, dht 1; 2 uTP, 1 TCP; 2 encrypted)" — where the peers came from, what carries their connections and
     /// how many run MSE/PE, or nothing when there are no peers.
     /// </summary>
@@ -47,14 +65,7 @@ internal abstract class StatusDisplay
         return $" ({status.Sources}{transports}{encrypted})";
     }
 
-    /// <summary>"42.0%  downloading  down 1.20 MiB/s  up 0 B/s  peers 3  eta 0:12".</summary>
-    public static string Describe(TorrentStatus status)
-        => $"{HumanFormat.Percent(status.Progress)}  {StatusJson.StateName(status.State)}{CheckProgress(status)}  " +
-           $"down {HumanFormat.Rate(status.DownloadRate)}  up {HumanFormat.Rate(status.UploadRate)}  " +
-           $"peers {status.Peers}{PeerOrigins(status)}  eta {HumanFormat.Duration(status.Eta)}" +
-           (status.Error is { } error ? $"  error: {error}" : "");
-
-    /// <summary>" 120/512" while the data is being checked (pieces checked of all), else nothing.</summary>
-    private static string CheckProgress(TorrentStatus status) =>
-        status.State == TorrentState.Checking && status.PieceCount > 0 ? $" {status.CheckedPieces}/{status.PieceCount}" : "";
+    /// <summary>"42.0%  downloading  down 1.20 MiB/s  up 0 B/s  3 peers (tracker 2)  ETA 0:12", then the problem if any.</summary>
+    public static string Describe(TorrentStatus status, string? problem = null)
+        => $"{HumanFormat.Percent(status.Progress)}  {StatusText.Summary(status, arrows: false)}" + (problem is null ? "" : $"  ({problem})");
 }

@@ -26,9 +26,9 @@ internal static class TrackerReporter
                     if (error == previous) continue;
                     lastErrors[tracker.Url] = error;
                     if (error is not null)
-                        await output.WriteLineAsync($"shoal: tracker {tracker.Url}: {ErrorReporter.OneLine(error)}").ConfigureAwait(false);
+                        await output.WriteLineAsync($"shoal: tracker {TerminalText.Escape(tracker.Url.ToString())}: {TerminalText.Escape(ErrorReporter.OneLine(error))}").ConfigureAwait(false);
                     else if (tracker.IsWorking)
-                        await output.WriteLineAsync($"shoal: tracker {tracker.Url}: working").ConfigureAwait(false);
+                        await output.WriteLineAsync($"shoal: tracker {TerminalText.Escape(tracker.Url.ToString())}: working").ConfigureAwait(false);
                 }
             }
         }

@@ -92,7 +92,13 @@ internal sealed class TrackerHost : IAsyncDisposable
                 kestrel.Limits.MaxRequestBodySize = 0;
                 kestrel.Limits.MaxRequestLineSize = HttpTrackerProtocol.MaxQueryLength + 256;
                 kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
-                kestrel.Listen(options.Bind, options.HttpPort);
+                // Both, since Kestrel starts the header clock only at a connection's first byte: before it the
+                // keep-alive timeout applies (130 s by default), after it the header timeout (30 s by default). A
+                // client that sends nothing, or half a request, is closed within a few seconds either way.
+                kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+                kestrel.Limits.KeepAliveTimeout = options.RequestHeadersTimeout;
+                var perAddress = new ConnectionsPerAddress(options.MaxHttpConnectionsPerAddress);
+                kestrel.Listen(options.Bind, options.HttpPort, listen => listen.Use(perAddress.Wrap));
             });
             web = builder.Build();
             var handler = new HttpHandler(registry, limiter);

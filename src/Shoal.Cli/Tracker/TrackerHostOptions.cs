@@ -21,6 +21,15 @@ internal sealed record TrackerHostOptions
     /// <summary>Requests per second allowed per address (burst: twice that, at least 10); 0 turns the limit off.</summary>
     public double MaxRequestsPerSecond { get; init; } = 50;
 
+    /// <summary>
+    /// How long an HTTP connection may take to send its request headers, counted from the connection (a client that
+    /// sends nothing at all) or from the first byte; after it the connection is closed. Announces are one short line.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>HTTP connections open at once from one address (an IPv6 /64); more are closed as they arrive.</summary>
+    public int MaxHttpConnectionsPerAddress { get; init; } = 64;
+
     /// <summary>UDP receive loops (each handles packets one at a time).</summary>
     public int UdpReceiveLoops { get; init; } = 2;
 

@@ -23,6 +23,9 @@ internal interface IExtensionPeer
     /// <summary>Where the peer accepts connections; null when not known.</summary>
     IPEndPoint? ListenEndPoint { get; }
 
+    /// <summary>Bytes queued for the peer and not sent yet.</summary>
+    long QueuedBytes { get; }
+
     /// <summary>What we asked this peer for over BEP 9.</summary>
     MetadataPeerState Metadata { get; }
 

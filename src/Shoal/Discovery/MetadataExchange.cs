@@ -17,9 +17,14 @@ internal enum MetadataOutcome
 /// One torrent's side of BEP 9 over BEP 10: fetches the info dictionary of a magnet link from the peers that offer
 /// it (one piece per peer at a time, re-asked elsewhere after a timeout or a refusal), and serves it once known.
 /// Single-threaded (the torrent actor owns it); time comes in as <see cref="TimeProvider"/> timestamps.
+/// <paramref name="underPressure"/> says when the session's memory for peers is past half its ceiling: requests are
+/// then refused.
 /// </summary>
-internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Action<string> log)
+internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Action<string> log, Func<bool> underPressure)
 {
+    /// <summary>Bytes queued for a peer past which its metadata requests are rejected rather than answered (16 pieces).</summary>
+    public const int ReplyQueueLimit = 256 * 1024;
+
     /// <summary>How long a metadata request may go unanswered before another peer is asked.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
@@ -66,7 +71,10 @@ internal sealed class MetadataExchange(InfoHash infoHash, TimeProvider time, Act
             case MetadataMessageType.Request:
                 byte remoteId = peer.Extensions?.GetId(ExtensionIds.MetadataName) ?? 0;
                 if (remoteId == 0) return MetadataOutcome.None;
-                byte[] answer = !IsKnown
+                // A peer that has not read what it already asked for, or a session at half its memory ceiling, is
+                // refused: it may ask again later (BEP 9), and its requests cannot pile up our answers.
+                bool busy = peer.QueuedBytes > ReplyQueueLimit || underPressure();
+                byte[] answer = !IsKnown || busy
                     ? MetadataMessage.Reject(message.Piece).Encode()
                     : (_server ??= new MetadataServer(_known)).Respond(message.Piece);
                 peer.SendExtended(remoteId, answer);

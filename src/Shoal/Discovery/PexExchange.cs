@@ -10,13 +10,24 @@ namespace Shoal.Discovery;
 internal sealed class PexExchange(TimeProvider time, long startedAt)
 {
     /// <summary>
-    /// A PEX message from <paramref name="peer"/>: the addresses it added, or nothing when the peer sent it too soon
-    /// after its previous one.
+    /// A PEX message from <paramref name="peer"/>: the addresses it added that we take, or nothing when the peer sent it
+    /// too soon after its previous one (BEP 11 allows one a minute). Addresses we know (<paramref name="isKnown"/>) cost
+    /// nothing; new ones come out of the peer's quota (<see cref="PexTracker.NewAddressesPerMinute"/>), and
+    /// <paramref name="overQuota"/> counts those left out because it was spent.
     /// </summary>
-    public IReadOnlyList<PexPeer> OnMessage(IExtensionPeer peer, PexMessage message)
+    public List<PexPeer> OnMessage(IExtensionPeer peer, PexMessage message, Func<IPEndPoint, bool> isKnown, out int overQuota)
     {
+        overQuota = 0;
         peer.Pex ??= new PexTracker(peer.ListenEndPoint);
-        return peer.Pex.OnReceived(time.GetElapsedTime(startedAt)) ? message.Added : [];
+        TimeSpan now = time.GetElapsedTime(startedAt);
+        var taken = new List<PexPeer>(message.Added.Count);
+        if (!peer.Pex.OnReceived(now)) return taken;
+        foreach (PexPeer added in message.Added)
+        {
+            if (isKnown(PexTracker.Normalize(added.EndPoint)) || peer.Pex.TryTakeNewAddress(now)) taken.Add(added);
+            else overQuota++;
+        }
+        return taken;
     }
 
     /// <summary>

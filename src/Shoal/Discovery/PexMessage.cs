@@ -39,11 +39,14 @@ public sealed class PexMessage
     public IReadOnlyList<IPEndPoint> Dropped { get; }
 
     /// <summary>
-    /// Parses a ut_pex payload. Lenient about content: keys of the wrong type are ignored, as are a trailing
-    /// partial entry, entries with port 0 or an unspecified address, and entries past
-    /// <see cref="MaxEntriesPerList"/>; missing flags read as <see cref="PexFlags.None"/>.
+    /// Parses a ut_pex payload, strictly: a list whose length is not a whole number of entries (6 bytes for IPv4, 18 for
+    /// IPv6), flags whose count differs from their list's entries, or one of the six keys with a value that is not a
+    /// byte string makes the whole message invalid, since an entry read from a misaligned list is made of whatever bytes
+    /// follow. Within a well-formed list, entries with port 0 or an unspecified address are skipped, and entries past
+    /// <see cref="MaxEntriesPerList"/> ignored; missing flags read as <see cref="PexFlags.None"/>. Unknown keys are ignored.
     /// </summary>
     /// <exception cref="ExtensionMessageException">Malformed bencode, not a dictionary, or over <see cref="MaxPayloadLength"/>.</exception>
+    /// <exception cref="PexListException">A malformed list as above.</exception>
     public static PexMessage Parse(ReadOnlyMemory<byte> payload)
     {
         if (payload.Length > MaxPayloadLength)
@@ -166,9 +169,17 @@ public sealed class PexMessage
 
     private static void ReadAdded(BDictionary dict, string key, string flagsKey, int entryLength, List<PexPeer> into)
     {
-        if (!dict.TryGetValue(key, out BValue? value) || value is not BString compact) return;
-        ReadOnlySpan<byte> flags = dict.TryGetValue(flagsKey, out BValue? f) && f is BString fs ? fs.Bytes.Span : default;
+        BString? compact = CompactList(dict, key, entryLength);
+        BString? flagBytes = OptionalString(dict, flagsKey);
+        if (compact is null)
+        {
+            if (flagBytes is { Length: > 0 }) throw new PexListException($"ut_pex '{flagsKey}' has {flagBytes.Length} flags for no '{key}'");
+            return;
+        }
         ReadOnlySpan<byte> bytes = compact.Bytes.Span;
+        ReadOnlySpan<byte> flags = flagBytes is null ? default : flagBytes.Bytes.Span;
+        if (flagBytes is not null && flags.Length != bytes.Length / entryLength)
+            throw new PexListException($"ut_pex '{flagsKey}' has {flags.Length} flags for {bytes.Length / entryLength} entries in '{key}'");
         int count = Math.Min(bytes.Length / entryLength, MaxEntriesPerList);
         for (int i = 0; i < count; i++)
         {
@@ -179,13 +190,28 @@ public sealed class PexMessage
 
     private static void ReadDropped(BDictionary dict, string key, int entryLength, List<IPEndPoint> into)
     {
-        if (!dict.TryGetValue(key, out BValue? value) || value is not BString compact) return;
+        if (CompactList(dict, key, entryLength) is not { } compact) return;
         ReadOnlySpan<byte> bytes = compact.Bytes.Span;
         int count = Math.Min(bytes.Length / entryLength, MaxEntriesPerList);
         for (int i = 0; i < count; i++)
         {
             if (TryReadEndPoint(bytes.Slice(i * entryLength, entryLength), out IPEndPoint? endPoint)) into.Add(endPoint);
         }
+    }
+
+    /// <summary>The list under <paramref name="key"/>, checked to hold whole entries; null when absent.</summary>
+    private static BString? CompactList(BDictionary dict, string key, int entryLength)
+    {
+        if (OptionalString(dict, key) is not { } compact) return null;
+        if (compact.Length % entryLength != 0)
+            throw new PexListException($"ut_pex '{key}' is {compact.Length} bytes, not a whole number of {entryLength}-byte entries");
+        return compact;
+    }
+
+    private static BString? OptionalString(BDictionary dict, string key)
+    {
+        if (!dict.TryGetValue(key, out BValue? value)) return null;
+        return value as BString ?? throw new PexListException($"ut_pex '{key}' must be a byte string, not {BDictionary.KindOf(value)}");
     }
 
     private static bool TryReadEndPoint(ReadOnlySpan<byte> entry, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint)

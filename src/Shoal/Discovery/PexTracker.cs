@@ -28,7 +28,15 @@ public sealed class PexTracker
     /// <summary>An incoming message earlier than this after the previous one is too soon (some slack for clock jitter).</summary>
     public static readonly TimeSpan MinIncomingInterval = TimeSpan.FromSeconds(45);
 
+    /// <summary>New addresses one peer may hand us at once (its first message may hold all it knows)...</summary>
+    public const int NewAddressBurst = 100;
+
+    /// <summary>...and per minute after that: one full BEP 11 message. Beyond it, new addresses are ignored.</summary>
+    public const int NewAddressesPerMinute = 50;
+
     private readonly HashSet<IPEndPoint> _told = [];
+    private double _newAddressAllowance = NewAddressBurst;
+    private TimeSpan? _newAddressAllowanceAt;
     private readonly List<PexPeer> _added = [];
     private readonly List<IPEndPoint> _dropped = [];
     private TimeSpan? _lastSent;
@@ -83,6 +91,21 @@ public sealed class PexTracker
         foreach (IPEndPoint endPoint in _dropped) _told.Remove(endPoint);
         _lastSent = now;
         return new PexMessage([.. _added], [.. _dropped]);
+    }
+
+    /// <summary>
+    /// Takes one new address out of what this peer may hand us (<see cref="NewAddressBurst"/>, refilled at
+    /// <see cref="NewAddressesPerMinute"/>); false when it has handed us that many already. A peer is one gossip source:
+    /// it must not fill the candidate list, or aim our dials, alone (BEP 11, security considerations).
+    /// </summary>
+    public bool TryTakeNewAddress(TimeSpan now)
+    {
+        if (_newAddressAllowanceAt is TimeSpan last && now > last)
+            _newAddressAllowance = Math.Min(NewAddressBurst, _newAddressAllowance + ((now - last).TotalMinutes * NewAddressesPerMinute));
+        _newAddressAllowanceAt = now;
+        if (_newAddressAllowance < 1) return false;
+        _newAddressAllowance--;
+        return true;
     }
 
     /// <summary>

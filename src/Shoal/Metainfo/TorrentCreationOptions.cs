@@ -16,7 +16,7 @@ public sealed record TorrentCreationOptions
     public string? Comment { get; init; }
 
     /// <summary>'created by'.</summary>
-    public string? CreatedBy { get; init; } = "Shoal 0.1";
+    public string? CreatedBy { get; init; } = ShoalVersion.ClientName;
 
     /// <summary>'creation date'; null omits it.</summary>
     public DateTimeOffset? CreationDate { get; init; }

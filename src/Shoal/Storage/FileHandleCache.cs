@@ -19,15 +19,26 @@ internal sealed class FileHandleCache : IDisposable
         public LinkedListNode<Entry>? Node;
     }
 
+    private readonly string _root;
     private readonly string?[] _paths;
+    private readonly bool _readOnly;
     private readonly int _capacity;
     private readonly Entry?[] _byFile;
     private readonly LinkedList<Entry> _lru = new(); // most recently used first
     private readonly object _gate = new();
     private bool _disposed;
 
-    public FileHandleCache(string?[] paths, int capacity)
+    /// <param name="root">The download folder (full path ending with a separator); every path lies below it.</param>
+    /// <param name="paths">Full path of each file; null for padding and skipped files.</param>
+    /// <param name="capacity">Most handles kept open.</param>
+    /// <param name="readOnly">
+    /// Seed-only storage: files are only ever opened for reading and never created. Links are followed then (the
+    /// user's own data, nothing is written); otherwise no link below <paramref name="root"/> is (see <see cref="NoFollowFile"/>).
+    /// </param>
+    public FileHandleCache(string root, string?[] paths, int capacity, bool readOnly = false)
     {
+        _root = root;
+        _readOnly = readOnly;
         _paths = paths;
         _capacity = Math.Max(1, capacity);
         _byFile = new Entry?[paths.Length];
@@ -110,26 +121,18 @@ internal sealed class FileHandleCache : IDisposable
         string path = _paths[fileIndex] ?? throw new InvalidOperationException("padding files are never opened");
         SafeFileHandle handle;
         bool writable = true;
+        if (_readOnly && forWrite) throw new InvalidOperationException($"seed-only storage never writes ('{path}')");
         try
         {
-            if (forWrite)
+            if (_readOnly)
             {
-                string? dir = Path.GetDirectoryName(path);
-                if (dir is not null) Directory.CreateDirectory(dir);
-                handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                writable = false;
             }
             else
             {
-                try
-                {
-                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    // Seeding from read-only media: reading is all we need.
-                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                    writable = false;
-                }
+                // Created (with its folders) only for writing; opened read-write when possible so a later write can reuse it.
+                handle = NoFollowFile.Open(_root, path, create: forWrite, allowWrite: true, out writable);
             }
         }
         catch (Exception e)

@@ -30,6 +30,7 @@ public sealed class FileStorage : IPieceStorage
     private readonly bool[]? _straddles; // per piece: touches a skipped file and a selected one; set with _parts
     private readonly PieceParts? _parts; // copies of straddling pieces; null when not kept
     private readonly RecentWrites? _recentWrites; // null: written data stays in the OS page cache (OsCacheWindow null)
+    private readonly bool _readOnly;
     private int _disposed;
 
     private FileStorage(LinuxFileIo io, StorageLayout layout, string root, string?[] paths, StorageOptions options)
@@ -38,13 +39,14 @@ public sealed class FileStorage : IPieceStorage
         _layout = layout;
         DownloadDirectory = root;
         _paths = paths;
-        _handles = new FileHandleCache(paths, options.MaxOpenFiles);
+        _readOnly = options.ReadOnly;
+        _handles = new FileHandleCache(root, paths, options.MaxOpenFiles, options.ReadOnly);
         _dirty = new int[paths.Length];
         _unsyncedBytes = new long[paths.Length];
         _writeGates = new object[Math.Clamp(paths.Length, 1, 16)];
         for (int i = 0; i < _writeGates.Length; i++) _writeGates[i] = new object();
         _touchesSkippedFile = PiecesTouching(layout, options.SkippedFiles);
-        if (options.PartsDirectory is { } parts)
+        if (options.PartsDirectory is { } parts && !options.ReadOnly)
         {
             // Kept even when nothing is skipped now: the start-up check deletes copies an earlier selection left.
             _parts = new PieceParts(Path.GetFullPath(parts), layout);
@@ -86,6 +88,9 @@ public sealed class FileStorage : IPieceStorage
     /// <summary>Full path of file <paramref name="fileIndex"/> on disk, or null for a padding or skipped file.</summary>
     public string? GetFilePath(int fileIndex) => _paths[fileIndex];
 
+    /// <summary>Seed-only storage (<see cref="StorageOptions.ReadOnly"/>): files are only read, nothing is created or written.</summary>
+    public bool IsReadOnly => _readOnly;
+
     /// <summary>True when part of <paramref name="piece"/> lies in a skipped file: that part is never in the files.</summary>
     public bool TouchesSkippedFile(int piece) => _touchesSkippedFile?[piece] == true;
 
@@ -111,6 +116,7 @@ public sealed class FileStorage : IPieceStorage
 
     private void WriteRange(long torrentOffset, ReadOnlySpan<byte> source)
     {
+        if (_readOnly) throw new InvalidOperationException("seed-only storage never writes");
         int done = 0;
         foreach (FileSlice slice in _layout.MapRange(torrentOffset, source.Length))
         {
@@ -289,6 +295,39 @@ public sealed class FileStorage : IPieceStorage
         // Files may have changed behind our back (deleted, replaced): drop idle handles and look at the disk afresh.
         _handles.CloseIdle();
         _parts?.DeleteUnneeded(p => _straddles![p]); // copies of pieces whose files are all selected now, or of another layout
+        if (!_readOnly) ThrowOnLinks();
+    }
+
+    /// <summary>Before a check of writable storage: a link anywhere below the download folder is a conflict.</summary>
+    private void ThrowOnLinks()
+    {
+        foreach (string? path in _paths)
+        {
+            if (path is not null && NoFollowFile.FindLink(DownloadDirectory, path) is { } link) throw NoFollowFile.LinkConflict(link);
+        }
+    }
+
+    /// <summary>
+    /// Cuts file <paramref name="fileIndex"/> to the torrent's length for it (bytes past the end are no part of the
+    /// torrent and would never be checked). Never for seed-only storage.
+    /// </summary>
+    public void CutToLength(int fileIndex)
+    {
+        if (_readOnly) throw new InvalidOperationException("seed-only storage never writes");
+        string path = _paths[fileIndex] ?? throw new InvalidOperationException("padding and skipped files are never cut");
+        FileHandleCache.Entry entry = _handles.Acquire(fileIndex, forWrite: true);
+        try
+        {
+            RandomAccess.SetLength(entry.Handle, _layout.Files[fileIndex].Length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw StorageException.From(e, "cut to the torrent's length", path);
+        }
+        finally
+        {
+            _handles.Release(entry);
+        }
     }
 
     /// <summary>Closes every handle nobody is using (the torrent is idle: its descriptors go back to the system).</summary>
@@ -320,22 +359,15 @@ public sealed class FileStorage : IPieceStorage
     }
 
     /// <inheritdoc />
+    /// <remarks>Nothing for seed-only storage; otherwise no link below the download folder is followed (<see cref="NoFollowFile"/>).</remarks>
     public void CreateEmptyFiles()
     {
+        if (_readOnly) return;
         for (int i = 0; i < _paths.Length; i++)
         {
             string? path = _paths[i];
             if (path is null || _layout.Files[i].Length != 0) continue;
-            try
-            {
-                string? dir = Path.GetDirectoryName(path);
-                if (dir is not null) Directory.CreateDirectory(dir);
-                using SafeFileHandle h = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            }
-            catch (Exception e)
-            {
-                throw StorageException.From(e, "create", path);
-            }
+            using SafeFileHandle h = NoFollowFile.Open(DownloadDirectory, path, create: true, allowWrite: true, out _);
         }
     }
 

@@ -47,6 +47,15 @@ internal interface ITorrentDisk : IAsyncDisposable
     /// <summary>Null when <paramref name="resume"/> fits this torrent; otherwise why not.</summary>
     string? DescribeResumeMismatch(ResumeData resume);
 
+    /// <summary>
+    /// After a check: the files that held content other than the torrent's (pieces that did not match, bytes past
+    /// the torrent's length), so the user can be told before anything is written.
+    /// </summary>
+    ExistingData DescribeExistingData(BitField verified);
+
+    /// <summary>After a check: cuts files longer than the torrent's to its length (never for seed-only storage).</summary>
+    Task TrimOversizedFilesAsync(CancellationToken ct = default);
+
     /// <summary>Creates what no write creates (zero-length files).</summary>
     Task CreateEmptyFilesAsync(CancellationToken ct = default);
 

@@ -30,4 +30,10 @@ public enum StorageErrorKind
 
     /// <summary>The file system refuses the name itself (EILSEQ: bytes it cannot store; a Windows-invalid name).</summary>
     InvalidName,
+
+    /// <summary>
+    /// The file, or a folder on its path inside the download folder, is a symbolic link: Shoal never writes or reads
+    /// through one (it could lead outside the folder). A conflict the user must resolve; retrying cannot help.
+    /// </summary>
+    SymbolicLink,
 }

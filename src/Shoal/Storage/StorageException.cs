@@ -32,7 +32,7 @@ public sealed class StorageException : IOException
 
     /// <summary>See <see cref="IsPermanent"/>.</summary>
     public static bool IsPermanentKind(StorageErrorKind kind) => kind is StorageErrorKind.ReadOnly or StorageErrorKind.AccessDenied
-        or StorageErrorKind.UnsafePath or StorageErrorKind.NameTooLong or StorageErrorKind.InvalidName;
+        or StorageErrorKind.UnsafePath or StorageErrorKind.NameTooLong or StorageErrorKind.InvalidName or StorageErrorKind.SymbolicLink;
 
     /// <summary>The full path of the file involved, when there is one.</summary>
     public string? FilePath { get; }

@@ -50,6 +50,13 @@ public sealed record StorageOptions
     /// <summary>The default of <see cref="OsCacheWindow"/>: 64 MiB.</summary>
     public const long DefaultOsCacheWindow = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Seed only: the files are opened for reading only and nothing is ever created, written, truncated or deleted
+    /// (<see cref="TorrentStorage.WriteBlockAsync"/> throws). For sharing data that is already there: a mismatch must
+    /// never cost the user a byte of their file. <see cref="PartsDirectory"/> is not used.
+    /// </summary>
+    public bool ReadOnly { get; init; }
+
     /// <summary>Maximum number of file handles kept open; the least recently used idle one is closed beyond it. Default 128.</summary>
     public int MaxOpenFiles { get; init; } = 128;
 }

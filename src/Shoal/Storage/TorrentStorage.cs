@@ -10,7 +10,7 @@ namespace Shoal.Storage;
 /// (<see cref="WriteBlockAsync"/>) or queued from the torrent actor (<c>ITorrentDisk.EnqueueWrite</c>), which the disk
 /// service runs on its workers with per-torrent and session-wide watermarks.
 /// </summary>
-public sealed class TorrentStorage : ITorrentDisk
+public sealed partial class TorrentStorage : ITorrentDisk
 {
     /// <summary>The block size smart-ban digests are taken at (the request size every client uses).</summary>
     public const int DigestBlockLength = CorruptBlockFinder.BlockLength;
@@ -133,6 +133,7 @@ public sealed class TorrentStorage : ITorrentDisk
     /// </remarks>
     public ValueTask<BlockWriteResult> WriteBlockAsync(int piece, int offset, ReadOnlyMemory<byte> block, CancellationToken ct = default)
     {
+        ThrowIfReadOnly();
         CheckBlock(piece, offset, block.Length);
         if (ct.IsCancellationRequested) return ValueTask.FromCanceled<BlockWriteResult>(ct);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -161,6 +162,7 @@ public sealed class TorrentStorage : ITorrentDisk
 
     void ITorrentDisk.EnqueueWrite(int piece, int offset, byte[] buffer, int length)
     {
+        ThrowIfReadOnly();
         CheckBlock(piece, offset, length);
         Interlocked.Increment(ref _queued);
         _disk.OnWriteQueued();
@@ -369,6 +371,7 @@ public sealed class TorrentStorage : ITorrentDisk
 
         var check = new DataCheck(_layout, _verifier, _storage, _disk);
         bool[]? trusted = resume is not null && DescribeResumeMismatch(resume) is null ? check.TrustedPieces(resume, files) : null;
+        RememberCheckedFiles(files, trusted is not null ? VouchedFiles(resume!, files) : null);
         bool[] ok = await check.RunAsync(files, trusted, progress, ct).ConfigureAwait(false);
         _assembler.ApplyCheck(ok);
         for (int p = 0; p < pieceCount; p++) result[p] = ok[p];
@@ -420,7 +423,7 @@ public sealed class TorrentStorage : ITorrentDisk
 
     /// <summary>Creates the zero-length files of the torrent (no block ever writes them).</summary>
     public Task CreateEmptyFilesAsync(CancellationToken ct = default) =>
-        _disk.RunAsync(() => { _storage.CreateEmptyFiles(); return true; }, ct);
+        IsReadOnly ? Task.CompletedTask : _disk.RunAsync(() => { _storage.CreateEmptyFiles(); return true; }, ct);
 
     /// <summary>
     /// Flushes to the device everything written so far, including files whose handle was closed meanwhile (closing

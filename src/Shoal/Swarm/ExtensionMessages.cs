@@ -10,7 +10,7 @@ namespace Shoal.Swarm;
 /// <see cref="PexExchange"/> for BEP 11, <see cref="HolepunchExchange"/> for BEP 55). A malformed message closes its sender; a malformed handshake is ignored, as
 /// libtorrent does. Single-threaded (the torrent actor drives it).
 /// </summary>
-internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, HolepunchExchange holepunch, SmartBan.BanAction ban)
+internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, HolepunchExchange holepunch, PeerAdmission admission)
 {
     /// <summary>Our extension handshake: metadata and PEX (metadata alone for a private torrent, BEP 27), reqq, listen port.</summary>
     public void Greet(PeerConnection peer)
@@ -54,11 +54,7 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
                     if (outcome == MetadataOutcome.HashMismatch) PunishMetadataContributors(metadata.LastFailureContributors);
                     return null;
                 case ExtensionIds.Pex:
-                    PexMessage message = PexMessage.Parse(payload);
-                    if (torrent.IsPrivate) return null;
-                    IReadOnlyList<PexPeer> learned = pex.OnMessage(peer, message);
-                    foreach (PexPeer added in learned) torrent.PeerList.Add(added.EndPoint, PeerSource.Pex);
-                    holepunch.OnPexAdded(peer, learned);
+                    OnPex(peer, payload);
                     return null;
                 case ExtensionIds.Holepunch:
                     holepunch.OnMessage(peer, payload);
@@ -75,6 +71,27 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
         }
     }
 
+    private void OnPex(PeerConnection peer, byte[] payload)
+    {
+        PexMessage message;
+        try
+        {
+            message = PexMessage.Parse(payload);
+        }
+        catch (PexListException ex)
+        {
+            // Ignored whole: no entry of a malformed list is trusted (libtorrent keeps such a peer too).
+            torrent.Log($"peer {peer.EndPoint}: PEX message ignored: {ex.Message}");
+            return;
+        }
+        if (torrent.IsPrivate) return;
+        List<PexPeer> taken = pex.OnMessage(peer, message, known => torrent.PeerList.Find(known) is not null, out int overQuota);
+        foreach (PexPeer added in taken) admission.AddCandidate(added.EndPoint, PeerSource.Pex);
+        // Who introduced whom, for BEP 55 (every entry: one already known is still reachable through this peer).
+        holepunch.OnPexAdded(peer, message.Added);
+        if (overQuota > 0) torrent.Log($"peer {peer.EndPoint} sent {overQuota} more new addresses than one peer may hand us in a minute; ignored");
+    }
+
     private void OnHandshake(PeerConnection peer, byte[] payload)
     {
         ExtensionHandshake handshake;
@@ -89,7 +106,8 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
             return;
         }
         peer.Extensions = peer.Extensions is null ? handshake : peer.Extensions.MergeWith(handshake);
-        if (peer.Incoming && peer.ListenEndPoint is { } listen) torrent.PeerList.AddConnected(listen, PeerSource.Incoming, torrent.Now());
+        if (peer.Incoming && peer.ListenEndPoint is { } listen && torrent.Session.WhyNotDial(listen) is null)
+            torrent.PeerList.AddConnected(listen, PeerSource.Incoming, torrent.Now());
         metadata.OnHandshake(peer, handshake);
     }
 
@@ -114,7 +132,7 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
         foreach (int key in contributors)
         {
             if (torrent.Peers.TryGet(key, out PeerConnection peer))
-                ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
+                admission.Ban(peer.EndPoint, peer.ListenEndPoint, peer.PeerId, peer.Client, "sent metadata that does not match the info-hash");
         }
     }
 }

@@ -12,4 +12,15 @@ namespace Shoal.Swarm;
 /// <param name="Length">Block length.</param>
 /// <param name="ChokeEpoch">For Piece: the peer's choke epoch when queued; a later choke voids it.</param>
 /// <param name="Data">Bitfield bytes or extended payload.</param>
-internal readonly record struct OutboundMessage(MessageId Id, int Index = 0, int Begin = 0, int Length = 0, int ChokeEpoch = 0, byte[]? Data = null);
+internal readonly record struct OutboundMessage(MessageId Id, int Index = 0, int Begin = 0, int Length = 0, int ChokeEpoch = 0, byte[]? Data = null)
+{
+    /// <summary>What one queued message costs besides its payload: the entry in the send queue.</summary>
+    public const int EntryBytes = 32;
+
+    /// <summary>
+    /// The memory this message holds while it waits in a send queue: its entry, plus the payload it carries. A Piece
+    /// holds no block (the send loop reads it from disk when its turn comes), so a deep request queue stays cheap.
+    /// A payload shared between messages (a cached metadata answer) is counted for each, which errs on the safe side.
+    /// </summary>
+    public int MemoryCost => EntryBytes + (Data?.Length ?? 0);
+}

@@ -3,16 +3,45 @@ using System.Net;
 namespace Shoal.Swarm;
 
 /// <summary>
-/// Who is connected: admits or refuses a handshaken connection (limits, bans, ourselves, duplicates), starts its
-/// loops, records who left, dials candidates from the <see cref="PeerList"/> within the half-open and connection
-/// limits, and bans offenders. Single-threaded (the torrent actor drives it).
+/// Who is connected: admits or refuses a handshaken connection (bans, ourselves, duplicates, then the connection limits
+/// of <see cref="ConnectionAdmission"/>), starts its loops, records who left, learns the addresses worth dialling,
+/// dials candidates from the <see cref="PeerList"/> within the half-open and connection limits, and bans offenders.
+/// Single-threaded (the torrent actor drives it).
 /// </summary>
 internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, PeerLoopContext loops, CancellationToken stopping)
 {
     /// <summary>Dials in progress at once per torrent.</summary>
     private const int MaxHalfOpen = 8;
 
+    private readonly AdmissionRules _rules = AdmissionRules.From(torrent.Session.Options);
     private int _halfOpen;
+
+    /// <summary>The last failed dial ("address: reason"), for telling the user why no peer is connected.</summary>
+    public string? LastDialFailure { get; private set; }
+
+    /// <summary>
+    /// Learns an address to dial from <paramref name="source"/>, unless it can be no peer or is ourselves
+    /// (<see cref="SessionContext.WhyNotDial"/>), or a gossip source names one more port of an address that already has
+    /// <see cref="AdmissionRules.MaxPerAddress"/> candidates (BEP 11: one host under many ports would aim our dials at it).
+    /// </summary>
+    public void AddCandidate(IPEndPoint endPoint, PeerSource source)
+    {
+        if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
+        PeerList list = torrent.PeerList;
+        if (list.Find(endPoint) is { } known)
+        {
+            known.Source |= source;
+            return;
+        }
+        if (torrent.Session.WhyNotDial(endPoint) is { } notAPeer)
+        {
+            // Gossip is not worth a line per entry (PEX is also capped per peer); what a user or tracker named is.
+            if (source is not (PeerSource.Incoming or PeerSource.Pex)) torrent.Log($"not dialling {endPoint} ({source}): {notAPeer}");
+            return;
+        }
+        if (source == PeerSource.Pex && list.CountAt(endPoint.Address) >= _rules.MaxPerAddress) return;
+        list.Add(endPoint, source);
+    }
 
     /// <summary>
     /// A connection finished its handshake. Returns the new peer (its loops running), or null when it was refused
@@ -26,7 +55,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             _halfOpen--;
             torrent.PeerList.OnConnected(dialed, now, pending.Connector);
         }
-        string? refusal = RefusalReason(pending, now);
+        string? refusal = RefusalReason(pending, now) ?? AdmissionRefusal(pending, now);
         if (refusal is not null)
         {
             if (pending.DialedEndPoint is { } ep) torrent.PeerList.OnRefused(ep, now, isSelf: refusal == "connection to ourselves");
@@ -35,7 +64,8 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             return null;
         }
 
-        var peer = new PeerConnection(torrent.Peers.NextKey(), torrent.Session.NextConnectionId(), pending, torrent.Have.Length, now);
+        var peer = new PeerConnection(torrent.Peers.NextKey(), torrent.Session.NextConnectionId(), pending, torrent.Have.Length, now,
+            torrent.Session.PeerMemory, torrent.Time);
         peer.Source = pending.DialedEndPoint is { } source && torrent.PeerList.Find(source) is { } known
             ? known.Source
             : PeerSource.Incoming;
@@ -67,6 +97,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
         torrent.Session.ReleaseConnection();
         _halfOpen--;
         torrent.PeerList.OnDialFailed(endPoint, torrent.Now());
+        LastDialFailure = $"{endPoint}: {error?.Message ?? "failed"}";
         torrent.Log($"dial {endPoint} failed: {error?.Message}");
     }
 
@@ -75,7 +106,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     {
         if (!torrent.AcceptsPeers) return;
         long now = torrent.Now();
-        int max = torrent.Session.Options.MaxConnectionsPerTorrent;
+        int max = ConnectionAdmission.OutgoingLimit(_rules);
         while (_halfOpen < MaxHalfOpen && torrent.Peers.Count + _halfOpen < max)
         {
             if (!torrent.Session.TryReserveConnection()) return;
@@ -96,9 +127,10 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     public void DialOverUtp(IPEndPoint endPoint)
     {
         if (!torrent.AcceptsPeers || !torrent.Session.UtpRuns) return;
-        if (_halfOpen >= MaxHalfOpen || torrent.Peers.Count + _halfOpen >= torrent.Session.Options.MaxConnectionsPerTorrent) return;
-        if (!torrent.Session.TryReserveConnection()) return;
-        if (!torrent.PeerList.TryTake(endPoint, PeerSource.Pex))
+        if (_halfOpen >= MaxHalfOpen || torrent.Peers.Count + _halfOpen >= ConnectionAdmission.OutgoingLimit(_rules)) return;
+        AddCandidate(endPoint, PeerSource.Pex); // the rules of every address we learn (not a peer, ourselves, per address)
+        if (torrent.PeerList.Find(endPoint) is null || !torrent.Session.TryReserveConnection()) return;
+        if (!torrent.PeerList.TryTake(endPoint))
         {
             torrent.Session.ReleaseConnection();
             return;
@@ -136,7 +168,6 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     private string? RefusalReason(PendingPeer pending, long now)
     {
         if (!torrent.AcceptsPeers) return "torrent not running";
-        if (torrent.Peers.Count >= torrent.Session.Options.MaxConnectionsPerTorrent) return "too many connections";
         if (torrent.PeerList.Bans.IsBanned(pending.Transport.RemoteEndPoint, pending.Handshake.PeerId.Span)) return "banned";
         ReadOnlySpan<byte> remoteId = pending.Handshake.PeerId.Span;
         if (remoteId.SequenceEqual(torrent.Session.PeerId)) return "connection to ourselves";
@@ -155,6 +186,31 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             return "duplicate connection";
         }
         return null;
+    }
+
+    /// <summary>
+    /// The torrent's connection limits (<see cref="ConnectionAdmission"/>), asked last so that a newcomer refused for
+    /// another reason replaces nobody: per address, the total, and at the total a useless peer making room.
+    /// </summary>
+    private string? AdmissionRefusal(PendingPeer pending, long now)
+    {
+        if (torrent.Session.PeerMemory.IsFull) return "memory for peers is at its ceiling";
+        TimeProvider time = torrent.Time;
+        var peers = new AdmissionPeer[torrent.Peers.Count];
+        int i = 0;
+        foreach (PeerConnection peer in torrent.Peers.All)
+        {
+            peers[i++] = new AdmissionPeer(peer.Key, AddressKey.From(peer.EndPoint.Address), time.GetElapsedTime(peer.ConnectedAt, now),
+                time.GetElapsedTime(peer.LastUsefulAt, now), peer.Downloaded + peer.Uploaded, peer.CloseReason is not null);
+        }
+        AdmissionDecision decision = ConnectionAdmission.Decide(pending.Transport.RemoteEndPoint.Address, peers, _rules);
+        if (decision.Replace is int key && torrent.Peers.TryGet(key, out PeerConnection victim))
+        {
+            string reason = $"replaced by a newcomer (no payload for {time.GetElapsedTime(victim.LastUsefulAt, now).TotalSeconds:0} s while the torrent is full)";
+            torrent.Log($"peer {victim.EndPoint} {reason}");
+            victim.Close(reason);
+        }
+        return decision.Refusal;
     }
 
     private bool InitiatedByLowerId(bool incoming, ReadOnlySpan<byte> remoteId)

@@ -19,25 +19,55 @@ namespace Shoal.Swarm;
 /// </summary>
 internal sealed class PeerConnection : IExtensionPeer
 {
-    /// <summary>Most queued outbound messages; a peer that lets this fill is not reading and is dropped.</summary>
-    /// <remarks>Room for a full request queue (UploadRequests.MaxQueuedPerPeer) plus the rejects and control messages around it.</remarks>
-    private const int OutboundCapacity = 16384;
+    /// <summary>
+    /// Most bytes queued for the peer (<see cref="OutboundMessage.MemoryCost"/>: entries plus the payloads they carry),
+    /// on top of our bitfield; a peer that lets more pile up is not reading and is dropped. 16,384 bare entries: room for
+    /// a full request queue (UploadRequests.MaxQueuedPerPeer) with the rejects and control messages around it.
+    /// </summary>
+    public const int MaxQueuedBytes = 512 * 1024;
+
+    /// <summary>
+    /// Most bytes of received payloads (bitfield, extension messages) the actor has not handled yet; past it the
+    /// receive loop stops reading until the actor catches up, so a fast sender pushes back on itself through TCP.
+    /// </summary>
+    public const int MaxUnhandledBytes = 256 * 1024;
+
+    /// <summary>
+    /// Largest extension message accepted: everything we advertise fits (the extension handshake and ut_pex are
+    /// capped at 64 KiB, ut_metadata at one 16 KiB piece and its header). Larger is a protocol error.
+    /// </summary>
+    public const int MaxExtendedPayload = ExtensionHandshake.MaxPayloadLength;
 
     /// <summary>Flush the socket after this many unflushed bytes even if more messages are queued.</summary>
     private const int FlushThreshold = 256 * 1024;
 
     private readonly PeerTransport _transport;
-    private readonly Channel<OutboundMessage> _outbound;
+    private readonly PeerSendQueue _outbound;
+    private readonly PeerMemoryBudget _memory;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
+    private readonly UnhandledPayloads _unhandled;
+    private readonly PartialMessageClock _partial = new();
     private long _uploaded;
     private long _lastReceivedTimestamp;
     private long _lastSentTimestamp;
+    private long _flushSince;     // when the pending flush began waiting for the socket (0: none)
+    private long _usefulSeen = -1;
+    private int _requestsReceived; // counted by the receive loop
+    private volatile bool _ignoresUnchokes;
+    private bool _amChoking = true;
+    private long _unchokedAt;
+    private int _requestsAtUnchoke;
     private int _chokeEpoch;
-    private int _queuedUploads;
     private string? _closeReason;
 
-    public PeerConnection(int key, long connectionId, PendingPeer pending, int pieceCount, long now)
+    public PeerConnection(int key, long connectionId, PendingPeer pending, int pieceCount, long now, PeerMemoryBudget memory, TimeProvider time)
     {
+        _memory = memory;
+        _time = time;
+        // A torrent of millions of pieces has a bitfield of hundreds of KiB: it must fit beside the usual traffic.
+        _outbound = new PeerSendQueue(MaxQueuedBytes + ((pieceCount + 7L) / 8), memory);
+        _unhandled = new UnhandledPayloads(memory, MaxUnhandledBytes);
         Key = key;
         ConnectionId = connectionId;
         _transport = pending.Transport;
@@ -55,14 +85,9 @@ internal sealed class PeerConnection : IExtensionPeer
         Has = new BitField(pieceCount);
         ConnectedAt = now;
         LastBlockAt = now;
+        LastUsefulAt = now;
         _lastReceivedTimestamp = now;
         _lastSentTimestamp = now;
-        _outbound = Channel.CreateBounded<OutboundMessage>(new BoundedChannelOptions(OutboundCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
 
     // ---- identity -------------------------------------------------------------------------------------
@@ -135,7 +160,27 @@ internal sealed class PeerConnection : IExtensionPeer
     /// </summary>
     public EarlyAvailability? Early { get; set; }
 
-    public bool AmChoking { get; set; } = true;
+    /// <summary>We choke the peer (the start of a turn is noted when this becomes false, see <see cref="WantsUnchoke"/>).</summary>
+    public bool AmChoking
+    {
+        get => _amChoking;
+        set
+        {
+            if (_amChoking && !value)
+            {
+                _unchokedAt = _time.GetTimestamp();
+                _requestsAtUnchoke = Volatile.Read(ref _requestsReceived);
+            }
+            _amChoking = value;
+        }
+    }
+
+    /// <summary>
+    /// Interested, and not a peer that ignored its last unchoke (<see cref="PeerInactivity.UnchokeGrace"/>): what the
+    /// choker and free unchoke slots go by.
+    /// </summary>
+    public bool WantsUnchoke => PeerInterested && !_ignoresUnchokes;
+
     public bool AmInterested { get; set; }
     public bool PeerChoking { get; set; } = true;
     public bool PeerInterested { get; set; }
@@ -175,12 +220,19 @@ internal sealed class PeerConnection : IExtensionPeer
     /// <summary>Payload bytes sent; written by the send loop.</summary>
     public long Uploaded => Interlocked.Read(ref _uploaded);
 
+    /// <summary>When the last complete message arrived (keep-alives included; a message still arriving does not count).</summary>
     public long LastReceivedTimestamp => Interlocked.Read(ref _lastReceivedTimestamp);
+
+    /// <summary>When payload last moved between us, either way (see <see cref="NoteProgress"/>); owned by the actor.</summary>
+    public long LastUsefulAt { get; private set; }
 
     public long LastSentTimestamp => Interlocked.Read(ref _lastSentTimestamp);
 
     /// <summary>Requests from the peer queued for upload and not sent yet.</summary>
-    public int QueuedUploads => Volatile.Read(ref _queuedUploads);
+    public int QueuedUploads => _outbound.Pieces;
+
+    /// <summary>Bytes queued for the peer and not written to its socket yet (<see cref="OutboundMessage.MemoryCost"/>).</summary>
+    public long QueuedBytes => _outbound.Bytes;
 
     /// <summary>Incremented each time we choke the peer; voids uploads queued before.</summary>
     public int ChokeEpoch => Volatile.Read(ref _chokeEpoch);
@@ -189,16 +241,54 @@ internal sealed class PeerConnection : IExtensionPeer
 
     // ---- actor-side operations -------------------------------------------------------------------------
 
-    /// <summary>Queues a message; a peer whose queue is full is not reading and gets disconnected.</summary>
+    /// <summary>
+    /// The actor's tick: moves <see cref="LastUsefulAt"/> to <paramref name="now"/> when payload moved since the last
+    /// call, and marks a peer that has been unchoked for <see cref="PeerInactivity.UnchokeGrace"/> without asking for
+    /// anything as ignoring unchokes (until its next request). True when it has just been so marked: choke it.
+    /// </summary>
+    public bool NoteProgress(long now)
+    {
+        long useful = Downloaded + Uploaded;
+        if (useful != _usefulSeen)
+        {
+            if (_usefulSeen >= 0) LastUsefulAt = now;
+            _usefulSeen = useful;
+        }
+        if (!_amChoking && PeerInterested && !_ignoresUnchokes && Volatile.Read(ref _requestsReceived) == _requestsAtUnchoke
+            && _time.GetElapsedTime(_unchokedAt, now) >= PeerInactivity.UnchokeGrace)
+        {
+            _ignoresUnchokes = true;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>What the connection measured, for <see cref="PeerInactivity.Verdict"/> and <see cref="ConnectionAdmission"/>.</summary>
+    public PeerActivity Activity(long now)
+    {
+        TimeProvider time = _time;
+        long partial = _partial.Since;
+        long flush = Interlocked.Read(ref _flushSince);
+        return new PeerActivity(
+            time.GetElapsedTime(LastReceivedTimestamp, now),
+            partial == 0 ? null : time.GetElapsedTime(partial, now),
+            _partial.Length,
+            flush == 0 ? null : time.GetElapsedTime(flush, now),
+            time.GetElapsedTime(LastUsefulAt, now),
+            (WantsUnchoke && AmChoking) || (AmInterested && PeerChoking));
+    }
+
+    /// <summary>
+    /// Queues a message. A peer whose queue would pass <see cref="MaxQueuedBytes"/> (plus the bitfield's size) is not
+    /// reading and gets disconnected instead (the message is dropped with it).
+    /// </summary>
     public void Send(in OutboundMessage message)
     {
-        if (message.Id == MessageId.Piece) Interlocked.Increment(ref _queuedUploads);
-        if (!_outbound.Writer.TryWrite(message))
-        {
-            if (message.Id == MessageId.Piece) Interlocked.Decrement(ref _queuedUploads);
-            Close("stopped reading (send queue full)");
-        }
+        if (!_outbound.TryEnqueue(message, out long waiting)) Close($"stopped reading ({waiting / 1024} KiB waiting to be sent)");
     }
+
+    /// <summary>The actor has handled a received payload of <paramref name="bytes"/> (see <see cref="MaxUnhandledBytes"/>).</summary>
+    public void ReleaseUnhandled(int bytes) => _unhandled.Release(bytes);
 
     /// <summary>Queues an extended message (BEP 10).</summary>
     public void SendExtended(byte id, byte[] payload) => Send(new OutboundMessage(MessageId.Extended, id, Data: payload));
@@ -215,7 +305,7 @@ internal sealed class PeerConnection : IExtensionPeer
     public void Close(string reason)
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
-        _outbound.Writer.TryComplete();
+        _outbound.Complete();
         if (!_stop.IsCancellationRequested)
         {
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
@@ -229,9 +319,12 @@ internal sealed class PeerConnection : IExtensionPeer
     internal bool TryTakeOutbound(out OutboundMessage message)
     {
         if (!_outbound.Reader.TryRead(out message)) return false;
-        if (message.Id == MessageId.Piece) Interlocked.Decrement(ref _queuedUploads);
+        _outbound.Dequeued(message);
         return true;
     }
+
+    /// <summary>A received payload of <paramref name="bytes"/> goes to the actor: counted until it is handled (<see cref="ReleaseUnhandled"/>).</summary>
+    internal void NoteUnhandled(int bytes) => _unhandled.Add(bytes);
 
     /// <summary>Records traffic as the loops do: bytes seen from the peer, a flush to it, payload sent.</summary>
     internal void NoteTraffic(long now, bool received, bool sent, int payloadSent)
@@ -261,6 +354,8 @@ internal sealed class PeerConnection : IExtensionPeer
         }
         Close(error is null ? "connection closed" : Describe(error));
         try { await send.ConfigureAwait(false); } catch (Exception ex) { error ??= ex; }
+        // Closing completed the queue, so nothing joins it now: what is left was never sent and frees its memory here.
+        _outbound.DropUnsent();
         try { await _transport.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already failing; nothing to add */ }
         _stop.Dispose();
         // The slot goes back here rather than in the actor, so it is returned even when the torrent is
@@ -294,26 +389,54 @@ internal sealed class PeerConnection : IExtensionPeer
             // A magnet torrent learns its piece count mid-connection; from then on indices are checked too.
             if (reader.PieceCount != context.PieceCount) reader.PieceCount = context.PieceCount;
             ReadOnlySequence<byte> buffer = result.Buffer;
+            bool readAny = false;
             try
             {
-                if (!buffer.IsEmpty) Interlocked.Exchange(ref _lastReceivedTimestamp, context.Time.GetTimestamp());
                 while (reader.TryRead(ref buffer, out PeerMessage message))
                 {
+                    Interlocked.Exchange(ref _lastReceivedTimestamp, context.Time.GetTimestamp());
+                    if (!readAny)
+                    {
+                        // The message that was arriving is complete: its clock stops (our own waits below, for the
+                        // mailbox, the download cap or memory, are not the peer's slowness).
+                        readAny = true;
+                        _partial.Stop();
+                    }
                     if (message.Id == MessageId.KeepAlive) continue;
-                    TorrentEvent item = ToEvent(message, context);
+                    if (message.Id is MessageId.Piece or MessageId.Bitfield or MessageId.Extended)
+                    {
+                        if (message.Id == MessageId.Extended && message.Payload.Length > MaxExtendedPayload)
+                            throw new WireProtocolException($"extension message of {message.Payload.Length} bytes, more than the {MaxExtendedPayload} any of ours needs");
+                        // The message is about to be copied out of the socket buffer: wait while the session is at its
+                        // memory ceiling, and while this peer already has more unhandled payloads than it may.
+                        await _memory.WaitForRoomAsync(token).ConfigureAwait(false);
+                        if (message.Id != MessageId.Piece) await _unhandled.WaitForRoomAsync(token).ConfigureAwait(false);
+                    }
                     if (message.Id == MessageId.Piece)
                     {
                         // Pay for the block before handing it on: waiting here stops reading the socket,
                         // which is how a download cap pushes back on the sender through TCP.
                         await context.TakeDownloadAsync(message.Length, token).ConfigureAwait(false);
                     }
-                    await context.Mailbox.WriteAsync(item, token).ConfigureAwait(false);
+                    TorrentEvent item = ToEvent(message, context);
+                    try
+                    {
+                        await context.Mailbox.WriteAsync(item, token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        // Never delivered: give back what the event holds, or the session would count it forever.
+                        if (item.Buffer is not null) context.Blocks.Return(item.Buffer);
+                        if (item.Payload is byte[] copy) ReleaseUnhandled(copy.Length);
+                        throw;
+                    }
                 }
             }
             finally
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
+            _partial.Note(buffer, readAny, context.Time);
             if (result.IsCompleted || result.IsCanceled) return;
         }
     }
@@ -324,13 +447,19 @@ internal sealed class PeerConnection : IExtensionPeer
         object? payload = null;
         switch (message.Id)
         {
+            case MessageId.Request:
+                Interlocked.Increment(ref _requestsReceived);
+                _ignoresUnchokes = false;
+                break;
             case MessageId.Piece:
                 buffer = context.Blocks.Rent(message.Length);
                 message.Payload.CopyTo(buffer);
                 break;
             case MessageId.Bitfield:
             case MessageId.Extended:
-                payload = message.Payload.ToArray();
+                byte[] copy = message.Payload.ToArray();
+                NoteUnhandled(copy.Length);
+                payload = copy;
                 break;
         }
         // The extended message id and the DHT port travel in Index: it is the only field those messages use.
@@ -367,7 +496,14 @@ internal sealed class PeerConnection : IExtensionPeer
                 long unflushed = 0;
                 while (queue.TryRead(out OutboundMessage message))
                 {
-                    unflushed += await WriteAsync(output, message, context, token).ConfigureAwait(false);
+                    try
+                    {
+                        unflushed += await WriteAsync(output, message, context, token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _outbound.Dequeued(message);
+                    }
                     if (unflushed >= FlushThreshold)
                     {
                         await FlushAsync(output, context, token).ConfigureAwait(false);
@@ -389,7 +525,19 @@ internal sealed class PeerConnection : IExtensionPeer
 
     private async ValueTask FlushAsync(PipeWriter output, PeerLoopContext context, CancellationToken token)
     {
-        FlushResult flushed = await output.FlushAsync(token).ConfigureAwait(false);
+        ValueTask<FlushResult> flushing = output.FlushAsync(token);
+        FlushResult flushed;
+        if (flushing.IsCompleted)
+        {
+            flushed = flushing.Result;
+        }
+        else
+        {
+            // The pipe is full because the socket takes nothing: the clock of PeerInactivity.SendStallTimeout runs.
+            Interlocked.Exchange(ref _flushSince, context.Time.GetTimestamp());
+            try { flushed = await flushing.ConfigureAwait(false); }
+            finally { Interlocked.Exchange(ref _flushSince, 0); }
+        }
         Interlocked.Exchange(ref _lastSentTimestamp, context.Time.GetTimestamp());
         if (flushed.IsCompleted || flushed.IsCanceled) Close("connection closed while sending");
     }
@@ -401,7 +549,6 @@ internal sealed class PeerConnection : IExtensionPeer
         switch (message.Id)
         {
             case MessageId.Piece:
-                Interlocked.Decrement(ref _queuedUploads);
                 if (message.ChokeEpoch != ChokeEpoch)
                 {
                     // We choked the peer after it asked: the request is void. With the fast extension the

@@ -50,6 +50,19 @@ internal sealed class PeerList
     /// <summary>The banned addresses; a banned address is never dialled (and the actor refuses it).</summary>
     public BanList Bans { get; }
 
+    /// <summary>Every address known, in the order they were learned.</summary>
+    public IReadOnlyList<PeerCandidate> All => _order;
+
+    /// <summary>How many addresses are known at <paramref name="address"/> (any port).</summary>
+    public int CountAt(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        int count = 0;
+        foreach (PeerCandidate candidate in _order)
+            if (candidate.EndPoint.Address.Equals(address)) count++;
+        return count;
+    }
+
     /// <summary>The candidate for <paramref name="endPoint"/>, if known.</summary>
     public PeerCandidate? Find(IPEndPoint endPoint) => _byEndPoint.GetValueOrDefault(Normalize(endPoint));
 
@@ -108,14 +121,25 @@ internal sealed class PeerList
         return true;
     }
 
-    /// <summary>
-    /// Marks <paramref name="endPoint"/> Connecting for a dial outside the usual order (a BEP 55 hole punch), learning
-    /// it from <paramref name="source"/> when new; its back-off is ignored. False when it is connected or being
-    /// dialled, ourselves, banned, or cannot be recorded.
-    /// </summary>
-    public bool TryTake(IPEndPoint endPoint, PeerSource source)
+    /// <summary>The earliest time (a <see cref="TimeProvider"/> timestamp) a candidate may be dialled; null when none is waiting.</summary>
+    public long? NextAttempt()
     {
-        if (!Add(endPoint, source) || Find(endPoint) is not { } candidate) return false;
+        long? earliest = null;
+        foreach (PeerCandidate candidate in _order)
+        {
+            if (candidate.State != CandidateState.Idle || candidate.IsSelf) continue;
+            if (earliest is null || candidate.NextAttempt < earliest) earliest = candidate.NextAttempt;
+        }
+        return earliest;
+    }
+
+    /// <summary>
+    /// Marks the known <paramref name="endPoint"/> Connecting for a dial outside the usual order (a BEP 55 hole punch);
+    /// its back-off is ignored. False when it is unknown, connected or being dialled, ourselves or banned.
+    /// </summary>
+    public bool TryTake(IPEndPoint endPoint)
+    {
+        if (Find(endPoint) is not { } candidate) return false;
         if (candidate.State != CandidateState.Idle || candidate.IsSelf || Bans.IsBanned(candidate.EndPoint)) return false;
         candidate.State = CandidateState.Connecting;
         return true;

@@ -2,18 +2,21 @@ using Shoal.Wire;
 
 namespace Shoal.Swarm;
 
-/// <summary>The connection-level clocks of a peer: a keep-alive when we have been silent, a close when it has.</summary>
+/// <summary>
+/// The connection-level clocks of a peer: a keep-alive when we have been silent, a close when the peer is too slow to
+/// be worth its slot (<see cref="PeerInactivity"/>: silence, a message trickled in, a socket that takes nothing, no
+/// useful exchange for long).
+/// </summary>
 internal static class PeerTimeouts
 {
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan InactivityTimeout = TimeSpan.FromSeconds(150);
 
-    /// <summary>Checks <paramref name="peer"/> at <paramref name="now"/>; false when it was closed for silence.</summary>
+    /// <summary>Checks <paramref name="peer"/> at <paramref name="now"/>; false when it was closed as inactive.</summary>
     public static bool Check(PeerConnection peer, TimeProvider time, long now)
     {
-        if (time.GetElapsedTime(peer.LastReceivedTimestamp, now) > InactivityTimeout)
+        if (PeerInactivity.Verdict(peer.Activity(now)) is { } idle)
         {
-            peer.Close("inactive for too long");
+            peer.Close(idle);
             return false;
         }
         if (time.GetElapsedTime(peer.LastSentTimestamp, now) > KeepAliveInterval)

@@ -50,6 +50,14 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         _lastSave = torrent.Now();
     }
 
+    /// <summary>When the next save is due (a <see cref="TimeProvider"/> timestamp), or null when nothing is left unsaved.</summary>
+    public long? NextSaveDue(long now)
+    {
+        if (torrent.Storage is null || torrent.Picker is null || Path is null || torrent.Have.SetCount == _savedVerifiedCount) return null;
+        if (!_saving.IsCompleted || torrent.State == TorrentState.Seeding) return now;
+        return _lastSave + (long)(SaveInterval.TotalSeconds * torrent.Time.TimestampFrequency);
+    }
+
     /// <summary>Starts a background save when new pieces were verified since the last one and the interval has passed (or the download is complete).</summary>
     public void MaybeSave(long now)
     {

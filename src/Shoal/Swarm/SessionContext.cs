@@ -22,6 +22,8 @@ internal sealed class SessionContext
     private readonly Lock _randomGate = new();
     private int _connections;
     private long _nextConnectionId;
+    private readonly Dictionary<AddressKey, int> _handshakes = [];
+    private readonly Lock _handshakesGate = new();
     private IPAddress? _externalAddress;
 
     public SessionContext(SessionOptions options)
@@ -31,11 +33,16 @@ internal sealed class SessionContext
         PeerId = PeerIdentity.NewPeerId(options.RandomSeed is null ? null : NewRandom());
         UploadLimit = new RateLimiter(options.MaxUploadRate, options.Time);
         DownloadLimit = new RateLimiter(options.MaxDownloadRate, options.Time);
+        Scheduler = new SessionScheduler(options.Time);
+        PeerMemory = new PeerMemoryBudget(options.MaxPeerMemory, new BlockMemoryPool(), new BlockBufferPool(), options.Time);
         Encryption = new EncryptionNegotiator(options.Encryption, HandshakeTimeout, options.Time,
             options.Log is { } log ? message => log("[encryption] " + message) : null);
     }
 
     public SessionOptions Options { get; }
+
+    /// <summary>Drives the torrents' periodic work: one timer for the session, idle torrents not visited.</summary>
+    public SessionScheduler Scheduler { get; }
     public TimeProvider Time => Options.Time;
     public byte[] PeerId { get; }
 
@@ -51,10 +58,16 @@ internal sealed class SessionContext
     public RateLimiter DownloadLimit { get; }
 
     /// <summary>
+    /// The ceiling on memory held for peers, over every torrent (<see cref="SessionOptions.MaxPeerMemory"/>), with the
+    /// two buffer pools it counts.
+    /// </summary>
+    public PeerMemoryBudget PeerMemory { get; }
+
+    /// <summary>
     /// Socket buffers for every connection of the session. The shared pool allocates a wrapper per rent;
     /// this one reuses its blocks, so steady traffic allocates nothing.
     /// </summary>
-    public BlockMemoryPool SocketMemory { get; } = new();
+    public BlockMemoryPool SocketMemory => PeerMemory.SocketMemory;
 
     /// <summary>
     /// MSE/PE per <see cref="SessionOptions.Encryption"/>: wraps every connection before the BitTorrent handshake
@@ -64,7 +77,7 @@ internal sealed class SessionContext
     public EncryptionNegotiator Encryption { get; }
 
     /// <summary>Buffers for received blocks, on their way from the socket to the disk.</summary>
-    public BlockBufferPool Blocks { get; } = new();
+    public BlockBufferPool Blocks => PeerMemory.Blocks;
 
     /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10), the fast extension (BEP 6) and, with a DHT, BEP 5.</summary>
     public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null);
@@ -113,6 +126,46 @@ internal sealed class SessionContext
     public int AnnouncePort => PortMapper?.Mappings.FirstOrDefault(m => m.Protocol == PortMapping.PortMappingProtocol.Tcp
         && m.InternalPort == ListenPort && m.ExternalPort is not null)?.ExternalPort ?? ListenPort;
 
+    /// <summary>
+    /// True when <paramref name="endPoint"/> is where this session listens: its bind address and port, or with a wildcard
+    /// bind, the port on a loopback address or on any address of this machine's interfaces; or, when a gateway maps a
+    /// port for us, our external address and that port. Nobody should make us dial
+    /// ourselves (a PEX message or a tracker may name us); the handshake would catch it, but only after a connection.
+    /// </summary>
+    public bool IsOwnListenEndPoint(IPEndPoint endPoint)
+    {
+        IPAddress address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+        // Behind a mapped gateway, a tracker hands us back our own external address and announced port.
+        if (ExternalAddress is { } external && address.Equals(external) && endPoint.Port == AnnouncePort) return true;
+        if (endPoint.Port != ListenPort || ListenPort == 0) return false;
+        IPAddress bind = Options.BindAddress;
+        if (!bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any)) return address.Equals(bind);
+        return IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || LocalAddresses.Value.Contains(address);
+    }
+
+    /// <summary>This machine's interface addresses, read once (a wildcard-bound session listens on all of them).</summary>
+    private Lazy<HashSet<IPAddress>> LocalAddresses { get; } = new(ReadLocalAddresses);
+
+    private static HashSet<IPAddress> ReadLocalAddresses()
+    {
+        var addresses = new HashSet<IPAddress>();
+        try
+        {
+            foreach (System.Net.NetworkInformation.NetworkInterface nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+                foreach (System.Net.NetworkInformation.UnicastIPAddressInformation unicast in nic.GetIPProperties().UnicastAddresses)
+                    addresses.Add(unicast.Address);
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            // Without the list, a peer naming one of our addresses is dialled once and refused at the handshake.
+        }
+        return addresses;
+    }
+
+    /// <summary>Why <paramref name="endPoint"/> is never dialled (<see cref="PeerEndPointRules"/>, or ourselves); null when it may be.</summary>
+    public string? WhyNotDial(IPEndPoint endPoint) =>
+        PeerEndPointRules.WhyNotAPeer(endPoint) ?? (IsOwnListenEndPoint(endPoint) ? "our own listen address" : null);
+
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
@@ -132,6 +185,35 @@ internal sealed class SessionContext
     }
 
     public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
+
+    /// <summary>
+    /// Counts an incoming handshake from <paramref name="address"/>; false when that address (an IPv6 /64) already has
+    /// <see cref="SessionOptions.MaxConnectionsPerAddress"/> in progress, so one host opening connections and saying
+    /// nothing cannot hold every slot until the handshake timeout. Pair with <see cref="EndHandshake"/>.
+    /// </summary>
+    public bool TryBeginHandshake(IPAddress address)
+    {
+        AddressKey key = AddressKey.From(address);
+        lock (_handshakesGate)
+        {
+            int count = _handshakes.GetValueOrDefault(key);
+            if (count >= Options.MaxConnectionsPerAddress) return false;
+            _handshakes[key] = count + 1;
+            return true;
+        }
+    }
+
+    /// <summary>The handshake counted by <see cref="TryBeginHandshake"/> ended, one way or the other.</summary>
+    public void EndHandshake(IPAddress address)
+    {
+        AddressKey key = AddressKey.From(address);
+        lock (_handshakesGate)
+        {
+            int count = _handshakes.GetValueOrDefault(key) - 1;
+            if (count > 0) _handshakes[key] = count;
+            else _handshakes.Remove(key);
+        }
+    }
 
     /// <summary>
     /// Dials a peer for <paramref name="actor"/> (a connection slot is already reserved) through the connectors,
@@ -205,10 +287,12 @@ internal sealed class SessionContext
 
     /// <summary>
     /// Answers an accepted connection: reads the remote handshake, finds its torrent, answers with ours and
-    /// hands the connection to the torrent's actor. Owns one reserved connection slot.
+    /// hands the connection to the torrent's actor. Owns one reserved connection slot and one handshake counted by
+    /// <see cref="TryBeginHandshake"/>.
     /// </summary>
     public async Task AcceptAsync(PeerTransport transport, string acceptor, Func<InfoHash, TorrentActor?> findTorrent, CancellationToken cancellationToken)
     {
+        IPAddress address = transport.RemoteEndPoint.Address;
         try
         {
             // Encryption hook: tells a plain handshake from an encrypted one and applies the mode; an encrypted
@@ -230,6 +314,10 @@ internal sealed class SessionContext
             Log($"incoming {transport.RemoteEndPoint} refused: {ex.Message}");
             await DisposeQuietlyAsync(transport).ConfigureAwait(false);
             ReleaseConnection();
+        }
+        finally
+        {
+            EndHandshake(address);
         }
     }
 

@@ -45,6 +45,28 @@ public sealed record SessionOptions
     /// <summary>Most peer connections of one torrent.</summary>
     public int MaxConnectionsPerTorrent { get; init; } = 60;
 
+    /// <summary>
+    /// Ceiling on the memory the session holds for its peers, in bytes: messages queued for them, payloads received
+    /// and not handled yet, blocks on their way to the disk and socket buffers. At the ceiling no new peer is
+    /// admitted, metadata requests are refused, and reading from peers pauses until the queues drain. Each peer
+    /// is also held to a few MiB on its own (a peer that stops reading is dropped).
+    /// </summary>
+    public long MaxPeerMemory { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Most connections of one torrent from one address (an IPv6 /64), and most handshakes in progress from one
+    /// address: several, since users behind one NAT share an address, but far fewer than
+    /// <see cref="MaxConnectionsPerTorrent"/>, so one host cannot take every slot. A swarm run on one machine
+    /// (tests, benchmarks, the demo) raises it.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; init; } = 8;
+
+    /// <summary>
+    /// A torrent at its connection limit lets a newcomer replace a peer that has been connected this long without
+    /// any payload either way (see <see cref="ConnectionAdmission"/>). Tests shorten it.
+    /// </summary>
+    internal TimeSpan ReplaceIdlePeersAfter { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Global upload cap in bytes per second; 0 is unlimited.</summary>
     public long MaxUploadRate { get; init; }
 
@@ -55,7 +77,7 @@ public sealed record SessionOptions
     public int UnchokeSlots { get; init; } = 4;
 
     /// <summary>Client name sent to peers (BEP 10 'v' later) and encoded in the peer id prefix.</summary>
-    public string ClientName { get; init; } = "Shoal 0.1";
+    public string ClientName { get; init; } = ShoalVersion.ClientName;
 
     /// <summary>
     /// Message Stream Encryption (MSE/PE): Prefer dials encrypted first and falls back to plaintext, accepting both;

@@ -53,7 +53,7 @@ public sealed class ShoalSession : IAsyncDisposable
         context.Connectors = sockets.Connectors(context);
         _disk = new DiskService(context.Options.DiskConcurrency, context.Time);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Shoal/0.1");
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
         if (context.Options.EnableLocalDiscovery)
@@ -160,6 +160,9 @@ public sealed class ShoalSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The session's scheduler of periodic torrent work.</summary>
+    internal SessionScheduler Scheduler => _context.Scheduler;
+
     /// <summary>The session's DHT node; null when the DHT is off or could not bind its port.</summary>
     public DualStackDht? Dht => _context.Dht;
 
@@ -230,7 +233,8 @@ public sealed class ShoalSession : IAsyncDisposable
         var storageOptions = new StorageOptions
         {
             SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
-            PartsDirectory = PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+            PartsDirectory = options.SeedOnly ? null : PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
+            ReadOnly = options.SeedOnly,
             OsCacheWindow = _context.Options.OsCacheWindow,
         };
         return options.Storage is { } open
@@ -394,16 +398,19 @@ public sealed class ShoalSession : IAsyncDisposable
                 _context.Log("accept failed: " + ex.Message);
                 continue;
             }
-            if (acceptor is PeerListener && IncomingTcpRefusal(transport.RemoteEndPoint) is { } refusal)
+            // TCP's own rules first (uTP only, the filter: uTP applies them to the SYN), then the same bounds for both.
+            string? refusal = acceptor is PeerListener ? IncomingTcpRefusal(transport.RemoteEndPoint) : null;
+            refusal ??= _context.PeerMemory.IsFull ? "memory for peers is at its ceiling"
+                : !_context.TryReserveConnection() ? "connection limit reached"
+                : null;
+            if (refusal is null && !_context.TryBeginHandshake(transport.RemoteEndPoint.Address))
+            {
+                _context.ReleaseConnection();
+                refusal = $"too many handshakes from {ConnectionAdmission.Describe(transport.RemoteEndPoint.Address)} at once";
+            }
+            if (refusal is not null)
             {
                 _context.Log($"incoming {transport.RemoteEndPoint} refused: {refusal}");
-                transport.Abort();
-                _ = transport.DisposeAsync().AsTask();
-                continue;
-            }
-            if (!_context.TryReserveConnection())
-            {
-                _context.Log($"incoming {transport.RemoteEndPoint} refused: connection limit reached");
                 transport.Abort();
                 _ = transport.DisposeAsync().AsTask();
                 continue;
@@ -438,6 +445,7 @@ public sealed class ShoalSession : IAsyncDisposable
         _http.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         await _sockets.DisposeAsync().ConfigureAwait(false); // uTP, then the UDP port (the DHT is closed), then TCP
+        await _context.Scheduler.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
         await unmapped.ConfigureAwait(false);
         _context.SocketMemory.Dispose();

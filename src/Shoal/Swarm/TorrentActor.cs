@@ -19,7 +19,6 @@ namespace Shoal.Swarm;
 internal sealed class TorrentActor
 {
     private const int MailboxCapacity = 8192;
-    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly TorrentContext _t;
     private readonly Func<Torrent, ITorrentDisk> _openStorage;
@@ -43,9 +42,10 @@ internal sealed class TorrentActor
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _checked = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ITimer? _timer;
     private long _lastTick;
+    private bool _ticking;
     private Task? _run;
 
     /// <summary>
@@ -75,12 +75,12 @@ internal sealed class TorrentActor
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
         _smartBan = new SmartBan(_t, _admission.Ban);
-        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log);
+        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure);
         _pex = new PexExchange(session.Time, _t.StartedAt);
         _holepunch = new HolepunchExchange(_t, _admission.DialOverUtp);
-        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _holepunch, _admission.Ban);
+        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _holepunch, _admission);
         _resume = new ResumeSaver(_t);
-        _snapshots = new TorrentSnapshots(_t);
+        _snapshots = new TorrentSnapshots(_t, () => _admission.LastDialFailure);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
         if (torrent is not null)
@@ -89,7 +89,7 @@ internal sealed class TorrentActor
             _metadataExchange.SetKnown(torrent.InfoDictionary);
         }
         _snapshots.PublishStatus();
-        foreach (IPEndPoint peer in options.Peers) _t.PeerList.Add(peer, PeerSource.Manual);
+        foreach (IPEndPoint peer in options.Peers) _admission.AddCandidate(peer, PeerSource.Manual);
     }
 
     /// <summary>The metainfo; null until a magnet link's metadata has arrived.</summary>
@@ -104,6 +104,12 @@ internal sealed class TorrentActor
 
     /// <summary>Completes when a download finishes in this run (never, for a torrent that started complete).</summary>
     public Task DownloadFinished => _downloadFinished.Task;
+
+    /// <summary>
+    /// Completes once the data on disk is checked and <see cref="Status"/> tells what is verified (so a tracker's
+    /// first announce can say how much is left); cancelled when the torrent stops or fails first.
+    /// </summary>
+    public Task Checked => _checked.Task;
 
     /// <summary>Completes with the torrent once its metadata is known (at once for a .torrent).</summary>
     public Task<Torrent> Metadata => _metadata.Task;
@@ -164,7 +170,8 @@ internal sealed class TorrentActor
     private void Begin()
     {
         _lastTick = _t.Now();
-        _timer = _t.Time.CreateTimer(_ => TryPost(new TorrentEvent { Kind = TorrentEventKind.Tick }), null, TickInterval, TickInterval);
+        _ticking = true;
+        _t.Session.Scheduler.Activate(this);
         if (_t.Torrent is null)
         {
             _t.State = TorrentState.FetchingMetadata;
@@ -232,22 +239,25 @@ internal sealed class TorrentActor
         _admission.DialMore();
     }
 
-    /// <summary>The check ended: the torrent downloads what is missing, or seeds.</summary>
+    /// <summary>The check ended: the torrent downloads what is missing, or seeds (seed only: whatever is here).</summary>
     private void OnDataChecked(CheckOutcome outcome)
     {
         _check.Finish(outcome);
         bool complete = _t.Picker!.IsComplete;
-        _t.State = complete ? TorrentState.Seeding : TorrentState.Downloading;
+        // Seed only: whatever is missing stays missing; the rest is uploaded (never interested, never requesting).
+        _t.State = complete || _t.Options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
+        else if (_t.Options.SeedOnly) _t.Log($"seed only: {_t.Have.SetCount} of {_t.Have.Length} pieces are here; uploading those, downloading nothing");
         _snapshots.Publish();
+        _checked.TrySetResult();
         _admission.DialMore();
     }
 
     private async Task ShutDownAsync()
     {
         bool saveResume = _t.Storage is not null && _t.Picker is not null && _t.State != TorrentState.Error;
-        if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
+        _t.Session.Scheduler.Remove(this);
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
         await _check.Completion.ConfigureAwait(false);
         if (_t.State != TorrentState.Error) _t.State = TorrentState.Stopped;
@@ -276,6 +286,7 @@ internal sealed class TorrentActor
         _completion.TrySetCanceled();
         _metadata.TrySetCanceled();
         _downloadFinished.TrySetCanceled();
+        _checked.TrySetCanceled();
         _stopping.Dispose();
     }
 
@@ -285,6 +296,7 @@ internal sealed class TorrentActor
         while (_mailbox.Reader.TryRead(out TorrentEvent item))
         {
             if (item.Buffer is not null) _t.Session.Blocks.Return(item.Buffer);
+            if (item.Kind == TorrentEventKind.Message && item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
             if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await _admission.DropAsync(pending).ConfigureAwait(false);
             if (item.Kind == TorrentEventKind.DialFailed) _t.Session.ReleaseConnection();
         }
@@ -294,11 +306,19 @@ internal sealed class TorrentActor
 
     private void Handle(in TorrentEvent item)
     {
+        Dispatch(item);
+        if (item.Kind != TorrentEventKind.Message) UpdateScheduling(atTick: item.Kind == TorrentEventKind.Tick);
+    }
+
+    private void Dispatch(in TorrentEvent item)
+    {
         switch (item.Kind)
         {
             case TorrentEventKind.Message:
                 if (item.Peer is { } peer && _t.Peers.Contains(peer)) OnMessage(peer, item);
                 else if (item.Buffer is not null) _t.Session.Blocks.Return(item.Buffer);
+                // The receive loop counted the payload against the peer's and the session's memory until now.
+                if (item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
                 break;
             case TorrentEventKind.PeerJoined:
                 if (_admission.Admit((PendingPeer)item.Payload!) is { } joined)
@@ -313,6 +333,10 @@ internal sealed class TorrentActor
             case TorrentEventKind.DialFailed:
                 _admission.OnDialFailed((IPEndPoint)item.Payload!, item.Error);
                 _holepunch.OnDialFailed((IPEndPoint)item.Payload!);
+                // With no peer the torrent is not ticked: the status's peer search (addresses tried, the last failure)
+                // changes here and nowhere else (a dial that fails slowly, uTP's SYN going unanswered, came after the
+                // last snapshot).
+                if (_t.Peers.Count == 0) _snapshots.PublishStatus();
                 break;
             case TorrentEventKind.PieceHashed:
                 OnPieceHashed(item.Index, item.WriteResult);
@@ -328,13 +352,14 @@ internal sealed class TorrentActor
                 break;
             case TorrentEventKind.CheckProgress:
                 _check.OnProgress((PieceCheckProgress)item.Payload!);
+                _snapshots.PublishStatus();
                 break;
             case TorrentEventKind.CheckFinished:
                 if (item.Error is { } checkError) Fail(checkError);
                 else OnDataChecked((CheckOutcome)item.Payload!);
                 break;
             case TorrentEventKind.AddPeers:
-                foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _t.PeerList.Add(endPoint, item.Source);
+                foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _admission.AddCandidate(endPoint, item.Source);
                 _admission.DialMore();
                 break;
         }
@@ -467,13 +492,12 @@ internal sealed class TorrentActor
     {
         bool wasDownloading = _t.State == TorrentState.Downloading;
         _t.State = TorrentState.Seeding;
-        if (wasDownloading)
-        {
-            _t.Log("download complete; seeding");
-            _downloadFinished.TrySetResult();
-        }
-        // The snapshot a caller reads on completion: the peers that took part (seeds among them are closed just after).
+        if (wasDownloading) _t.Log("download complete; seeding");
+        // The snapshot first (status and peer list): whoever the signals wake (the trackers' "completed" announce, a
+        // caller awaiting Completion) reads left=0, the final downloaded count and the peers that took part (seeds
+        // among them are closed just after), not those of the last tick.
         _snapshots.Publish();
+        if (wasDownloading) _downloadFinished.TrySetResult();
         foreach (PeerConnection peer in _t.Peers.All)
         {
             _requester.StopDownloading(peer);
@@ -496,6 +520,37 @@ internal sealed class TorrentActor
         (peer.Protocol == Transport.TransportProtocol.Utp ? PexFlags.SupportsUtp : PexFlags.None)
         | (peer.Extensions?.Supports(HolepunchMessage.ExtensionName) == true ? PexFlags.Holepunch : PexFlags.None);
 
+    /// <summary>
+    /// Keeps the torrent on the session's tick list only while it has periodic work: connected peers (keep-alives,
+    /// timeouts, choking, rates, PEX) or a paused download to retry. Otherwise it is ticked once when a candidate's
+    /// back-off or a resume save comes due, and costs nothing in between.
+    /// </summary>
+    private void UpdateScheduling(bool atTick)
+    {
+        if (_t.State is TorrentState.Stopped or TorrentState.Error) return;
+        if (_t.Peers.Count > 0 || _t.State == TorrentState.Paused)
+        {
+            if (_ticking) return;
+            _ticking = true;
+            _lastTick = _t.Now();
+            _t.Session.Scheduler.Activate(this);
+            return;
+        }
+        if (_ticking)
+        {
+            // Stop at a tick, not as the last peer leaves: the tick refreshes the snapshots half a second later at
+            // most, as for any change, and then the torrent leaves the list.
+            if (!atTick) return;
+            _ticking = false;
+            _snapshots.OnIdle(); // nobody to measure: the rates are zero from now on
+        }
+        long now = _t.Now();
+        long? wake = _t.AcceptsPeers ? _t.PeerList.NextAttempt() : null;
+        if (_resume.NextSaveDue(now) is long save && (wake is null || save < wake)) wake = save;
+        if (wake is long due) wake = Math.Max(due, now + (long)(SessionScheduler.TickInterval.TotalSeconds * _t.Time.TimestampFrequency));
+        _t.Session.Scheduler.Deactivate(this, wake);
+    }
+
     private void OnTick()
     {
         long now = _t.Now();
@@ -507,6 +562,7 @@ internal sealed class TorrentActor
             peer.DownloadMeter.Sample(peer.Downloaded, elapsed);
             peer.UploadMeter.Sample(peer.Uploaded, elapsed);
             uploaded += peer.Uploaded;
+            _unchoker.NoteProgress(peer, now);
             if (!PeerTimeouts.Check(peer, _t.Time, now)) continue;
             _requester.CheckSnub(peer, now);
             _metadataExchange.OnTick(peer, now);
@@ -518,6 +574,7 @@ internal sealed class TorrentActor
         _diskPause.OnTick(now);
         _admission.DialMore();
         _resume.MaybeSave(now);
+        _t.Session.PeerMemory.TrimIdleBuffers(now);
         _snapshots.Publish();
     }
 

@@ -11,7 +11,9 @@ internal sealed record CheckOutcome(BitField Verified, bool UsedResume);
 
 /// <summary>
 /// A torrent's data check as a job beside its actor: loads the resume data, checks the files through the disk path
-/// (each batch's verdicts posted to the mailbox as they come), creates the zero-length files, and posts the outcome.
+/// (each batch's verdicts posted to the mailbox as they come), reports what was there that is not the torrent's
+/// (<see cref="TorrentOptions.DataChecked"/>), cuts files longer than the torrent's and creates the zero-length files
+/// (neither in seed-only mode), and posts the outcome.
 /// The actor keeps serving its mailbox meanwhile: pieces verified so far are announced (HAVE) and served at once.
 /// When the check ends, what it found is the picker's starting point.
 /// </summary>
@@ -79,8 +81,14 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
         {
             ResumeData? data = resume.Load(storage);
             BitField verified = await storage.CheckFilesAsync(data, new Progress(actor), stop).ConfigureAwait(false);
-            // Zero-length files never receive a block, so nothing else would create them.
-            await storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+            await ReportExistingDataAsync(storage, verified, stop).ConfigureAwait(false);
+            if (!torrent.Options.SeedOnly)
+            {
+                // Bytes past a file's end are no part of the torrent: a finished download is exactly its data.
+                await storage.TrimOversizedFilesAsync(stop).ConfigureAwait(false);
+                // Zero-length files never receive a block, so nothing else would create them.
+                await storage.CreateEmptyFilesAsync(stop).ConfigureAwait(false);
+            }
             outcome = new TorrentEvent { Kind = TorrentEventKind.CheckFinished, Payload = new CheckOutcome(verified, data is not null) };
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -92,6 +100,20 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
             outcome = new TorrentEvent { Kind = TorrentEventKind.CheckFinished, Error = ex };
         }
         await actor.PostAsync(outcome).ConfigureAwait(false);
+    }
+
+    /// <summary>Logs what the check found that is not the torrent's, and hands it to <see cref="TorrentOptions.DataChecked"/> (before anything is written).</summary>
+    private async Task ReportExistingDataAsync(ITorrentDisk storage, BitField verified, CancellationToken stop)
+    {
+        bool seedOnly = torrent.Options.SeedOnly;
+        ExistingData existing = storage.DescribeExistingData(verified);
+        foreach (ExistingFileConflict file in existing.Conflicts)
+        {
+            torrent.Log($"existing {file.Path}: {file.MatchingPieces} of {file.Pieces} of its pieces match" +
+                (seedOnly ? "" : file.WillBeWritten ? "; the others will be written" : "") +
+                (file.WillBeCut ? $"; {file.Length - file.ExpectedLength} bytes past the torrent's end{(seedOnly ? "" : " will be cut")}" : ""));
+        }
+        if (torrent.Options.DataChecked is { } hook) await hook(existing, stop).ConfigureAwait(false);
     }
 
     /// <summary>Posts each batch; a batch lost to a full mailbox costs nothing, the outcome carries every verdict.</summary>

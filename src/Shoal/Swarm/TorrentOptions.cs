@@ -35,4 +35,20 @@ public sealed record TorrentOptions
     /// The engine owns (and disposes) what it returns.
     /// </summary>
     public Func<StorageLayout, IPieceStorage>? Storage { get; init; }
+
+    /// <summary>
+    /// Seed only: upload what is in <see cref="DownloadDirectory"/> and never write there. Files are opened read-only;
+    /// nothing is requested, created, truncated or deleted. Pieces that are missing or do not match stay missing (the
+    /// torrent seeds the rest and <see cref="TorrentHandle.Completion"/> does not complete). For sharing the user's own
+    /// data: a torrent that does not match it must never cost them a byte.
+    /// </summary>
+    public bool SeedOnly { get; init; }
+
+    /// <summary>
+    /// Called once the data already in the folder is checked, before anything is written: the pieces that matched and
+    /// the files that held something else (see <see cref="ExistingData"/>), so the user can be told what will
+    /// be written over or cut. The torrent waits for the returned task; an exception from it stops the torrent with
+    /// that error. Without seed-only mode, a file longer than the torrent's is then cut to the torrent's length.
+    /// </summary>
+    public Func<ExistingData, CancellationToken, Task>? DataChecked { get; init; }
 }

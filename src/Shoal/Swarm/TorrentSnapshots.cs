@@ -2,9 +2,10 @@ namespace Shoal.Swarm;
 
 /// <summary>
 /// The torrent's status and peer list as immutable snapshots, built on the actor's loop and read by anyone
-/// without locks (a volatile reference swap), plus the rate meters they report.
+/// without locks (a volatile reference swap), plus the rate meters they report. <paramref name="lastDialFailure"/> tells
+/// the last failed dial, for the status while no peer is connected.
 /// </summary>
-internal sealed class TorrentSnapshots(TorrentContext torrent)
+internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> lastDialFailure)
 {
     private volatile TorrentStatus? _status;
     private volatile IReadOnlyList<PeerStatus> _peers = [];
@@ -22,6 +23,14 @@ internal sealed class TorrentSnapshots(TorrentContext torrent)
     {
         _downloadMeter.Sample(torrent.Downloaded, elapsed);
         _uploadMeter.Sample(uploaded, elapsed);
+    }
+
+    /// <summary>The torrent has no peers left: its rates drop to zero (nothing samples them until peers come back).</summary>
+    public void OnIdle()
+    {
+        _downloadMeter = default;
+        _uploadMeter = default;
+        Publish();
     }
 
     /// <summary>Publishes the status alone (a state change between ticks).</summary>
@@ -74,7 +83,26 @@ internal sealed class TorrentSnapshots(TorrentContext torrent)
         return new TorrentStatus(torrent.State, total == 0 ? 0 : (double)torrent.VerifiedBytes / total, total, torrent.VerifiedBytes,
             torrent.Downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, torrent.Peers.Count, seeds,
             verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
-            encrypted, Volatile.Read(ref torrent.CheckedPieces),
+            encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null,
             new TransportCounts(torrent.Peers.Count - utp, utp, torrent.Downloaded - utpDownloaded, uploaded - utpUploaded, utpDownloaded, utpUploaded));
+    }
+
+    /// <summary>What was tried to find a peer (built only while there is none: it walks the known addresses).</summary>
+    private PeerSearch DescribeSearch()
+    {
+        int tried = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0;
+        IReadOnlyList<PeerCandidate> known = torrent.PeerList.All;
+        foreach (PeerCandidate candidate in known)
+        {
+            if (candidate.Failures > 0) tried++;
+            PeerSource source = candidate.Source;
+            if (source.HasFlag(PeerSource.Manual)) manual++;
+            if (source.HasFlag(PeerSource.Incoming)) incoming++;
+            if (source.HasFlag(PeerSource.Tracker)) tracker++;
+            if (source.HasFlag(PeerSource.Pex)) pex++;
+            if (source.HasFlag(PeerSource.Lsd)) lsd++;
+            if (source.HasFlag(PeerSource.Dht)) dht++;
+        }
+        return new PeerSearch(known.Count, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht), tried, lastDialFailure());
     }
 }

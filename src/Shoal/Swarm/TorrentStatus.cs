@@ -19,6 +19,7 @@ namespace Shoal.Swarm;
 /// <param name="EncryptedPeers">Of the connected peers, those whose connection ran the MSE/PE handshake (RC4 or obfuscated).</param>
 /// <param name="Transports">Connected peers and this run's payload bytes by transport (TCP, uTP); null reads as none.</param>
 /// <param name="CheckedPieces">Pieces of the data check done so far (of <paramref name="PieceCount"/>), while <paramref name="State"/> is <see cref="TorrentState.Checking"/>.</param>
+/// <param name="Search">While no peer is connected: what was tried to find one; null otherwise.</param>
 public sealed record TorrentStatus(
     TorrentState State,
     double Progress,
@@ -37,10 +38,11 @@ public sealed record TorrentStatus(
     PeerSourceCounts? Sources = null,
     int EncryptedPeers = 0,
     int CheckedPieces = 0,
+    PeerSearch? Search = null,
     TransportCounts? Transports = null)
 {
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
-    public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0
+    public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0 && TotalSize > VerifiedBytes
         ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)
         : null;
 }

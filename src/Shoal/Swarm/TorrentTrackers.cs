@@ -29,7 +29,7 @@ internal sealed class TorrentTrackers : IAsyncDisposable
             session.Time,
             message => session.Log($"[tracker] {message}"),
             new TrackerAnnouncerOptions { Random = random });
-        _run = Task.Run(() => _announcer.RunAsync(_stop.Token));
+        _run = Task.Run(() => RunAsync(actor));
         actor.DownloadFinished.ContinueWith(_ => _announcer.NotifyCompleted(), CancellationToken.None,
             TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
@@ -55,6 +55,27 @@ internal sealed class TorrentTrackers : IAsyncDisposable
             if (urls.Count > 0) usable.Add(urls);
         }
         return usable.Count == 0 ? null : new TorrentTrackers(session, clients, actor, usable);
+    }
+
+    /// <summary>
+    /// Announces once the torrent's data is checked, so the first announce says how much is really left (a seeder is
+    /// announced as a seeder, with left=0). A magnet link's trackers are asked at once: the size is unknown until the
+    /// metadata comes, and they are how the peers that have it are found.
+    /// </summary>
+    private async Task RunAsync(TorrentActor actor)
+    {
+        if (actor.Torrent is not null)
+        {
+            try
+            {
+                await actor.Checked.WaitAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopped (or failed) before the check ended: nothing worth announcing
+            }
+        }
+        await _announcer.RunAsync(_stop.Token).ConfigureAwait(false);
     }
 
     /// <summary>Every tracker's state, for display (failure reasons included).</summary>

@@ -60,6 +60,17 @@ internal sealed class Unchoker
         }
     }
 
+    /// <summary>
+    /// The tick: a peer unchoked for <see cref="PeerInactivity.UnchokeGrace"/> that asked for nothing is choked, and its
+    /// slot goes to someone who will use it now rather than at the next round.
+    /// </summary>
+    public void NoteProgress(PeerConnection peer, long now)
+    {
+        if (!peer.NoteProgress(now)) return;
+        peer.Choke();
+        UnchokeFreeSlots();
+    }
+
     /// <summary>A peer left: its slot, if it had one, goes to another.</summary>
     public void OnPeerGone(PeerConnection peer)
     {
@@ -75,7 +86,7 @@ internal sealed class Unchoker
         int i = 0;
         foreach (PeerConnection peer in peers.All)
         {
-            candidates[i++] = new ChokeCandidate(peer.Key, peer.PeerInterested, peer.AmChoking,
+            candidates[i++] = new ChokeCandidate(peer.Key, peer.WantsUnchoke, peer.AmChoking,
                 peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond, peer.Uploaded,
                 peer.Has.AllSet, peer.IsSnubbed, peer.Has.SetFraction);
         }
@@ -99,7 +110,8 @@ internal sealed class Unchoker
     /// <summary>
     /// Unchokes interested peers straight away while regular slots are free, so a new peer starts at once
     /// rather than at the next choke round; the round then re-balances by rate. The optimistic slot is left
-    /// to the choker (<see cref="FirstRound"/>).
+    /// to the choker (<see cref="FirstRound"/>). The newest peers go first: a slot freed by a peer that ignored
+    /// its unchoke then reaches a newcomer rather than the next of many older peers that may ignore it too.
     /// </summary>
     private void UnchokeFreeSlots()
     {
@@ -107,15 +119,15 @@ internal sealed class Unchoker
         int unchoked = 0;
         foreach (PeerConnection peer in _torrent.Peers.All)
             if (!peer.AmChoking) unchoked++;
-        foreach (PeerConnection peer in _torrent.Peers.All)
+        while (unchoked < slots)
         {
-            if (unchoked >= slots) return;
-            if (peer.AmChoking && peer.PeerInterested)
-            {
-                peer.AmChoking = false;
-                peer.Send(new OutboundMessage(MessageId.Unchoke));
-                unchoked++;
-            }
+            PeerConnection? newest = null;
+            foreach (PeerConnection peer in _torrent.Peers.All)
+                if (peer.AmChoking && peer.WantsUnchoke && (newest is null || peer.Key > newest.Key)) newest = peer;
+            if (newest is null) return;
+            newest.AmChoking = false;
+            newest.Send(new OutboundMessage(MessageId.Unchoke));
+            unchoked++;
         }
     }
 }

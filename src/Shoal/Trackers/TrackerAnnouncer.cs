@@ -4,21 +4,23 @@ using Shoal.Metainfo;
 namespace Shoal.Trackers;
 
 /// <summary>
-/// The announce loop of one torrent over its trackers, following BEP 12: each tier is shuffled once; every
-/// announce walks the tiers in order and the trackers of a tier in order, stops at the first that answers and
-/// moves that tracker to the front of its tier. Regular announces follow the tracker's <c>interval</c>; the
-/// completed announce waits for its <c>min interval</c>. A failed tracker is skipped until its backoff
-/// (<see cref="TrackerAnnouncerOptions.RetryBase"/> doubled per failure) ends.
+/// The announce loops of one torrent over its trackers. Every tier is announced to, each on its own schedule (as
+/// libtorrent's <c>announce_to_all_tiers</c> and qBittorrent's default do): a tracker added to a torrent in a tier of
+/// its own is used, not skipped because the first tier answered. Within a tier BEP 12 holds: the tier is shuffled
+/// once; an announce tries its trackers in order, stops at the first that answers and moves that one to the front.
+/// Regular announces follow the tracker's <c>interval</c>; the completed announce waits for its <c>min interval</c>.
+/// A failed tracker is skipped until its backoff (<see cref="TrackerAnnouncerOptions.RetryBase"/> doubled per
+/// failure) ends.
 /// </summary>
 /// <remarks>
-/// Events: <c>started</c> to each tracker before anything else, <c>completed</c> once after
+/// Events: <c>started</c> to each tracker before anything else, <c>completed</c> once per tier after
 /// <see cref="NotifyCompleted"/>, <c>stopped</c> from <see cref="StopAsync"/> to every tracker that got
-/// <c>started</c>. The loop is the only writer of the tracker state; <see cref="GetStatus"/> reads an immutable
-/// snapshot it publishes, so no lock is needed.
+/// <c>started</c>. Each tier's loop is the only writer of that tier's state; <see cref="GetStatus"/> reads immutable
+/// snapshots the loops publish, so no lock is needed.
 /// </remarks>
 public sealed class TrackerAnnouncer : IDisposable
 {
-    private readonly List<List<Entry>> _tiers = [];
+    private readonly List<Tier> _tiers = [];
     private readonly InfoHash _infoHash;
     private readonly ReadOnlyMemory<byte> _peerId;
     private readonly uint _key;
@@ -29,17 +31,9 @@ public sealed class TrackerAnnouncer : IDisposable
     private readonly Action<string>? _log;
     private readonly TrackerAnnouncerOptions _options;
     private readonly CancellationTokenSource _stop = new();
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _completedRequested;
     private int _completedNotified;
     private int _stopRequested;
-    private bool _completedPending;
     private Task? _run;
-    private bool _running;
-    private DateTimeOffset _nextAnnounce;
-    private DateTimeOffset? _lastSuccess;
-    private TimeSpan? _minInterval;
-    private TrackerStatus[] _status = [];
 
     /// <summary>Creates the announcer; nothing is sent before <see cref="RunAsync"/>.</summary>
     /// <param name="tiers">The torrent's announce tiers (BEP 12); duplicates are kept once.</param>
@@ -47,8 +41,8 @@ public sealed class TrackerAnnouncer : IDisposable
     /// <param name="peerId">Our 20-byte peer id.</param>
     /// <param name="key">A random number kept for the session (the <c>key</c> parameter).</param>
     /// <param name="clientFactory">Makes a client per tracker, for example <see cref="TrackerClientFactory.Create"/>.</param>
-    /// <param name="getStats">Reads uploaded, downloaded, left and our port just before each announce.</param>
-    /// <param name="onPeers">Receives the peers of each answer (on the announcer's loop).</param>
+    /// <param name="getStats">Reads uploaded, downloaded, left and our port just before each announce (from any tier's loop).</param>
+    /// <param name="onPeers">Receives the peers of each answer (on the answering tier's loop; tiers may call it concurrently).</param>
     /// <param name="time">The clock (a manual one in tests).</param>
     /// <param name="log">Optional one-line messages: announces, failures.</param>
     /// <param name="options">Tuning; null for the defaults.</param>
@@ -92,14 +86,14 @@ public sealed class TrackerAnnouncer : IDisposable
             if (entries.Count == 0) continue;
             Entry[] shuffled = [.. entries];
             random.Shuffle(shuffled);
-            _tiers.Add([.. shuffled]);
+            _tiers.Add(new Tier(this, [.. shuffled]));
         }
-        PublishStatus();
+        foreach (Tier tier in _tiers) tier.PublishStatus();
     }
 
     /// <summary>
-    /// Announces until cancelled or stopped; starts with <c>started</c> right away. Returns (without throwing)
-    /// when <paramref name="cancellationToken"/> is cancelled or <see cref="StopAsync"/> is called.
+    /// Announces until cancelled or stopped; every tier starts with <c>started</c> right away. Returns (without
+    /// throwing) when <paramref name="cancellationToken"/> is cancelled or <see cref="StopAsync"/> is called.
     /// </summary>
     public Task RunAsync(CancellationToken cancellationToken)
     {
@@ -108,16 +102,15 @@ public sealed class TrackerAnnouncer : IDisposable
         return _run;
     }
 
-    /// <summary>The download finished: send <c>completed</c> once, as soon as the tracker's min interval allows.</summary>
+    /// <summary>The download finished: send <c>completed</c> once (per tier), as soon as the tracker's min interval allows.</summary>
     public void NotifyCompleted()
     {
         if (Interlocked.Exchange(ref _completedNotified, 1) == 1) return; // completed is said once per session
-        Interlocked.Exchange(ref _completedRequested, 1);
-        Volatile.Read(ref _wake).TrySetResult();
+        foreach (Tier tier in _tiers) tier.RequestCompleted();
     }
 
     /// <summary>
-    /// Ends the loop and sends <c>stopped</c> to every tracker that got <c>started</c>, waiting at most
+    /// Ends the loops and sends <c>stopped</c> to every tracker that got <c>started</c>, waiting at most
     /// <paramref name="timeout"/> (best effort: failures are logged, not thrown). Releases the clients.
     /// </summary>
     public async Task StopAsync(TimeSpan timeout)
@@ -128,20 +121,26 @@ public sealed class TrackerAnnouncer : IDisposable
 
         using var deadline = new CancellationTokenSource(timeout, _time);
         var sends = new List<Task>();
-        foreach (List<Entry> tier in _tiers)
+        foreach (Tier tier in _tiers)
         {
-            foreach (Entry entry in tier)
+            foreach (Entry entry in tier.Entries)
             {
                 if (entry.Started && entry.Client is not null) sends.Add(SendStoppedAsync(entry, deadline.Token));
             }
         }
         await Task.WhenAll(sends).ConfigureAwait(false);
-        PublishStatus();
+        foreach (Tier tier in _tiers) tier.PublishStatus();
         DisposeClients();
     }
 
     /// <summary>One snapshot per tracker, in tier order.</summary>
-    public IReadOnlyList<TrackerStatus> GetStatus() => Volatile.Read(ref _status);
+    public IReadOnlyList<TrackerStatus> GetStatus()
+    {
+        if (_tiers.Count == 1) return _tiers[0].Status;
+        var all = new List<TrackerStatus>();
+        foreach (Tier tier in _tiers) all.AddRange(tier.Status);
+        return all;
+    }
 
     /// <summary>Releases the clients without sending <c>stopped</c>; prefer <see cref="StopAsync"/>.</summary>
     public void Dispose()
@@ -153,117 +152,9 @@ public sealed class TrackerAnnouncer : IDisposable
     private async Task RunCoreAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
-        CancellationToken token = linked.Token;
         if (_tiers.Count == 0) return;
-        _running = true;
-        _nextAnnounce = _time.GetUtcNow();
-        try
-        {
-            while (!token.IsCancellationRequested)
-            {
-                // Replace the wake signal before reading the flag: a NotifyCompleted racing with us either sets the
-                // flag we are about to read or completes the new signal we are about to wait on.
-                Volatile.Write(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-                if (Interlocked.Exchange(ref _completedRequested, 0) == 1) OnCompleted();
-
-                DateTimeOffset now = _time.GetUtcNow();
-                if (now < _nextAnnounce)
-                {
-                    using (var wait = CancellationTokenSource.CreateLinkedTokenSource(token))
-                    {
-                        Task delay = Task.Delay(_nextAnnounce - now, _time, wait.Token);
-                        await Task.WhenAny(delay, _wake.Task).ConfigureAwait(false);
-                        await wait.CancelAsync().ConfigureAwait(false); // drop the timer when the wake signal won
-                    }
-                    token.ThrowIfCancellationRequested();
-                    continue;
-                }
-                await AnnounceOnceAsync(token).ConfigureAwait(false);
-                PublishStatus();
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-        PublishStatus();
-    }
-
-    private void OnCompleted()
-    {
-        _completedPending = true;
-        if (_lastSuccess is { } last)
-        {
-            DateTimeOffset earliest = last + (_minInterval ?? TimeSpan.Zero);
-            DateTimeOffset now = _time.GetUtcNow();
-            DateTimeOffset at = earliest > now ? earliest : now;
-            if (at < _nextAnnounce) _nextAnnounce = at;
-        }
-    }
-
-    private async Task AnnounceOnceAsync(CancellationToken token)
-    {
-        DateTimeOffset now = _time.GetUtcNow();
-        foreach (List<Entry> tier in _tiers)
-        {
-            for (int i = 0; i < tier.Count; i++)
-            {
-                Entry entry = tier[i];
-                if (now < entry.RetryAt) continue;
-                AnnounceEvent evt = !entry.Started ? AnnounceEvent.Started : _completedPending ? AnnounceEvent.Completed : AnnounceEvent.None;
-                AnnounceStats stats = _getStats();
-                AnnounceResponse? response = await TryAnnounceAsync(entry, evt, stats, _options.NumWant, token).ConfigureAwait(false);
-                now = _time.GetUtcNow();
-                if (response is null)
-                {
-                    entry.Failures++;
-                    double factor = Math.Pow(2, Math.Min(entry.Failures - 1, 20));
-                    TimeSpan backoff = TimeSpan.FromTicks((long)Math.Min(_options.RetryMax.Ticks, _options.RetryBase.Ticks * factor));
-                    entry.RetryAt = now + backoff;
-                    continue;
-                }
-
-                // BEP 12: the tracker that answered moves to the front of its tier.
-                tier.RemoveAt(i);
-                tier.Insert(0, entry);
-                if (evt == AnnounceEvent.Started)
-                {
-                    entry.Started = true;
-                    if (stats.Left == 0) _completedPending = false; // started with left=0 already says we are a seeder
-                }
-                if (evt == AnnounceEvent.Completed) _completedPending = false;
-
-                TimeSpan interval = Clamp(response.Interval);
-                _minInterval = response.MinInterval is { } min ? Clamp(min) : null;
-                _lastSuccess = now;
-                _nextAnnounce = now + interval;
-                if (_completedPending) _nextAnnounce = now + (_minInterval ?? _options.MinimumInterval);
-                _log?.Invoke($"tracker {entry.Url}: {Describe(evt)}{response.Peers.Count} peers, next announce in {interval.TotalSeconds:0} s");
-                if (response.Peers.Count > 0)
-                {
-                    try
-                    {
-                        _onPeers(response.Peers);
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        // The consumer's failure must not end announcing for the rest of the session.
-                        _log?.Invoke($"peer callback failed: {e.Message}");
-                    }
-                }
-                return;
-            }
-        }
-
-        // Nobody answered (or everybody is backing off): come back when the first backoff ends.
-        DateTimeOffset retry = DateTimeOffset.MaxValue;
-        foreach (List<Entry> tier in _tiers)
-        {
-            foreach (Entry entry in tier)
-            {
-                if (entry.RetryAt < retry) retry = entry.RetryAt;
-            }
-        }
-        _nextAnnounce = retry > now ? retry : now + _options.RetryBase;
+        // One loop per tier: a tier whose trackers time out never holds the others back.
+        await Task.WhenAll(_tiers.Select(tier => tier.RunAsync(linked.Token))).ConfigureAwait(false);
     }
 
     private async Task<AnnounceResponse?> TryAnnounceAsync(Entry entry, AnnounceEvent evt, AnnounceStats stats, int numWant, CancellationToken token)
@@ -331,30 +222,162 @@ public sealed class TrackerAnnouncer : IDisposable
 
     private static string Describe(AnnounceEvent evt) => evt == AnnounceEvent.None ? "" : $"{evt.ToString().ToLowerInvariant()}, ";
 
-    private void PublishStatus()
-    {
-        var status = new List<TrackerStatus>();
-        foreach (List<Entry> tier in _tiers)
-        {
-            foreach (Entry e in tier)
-            {
-                DateTimeOffset? next = _stopRequested == 1 ? null : e.RetryAt > _nextAnnounce ? e.RetryAt : _nextAnnounce;
-                status.Add(new TrackerStatus(e.Url, e.Tier, e.IsWorking, e.LastError, e.Warning, e.LastAnnounce,
-                    _running ? next : null, e.PeersReceived, e.Seeders, e.Leechers));
-            }
-        }
-        Volatile.Write(ref _status, [.. status]);
-    }
-
     private void DisposeClients()
     {
-        foreach (List<Entry> tier in _tiers)
+        foreach (Tier tier in _tiers)
         {
-            foreach (Entry entry in tier)
+            foreach (Entry entry in tier.Entries)
             {
                 entry.Client?.Dispose();
                 entry.Client = null;
             }
+        }
+    }
+
+    /// <summary>One BEP 12 tier and its own announce schedule.</summary>
+    private sealed class Tier(TrackerAnnouncer owner, List<Entry> entries)
+    {
+        private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _completedRequested;
+        private bool _completedPending;
+        private bool _running;
+        private DateTimeOffset _nextAnnounce;
+        private DateTimeOffset? _lastSuccess;
+        private TimeSpan? _minInterval;
+        private TrackerStatus[] _status = [];
+
+        public List<Entry> Entries { get; } = entries;
+
+        public TrackerStatus[] Status => Volatile.Read(ref _status);
+
+        public void RequestCompleted()
+        {
+            Interlocked.Exchange(ref _completedRequested, 1);
+            Volatile.Read(ref _wake).TrySetResult();
+        }
+
+        public async Task RunAsync(CancellationToken token)
+        {
+            TimeProvider time = owner._time;
+            _running = true;
+            _nextAnnounce = time.GetUtcNow();
+            try
+            {
+                while (!token.IsCancellationRequested)
+                {
+                    // Replace the wake signal before reading the flag: a RequestCompleted racing with us either sets the
+                    // flag we are about to read or completes the new signal we are about to wait on.
+                    Volatile.Write(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                    if (Interlocked.Exchange(ref _completedRequested, 0) == 1) OnCompleted();
+
+                    DateTimeOffset now = time.GetUtcNow();
+                    if (now < _nextAnnounce)
+                    {
+                        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(token))
+                        {
+                            Task delay = Task.Delay(_nextAnnounce - now, time, wait.Token);
+                            await Task.WhenAny(delay, _wake.Task).ConfigureAwait(false);
+                            await wait.CancelAsync().ConfigureAwait(false); // drop the timer when the wake signal won
+                        }
+                        token.ThrowIfCancellationRequested();
+                        continue;
+                    }
+                    await AnnounceOnceAsync(token).ConfigureAwait(false);
+                    PublishStatus();
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+            _running = false;
+            PublishStatus();
+        }
+
+        private void OnCompleted()
+        {
+            _completedPending = true;
+            if (_lastSuccess is { } last)
+            {
+                DateTimeOffset earliest = last + (_minInterval ?? TimeSpan.Zero);
+                DateTimeOffset now = owner._time.GetUtcNow();
+                DateTimeOffset at = earliest > now ? earliest : now;
+                if (at < _nextAnnounce) _nextAnnounce = at;
+            }
+        }
+
+        private async Task AnnounceOnceAsync(CancellationToken token)
+        {
+            TrackerAnnouncerOptions options = owner._options;
+            DateTimeOffset now = owner._time.GetUtcNow();
+            for (int i = 0; i < Entries.Count; i++)
+            {
+                Entry entry = Entries[i];
+                if (now < entry.RetryAt) continue;
+                AnnounceEvent evt = !entry.Started ? AnnounceEvent.Started : _completedPending ? AnnounceEvent.Completed : AnnounceEvent.None;
+                AnnounceStats stats = owner._getStats();
+                AnnounceResponse? response = await owner.TryAnnounceAsync(entry, evt, stats, options.NumWant, token).ConfigureAwait(false);
+                now = owner._time.GetUtcNow();
+                if (response is null)
+                {
+                    entry.Failures++;
+                    double factor = Math.Pow(2, Math.Min(entry.Failures - 1, 20));
+                    TimeSpan backoff = TimeSpan.FromTicks((long)Math.Min(options.RetryMax.Ticks, options.RetryBase.Ticks * factor));
+                    entry.RetryAt = now + backoff;
+                    continue;
+                }
+
+                // BEP 12: the tracker that answered moves to the front of its tier.
+                Entries.RemoveAt(i);
+                Entries.Insert(0, entry);
+                if (evt == AnnounceEvent.Started)
+                {
+                    entry.Started = true;
+                    if (stats.Left == 0) _completedPending = false; // started with left=0 already says we are a seeder
+                }
+                if (evt == AnnounceEvent.Completed) _completedPending = false;
+
+                TimeSpan interval = owner.Clamp(response.Interval);
+                _minInterval = response.MinInterval is { } min ? owner.Clamp(min) : null;
+                _lastSuccess = now;
+                _nextAnnounce = now + interval;
+                if (_completedPending) _nextAnnounce = now + (_minInterval ?? options.MinimumInterval);
+                owner._log?.Invoke($"tracker {entry.Url}: {Describe(evt)}{response.Peers.Count} peers, next announce in {interval.TotalSeconds:0} s");
+                if (response.Peers.Count > 0)
+                {
+                    try
+                    {
+                        owner._onPeers(response.Peers);
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        // The consumer's failure must not end announcing for the rest of the session.
+                        owner._log?.Invoke($"peer callback failed: {e.Message}");
+                    }
+                }
+                return;
+            }
+
+            // Nobody in this tier answered (or everybody is backing off): come back when the first backoff ends.
+            DateTimeOffset retry = DateTimeOffset.MaxValue;
+            foreach (Entry entry in Entries)
+            {
+                if (entry.RetryAt < retry) retry = entry.RetryAt;
+            }
+            _nextAnnounce = retry > now ? retry : now + options.RetryBase;
+        }
+
+        public void PublishStatus()
+        {
+            var status = new TrackerStatus[Entries.Count];
+            bool stopped = owner._stopRequested == 1;
+            for (int i = 0; i < status.Length; i++)
+            {
+                Entry e = Entries[i];
+                DateTimeOffset? next = stopped ? null : e.RetryAt > _nextAnnounce ? e.RetryAt : _nextAnnounce;
+                status[i] = new TrackerStatus(e.Url, e.Tier, e.IsWorking, e.LastError, e.Warning, e.LastAnnounce,
+                    _running ? next : null, e.PeersReceived, e.Seeders, e.Leechers);
+            }
+            Volatile.Write(ref _status, status);
         }
     }
 

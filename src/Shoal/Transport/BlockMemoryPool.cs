@@ -9,7 +9,9 @@ namespace Shoal.Transport;
 /// nothing per block (<see cref="MemoryPool{T}.Shared"/> allocates an owner per rent and, when many
 /// blocks are in flight, new arrays too). Pinned arrays spare the socket layer from pinning each buffer.
 /// Idle blocks kept for reuse are bounded by <c>maxRetainedBlocks</c>; past that, returned blocks are left
-/// to the GC. One pool is meant to be shared by all connections of a session. Thread-safe.
+/// to the GC, and <see cref="TrimUnused"/> lets go of the ones no rent needed lately, so the memory of a burst
+/// (or of an attack) comes back once it is over. One pool is meant to be shared by all connections of a session.
+/// Thread-safe.
 /// </summary>
 public sealed class BlockMemoryPool : MemoryPool<byte>
 {
@@ -23,6 +25,8 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
     private readonly int _blockSize;
     private readonly int _maxRetained;
     private int _idleCount;
+    private int _rentedCount;
+    private int _lowestIdle; // fewest idle blocks seen since the last trim: that many were never needed
     private volatile bool _disposed;
 
     /// <summary>Creates an empty pool; blocks are allocated on demand.</summary>
@@ -40,18 +44,46 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
     /// <summary>Idle blocks currently held for reuse.</summary>
     public int IdleBlocks => Volatile.Read(ref _idleCount);
 
+    /// <summary>Blocks rented and not returned yet: the bytes the connections' pipes hold.</summary>
+    public int RentedBlocks => Volatile.Read(ref _rentedCount);
+
+    /// <summary><see cref="RentedBlocks"/> in bytes.</summary>
+    public long RentedBytes => (long)RentedBlocks * _blockSize;
+
     /// <inheritdoc />
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, _blockSize);
+        Interlocked.Increment(ref _rentedCount);
         if (_idle.TryDequeue(out Block? block))
         {
-            Interlocked.Decrement(ref _idleCount);
+            int idle = Interlocked.Decrement(ref _idleCount);
+            if (idle < Volatile.Read(ref _lowestIdle)) Volatile.Write(ref _lowestIdle, idle); // a racy minimum is good enough
             block.Rented = true;
             return block;
         }
+        Volatile.Write(ref _lowestIdle, 0);
 
         return new Block(this, GC.AllocateUninitializedArray<byte>(_blockSize, pinned: true)) { Rented = true };
+    }
+
+    /// <summary>
+    /// Lets the GC have the idle blocks that no rent needed since the previous call (the fewest idle blocks seen in
+    /// between); returns how many. Called now and then (every few seconds): a busy pool keeps what it cycles through,
+    /// an idle one empties over two calls.
+    /// </summary>
+    public int TrimUnused()
+    {
+        int unused = Math.Min(Interlocked.Exchange(ref _lowestIdle, int.MaxValue), IdleBlocks);
+        int dropped = 0;
+        while (dropped < unused && _idle.TryDequeue(out _))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            dropped++;
+        }
+        // The next period's minimum starts from what is idle now (a rent lowers it, a return does not raise it).
+        Volatile.Write(ref _lowestIdle, IdleBlocks);
+        return dropped;
     }
 
     /// <inheritdoc />
@@ -63,6 +95,7 @@ public sealed class BlockMemoryPool : MemoryPool<byte>
 
     private void Return(Block block)
     {
+        Interlocked.Decrement(ref _rentedCount);
         if (_disposed) return;
         if (Interlocked.Increment(ref _idleCount) <= _maxRetained) _idle.Enqueue(block);
         else Interlocked.Decrement(ref _idleCount); // at the bound: let the GC have it

@@ -27,7 +27,6 @@ public sealed class ProgramTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new string[0], "command")]
     [InlineData(new[] { "bogus" }, "bogus")]
     [InlineData(new[] { "create" }, "PATH")]
     [InlineData(new[] { "info" }, null)]

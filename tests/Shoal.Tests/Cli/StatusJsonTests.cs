@@ -39,8 +39,8 @@ public sealed class StatusJsonTests
         TorrentStatus status = Downloading(0) with { Sources = new PeerSourceCounts(0, 1, 2, 0, 0, 0), EncryptedPeers = 2 };
         using JsonDocument doc = JsonDocument.Parse(StatusJson.Format(status));
         Assert.Equal(2, doc.RootElement.GetProperty("encrypted_peers").GetInt32());
-        Assert.Contains("peers 3 (tracker 2, incoming 1; 2 encrypted)", StatusDisplay.Describe(status));
-        Assert.Contains("peers 3 (tracker 2, incoming 1)", StatusDisplay.Describe(status with { EncryptedPeers = 0 }));
+        Assert.Contains("3 peers (tracker 2, incoming 1; 2 encrypted)", StatusDisplay.Describe(status));
+        Assert.Contains("3 peers (tracker 2, incoming 1)", StatusDisplay.Describe(status with { EncryptedPeers = 0 }));
     }
 
     [Fact]
@@ -57,8 +57,8 @@ public sealed class StatusJsonTests
         Assert.Equal((1, 2), (transports.GetProperty("tcp_peers").GetInt32(), transports.GetProperty("utp_peers").GetInt32()));
         Assert.Equal((100_000L, 100L), (transports.GetProperty("tcp_downloaded").GetInt64(), transports.GetProperty("tcp_uploaded").GetInt64()));
         Assert.Equal((1_000_000L, 200L), (transports.GetProperty("utp_downloaded").GetInt64(), transports.GetProperty("utp_uploaded").GetInt64()));
-        Assert.Contains("peers 3 (tracker 2, incoming 1; 2 uTP, 1 TCP; 1 encrypted)", StatusDisplay.Describe(status));
-        Assert.Contains("peers 3 (tracker 2, incoming 1; 3 TCP)",
+        Assert.Contains("3 peers (tracker 2, incoming 1; 2 uTP, 1 TCP; 1 encrypted)", StatusDisplay.Describe(status));
+        Assert.Contains("3 peers (tracker 2, incoming 1; 3 TCP)",
             StatusDisplay.Describe(status with { EncryptedPeers = 0, Transports = new TransportCounts(3, 0, 0, 0, 0, 0) }));
     }
 

@@ -36,16 +36,38 @@ public sealed class PexMessageTests
         Assert.Equal("d5:added0:7:added.f0:e", Encoding.ASCII.GetString(new PexMessage([], []).Encode()));
 
     [Fact]
-    public void ToleratesMissingFlagsPartialEntriesWrongTypesAndBadEntries()
+    public void ToleratesMissingFlagsAndSkipsEntriesThatNameNoPeer()
     {
         byte[] payload =
         [
-            .. "d5:added14:"u8, 1, 2, 3, 4, 0, 80, 0, 0, 0, 0, 0, 81, 9, 9,
-            .. "7:added.fi5e6:added6l"u8, .. "e7:dropped6:"u8, 5, 6, 7, 8, 0, 0, (byte)'e',
+            .. "d5:added12:"u8, 1, 2, 3, 4, 0, 80, 0, 0, 0, 0, 0, 81,
+            .. "7:dropped6:"u8, 5, 6, 7, 8, 0, 0, (byte)'e',
         ];
         PexMessage parsed = PexMessage.Parse(payload);
         Assert.Equal([new PexPeer(Ep("1.2.3.4:80"), PexFlags.None)], parsed.Added);
         Assert.Empty(parsed.Dropped);
+    }
+
+    public static TheoryData<string, byte[]> MalformedLists => new()
+    {
+        { "added with a partial entry", [.. "d5:added7:"u8, 127, 0, 0, 7, 0x1F, 0x90, 9, (byte)'e'] },
+        { "added6 with a partial entry", [.. "d6:added617:"u8, .. new byte[17], (byte)'e'] },
+        { "dropped with a partial entry", [.. "d5:added0:7:dropped5:"u8, 1, 2, 3, 4, 5, (byte)'e'] },
+        { "more flags than entries", [.. "d5:added6:"u8, 127, 0, 0, 7, 0x1F, 0x90, .. "7:added.f2:"u8, 0, 0, (byte)'e'] },
+        { "fewer flags than entries", [.. "d5:added12:"u8, 127, 0, 0, 7, 0x1F, 0x90, 127, 0, 0, 8, 0x1F, 0x90, .. "7:added.f1:"u8, 0, (byte)'e'] },
+        { "flags for no entries", [.. "d7:added.f1:"u8, 2, .. "7:dropped0:e"u8] },
+        { "added that is not a string", [.. "d5:addedi5ee"u8] },
+        { "flags that are not a string", [.. "d5:added6:"u8, 127, 0, 0, 7, 0x1F, 0x90, .. "7:added.fi2ee"u8] },
+        { "added6 that is a list", [.. "d5:added0:6:added6le"u8, (byte)'e'] },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedLists))]
+    public void AMalformedListRejectsTheWholeMessage(string what, byte[] payload)
+    {
+        PexListException error = Assert.Throws<PexListException>(() => PexMessage.Parse(payload));
+        Assert.StartsWith("ut_pex", error.Message);
+        Assert.NotEmpty(what);
     }
 
     [Fact]

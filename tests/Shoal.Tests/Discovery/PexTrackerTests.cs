@@ -80,4 +80,25 @@ public sealed class PexTrackerTests
         Assert.False(tracker.OnReceived(TimeSpan.FromSeconds(30)));
         Assert.True(tracker.OnReceived(TimeSpan.FromSeconds(56)));
     }
+
+    [Fact]
+    public void OnePeerHandsUsAtMostABurstOfNewAddressesThenFiftyAMinute()
+    {
+        var tracker = new PexTracker(null);
+        TimeSpan now = TimeSpan.FromMinutes(5);
+        int taken = 0;
+        while (tracker.TryTakeNewAddress(now)) taken++;
+        Assert.Equal(PexTracker.NewAddressBurst, taken);
+        Assert.False(tracker.TryTakeNewAddress(now + TimeSpan.FromSeconds(1)));
+
+        now += TimeSpan.FromSeconds(30); // half a minute: 25 more
+        taken = 0;
+        while (tracker.TryTakeNewAddress(now)) taken++;
+        Assert.Equal(PexTracker.NewAddressesPerMinute / 2, taken);
+
+        now += TimeSpan.FromHours(1); // never more than the burst
+        taken = 0;
+        while (tracker.TryTakeNewAddress(now)) taken++;
+        Assert.Equal(PexTracker.NewAddressBurst, taken);
+    }
 }

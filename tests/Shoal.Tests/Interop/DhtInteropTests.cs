@@ -36,7 +36,10 @@ public sealed class DhtInteropTests(ITestOutputHelper output)
             {
                 var download = temp.Combine("download");
                 using var shoal = ShoalCli.Start("get", $"magnet:?xt=urn:btih:{hash}", "-o", download, "--dht-bootstrap", bootstrap,
-                    "--no-lsd", "--bind", "127.0.0.1", "--port", "0", "--exit-when-done", "--json");
+                    "--no-lsd", "--bind", "127.0.0.1", "--port", "0", "--exit-when-done", "--json",
+                    // Capped so the download spans several once-a-second status lines: uncapped, 4 MiB could finish
+                    // between two of them, and the last line comes after both seeds dropped each other ("dht":0).
+                    "--max-download-rate", "1048576");
                 int exitCode;
                 try
                 {

@@ -66,7 +66,7 @@ public sealed class TorrentCreatorTests : IDisposable
         AssertPieceHashes(t, content);
         Assert.True(t.IsPrivate);
         Assert.Equal("made in a test", t.Comment);
-        Assert.Equal("Shoal 0.1", t.CreatedBy);
+        Assert.Equal(ShoalVersion.ClientName, t.CreatedBy);
         Assert.Equal(options.CreationDate, t.CreationDate);
         Assert.Equal(2, t.AnnounceTiers.Count);
         Assert.Equal(["http://t1/announce", "http://t2/announce"], t.AnnounceTiers[0]);

@@ -293,6 +293,18 @@ internal sealed class FaultyConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes our side the clean way (FIN after what was sent) and reads until the remote closes too, so the close is
+    /// never a reset: a reset may overtake bytes the remote has received but not read yet, which it then never sees.
+    /// </summary>
+    public async Task<bool> CloseAndDrainAsync(TimeSpan timeout)
+    {
+        await _writeGate.WaitAsync();
+        try { await _transport.Output.CompleteAsync(); }
+        finally { _writeGate.Release(); }
+        return await WaitForRemoteCloseAsync(timeout);
+    }
+
     /// <summary>Drops the connection with no goodbye (RST when data is unread).</summary>
     public void Abort() => _transport.Abort();
 

@@ -44,6 +44,8 @@ public sealed class FaultyServerTests(ITestOutputHelper output)
                 await c.SendAsync(w => PeerMessageWriter.WritePiece(w, r.Index, r.Begin, h.Content.AsSpan((int)offset, r.Length)), ct);
                 servedBlocks++;
             }
+            // Gone: a FIN, not a reset, which could overtake the blocks above before the leecher reads them.
+            await c.CloseAndDrainAsync(Bounded);
         });
 
         Leecher leecher = await h.StartLeecherAsync(vanisher.EndPoint);
@@ -56,8 +58,8 @@ public sealed class FaultyServerTests(ITestOutputHelper output)
         Assert.DoesNotContain(leecher.Handle.GetPeers(), p => p.EndPoint.Address.Equals(FaultyAddress));
         // The vanisher's half pieces were kept and finished: the seeder sent exactly the rest.
         long expected = h.Content.Length - (long)servedBlocks * BlockLength;
-        await FaultHarness.WaitUntilAsync(() => seed.GetStatus().Uploaded == expected, TimeSpan.FromSeconds(5),
-            $"seeder uploaded {seed.GetStatus().Uploaded} bytes, expected {expected} (total minus the vanisher's {servedBlocks} blocks)");
+        await Eventually.TrueAsync(() => seed.GetStatus().Uploaded == expected, TimeSpan.FromSeconds(5),
+            () => $"seeder uploaded {seed.GetStatus().Uploaded} bytes, expected {expected} (total minus the vanisher's {servedBlocks} blocks)");
         Assert.Null(vanisher.Failure);
     }
 

@@ -33,7 +33,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}&x.pe=127.0.0.1:{seeder.ListenEndPoint.Port}");
         string leechDir = Path.Combine(_root, "leech");
         TorrentHandle handle = await leecher.AddMagnetAsync(magnet, new TorrentOptions { DownloadDirectory = leechDir });
-        Assert.Null(handle.Torrent);
+        // No assertion that handle.Torrent is still null here: over loopback the metadata can arrive before this line runs.
 
         Torrent fetched = await handle.Metadata.WaitAsync(Patience);
         Assert.Equal(torrent.InfoHash, fetched.InfoHash);

@@ -128,4 +128,44 @@ public sealed class SwarmRegistryTests
         }
         Assert.Equal(50, seen.Count);
     }
+
+    [Fact]
+    public void OneAddressHoldsAtMostItsShareAndANewPortReplacesItsStalestEntry()
+    {
+        var time = new ManualTimeProvider();
+        var registry = new SwarmRegistry(new SwarmRegistryOptions { MaxPeersPerAddress = 3 }, time);
+        for (int port = 1; port <= 3; port++)
+        {
+            Announce(registry, Peer(Hash(1), "10.0.0.1", port));
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Announce(registry, Peer(Hash(1), "10.0.0.1", 1)); // port 1 is fresh again: port 2 is now the stalest
+        time.Advance(TimeSpan.FromSeconds(1));
+        for (int port = 100; port < 1100; port++) Announce(registry, Peer(Hash(1), "10.0.0.1", port, numWant: 0));
+        ScrapeEntry counts = registry.Scrape(Hash(1));
+        Assert.Equal(3, counts.Leechers);
+        int[] ports = [.. Announce(registry, Peer(Hash(1), "10.0.0.9", 1)).Peers.Where(p => p.Address.ToString() == "10.0.0.1").Select(p => p.Port).Order()];
+        Assert.Equal([1097, 1098, 1099], ports); // the newest ports, since each replaced the one heard from least recently
+
+        // A /64 is one address; another /64 is another.
+        for (int i = 1; i <= 5; i++) Announce(registry, Peer(Hash(2), $"2001:db8:0:1::{i}", 1000));
+        for (int i = 1; i <= 2; i++) Announce(registry, Peer(Hash(2), $"2001:db8:0:2::{i}", 1000));
+        Assert.Equal(5, registry.Scrape(Hash(2)).Leechers);
+    }
+
+    [Fact]
+    public void TheListHandedOutSpreadsOverAddressesBeforeRepeatingOne()
+    {
+        var registry = new SwarmRegistry(new SwarmRegistryOptions { MaxPeersPerAddress = 50 });
+        for (int port = 1; port <= 50; port++) Announce(registry, Peer(Hash(1), "10.0.0.1", port, numWant: 0));
+        for (int i = 2; i <= 5; i++) Announce(registry, Peer(Hash(1), $"10.0.0.{i}", 6881, numWant: 0));
+        for (int round = 0; round < 20; round++)
+        {
+            SwarmPeer[] peers = Announce(registry, Peer(Hash(1), "10.0.1.1", 1, numWant: 6)).Peers;
+            Assert.Equal(6, peers.Length);
+            // All five addresses, and the sixth slot a second port of the crowded one.
+            Assert.Equal(5, peers.Select(p => p.Address.ToString()).Distinct().Count());
+            Assert.Equal(6, peers.Select(p => (p.Address.ToString(), p.Port)).Distinct().Count());
+        }
+    }
 }

@@ -136,15 +136,46 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
-    public async Task FailingTrackerFallsBackToTheNextTierAndBacksOff()
+    public async Task EveryTierIsAnnouncedToEachOnItsOwnSchedule()
+    {
+        var (announcer, net, time, _) = Make([[A], [B]]);
+        net.Responders[A] = _ => Answer(1800);
+        net.Responders[B] = _ => Answer(600);
+        DateTimeOffset t0 = time.GetUtcNow();
+        Task run = announcer.RunAsync(CancellationToken.None);
+        await WaitForCalls(net, 2);
+        Assert.Equal([A, B], net.Snapshot().Select(c => c.Url).OrderBy(u => u.ToString()));
+        Assert.All(net.Snapshot(), c => Assert.Equal((AnnounceEvent.Started, t0), (c.Event, c.At)));
+        await WaitForTimer(time, t0.AddSeconds(600));
+        await WaitForTimer(time, t0.AddSeconds(1800));
+
+        time.Advance(TimeSpan.FromSeconds(600));
+        await WaitForCalls(net, 3);
+        Assert.Equal(new Call(B, AnnounceEvent.None, t0.AddSeconds(600), 100), net.Snapshot()[2]);
+        await WaitForTimer(time, t0.AddSeconds(1200));
+        time.Advance(TimeSpan.FromSeconds(600));
+        await WaitForCalls(net, 4);
+        await WaitForTimer(time, t0.AddSeconds(1800));
+        time.Advance(TimeSpan.FromSeconds(600));
+        await WaitForCalls(net, 6);
+        Assert.Equal(2, net.Snapshot().Count(c => c.Url == A));
+        Assert.True(announcer.GetStatus().All(s => s.IsWorking));
+
+        await announcer.StopAsync(TimeSpan.FromSeconds(5));
+        await run;
+        Assert.Equal([A, B], net.Snapshot().Where(c => c.Event == AnnounceEvent.Stopped).Select(c => c.Url).OrderBy(u => u.ToString()));
+    }
+
+    [Fact]
+    public async Task AFailingTierBacksOffWithoutHoldingTheOthersBack()
     {
         var (announcer, net, time, _) = Make([[A], [B]]);
         net.Responders[B] = _ => Answer(1800);
         DateTimeOffset t0 = time.GetUtcNow();
         Task run = announcer.RunAsync(CancellationToken.None);
         await WaitForCalls(net, 2);
-        Assert.Equal([A, B], net.Snapshot().Select(c => c.Url));
         Assert.All(net.Snapshot(), c => Assert.Equal(AnnounceEvent.Started, c.Event));
+        await WaitForTimer(time, t0.AddSeconds(15));
         await WaitForTimer(time, t0.AddSeconds(1800));
 
         TrackerStatus a = announcer.GetStatus().Single(s => s.Url == A);
@@ -152,17 +183,31 @@ public sealed class TrackerAnnouncerTests
         Assert.Equal("go away", a.LastError);
         Assert.True(announcer.GetStatus().Single(s => s.Url == B).IsWorking);
 
-        // Tier 1 comes first again at the next announce (BEP 12), and it still gets "started".
-        time.Advance(TimeSpan.FromSeconds(1800));
-        await WaitForCalls(net, 4);
-        Call[] calls = net.Snapshot();
-        Assert.Equal(new Call(A, AnnounceEvent.Started, t0.AddSeconds(1800), 100), calls[2]);
-        Assert.Equal(new Call(B, AnnounceEvent.None, t0.AddSeconds(1800), 100), calls[3]);
+        // A retries on its backoff (still "started"); B keeps its own interval.
+        time.Advance(TimeSpan.FromSeconds(15));
+        await WaitForCalls(net, 3);
+        Assert.Equal(new Call(A, AnnounceEvent.Started, t0.AddSeconds(15), 100), net.Snapshot()[2]);
+        Assert.Single(net.Snapshot(), c => c.Url == B);
 
         await announcer.StopAsync(TimeSpan.FromSeconds(5));
         await run;
         Call stopped = net.Snapshot()[^1];
         Assert.Equal((B, AnnounceEvent.Stopped), (stopped.Url, stopped.Event)); // only B ever got started
+    }
+
+    [Fact]
+    public async Task CompletedGoesToEveryTier()
+    {
+        var (announcer, net, time, _) = Make([[A], [B]]);
+        net.Responders[A] = _ => Answer(1800);
+        net.Responders[B] = _ => Answer(1800);
+        Task run = announcer.RunAsync(CancellationToken.None);
+        await WaitForCalls(net, 2);
+        announcer.NotifyCompleted();
+        await WaitForCalls(net, 4);
+        Assert.Equal([A, B], net.Snapshot().Where(c => c.Event == AnnounceEvent.Completed).Select(c => c.Url).OrderBy(u => u.ToString()));
+        await announcer.StopAsync(TimeSpan.FromSeconds(5));
+        await run;
     }
 
     [Fact]
@@ -197,20 +242,26 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
-    public async Task LaterTiersAreNotContactedWhileTheFirstWorks()
+    public async Task WithinATierOnlyTheTrackerThatAnswersIsUsed()
     {
         var (announcer, net, time, _) = Make([[A], [B, C]]);
         net.Responders[A] = _ => Answer(60);
+        net.Responders[B] = _ => Answer(60);
+        net.Responders[C] = _ => Answer(60);
         DateTimeOffset t0 = time.GetUtcNow();
         Task run = announcer.RunAsync(CancellationToken.None);
         for (int i = 1; i <= 3; i++)
         {
-            await WaitForCalls(net, i);
+            await WaitForCalls(net, 2 * i);
             await WaitForTimer(time, t0.AddSeconds(60 * i));
             time.Advance(TimeSpan.FromSeconds(60));
         }
-        await WaitForCalls(net, 4);
-        Assert.All(net.Snapshot(), c => Assert.Equal(A, c.Url));
+        await WaitForCalls(net, 8);
+        Call[] calls = net.Snapshot();
+        Assert.Equal(4, calls.Count(c => c.Url == A));
+        // B and C share a tier: whichever the shuffle put first answers every time; the other is never asked.
+        Assert.Equal(4, calls.Count(c => c.Url != A));
+        Assert.Single(calls.Where(c => c.Url != A).Select(c => c.Url).Distinct());
         await announcer.StopAsync(TimeSpan.FromSeconds(5));
         await run;
     }

@@ -16,7 +16,10 @@ namespace Shoal.Trackers.Server;
 /// torrent table is a concurrent dictionary. Bounds: <see cref="SwarmRegistryOptions.MaxTorrents"/> and
 /// <see cref="SwarmRegistryOptions.MaxPeersPerTorrent"/>; at either bound, expired peers are dropped first and
 /// if that is not enough the new torrent or peer is refused with a failure reason (the ones already tracked
-/// keep working, which matters more than admitting one more).
+/// keep working, which matters more than admitting one more). One address holds at most
+/// <see cref="SwarmRegistryOptions.MaxPeersPerAddress"/> entries of a torrent (its stalest entry makes room for a new
+/// port), and the peers handed out are spread over as many addresses as the swarm has: a host announcing from
+/// thousands of ports can neither fill a swarm nor fill a newcomer's list.
 /// </remarks>
 public sealed class SwarmRegistry
 {
@@ -90,10 +93,11 @@ public sealed class SwarmRegistry
             {
                 if (peers.Removed) continue; // lost a race with RemoveExpired: look the torrent up again
                 if (now >= peers.NextSweep) peers.Sweep(now - _options.PeerTimeout.Ticks, now + (_options.PeerTimeout.Ticks / 4));
-                if (!peers.Upsert(key, address, request, now, _options.MaxPeersPerTorrent))
+                if (!peers.Upsert(key, address, request, now, _options.MaxPeersPerTorrent, _options.MaxPeersPerAddress))
                 {
                     peers.Sweep(now - _options.PeerTimeout.Ticks, now + (_options.PeerTimeout.Ticks / 4));
-                    if (!peers.Upsert(key, address, request, now, _options.MaxPeersPerTorrent)) return Refuse("this swarm has as many peers as the tracker keeps");
+                    if (!peers.Upsert(key, address, request, now, _options.MaxPeersPerTorrent, _options.MaxPeersPerAddress))
+                        return Refuse("this swarm has as many peers as the tracker keeps");
                 }
                 int want = Math.Min(EffectiveNumWant(request.NumWant), destination.Length);
                 int written = peers.Select(key, families, destination[..want]);
@@ -154,6 +158,7 @@ public sealed class SwarmRegistry
     private struct StoredPeer
     {
         public PeerKey Key;
+        public AddressKey Group;
         public IPAddress Address;
         public int Port;
         public byte[] PeerId;
@@ -161,12 +166,16 @@ public sealed class SwarmRegistry
         public bool Seeder;
     }
 
-    /// <summary>One torrent's peers, one list per family with swap-remove, and an index by key.</summary>
+    /// <summary>One torrent's peers, one list per family with swap-remove, an index by key and the keys of each address.</summary>
     private sealed class TorrentPeers(long nextSweep, Random random)
     {
         private readonly Dictionary<PeerKey, (bool V6, int Slot)> _index = [];
         private readonly List<StoredPeer> _v4 = [];
         private readonly List<StoredPeer> _v6 = [];
+        private readonly Dictionary<AddressKey, List<PeerKey>> _byAddress = [];
+        // Scratch of Select, reused under the torrent's lock.
+        private readonly HashSet<AddressKey> _chosenAddresses = [];
+        private readonly List<int> _skipped = [];
 
         public long NextSweep { get; private set; } = nextSweep;
         public bool Removed { get; set; }
@@ -175,7 +184,7 @@ public sealed class SwarmRegistry
         public int Completed { get; private set; }
         public int Count => _index.Count;
 
-        public bool Upsert(PeerKey key, IPAddress address, in PeerAnnounce request, long now, int max)
+        public bool Upsert(PeerKey key, IPAddress address, in PeerAnnounce request, long now, int max, int maxPerAddress)
         {
             bool seeder = request.Left == 0;
             if (_index.TryGetValue(key, out (bool V6, int Slot) at))
@@ -193,14 +202,38 @@ public sealed class SwarmRegistry
                 list[at.Slot] = peer;
                 return true;
             }
-            if (_index.Count >= max) return false;
+            AddressKey group = AddressKey.From(address);
+            if (_byAddress.TryGetValue(group, out List<PeerKey>? sameAddress) && sameAddress.Count >= maxPerAddress)
+            {
+                // The address has its share: the new port takes the place of the one heard from least recently.
+                PeerKey stalest = sameAddress[0];
+                long oldest = long.MaxValue;
+                foreach (PeerKey other in sameAddress)
+                {
+                    long seen = At(other).LastSeen;
+                    if (seen < oldest) (oldest, stalest) = (seen, other);
+                }
+                Remove(stalest);
+            }
+            else if (_index.Count >= max)
+            {
+                return false;
+            }
             bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
             List<StoredPeer> target = v6 ? _v6 : _v4;
-            target.Add(new StoredPeer { Key = key, Address = address, Port = request.Port, PeerId = request.PeerId.ToArray(), LastSeen = now, Seeder = seeder });
+            target.Add(new StoredPeer { Key = key, Group = group, Address = address, Port = request.Port, PeerId = request.PeerId.ToArray(), LastSeen = now, Seeder = seeder });
             _index[key] = (v6, target.Count - 1);
+            if (!_byAddress.TryGetValue(group, out sameAddress)) _byAddress[group] = sameAddress = new List<PeerKey>(1);
+            sameAddress.Add(key);
             if (seeder) Seeders++; else Leechers++;
             if (seeder && request.Event == AnnounceEvent.Completed) Completed++;
             return true;
+        }
+
+        private StoredPeer At(PeerKey key)
+        {
+            (bool v6, int slot) = _index[key];
+            return (v6 ? _v6 : _v4)[slot];
         }
 
         public void Remove(PeerKey key)
@@ -218,7 +251,8 @@ public sealed class SwarmRegistry
 
         /// <summary>
         /// Copies peers other than <paramref name="self"/> from a random starting point onward, wrapping around;
-        /// swap-removal keeps reshuffling the order, so consecutive runs are not a fixed neighbourhood.
+        /// swap-removal keeps reshuffling the order, so consecutive runs are not a fixed neighbourhood. One peer per
+        /// address first, and further ports of an address only when there are not enough addresses to fill the room.
         /// Families share the room in proportion to their size.
         /// </summary>
         public int Select(PeerKey self, PeerFamilies families, Span<SwarmPeer> destination)
@@ -236,13 +270,27 @@ public sealed class SwarmRegistry
         private int Copy(List<StoredPeer> list, int room, PeerKey self, Span<SwarmPeer> destination)
         {
             int count = list.Count;
+            room = Math.Min(room, destination.Length);
             if (count == 0 || room <= 0) return 0;
             int start = random.Next(count); // under the torrent's lock, like every call here
             int written = 0;
-            for (int i = 0; i < count && written < room && written < destination.Length; i++)
+            _chosenAddresses.Clear();
+            _skipped.Clear();
+            for (int i = 0; i < count && written < room; i++)
             {
-                StoredPeer peer = list[(start + i) % count];
+                int slot = (start + i) % count;
+                StoredPeer peer = list[slot];
                 if (peer.Key == self) continue;
+                if (!_chosenAddresses.Add(peer.Group))
+                {
+                    if (_skipped.Count < room) _skipped.Add(slot); // a further port of an address already given
+                    continue;
+                }
+                destination[written++] = new SwarmPeer(peer.Address, peer.Port, peer.PeerId);
+            }
+            for (int i = 0; i < _skipped.Count && written < room; i++)
+            {
+                StoredPeer peer = list[_skipped[i]];
                 destination[written++] = new SwarmPeer(peer.Address, peer.Port, peer.PeerId);
             }
             return written;
@@ -261,6 +309,9 @@ public sealed class SwarmRegistry
             StoredPeer removed = list[slot];
             if (removed.Seeder) Seeders--; else Leechers--;
             _index.Remove(removed.Key);
+            List<PeerKey> sameAddress = _byAddress[removed.Group];
+            sameAddress.Remove(removed.Key);
+            if (sameAddress.Count == 0) _byAddress.Remove(removed.Group);
             int last = list.Count - 1;
             if (slot != last)
             {

@@ -26,6 +26,13 @@ public sealed record SwarmRegistryOptions
     /// <summary>Most peers per torrent; a new peer beyond it is refused with a failure reason.</summary>
     public int MaxPeersPerTorrent { get; init; } = 20_000;
 
+    /// <summary>
+    /// Most peers of one torrent from one address (an IPv6 /64): several, since users behind one NAT share an address.
+    /// An announce from a further port of that address replaces its entry heard from least recently, so one host
+    /// announcing from thousands of ports holds this many entries, and a NAT user whose port changed is not locked out.
+    /// </summary>
+    public int MaxPeersPerAddress { get; init; } = 8;
+
     /// <summary>When set, only these torrents are served; others are refused with a failure reason.</summary>
     public IReadOnlySet<InfoHash>? AllowList { get; init; }
 

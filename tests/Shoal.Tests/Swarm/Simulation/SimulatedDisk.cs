@@ -96,6 +96,8 @@ internal sealed class SimulatedDisk : ITorrentDisk
     }
 
     public string? DescribeResumeMismatch(ResumeData resume) => null;
+    public ExistingData DescribeExistingData(BitField verified) => new(verified.SetCount, verified.Length, []);
+    public Task TrimOversizedFilesAsync(CancellationToken ct = default) => Task.CompletedTask;
     public Task CreateEmptyFilesAsync(CancellationToken ct = default) => Task.CompletedTask;
     public Task FlushAsync() => Task.CompletedTask;
     public Task ReleaseFilesAsync() => Task.CompletedTask;

@@ -198,6 +198,7 @@ internal sealed class SimulatedSwarm
             else if (message.Id is MessageId.Bitfield or MessageId.Extended)
             {
                 payload = message.Data;
+                peer.NoteUnhandled(message.Data!.Length); // as the receive loop counts it, until the actor has handled it
             }
             member.Actor.TryPost(new TorrentEvent
             {
