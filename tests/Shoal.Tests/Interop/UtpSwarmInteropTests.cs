@@ -25,7 +25,8 @@ public sealed class UtpSwarmInteropTests(ITestOutputHelper output)
         var (seeder, port) = await LibtorrentScripts.StartSeederAsync(torrent, temp.Combine("seed"), "--transport", "utp");
         using (seeder)
         {
-            ProcessResult shoal = await ShoalGetAsync(torrent, temp.Combine("download"), $"127.0.0.1:{port}");
+            // A transfer of about 3 s: libtorrent's once-a-second lines see the connection.
+            ProcessResult shoal = await ShoalGetAsync(torrent, temp.Combine("download"), $"127.0.0.1:{port}", "--max-download-rate", "3MiB");
             output.WriteLine(shoal.Transcript);
             output.WriteLine(seeder.Transcript(10));
             Assert.True(shoal.ExitCode == 0, "shoal get failed\n" + shoal.Transcript + "\n" + seeder.Transcript(20));
@@ -42,7 +43,8 @@ public sealed class UtpSwarmInteropTests(ITestOutputHelper output)
         InteropEnvironment.Current.Require(InteropClients.Libtorrent);
         using var temp = new TempFolder();
         (string content, string torrent) = await MakeContentAsync(temp, seed: 202, libtorrentCreates: false);
-        (ChildProcess shoal, int port) = await StartShoalSeederAsync(temp, content, torrent);
+        // A transfer of about 3 s: libtorrent's once-a-second lines see the connection.
+        (ChildProcess shoal, int port) = await StartShoalSeederAsync(temp, content, torrent, "--max-upload-rate", "3MiB");
         using (shoal)
         {
             try
