@@ -31,9 +31,11 @@ internal sealed class BenchProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static BenchProcess Start(string label, string fileName, IEnumerable<string> arguments, string? timeFile)
+    public static BenchProcess Start(string label, string fileName, IEnumerable<string> arguments, string? timeFile,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         ProcessStartInfo info = GnuTime.StartInfo(fileName, arguments, timeFile);
+        if (environment is not null) foreach ((string key, string value) in environment) info.Environment[key] = value;
         info.Environment["PYTHONUNBUFFERED"] = "1";
         info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";

@@ -22,6 +22,7 @@ try
         "dht" => await Shoal.Bench.Dht.DhtBenchmark.RunAsync(args[1..]),
         "micro" => await Shoal.Bench.Micro.MicroBenchmark.RunAsync(args[1..]),
         "utp" => await Shoal.Bench.Utp.UtpPairBenchmark.RunAsync(args[1..]),
+        "many-torrents" => await Shoal.Bench.Many.ManyTorrentsBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
     };
 }

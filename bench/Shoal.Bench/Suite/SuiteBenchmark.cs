@@ -164,6 +164,14 @@ internal static class SuiteBenchmark
                 DhtBenchmark.Succeeded(result) ? [] : ["lookups below the test's bars (99% before churn, 95% after) or internal errors"]);
         }).ConfigureAwait(false);
 
+        await Section("many-torrents", "7. Many torrents in one session (issue 22)", async () =>
+        {
+            string[] verb = ["--counts", options.ManyTorrentsCounts];
+            Shoal.Bench.Many.ManyTorrentsOptions manyOptions = Shoal.Bench.Many.ManyTorrentsOptions.Parse(verb);
+            Shoal.Bench.Many.ManyTorrentsBenchmark.Outcome outcome = await Shoal.Bench.Many.ManyTorrentsBenchmark.MeasureAsync(manyOptions, NeedWorkspace()).ConfigureAwait(false);
+            return (Shoal.Bench.Many.ManyTorrentsBenchmark.Render(outcome, $"{Bench} many-torrents {string.Join(' ', verb)}"), outcome.Failures);
+        }).ConfigureAwait(false);
+
         string markdown = report.Render(Machine.LoadAverage());
         Console.WriteLine(markdown);
         if (options.OutFile is not null)

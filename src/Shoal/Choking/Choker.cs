@@ -65,7 +65,7 @@ public sealed class Choker
     private readonly int _regularSlots;
     private readonly Random _random;
     private readonly Dictionary<int, PeerRecord> _peers = new();
-    private Entry[] _entries = new Entry[32];
+    private Entry[] _entries = []; // grown on the first decision with candidates: an idle torrent's choker holds nothing
     private int _generation;
 
     private bool _hasOptimistic;

@@ -15,9 +15,11 @@ namespace Shoal.Storage;
 /// each that goes back to sleep). Completions are queued to the runner's own thread-pool queue, so the caller's
 /// continuation usually runs on the thread that did the I/O right after it, without a cross-thread hop.</para>
 /// <para>A job is never run on the thread that posts it, so a slow disk only delays the answer, it never blocks an
-/// actor. When <see cref="QueueCapacity"/> jobs are waiting, posting waits asynchronously until a runner takes one
-/// (a rare overload path: the waiter is woken by the runner, no polling); callers are bounded by the number of
-/// operations they have outstanding.</para>
+/// actor. When <see cref="QueueCapacity"/> jobs are waiting, further jobs wait their turn in an overflow line, in
+/// the order they came, and each job a runner takes lets the oldest of them in: the caller's awaiter completes later,
+/// which is the back-pressure (callers are bounded by the operations they have outstanding: a torrent's check has
+/// one batch per disk worker in flight, its writes their watermarks). Waking one waiter per free slot keeps a burst
+/// of thousands of torrents starting at once linear; waking every waiter on each free slot made it quadratic.</para>
 /// </remarks>
 public sealed class DiskService : IAsyncDisposable
 {
@@ -39,7 +41,7 @@ public sealed class DiskService : IAsyncDisposable
     private readonly ConcurrentQueue<DiskJob> _queue = new();
     private readonly Runner _runner;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource? _space; // set while posts wait for room in the queue; completed by a runner that made some
+    private readonly ConcurrentQueue<DiskJob> _overflow = new(); // jobs waiting for room in _queue, oldest first
     private readonly HashSet<TorrentStorage> _drainWaiters = [];
     private int _queued;
     private int _active;
@@ -48,16 +50,31 @@ public sealed class DiskService : IAsyncDisposable
 
     /// <summary>
     /// Creates the service; runners start on demand, at most <paramref name="concurrency"/> at once. Times it records
-    /// (when resume data was captured) come from <paramref name="time"/> (null: the system clock).
+    /// (when resume data was captured) come from <paramref name="time"/> (null: the system clock). The torrents on it
+    /// keep at most <paramref name="maxOpenFiles"/> data files open between them (least recently used closed first).
     /// </summary>
-    public DiskService(int concurrency = 4, TimeProvider? time = null)
+    public DiskService(int concurrency = 4, TimeProvider? time = null, int maxOpenFiles = DefaultMaxOpenFiles)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(concurrency, 256);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxOpenFiles, 1);
         Concurrency = concurrency;
         Time = time ?? TimeProvider.System;
+        Files = new FilePool(maxOpenFiles);
         _runner = new Runner(this);
     }
+
+    /// <summary>The default bound on data files open at once over all torrents of a service: 128.</summary>
+    public const int DefaultMaxOpenFiles = FilePool.DefaultCapacity;
+
+    /// <summary>The bound on data files open at once over all torrents of this service.</summary>
+    public int MaxOpenFiles => Files.Capacity;
+
+    /// <summary>Data files open now over all torrents of this service (never above <see cref="MaxOpenFiles"/> but while every one is in use).</summary>
+    public int OpenFiles => Files.OpenCount;
+
+    /// <summary>The session's pool of open data files.</summary>
+    internal FilePool Files { get; }
 
     /// <summary>Number of jobs that may run at the same time.</summary>
     public int Concurrency { get; }
@@ -71,7 +88,7 @@ public sealed class DiskService : IAsyncDisposable
     /// <summary>True once <see cref="DisposeAsync"/> has started: new jobs are refused.</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>Queues a job. Never runs it inline.</summary>
+    /// <summary>Queues a job (behind the overflow line when the queue is full). Never runs it inline.</summary>
     internal void Post(DiskJob job)
     {
         if (IsDisposed)
@@ -79,14 +96,40 @@ public sealed class DiskService : IAsyncDisposable
             job.Abort(new ObjectDisposedException(nameof(DiskService)));
             return;
         }
-        if (Interlocked.Increment(ref _queued) > QueueCapacity)
+        // Nobody overtakes the line: with jobs waiting in it, a new one goes behind them.
+        if (_overflow.IsEmpty)
         {
+            if (Interlocked.Increment(ref _queued) <= QueueCapacity)
+            {
+                _queue.Enqueue(job);
+                TryStartRunner();
+                return;
+            }
             Interlocked.Decrement(ref _queued);
-            _ = PostSlowAsync(job);
-            return;
         }
-        _queue.Enqueue(job);
-        TryStartRunner();
+        _overflow.Enqueue(job);
+        // Room may have been made between the look above and the enqueue, with nobody left to let this job in.
+        AdmitWaiting();
+    }
+
+    /// <summary>Moves the oldest waiting jobs into the queue while it has room (after a runner took a job, or a post).</summary>
+    private void AdmitWaiting()
+    {
+        while (!_overflow.IsEmpty)
+        {
+            if (Interlocked.Increment(ref _queued) > QueueCapacity)
+            {
+                Interlocked.Decrement(ref _queued);
+                return;
+            }
+            if (!_overflow.TryDequeue(out DiskJob? job))
+            {
+                Interlocked.Decrement(ref _queued);
+                return;
+            }
+            _queue.Enqueue(job);
+            TryStartRunner();
+        }
     }
 
     /// <summary>True while more block writes are queued, over all torrents, than <see cref="WritesHighWater"/>.</summary>
@@ -125,38 +168,6 @@ public sealed class DiskService : IAsyncDisposable
         return job.Task;
     }
 
-    private async Task PostSlowAsync(DiskJob job)
-    {
-        while (true)
-        {
-            // Register interest before the last look, so a runner that frees room after it cannot miss us.
-            TaskCompletionSource space = Volatile.Read(ref _space) ?? CreateSpaceSignal();
-            if (Interlocked.Increment(ref _queued) <= QueueCapacity) break;
-            Interlocked.Decrement(ref _queued);
-            if (IsDisposed)
-            {
-                job.Abort(new ObjectDisposedException(nameof(DiskService)));
-                return;
-            }
-            await space.Task.ConfigureAwait(false);
-        }
-        _queue.Enqueue(job);
-        TryStartRunner();
-    }
-
-    private TaskCompletionSource CreateSpaceSignal()
-    {
-        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return Interlocked.CompareExchange(ref _space, created, null) ?? created;
-    }
-
-    /// <summary>Wakes the posts waiting for room (called by a runner after it took a job, or on disposal).</summary>
-    private void SignalSpace()
-    {
-        if (Volatile.Read(ref _space) is null) return;
-        Interlocked.Exchange(ref _space, null)?.TrySetResult();
-    }
-
     private void TryStartRunner()
     {
         int active = Volatile.Read(ref _active);
@@ -186,7 +197,7 @@ public sealed class DiskService : IAsyncDisposable
                 return;
             }
             Interlocked.Decrement(ref _queued);
-            SignalSpace();
+            if (!_overflow.IsEmpty) AdmitWaiting();
             try
             {
                 job.Execute();
@@ -204,7 +215,6 @@ public sealed class DiskService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         bool first = Interlocked.Exchange(ref _disposed, 1) == 0;
-        SignalSpace(); // waiting posts see the disposal and give up
         if (first && Volatile.Read(ref _active) == 0)
         {
             // No runner active: none will signal. A job racing with this call still finds a runner (Post starts one).

@@ -3,9 +3,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Shoal.Storage;
 
 /// <summary>
-/// A bounded set of open file handles for one torrent, closed least-recently-used first. Handles are
-/// reference counted so an eviction or a dispose never closes a handle a worker is using: it is closed
-/// when the last user releases it. The lock only guards bookkeeping; opening and closing happen outside it.
+/// One torrent's open file handles, taken from the session's <see cref="FilePool"/> (which bounds them over all
+/// torrents and closes the least recently used first). Handles are reference counted so an eviction or a dispose
+/// never closes a handle a worker is using: it is closed when the last user releases it. The pool's lock only guards
+/// bookkeeping; opening and closing happen outside it.
 /// </summary>
 internal sealed class FileHandleCache : IDisposable
 {
@@ -14,6 +15,7 @@ internal sealed class FileHandleCache : IDisposable
         public required SafeFileHandle Handle;
         public required int FileIndex;
         public required bool Writable;
+        public required FileHandleCache Owner;
         public int Users;
         public bool Detached; // no longer in the cache: close when Users drops to 0
         public LinkedListNode<Entry>? Node;
@@ -22,32 +24,33 @@ internal sealed class FileHandleCache : IDisposable
     private readonly string _root;
     private readonly string?[] _paths;
     private readonly bool _readOnly;
-    private readonly int _capacity;
+    private readonly FilePool _pool;
     private readonly Entry?[] _byFile;
-    private readonly LinkedList<Entry> _lru = new(); // most recently used first
-    private readonly object _gate = new();
+    private readonly Lock _gate; // the pool's
+    private int _open;
     private bool _disposed;
 
+    /// <param name="pool">The session's bound on open files.</param>
     /// <param name="root">The download folder (full path ending with a separator); every path lies below it.</param>
     /// <param name="paths">Full path of each file; null for padding and skipped files.</param>
-    /// <param name="capacity">Most handles kept open.</param>
     /// <param name="readOnly">
     /// Seed-only storage: files are only ever opened for reading and never created. Links are followed then (the
     /// user's own data, nothing is written); otherwise no link below <paramref name="root"/> is (see <see cref="NoFollowFile"/>).
     /// </param>
-    public FileHandleCache(string root, string?[] paths, int capacity, bool readOnly = false)
+    public FileHandleCache(FilePool pool, string root, string?[] paths, bool readOnly = false)
     {
+        _pool = pool;
+        _gate = pool.Gate;
         _root = root;
         _readOnly = readOnly;
         _paths = paths;
-        _capacity = Math.Max(1, capacity);
         _byFile = new Entry?[paths.Length];
     }
 
-    /// <summary>Number of handles currently held open by the cache.</summary>
+    /// <summary>Number of this torrent's handles currently held open.</summary>
     public int OpenCount
     {
-        get { lock (_gate) return _lru.Count; }
+        get { lock (_gate) return _open; }
     }
 
     /// <summary>
@@ -64,8 +67,7 @@ internal sealed class FileHandleCache : IDisposable
             if (e is not null && (e.Writable || !forWrite))
             {
                 e.Users++;
-                _lru.Remove(e.Node!);
-                _lru.AddFirst(e.Node!);
+                _pool.TouchLocked(e);
                 return e;
             }
         }
@@ -105,12 +107,9 @@ internal sealed class FileHandleCache : IDisposable
         List<Entry>? toClose = null;
         lock (_gate)
         {
-            LinkedListNode<Entry>? n = _lru.First;
-            while (n is not null)
+            foreach (Entry? e in _byFile)
             {
-                LinkedListNode<Entry>? next = n.Next;
-                if (n.Value.Users == 0) { (toClose ??= []).Add(n.Value); DetachLocked(n.Value); }
-                n = next;
+                if (e is { Users: 0 }) { (toClose ??= []).Add(e); DetachLocked(e); }
             }
         }
         if (toClose is not null) foreach (Entry e in toClose) e.Handle.Dispose();
@@ -124,23 +123,26 @@ internal sealed class FileHandleCache : IDisposable
         if (_readOnly && forWrite) throw new InvalidOperationException($"seed-only storage never writes ('{path}')");
         try
         {
-            if (_readOnly)
-            {
-                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                writable = false;
-            }
-            else
-            {
-                // Created (with its folders) only for writing; opened read-write when possible so a later write can reuse it.
-                handle = NoFollowFile.Open(_root, path, create: forWrite, allowWrite: true, out writable);
-            }
+            handle = OpenFile(path, forWrite, out writable);
         }
-        catch (Exception e)
+        catch (StorageException e) when (e.Kind == StorageErrorKind.TooManyOpenFiles)
         {
-            throw StorageException.From(e, forWrite ? "create or open for writing" : "open", path);
+            // Out of descriptors: every idle data file of the session goes, then one more try. Still refused (sockets
+            // or files in use hold them all), the error is transient: the torrent pauses and retries, the session lives on.
+            _pool.CloseAllIdle();
+            try
+            {
+                handle = OpenFile(path, forWrite, out writable);
+            }
+            catch (StorageException again) when (again.Kind == StorageErrorKind.TooManyOpenFiles)
+            {
+                throw new StorageException(StorageErrorKind.TooManyOpenFiles, path,
+                    $"Cannot open '{path}': the process has no file descriptor left ({_pool.OpenCount} data files open, bound {_pool.Capacity}; " +
+                    "raise the open-files limit (ulimit -n) or lower the connection limit)", again);
+            }
         }
 
-        var entry = new Entry { Handle = handle, FileIndex = fileIndex, Writable = writable, Users = 1 };
+        var entry = new Entry { Handle = handle, FileIndex = fileIndex, Writable = writable, Users = 1, Owner = this };
         List<Entry>? toClose = null;
         lock (_gate)
         {
@@ -156,8 +158,7 @@ internal sealed class FileHandleCache : IDisposable
                 {
                     // Another worker opened it meanwhile: use theirs, close ours.
                     existing.Users++;
-                    _lru.Remove(existing.Node!);
-                    _lru.AddFirst(existing.Node!);
+                    _pool.TouchLocked(existing);
                     handle.Dispose();
                     return existing;
                 }
@@ -166,14 +167,9 @@ internal sealed class FileHandleCache : IDisposable
                     DetachLocked(existing);
                     if (existing.Users == 0) (toClose ??= []).Add(existing);
                 }
-                entry.Node = _lru.AddFirst(entry);
                 _byFile[fileIndex] = entry;
-                for (LinkedListNode<Entry>? n = _lru.Last; n is not null && _lru.Count > _capacity;)
-                {
-                    LinkedListNode<Entry>? prev = n.Previous;
-                    if (n.Value.Users == 0) { (toClose ??= []).Add(n.Value); DetachLocked(n.Value); }
-                    n = prev;
-                }
+                _open++;
+                _pool.AddLocked(entry, ref toClose);
             }
         }
         if (toClose is not null)
@@ -184,12 +180,32 @@ internal sealed class FileHandleCache : IDisposable
         return entry;
     }
 
-    private void DetachLocked(Entry e)
+    private SafeFileHandle OpenFile(string path, bool forWrite, out bool writable)
+    {
+        try
+        {
+            if (_readOnly)
+            {
+                writable = false;
+                return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            // Created (with its folders) only for writing; opened read-write when possible so a later write can reuse it.
+            return NoFollowFile.Open(_root, path, create: forWrite, allowWrite: true, out writable);
+        }
+        catch (Exception e)
+        {
+            throw StorageException.From(e, forWrite ? "create or open for writing" : "open", path);
+        }
+    }
+
+    /// <summary>Takes <paramref name="e"/> out of this cache and the pool (caller holds the pool's lock); closed once idle.</summary>
+    internal void DetachLocked(Entry e)
     {
         if (e.Detached) return;
         e.Detached = true;
-        _lru.Remove(e.Node!);
+        _pool.RemoveLocked(e);
         e.Node = null;
+        _open--;
         if (ReferenceEquals(_byFile[e.FileIndex], e)) _byFile[e.FileIndex] = null;
     }
 
@@ -200,9 +216,9 @@ internal sealed class FileHandleCache : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            while (_lru.First is { } n)
+            foreach (Entry? e in _byFile)
             {
-                Entry e = n.Value;
+                if (e is null) continue;
                 DetachLocked(e);
                 if (e.Users == 0) toClose.Add(e);
             }

@@ -4,7 +4,7 @@ namespace Shoal.Storage;
 
 /// <summary>
 /// A torrent's bytes in files under a download folder: positional reads and writes across file boundaries (padding
-/// reads as zeros and is never written), a bounded set of open handles, whole copies of the pieces that straddle a
+/// reads as zeros and is never written), open handles from the session's bounded <see cref="FilePool"/>, whole copies of the pieces that straddle a
 /// skipped file (<see cref="PieceParts"/>), early write-back and a bounded window of written data left in the OS page
 /// cache (Linux hints through <see cref="LinuxFileIo"/>), and flushing only the files written since the last flush.
 /// </summary>
@@ -31,16 +31,17 @@ public sealed class FileStorage : IPieceStorage
     private readonly PieceParts? _parts; // copies of straddling pieces; null when not kept
     private readonly RecentWrites? _recentWrites; // null: written data stays in the OS page cache (OsCacheWindow null)
     private readonly bool _readOnly;
+    private int _flushesRunning;
     private int _disposed;
 
-    private FileStorage(LinuxFileIo io, StorageLayout layout, string root, string?[] paths, StorageOptions options)
+    private FileStorage(LinuxFileIo io, FilePool pool, StorageLayout layout, string root, string?[] paths, StorageOptions options)
     {
         _io = io;
         _layout = layout;
         DownloadDirectory = root;
         _paths = paths;
         _readOnly = options.ReadOnly;
-        _handles = new FileHandleCache(root, paths, options.MaxOpenFiles, options.ReadOnly);
+        _handles = new FileHandleCache(pool, root, paths, options.ReadOnly);
         _dirty = new int[paths.Length];
         _unsyncedBytes = new long[paths.Length];
         _writeGates = new object[Math.Clamp(paths.Length, 1, 16)];
@@ -61,7 +62,7 @@ public sealed class FileStorage : IPieceStorage
     /// <see cref="StorageErrorKind.UnsafePath"/>) when a path is unsafe or two files share a path, and (kind
     /// <see cref="StorageErrorKind.NameTooLong"/>) when a name or path is longer than the folder's file system allows.
     /// </summary>
-    internal static FileStorage Create(LinuxFileIo io, StorageLayout layout, string downloadDirectory, StorageOptions options)
+    internal static FileStorage Create(LinuxFileIo io, FilePool pool, StorageLayout layout, string downloadDirectory, StorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(layout);
         string root = StoragePaths.NormalizeRoot(downloadDirectory);
@@ -79,7 +80,7 @@ public sealed class FileStorage : IPieceStorage
                 throw new StorageException(StorageErrorKind.UnsafePath, full, $"Refusing torrent: two files map to the same path '{full}'");
             paths[i] = full;
         }
-        return new FileStorage(io, layout, root, paths, options);
+        return new FileStorage(io, pool, layout, root, paths, options);
     }
 
     /// <summary>The download folder (full path, ending with a separator).</summary>
@@ -371,12 +372,40 @@ public sealed class FileStorage : IPieceStorage
         }
     }
 
+    /// <summary>
+    /// True when a file was written since its last flush (a write that finished before this call is seen), or a flush
+    /// is under way (its files' flags are cleared before their fsync ends).
+    /// </summary>
+    public bool HasUnflushedWrites
+    {
+        get
+        {
+            for (int i = 0; i < _dirty.Length; i++)
+                if (Volatile.Read(ref _dirty[i]) != 0) return true;
+            // Read after the flags: a flush counts itself before it clears any.
+            return Volatile.Read(ref _flushesRunning) != 0;
+        }
+    }
+
     /// <inheritdoc />
     /// <remarks>
     /// Flushes every file written since its last flush, including files whose handle was closed meanwhile (closing a
     /// handle does not flush it), reopening them if need be; throws the first failure.
     /// </remarks>
     public void Flush()
+    {
+        Interlocked.Increment(ref _flushesRunning);
+        try
+        {
+            FlushDirtyFiles();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _flushesRunning);
+        }
+    }
+
+    private void FlushDirtyFiles()
     {
         Exception? first = null;
         for (int i = 0; i < _dirty.Length; i++)

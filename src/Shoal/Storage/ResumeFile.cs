@@ -150,6 +150,92 @@ public static class ResumeFile
     }
 
     /// <summary>
+    /// Saves several resume files with one flush for the batch: each is written to its temp file, everything is made
+    /// durable at once (<c>syncfs</c> on Linux when every temp file is in one folder; otherwise, or when that fails,
+    /// each temp file is flushed), then each is renamed over its old file. The same contract as <see cref="Save"/>
+    /// applies to every entry, and a crash at any point leaves each file either old or new. Returns the entries that
+    /// could not be saved, each with its error (the others are saved).
+    /// </summary>
+    /// <remarks>
+    /// Why <c>syncfs</c>: on a journalling file system each <c>fsync</c> of a small new file commits the journal, so
+    /// 10,000 torrents saving one after the other cost 10,000 commits (seconds); one <c>syncfs</c> is one commit. It
+    /// also writes back other dirty data of that file system, which the batch then waits for: the price of one flush
+    /// instead of thousands.
+    /// </remarks>
+    public static IReadOnlyList<(string Path, StorageException Error)> SaveBatch(IReadOnlyList<(string Path, ResumeData Data)> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var failed = new List<(string, StorageException)>();
+        var written = new List<(string Path, string Tmp)>(batch.Count);
+        foreach ((string path, ResumeData data) in batch)
+        {
+            string tmp = path + ".tmp";
+            try
+            {
+                byte[] bytes = Serialize(data);
+                string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+                if (dir is not null) Directory.CreateDirectory(dir);
+                File.WriteAllBytes(tmp, bytes);
+                written.Add((path, tmp));
+            }
+            catch (Exception e)
+            {
+                TryDelete(tmp);
+                failed.Add((path, StorageException.From(e, "save resume data to", path)));
+            }
+        }
+        if (written.Count == 0) return failed;
+        if (!SyncAll(written))
+        {
+            foreach ((string path, string tmp) in written) TryDelete(tmp);
+            foreach ((string path, _) in written) failed.Add((path, new StorageException(StorageErrorKind.IOError, path, $"Cannot make resume data durable: '{path}'")));
+            return failed;
+        }
+        foreach ((string path, string tmp) in written)
+        {
+            try
+            {
+                File.Move(tmp, path, overwrite: true);
+            }
+            catch (Exception e)
+            {
+                TryDelete(tmp);
+                failed.Add((path, StorageException.From(e, "save resume data to", path)));
+            }
+        }
+        return failed;
+    }
+
+    private static bool SyncAll(List<(string Path, string Tmp)> written)
+    {
+        try
+        {
+            // One flush of the file system when every temp file is in one folder (the usual: the session's resume folder).
+            string? folder = Path.GetDirectoryName(written[0].Tmp);
+            if (written.TrueForAll(w => Path.GetDirectoryName(w.Tmp) == folder))
+            {
+                using Microsoft.Win32.SafeHandles.SafeFileHandle first = File.OpenHandle(written[0].Tmp, FileMode.Open, FileAccess.Read);
+                if (LinuxFileIo.TrySyncFileSystem(first)) return true;
+            }
+            foreach ((_, string tmp) in written)
+            {
+                using var stream = new FileStream(tmp, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+                stream.Flush(flushToDisk: true);
+            }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
     /// Reads the resume file at <paramref name="path"/>. Returns null when there is none (<paramref name="reason"/>
     /// null), or when it cannot be read or is not valid resume data for <paramref name="expected"/> (reason says why,
     /// for the log; the caller then checks everything). Never throws for bad content or I/O errors.

@@ -36,4 +36,10 @@ public enum StorageErrorKind
     /// through one (it could lead outside the folder). A conflict the user must resolve; retrying cannot help.
     /// </summary>
     SymbolicLink,
+
+    /// <summary>
+    /// The process (EMFILE) or the system (ENFILE) has no file descriptor left. Transient: the session's file pool
+    /// closes its idle files and the torrent retries after a pause.
+    /// </summary>
+    TooManyOpenFiles,
 }

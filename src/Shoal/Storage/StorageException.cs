@@ -8,9 +8,9 @@ namespace Shoal.Storage;
 public sealed class StorageException : IOException
 {
     // errno values (Linux) and Win32 error codes .NET puts in IOException.HResult for the cases we name.
-    private const int ENOSPC = 28, EROFS = 30, EDQUOT = 122, EACCES = 13, EPERM = 1, ENOENT = 2, ENOTDIR = 20, ENAMETOOLONG = 36, EILSEQ = 84;
+    private const int ENOSPC = 28, EROFS = 30, EDQUOT = 122, EACCES = 13, EPERM = 1, ENOENT = 2, ENOTDIR = 20, ENAMETOOLONG = 36, EILSEQ = 84, EMFILE = 24, ENFILE = 23;
     private const int ERROR_HANDLE_DISK_FULL = 0x27, ERROR_DISK_FULL = 0x70, ERROR_WRITE_PROTECT = 0x13, ERROR_ACCESS_DENIED = 5;
-    private const int ERROR_INVALID_NAME = 0x7B, ERROR_FILENAME_EXCED_RANGE = 0xCE;
+    private const int ERROR_INVALID_NAME = 0x7B, ERROR_FILENAME_EXCED_RANGE = 0xCE, ERROR_TOO_MANY_OPEN_FILES = 4;
 
     /// <summary>Creates the exception.</summary>
     public StorageException(StorageErrorKind kind, string? filePath, string message, Exception? inner = null)
@@ -53,6 +53,7 @@ public sealed class StorageException : IOException
             StorageErrorKind.NotFound => "the file or a folder on its path does not exist",
             StorageErrorKind.NameTooLong => "the name is longer than the file system allows",
             StorageErrorKind.InvalidName => "the file system does not accept the name",
+            StorageErrorKind.TooManyOpenFiles => "the process has too many open files",
             _ => "I/O error",
         };
         return new StorageException(kind, filePath, $"Cannot {operation} '{filePath}': {why} ({e.Message})", e);
@@ -81,6 +82,7 @@ public sealed class StorageException : IOException
                         ERROR_ACCESS_DENIED => StorageErrorKind.AccessDenied,
                         ERROR_FILENAME_EXCED_RANGE => StorageErrorKind.NameTooLong,
                         ERROR_INVALID_NAME => StorageErrorKind.InvalidName,
+                        ERROR_TOO_MANY_OPEN_FILES => StorageErrorKind.TooManyOpenFiles,
                         _ => StorageErrorKind.IOError,
                     };
                 }
@@ -92,6 +94,7 @@ public sealed class StorageException : IOException
                     ENOENT or ENOTDIR => StorageErrorKind.NotFound,
                     ENAMETOOLONG => StorageErrorKind.NameTooLong,
                     EILSEQ => StorageErrorKind.InvalidName,
+                    EMFILE or ENFILE => StorageErrorKind.TooManyOpenFiles,
                     _ => StorageErrorKind.IOError,
                 };
             default:

@@ -57,6 +57,4 @@ public sealed record StorageOptions
     /// </summary>
     public bool ReadOnly { get; init; }
 
-    /// <summary>Maximum number of file handles kept open; the least recently used idle one is closed beyond it. Default 128.</summary>
-    public int MaxOpenFiles { get; init; } = 128;
 }

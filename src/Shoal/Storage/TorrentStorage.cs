@@ -29,7 +29,7 @@ public sealed partial class TorrentStorage : ITorrentDisk
     private readonly PieceAssembler _assembler;
     private readonly CorruptBlockFinder _corrupt = new();
     private readonly BoundedObjectPool<ReadJob> _readJobs;
-    private readonly WriteLane[] _lanes;
+    private readonly WriteLane?[] _lanes; // each made on its first queued write (a seed never queues one)
     private IDiskEvents? _events;
     private BlockBufferPool? _buffers;
     private int _queued; // queued writes not finished
@@ -49,8 +49,7 @@ public sealed partial class TorrentStorage : ITorrentDisk
         _files = storage as FileStorage;
         _assembler = new PieceAssembler(layout, verifier, storage, disk, options.WriteCacheBudget, _corrupt);
         _readJobs = new BoundedObjectPool<ReadJob>(() => new ReadJob(this), 256);
-        _lanes = new WriteLane[Math.Max(1, disk.Concurrency)];
-        for (int i = 0; i < _lanes.Length; i++) _lanes[i] = new WriteLane(this, disk);
+        _lanes = new WriteLane?[Math.Max(1, disk.Concurrency)];
     }
 
     /// <summary>
@@ -66,7 +65,7 @@ public sealed partial class TorrentStorage : ITorrentDisk
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(verifier);
         options ??= new StorageOptions();
-        return new TorrentStorage(disk, layout, verifier, FileStorage.Create(disk.FileIo, layout, downloadDirectory, options), options);
+        return new TorrentStorage(disk, layout, verifier, FileStorage.Create(disk.FileIo, disk.Files, layout, downloadDirectory, options), options);
     }
 
     /// <summary>Puts the torrent's bytes in <paramref name="storage"/> (which the result owns and disposes) instead of files.</summary>
@@ -166,7 +165,8 @@ public sealed partial class TorrentStorage : ITorrentDisk
         CheckBlock(piece, offset, length);
         Interlocked.Increment(ref _queued);
         _disk.OnWriteQueued();
-        _lanes[piece % _lanes.Length].Enqueue(new QueuedBlock(piece, offset, buffer, length));
+        // Only the actor queues writes, so making a lane here needs no lock; workers only see lanes already made.
+        (_lanes[piece % _lanes.Length] ??= new WriteLane(this, _disk)).Enqueue(new QueuedBlock(piece, offset, buffer, length));
     }
 
     /// <summary>A disk worker runs a queued write: assemble, hash, write; report the verdict; give the buffer back.</summary>
@@ -373,6 +373,9 @@ public sealed partial class TorrentStorage : ITorrentDisk
         bool[]? trusted = resume is not null && DescribeResumeMismatch(resume) is null ? check.TrustedPieces(resume, files) : null;
         RememberCheckedFiles(files, trusted is not null ? VouchedFiles(resume!, files) : null);
         bool[] ok = await check.RunAsync(files, trusted, progress, ct).ConfigureAwait(false);
+        // The check opened the files only to read them once: give the descriptors back (bookkeeping and close(2) of
+        // files opened for reading). A seed reopens a file when a peer asks for it; 10,000 checked seeds hold none.
+        _files?.CloseIdleFiles();
         _assembler.ApplyCheck(ok);
         for (int p = 0; p < pieceCount; p++) result[p] = ok[p];
         return result;
@@ -423,14 +426,17 @@ public sealed partial class TorrentStorage : ITorrentDisk
 
     /// <summary>Creates the zero-length files of the torrent (no block ever writes them).</summary>
     public Task CreateEmptyFilesAsync(CancellationToken ct = default) =>
-        IsReadOnly ? Task.CompletedTask : _disk.RunAsync(() => { _storage.CreateEmptyFiles(); return true; }, ct);
+        IsReadOnly || !_layout.Files.Any(f => f.Length == 0 && !f.IsPadding) ? Task.CompletedTask
+            : _disk.RunAsync(() => { _storage.CreateEmptyFiles(); return true; }, ct);
 
     /// <summary>
     /// Flushes to the device everything written so far, including files whose handle was closed meanwhile (closing
     /// a handle does not flush it). Covers every write that completed before the call, so every piece
     /// <see cref="IsPieceVerified"/> reported before the call is durable once it returns.
     /// </summary>
-    public Task FlushAsync() => _disk.RunAsync(() => { _storage.Flush(); return true; }, CancellationToken.None);
+    public Task FlushAsync() =>
+        // Files that were never written (a seed: 10,000 of them stopping at once) have nothing to flush: no disk job.
+        _files is { HasUnflushedWrites: false } ? Task.CompletedTask : _disk.RunAsync(() => { _storage.Flush(); return true; }, CancellationToken.None);
 
     /// <inheritdoc />
     public Task ReleaseFilesAsync() => _disk.RunAsync(() => { _files?.CloseIdleFiles(); return true; }, CancellationToken.None);

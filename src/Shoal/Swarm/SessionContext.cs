@@ -41,6 +41,9 @@ internal sealed class SessionContext
 
     public SessionOptions Options { get; }
 
+    /// <summary>Writes every torrent's resume file in batches, one flush per batch.</summary>
+    public ResumeWriter ResumeWriter { get; } = new();
+
     /// <summary>Drives the torrents' periodic work: one timer for the session, idle torrents not visited.</summary>
     public SessionScheduler Scheduler { get; }
     public TimeProvider Time => Options.Time;

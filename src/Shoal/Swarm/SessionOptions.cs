@@ -94,6 +94,14 @@ public sealed record SessionOptions
     /// </summary>
     public int? RandomSeed { get; init; }
 
+    /// <summary>
+    /// Most data files open at once over every torrent of the session (its file pool): past it the least recently
+    /// used idle file is closed, so a session of thousands of torrents stays far below the usual limit of 1,024
+    /// descriptors per process. Default 128. Running out of descriptors anyway (a low limit, many sockets) closes every
+    /// idle file and retries; a torrent that still cannot open its files pauses with that error and tries again.
+    /// </summary>
+    public int MaxOpenFiles { get; init; } = Storage.DiskService.DefaultMaxOpenFiles;
+
     /// <summary>Disk operations allowed in flight at once (reads, writes, hashing).</summary>
     public int DiskConcurrency { get; init; } = 4;
 

@@ -6,6 +6,8 @@ namespace Shoal.Swarm;
 /// time a waiting torrent asked for (a peer's dial back-off, a resume save) it posts one Tick to that torrent. A
 /// torrent with nothing to do is on neither list and costs nothing; with no torrent active the timer is stopped.
 /// Thread-safe; the order torrents are ticked in is the order they were activated (a simulation replays it).
+/// Activating, deactivating and waking are O(1) or O(log n), so a session of 10,000 torrents starting at once does
+/// not pay for the length of the list with each one.
 /// </summary>
 internal sealed class SessionScheduler : IAsyncDisposable
 {
@@ -14,8 +16,10 @@ internal sealed class SessionScheduler : IAsyncDisposable
 
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly List<TorrentActor> _active = [];
-    private readonly Dictionary<TorrentActor, long> _wakeAt = [];
+    private readonly LinkedList<TorrentActor> _active = new(); // in the order of activation
+    private readonly Dictionary<TorrentActor, LinkedListNode<TorrentActor>> _activeNodes = [];
+    private readonly Dictionary<TorrentActor, long> _wakeAt = []; // the one wake-up each waiting torrent asked for
+    private readonly PriorityQueue<TorrentActor, long> _wakeOrder = new(); // may hold stale entries: _wakeAt decides
     private readonly List<TorrentActor> _batch = [];
     private ITimer? _timer;
     private bool _disposed;
@@ -39,7 +43,7 @@ internal sealed class SessionScheduler : IAsyncDisposable
         {
             if (_disposed) return;
             _wakeAt.Remove(torrent);
-            if (!_active.Contains(torrent)) _active.Add(torrent);
+            if (!_activeNodes.ContainsKey(torrent)) _activeNodes.Add(torrent, _active.AddLast(torrent));
             StartTimerLocked();
         }
     }
@@ -52,9 +56,10 @@ internal sealed class SessionScheduler : IAsyncDisposable
     {
         lock (_gate)
         {
-            _active.Remove(torrent);
+            if (_activeNodes.Remove(torrent, out LinkedListNode<TorrentActor>? node)) _active.Remove(node);
             if (wakeAt is long due && !_disposed)
             {
+                if (!_wakeAt.TryGetValue(torrent, out long known) || known != due) _wakeOrder.Enqueue(torrent, due);
                 _wakeAt[torrent] = due;
                 StartTimerLocked();
             }
@@ -76,12 +81,15 @@ internal sealed class SessionScheduler : IAsyncDisposable
         {
             _batch.Clear();
             _batch.AddRange(_active);
-            if (_wakeAt.Count > 0)
+            while (_wakeOrder.TryPeek(out TorrentActor? torrent, out long due) && due <= now)
             {
-                foreach ((TorrentActor torrent, long due) in _wakeAt)
-                    if (due <= now) _batch.Add(torrent);
-                for (int i = _active.Count; i < _batch.Count; i++) _wakeAt.Remove(_batch[i]);
+                _wakeOrder.Dequeue();
+                // A stale entry: the torrent was activated, removed, or asked for another time since.
+                if (!_wakeAt.TryGetValue(torrent, out long wanted) || wanted != due) continue;
+                _wakeAt.Remove(torrent);
+                _batch.Add(torrent);
             }
+            if (_wakeAt.Count == 0) _wakeOrder.Clear();
             if (_active.Count == 0 && _wakeAt.Count == 0) StopTimerLocked();
             // Posting while holding the gate keeps the order; a post never blocks (TryPost), and a torrent's own
             // calls back into the scheduler happen on its loop, later.
@@ -108,7 +116,9 @@ internal sealed class SessionScheduler : IAsyncDisposable
         {
             _disposed = true;
             _active.Clear();
+            _activeNodes.Clear();
             _wakeAt.Clear();
+            _wakeOrder.Clear();
             StopTimerLocked();
         }
         return ValueTask.CompletedTask;

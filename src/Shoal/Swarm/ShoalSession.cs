@@ -51,7 +51,7 @@ public sealed class ShoalSession : IAsyncDisposable
         // Where peers reach us, and how we reach them: TCP, and uTP on the shared UDP port (one acceptor per family).
         _acceptors = sockets.Acceptors();
         context.Connectors = sockets.Connectors(context);
-        _disk = new DiskService(context.Options.DiskConcurrency, context.Time);
+        _disk = new DiskService(context.Options.DiskConcurrency, context.Time, context.Options.MaxOpenFiles);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
@@ -165,6 +165,15 @@ public sealed class ShoalSession : IAsyncDisposable
 
     /// <summary>The session's DHT node; null when the DHT is off or could not bind its port.</summary>
     public DualStackDht? Dht => _context.Dht;
+
+    /// <summary>Data files the session holds open now (at most <see cref="SessionOptions.MaxOpenFiles"/> but while every one is in use).</summary>
+    public int OpenFiles => _disk.OpenFiles;
+
+    /// <summary>The session's writer of resume files (diagnostics, tests).</summary>
+    internal ResumeWriter ResumeWriter => _context.ResumeWriter;
+
+    /// <summary>Times the system refused a descriptor and the file pool closed its idle files to go on (diagnostics, tests).</summary>
+    internal long DescriptorShortages => _disk.Files.DescriptorShortages;
 
     /// <summary>Where the session accepts peers.</summary>
     public IPEndPoint ListenEndPoint => _sockets.Listener.LocalEndPoint;

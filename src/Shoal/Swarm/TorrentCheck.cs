@@ -80,7 +80,7 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
         try
         {
             ResumeData? data = resume.Load(storage);
-            BitField verified = await storage.CheckFilesAsync(data, new Progress(actor), stop).ConfigureAwait(false);
+            BitField verified = await CheckFilesAsync(storage, data, stop).ConfigureAwait(false);
             await ReportExistingDataAsync(storage, verified, stop).ConfigureAwait(false);
             if (!torrent.Options.SeedOnly)
             {
@@ -100,6 +100,29 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
             outcome = new TorrentEvent { Kind = TorrentEventKind.CheckFinished, Error = ex };
         }
         await actor.PostAsync(outcome).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Checks the files; when the process runs out of file descriptors (the session's file pool already closed
+    /// every idle file), waits and checks again rather than failing the torrent: the shortage is the session's, and
+    /// passes as other torrents' jobs end and connections close.
+    /// </summary>
+    private async Task<BitField> CheckFilesAsync(ITorrentDisk storage, ResumeData? data, CancellationToken stop)
+    {
+        TimeSpan wait = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                return await storage.CheckFilesAsync(data, new Progress(actor), stop).ConfigureAwait(false);
+            }
+            catch (StorageException e) when (e.Kind == StorageErrorKind.TooManyOpenFiles && !stop.IsCancellationRequested)
+            {
+                torrent.Log($"check paused: {e.Message}; trying again in {wait.TotalSeconds:0} s");
+                await Task.Delay(wait, torrent.Time, stop).ConfigureAwait(false);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
     }
 
     /// <summary>Logs what the check found that is not the torrent's, and hands it to <see cref="TorrentOptions.DataChecked"/> (before anything is written).</summary>

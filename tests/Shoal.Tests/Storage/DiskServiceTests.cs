@@ -87,4 +87,25 @@ public sealed class DiskServiceTests
         Assert.Equal(10, ran);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => disk.RunAsync(() => 1, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Jobs_past_the_queue_capacity_wait_in_line_and_run_in_the_order_they_came()
+    {
+        await using var disk = new DiskService(1);
+        using var gate = new ManualResetEventSlim(false);
+        Task<bool> blocker = disk.RunAsync(() => gate.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None);
+        int count = DiskService.QueueCapacity * 3;
+        var order = new List<int>(count);
+        var tasks = new Task<int>[count];
+        for (int i = 0; i < count; i++)
+        {
+            int n = i;
+            tasks[i] = disk.RunAsync(() => { lock (order) order.Add(n); return n; }, CancellationToken.None);
+        }
+        Assert.DoesNotContain(tasks, t => t.IsCompleted);
+        gate.Set();
+        Assert.True(await blocker);
+        await Task.WhenAll(tasks);
+        Assert.Equal(Enumerable.Range(0, count), order);
+    }
 }

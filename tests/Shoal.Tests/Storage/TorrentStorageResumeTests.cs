@@ -243,9 +243,9 @@ public sealed class TorrentStorageResumeTests
     public async Task Flush_covers_files_whose_handle_was_closed_and_tolerates_deleted_ones()
     {
         using var dir = new TempDir();
-        await using var disk = new DiskService();
+        await using var disk = new DiskService(maxOpenFiles: 1);
         TestContent c = Content();
-        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { MaxOpenFiles = 1 });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         await c.WriteAllAsync(s, 16 * 1024);
         File.Delete(Path.Combine(dir.Path, "t", "a"));
         await s.FlushAsync(); // reopens b, c, d to fsync them; a is gone

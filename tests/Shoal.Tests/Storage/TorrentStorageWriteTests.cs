@@ -270,10 +270,10 @@ public sealed class TorrentStorageWriteTests
     public async Task Few_open_handles_still_serve_many_files()
     {
         using var dir = new TempDir();
-        await using var disk = new DiskService();
+        await using var disk = new DiskService(maxOpenFiles: 2);
         var files = Enumerable.Range(0, 20).Select(i => ($"t/f{i}", (long)(3000 + i * 100), false)).ToArray();
         TestContent c = new(8192, files, seed: 11);
-        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path, new StorageOptions { MaxOpenFiles = 2 });
+        await using var s = TorrentStorage.Create(disk, c.Layout, c.Verifier, dir.Path);
         List<BlockWriteResult> results = await c.WriteAllAsync(s, 1024);
         Assert.Equal(c.Layout.PieceCount, results.Count(r => r == BlockWriteResult.PieceVerified));
         await s.DisposeAsync();
