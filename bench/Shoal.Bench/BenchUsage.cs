@@ -26,6 +26,7 @@ internal static class BenchUsage
           shoal-bench {DhtBenchmark.Usage}
           shoal-bench {InProcessBenchmark.Usage}
           shoal-bench {MicroBenchmark.Usage}
+          shoal-bench {Shoal.Bench.Daemon.DaemonScaleOptions.Usage}
           shoal-bench {UtpPairBenchmark.Usage}
           shoal-bench {Shoal.Bench.Many.ManyTorrentsOptions.Usage}
           shoal-bench fuzz [--target NAME|all] [--seconds N] [--seed N] [--out DIR]   (fuzz --help lists the targets)

@@ -21,6 +21,7 @@ try
         "peers" => await Shoal.Bench.Peers.PeersBenchmark.RunAsync(args[1..]),
         "dht" => await Shoal.Bench.Dht.DhtBenchmark.RunAsync(args[1..]),
         "micro" => await Shoal.Bench.Micro.MicroBenchmark.RunAsync(args[1..]),
+        "daemon-scale" => await Shoal.Bench.Daemon.DaemonScaleBenchmark.RunAsync(args[1..]),
         "utp" => await Shoal.Bench.Utp.UtpPairBenchmark.RunAsync(args[1..]),
         "many-torrents" => await Shoal.Bench.Many.ManyTorrentsBenchmark.RunAsync(args[1..]),
         _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),

@@ -110,6 +110,8 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Build(context));
         root.Subcommands.Add(TrackerCommand.Build(context));
         root.Subcommands.Add(DhtCommand.Build(context));
+        root.Subcommands.Add(DaemonCommand.Build(context));
+        Remote.ClientCommands.AddTo(root, context);
         return root;
     }
 

@@ -172,6 +172,15 @@ internal static class SuiteBenchmark
             return (Shoal.Bench.Many.ManyTorrentsBenchmark.Render(outcome, $"{Bench} many-torrents {string.Join(' ', verb)}"), outcome.Failures);
         }).ConfigureAwait(false);
 
+        await Section("daemon", "8. One daemon, many torrents", async () =>
+        {
+            string[] verb = ["--torrents", Text(options.DaemonTorrents), .. shoalArgs];
+            Shoal.Bench.Daemon.DaemonScaleOptions daemonOptions = Shoal.Bench.Daemon.DaemonScaleOptions.Parse(verb);
+            Shoal.Bench.Daemon.DaemonScaleBenchmark.Outcome outcome = await Shoal.Bench.Daemon.DaemonScaleBenchmark.MeasureAsync(
+                daemonOptions, NeedShoal(), NeedWorkspace()).ConfigureAwait(false);
+            return (Shoal.Bench.Daemon.DaemonScaleBenchmark.Render(outcome, $"{Bench} daemon-scale {string.Join(' ', verb)}"), []);
+        }).ConfigureAwait(false);
+
         string markdown = report.Render(Machine.LoadAverage());
         Console.WriteLine(markdown);
         if (options.OutFile is not null)

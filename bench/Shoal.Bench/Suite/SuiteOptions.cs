@@ -20,6 +20,7 @@ internal sealed record SuiteOptions
             peers         one Shoal seeder with 50, 100, 200 connections: memory per idle connection, CPU
             tracker       shoal tracker's announces per second, UDP and HTTP, 10 s each
             dht           the 2,000-node DHT lookup simulation
+            daemon        shoal daemon holding 10,000 seeding torrents against libtorrent holding them in one session
             many-torrents one session seeding N = 1,000 and 10,000 torrents of 64 KiB, Shoal and libtorrent (quick: 1,000)
           --quick       small sizes (pair 256 MiB, transmission 64 MiB, swarm 32 MiB, recheck 256 MiB, ...): a smoke test of a
                         few minutes whose figures are not comparable with the targets
@@ -29,7 +30,7 @@ internal sealed record SuiteOptions
           when any failed. A full run takes about 14-16 minutes on 2 cores.
         """;
 
-    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht", "many-torrents"];
+    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht", "many-torrents", "daemon"];
 
     public string? OutFile { get; init; }
 
@@ -71,6 +72,9 @@ internal sealed record SuiteOptions
     public int PeersSeconds => Quick ? 2 : 10;
 
     public int TrackerSeconds => Quick ? 2 : 10;
+
+    /// <summary>Torrents the daemon holds in the scale benchmark (issue 15: 10,000).</summary>
+    public int DaemonTorrents => Quick ? 500 : 10_000;
 
     public int DhtNodes => Quick ? 500 : 2000;
 

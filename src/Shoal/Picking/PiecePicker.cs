@@ -52,7 +52,7 @@ namespace Shoal.Picking;
 /// rarest first, then endgame duplicates. The rules are written at the top of this file. Pure and
 /// deterministic for a given <see cref="Random"/>; not thread-safe (owned by the torrent actor).
 /// </summary>
-public sealed class PiecePicker
+public sealed partial class PiecePicker
 {
     /// <summary>The block size every client uses (BEP 3: requests larger than 16 KiB may be refused).</summary>
     public const int BlockLength = 16 * 1024;
@@ -79,6 +79,7 @@ public sealed class PiecePicker
     private readonly bool[] _unwanted;
     private readonly byte[] _state;
     private readonly AvailabilityBuckets _candidates;
+    private readonly PiecePreferences _prefs;
 
     private readonly PartialPiece?[] _partials;
     private readonly List<PartialPiece> _active = new();
@@ -121,6 +122,7 @@ public sealed class PiecePicker
         _state = new byte[pieceCount];
         _partials = new PartialPiece?[pieceCount];
         _candidates = new AvailabilityBuckets(pieceCount);
+        _prefs = new PiecePreferences(pieceCount);
 
         for (int p = pieceCount - 1; p >= 0; p--)
         {
@@ -149,7 +151,8 @@ public sealed class PiecePicker
     /// and no wanted, unstarted piece is available from a registered peer. <see cref="PickBlocks"/> then
     /// hands out duplicates.
     /// </summary>
-    public bool InEndgame => _missingWanted > 0 && _open.Count == 0 && !_candidates.AnyAvailable && _active.Count > 0;
+    public bool InEndgame => _missingWanted > 0 && _open.Count == 0 && !_candidates.AnyAvailable && _active.Count > 0
+        && (_prefs.LowCount == 0 || !_prefs.AnyLowAvailable(_isCandidate ??= IsCandidate, _availabilityOf ??= Availability));
 
     /// <summary>True when piece <paramref name="piece"/> is verified.</summary>
     public bool HasPiece(int piece) => _have[piece];
@@ -359,9 +362,10 @@ public sealed class PiecePicker
         byte state = _state[piece];
         if (state == StateHave) return;
         if (state == StatePartial) Release(_partials[piece]!);
-        else if (state == StateMissing && !_unwanted[piece]) _candidates.Remove(piece);
+        else if (state == StateMissing && _candidates.IsCandidate(piece)) _candidates.Remove(piece);
         _state[piece] = StateHave;
         _have[piece] = true;
+        _prefs.OnPieceVerified(piece);
         if (!_unwanted[piece]) { _missingWanted--; SetNeeded(piece, false); }
     }
 
@@ -381,7 +385,12 @@ public sealed class PiecePicker
             if (!_unwanted[piece]) { _missingWanted++; SetNeeded(piece, true); }
         }
         _state[piece] = StateMissing;
-        if (!_unwanted[piece]) { _candidates.Insert(piece); _candidateVersion++; }
+        _prefs.OnPieceMissingAgain(piece);
+        if (!_unwanted[piece])
+        {
+            if (InBuckets(piece)) _candidates.Insert(piece);
+            _candidateVersion++;
+        }
     }
 
     /// <summary>
@@ -399,7 +408,7 @@ public sealed class PiecePicker
             if (state == StateHave) return;
             _missingWanted++;
             SetNeeded(piece, true);
-            if (state == StateMissing) { _candidates.Insert(piece); _candidateVersion++; }
+            if (state == StateMissing) { if (InBuckets(piece)) _candidates.Insert(piece); _candidateVersion++; }
             else if (state == StatePartial) Reopen(_partials[piece]!);
         }
         else
@@ -408,7 +417,7 @@ public sealed class PiecePicker
             {
                 _missingWanted--;
                 SetNeeded(piece, false);
-                if (state == StateMissing) _candidates.Remove(piece);
+                if (state == StateMissing && _candidates.IsCandidate(piece)) _candidates.Remove(piece);
                 else if (state == StatePartial && _partials[piece]!.OpenIndex >= 0) RemoveOpen(_partials[piece]!);
             }
             _unwanted[piece] = true;
@@ -478,7 +487,7 @@ public sealed class PiecePicker
 
     private PartialPiece Start(int piece)
     {
-        _candidates.Remove(piece);
+        if (_candidates.IsCandidate(piece)) _candidates.Remove(piece);
         _state[piece] = StatePartial;
         PartialPiece pp = _pool.Count > 0 ? _pool.Pop() : new PartialPiece(_maxBlocksPerPiece);
         pp.Init(piece, BlockCount(piece));
@@ -525,9 +534,15 @@ public sealed class PiecePicker
     private int PickNewPiece(PeerPickState peer, BitField peerHas)
     {
         if (peer.NothingAtVersion == _candidateVersion && peer.NothingAtSetCount == peerHas.SetCount) return -1;
-        int piece = _have.SetCount < RandomFirstPieces
-            ? _candidates.PickAny(peerHas, _random)
-            : _candidates.PickRarest(peer, peerHas, _random);
+        int piece = _prefs.IsNeutral ? -1
+            : _prefs.PickPreferred(peerHas, _isCandidate ??= IsCandidate, _availabilityOf ??= Availability, _isVerified ??= HasPiece);
+        if (piece < 0)
+        {
+            piece = _have.SetCount < RandomFirstPieces
+                ? _candidates.PickAny(peerHas, _random)
+                : _candidates.PickRarest(peer, peerHas, _random);
+        }
+        if (piece < 0 && _prefs.LowCount > 0) piece = _prefs.PickLow(peerHas, _isCandidate ??= IsCandidate);
         if (piece < 0)
         {
             peer.NothingAtVersion = _candidateVersion;

@@ -17,7 +17,7 @@ internal sealed class DiskErrorPause(TorrentContext torrent, BlockRequester requ
     /// <summary>Pauses the download on <paramref name="error"/>; false when it was paused already.</summary>
     public bool Pause(StorageException error)
     {
-        if (torrent.State == TorrentState.Paused) return false;
+        if (torrent.State == TorrentState.Paused || torrent.UserPaused) return false;
         torrent.State = TorrentState.Paused;
         torrent.Error = error.Message;
         _pausedAt = torrent.Now();

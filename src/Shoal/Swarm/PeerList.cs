@@ -186,6 +186,20 @@ internal sealed class PeerList
         if (isSelf) candidate.IsSelf = true;
     }
 
+    /// <summary>
+    /// The torrent resumes after a pause: the connections the pause closed (or refused) say nothing about the peers, so
+    /// every idle address may be dialled at once again (ourselves excepted; bans still apply when dialling).
+    /// </summary>
+    public void ForgivePauses()
+    {
+        foreach (PeerCandidate candidate in _order)
+        {
+            if (candidate.State != CandidateState.Idle || candidate.IsSelf) continue;
+            candidate.NextAttempt = 0;
+            candidate.Failures = 0;
+        }
+    }
+
     /// <summary>Back-off after <paramref name="failures"/> failures in a row: 5 s doubling up to 10 minutes.</summary>
     public long Backoff(int failures)
     {

@@ -23,8 +23,14 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     private long _lastSave;
     private string? _path;
 
-    /// <summary>Resume file of this torrent in this download folder; null when the session keeps none.</summary>
-    public string? Path => torrent.Session.Options.ResumeDirectory is null ? null : _path ??= BuildPath(torrent.Session.Options.ResumeDirectory);
+    /// <summary>The embedder's store (<see cref="SessionOptions.ResumeStore"/>), which replaces the resume files when set.</summary>
+    private IResumeStore? Store => torrent.Session.Options.ResumeStore;
+
+    /// <summary>True when resume data is kept at all (a store or a folder).</summary>
+    private bool Keeps => Store is not null || Path is not null;
+
+    /// <summary>Resume file of this torrent in this download folder; null when the session keeps none (or a store holds it).</summary>
+    public string? Path => Store is not null || torrent.Session.Options.ResumeDirectory is null ? null : _path ??= BuildPath(torrent.Session.Options.ResumeDirectory);
 
     private string BuildPath(string directory)
     {
@@ -44,8 +50,24 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// <summary>The resume data to trust in the check, or null (none, unreadable, or for another layout: logged).</summary>
     public ResumeData? Load(ITorrentDisk storage)
     {
-        if (Path is not { } path) return null;
-        ResumeData? resume = ResumeFile.TryLoad(path, torrent.InfoHash, out string? why);
+        ResumeData? resume;
+        string? why;
+        if (Store is { } store)
+        {
+            byte[]? bytes = null;
+            try
+            {
+                bytes = store.Load(torrent.InfoHash, torrent.Options.DownloadDirectory);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                torrent.Log($"resume data not loaded ({ex.Message}); checking everything");
+            }
+            resume = bytes is null ? null : ResumeFile.TryParse(bytes, torrent.InfoHash, out why);
+            why = bytes is null ? null : resume is null ? "not valid resume data" : null;
+        }
+        else if (Path is { } path) resume = ResumeFile.TryLoad(path, torrent.InfoHash, out why);
+        else return null;
         if (why is not null) torrent.Log($"resume data ignored ({why}); checking everything");
         else if (resume is not null && storage.DescribeResumeMismatch(resume) is { } mismatch) torrent.Log($"resume data does not fit ({mismatch}); checking everything");
         return resume;
@@ -63,7 +85,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     public long? NextSaveDue(long now)
     {
         if (_saving.IsCompleted) _saving = Task.CompletedTask; // an idle torrent keeps no finished save's state machine
-        if (torrent.Storage is null || torrent.Picker is null || Path is null || torrent.Have.SetCount == _savedVerifiedCount) return null;
+        if (torrent.Storage is null || torrent.Picker is null || !Keeps || torrent.Have.SetCount == _savedVerifiedCount) return null;
         if (!_saving.IsCompleted || torrent.State == TorrentState.Seeding) return now;
         return _lastSave + (long)(SaveInterval.TotalSeconds * torrent.Time.TimestampFrequency);
     }
@@ -75,6 +97,40 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         if (torrent.Time.GetElapsedTime(_lastSave, now) < SaveInterval && torrent.State != TorrentState.Seeding) return;
         _lastSave = now;
         _saving = SaveAsync();
+    }
+
+    /// <summary>
+    /// The torrent pauses: saves now when anything changed since the last snapshot (the snapshot is marked on the loop,
+    /// as for every save), then closes the files nobody uses (a paused torrent holds no descriptor).
+    /// </summary>
+    public void SaveAndRelease()
+    {
+        if (torrent.Storage is not { } storage || !_saving.IsCompleted) return;
+        bool save = torrent.Picker is not null && Changed;
+        _lastSave = torrent.Now();
+        Task saving = save ? SaveAsync() : Task.CompletedTask;
+        _saving = ReleaseAfterAsync(saving, storage);
+    }
+
+    private static async Task ReleaseAfterAsync(Task saving, ITorrentDisk storage)
+    {
+        await saving.ConfigureAwait(false);
+        try { await storage.ReleaseFilesAsync().ConfigureAwait(false); }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Forgets this torrent's resume data (a recheck). Failures are logged.</summary>
+    public void Forget()
+    {
+        try
+        {
+            if (Store is { } store) store.Delete(torrent.InfoHash, torrent.Options.DownloadDirectory);
+            else if (Path is { } path) File.Delete(path);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            torrent.Log("cannot forget its resume data: " + ex.Message);
+        }
     }
 
     /// <summary>Marks what the snapshot about to be taken covers (on the actor's loop, before the capture takes the verified set).</summary>
@@ -100,16 +156,18 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// </summary>
     private async Task SaveAsync()
     {
-        if (torrent.Storage is not { } storage || Path is not { } path) return;
+        if (torrent.Storage is not { } storage || !Keeps) return;
         // Anything verified or received after this point is not in the snapshot and counts as a change next time.
         MarkSaved();
         try
         {
             ResumeData resume = await storage.CaptureResumeAsync(torrent.InfoHash).ConfigureAwait(false);
-            await torrent.Session.ResumeWriter.SaveAsync(path, resume).ConfigureAwait(false);
+            if (Store is { } store) await store.SaveAsync(torrent.InfoHash, torrent.Options.DownloadDirectory, ResumeFile.Serialize(resume)).ConfigureAwait(false);
+            else if (Path is { } path) await torrent.Session.ResumeWriter.SaveAsync(path, resume).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // The store is the embedder's code: whatever it throws costs a check at the next start, not the torrent.
             torrent.Log("resume data not saved: " + ex.Message);
             _savedVerifiedCount = -1; // not saved after all: the stop tries again
         }

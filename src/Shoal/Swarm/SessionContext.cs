@@ -36,7 +36,7 @@ internal sealed class SessionContext
         Scheduler = new SessionScheduler(options.Time);
         PeerMemory = new PeerMemoryBudget(options.MaxPeerMemory, new BlockMemoryPool(), new BlockBufferPool(), options.Time);
         Encryption = new EncryptionNegotiator(options.Encryption, HandshakeTimeout, options.Time,
-            options.Log is { } log ? message => log("[encryption] " + message) : null);
+            options.Logger is not null || options.Log is not null ? message => Log("[encryption] " + message) : null);
     }
 
     public SessionOptions Options { get; }
@@ -172,7 +172,18 @@ internal sealed class SessionContext
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
-    public void Log(string message) => Options.Log?.Invoke(message);
+    /// <summary>Writes a line to the session's logger (<see cref="SessionOptions.Logger"/>, else <see cref="SessionOptions.Log"/>).</summary>
+    public void Log(string message)
+    {
+        if (Options.Logger is { } logger) SessionLog.Message(logger, message);
+        else Options.Log?.Invoke(message);
+    }
+
+    /// <summary>Told (on the torrent's loop, so it must not wait) when a torrent's state changed: the queue plans again.</summary>
+    public Action? TorrentStateChanged { get; set; }
+
+    /// <summary>The session's event stream (added, state changed, finished, ...).</summary>
+    public SessionEvents Events { get; } = new();
 
     public long NextConnectionId() => Interlocked.Increment(ref _nextConnectionId);
 

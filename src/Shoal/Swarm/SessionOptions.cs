@@ -1,7 +1,9 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Shoal.Dht;
 using Shoal.Discovery;
 using Shoal.PortMapping;
+using Shoal.Storage;
 using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
@@ -73,6 +75,16 @@ public sealed record SessionOptions
     /// <summary>Global download cap in bytes per second; 0 is unlimited.</summary>
     public long MaxDownloadRate { get; init; }
 
+    /// <summary>
+    /// Torrents downloading (or checking, or fetching metadata) at once; the others wait as <see cref="TorrentState.Queued"/>
+    /// in queue order (<see cref="TorrentHandle.QueuePosition"/>). Negative: no limit. Change it with
+    /// <see cref="ShoalSession.SetQueueLimitsAsync"/>.
+    /// </summary>
+    public int MaxActiveDownloads { get; init; } = -1;
+
+    /// <summary>Torrents seeding at once; the others wait as <see cref="TorrentState.Queued"/>. Negative: no limit.</summary>
+    public int MaxActiveSeeds { get; init; } = -1;
+
     /// <summary>Regular (tit-for-tat) unchoke slots per torrent; one optimistic slot comes on top.</summary>
     public int UnchokeSlots { get; init; } = 4;
 
@@ -138,12 +150,23 @@ public sealed record SessionOptions
     public LsdOptions? LocalDiscovery { get; init; }
 
     /// <summary>
+    /// Where fast-resume data is kept when the embedder holds it (a database); it replaces <see cref="ResumeDirectory"/>.
+    /// </summary>
+    public IResumeStore? ResumeStore { get; init; }
+
+    /// <summary>
     /// Folder for fast-resume files (one per torrent and download folder); null keeps none, so every start
     /// rehashes the data on disk. With it, a restart trusts the pieces verified before, in files whose length
     /// and last-write time have not changed, and rehashes only the rest.
     /// </summary>
     public string? ResumeDirectory { get; init; }
 
-    /// <summary>Where log lines go; null discards them.</summary>
+    /// <summary>
+    /// Where the session logs (connections refused, trackers failing, pieces failing their check, disk errors...), at
+    /// Information level; null falls back to <see cref="Log"/>.
+    /// </summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>Where log lines go when no <see cref="Logger"/> is given (the CLI's plain lines); both null discard them.</summary>
     public Action<string>? Log { get; init; }
 }

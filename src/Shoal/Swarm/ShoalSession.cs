@@ -14,7 +14,7 @@ namespace Shoal.Swarm;
 /// One BitTorrent node: owns the listen socket, the disk service, the global limits and every torrent.
 /// Several sessions can live in one process; they share nothing.
 /// </summary>
-public sealed class ShoalSession : IAsyncDisposable
+public sealed partial class ShoalSession : IAsyncDisposable
 {
     private readonly SessionContext _context;
     private readonly SessionSockets _sockets;
@@ -56,6 +56,9 @@ public sealed class ShoalSession : IAsyncDisposable
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
         _trackerClients = new TrackerClientFactory(_http, time: context.Time);
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
+        _maxActiveDownloads = context.Options.MaxActiveDownloads;
+        _maxActiveSeeds = context.Options.MaxActiveSeeds;
+        context.TorrentStateChanged = RequestReplan;
         if (context.Options.EnableLocalDiscovery)
         {
             try
@@ -110,8 +113,8 @@ public sealed class ShoalSession : IAsyncDisposable
             return;
         }
         PortMappingOptions mapping = options.PortMapping is { } given
-            ? given with { Log = given.Log ?? options.Log }
-            : new PortMappingOptions { Time = options.Time, Log = options.Log };
+            ? given with { Log = given.Log ?? _context.Log }
+            : new PortMappingOptions { Time = options.Time, Log = _context.Log };
         var mapper = new PortMapper(mapping);
         mapper.ExternalAddressChanged += address =>
         {
@@ -241,7 +244,7 @@ public sealed class ShoalSession : IAsyncDisposable
         var layout = StorageLayout.FromTorrent(torrent);
         var storageOptions = new StorageOptions
         {
-            SkippedFiles = SkippedFiles(torrent, options.SelectedFiles),
+            SkippedFiles = SkippedFiles(torrent, options),
             PartsDirectory = options.SeedOnly ? null : PartsDirectory(options.DownloadDirectory, torrent.InfoHash),
             ReadOnly = options.SeedOnly,
             OsCacheWindow = _context.Options.OsCacheWindow,
@@ -258,6 +261,18 @@ public sealed class ShoalSession : IAsyncDisposable
     internal static string PartsDirectory(string downloadDirectory, InfoHash infoHash) =>
         Path.Combine(downloadDirectory, "." + infoHash.ToHex() + ".parts");
 
+    /// <summary>The files <paramref name="options"/> skip (by selection or by priority); null when none.</summary>
+    internal static HashSet<int>? SkippedFiles(Torrent torrent, TorrentOptions options)
+    {
+        HashSet<int>? skipped = SkippedFiles(torrent, options.SelectedFiles);
+        if (options.FilePriorities is { } priorities)
+        {
+            for (int f = 0; f < Math.Min(priorities.Count, torrent.Files.Count); f++)
+                if (priorities[f] == Picking.FilePriority.Skip) (skipped ??= []).Add(f);
+        }
+        return skipped;
+    }
+
     /// <summary>The complement of a file selection; null when everything is wanted.</summary>
     internal static HashSet<int>? SkippedFiles(Torrent torrent, IReadOnlyList<int>? selected)
     {
@@ -271,29 +286,68 @@ public sealed class ShoalSession : IAsyncDisposable
 
     private TorrentHandle Register(TorrentActor actor, IEnumerable<IReadOnlyList<string>> trackerTiers)
     {
-        var entry = new SessionTorrent(actor);
-        entry.Handle = new TorrentHandle(actor, RemoveAsync, () => entry.Trackers?.GetStatus() ?? []);
+        var entry = new SessionTorrent(actor, [.. trackerTiers]);
+        entry.Handle = new TorrentHandle(this, entry);
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
         _context.Encryption.Torrents.Add(actor.InfoHash); // findable by encrypted incoming handshakes
+        entry.QueueOrder = Interlocked.Increment(ref _lastQueueOrder);
+        entry.UserPaused = entry.ActorPaused = actor.CurrentOptions.StartPaused;
+        if (!entry.ActorPaused && !QueueUnlimited)
+        {
+            // The queue decides before the torrent runs at all (the plan below starts it at once if a slot is free).
+            actor.PauseBeforeStart(TorrentState.Queued);
+            entry.ActorPaused = true;
+            SetQueued(entry, true);
+        }
         actor.Start();
-        entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, trackerTiers);
-        _ = AnnounceLocallyAsync([actor.InfoHash]);
-        if (_context.Dht is { } dht) _ = RunDhtAnnouncesAsync(dht, actor);
+        _context.Events.Publish(new SessionEvent(SessionEventKind.Added, actor.InfoHash, actor.Name, actor.Status.State));
+        if (!entry.ActorPaused) StartAnnouncing(entry);
+        RequestReplan();
         return handle;
+    }
+
+    /// <summary>Starts what finds peers for a running torrent: its trackers, the DHT, local discovery.</summary>
+    private void StartAnnouncing(SessionTorrent entry)
+    {
+        TorrentActor actor = entry.Actor;
+        entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, entry.TrackerTiers);
+        _ = AnnounceLocallyAsync([actor.InfoHash]);
+        if (_context.Dht is { } dht)
+        {
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+            entry.DhtStop = stop;
+            _ = RunDhtAnnouncesAsync(dht, entry, actor, stop.Token);
+        }
+    }
+
+    /// <summary>Stops announcing a torrent that pauses, restarts or leaves: trackers hear "stopped", the DHT loop ends.</summary>
+    private static async Task StopAnnouncingAsync(SessionTorrent entry)
+    {
+        if (entry.DhtStop is { } dhtStop)
+        {
+            entry.DhtStop = null;
+            dhtStop.Cancel();
+            dhtStop.Dispose();
+        }
+        if (entry.Trackers is { } trackers)
+        {
+            entry.Trackers = null;
+            await trackers.DisposeAsync().ConfigureAwait(false);
+            entry.LastTrackerStatus = trackers.GetStatus();
+        }
     }
 
     /// <summary>
     /// Finds peers of one torrent through the DHT and announces that we have it, for as long as the torrent
-    /// is in the session: at once, then often while it is short of peers, then every 15 minutes.
+    /// runs: at once, then often while it is short of peers, then every 15 minutes.
     /// </summary>
-    private async Task RunDhtAnnouncesAsync(DualStackDht dht, TorrentActor actor)
+    private async Task RunDhtAnnouncesAsync(DualStackDht dht, SessionTorrent entry, TorrentActor actor, CancellationToken stop)
     {
-        CancellationToken stop = _shutdown.Token;
         try
         {
-            while (FindTorrent(actor.InfoHash) == actor)
+            while (FindTorrent(actor.InfoHash) == actor && entry.Actor == actor)
             {
                 bool reachedNobody = false;
                 if (!actor.IsPrivate)
@@ -319,7 +373,7 @@ public sealed class ShoalSession : IAsyncDisposable
                 await Task.Delay(wait, _context.Time, stop).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && stop.IsCancellationRequested)
         {
         }
     }
@@ -350,7 +404,7 @@ public sealed class ShoalSession : IAsyncDisposable
         if (_localDiscovery is null) return;
         // A magnet torrent's private flag is unknown until its metadata arrives; BEP 27 forbids LSD only
         // for torrents known to be private.
-        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false })];
+        InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false } actor && actor.Status.State is not (TorrentState.Suspended or TorrentState.Queued))];
         if (announced.Length == 0) return;
         try
         {
@@ -361,26 +415,11 @@ public sealed class ShoalSession : IAsyncDisposable
         }
     }
 
-    private async Task RemoveAsync(TorrentActor actor)
-    {
-        _context.Encryption.Torrents.Remove(actor.InfoHash);
-        if (_torrents.TryGetValue(actor.InfoHash, out SessionTorrent? entry)) await StopTorrentAsync(entry).ConfigureAwait(false);
-        _torrents.TryRemove(actor.InfoHash, out _);
-    }
-
     private static async Task StopTorrentAsync(SessionTorrent entry)
     {
         // Trackers hear "stopped" while the torrent's final counters are still readable.
-        if (entry.Trackers is { } trackers) await trackers.DisposeAsync().ConfigureAwait(false);
+        await StopAnnouncingAsync(entry).ConfigureAwait(false);
         await entry.Actor.StopAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>A torrent of the session with the parts the session runs for it.</summary>
-    private sealed class SessionTorrent(TorrentActor actor)
-    {
-        public TorrentActor Actor { get; } = actor;
-        public TorrentHandle? Handle { get; set; }
-        public TorrentTrackers? Trackers { get; set; }
     }
 
     private async Task AcceptLoopAsync(IPeerAcceptor acceptor)
@@ -451,6 +490,7 @@ public sealed class ShoalSession : IAsyncDisposable
         try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();
+        _context.Events.Complete();
         _http.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         await _sockets.DisposeAsync().ConfigureAwait(false); // uTP, then the UDP port (the DHT is closed), then TCP

@@ -16,7 +16,7 @@ namespace Shoal.Swarm;
 /// <see cref="MetadataExchange"/>, <see cref="PexExchange"/>, <see cref="ResumeSaver"/>, <see cref="TorrentSnapshots"/>),
 /// so none of them needs a lock. Handlers never block: disk work is queued and its results come back as events.
 /// </summary>
-internal sealed class TorrentActor
+internal sealed partial class TorrentActor
 {
     private const int MailboxCapacity = 8192;
 
@@ -24,6 +24,8 @@ internal sealed class TorrentActor
     private readonly Func<Torrent, ITorrentDisk> _openStorage;
     private readonly Channel<TorrentEvent> _mailbox;
     private readonly PeerLoopContext _loopContext;
+    private readonly RateLimiter _uploadLimit;
+    private readonly RateLimiter _downloadLimit;
     private readonly CancellationTokenSource _stopping = new();
     private readonly PeerAdmission _admission;
     private readonly BlockRequester _requester;
@@ -64,8 +66,10 @@ internal sealed class TorrentActor
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _loopContext = new PeerLoopContext(_mailbox.Writer, session.Time, new RateLimiter(options.MaxUploadRate, session.Time), session.UploadLimit,
-            new RateLimiter(options.MaxDownloadRate, session.Time), session.DownloadLimit, session.ReleaseConnection)
+        _uploadLimit = new RateLimiter(options.MaxUploadRate, session.Time);
+        _downloadLimit = new RateLimiter(options.MaxDownloadRate, session.Time);
+        _loopContext = new PeerLoopContext(_mailbox.Writer, session.Time, _uploadLimit, session.UploadLimit,
+            _downloadLimit, session.DownloadLimit, session.ReleaseConnection)
         {
             Blocks = session.Blocks,
         };
@@ -88,6 +92,12 @@ internal sealed class TorrentActor
             _metadata.TrySetResult(torrent);
             _metadataExchange.SetKnown(torrent.InfoDictionary);
         }
+        if (options.StartPaused)
+        {
+            // Nothing runs for a torrent added paused (no timer, no check, no peers) until it is resumed.
+            _t.UserPaused = true;
+            _t.State = TorrentState.Suspended;
+        }
         _snapshots.PublishStatus();
         foreach (IPEndPoint peer in options.Peers) _admission.AddCandidate(peer, PeerSource.Manual);
     }
@@ -96,6 +106,9 @@ internal sealed class TorrentActor
     public Torrent? Torrent => _t.Torrent;
 
     public InfoHash InfoHash => _t.InfoHash;
+
+    /// <summary>The torrent's name (its display name until a magnet link's metadata arrives).</summary>
+    public string Name => _t.Torrent?.Name ?? _t.DisplayName;
 
     /// <summary>The private flag (BEP 27): no PEX, LSD or DHT for such a torrent. False until the metadata is known.</summary>
     public bool IsPrivate => _t.IsPrivate;
@@ -169,6 +182,7 @@ internal sealed class TorrentActor
     /// <summary>Arms the tick, then starts fetching the metadata (a magnet link) or checking the data.</summary>
     private void Begin()
     {
+        if (_t.UserPaused) return; // added paused: nothing runs until Resume
         _lastTick = _t.Now();
         _ticking = true;
         _t.Session.Scheduler.Activate(this);
@@ -228,6 +242,7 @@ internal sealed class TorrentActor
     /// </summary>
     private void StartCheck()
     {
+        _checkStarted = true;
         if (_t.Storage is null)
         {
             _t.Storage = _openStorage(_t.Torrent!);
@@ -243,9 +258,11 @@ internal sealed class TorrentActor
     private void OnDataChecked(CheckOutcome outcome)
     {
         _check.Finish(outcome);
+        _files = new FileCompletion(_t.Torrent!, _t.Have);
+        foreach (RangeWaiter waiter in _waiters) SetDeadlines(waiter.First, waiter.Last);
         bool complete = _t.Picker!.IsComplete;
         // Seed only: whatever is missing stays missing; the rest is uploaded (never interested, never requesting).
-        _t.State = complete || _t.Options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
+        _t.State = _t.UserPaused ? _t.PausedState : complete || _t.Options.SeedOnly ? TorrentState.Seeding : TorrentState.Downloading;
         foreach (PeerConnection peer in _t.Peers.All.ToArray()) _availability.JoinPeerToPieces(peer);
         if (complete) EnterSeeding();
         else if (_t.Options.SeedOnly) _t.Log($"seed only: {_t.Have.SetCount} of {_t.Have.Length} pieces are here; uploading those, downloading nothing");
@@ -261,6 +278,7 @@ internal sealed class TorrentActor
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
         await _check.Completion.ConfigureAwait(false);
         if (_t.State != TorrentState.Error) _t.State = TorrentState.Stopped;
+        AbandonWaiters();
         _t.Peers.CloseAll("torrent stopped");
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
 
@@ -299,6 +317,7 @@ internal sealed class TorrentActor
             if (item.Kind == TorrentEventKind.Message && item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
             if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await _admission.DropAsync(pending).ConfigureAwait(false);
             if (item.Kind == TorrentEventKind.DialFailed) _t.Session.ReleaseConnection();
+            if (item.Kind == TorrentEventKind.Control) ((TorrentControl)item.Payload!).Abandon();
         }
     }
 
@@ -357,6 +376,9 @@ internal sealed class TorrentActor
             case TorrentEventKind.CheckFinished:
                 if (item.Error is { } checkError) Fail(checkError);
                 else OnDataChecked((CheckOutcome)item.Payload!);
+                break;
+            case TorrentEventKind.Control:
+                ((TorrentControl)item.Payload!).Run();
                 break;
             case TorrentEventKind.AddPeers:
                 foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _admission.AddCandidate(endPoint, item.Source);
@@ -424,6 +446,7 @@ internal sealed class TorrentActor
         _metadataExchange.OnPeerGone(peer.Key);
         _unchoker.OnPeerGone(peer);
         _admission.DialMore();
+        if (_t.UserPaused) _snapshots.Publish(); // no tick refreshes a paused torrent's peer list
     }
 
     private void OnBlock(PeerConnection peer, BlockRequest block, byte[] buffer)
@@ -450,6 +473,8 @@ internal sealed class TorrentActor
             if (_t.IsWanted(piece)) _t.VerifiedBytes += _t.Torrent!.GetPieceSize(piece);
             _t.Picker!.OnPieceVerified(piece);
             _availability.OnPieceVerified(piece);
+            _files?.OnPieceVerified(piece, _onFileCompleted ??= OnFileCompleted);
+            if (_waiters.Count > 0) WakeWaiters();
             if (_t.Picker.IsComplete) EnterSeeding();
             return;
         }
@@ -483,6 +508,7 @@ internal sealed class TorrentActor
         _t.Torrent = torrent;
         _t.Have = new BitField(torrent.PieceCount);
         _metadata.TrySetResult(torrent);
+        Emit(SessionEventKind.MetadataReceived);
         _t.Log($"metadata received: {torrent.Name}, {torrent.TotalSize} bytes in {torrent.PieceCount} pieces");
         foreach (PeerConnection peer in _t.Peers.All) peer.Metadata.RequestedPiece = null;
         StartCheck();
@@ -491,13 +517,17 @@ internal sealed class TorrentActor
     private void EnterSeeding()
     {
         bool wasDownloading = _t.State == TorrentState.Downloading;
-        _t.State = TorrentState.Seeding;
+        _t.State = _t.UserPaused ? _t.PausedState : TorrentState.Seeding;
         if (wasDownloading) _t.Log("download complete; seeding");
         // The snapshot first (status and peer list): whoever the signals wake (the trackers' "completed" announce, a
         // caller awaiting Completion) reads left=0, the final downloaded count and the peers that took part (seeds
         // among them are closed just after), not those of the last tick.
         _snapshots.Publish();
-        if (wasDownloading) _downloadFinished.TrySetResult();
+        if (wasDownloading)
+        {
+            _downloadFinished.TrySetResult();
+            Emit(SessionEventKind.Finished);
+        }
         foreach (PeerConnection peer in _t.Peers.All)
         {
             _requester.StopDownloading(peer);
@@ -512,6 +542,7 @@ internal sealed class TorrentActor
         _t.State = TorrentState.Error;
         _t.Log("stopped on error: " + _t.Error);
         _snapshots.PublishStatus();
+        Emit(SessionEventKind.Error, _t.Error);
         _completion.TrySetException(new IOException(_t.Error, error));
     }
 

@@ -30,7 +30,14 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
         Torrent t = torrent.Torrent!;
         torrent.State = TorrentState.Checking;
         PiecePriorities priorities = PiecePriorities.For(t);
-        if (ShoalSession.SkippedFiles(t, torrent.Options.SelectedFiles) is { } skipped)
+        if (torrent.Options.FilePriorities is { } levels)
+        {
+            for (int f = 0; f < Math.Min(levels.Count, t.Files.Count); f++)
+                if (levels[f] is not (FilePriority.Normal or FilePriority.Skip)) priorities.SetFilePriority(f, levels[f]);
+        }
+        HashSet<int>? skipped = ShoalSession.SkippedFiles(t, torrent.Options);
+        torrent.StorageSkippedFiles = skipped;
+        if (skipped is not null)
         {
             foreach (int f in skipped) priorities.SetFilePriority(f, FilePriority.Skip);
             torrent.Log($"downloading {t.Files.Count - skipped.Count} of {t.Files.Count} files ({priorities.WantedBytes} bytes)");
@@ -55,11 +62,15 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
         foreach (int piece in outcome.Verified.SetBits) MarkVerified(piece); // batches the mailbox had no room for
         Interlocked.Exchange(ref torrent.CheckedPieces, t.PieceCount);
         resume.OnChecked(outcome.UsedResume);
-        var picker = new PiecePicker(t.PieceCount, t.PieceLength, t.TotalSize, torrent.Have, torrent.Random);
-        if (!torrent.Priorities!.AllWanted)
+        var picker = new PiecePicker(t.PieceCount, t.PieceLength, t.TotalSize, torrent.Have, torrent.Random)
         {
-            for (int p = 0; p < t.PieceCount; p++)
-                if (!torrent.Priorities.IsWanted(p)) picker.SetPieceWanted(p, false);
+            Sequential = torrent.Options.Sequential,
+        };
+        PiecePriorities priorities = torrent.Priorities!;
+        for (int p = 0; p < t.PieceCount; p++)
+        {
+            FilePriority level = priorities.GetPiecePriority(p);
+            if (level != FilePriority.Normal) picker.SetPiecePriority(p, level);
         }
         torrent.Picker = picker;
         torrent.Log($"checked: {torrent.Have.SetCount}/{torrent.Have.Length} pieces present");

@@ -27,7 +27,17 @@ internal sealed class TorrentContext
     public SessionContext Session { get; }
     public InfoHash InfoHash { get; }
     public string DisplayName { get; }
-    public TorrentOptions Options { get; }
+    /// <summary>The torrent's options, kept current as the user changes priorities, limits and pausing (a restart starts from them).</summary>
+    public TorrentOptions Options { get; set; }
+
+    /// <summary>Paused by the user: <see cref="State"/> stays <see cref="TorrentState.Suspended"/> whatever else happens.</summary>
+    public bool UserPaused { get; set; }
+
+    /// <summary>What <see cref="State"/> shows while paused: <see cref="TorrentState.Suspended"/> or <see cref="TorrentState.Queued"/>.</summary>
+    public TorrentState PausedState { get; set; } = TorrentState.Suspended;
+
+    /// <summary>Files the storage was opened without (never written); a file leaving this set needs new storage.</summary>
+    public IReadOnlySet<int>? StorageSkippedFiles { get; set; }
     public TimeProvider Time => Session.Time;
 
     /// <summary>This torrent's random choices (picker, choker), seeded from the session's.</summary>

@@ -28,6 +28,8 @@ internal enum TorrentEventKind
     Stopping,
     /// <summary>A batch of the data check is done. Payload: <see cref="PieceCheckProgress"/>.</summary>
     CheckProgress,
+    /// <summary>A user's call to run on the loop. Payload: <see cref="TorrentControl"/>.</summary>
+    Control,
     /// <summary>The data check ended. Payload: <see cref="CheckOutcome"/>; or Error when it failed.</summary>
     CheckFinished,
 }

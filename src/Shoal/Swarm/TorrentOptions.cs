@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Picking;
 using Shoal.Storage;
 
 namespace Shoal.Swarm;
@@ -20,6 +21,23 @@ public sealed record TorrentOptions
     /// means all. Files not selected are never written; out-of-range indices are ignored.
     /// </summary>
     public IReadOnlyList<int>? SelectedFiles { get; init; }
+
+    /// <summary>
+    /// Priority of each file (in <see cref="Metainfo.Torrent.Files"/> order; files past the list's end are
+    /// <see cref="FilePriority.Normal"/>); <see cref="FilePriority.Skip"/> files are never requested nor written.
+    /// Applied with <see cref="SelectedFiles"/> (a file either skips is skipped). Change them later with
+    /// <see cref="TorrentHandle.SetFilePrioritiesAsync"/>.
+    /// </summary>
+    public IReadOnlyList<FilePriority>? FilePriorities { get; init; }
+
+    /// <summary>Download pieces in order (after deadline and high-priority pieces): a file can be played while it downloads.</summary>
+    public bool Sequential { get; init; }
+
+    /// <summary>
+    /// Added paused: no peers, no announces, no data check until <see cref="TorrentHandle.ResumeAsync"/> (a paused
+    /// torrent costs no timer, no socket and no file descriptor).
+    /// </summary>
+    public bool StartPaused { get; init; }
 
     /// <summary>Tracker URLs to announce to besides the torrent's own, each in a tier of its own (BEP 12).</summary>
     public IReadOnlyList<string> Trackers { get; init; } = [];

@@ -25,6 +25,8 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
         _uploadMeter.Sample(uploaded, elapsed);
     }
 
+    private TorrentState? _publishedState;
+
     /// <summary>The torrent has no peers left: its rates drop to zero (nothing samples them until peers come back).</summary>
     public void OnIdle()
     {
@@ -34,12 +36,12 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
     }
 
     /// <summary>Publishes the status alone (a state change between ticks).</summary>
-    public void PublishStatus() => _status = BuildStatus();
+    public void PublishStatus() => SetStatus(BuildStatus());
 
     /// <summary>Publishes the status and the peer list.</summary>
     public void Publish()
     {
-        _status = BuildStatus();
+        SetStatus(BuildStatus());
         var peers = new PeerStatus[torrent.Peers.Count];
         int i = 0;
         foreach (PeerConnection peer in torrent.Peers.All)
@@ -51,6 +53,19 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
                 peer.Protocol);
         }
         _peers = peers;
+    }
+
+    /// <summary>Swaps the snapshot in; a new state goes into the session's event stream (the first one is the torrent's "added").</summary>
+    private void SetStatus(TorrentStatus status)
+    {
+        _status = status;
+        if (_publishedState == status.State) return;
+        bool first = _publishedState is null;
+        _publishedState = status.State;
+        torrent.Session.TorrentStateChanged?.Invoke();
+        if (!first)
+            torrent.Session.Events.Publish(new SessionEvent(SessionEventKind.StateChanged, torrent.InfoHash,
+                torrent.Torrent?.Name ?? torrent.DisplayName, status.State));
     }
 
     private TorrentStatus BuildStatus()

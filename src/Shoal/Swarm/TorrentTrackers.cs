@@ -28,9 +28,15 @@ internal sealed class TorrentTrackers : IAsyncDisposable
             peers => actor.AddPeers([.. peers], PeerSource.Tracker),
             session.Time,
             message => session.Log($"[tracker] {message}"),
-            new TrackerAnnouncerOptions { Random = random });
+            new TrackerAnnouncerOptions
+            {
+                Random = random,
+                AnnounceFailed = (url, error) => session.Events.Publish(new SessionEvent(SessionEventKind.TrackerError, actor.InfoHash, actor.Name,
+                    actor.Status.State, $"{url}: {error}")),
+            });
         _run = Task.Run(() => RunAsync(actor));
-        actor.DownloadFinished.ContinueWith(_ => _announcer.NotifyCompleted(), CancellationToken.None,
+        // A download that finished before (this announcer replaces one stopped by a pause) was reported already.
+        if (!actor.DownloadFinished.IsCompleted) actor.DownloadFinished.ContinueWith(_ => _announcer.NotifyCompleted(), CancellationToken.None,
             TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
@@ -56,6 +62,9 @@ internal sealed class TorrentTrackers : IAsyncDisposable
         }
         return usable.Count == 0 ? null : new TorrentTrackers(session, clients, actor, usable);
     }
+
+    /// <summary>Announces to every tracker now.</summary>
+    public void Reannounce() => _announcer.Reannounce();
 
     /// <summary>
     /// Announces once the torrent's data is checked, so the first announce says how much is really left (a seeder is

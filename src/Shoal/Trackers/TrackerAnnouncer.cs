@@ -109,6 +109,12 @@ public sealed class TrackerAnnouncer : IDisposable
         foreach (Tier tier in _tiers) tier.RequestCompleted();
     }
 
+    /// <summary>Announces to every tracker now (a user's "reannounce"), ignoring the interval and any back-off.</summary>
+    public void Reannounce()
+    {
+        foreach (Tier tier in _tiers) tier.RequestReannounce();
+    }
+
     /// <summary>
     /// Ends the loops and sends <c>stopped</c> to every tracker that got <c>started</c>, waiting at most
     /// <paramref name="timeout"/> (best effort: failures are logged, not thrown). Releases the clients.
@@ -195,6 +201,7 @@ public sealed class TrackerAnnouncer : IDisposable
                 _ => e.Message,
             };
             _log?.Invoke($"tracker {entry.Url}: {evt.ToString().ToLowerInvariant()} announce failed: {entry.LastError}");
+            _options.AnnounceFailed?.Invoke(entry.Url, entry.LastError);
             return null;
         }
     }
@@ -239,6 +246,7 @@ public sealed class TrackerAnnouncer : IDisposable
     {
         private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _completedRequested;
+        private int _reannounceRequested;
         private bool _completedPending;
         private bool _running;
         private DateTimeOffset _nextAnnounce;
@@ -256,6 +264,12 @@ public sealed class TrackerAnnouncer : IDisposable
             Volatile.Read(ref _wake).TrySetResult();
         }
 
+        public void RequestReannounce()
+        {
+            Interlocked.Exchange(ref _reannounceRequested, 1);
+            Volatile.Read(ref _wake).TrySetResult();
+        }
+
         public async Task RunAsync(CancellationToken token)
         {
             TimeProvider time = owner._time;
@@ -269,6 +283,7 @@ public sealed class TrackerAnnouncer : IDisposable
                     // flag we are about to read or completes the new signal we are about to wait on.
                     Volatile.Write(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                     if (Interlocked.Exchange(ref _completedRequested, 0) == 1) OnCompleted();
+                    if (Interlocked.Exchange(ref _reannounceRequested, 0) == 1) OnReannounce();
 
                     DateTimeOffset now = time.GetUtcNow();
                     if (now < _nextAnnounce)
@@ -291,6 +306,12 @@ public sealed class TrackerAnnouncer : IDisposable
             }
             _running = false;
             PublishStatus();
+        }
+
+        private void OnReannounce()
+        {
+            _nextAnnounce = owner._time.GetUtcNow();
+            foreach (Entry entry in Entries) entry.RetryAt = DateTimeOffset.MinValue;
         }
 
         private void OnCompleted()

@@ -23,4 +23,7 @@ public sealed record TrackerAnnouncerOptions
 
     /// <summary>Shuffles each tier once (BEP 12); a seeded instance makes tests deterministic. Null: one seeded from the OS.</summary>
     public Random? Random { get; init; }
+
+    /// <summary>Called (on the announce loop) when an announce to a tracker fails, with the tracker's URL and why.</summary>
+    public Action<Uri, string>? AnnounceFailed { get; init; }
 }

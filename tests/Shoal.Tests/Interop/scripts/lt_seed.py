@@ -32,6 +32,8 @@ def main():
     parser.add_argument("--dht-bootstrap", default=None,
                         help="HOST:PORT: turn the DHT on, bootstrapped from this node only, and announce there")
     parser.add_argument("--quiet", action="store_true", help="no STAT lines")
+    parser.add_argument("--upload-limit", type=int, default=0,
+                        help="upload cap in bytes per second (0 = none), to keep a download going for a while")
     args = parser.parse_args()
 
     stop = stop_on_signals_and_stdin(not args.no_stdin)
@@ -44,6 +46,9 @@ def main():
     if args.seed_mode:
         params.flags |= lt.torrent_flags.seed_mode
     handle = session.add_torrent(params)
+    if args.upload_limit > 0:
+        # A torrent's own limit: the session's would not apply to peers on the local network (their peer class).
+        handle.set_upload_limit(args.upload_limit)
 
     deadline = time.monotonic() + args.timeout
     # Checking 1 GiB takes seconds; a seeder that is not complete after checking is a setup error.

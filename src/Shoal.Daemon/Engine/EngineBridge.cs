@@ -1,0 +1,124 @@
+using System.Net;
+using Shoal.Daemon.Service;
+using Shoal.Daemon.State;
+using Shoal.Metainfo;
+using Shoal.Swarm;
+
+namespace Shoal.Daemon.Engine;
+
+/// <summary>
+/// The one place the daemon drives the engine: starting a daemon torrent in the <see cref="ShoalSession"/> with the
+/// options its record asks for, stopping it, and reading session-wide figures. The service layer never touches the
+/// session elsewhere, so the API handlers never reach engine state.
+/// </summary>
+internal sealed class EngineBridge
+{
+    public EngineBridge(ShoalSession session, DaemonResumeStore resume)
+    {
+        Session = session;
+        Resume = resume;
+    }
+
+    /// <summary>The engine's fast-resume data, kept in the database.</summary>
+    public DaemonResumeStore Resume { get; }
+
+    /// <summary>The engine session.</summary>
+    public ShoalSession Session { get; }
+
+    /// <summary>The peer port.</summary>
+    public int ListenPort => Session.ListenEndPoint.Port;
+
+    /// <summary>Nodes in the DHT routing tables (0 when the DHT is off).</summary>
+    public int DhtNodes
+    {
+        get
+        {
+            if (Session.Dht is not { } dht) return 0;
+            try
+            {
+                return dht.GetStats().Nodes;
+            }
+            catch (ObjectDisposedException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="record"/>'s torrent in the engine: from its metainfo when known, else from its magnet
+    /// link. Skipped files are never requested nor written. Throws <see cref="ServiceException"/> when the engine
+    /// refuses it (its files cannot live in the save path, or it is already running).
+    /// </summary>
+    public async Task<TorrentHandle> StartAsync(TorrentRecord record, Torrent? metainfo)
+    {
+        MagnetLink? link = null;
+        if (record.Magnet is { } uri && !MagnetLink.TryParse(uri, out link)) link = null;
+        // A torrent added from a magnet link keeps the link's trackers and peers after its metadata arrives.
+        IReadOnlyList<string> trackers = link is null || metainfo is null ? record.Settings.Trackers
+            : [.. record.Settings.Trackers.Union(link.Trackers, StringComparer.Ordinal)];
+        var options = new TorrentOptions
+        {
+            DownloadDirectory = record.SavePath,
+            FilePriorities = metainfo is null || record.FilePriorities is null ? null : Priorities(record.FilePriorities, metainfo.Files.Count),
+            Sequential = record.Settings.Sequential,
+            Peers = link is null || metainfo is null ? [] : [.. link.Peers.Select(p => IPEndPoint.TryParse(p, out IPEndPoint? e) && e.Port != 0 ? e : null).OfType<IPEndPoint>()],
+            Trackers = trackers,
+            MaxDownloadRate = record.Settings.DownloadLimit,
+            MaxUploadRate = record.Settings.UploadLimit,
+        };
+        try
+        {
+            Directory.CreateDirectory(record.SavePath);
+            if (metainfo is not null) return await Session.AddTorrentAsync(metainfo, options).ConfigureAwait(false);
+            MagnetLink magnet = link ?? new MagnetLink(record.InfoHash, record.Name, [], [], []);
+            return await Session.AddMagnetAsync(magnet, options).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or MetainfoException)
+        {
+            throw new ServiceException(ServiceErrorKind.Failed, $"cannot start {record.Name}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Stops a running torrent (its resume data is saved on the way out); data stays on disk.</summary>
+    public static Task StopAsync(TorrentHandle handle) => handle.StopAsync();
+
+    /// <summary>Forgets the fast-resume data of <paramref name="infoHash"/>, so its next start checks every piece.</summary>
+    public void ForgetResume(InfoHash infoHash) => Resume.Delete(infoHash, "");
+
+    /// <summary>The engine's priorities for <paramref name="fileCount"/> files from the stored ones (missing ones are normal).</summary>
+    internal static Picking.FilePriority[] Priorities(byte[]? priorities, int fileCount)
+    {
+        var levels = new Picking.FilePriority[fileCount];
+        for (int i = 0; i < fileCount; i++)
+        {
+            byte p = priorities is not null && i < priorities.Length ? priorities[i] : (byte)FilePriority.Normal;
+            levels[i] = Enum.IsDefined((Picking.FilePriority)p) ? (Picking.FilePriority)p : Picking.FilePriority.Normal;
+        }
+        return levels;
+    }
+
+    /// <summary>
+    /// Applies the session-wide rate caps the settings ask for now (the alternative ones inside their schedule); a
+    /// no-op when they are in force already.
+    /// </summary>
+    public void ApplyRates(DaemonSettings settings, DateTimeOffset localNow)
+    {
+        bool alt = settings.IsAltSpeedActive(localNow);
+        long down = alt ? settings.AltDownloadLimit : settings.DownloadLimit;
+        long up = alt ? settings.AltUploadLimit : settings.UploadLimit;
+        if (Session.MaxDownloadRate != down || Session.MaxUploadRate != up) Session.SetRateLimits(down, up);
+    }
+
+    /// <summary>The files to download: every file whose priority is not skip; null when that is all of them.</summary>
+    internal static IReadOnlyList<int>? SelectedFiles(byte[]? priorities, int fileCount)
+    {
+        if (priorities is null) return null;
+        var selected = new List<int>(fileCount);
+        for (int i = 0; i < fileCount; i++)
+        {
+            if (i >= priorities.Length || priorities[i] != (byte)FilePriority.Skip) selected.Add(i);
+        }
+        return selected.Count == fileCount ? null : selected;
+    }
+}

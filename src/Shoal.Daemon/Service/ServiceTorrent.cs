@@ -1,0 +1,147 @@
+using Shoal.Daemon.State;
+using Shoal.Metainfo;
+using Shoal.Swarm;
+
+namespace Shoal.Daemon.Service;
+
+/// <summary>
+/// One torrent of the daemon as the service keeps it. Every field is written only on the service's loop; other
+/// threads read <see cref="View"/>, an immutable row replaced when something shown changed.
+/// </summary>
+internal sealed class ServiceTorrent
+{
+    private TorrentView? _view;
+    private (byte[]? Priorities, Torrent? Metainfo, long Size) _wanted = (null, null, -1);
+
+    public ServiceTorrent(TorrentRecord record, TorrentTotals totals, Torrent? metainfo)
+    {
+        Record = record;
+        Metainfo = metainfo;
+        Base = totals;
+        SeedingSeconds = totals.SeedingSeconds;
+        ActiveSeconds = totals.ActiveSeconds;
+        DoneBytes = totals.DoneBytes;
+        CompletedAt = totals.CompletedAt;
+        LastActivity = totals.LastActivity;
+        Complete = totals.CompletedAt is not null;
+    }
+
+    /// <summary>What is persisted of it (replaced, never mutated).</summary>
+    public TorrentRecord Record { get; set; }
+
+    /// <summary>Its parsed metainfo; null while a magnet's metadata is unknown.</summary>
+    public Torrent? Metainfo { get; set; }
+
+    /// <summary>Counters up to the start of the current engine run.</summary>
+    public TorrentTotals Base { get; set; }
+
+    /// <summary>The engine's handle while it runs there; null when paused, queued or errored.</summary>
+    public TorrentHandle? Handle { get; set; }
+
+    /// <summary>The engine's status at the last look; null when not running.</summary>
+    public TorrentStatus? Status { get; set; }
+
+    /// <summary>What it is doing, and why.</summary>
+    public TorrentActivity Activity { get; set; } = TorrentActivity.Paused;
+
+    /// <summary>Why it is in <see cref="Activity"/>.</summary>
+    public string Reason { get; set; } = "";
+
+    /// <summary>The error that stopped it; cleared when the user resumes it.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>Every wanted piece verified, as last known.</summary>
+    public bool Complete { get; set; }
+
+    /// <summary>Verified bytes of wanted data, as last known.</summary>
+    public long DoneBytes { get; set; }
+
+    /// <summary>Seconds seeding, all runs.</summary>
+    public long SeedingSeconds { get; set; }
+
+    /// <summary>Seconds running, all runs.</summary>
+    public long ActiveSeconds { get; set; }
+
+    /// <summary>When it completed.</summary>
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>When payload last moved.</summary>
+    public DateTimeOffset? LastActivity { get; set; }
+
+    /// <summary>When it last uploaded while seeding, for the idle goal (starts when seeding starts).</summary>
+    public DateTimeOffset? LastSeedUpload { get; set; }
+
+    /// <summary>Where it is in the engine.</summary>
+    public EngineState Engine { get; set; }
+
+    /// <summary>The queue (or a one-off check) wants it running in the engine.</summary>
+    public bool Wanted { get; set; }
+
+    /// <summary>The last start or stop in the engine; the next one is only begun once it has ended.</summary>
+    public Task EngineWork { get; set; } = Task.CompletedTask;
+
+    /// <summary>The engine status whose counters were folded into <see cref="Base"/> when a stop began.</summary>
+    public TorrentStatus? Folded { get; set; }
+
+    /// <summary>Stop and start again (a change the running engine torrent cannot take, e.g. the file selection).</summary>
+    public bool RestartPending { get; set; }
+
+    /// <summary>Running in the engine but paused there (not wanted now: paused, queued, or a seeding goal reached).</summary>
+    public bool EnginePaused { get; set; }
+
+    /// <summary>Forget the resume data at the next stop, so the next start checks every piece.</summary>
+    public bool RecheckPending { get; set; }
+
+    /// <summary>Run until the check is over whatever the queue says (a new torrent; a recheck of a paused or queued one).</summary>
+    public bool CheckOnly { get; set; }
+
+    /// <summary>Removed from the daemon: it never starts again.</summary>
+    public bool Removed { get; set; }
+
+    /// <summary>Why it was paused, when not by the user (a seeding goal).</summary>
+    public string? PauseReason { get; set; }
+
+    /// <summary>Counters changed since they were last written.</summary>
+    public bool TotalsDirty { get; set; }
+
+    /// <summary>The shown row changed since the last <see cref="DaemonEventKind.Updated"/> event.</summary>
+    public bool ViewDirty { get; set; } = true;
+
+    /// <summary>Payload bytes downloaded, all runs.</summary>
+    public long Downloaded => Base.Downloaded + (Status?.Downloaded ?? 0);
+
+    /// <summary>Payload bytes uploaded, all runs.</summary>
+    public long Uploaded => Base.Uploaded + (Status?.Uploaded ?? 0);
+
+    /// <summary>Its id.</summary>
+    public long Id => Record.Id;
+
+    /// <summary>The row shown to clients.</summary>
+    public TorrentView View
+    {
+        get => Volatile.Read(ref _view)!;
+        set => Volatile.Write(ref _view, value);
+    }
+
+    /// <summary>The counters to write.</summary>
+    public TorrentTotals Totals => new(Uploaded, Downloaded, SeedingSeconds, ActiveSeconds, DoneBytes, CompletedAt, LastActivity);
+
+    /// <summary>Bytes of the files not skipped (0 while the metadata is unknown).</summary>
+    public long WantedSize
+    {
+        get
+        {
+            if (Metainfo is not { } torrent) return 0;
+            if (Record.FilePriorities is not { } priorities) return torrent.TotalSize;
+            // Views are rebuilt every second a torrent changes; the sum over its files only when priorities change.
+            if (ReferenceEquals(_wanted.Priorities, priorities) && ReferenceEquals(_wanted.Metainfo, torrent)) return _wanted.Size;
+            long wanted = 0;
+            for (int i = 0; i < torrent.Files.Count; i++)
+            {
+                if (i >= priorities.Length || priorities[i] != (byte)FilePriority.Skip) wanted += torrent.Files[i].Length;
+            }
+            _wanted = (priorities, torrent, wanted);
+            return wanted;
+        }
+    }
+}

@@ -1,0 +1,342 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Shoal.Daemon.State;
+using Shoal.Swarm;
+
+namespace Shoal.Daemon.Service;
+
+/// <summary>
+/// The service's once-a-second pass over its torrents, on the loop: reads each running torrent's engine snapshot
+/// (state, counters, metadata), raises the events, applies the seeding goals and the queue, rebuilds the rows that
+/// changed (one <see cref="DaemonEventKind.Updated"/> event for all of them), and every few seconds writes the changed
+/// counters in one transaction. A torrent that is not running costs a few comparisons.
+/// </summary>
+internal sealed class StatusPass(ServiceContext context, EngineReconciler engine, Func<ServiceTorrent, string, Task> removeForGoal)
+{
+    /// <summary>How often counters are written: what a crash may lose of them.</summary>
+    public static readonly TimeSpan CounterInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Starts and stops torrents in the engine.</summary>
+    public EngineReconciler Engine => engine;
+
+    private long _lastTick = context.Time.GetTimestamp();
+    private long _lastCounterWrite = context.Time.GetTimestamp();
+    private long _tickCount;
+
+    /// <summary>One pass. Loop only.</summary>
+    public async Task TickAsync()
+    {
+        long now = context.Time.GetTimestamp();
+        long elapsedSeconds = Math.Max(0, (long)Math.Round(context.Time.GetElapsedTime(_lastTick, now).TotalSeconds));
+        if (elapsedSeconds == 0) elapsedSeconds = 1;
+        _lastTick = now;
+        _tickCount++;
+        DateTimeOffset wallNow = context.Now;
+        DaemonSettings settings = context.Settings;
+        List<(ServiceTorrent Torrent, string Reason)>? goals = null;
+        FlushResume();
+        // The session's caps follow the settings at once and the alternative-speed schedule within a second.
+        context.Engine.ApplyRates(settings, context.Time.GetLocalNow());
+
+        foreach (ServiceTorrent t in context.Torrents.All)
+        {
+            if (t.Handle is not { } handle) continue;
+            Observe(t, handle, elapsedSeconds, wallNow);
+            if (t.Activity == TorrentActivity.Seeding && t.Record.RunMode != RunMode.Paused)
+            {
+                long idle = (long)(wallNow - (t.LastSeedUpload ?? wallNow)).TotalSeconds;
+                double ratio = SeedingGoals.Ratio(t.Uploaded, t.Downloaded, t.DoneBytes);
+                if (SeedingGoals.Reached(t.Record.Settings, settings, ratio, t.SeedingSeconds, idle) is { } reason)
+                {
+                    (goals ??= []).Add((t, reason));
+                }
+            }
+        }
+        if (goals is not null)
+        {
+            foreach ((ServiceTorrent t, string reason) in goals) await ApplyGoalAsync(t, reason, settings.SeedingGoalAction).ConfigureAwait(false);
+        }
+        PlanQueue();
+        // Time counters alone change every second; their rows are refreshed once a minute unless something else changed.
+        PublishChanges(refreshTimes: _tickCount % 60 == 0);
+        if (context.Time.GetElapsedTime(_lastCounterWrite, now) >= CounterInterval) WriteCounters();
+    }
+
+    /// <summary>Reads one running torrent's snapshot and raises what changed. Loop only.</summary>
+    private void Observe(ServiceTorrent t, TorrentHandle handle, long elapsedSeconds, DateTimeOffset now)
+    {
+        TorrentStatus s = handle.GetStatus();
+        TorrentStatus? previous = t.Status;
+        t.Status = s;
+        if (previous is null || ShownValuesDiffer(previous, s)) t.ViewDirty = true;
+        if (t.Metainfo is null && handle.Torrent is { } metainfo) OnMetadata(t, metainfo);
+
+        if (previous is null || s.Downloaded != previous.Downloaded || s.Uploaded != previous.Uploaded)
+        {
+            if (previous is not null) t.LastActivity = now;
+            if (previous is not null && s.Uploaded != previous.Uploaded) t.LastSeedUpload = now;
+            t.TotalsDirty = true;
+        }
+        if (s.VerifiedBytes != t.DoneBytes && s.State != TorrentState.Checking || s.State == TorrentState.Checking && s.VerifiedBytes > t.DoneBytes)
+        {
+            t.DoneBytes = s.VerifiedBytes;
+            t.TotalsDirty = true;
+        }
+        if (s.State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
+        {
+            t.ActiveSeconds += elapsedSeconds;
+            t.TotalsDirty = true;
+        }
+        if (s.State == TorrentState.Seeding)
+        {
+            t.SeedingSeconds += elapsedSeconds;
+            t.LastSeedUpload ??= now;
+        }
+        else
+        {
+            t.LastSeedUpload = null;
+        }
+
+        if (s.State == TorrentState.Seeding && !t.Complete)
+        {
+            t.Complete = true;
+            t.CompletedAt ??= now;
+            t.TotalsDirty = true;
+            context.Events.Publish(DaemonEventKind.Finished, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, TorrentActivity.Seeding,
+                $"{t.Record.Name} is complete");
+            context.Log.LogInformation("{Name} finished", t.Record.Name);
+            // Every wanted file is complete at once when the torrent is.
+            if (t.Metainfo is { } m)
+            {
+                for (int i = 0; i < m.Files.Count; i++)
+                {
+                    if (t.Record.FilePriorities is { } p && i < p.Length && p[i] == (byte)FilePriority.Skip) continue;
+                    if (m.Files[i].IsPadding) continue;
+                    context.Events.Publish(DaemonEventKind.FileCompleted, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, fileIndex: i, message: m.Files[i].Path);
+                }
+            }
+        }
+        else if (s.State == TorrentState.Downloading && t.Complete)
+        {
+            // More was wanted (a skipped file un-skipped): no longer complete.
+            t.Complete = false;
+            t.CompletedAt = null;
+            t.TotalsDirty = true;
+        }
+        if (s.State == TorrentState.Error)
+        {
+            t.Error = s.Error ?? "the torrent stopped on an error";
+            context.Log.LogWarning("{Name} stopped: {Error}", t.Record.Name, t.Error);
+            context.Events.Publish(DaemonEventKind.Error, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, TorrentActivity.Error, t.Error);
+        }
+        if (t.CheckOnly && s.State is not (TorrentState.Checking or TorrentState.FetchingMetadata))
+        {
+            t.CheckOnly = false;
+        }
+        if (!t.EnginePaused) SetActivity(t, RunningActivity(t, s));
+    }
+
+    /// <summary>Whether a row built from <paramref name="b"/> would differ from one built from <paramref name="a"/> (times aside).</summary>
+    private static bool ShownValuesDiffer(TorrentStatus a, TorrentStatus b) =>
+        a.State != b.State || a.VerifiedBytes != b.VerifiedBytes || a.DownloadRate != b.DownloadRate || a.UploadRate != b.UploadRate
+        || a.Peers != b.Peers || a.Seeds != b.Seeds || a.Downloaded != b.Downloaded || a.Uploaded != b.Uploaded
+        || a.VerifiedPieces != b.VerifiedPieces || a.Error != b.Error;
+
+    private (TorrentActivity Activity, string Reason) RunningActivity(ServiceTorrent t, TorrentStatus s) => s.State switch
+    {
+        TorrentState.FetchingMetadata => (TorrentActivity.FetchingMetadata, s.Peers == 0 ? "fetching metadata: looking for peers" : $"fetching metadata from {Peers(s.Peers)}"),
+        TorrentState.Checking => (TorrentActivity.Checking, string.Create(CultureInfo.InvariantCulture, $"checking the data on disk ({s.VerifiedPieces} of {s.PieceCount} pieces verified)")),
+        TorrentState.Downloading => (TorrentActivity.Downloading, s.Peers == 0 ? "downloading: looking for peers" : s.DownloadRate == 0 ? $"downloading: stalled, {Peers(s.Peers)} connected" : $"downloading from {Peers(s.Peers)}"),
+        TorrentState.Seeding => (TorrentActivity.Seeding, s.Peers == 0 ? "seeding: no peers connected" : $"seeding to {Peers(s.Peers)}"),
+        TorrentState.Paused => (TorrentActivity.Downloading, $"writing to disk fails, retrying: {s.Error}"),
+        TorrentState.Error => (TorrentActivity.Error, t.Error ?? "error"),
+        _ => (TorrentActivity.Paused, "stopping"),
+    };
+
+    private static string Peers(int n) => n == 1 ? "1 peer" : $"{n} peers";
+
+    private void OnMetadata(ServiceTorrent t, Metainfo.Torrent metainfo)
+    {
+        t.Metainfo = metainfo;
+        byte[]? priorities = t.Record.FilePriorities;
+        if (priorities is not null && priorities.Length != metainfo.Files.Count)
+        {
+            // Priorities given before the file list was known: fit them to it (missing ones are normal).
+            var fitted = new byte[metainfo.Files.Count];
+            Array.Fill(fitted, (byte)FilePriority.Normal);
+            Array.Copy(priorities, fitted, Math.Min(priorities.Length, fitted.Length));
+            priorities = fitted;
+        }
+        TorrentRecord record = t.Record with { Metainfo = metainfo.ToBytes(), Name = metainfo.Name, FilePriorities = priorities };
+        context.Store.Write(w => w.UpdateTorrent(record));
+        t.Record = record;
+        t.ViewDirty = true;
+        // Priorities given with the magnet link reach the engine now that it knows the files.
+        if (priorities is not null && t.Engine == EngineState.Running)
+        {
+            Picking.FilePriority[] levels = Shoal.Daemon.Engine.EngineBridge.Priorities(priorities, metainfo.Files.Count);
+            engine.Drive(t, "applying file priorities to", h => h.SetFilePrioritiesAsync(levels));
+        }
+        context.Events.Publish(DaemonEventKind.MetadataReceived, t.Id, t.Record.InfoHash.ToHex(), metainfo.Name,
+            message: $"{metainfo.Files.Count} files, {metainfo.TotalSize} bytes");
+    }
+
+    private async Task ApplyGoalAsync(ServiceTorrent t, string reason, SeedingGoalAction action)
+    {
+        context.Log.LogInformation("{Name}: seeding goal reached ({Reason}): {Action}", t.Record.Name, reason, action);
+        if (action == SeedingGoalAction.Remove)
+        {
+            await removeForGoal(t, reason).ConfigureAwait(false);
+            return;
+        }
+        TorrentRecord record = t.Record with { RunMode = RunMode.Paused };
+        context.Store.Write(w => w.UpdateTorrent(record));
+        t.Record = record;
+        t.PauseReason = "seeding goal reached: " + reason;
+        t.ViewDirty = true;
+    }
+
+    /// <summary>Decides which torrents run, starts and stops them, and sets the state of those that do not run. Loop only.</summary>
+    public void PlanQueue()
+    {
+        DaemonSettings settings = context.Settings;
+        ServiceTorrent[] ordered = context.Torrents.InQueueOrder();
+        var entries = new QueueEntry[ordered.Length];
+        int downloads = 0, seeds = 0;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            ServiceTorrent t = ordered[i];
+            entries[i] = new QueueEntry(t.Record.RunMode, IsComplete(t), t.Error is not null);
+        }
+        bool[] run = QueuePlanner.Plan(entries, settings.QueueingEnabled, settings.MaxActiveDownloads, settings.MaxActiveSeeds);
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            if (!run[i] || ordered[i].Record.RunMode == RunMode.Forced) continue;
+            if (entries[i].Complete) seeds++;
+            else downloads++;
+        }
+        var reasons = new QueueReasons(
+            $"queued: {downloads} of {settings.MaxActiveDownloads} download slots taken",
+            $"queued: {seeds} of {settings.MaxActiveSeeds} seeding slots taken");
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            ServiceTorrent t = ordered[i];
+            bool wanted = run[i] || t.CheckOnly && t.Error is null;
+            if (wanted != t.Wanted)
+            {
+                t.Wanted = wanted;
+                t.ViewDirty = true;
+            }
+            engine.Reconcile(t);
+            if (t.Handle is null || t.EnginePaused) SetActivity(t, IdleActivity(t, entries[i], reasons));
+        }
+    }
+
+    private static bool IsComplete(ServiceTorrent t) => t.Complete || t.Metainfo is not null && t.WantedSize == 0;
+
+    /// <summary>The reasons of queued torrents, made once per pass and shared (no string per torrent per second).</summary>
+    private sealed record QueueReasons(string Download, string Seed);
+
+    private static (TorrentActivity, string) IdleActivity(ServiceTorrent t, QueueEntry entry, QueueReasons reasons)
+    {
+        if (t.Error is not null) return (TorrentActivity.Error, t.Error);
+        if (t.Engine is EngineState.Starting) return (t.Complete ? TorrentActivity.Seeding : TorrentActivity.Downloading, "starting");
+        if (t.Record.RunMode == RunMode.Paused) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
+        if (t.Engine is EngineState.Stopping) return (t.Activity, "stopping");
+        if (t.Metainfo is not null && t.WantedSize == 0) return (TorrentActivity.Paused, "every file is skipped: nothing to download");
+        return entry.Complete ? (TorrentActivity.QueuedSeed, reasons.Seed) : (TorrentActivity.QueuedDownload, reasons.Download);
+    }
+
+    private void SetActivity(ServiceTorrent t, (TorrentActivity Activity, string Reason) now)
+    {
+        if (t.Activity == now.Activity && t.Reason == now.Reason) return;
+        bool stateChanged = t.Activity != now.Activity;
+        t.Activity = now.Activity;
+        t.Reason = now.Reason;
+        t.ViewDirty = true;
+        if (stateChanged)
+        {
+            context.Events.Publish(DaemonEventKind.StateChanged, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, now.Activity, now.Reason);
+        }
+    }
+
+    /// <summary>Rebuilds the rows of torrents whose shown values changed and publishes them in one event. Loop only.</summary>
+    public void PublishChanges(bool refreshTimes = false)
+    {
+        List<TorrentView>? changed = null;
+        foreach (ServiceTorrent t in context.Torrents.All)
+        {
+            if (!t.ViewDirty && !(refreshTimes && t.Status is not null)) continue;
+            TorrentView view = ViewFactory.Torrent(t);
+            TorrentView old = t.View;
+            t.ViewDirty = false;
+            if (old is not null && !refreshTimes && SameExceptTimes(old, view)) continue;
+            if (view.Equals(old)) continue;
+            t.View = view;
+            (changed ??= []).Add(view);
+        }
+        if (changed is not null) context.Events.Publish(DaemonEventKind.Updated, torrents: changed);
+    }
+
+    private static bool SameExceptTimes(TorrentView a, TorrentView b)
+        => a == b with { SeedingSeconds = a.SeedingSeconds, ActiveSeconds = a.ActiveSeconds };
+
+    /// <summary>Writes every torrent's changed counters in one transaction. Loop only.</summary>
+    /// <summary>
+    /// Writes the resume data the engine saved since the last flush, every torrent's in one transaction (a removed
+    /// torrent's is dropped: its row is gone). Loop only.
+    /// </summary>
+    public void FlushResume()
+    {
+        List<(Metainfo.InfoHash InfoHash, byte[]? Data)> pending = context.Engine.Resume.TakePending();
+        if (pending.Count == 0) return;
+        var rows = new List<(long Id, byte[]? Data)>(pending.Count);
+        foreach ((Metainfo.InfoHash hash, byte[]? data) in pending)
+        {
+            if (context.Torrents.Find(hash) is { Removed: false } t) rows.Add((t.Id, data));
+        }
+        if (rows.Count == 0) return;
+        DateTimeOffset now = context.Now;
+        try
+        {
+            context.Store.Write(w =>
+            {
+                foreach ((long id, byte[]? data) in rows) w.PutResume(id, data, now);
+            });
+        }
+        catch (StateStoreException ex)
+        {
+            // Nothing is lost that matters: the next start checks the pieces this data would have vouched for.
+            context.Log.LogError("resume data not saved: {Error}", ex.Message);
+        }
+    }
+
+    public void WriteCounters()
+    {
+        FlushResume();
+        _lastCounterWrite = context.Time.GetTimestamp();
+        List<(long Id, TorrentTotals Totals)>? dirty = null;
+        foreach (ServiceTorrent t in context.Torrents.All)
+        {
+            if (!t.TotalsDirty || t.Removed) continue;
+            t.TotalsDirty = false;
+            (dirty ??= []).Add((t.Id, t.Totals));
+        }
+        if (dirty is null) return;
+        try
+        {
+            context.Store.Write(w =>
+            {
+                foreach ((long id, TorrentTotals totals) in dirty) w.PutTotals(id, totals);
+            });
+        }
+        catch (StateStoreException ex)
+        {
+            context.Log.LogError("counters not saved: {Error}", ex.Message);
+            foreach ((long id, _) in dirty)
+            {
+                if (context.Torrents.Find(id) is { } t) t.TotalsDirty = true;
+            }
+        }
+    }
+}
