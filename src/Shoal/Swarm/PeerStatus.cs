@@ -21,7 +21,6 @@ namespace Shoal.Swarm;
 /// <param name="PeerInterested">The peer wants something we have.</param>
 /// <param name="Source">Where we learned of the peer.</param>
 /// <param name="Encryption">How the connection's bytes travel: plain, or after an MSE/PE handshake obfuscated or RC4.</param>
-/// <param name="Transport">What carries the connection: TCP or uTP.</param>
 public sealed record PeerStatus(
     long ConnectionId,
     IPEndPoint EndPoint,
@@ -38,5 +37,8 @@ public sealed record PeerStatus(
     bool AmInterested,
     bool PeerInterested,
     PeerSource Source,
-    PeerEncryption Encryption = PeerEncryption.None,
-    TransportProtocol Transport = TransportProtocol.Tcp);
+    PeerEncryption Encryption = PeerEncryption.None)
+{
+    /// <summary>What carries the connection: TCP or uTP (a property, not a parameter: the 0.1.0 constructor stays).</summary>
+    public TransportProtocol Transport { get; init; } = TransportProtocol.Tcp;
+}

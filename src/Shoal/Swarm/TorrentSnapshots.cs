@@ -49,8 +49,10 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
             peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
                 peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
                 peer.Has.SetFraction,
-                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source, peer.Encryption,
-                peer.Protocol);
+                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source, peer.Encryption)
+            {
+                Transport = peer.Protocol,
+            };
         }
         _peers = peers;
     }
@@ -98,8 +100,10 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
         return new TorrentStatus(torrent.State, total == 0 ? 0 : (double)torrent.VerifiedBytes / total, total, torrent.VerifiedBytes,
             torrent.Downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, torrent.Peers.Count, seeds,
             verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
-            encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null,
-            new TransportCounts(torrent.Peers.Count - utp, utp, torrent.Downloaded - utpDownloaded, uploaded - utpUploaded, utpDownloaded, utpUploaded));
+            encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null)
+        {
+            Transports = new TransportCounts(torrent.Peers.Count - utp, utp, torrent.Downloaded - utpDownloaded, uploaded - utpUploaded, utpDownloaded, utpUploaded),
+        };
     }
 
     /// <summary>What was tried to find a peer (built only while there is none: it walks the known addresses).</summary>

@@ -17,7 +17,6 @@ namespace Shoal.Swarm;
 /// <param name="Error">Why the torrent stopped, when <paramref name="State"/> is <see cref="TorrentState.Error"/>.</param>
 /// <param name="Sources">Where the connected peers came from; null reads as none.</param>
 /// <param name="EncryptedPeers">Of the connected peers, those whose connection ran the MSE/PE handshake (RC4 or obfuscated).</param>
-/// <param name="Transports">Connected peers and this run's payload bytes by transport (TCP, uTP); null reads as none.</param>
 /// <param name="CheckedPieces">Pieces of the data check done so far (of <paramref name="PieceCount"/>), while <paramref name="State"/> is <see cref="TorrentState.Checking"/>.</param>
 /// <param name="Search">While no peer is connected: what was tried to find one; null otherwise.</param>
 public sealed record TorrentStatus(
@@ -38,9 +37,14 @@ public sealed record TorrentStatus(
     PeerSourceCounts? Sources = null,
     int EncryptedPeers = 0,
     int CheckedPieces = 0,
-    PeerSearch? Search = null,
-    TransportCounts? Transports = null)
+    PeerSearch? Search = null)
 {
+    /// <summary>
+    /// Connected peers and this run's payload bytes by transport (TCP, uTP); null reads as none. A property, not a
+    /// parameter: the 0.1.0 constructor stays.
+    /// </summary>
+    public TransportCounts? Transports { get; init; }
+
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
     public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0 && TotalSize > VerifiedBytes
         ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)
