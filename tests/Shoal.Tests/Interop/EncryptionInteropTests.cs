@@ -162,9 +162,11 @@ public sealed class EncryptionInteropTests(ITestOutputHelper output)
         }
     }
 
+    // Capped at 4 MiB/s so the 12 MiB download spans several once-a-second status lines: uncapped it could finish
+    // between two, and the last line comes after the seeds dropped each other ("encrypted_peers":0).
     private static Task<ProcessResult> ShoalGetAsync(string torrent, string download, string peer, string encryption) =>
         ShoalCli.RunAsync(CliTimeout, "get", torrent, "-o", download, "--peer", peer, "--port", "0", "--bind", "127.0.0.1",
-            "--no-dht", "--no-lsd", "--encryption", encryption, "--exit-when-done", "--json");
+            "--no-dht", "--no-lsd", "--encryption", encryption, "--exit-when-done", "--json", "--max-download-rate", "4194304");
 
     /// <summary>The highest "encrypted_peers" in shoal's --json status lines.</summary>
     private static int MostEncryptedPeers(IEnumerable<string> lines)

@@ -73,19 +73,38 @@ internal static class ManyTorrentsChild
                 hogs.RemoveAt(hogs.Count - 1);
             }
         }
+        // Sampled from before the first add: the checks open (and close) the data files while torrents are still
+        // being added, and on a fast machine all of them may be done before the adding ends.
+        int mostDescriptors = 0, mostDataFiles = 0, seeding = 0, failed = 0;
+        using var sampling = new CancellationTokenSource();
+        Task sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                try
+                {
+                    mostDescriptors = Math.Max(mostDescriptors, Directory.GetFiles("/proc/self/fd").Length);
+                }
+                catch (IOException)
+                {
+                    // Listing /proc/self/fd needs a descriptor too; with every one in use this sample is skipped.
+                }
+                mostDataFiles = Math.Max(mostDataFiles, session.OpenFiles);
+                try { await Task.Delay(10, sampling.Token); } catch (OperationCanceledException) { }
+            }
+        });
         foreach (Torrent torrent in torrents.Skip(handles.Count)) handles.Add(await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = data }));
 
-        int mostDescriptors = 0, mostDataFiles = 0, seeding = 0, failed = 0;
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while (DateTime.UtcNow < deadline)
         {
-            mostDescriptors = Math.Max(mostDescriptors, Directory.GetFiles("/proc/self/fd").Length);
-            mostDataFiles = Math.Max(mostDataFiles, session.OpenFiles);
             seeding = handles.Count(h => h.GetStatus().State == TorrentState.Seeding);
             failed = handles.Count(h => h.GetStatus().State == TorrentState.Error);
             if (seeding + failed == count) break;
             await Task.Delay(50);
         }
+        sampling.Cancel();
+        await sampler;
         foreach (TorrentHandle h in handles.Where(h => h.GetStatus().State == TorrentState.Error).Take(3))
             Console.Error.WriteLine($"{h.Torrent?.Name}: {h.GetStatus().Error}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

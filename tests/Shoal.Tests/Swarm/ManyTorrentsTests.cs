@@ -33,7 +33,10 @@ public sealed class ManyTorrentsTests : IDisposable
         Assert.True(result.ExitCode == 0, result.Transcript);
         Dictionary<string, long> counts = Counts(result);
         Assert.Equal(1000, counts["seeding"]);
-        Assert.InRange(counts["most-data-files"], 1, 128);
+        // Never above the pool's bound. No lower bound: a 64 KiB file is open for well under a millisecond of its
+        // check, so sampling may see none open at all (it did, now and then); the 1,000 seeds under 256 descriptors
+        // are what fails without the pool.
+        Assert.InRange(counts["most-data-files"], 0, 128);
     }
 
     [Fact]
