@@ -9,10 +9,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shoal.Daemon.Engine;
 using Shoal.Daemon.Http;
+using Shoal.Daemon.QBittorrent;
 using Shoal.Daemon.Security;
 using Shoal.Daemon.Service;
 using Shoal.Daemon.State;
+using Shoal.Daemon.Transmission;
 using Shoal.Daemon.Watching;
+using Shoal.Daemon.Web;
 using Shoal.Dht;
 using Shoal.Swarm;
 
@@ -68,6 +71,9 @@ public sealed class DaemonHost : IAsyncDisposable
         {
             b.SetMinimumLevel(options.MinimumLogLevel);
             b.AddFilter("Microsoft", options.MinimumLogLevel > LogLevel.Warning ? options.MinimumLogLevel : LogLevel.Warning);
+            // The generic host logs a failed start (a busy --web-port) with its whole stack trace before the exception
+            // reaches us; StartAsync turns that exception into one line that says what to change, which is all a user sees.
+            b.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
             if (options.LoggerProvider is { } provider) b.AddProvider(provider);
             else b.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss "; }).AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
         });
@@ -113,7 +119,7 @@ public sealed class DaemonHost : IAsyncDisposable
             service = await TorrentService.StartAsync(store, engine, folders, settings, options.Time, log).ConfigureAwait(false);
             var security = new DaemonSecurity(hash, options.Time, () => service.Settings.AllowedHosts);
 
-            WebApplication web = BuildWeb(options, service, security, logs);
+            WebApplication web = BuildWeb(options, service, security, StoredSecret(store, QbApiKeys.HashSetting), logs);
             try
             {
                 await web.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -155,6 +161,10 @@ public sealed class DaemonHost : IAsyncDisposable
             : throw new DaemonStartException("the stored password hash is damaged: set the password again (SHOAL_PASSWORD or --password-file)");
     }
 
+    /// <summary>A secret kept in the settings table (a JSON string), or null.</summary>
+    private static string? StoredSecret(StateStore store, string key)
+        => store.LoadSettings().TryGetValue(key, out string? json) ? JsonNode.Parse(json)?.GetValue<string>() : null;
+
     private static Swarm.SessionOptions SessionOptionsFor(DaemonOptions options, DaemonSettings settings, DaemonResumeStore resume, Action<string> log) => new()
     {
         BindAddress = options.PeerBind,
@@ -186,7 +196,7 @@ public sealed class DaemonHost : IAsyncDisposable
         Log = log,
     };
 
-    private static WebApplication BuildWeb(DaemonOptions options, TorrentService service, DaemonSecurity security, ILoggerFactory logs)
+    private static WebApplication BuildWeb(DaemonOptions options, TorrentService service, DaemonSecurity security, string? apiKeyHash, ILoggerFactory logs)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -204,6 +214,9 @@ public sealed class DaemonHost : IAsyncDisposable
         builder.Services.AddSingleton(service);
         builder.Services.AddSingleton(security);
         builder.Services.AddSingleton(options.Time);
+        // The dialects are created by the container (which disposes them when the interface stops) and resolved at once below.
+        builder.Services.AddSingleton(_ => new TransmissionRpc(service, options.Time, options.DataDirectory));
+        builder.Services.AddSingleton(_ => new QbApi(service, security, apiKeyHash, options.WebBind.ToString()));
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // Request bodies are read with these options (the contexts' own naming applies only to their own options).
@@ -213,16 +226,18 @@ public sealed class DaemonHost : IAsyncDisposable
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, ServiceJson.Default);
         });
         WebApplication app = builder.Build();
+        _ = app.Services.GetRequiredService<TransmissionRpc>();
+        _ = app.Services.GetRequiredService<QbApi>();
         app.UseMiddleware<HostCheckMiddleware>();
         app.UseMiddleware<NativeAuthMiddleware>();
         NativeTorrentEndpoints.Map(app);
+        TransmissionEndpoint.Map(app);
+        QbEndpoint.Map(app);
         StreamEndpoint.Map(app);
         NativeAdminEndpoints.Map(app,
             hash => service.PutSecretAsync(SettingsBook.PasswordHashKey, hash is null ? null : JsonValue.Create(hash).ToJsonString()),
             loopbackOnly: IPAddress.IsLoopback(options.WebBind));
-        app.MapGet("/", () => Results.Text(
-            "Shoal daemon " + DaemonVersion.Text + ". The native API is under /api/v1 (docs/api.md); events at /api/v1/events.\n",
-            "text/plain; charset=utf-8"));
+        WebPageEndpoints.Map(app, WebAssets.Load());
         return app;
     }
 

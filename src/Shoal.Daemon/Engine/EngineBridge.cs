@@ -86,6 +86,18 @@ internal sealed class EngineBridge
     /// <summary>Forgets the fast-resume data of <paramref name="infoHash"/>, so its next start checks every piece.</summary>
     public void ForgetResume(InfoHash infoHash) => Resume.Delete(infoHash, "");
 
+    /// <summary>
+    /// The verified pieces of a stopped torrent from its fast-resume data (a BEP 3 bitfield), or null when it has none
+    /// that is readable (used for a piece map, never to decide what is verified).
+    /// </summary>
+    public byte[]? LoadVerifiedPieces(InfoHash infoHash, int pieceCount)
+    {
+        byte[]? saved = Resume.Load(infoHash, "");
+        if (saved is null) return null;
+        Storage.ResumeData? data = Storage.ResumeFile.TryParse(saved, infoHash, out _);
+        return data is not null && data.PieceCount == pieceCount ? data.VerifiedBytes.ToArray() : null;
+    }
+
     /// <summary>The engine's priorities for <paramref name="fileCount"/> files from the stored ones (missing ones are normal).</summary>
     internal static Picking.FilePriority[] Priorities(byte[]? priorities, int fileCount)
     {

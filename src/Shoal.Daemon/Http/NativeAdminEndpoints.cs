@@ -83,6 +83,7 @@ internal static class NativeAdminEndpoints
         });
 
         api.MapGet("/stats", (TorrentService service) => Results.Json(service.GetStats(), ServiceJson.Default.SessionStatsView));
+        api.MapGet("/stats/history", (TorrentService service) => Results.Json(service.RateHistory.Snapshot(), ServiceJson.Default.RateHistoryView));
 
         api.MapGet("/categories", (TorrentService service) => Results.Json(service.GetCategories(), ServiceJson.Default.IReadOnlyListCategoryView));
         api.MapPost("/categories", async (TorrentService service, CategoryRequest body)

@@ -31,6 +31,8 @@ internal static class NativeTorrentEndpoints
         api.MapGet("/{id}", (TorrentService service, string id) => Results.Json(service.GetDetails(id), ServiceJson.Default.TorrentDetails));
         api.MapGet("/{id}/files", (TorrentService service, string id) => Results.Json(service.GetFiles(id), ServiceJson.Default.IReadOnlyListFileView));
         api.MapGet("/{id}/peers", (TorrentService service, string id) => Results.Json(service.GetPeers(id), ServiceJson.Default.IReadOnlyListPeerView));
+        api.MapGet("/{id}/pieces", async (HttpContext context, TorrentService service, string id)
+            => Results.Json(await service.GetPieceMapAsync(id, context.RequestAborted).ConfigureAwait(false), ServiceJson.Default.PieceMapView));
         api.MapGet("/{id}/trackers", (TorrentService service, string id) => Results.Json(service.GetTrackers(id), ServiceJson.Default.IReadOnlyListTrackerView));
 
         api.MapPost("/{id}/files/priority", async (TorrentService service, string id, PriorityRequest body) =>

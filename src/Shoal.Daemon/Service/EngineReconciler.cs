@@ -19,7 +19,8 @@ internal sealed class EngineReconciler(ServiceContext context)
     /// </summary>
     public void Reconcile(ServiceTorrent t)
     {
-        bool leave = t.Removed || context.Stopping;
+        // A torrent whose data moves leaves the engine (its files closed), as a removed one does.
+        bool leave = t.Removed || context.Stopping || t.Relocating;
         bool want = t.Wanted && !leave;
         switch (t.Engine)
         {

@@ -38,6 +38,24 @@ internal sealed class OrganizeCommands(ServiceContext context, TorrentCommands t
         torrents.Settle();
     }
 
+    public void MoveToQueuePosition(IReadOnlyList<ServiceTorrent> moving, int position)
+    {
+        var set = new HashSet<long>(moving.Select(t => t.Id));
+        List<ServiceTorrent> order = [.. context.Torrents.InQueueOrder().Where(t => !set.Contains(t.Id))];
+        order.InsertRange(Math.Clamp(position, 0, order.Count), moving.OrderBy(t => t.Record.QueuePosition));
+        torrents.WritePositions(order);
+        torrents.Settle();
+    }
+
+    public void Rename(ServiceTorrent t, string name)
+    {
+        string clean = name?.Trim() ?? "";
+        if (clean.Length == 0 || clean.Length > 1000 || clean.Any(char.IsControl))
+            throw ServiceException.Bad("a torrent's name is 1 to 1000 characters, without control characters");
+        if (clean == t.Record.Name) return;
+        Rewrite([t], x => x.Record with { Name = clean });
+    }
+
     public void SetCategory(IReadOnlyList<ServiceTorrent> list, string? category)
     {
         string? name = TorrentCommands.Clean(category);

@@ -43,6 +43,9 @@ public sealed class ServiceException : Exception
     /// <summary>What kind of refusal it is.</summary>
     public ServiceErrorKind Kind { get; }
 
+    /// <summary>The torrent the request clashed with, when it is one already in the daemon (an add of a duplicate).</summary>
+    public TorrentView? Torrent { get; init; }
+
     internal static ServiceException NotFound(string message) => new(ServiceErrorKind.NotFound, message);
 
     internal static ServiceException Bad(string message) => new(ServiceErrorKind.BadRequest, message);

@@ -20,6 +20,8 @@ namespace Shoal.Daemon.Service;
 [JsonSerializable(typeof(IReadOnlyList<PeerView>))]
 [JsonSerializable(typeof(IReadOnlyList<TrackerView>))]
 [JsonSerializable(typeof(SessionStatsView))]
+[JsonSerializable(typeof(RateHistoryView))]
+[JsonSerializable(typeof(PieceMapView))]
 [JsonSerializable(typeof(DaemonEvent))]
 [JsonSerializable(typeof(CategoryView))]
 [JsonSerializable(typeof(IReadOnlyList<CategoryView>))]

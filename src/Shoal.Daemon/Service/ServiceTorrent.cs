@@ -95,6 +95,9 @@ internal sealed class ServiceTorrent
     /// <summary>Run until the check is over whatever the queue says (a new torrent; a recheck of a paused or queued one).</summary>
     public bool CheckOnly { get; set; }
 
+    /// <summary>Its data is being moved to another folder: it stays out of the engine until that is over.</summary>
+    public bool Relocating { get; set; }
+
     /// <summary>Removed from the daemon: it never starts again.</summary>
     public bool Removed { get; set; }
 

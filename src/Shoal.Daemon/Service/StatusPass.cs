@@ -221,7 +221,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         for (int i = 0; i < ordered.Length; i++)
         {
             ServiceTorrent t = ordered[i];
-            bool wanted = run[i] || t.CheckOnly && t.Error is null;
+            bool wanted = (run[i] || t.CheckOnly && t.Error is null) && !t.Relocating;
             if (wanted != t.Wanted)
             {
                 t.Wanted = wanted;
@@ -240,7 +240,10 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
     private static (TorrentActivity, string) IdleActivity(ServiceTorrent t, QueueEntry entry, QueueReasons reasons)
     {
         if (t.Error is not null) return (TorrentActivity.Error, t.Error);
+        // Paused while its start is under way: the start is undone when it ends, and the user sees the pause now.
+        if (t.Record.RunMode == RunMode.Paused && !t.Relocating && !t.CheckOnly) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
         if (t.Engine is EngineState.Starting) return (t.Complete ? TorrentActivity.Seeding : TorrentActivity.Downloading, "starting");
+        if (t.Relocating) return (t.Activity, "moving its data to another folder");
         if (t.Record.RunMode == RunMode.Paused) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
         if (t.Engine is EngineState.Stopping) return (t.Activity, "stopping");
         if (t.Metainfo is not null && t.WantedSize == 0) return (TorrentActivity.Paused, "every file is skipped: nothing to download");

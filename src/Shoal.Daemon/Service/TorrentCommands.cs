@@ -16,7 +16,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
     public TorrentView Add(AddTorrentRequest request, TorrentSource source)
     {
         if (context.Torrents.Find(source.InfoHash) is { } existing)
-            throw new ServiceException(ServiceErrorKind.Conflict, $"the torrent is already in the daemon (id {existing.Id}, {existing.Record.Name})");
+            throw new ServiceException(ServiceErrorKind.Conflict, $"the torrent is already in the daemon (id {existing.Id}, {existing.Record.Name})") { Torrent = existing.View };
         if (context.Torrents.Count >= MaxTorrents) throw new ServiceException(ServiceErrorKind.Conflict, $"the daemon holds {MaxTorrents} torrents, its limit");
         DaemonSettings settings = context.Settings;
         string? category = Clean(request.Category);
@@ -159,6 +159,48 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         Settle();
         foreach (ServiceTorrent t in torrents) stops.Add((t, t.EngineWork));
         return stops;
+    }
+
+    /// <summary>Takes the torrents whose folder changes out of the engine for the move; returns them.</summary>
+    public IReadOnlyList<ServiceTorrent> BeginRelocation(IReadOnlyList<ServiceTorrent> torrents, string target)
+    {
+        var moving = new List<ServiceTorrent>();
+        foreach (ServiceTorrent t in torrents)
+        {
+            if (t.Relocating) throw new ServiceException(ServiceErrorKind.Conflict, $"{t.Record.Name} is already being moved");
+            if (string.Equals(Path.GetFullPath(t.Record.SavePath), target, StringComparison.Ordinal)) continue;
+            t.Relocating = true;
+            t.ViewDirty = true;
+            moving.Add(t);
+        }
+        Settle();
+        return moving;
+    }
+
+    /// <summary>
+    /// Ends a move: the torrent's folder becomes <paramref name="target"/> (with its data moved, or to be found and
+    /// checked there); or, when the move failed, it stays where it was with the error shown.
+    /// </summary>
+    public void EndRelocation(ServiceTorrent t, string target, bool moved, string? error)
+    {
+        t.Relocating = false;
+        t.ViewDirty = true;
+        if (t.Removed) return;
+        if (error is not null)
+        {
+            t.Error = error;
+            context.Log.LogWarning("{Name}: {Error}", t.Record.Name, error);
+            context.Events.Publish(DaemonEventKind.Error, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, TorrentActivity.Error, error);
+            Settle();
+            return;
+        }
+        TorrentRecord record = t.Record with { SavePath = target };
+        context.Store.Write(w => w.UpdateTorrent(record));
+        t.Record = record;
+        context.Log.LogInformation("{Name} now lives in {Path}", record.Name, target);
+        // Data found in another folder is checked before it counts; moved data keeps its resume state.
+        if (!moved) Recheck([t]);
+        else Settle();
     }
 
     public void SetFilePriorities(ServiceTorrent t, IReadOnlyList<int> files, FilePriority priority)

@@ -120,6 +120,7 @@ public sealed class TorrentService : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
+                RecordRates();
                 // At most one pass waits in the mailbox: a slow pass is not followed by a pile of them.
                 if (Interlocked.Exchange(ref _tickPending, 1) == 1) continue;
                 if (!_context.Loop.TryPost(async () =>
@@ -136,6 +137,21 @@ public sealed class TorrentService : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>Adds the total rates of the rows in force to <see cref="RateHistory"/> (read lock-free, off the loop).</summary>
+    private void RecordRates()
+    {
+        long down = 0, up = 0;
+        foreach (ServiceTorrent t in _context.Torrents.All)
+        {
+            down += t.View.DownRate;
+            up += t.View.UpRate;
+        }
+        RateHistory.Record(_context.Time.GetUtcNow(), down, up);
+    }
+
+    /// <summary>The daemon's total rates over the last ten minutes (the web page's graph).</summary>
+    public RateHistory RateHistory { get; } = new();
 
     /// <summary>The daemon's event stream.</summary>
     public EventHub Events => _context.Events;
@@ -188,8 +204,26 @@ public sealed class TorrentService : IAsyncDisposable
     /// <summary>A torrent's connected peers (empty when it is not running).</summary>
     public IReadOnlyList<PeerView> GetPeers(string reference) => ViewFactory.Peers(_context.Torrents.Resolve(reference));
 
+    /// <summary>A torrent's piece map: verified pieces and pieces being downloaded (for a details view).</summary>
+    public Task<PieceMapView> GetPieceMapAsync(string reference, CancellationToken cancellationToken = default)
+        => PieceMaps.ReadAsync(_context.Torrents.Resolve(reference), _context.Engine, cancellationToken);
+
     /// <summary>A torrent's trackers.</summary>
     public IReadOnlyList<TrackerView> GetTrackers(string reference) => ViewFactory.Trackers(_context.Torrents.Resolve(reference));
+
+    /// <summary>A torrent's own options: limits, connections, sequential mode, seeding goals, extra trackers.</summary>
+    public TorrentSettings GetSettings(string reference) => _context.Torrents.Resolve(reference).Record.Settings;
+
+    /// <summary>
+    /// Where a torrent's content is on disk: its save path joined with the torrent's root (its single file, or its
+    /// top folder); the save path and display name while a magnet's metadata is unknown.
+    /// </summary>
+    public string GetContentPath(string reference)
+    {
+        ServiceTorrent t = _context.Torrents.Resolve(reference);
+        string root = t.Metainfo is { Files.Count: > 0 } m ? m.Files[0].PathSegments[0] : t.Record.Name;
+        return Path.Combine(t.Record.SavePath, root);
+    }
 
     /// <summary>The categories with their folders, by name.</summary>
     public IReadOnlyList<CategoryView> GetCategories()
@@ -321,6 +355,34 @@ public sealed class TorrentService : IAsyncDisposable
         }
     }
 
+    /// <summary>Announces the running torrents to their trackers now (the others announce when they start).</summary>
+    public Task ReannounceAsync(IReadOnlyList<string> references) => OnLoop(() =>
+    {
+        foreach (ServiceTorrent t in Resolve(references)) t.Handle?.Reannounce();
+    });
+
+    /// <summary>
+    /// Gives torrents another folder (inside the daemon's folders). With <paramref name="move"/> their files (and
+    /// partial pieces) are moved there, never over an existing file, and a move that fails is undone and shown as the
+    /// torrent's error; without it the data is looked for there and checked. The torrents leave the engine meanwhile.
+    /// </summary>
+    public async Task SetLocationAsync(IReadOnlyList<string> references, string path, bool move)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string target = _context.Folders.Confine(path, "the new folder", _context.Settings.DefaultSavePath);
+        IReadOnlyList<ServiceTorrent> moving = await OnLoop(() => _commands.BeginRelocation(Resolve(references), target)).ConfigureAwait(false);
+        var problems = new List<string>();
+        foreach (ServiceTorrent t in moving)
+        {
+            await WaitStoppedAsync(t).ConfigureAwait(false);
+            (Torrent? metainfo, string from, InfoHash hash) = await _context.Loop.RunAsync(() => Task.FromResult((t.Metainfo, t.Record.SavePath, t.Record.InfoHash))).ConfigureAwait(false);
+            string? error = move ? await Task.Run(() => DataMover.Move(metainfo, hash, from, target, _context.Folders)).ConfigureAwait(false) : null;
+            await OnLoop(() => _commands.EndRelocation(t, target, move, error)).ConfigureAwait(false);
+            if (error is not null) problems.Add(error);
+        }
+        if (problems.Count > 0) throw new ServiceException(ServiceErrorKind.Failed, string.Join("; ", problems));
+    }
+
     /// <summary>Sets the priority of some files of a torrent; a skipped file is never downloaded nor written.</summary>
     public Task SetFilePrioritiesAsync(string reference, IReadOnlyList<int> files, FilePriority priority)
         => OnLoop(() => _commands.SetFilePriorities(_context.Torrents.Resolve(reference), files, priority));
@@ -334,6 +396,13 @@ public sealed class TorrentService : IAsyncDisposable
 
     /// <summary>Moves torrents in the queue.</summary>
     public Task MoveInQueueAsync(IReadOnlyList<string> references, QueueMove move) => OnLoop(() => _organize.MoveInQueue(Resolve(references), move));
+
+    /// <summary>Moves torrents to a place in the queue (0 is the front; past the end is the end), keeping their order.</summary>
+    public Task MoveToQueuePositionAsync(IReadOnlyList<string> references, int position)
+        => OnLoop(() => _organize.MoveToQueuePosition(Resolve(references), position));
+
+    /// <summary>Changes the name a torrent is shown with (its files on disk keep theirs).</summary>
+    public Task RenameAsync(string reference, string name) => OnLoop(() => _organize.Rename(_context.Torrents.Resolve(reference), name));
 
     /// <summary>Sets (or with null clears) the category of torrents; the category must exist.</summary>
     public Task SetCategoryAsync(IReadOnlyList<string> references, string? category) => OnLoop(() => _organize.SetCategory(Resolve(references), category));

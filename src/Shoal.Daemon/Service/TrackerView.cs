@@ -21,4 +21,8 @@ public sealed record TrackerView(
     DateTimeOffset? NextAnnounce,
     int Peers,
     int? Seeds,
-    int? Leechers);
+    int? Leechers)
+{
+    /// <summary>When its last announce ended, answered or failed (<see cref="LastAnnounce"/> is the last answer).</summary>
+    public DateTimeOffset? LastAttempt { get; init; }
+}

@@ -123,7 +123,7 @@ internal static class ViewFactory
             return [.. trackers.Select(s => new TrackerView(
                 s.Url.ToString(), s.Tier,
                 s.IsWorking ? "working" : s.LastError is not null ? "error" : "not contacted",
-                s.LastError, s.WarningMessage, s.LastAnnounce, s.NextAnnounce, s.PeersReceived, s.Seeders, s.Leechers))];
+                s.LastError, s.WarningMessage, s.LastAnnounce, s.NextAnnounce, s.PeersReceived, s.Seeders, s.Leechers) { LastAttempt = s.LastAttempt })];
         }
         // Not running: the torrent's own tiers and the extra trackers, none contacted in this run.
         var urls = new List<TrackerView>();

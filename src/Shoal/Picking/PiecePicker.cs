@@ -146,6 +146,15 @@ public sealed partial class PiecePicker
     /// <summary>Number of started pieces with block state (in flight).</summary>
     public int PartialPieces => _active.Count;
 
+    /// <summary>The pieces with blocks requested or received but not verified yet, ascending (a copy).</summary>
+    internal int[] PartialPieceIndices()
+    {
+        var pieces = new int[_active.Count];
+        for (int i = 0; i < pieces.Length; i++) pieces[i] = _active[i].Piece;
+        Array.Sort(pieces);
+        return pieces;
+    }
+
     /// <summary>
     /// True when every block still missing is already requested: no wanted piece has an unrequested block
     /// and no wanted, unstarted piece is available from a registered peer. <see cref="PickBlocks"/> then

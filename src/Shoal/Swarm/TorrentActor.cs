@@ -317,6 +317,7 @@ internal sealed partial class TorrentActor
             if (item.Kind == TorrentEventKind.Message && item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
             if (item.Kind == TorrentEventKind.PeerJoined && item.Payload is PendingPeer pending) await _admission.DropAsync(pending).ConfigureAwait(false);
             if (item.Kind == TorrentEventKind.DialFailed) _t.Session.ReleaseConnection();
+            if (item.Kind == TorrentEventKind.PieceMapRequest) ((TaskCompletionSource<PieceMap>)item.Payload!).TrySetCanceled();
             if (item.Kind == TorrentEventKind.Control) ((TorrentControl)item.Payload!).Abandon();
         }
     }
@@ -384,7 +385,21 @@ internal sealed partial class TorrentActor
                 foreach (IPEndPoint endPoint in (IPEndPoint[])item.Payload!) _admission.AddCandidate(endPoint, item.Source);
                 _admission.DialMore();
                 break;
+            case TorrentEventKind.PieceMapRequest:
+                ((TaskCompletionSource<PieceMap>)item.Payload!).TrySetResult(BuildPieceMap());
+                break;
         }
+    }
+
+    /// <summary>A copy of the verified pieces and the pieces in flight (asked for by a details view, never per block).</summary>
+    private PieceMap BuildPieceMap()
+        => new(_t.Have.Length, _t.Have.Bytes.ToArray(), _t.Picker?.PartialPieceIndices() ?? []);
+
+    /// <summary>Asks the actor for its piece map; null when the torrent is stopping or its mailbox is full.</summary>
+    public Task<PieceMap>? RequestPieceMap()
+    {
+        var answer = new TaskCompletionSource<PieceMap>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return TryPost(new TorrentEvent { Kind = TorrentEventKind.PieceMapRequest, Payload = answer }) ? answer.Task : null;
     }
 
     private void OnMessage(PeerConnection peer, in TorrentEvent item)

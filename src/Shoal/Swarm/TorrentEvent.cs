@@ -32,6 +32,8 @@ internal enum TorrentEventKind
     Control,
     /// <summary>The data check ended. Payload: <see cref="CheckOutcome"/>; or Error when it failed.</summary>
     CheckFinished,
+    /// <summary>A reader asks for the piece map. Payload: TaskCompletionSource&lt;PieceMap&gt;, completed by the actor.</summary>
+    PieceMapRequest,
 }
 
 /// <summary>

@@ -149,6 +149,16 @@ public sealed class TorrentHandle
         return read.Length;
     }
 
+    /// <summary>
+    /// The verified pieces and those being downloaded, answered by the torrent's actor between two of its events;
+    /// cancelled when the torrent stops first. For a view of one torrent (a piece map), not for polling many.
+    /// </summary>
+    public async Task<PieceMap> GetPieceMapAsync(CancellationToken cancellationToken = default)
+    {
+        Task<PieceMap> answer = Actor.RequestPieceMap() ?? throw new OperationCanceledException("the torrent is stopping or busy");
+        return await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the torrent and removes it from the session; data on disk stays.</summary>
     public Task StopAsync() => _session.RemoveAsync(_entry);
 }

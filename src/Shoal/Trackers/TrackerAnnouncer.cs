@@ -177,7 +177,7 @@ public sealed class TrackerAnnouncer : IDisposable
             entry.RetryAt = DateTimeOffset.MinValue;
             entry.IsWorking = true;
             entry.LastError = null;
-            entry.LastAnnounce = _time.GetUtcNow();
+            entry.LastAnnounce = entry.LastAttempt = _time.GetUtcNow();
             entry.Warning = response.WarningMessage;
             entry.PeersReceived = response.Peers.Count;
             entry.Seeders = response.Complete;
@@ -194,6 +194,7 @@ public sealed class TrackerAnnouncer : IDisposable
             or System.Net.Sockets.SocketException or HttpRequestException)
         {
             entry.IsWorking = false;
+            entry.LastAttempt = _time.GetUtcNow();
             entry.LastError = e switch
             {
                 OperationCanceledException => $"no answer within {_options.AttemptTimeout.TotalSeconds:0} s",
@@ -396,7 +397,7 @@ public sealed class TrackerAnnouncer : IDisposable
                 Entry e = Entries[i];
                 DateTimeOffset? next = stopped ? null : e.RetryAt > _nextAnnounce ? e.RetryAt : _nextAnnounce;
                 status[i] = new TrackerStatus(e.Url, e.Tier, e.IsWorking, e.LastError, e.Warning, e.LastAnnounce,
-                    _running ? next : null, e.PeersReceived, e.Seeders, e.Leechers);
+                    _running ? next : null, e.PeersReceived, e.Seeders, e.Leechers) { LastAttempt = e.LastAttempt };
             }
             Volatile.Write(ref _status, status);
         }
@@ -414,6 +415,7 @@ public sealed class TrackerAnnouncer : IDisposable
         public string? LastError { get; set; }
         public string? Warning { get; set; }
         public DateTimeOffset? LastAnnounce { get; set; }
+        public DateTimeOffset? LastAttempt { get; set; }
         public int PeersReceived { get; set; }
         public int? Seeders { get; set; }
         public int? Leechers { get; set; }

@@ -21,4 +21,11 @@ public sealed record TrackerStatus(
     DateTimeOffset? NextAnnounce,
     int PeersReceived,
     int? Seeders,
-    int? Leechers);
+    int? Leechers)
+{
+    /// <summary>
+    /// When the last announce to it ended, answered or failed (null before the first); <see cref="LastAnnounce"/> is the
+    /// last answer only. Remote interfaces show "last announce failed N minutes ago" from it.
+    /// </summary>
+    public DateTimeOffset? LastAttempt { get; init; }
+}

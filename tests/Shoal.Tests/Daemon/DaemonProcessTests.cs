@@ -15,6 +15,22 @@ public sealed class DaemonProcessTests(ITestOutputHelper output)
 
     private static double Progress(JsonElement row) => row.GetProperty("progress").GetDouble();
 
+    [Fact]
+    public async Task A_busy_web_port_is_one_line_and_a_non_zero_exit_never_a_stack_trace()
+    {
+        using var temp = new TempFolder("shoal-daemon-busy");
+        using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        int port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+        ProcessResult result = await ShoalCli.RunAsync(TimeSpan.FromSeconds(60), "daemon", "--data-dir", temp.Combine("data"),
+            "-o", temp.Combine("downloads"), "--port", "0", "--bind", "127.0.0.1", "--web-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--no-dht", "--no-lsd");
+        output.WriteLine(result.Transcript);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(result.StandardError, l => l.StartsWith("shoal: error:", StringComparison.Ordinal) && l.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Assert.DoesNotContain(result.StandardError.Concat(result.StandardOutput), l => l.Contains("   at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+    }
+
     [InteropFact]
     public async Task After_SIGKILL_the_daemon_comes_back_with_its_torrents_their_states_and_their_data()
     {

@@ -30,6 +30,9 @@ public sealed class InteropEnvironment
         TransmissionProblem = transmissionProblem;
     }
 
+    /// <summary>transmission-remote (Debian package transmission-cli), the RPC client of Transmission.</summary>
+    public string? TransmissionRemotePath { get; } = FindExecutable("transmission-remote");
+
     /// <summary>The environment of this test run.</summary>
     public static InteropEnvironment Current => Probed.Value;
 
@@ -118,7 +121,8 @@ public sealed class InteropEnvironment
         if (python is null) ltProblem = "no python3 that can 'import libtorrent' (Debian package python3-libtorrent)";
 
         string? show = FindExecutable("transmission-show"), create = FindExecutable("transmission-create"), cli = FindExecutable("transmission-cli"), trProblem = null;
-        if (show is null || create is null || cli is null) trProblem = "transmission-show/transmission-create/transmission-cli not found (Debian package transmission-cli)";
+        if (show is null || create is null || cli is null || FindExecutable("transmission-remote") is null)
+            trProblem = "transmission-show/transmission-create/transmission-cli/transmission-remote not found (Debian package transmission-cli)";
 
         return new InteropEnvironment(isCi, root, python, version, ltProblem, show, create, cli, trProblem);
     }

@@ -123,6 +123,57 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
+    public async Task ReannounceAnnouncesBeforeTheIntervalAndForgetsBackoffs()
+    {
+        var (announcer, net, time, _) = Make([[A]]);
+        DateTimeOffset t0 = time.GetUtcNow();
+        Task run = announcer.RunAsync(CancellationToken.None);
+        await WaitForCalls(net, 1); // refused: A backs off for 15 s
+        await WaitForTimer(time, t0.AddSeconds(15));
+
+        net.Responders[A] = _ => Answer(1800);
+        announcer.Reannounce();
+        await WaitForCalls(net, 2);
+        Assert.Equal(new Call(A, AnnounceEvent.Started, t0, 100), net.Snapshot()[1]);
+        await WaitForTimer(time, t0.AddSeconds(1800));
+
+        time.Advance(TimeSpan.FromSeconds(60));
+        announcer.Reannounce();
+        await WaitForCalls(net, 3);
+        Assert.Equal(new Call(A, AnnounceEvent.None, t0.AddSeconds(60), 100), net.Snapshot()[2]);
+
+        await announcer.StopAsync(TimeSpan.FromSeconds(5));
+        await run;
+    }
+
+    [Fact]
+    public async Task TheStatusTellsTheLastAttemptFromTheLastAnswer()
+    {
+        var (announcer, net, time, _) = Make([[A]]);
+        DateTimeOffset t0 = time.GetUtcNow();
+        Task run = announcer.RunAsync(CancellationToken.None);
+        await WaitForCalls(net, 1); // refused
+        await WaitUntilAsync(() => announcer.GetStatus().Single().LastError is not null, "the failure in the status");
+        TrackerStatus failed = announcer.GetStatus().Single();
+        Assert.Equal(t0, failed.LastAttempt);
+        Assert.Null(failed.LastAnnounce);
+
+        // Within the 15 s back-off (so its retry does not fire), a reannounce that is answered.
+        await WaitForTimer(time, t0.AddSeconds(15));
+        net.Responders[A] = _ => Answer(1800);
+        time.Advance(TimeSpan.FromSeconds(10));
+        announcer.Reannounce();
+        await WaitForCalls(net, 2);
+        await WaitUntilAsync(() => announcer.GetStatus().Single().IsWorking, "the answer in the status");
+        TrackerStatus answered = announcer.GetStatus().Single();
+        Assert.Equal(t0.AddSeconds(10), answered.LastAttempt);
+        Assert.Equal(t0.AddSeconds(10), answered.LastAnnounce);
+
+        await announcer.StopAsync(TimeSpan.FromSeconds(5));
+        await run;
+    }
+
+    [Fact]
     public async Task TooShortIntervalsAreRaisedToTheMinimum()
     {
         var (announcer, net, time, _) = Make([[A]]);
