@@ -96,7 +96,7 @@ internal static class PairBenchmark
                 download, timeFile).ConfigureAwait(false);
         }
 
-        using var seeder = await StartSeederAsync(workspace, shoalDll, seederKind, seedRoot, torrent, options.Timeout, options.Rc4, link: link).ConfigureAwait(false);
+        using var seeder = await StartSeederAsync(workspace, shoalDll, seederKind, seedRoot, torrent, options.Timeout, options.Rc4, link: link, utp: options.Utp).ConfigureAwait(false);
         var (seederProcess, port) = seeder.Value;
         var seederPid = seederProcess.WorkerPid;
         var seederCpuBefore = BenchProcess.Sample(seederPid)?.CpuSeconds ?? 0;
@@ -108,12 +108,13 @@ internal static class PairBenchmark
             file = workspace.Python;
             arguments = [Path.Combine(workspace.Scripts, "lt_get.py"), "--torrent", torrent, "--save-path", download,
                 "--peer", $"127.0.0.1:{port}", "--timeout", ((int)options.Timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture), "--quiet",
-                "--encryption", options.LibtorrentEncryption];
+                "--encryption", options.LibtorrentEncryption, "--transport", options.LibtorrentTransport];
         }
         else
         {
             (file, var shoalArguments) = Workspace.ShoalCommand(shoalDll!, ["get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}", "--port", "0",
-                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", "--no-port-mapping", .. options.ShoalEncryption, .. options.ShoalArguments]);
+                "--exit-when-done", "--quiet", "--no-dht", "--no-lsd", "--no-port-mapping", .. options.ShoalEncryption, .. options.ShoalTransport,
+                .. options.ShoalArguments]);
             arguments = [.. shoalArguments];
         }
 
@@ -177,13 +178,13 @@ internal static class PairBenchmark
     /// process as soon as it runs.
     /// </summary>
     internal static async Task<Seeder> StartSeederAsync(Workspace workspace, string? shoalDll, string kind, string seedRoot, string torrent, TimeSpan timeout,
-        bool rc4, string? dialPeer = null, Action<BenchProcess>? started = null, LinkNamespace? link = null)
+        bool rc4, string? dialPeer = null, Action<BenchProcess>? started = null, LinkNamespace? link = null, bool utp = false)
     {
         (string File, List<string> Arguments) Place(string file, List<string> arguments) => link is null ? (file, arguments) : link.Wrap(file, arguments);
         if (kind == "lt")
         {
             List<string> ltArguments = [Path.Combine(workspace.Scripts, "lt_seed.py"), "--torrent", torrent, "--save-path", seedRoot, "--quiet", "--timeout", "7200",
-                "--encryption", rc4 ? "forced" : "plaintext"];
+                "--encryption", rc4 ? "forced" : "plaintext", "--transport", utp ? "utp" : "tcp"];
             if (dialPeer is not null) ltArguments.AddRange(["--peer", dialPeer]);
             (string ltFile, List<string> ltCommand) = Place(workspace.Python, ltArguments);
             var lt = BenchProcess.Start("lt seeder", ltFile, ltCommand, null);
@@ -202,7 +203,7 @@ internal static class PairBenchmark
 
         var port = FreePort();
         List<string> shoalArguments = ["share", Path.Combine(seedRoot, PayloadName), "--torrent", torrent, "--port", port.ToString(CultureInfo.InvariantCulture),
-             "--bind", "127.0.0.1", "--json", "--no-dht", "--no-lsd", "--encryption", rc4 ? "require" : "disable"];
+             "--bind", "127.0.0.1", "--json", "--no-dht", "--no-lsd", "--encryption", rc4 ? "require" : "disable", utp ? "--utp-only" : "--no-utp"];
         // No discovery, as in the libtorrent scripts: the peers are dialled directly, and local discovery would let
         // other processes on the machine that share the torrent (an earlier run, another benchmark) join in.
         if (dialPeer is not null) shoalArguments.AddRange(["--peer", dialPeer]);

@@ -9,7 +9,8 @@ internal sealed record PairOptions
         usage: shoal-bench pair [--size 1GiB] [--runs N] [--scenario NAME[,NAME...]|all] [--out FILE]
                                 [--piece-size BYTES] [--work DIR] [--timeout SECONDS] [--shoal PATH/shoal.dll]
                                 [--build] [--seed N] [--shoal-args "ARGS"] [--encryption plain|rc4] [--link-mbit N]
-          One seeder and one leecher, separate processes, over TCP on 127.0.0.1.
+                                [--transport tcp|utp]
+          One seeder and one leecher, separate processes, over TCP (or uTP) on 127.0.0.1.
           Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal, shoal-tr, lt-tr; all = every one.
           (tr = transmission-cli, which the seeder dials; it never exits, so it is stopped once it prints "Seeding".)
           Measures wall time from leecher start to exit, CPU seconds of each side, peak RSS of each side.
@@ -22,6 +23,8 @@ internal sealed record PairOptions
           --link-mbit: run both ends in a network namespace whose loopback is a link of N Mbit/s (HTB, MTU 1500)
           instead of the host's unshaped loopback: whether a client keeps up with a real link rather than how fast
           two processes on the same cores go. Needs root and iproute2; not for tr scenarios.
+          --transport: tcp (default) makes every client use TCP only (shoal --no-utp, libtorrent TCP only); utp makes
+          them use uTP only (shoal --utp-only, libtorrent with TCP off both ways); not for tr scenarios.
         """;
 
     public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal", "shoal-tr", "lt-tr"];
@@ -40,6 +43,15 @@ internal sealed record PairOptions
 
     /// <summary>Rate of the shaped link both ends share, in Mbit/s; 0 = the host's loopback, unshaped.</summary>
     public int LinkMbit { get; init; }
+
+    /// <summary>Both ends use uTP only; otherwise TCP only.</summary>
+    public bool Utp { get; init; }
+
+    /// <summary>The shoal CLI's transport option for this run (both seeder and leecher).</summary>
+    public string[] ShoalTransport => [Utp ? "--utp-only" : "--no-utp"];
+
+    /// <summary>The libtorrent scripts' --transport value for this run.</summary>
+    public string LibtorrentTransport => Utp ? "utp" : "tcp";
 
     /// <summary>Both ends use MSE/PE with RC4 over the whole stream; otherwise no encryption at all.</summary>
     public bool Rc4 { get; init; }
@@ -79,6 +91,15 @@ internal sealed record PairOptions
                         var other => throw new BenchUsageException($"--encryption: '{other}' is not plain or rc4"),
                     },
                 },
+                "--transport" => options with
+                {
+                    Utp = Value() switch
+                    {
+                        "tcp" => false,
+                        "utp" => true,
+                        var other => throw new BenchUsageException($"--transport: '{other}' is not tcp or utp"),
+                    },
+                },
                 "--link-mbit" => options with { LinkMbit = ParseInt(name, Value(), 1, 100_000) },
                 _ => throw new BenchUsageException($"unknown option '{name}'"),
             };
@@ -86,6 +107,10 @@ internal sealed record PairOptions
         if (options.LinkMbit > 0 && options.Scenarios.Any(s => s.EndsWith("-tr", StringComparison.Ordinal)))
         {
             throw new BenchUsageException("--link-mbit does not support tr scenarios (transmission-cli is dialled from outside)");
+        }
+        if (options.Utp && options.Scenarios.Any(s => s.EndsWith("-tr", StringComparison.Ordinal)))
+        {
+            throw new BenchUsageException("--transport utp does not support tr scenarios (the seeder's connection to transmission-cli is watched as a TCP socket)");
         }
         return options;
     }

@@ -12,8 +12,8 @@ internal static class ResultTable
         var md = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         md.AppendLine(options.LinkMbit > 0
-            ? string.Create(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over TCP on a {options.LinkMbit} Mbit/s link (shaped loopback in a network namespace)")
-            : string.Create(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over TCP on 127.0.0.1"));
+            ? string.Create(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over {(options.Utp ? "uTP" : "TCP")} on a {options.LinkMbit} Mbit/s link (shaped loopback in a network namespace)")
+            : string.Create(inv, $"### pair: {ByteSize.Format(options.Size)}, one seeder -> one leecher over {(options.Utp ? "uTP" : "TCP")} on 127.0.0.1"));
         md.AppendLine();
         md.AppendLine(inv, $"- command: `{commandLine}`");
         md.AppendLine(inv, $"- date (UTC): {DateTime.UtcNow:yyyy-MM-dd HH:mm}");
@@ -23,6 +23,9 @@ internal static class ResultTable
         md.AppendLine(options.Rc4
             ? "- encryption: MSE/PE with RC4 over the whole stream on both ends (shoal --encryption require, libtorrent forced + allowed_enc_level rc4)"
             : "- encryption: none (shoal --encryption disable, libtorrent plaintext)");
+        md.AppendLine(options.Utp
+            ? "- transport: uTP only on both ends (shoal --utp-only, libtorrent with TCP off both ways)"
+            : "- transport: TCP only on both ends (shoal --no-utp, libtorrent with uTP off)");
         md.AppendLine("- wall = leecher process start to exit (includes its startup); CPU = user+system seconds, the system (kernel) part in brackets");
         md.AppendLine("- peak RSS = VmHWM (includes file pages a client maps: libtorrent 2.0 mmaps the data, so its RSS grows with the file);");
         md.AppendLine("  anon = highest RssAnon seen while sampling every 100 ms (heap and buffers only)");

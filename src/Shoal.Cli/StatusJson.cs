@@ -9,8 +9,9 @@ namespace Shoal.Cli;
 /// One torrent status as a single-line JSON object (the <c>--json</c> output):
 /// <c>{"state":"downloading","progress":0.42,"downloaded":..,"uploaded":..,"down_rate":..,"up_rate":..,
 /// "peers":..,"seeds":..,"encrypted_peers":..,"verified_pieces":..,"piece_count":..,"failed_pieces":..,"total_size":..,
-/// "eta_seconds":12|null}</c>, plus <c>"web_seeds":{"total":..,"connected":..,"failing":..,"dropped":..}</c> when the
-/// torrent has web seeds and <c>"error"</c> when the torrent stopped on one.
+/// "eta_seconds":12|null,"peer_sources":{..},"transports":{"tcp_peers":..,"utp_peers":..,"tcp_downloaded":..,"tcp_uploaded":..,
+/// "utp_downloaded":..,"utp_uploaded":..}}</c>, plus <c>"web_seeds":{"total":..,"connected":..,"failing":..,"dropped":..}</c>
+/// when the torrent has web seeds and <c>"error"</c> when the torrent stopped on one.
 /// </summary>
 internal static class StatusJson
 {
@@ -69,6 +70,15 @@ internal static class StatusJson
             writer.WriteNumber("dropped", webSeeds.Dropped);
             writer.WriteEndObject();
         }
+        TransportCounts transports = status.Transports ?? TransportCounts.None;
+        writer.WriteStartObject("transports");
+        writer.WriteNumber("tcp_peers", transports.TcpPeers);
+        writer.WriteNumber("utp_peers", transports.UtpPeers);
+        writer.WriteNumber("tcp_downloaded", transports.TcpDownloaded);
+        writer.WriteNumber("tcp_uploaded", transports.TcpUploaded);
+        writer.WriteNumber("utp_downloaded", transports.UtpDownloaded);
+        writer.WriteNumber("utp_uploaded", transports.UtpUploaded);
+        writer.WriteEndObject();
         if (status.Error is { } error) writer.WriteString("error", error);
         writer.WriteEndObject();
     }

@@ -30,6 +30,11 @@ internal sealed class NetworkOptions
     {
         Description = "Do not ask the router to forward the listen port (UPnP IGD, NAT-PMP/PCP); it is asked by default unless --bind is a loopback address",
     };
+    private readonly Option<bool> _noUtp = new("--no-utp") { Description = "Do not use uTP (BEP 29): TCP peer connections only" };
+    private readonly Option<bool> _utpOnly = new("--utp-only")
+    {
+        Description = "Peer connections over uTP (BEP 29) only: no TCP dials, incoming TCP connections are closed (default: uTP first, TCP when a peer does not answer over uTP)",
+    };
     private readonly Option<bool> _noLsd = new("--no-lsd") { Description = "Do not use local service discovery (BEP 14)" };
     private readonly Option<string?> _dataDirectory = OptionFactory.DataDirectory();
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No progress output" };
@@ -50,6 +55,12 @@ internal sealed class NetworkOptions
         command.Options.Add(_noDht);
         command.Options.Add(_dhtBootstrap);
         command.Options.Add(_noLsd);
+        command.Options.Add(_noUtp);
+        command.Options.Add(_utpOnly);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(_noUtp) && result.GetValue(_utpOnly)) result.AddError("--no-utp and --utp-only cannot be used together");
+        });
         command.Options.Add(_encryption);
         command.Options.Add(_noPortMapping);
         command.Options.Add(_dataDirectory);
@@ -76,5 +87,7 @@ internal sealed class NetworkOptions
             : result.GetValue(_osCache) is var window and not OptionFactory.Unlimited ? window : null,
         result.GetValue(_encryption),
         result.GetValue(_noPortMapping),
-        result.GetValue(_dataDirectory));
+        result.GetValue(_dataDirectory),
+        result.GetValue(_noUtp),
+        result.GetValue(_utpOnly));
 }

@@ -24,6 +24,8 @@ namespace Shoal.Cli.Commands;
 /// <param name="OsCacheWindow">Recently written bytes left in the OS page cache per torrent; null leaves it to the OS.</param>
 /// <param name="Encryption">Which connections to make and accept (MSE/PE).</param>
 /// <param name="NoPortMapping">Do not ask the gateway to forward the listen port.</param>
+/// <param name="NoUtp">TCP peer connections only.</param>
+/// <param name="UtpOnly">uTP peer connections only.</param>
 /// <param name="DataDirectory">Shoal's own state folder (resume files, DHT state); null: see <see cref="ShoalDataDirectory"/>.</param>
 internal sealed record NetworkSettings(
     int Port,
@@ -42,7 +44,9 @@ internal sealed record NetworkSettings(
     long? OsCacheWindow = StorageOptions.DefaultOsCacheWindow,
     EncryptionMode Encryption = EncryptionMode.Prefer,
     bool NoPortMapping = false,
-    string? DataDirectory = null)
+    string? DataDirectory = null,
+    bool NoUtp = false,
+    bool UtpOnly = false)
 {
     private static readonly SessionOptions Defaults = new();
 
@@ -72,6 +76,8 @@ internal sealed record NetworkSettings(
         OsCacheWindow = OsCacheWindow,
         Encryption = Encryption,
         EnablePortMapping = !NoPortMapping,
+        EnableUtp = !NoUtp,
+        EnableTcp = !UtpOnly,
     };
 
     /// <summary>Resolves every --peer (host names through DNS).</summary>

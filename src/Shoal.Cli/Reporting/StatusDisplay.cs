@@ -54,14 +54,15 @@ internal abstract class StatusDisplay
     public Func<TorrentStatus, string?>? Problem { get; set; }
 
     /// <summary>
-    /// " (tracker 2, dht 1; 2 encrypted)" — where the peers came from and how many connections run MSE/PE, or nothing
-    /// when there are no peers.
+    /// " (tracker 2, dht 1; 2 uTP, 1 TCP; 2 encrypted)" — where the peers came from, what carries their connections and
+    /// how many run MSE/PE, or nothing when there are no peers.
     /// </summary>
     public static string PeerOrigins(TorrentStatus status)
     {
         if (status.Peers == 0 || status.Sources is null) return "";
+        string transports = status.Transports is { } counts ? "; " + counts.DescribePeers() : "";
         string encrypted = status.EncryptedPeers > 0 ? $"; {status.EncryptedPeers} encrypted" : "";
-        return $" ({status.Sources}{encrypted})";
+        return $" ({status.Sources}{transports}{encrypted})";
     }
 
     /// <summary>"42.0%  downloading  down 1.20 MiB/s  up 0 B/s  3 peers (tracker 2)  ETA 0:12", then the problem if any.</summary>

@@ -109,7 +109,7 @@ internal static class ViewFactory
         {
             PeerStatus p = peers[i];
             views[i] = new PeerView(
-                Address(p.EndPoint), p.Client, Flags(p), p.Incoming, "tcp", SourceName(p.Source), Math.Round(p.Progress, 4),
+                Address(p.EndPoint), p.Client, Flags(p), p.Incoming, Transport.TransportProtocolNames.Name(p.Transport), SourceName(p.Source), Math.Round(p.Progress, 4),
                 p.DownloadRate, p.UploadRate, p.Downloaded, p.Uploaded);
         }
         return views;
@@ -154,6 +154,10 @@ internal static class ViewFactory
             case PeerSource.Dht: flags[n++] = 'H'; break;
             case PeerSource.Lsd: flags[n++] = 'L'; break;
         }
+        // As qBittorrent shows them: E encrypted (RC4), e obfuscated, P uTP.
+        if (p.Encryption == Transport.Encryption.PeerEncryption.Rc4) flags[n++] = 'E';
+        else if (p.Encryption == Transport.Encryption.PeerEncryption.Obfuscated) flags[n++] = 'e';
+        if (p.Transport == Transport.TransportProtocol.Utp) flags[n++] = 'P';
         return new string(flags[..n]);
     }
 

@@ -16,6 +16,9 @@ public static class ExtensionIds
     /// <summary>Our local id for ut_pex (BEP 11).</summary>
     public const byte Pex = 2;
 
+    /// <summary>Our local id for ut_holepunch (BEP 55), offered when uTP runs.</summary>
+    public const byte Holepunch = 4;
+
     /// <summary>The extension name of BEP 9 metadata exchange.</summary>
     public const string MetadataName = "ut_metadata";
 

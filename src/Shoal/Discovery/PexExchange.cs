@@ -32,9 +32,10 @@ internal sealed class PexExchange(TimeProvider time, long startedAt)
 
     /// <summary>
     /// Sends each peer that speaks PEX what changed since its last message: the connected peers' listen endpoints
-    /// (those whose port is known), flagged as seeds (by <paramref name="isSeed"/>) and reachable (we dialled them).
+    /// (those whose port is known), flagged as seeds (by <paramref name="isSeed"/>), reachable (we dialled them) and with
+    /// whatever <paramref name="moreFlags"/> adds (uTP, ut_holepunch).
     /// </summary>
-    public void SendUpdates<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed) where TPeer : IExtensionPeer
+    public void SendUpdates<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed, Func<TPeer, PexFlags>? moreFlags = null) where TPeer : IExtensionPeer
     {
         Dictionary<IPEndPoint, PexFlags>? current = null;
         TimeSpan now = time.GetElapsedTime(startedAt);
@@ -42,7 +43,7 @@ internal sealed class PexExchange(TimeProvider time, long startedAt)
         {
             byte remoteId = peer.Extensions?.GetId(ExtensionIds.PexName) ?? 0;
             if (remoteId == 0) continue;
-            current ??= Connected(peers, isSeed);
+            current ??= Connected(peers, isSeed, moreFlags);
             peer.Pex ??= new PexTracker(peer.ListenEndPoint);
             peer.Pex.Self ??= peer.ListenEndPoint;
             PexMessage? message = peer.Pex.NextMessage(current, now);
@@ -50,13 +51,14 @@ internal sealed class PexExchange(TimeProvider time, long startedAt)
         }
     }
 
-    private static Dictionary<IPEndPoint, PexFlags> Connected<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed) where TPeer : IExtensionPeer
+    private static Dictionary<IPEndPoint, PexFlags> Connected<TPeer>(IReadOnlyCollection<TPeer> peers, Func<TPeer, bool> isSeed, Func<TPeer, PexFlags>? moreFlags)
+        where TPeer : IExtensionPeer
     {
         var connected = new Dictionary<IPEndPoint, PexFlags>(peers.Count);
         foreach (TPeer peer in peers)
         {
             if (peer.ListenEndPoint is not { } listen) continue;
-            PexFlags flags = PexFlags.None;
+            PexFlags flags = moreFlags?.Invoke(peer) ?? PexFlags.None;
             if (isSeed(peer)) flags |= PexFlags.Seed;
             if (!peer.Incoming) flags |= PexFlags.Reachable;
             connected[PexTracker.Normalize(listen)] = flags;

@@ -7,10 +7,10 @@ namespace Shoal.Swarm;
 /// <summary>
 /// The extension protocol (BEP 10) of one torrent: our extension handshake to each peer, and the dispatch of what
 /// comes back to the exchanges beside their protocol code (<see cref="MetadataExchange"/> for BEP 9,
-/// <see cref="PexExchange"/> for BEP 11). A malformed message closes its sender; a malformed handshake is ignored, as
+/// <see cref="PexExchange"/> for BEP 11, <see cref="HolepunchExchange"/> for BEP 55). A malformed message closes its sender; a malformed handshake is ignored, as
 /// libtorrent does. Single-threaded (the torrent actor drives it).
 /// </summary>
-internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, PeerAdmission admission)
+internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange metadata, PexExchange pex, HolepunchExchange holepunch, PeerAdmission admission)
 {
     /// <summary>Our extension handshake: metadata and PEX (metadata alone for a private torrent, BEP 27), reqq, listen port.</summary>
     public void Greet(PeerConnection peer)
@@ -27,6 +27,9 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
         };
         // BEP 27: a private torrent's peers come from its tracker only, so PEX is not offered.
         if (torrent.IsPrivate) local = local with { Extensions = new Dictionary<string, byte> { [ExtensionIds.MetadataName] = ExtensionIds.Metadata } };
+        // BEP 55 punches over uTP: offered only when uTP runs (and so never for a private torrent).
+        else if (holepunch.Enabled)
+            local = local with { Extensions = new Dictionary<string, byte>(local.Extensions) { [HolepunchMessage.ExtensionName] = ExtensionIds.Holepunch } };
         peer.SendExtended(ExtensionIds.Handshake, local.Encode());
     }
 
@@ -52,6 +55,9 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
                     return null;
                 case ExtensionIds.Pex:
                     OnPex(peer, payload);
+                    return null;
+                case ExtensionIds.Holepunch:
+                    holepunch.OnMessage(peer, payload);
                     return null;
                 default:
                     // An id we never advertised: BEP 10 asks to ignore it.
@@ -81,6 +87,8 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
         if (torrent.IsPrivate) return;
         List<PexPeer> taken = pex.OnMessage(peer, message, known => torrent.PeerList.Find(known) is not null, out int overQuota);
         foreach (PexPeer added in taken) admission.AddCandidate(added.EndPoint, PeerSource.Pex);
+        // Who introduced whom, for BEP 55 (every entry: one already known is still reachable through this peer).
+        holepunch.OnPexAdded(peer, message.Added);
         if (overQuota > 0) torrent.Log($"peer {peer.EndPoint} sent {overQuota} more new addresses than one peer may hand us in a minute; ignored");
     }
 

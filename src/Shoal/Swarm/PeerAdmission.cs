@@ -70,7 +70,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             ? known.Source
             : PeerSource.Incoming;
         torrent.Peers.Add(peer, torrent.Session.RunPeer(peer, loops));
-        torrent.Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")}, {Transport.Encryption.PeerEncryptionNames.Describe(peer.Encryption)})");
+        torrent.Log($"peer {peer.EndPoint} joined ({peer.Client}, {(peer.Incoming ? "incoming" : "outgoing")}, {Transport.TransportProtocolNames.Display(peer.Protocol)}, {Transport.Encryption.PeerEncryptionNames.Describe(peer.Encryption)})");
         return peer;
     }
 
@@ -82,6 +82,11 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     {
         if (!torrent.Peers.Remove(peer)) return false;
         torrent.UploadedByClosedPeers += peer.Uploaded;
+        if (peer.Protocol == Transport.TransportProtocol.Utp)
+        {
+            torrent.UtpDownloadedByClosedPeers += peer.Downloaded;
+            torrent.UtpUploadedByClosedPeers += peer.Uploaded;
+        }
         if ((peer.DialedEndPoint ?? peer.ListenEndPoint) is { } address) torrent.PeerList.OnDisconnected(address, torrent.Now());
         torrent.Log($"peer {peer.EndPoint} left: {peer.CloseReason ?? error?.Message ?? "closed"}");
         return true;
@@ -113,6 +118,25 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             _halfOpen++;
             _ = torrent.Session.DialAsync(actor, endPoint, torrent.PeerList.Find(endPoint)?.Connector, stopping);
         }
+    }
+
+    /// <summary>
+    /// Dials <paramref name="endPoint"/> over uTP only, now, whatever its back-off (a BEP 55 connect message: the peer
+    /// dials us at the same moment, and only that opens the way), within the same limits as every dial.
+    /// </summary>
+    public void DialOverUtp(IPEndPoint endPoint)
+    {
+        if (!torrent.AcceptsPeers || !torrent.Session.UtpRuns) return;
+        if (_halfOpen >= MaxHalfOpen || torrent.Peers.Count + _halfOpen >= ConnectionAdmission.OutgoingLimit(_rules)) return;
+        AddCandidate(endPoint, PeerSource.Pex); // the rules of every address we learn (not a peer, ourselves, per address)
+        if (torrent.PeerList.Find(endPoint) is null || !torrent.Session.TryReserveConnection()) return;
+        if (!torrent.PeerList.TryTake(endPoint))
+        {
+            torrent.Session.ReleaseConnection();
+            return;
+        }
+        _halfOpen++;
+        _ = torrent.Session.DialAsync(actor, endPoint, Transport.Utp.UtpConnector.UtpName, stopping, preferredOnly: true);
     }
 
     /// <summary>

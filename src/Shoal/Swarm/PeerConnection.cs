@@ -79,6 +79,7 @@ internal sealed class PeerConnection : IExtensionPeer
         Client = PeerIdentity.ClientName(PeerId);
         Incoming = pending.Incoming;
         Encryption = pending.Transport.Encryption;
+        Protocol = pending.Transport.Protocol;
         SupportsFast = pending.Handshake.Reserved.SupportsFast;
         SupportsExtensions = pending.Handshake.Reserved.SupportsExtensionProtocol;
         SupportsDht = pending.Handshake.Reserved.SupportsDht;
@@ -116,6 +117,9 @@ internal sealed class PeerConnection : IExtensionPeer
 
     /// <summary>Plain, or MSE/PE obfuscated or RC4 (from the transport the handshake left us).</summary>
     public Transport.Encryption.PeerEncryption Encryption { get; }
+
+    /// <summary>What carries the connection's bytes: TCP or uTP (under any encryption).</summary>
+    public Transport.TransportProtocol Protocol { get; }
 
     /// <summary>Where we learned of the peer (for incoming peers: Incoming, plus anything we knew of its address).</summary>
     public PeerSource Source { get; set; }

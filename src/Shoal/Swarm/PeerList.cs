@@ -134,6 +134,18 @@ internal sealed class PeerList
     }
 
     /// <summary>
+    /// Marks the known <paramref name="endPoint"/> Connecting for a dial outside the usual order (a BEP 55 hole punch);
+    /// its back-off is ignored. False when it is unknown, connected or being dialled, ourselves or banned.
+    /// </summary>
+    public bool TryTake(IPEndPoint endPoint)
+    {
+        if (Find(endPoint) is not { } candidate) return false;
+        if (candidate.State != CandidateState.Idle || candidate.IsSelf || Bans.IsBanned(candidate.EndPoint)) return false;
+        candidate.State = CandidateState.Connecting;
+        return true;
+    }
+
+    /// <summary>
     /// A dial to <paramref name="endPoint"/> (or an incoming peer at that listen address) completed its handshake,
     /// through <paramref name="connector"/> when known: remembered, so the next dial tries it first.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Transport;
 using Shoal.Transport.Encryption;
 
 namespace Shoal.Swarm;
@@ -36,4 +37,8 @@ public sealed record PeerStatus(
     bool AmInterested,
     bool PeerInterested,
     PeerSource Source,
-    PeerEncryption Encryption = PeerEncryption.None);
+    PeerEncryption Encryption = PeerEncryption.None)
+{
+    /// <summary>What carries the connection: TCP or uTP (a property, not a parameter: the 0.1.0 constructor stays).</summary>
+    public TransportProtocol Transport { get; init; } = TransportProtocol.Tcp;
+}

@@ -94,6 +94,9 @@ internal sealed class SessionContext
     /// </summary>
     public Transport.Udp.UdpSocketPair? Udp { get; set; }
 
+    /// <summary>uTP runs on the session's UDP port (so hole punching, BEP 55, can too).</summary>
+    public bool UtpRuns { get; set; }
+
     /// <summary>The port peers can reach us on (advertised in the extension handshake).</summary>
     public int ListenPort { get; set; }
 
@@ -234,7 +237,7 @@ internal sealed class SessionContext
     /// <paramref name="preferred"/> (the one that last worked for it) first, and posts the outcome: PeerJoined after a
     /// valid handshake, DialFailed otherwise.
     /// </summary>
-    public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
+    public async Task DialAsync(TorrentActor actor, IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken, bool preferredOnly = false)
     {
         PeerTransport? transport = null;
         InfoHash hash = actor.HashToDial(endPoint);
@@ -246,7 +249,8 @@ internal sealed class SessionContext
             string? connector = null;
             transport = await Encryption.ConnectAsync(endPoint, async token =>
             {
-                (PeerTransport connected, connector) = await ConnectAsync(endPoint, preferred, token).ConfigureAwait(false);
+                // A second attempt (Prefer falling back to plaintext) goes through the connector that reached the peer.
+                (PeerTransport connected, connector) = await ConnectAsync(endPoint, connector ?? preferred, token, preferredOnly).ConfigureAwait(false);
                 return connected;
             }, hash, HandshakeBytes(hash), cancellationToken).ConfigureAwait(false);
             using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
@@ -266,30 +270,39 @@ internal sealed class SessionContext
     }
 
     /// <summary>
-    /// Connects through the first connector that succeeds: <paramref name="preferred"/> first, then the others in
-    /// order, skipping those that cannot reach the address. Throws the last failure when none succeeds.
+    /// Connects through the connectors, <paramref name="preferred"/> (the one that last worked for the peer, or uTP for
+    /// a peer known to speak it) first, then the others in order, skipping those that cannot reach the address; each
+    /// next one starts when the previous failed or had <see cref="ConnectorHeadStart"/> without an answer, and the
+    /// first connection made wins (see <see cref="StaggeredConnect"/>). With <paramref name="preferredOnly"/> only
+    /// <paramref name="preferred"/> is tried (a BEP 55 hole punch is uTP or nothing). Throws the last failure when
+    /// none succeeds.
     /// </summary>
-    internal async ValueTask<(PeerTransport Transport, string Connector)> ConnectAsync(IPEndPoint endPoint, string? preferred, CancellationToken cancellationToken)
+    internal async ValueTask<(PeerTransport Transport, string Connector)> ConnectAsync(IPEndPoint endPoint, string? preferred,
+        CancellationToken cancellationToken, bool preferredOnly = false)
     {
-        Exception? last = null;
-        IPeerConnector? first = null;
+        var order = new List<IPeerConnector>(Connectors.Count);
         foreach (IPeerConnector connector in Connectors)
-            if (connector.Name == preferred) first = connector;
-        for (int i = -1; i < Connectors.Count; i++)
+            if (connector.Name == preferred && connector.CanReach(endPoint)) order.Add(connector);
+        if (!preferredOnly)
         {
-            IPeerConnector? connector = i < 0 ? first : Connectors[i];
-            if (connector is null || (i >= 0 && connector == first) || !connector.CanReach(endPoint)) continue;
-            try
-            {
-                return (await connector.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false), connector.Name);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                last = ex;
-            }
+            foreach (IPeerConnector connector in Connectors)
+                if (connector.Name != preferred && connector.CanReach(endPoint)) order.Add(connector);
         }
-        throw last ?? new InvalidOperationException($"no connector can reach {endPoint}");
+        if (order.Count == 0) throw new InvalidOperationException($"no connector can reach {endPoint}");
+        (PeerTransport transport, IPeerConnector used) = await StaggeredConnect.ConnectAsync(order, endPoint, ConnectorHeadStart, Time, cancellationToken)
+            .ConfigureAwait(false);
+        return (transport, used.Name);
     }
+
+    /// <summary>
+    /// How long a dial's first connector (uTP unless TCP worked last time) has the peer to itself before the next one
+    /// starts too: a uTP peer answers a SYN within one round trip; one that does not costs this much, not libtorrent's
+    /// whole uTP connect timeout.
+    /// </summary>
+    public TimeSpan ConnectorHeadStart { get; init; } = DefaultConnectorHeadStart;
+
+    /// <summary>Default of <see cref="ConnectorHeadStart"/>.</summary>
+    public static readonly TimeSpan DefaultConnectorHeadStart = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Answers an accepted connection: reads the remote handshake, finds its torrent, answers with ours and

@@ -14,8 +14,32 @@ public sealed record SessionOptions
     /// <summary>Address the listener binds to.</summary>
     public IPAddress BindAddress { get; init; } = IPAddress.Any;
 
-    /// <summary>TCP listen port; 0 picks a free one (read it back from <see cref="ShoalSession.ListenEndPoint"/>).</summary>
+    /// <summary>
+    /// Listen port, one number for TCP, uTP and the DHT (the session's UDP port); 0 picks one that is free in both TCP
+    /// and UDP (read it back from <see cref="ShoalSession.ListenEndPoint"/>).
+    /// </summary>
     public int ListenPort { get; init; } = 6881;
+
+    /// <summary>
+    /// uTP (BEP 29) on the session's UDP port: incoming uTP connections are accepted, and dials try uTP first, TCP a
+    /// moment later when the peer does not answer (libtorrent's and qBittorrent's "TCP and uTP"). Off: TCP only.
+    /// </summary>
+    public bool EnableUtp { get; init; } = true;
+
+    /// <summary>
+    /// TCP peer connections. Off (with <see cref="EnableUtp"/> on): uTP only, as qBittorrent's "uTP" protocol setting:
+    /// no TCP dials, and incoming TCP connections are closed at once (the port stays bound, so the number is ours).
+    /// At least one of the two must be on.
+    /// </summary>
+    public bool EnableTcp { get; init; } = true;
+
+    /// <summary>
+    /// Which unsolicited incoming connections are accepted, by the remote address (an IP filter; tests use it to play a
+    /// NAT or firewall): a TCP connection it refuses is closed at once, a uTP SYN is ignored (as a firewall drops it).
+    /// A uTP SYN from an endpoint the session is dialling itself is not unsolicited (a BEP 55 hole punch meets that
+    /// way) and is accepted. Null accepts everyone (within the connection limits and bans). Must be cheap and thread-safe.
+    /// </summary>
+    public Func<IPEndPoint, bool>? IncomingFilter { get; init; }
 
     /// <summary>Most peer connections over all torrents; beyond it new connections are refused.</summary>
     public int MaxConnections { get; init; } = 200;
@@ -104,7 +128,8 @@ public sealed record SessionOptions
 
     /// <summary>
     /// The DHT node's settings; null runs it on UDP at the session's listen port and address with the public
-    /// bootstrap routers and no saved state.
+    /// bootstrap routers and no saved state. The session binds its UDP port itself, at the TCP listen port's number
+    /// (its <see cref="DhtNodeOptions.Port"/> is not used; its bind addresses are).
     /// </summary>
     public DhtNodeOptions? Dht { get; init; }
 

@@ -17,7 +17,7 @@ namespace Shoal.Swarm;
 public sealed partial class ShoalSession : IAsyncDisposable
 {
     private readonly SessionContext _context;
-    private readonly PeerListener _listener;
+    private readonly SessionSockets _sockets;
     private readonly IReadOnlyList<IPeerAcceptor> _acceptors;
     private readonly DiskService _disk;
     private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _torrents = new();
@@ -47,13 +47,13 @@ public sealed partial class ShoalSession : IAsyncDisposable
     private static readonly TimeSpan LocalAnnounceInterval = TimeSpan.FromMinutes(5);
     private int _disposed;
 
-    private ShoalSession(SessionContext context, PeerListener listener)
+    private ShoalSession(SessionContext context, SessionSockets sockets)
     {
         _context = context;
-        _listener = listener;
-        // Where peers reach us, and how we reach them: TCP today; uTP (on the shared UDP port) adds one of each.
-        _acceptors = [listener];
-        context.Connectors = [new TcpConnector(context.SocketMemory, context.Time, SessionContext.HandshakeTimeout)];
+        _sockets = sockets;
+        // Where peers reach us, and how we reach them: TCP, and uTP on the shared UDP port (one acceptor per family).
+        _acceptors = sockets.Acceptors();
+        context.Connectors = sockets.Connectors(context);
         _disk = new DiskService(context.Options.DiskConcurrency, context.Time, context.Options.MaxOpenFiles);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
@@ -88,10 +88,20 @@ public sealed partial class ShoalSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         var context = new SessionContext(options);
-        PeerListener listener = PeerListener.Start(new IPEndPoint(options.BindAddress, options.ListenPort), backlog: 128, context.SocketMemory, options.Time);
-        context.ListenPort = listener.LocalEndPoint.Port;
-        if (options.EnableDht) context.Dht = await StartDhtAsync(context, cancellationToken).ConfigureAwait(false);
-        var session = new ShoalSession(context, listener);
+        SessionSockets sockets = SessionSockets.Bind(context);
+        context.ListenPort = sockets.Listener.LocalEndPoint.Port;
+        context.Udp = sockets.Udp;
+        context.UtpRuns = sockets.UtpRuns;
+        try
+        {
+            if (options.EnableDht && context.Udp is not null) context.Dht = await StartDhtAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await sockets.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var session = new ShoalSession(context, sockets);
         session.StartPortMapping();
         return session;
     }
@@ -141,20 +151,10 @@ public sealed partial class ShoalSession : IAsyncDisposable
             Port = context.ListenPort,
             BindAddress = context.Options.BindAddress,
         };
-        options = options with { Log = options.Log ?? (message => context.Log("[dht] " + message)) };
-        try
-        {
-            // The session owns the UDP port (one socket per family, BEP 32); the DHT claims its KRPC datagrams on it.
-            context.Udp = DualStackDht.BindUdp(options);
-        }
-        catch (System.Net.Sockets.SocketException ex)
-        {
-            // Trackers, PEX and LSD still work without it; say why it is missing and go on.
-            context.Log($"DHT is off: cannot bind UDP port {options.Port}: {ex.Message}");
-            return null;
-        }
-        // One node per address family (BEP 32) on the same port; a host without IPv6 runs IPv4 alone.
-        var node = new DualStackDht(options, context.Time, context.Udp);
+        options = options with { Port = context.ListenPort, Log = options.Log ?? (message => context.Log("[dht] " + message)) };
+        // The session owns the UDP port (one socket per family, BEP 32, bound with the TCP port: SessionSockets); the
+        // DHT claims its KRPC datagrams on it, beside uTP. A host without IPv6 runs IPv4 alone.
+        var node = new DualStackDht(options, context.Time, context.Udp!);
         try
         {
             await node.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -163,8 +163,6 @@ public sealed partial class ShoalSession : IAsyncDisposable
         catch
         {
             await node.DisposeAsync().ConfigureAwait(false);
-            await context.Udp.DisposeAsync().ConfigureAwait(false);
-            context.Udp = null;
             throw;
         }
     }
@@ -185,7 +183,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
     internal long DescriptorShortages => _disk.Files.DescriptorShortages;
 
     /// <summary>Where the session accepts peers.</summary>
-    public IPEndPoint ListenEndPoint => _listener.LocalEndPoint;
+    public IPEndPoint ListenEndPoint => _sockets.Listener.LocalEndPoint;
 
     /// <summary>Our 20-byte peer id.</summary>
     public ReadOnlyMemory<byte> PeerId => _context.PeerId;
@@ -467,7 +465,9 @@ public sealed partial class ShoalSession : IAsyncDisposable
                 _context.Log("accept failed: " + ex.Message);
                 continue;
             }
-            string? refusal = _context.PeerMemory.IsFull ? "memory for peers is at its ceiling"
+            // TCP's own rules first (uTP only, the filter: uTP applies them to the SYN), then the same bounds for both.
+            string? refusal = acceptor is PeerListener ? IncomingTcpRefusal(transport.RemoteEndPoint) : null;
+            refusal ??= _context.PeerMemory.IsFull ? "memory for peers is at its ceiling"
                 : !_context.TryReserveConnection() ? "connection limit reached"
                 : null;
             if (refusal is null && !_context.TryBeginHandshake(transport.RemoteEndPoint.Address))
@@ -489,6 +489,14 @@ public sealed partial class ShoalSession : IAsyncDisposable
     /// <summary>"Shoal/0.1" from the client name "Shoal 0.1": the product token HTTP servers log.</summary>
     private static string UserAgent(string clientName) => clientName.Trim().Replace(' ', '/');
 
+    /// <summary>Why an incoming TCP connection is closed at once (uTP's are filtered at the SYN); null when it is welcome.</summary>
+    private string? IncomingTcpRefusal(IPEndPoint remote)
+    {
+        if (!_context.Options.EnableTcp) return "TCP is off (uTP only)";
+        if (_context.Options.IncomingFilter is { } filter && !filter(remote)) return "filtered";
+        return null;
+    }
+
     private TorrentActor? FindTorrent(InfoHash infoHash) =>
         _torrents.TryGetValue(infoHash, out SessionTorrent? entry) || _alternateHashes.TryGetValue(infoHash, out entry) ? entry.Actor : null;
 
@@ -509,7 +517,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _http.Dispose();
         _context.WebSeeds?.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
-        if (_context.Udp is { } udp) await udp.DisposeAsync().ConfigureAwait(false);
+        await _sockets.DisposeAsync().ConfigureAwait(false); // uTP, then the UDP port (the DHT is closed), then TCP
         await _context.Scheduler.DisposeAsync().ConfigureAwait(false);
         await _disk.DisposeAsync().ConfigureAwait(false);
         await unmapped.ConfigureAwait(false);

@@ -36,6 +36,7 @@ internal sealed partial class TorrentActor
     private readonly SmartBan _smartBan;
     private readonly MetadataExchange _metadataExchange;
     private readonly PexExchange _pex;
+    private readonly HolepunchExchange _holepunch;
     private readonly ExtensionMessages _extensions;
     private readonly ResumeSaver _resume;
     private readonly TorrentSnapshots _snapshots;
@@ -84,7 +85,8 @@ internal sealed partial class TorrentActor
         _smartBan = new SmartBan(_t, _admission.Ban);
         _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure, _t.InfoHashV2);
         _pex = new PexExchange(session.Time, _t.StartedAt);
-        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _admission);
+        _holepunch = new HolepunchExchange(_t, _admission.DialOverUtp);
+        _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _holepunch, _admission);
         _resume = new ResumeSaver(_t);
         _snapshots = new TorrentSnapshots(_t, () => _admission.LastDialFailure);
         _check = new TorrentCheck(_t, _resume, _availability, this);
@@ -395,6 +397,11 @@ internal sealed partial class TorrentActor
                 break;
             case TorrentEventKind.DialFailed:
                 _admission.OnDialFailed((IPEndPoint)item.Payload!, item.Error);
+                _holepunch.OnDialFailed((IPEndPoint)item.Payload!);
+                // With no peer the torrent is not ticked: the status's peer search (addresses tried, the last failure)
+                // changes here and nowhere else (a dial that fails slowly, uTP's SYN going unanswered, came after the
+                // last snapshot).
+                if (_t.Peers.Count == 0) _snapshots.PublishStatus();
                 break;
             case TorrentEventKind.PieceHashed:
                 OnPieceHashed(item.Index, item.WriteResult);
@@ -630,6 +637,11 @@ internal sealed partial class TorrentActor
         _completion.TrySetException(new IOException(_t.Error, error));
     }
 
+    /// <summary>What PEX says of a peer besides seed and reachable: uTP (its connection is uTP) and ut_holepunch support.</summary>
+    private static PexFlags PexTransportFlags(PeerConnection peer) =>
+        (peer.Protocol == Transport.TransportProtocol.Utp ? PexFlags.SupportsUtp : PexFlags.None)
+        | (peer.Extensions?.Supports(HolepunchMessage.ExtensionName) == true ? PexFlags.Holepunch : PexFlags.None);
+
     /// <summary>
     /// Keeps the torrent on the session's tick list only while it has periodic work: connected peers (keep-alives,
     /// timeouts, choking, rates, PEX) or a paused download to retry. Otherwise it is ticked once when a candidate's
@@ -679,7 +691,7 @@ internal sealed partial class TorrentActor
             _metadataExchange.OnTick(peer, now);
             _requester.RequestMore(peer);
         }
-        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet);
+        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet, PexTransportFlags);
         _snapshots.SampleRates(uploaded, elapsed);
         _webSeeds.OnTick(elapsed);
         _unchoker.OnTick(now);

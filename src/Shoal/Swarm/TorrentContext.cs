@@ -109,6 +109,8 @@ internal sealed class TorrentContext
     // Counters for the status.
     public long Downloaded;
     public long UploadedByClosedPeers;
+    public long UtpDownloadedByClosedPeers;
+    public long UtpUploadedByClosedPeers;
     public long VerifiedBytes;
     public int FailedPieces;
     public int CheckedPieces;

@@ -49,7 +49,10 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
             peers[i++] = new PeerStatus(peer.ConnectionId, peer.EndPoint, peer.PeerId, peer.Client, peer.Incoming,
                 peer.Downloaded, peer.Uploaded, peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond,
                 peer.Has.SetFraction,
-                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source, peer.Encryption);
+                peer.AmChoking, peer.PeerChoking, peer.AmInterested, peer.PeerInterested, peer.Source, peer.Encryption)
+            {
+                Transport = peer.Protocol,
+            };
         }
         _peers = peers;
     }
@@ -70,12 +73,19 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
     private TorrentStatus BuildStatus()
     {
         long uploaded = torrent.UploadedByClosedPeers;
-        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0, encrypted = 0;
+        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0, encrypted = 0, utp = 0;
+        long utpDownloaded = torrent.UtpDownloadedByClosedPeers, utpUploaded = torrent.UtpUploadedByClosedPeers;
         bool knowsPieces = torrent.Picker is not null;
         foreach (PeerConnection peer in torrent.Peers.All)
         {
             uploaded += peer.Uploaded;
             if (peer.Encryption != Transport.Encryption.PeerEncryption.None) encrypted++;
+            if (peer.Protocol == Transport.TransportProtocol.Utp)
+            {
+                utp++;
+                utpDownloaded += peer.Downloaded;
+                utpUploaded += peer.Uploaded;
+            }
             if (knowsPieces && peer.Has.AllSet) seeds++;
             PeerSource source = peer.Source;
             if (source.HasFlag(PeerSource.Manual)) manual++;
@@ -93,6 +103,7 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
             encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null)
         {
             WebSeeds = torrent.WebSeeds?.Counts,
+            Transports = new TransportCounts(torrent.Peers.Count - utp, utp, torrent.Downloaded - utpDownloaded, uploaded - utpUploaded, utpDownloaded, utpUploaded),
         };
     }
 

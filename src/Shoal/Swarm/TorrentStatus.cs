@@ -42,6 +42,12 @@ public sealed record TorrentStatus(
     /// <summary>The torrent's web seeds (BEP 19/17) by state; null reads as none (see <see cref="TorrentHandle.GetWebSeeds"/> for each).</summary>
     public WebSeeds.WebSeedCounts? WebSeeds { get; init; }
 
+    /// <summary>
+    /// Connected peers and this run's payload bytes by transport (TCP, uTP); null reads as none. A property, not a
+    /// parameter: the 0.1.0 constructor stays.
+    /// </summary>
+    public TransportCounts? Transports { get; init; }
+
     /// <summary>Estimated time to completion at the current rate, or null when unknown or done.</summary>
     public TimeSpan? Eta => State == TorrentState.Downloading && DownloadRate > 0 && TotalSize > VerifiedBytes
         ? TimeSpan.FromSeconds((double)(TotalSize - VerifiedBytes) / DownloadRate)

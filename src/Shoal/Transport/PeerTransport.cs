@@ -32,6 +32,9 @@ public abstract class PeerTransport : IDuplexPipe, IAsyncDisposable
     /// <summary>How the bytes travel: plain unless this is an <see cref="EncryptedTransport"/> (MSE/PE).</summary>
     public virtual PeerEncryption Encryption => PeerEncryption.None;
 
+    /// <summary>What carries the bytes underneath (TCP unless overridden; an encrypted transport reports its inner one's).</summary>
+    public virtual TransportProtocol Protocol => TransportProtocol.Tcp;
+
     /// <summary>
     /// Closes the connection at once, dropping unsent data; pending reads end with an
     /// <see cref="IOException"/>. Safe to call from any thread, any number of times.

@@ -66,6 +66,25 @@ public sealed class NetworkSettingsTests
     }
 
     [Theory]
+    [InlineData(new string[0], true, true)]
+    [InlineData(new[] { "--no-utp" }, false, true)]
+    [InlineData(new[] { "--utp-only" }, true, false)]
+    public void Utp_and_tcp_are_both_on_unless_one_is_turned_off(string[] args, bool utp, bool tcp)
+    {
+        SessionOptions options = Parse(args).ToSessionOptions();
+        Assert.Equal((utp, tcp), (options.EnableUtp, options.EnableTcp));
+    }
+
+    [Fact]
+    public void No_utp_and_utp_only_together_are_an_error()
+    {
+        var command = new Command("get");
+        new NetworkOptions().AddTo(command);
+        ParseResult result = command.Parse(["--no-utp", "--utp-only"]);
+        Assert.Contains(result.Errors, e => e.Message.Contains("--no-utp and --utp-only", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData(new string[0], StorageOptions.DefaultOsCacheWindow)]
     [InlineData(new[] { "--os-cache", "16MiB" }, 16L * 1024 * 1024)]
     [InlineData(new[] { "--os-cache", "0" }, 0L)]

@@ -44,6 +44,25 @@ public sealed class StatusJsonTests
     }
 
     [Fact]
+    public void Peers_and_bytes_by_transport_are_in_json_and_the_text_line()
+    {
+        TorrentStatus status = Downloading(0) with
+        {
+            Sources = new PeerSourceCounts(0, 1, 2, 0, 0, 0),
+            EncryptedPeers = 1,
+            Transports = new TransportCounts(TcpPeers: 1, UtpPeers: 2, TcpDownloaded: 100_000, TcpUploaded: 100, UtpDownloaded: 1_000_000, UtpUploaded: 200),
+        };
+        using JsonDocument doc = JsonDocument.Parse(StatusJson.Format(status));
+        JsonElement transports = doc.RootElement.GetProperty("transports");
+        Assert.Equal((1, 2), (transports.GetProperty("tcp_peers").GetInt32(), transports.GetProperty("utp_peers").GetInt32()));
+        Assert.Equal((100_000L, 100L), (transports.GetProperty("tcp_downloaded").GetInt64(), transports.GetProperty("tcp_uploaded").GetInt64()));
+        Assert.Equal((1_000_000L, 200L), (transports.GetProperty("utp_downloaded").GetInt64(), transports.GetProperty("utp_uploaded").GetInt64()));
+        Assert.Contains("3 peers (tracker 2, incoming 1; 2 uTP, 1 TCP; 1 encrypted)", StatusDisplay.Describe(status));
+        Assert.Contains("3 peers (tracker 2, incoming 1; 3 TCP)",
+            StatusDisplay.Describe(status with { EncryptedPeers = 0, Transports = new TransportCounts(3, 0, 0, 0, 0, 0) }));
+    }
+
+    [Fact]
     public void Unknown_eta_is_null()
     {
         using JsonDocument doc = JsonDocument.Parse(StatusJson.Format(Downloading(rate: 0)));

@@ -17,14 +17,17 @@ public static class TransmissionCli
     /// Starts <c>transmission-cli -g CONFIG -w DOWNLOADS -p PORT TORRENT</c>; dispose the result to kill it.
     /// <paramref name="downloadDirectory"/> may already hold the data, in which case Transmission verifies it and seeds.
     /// </summary>
-    /// <remarks><paramref name="encryption"/>: 0 prefer plaintext, 1 prefer encryption (Transmission's default), 2 require it.</remarks>
-    public static ChildProcess Start(string torrent, string downloadDirectory, string configDirectory, int port, int encryption = 1)
+    /// <remarks>
+    /// <paramref name="encryption"/>: 0 prefer plaintext, 1 prefer encryption (Transmission's default), 2 require it;
+    /// <paramref name="utp"/>: uTP on (Transmission's default) or off (the tests' default: TCP only).
+    /// </remarks>
+    public static ChildProcess Start(string torrent, string downloadDirectory, string configDirectory, int port, int encryption = 1, bool utp = false)
     {
         var environment = InteropEnvironment.Current;
         environment.Require(InteropClients.Transmission);
         Directory.CreateDirectory(configDirectory);
         Directory.CreateDirectory(downloadDirectory);
-        File.WriteAllText(Path.Combine(configDirectory, "settings.json"), TransmissionSettings.Json(messageLevel: 2, encryption));
+        File.WriteAllText(Path.Combine(configDirectory, "settings.json"), TransmissionSettings.Json(messageLevel: 2, encryption, utp));
         return ChildProcess.Start(environment.TransmissionCliPath!,
             ["-g", configDirectory, "-w", downloadDirectory, "-p", port.ToString(CultureInfo.InvariantCulture), torrent]);
     }

@@ -42,6 +42,9 @@ public sealed class EncryptedTransport : PeerTransport
     public override PeerEncryption Encryption => Method == CryptoMethods.Rc4 ? PeerEncryption.Rc4 : PeerEncryption.Obfuscated;
 
     /// <inheritdoc />
+    public override TransportProtocol Protocol => _inner.Protocol;
+
+    /// <inheritdoc />
     public override PipeReader Input => _input;
 
     /// <inheritdoc />

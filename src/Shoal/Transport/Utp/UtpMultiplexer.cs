@@ -65,6 +65,7 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
     private readonly Lock _statisticsGate = new();
     private UtpConnectionStatistics _closedStatistics;
     private long _invalidDatagrams;
+    private long _filteredSyns;
     private int _disposed;
 
     /// <summary>
@@ -136,6 +137,9 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
 
     /// <summary>Datagrams that were not valid uTP packets.</summary>
     public long InvalidDatagrams => Interlocked.Read(ref _invalidDatagrams);
+
+    /// <summary>Unsolicited SYNs ignored because <see cref="UtpOptions.AcceptFilter"/> refused them.</summary>
+    public long FilteredSyns => Interlocked.Read(ref _filteredSyns);
 
     /// <summary>Counters summed over every connection, open and closed.</summary>
     public UtpConnectionStatistics Statistics
@@ -331,6 +335,11 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
     private void Accept(in UtpPacket syn, IPEndPoint source, long now)
     {
         if (!_options.AcceptIncoming) return;
+        if (_options.AcceptFilter is { } filter && !filter(source) && !HasOutgoingConnectionTo(source))
+        {
+            Interlocked.Increment(ref _filteredSyns);
+            return;
+        }
         // At the bounds a SYN is ignored, as libtorrent does under a SYN flood: the dialler times out and tries TCP.
         if (_connections.Count >= _options.MaxConnections || _accepted.Reader.Count >= _options.AcceptBacklog)
         {
@@ -352,6 +361,18 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
         }
         EnsureTicking();
         ScheduleFlush(transport); // the STATE that completes the handshake goes out with this burst's acks
+    }
+
+    /// <summary>Whether we dial (or are connected to, by our dial) <paramref name="remote"/>: its SYN is then a simultaneous open.</summary>
+    private bool HasOutgoingConnectionTo(IPEndPoint remote)
+    {
+        // Scans every connection, but only for SYNs the filter refused: never on the data path.
+        foreach (UtpTransport transport in _connections.Values)
+        {
+            UtpConnection connection = transport.Connection;
+            if (!connection.IsIncoming && connection.State != UtpConnectionState.Closed && connection.Remote.Equals(remote)) return true;
+        }
+        return false;
     }
 
     private UtpTransport? FindBySendId(IPEndPoint source, ushort sendId)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 
 namespace Shoal.Transport.Utp;
 
@@ -67,6 +68,15 @@ public sealed record UtpOptions
 
     /// <summary>Accept incoming connections (otherwise every SYN is ignored and only dials work).</summary>
     public bool AcceptIncoming { get; init; } = true;
+
+    /// <summary>
+    /// Which unsolicited SYNs are answered (an IP filter; tests use it to play a NAT or a firewall): a SYN it refuses is
+    /// ignored, as a firewall drops it, and the dialler times out. A SYN from an endpoint this multiplexer has an
+    /// outgoing connection to (being dialled or open) is not unsolicited: it is the other half of a simultaneous open,
+    /// which is how a BEP 55 hole punch meets, and is answered whatever the filter says. Null answers every SYN.
+    /// Runs on the receive loop: must be cheap and must not block.
+    /// </summary>
+    public Func<IPEndPoint, bool>? AcceptFilter { get; init; }
 
     /// <summary>How often timeouts are checked.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(50);

@@ -66,6 +66,9 @@ public sealed class UtpTransport : PeerTransport, IUtpStream
     /// <inheritdoc />
     public override IPEndPoint RemoteEndPoint { get; }
 
+    /// <inheritdoc />
+    public override TransportProtocol Protocol => TransportProtocol.Utp;
+
     /// <summary>Counters of this connection so far.</summary>
     public UtpConnectionStatistics Statistics
     {

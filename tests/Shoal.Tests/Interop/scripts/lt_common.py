@@ -105,6 +105,15 @@ def rc4_peers(handle):
     return sum(1 for p in handle.get_peer_info() if p.flags & lt.peer_info.rc4_encrypted)
 
 
+# libtorrent's peer_flags_t utp_socket (bit 17: after holepunched 15 and i2p_socket 16); the binding does not name it.
+UTP_SOCKET = 1 << 17
+
+
+def utp_peers(handle):
+    """How many of the torrent's connected peers are connected over uTP."""
+    return sum(1 for p in handle.get_peer_info() if p.flags & UTP_SOCKET)
+
+
 def wait_listen_port(session, timeout=15.0):
     """Waits until the session listens on TCP and returns the port (fails on listen errors)."""
     deadline = _now() + timeout

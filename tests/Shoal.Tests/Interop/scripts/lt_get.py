@@ -17,7 +17,7 @@ import time
 import libtorrent as lt
 
 from lt_common import (base_params, fail, load_torrent, log, magnet_params, make_session, parse_peer,
-                       rc4_peers, stop_on_signals_and_stdin, wait_listen_port)
+                       rc4_peers, utp_peers, stop_on_signals_and_stdin, wait_listen_port)
 
 
 def main():
@@ -110,7 +110,8 @@ def main():
         if not args.quiet and now - last_print >= 1.0:
             last_print = now
             log(f"PROGRESS {s.progress:.4f} downloaded={s.total_payload_download} "
-                f"down_rate={s.download_payload_rate} peers={s.num_peers} rc4_peers={rc4_peers(handle)} state={s.state}")
+                f"down_rate={s.download_payload_rate} peers={s.num_peers} rc4_peers={rc4_peers(handle)} "
+                f"utp_peers={utp_peers(handle)} state={s.state}")
         if info is not None and s.is_seeding and s.num_pieces == info.num_pieces():
             if downloaded is None:
                 downloaded = s.total_payload_download

@@ -13,7 +13,7 @@ import time
 import libtorrent as lt
 
 from lt_common import (base_params, fail, load_torrent, log, make_session, parse_peer,
-                       rc4_peers, stop_on_signals_and_stdin, wait_listen_port)
+                       rc4_peers, utp_peers, stop_on_signals_and_stdin, wait_listen_port)
 
 
 def main():
@@ -88,7 +88,7 @@ def main():
             last = now
             s = handle.status()
             log(f"STAT uploaded={s.total_payload_upload} up_rate={s.upload_payload_rate} peers={s.num_peers} "
-                f"rc4_peers={rc4_peers(handle)}")
+                f"rc4_peers={rc4_peers(handle)} utp_peers={utp_peers(handle)}")
     s = handle.status()
     log(f"STOPPED uploaded={s.total_payload_upload}")
 
