@@ -13,7 +13,7 @@ namespace Shoal.Tests.Browser;
 /// Every main view of the page, at desktop and phone sizes, in light and dark, with a daemon doing real work
 /// (downloads from rate-limited seeds on loopback, a seeding torrent, queued and paused ones): each must render
 /// without a page error. The screenshots go to the test's folder, and to $SHOAL_SCREENSHOTS when set (that is how
-/// the pictures are made on demand: SHOAL_SCREENSHOTS=/tmp/shoal-shots dotnet test --filter ScreenshotTests).
+/// the pictures in docs/ are made: SHOAL_SCREENSHOTS=$PWD/docs dotnet test --filter ScreenshotTests).
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class ScreenshotTests(ITestOutputHelper output)
