@@ -18,6 +18,18 @@ internal sealed class BenchProcess : IDisposable
     private readonly Queue<string> _lines = new();
     private TaskCompletionSource _lineArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The shoal children's data folder for this benchmark run, deleted when the run ends.</summary>
+    private static readonly Lazy<string> s_dataDirectory = new(() =>
+    {
+        string path = Directory.CreateTempSubdirectory("shoal-bench-data-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(path, recursive: true); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        };
+        return path;
+    });
+
     private BenchProcess(Process process, string label, string? timeFile)
     {
         _process = process;
@@ -40,6 +52,9 @@ internal sealed class BenchProcess : IDisposable
         info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["NO_COLOR"] = "1";
+        // A shoal child keeps its resume files and DHT state in its data folder, by default the user's
+        // ~/.local/share/shoal: a benchmark's throw-away torrents belong in a folder of the run instead.
+        info.Environment.TryAdd("SHOAL_DATA_DIR", s_dataDirectory.Value);
 
         var process = new Process { StartInfo = info };
         var child = new BenchProcess(process, label, timeFile);
