@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Shoal.Bench;
@@ -71,26 +70,10 @@ internal sealed class LinkNamespace : IDisposable
 
     private static void Run(string file, params string[] arguments)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in arguments) info.ArgumentList.Add(a);
-        Process process;
-        try
+        (int code, string output) = Workspace.RunQuick(file, arguments, TimeSpan.FromSeconds(30), Path.GetTempPath());
+        if (code != 0)
         {
-            process = Process.Start(info) ?? throw new BenchFailedException($"cannot start {file}");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new BenchFailedException($"--link-mbit needs {file} (apt-get install iproute2): {e.Message}");
-        }
-        using (process)
-        {
-            string error = process.StandardError.ReadToEnd();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new BenchFailedException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {error.Trim()} (--link-mbit needs root)");
-            }
+            throw new BenchFailedException($"{file} {string.Join(' ', arguments)} failed ({code}): {output.Trim()} (--link-mbit needs root and iproute2)");
         }
     }
 }
