@@ -86,7 +86,7 @@ internal sealed class NativeAuthMiddleware(RequestDelegate next, DaemonSecurity 
         if (!security.PasswordRequired) return (security.SharedCsrfToken, 0, null);
         if (security.Sessions.Touch(context.Request.Cookies[DaemonSecurity.CookieName]) is { } sessionCsrf) return (sessionCsrf, 0, null);
         string authorization = context.Request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) && DecodeBasic(authorization[6..]) is { } password)
+        if (BasicAuthorization.Password(authorization) is { } password)
         {
             return security.CheckPassword(Remote(context), password) switch
             {
@@ -96,20 +96,6 @@ internal sealed class NativeAuthMiddleware(RequestDelegate next, DaemonSecurity 
             };
         }
         return (null, StatusCodes.Status401Unauthorized, "login required: POST /api/v1/auth/login with the password");
-    }
-
-    private static string? DecodeBasic(string value)
-    {
-        try
-        {
-            string decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value.Trim()));
-            int colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? null : decoded[(colon + 1)..];
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     public static IPAddress Remote(HttpContext context) => context.Connection.RemoteIpAddress ?? IPAddress.None;

@@ -95,7 +95,7 @@ internal static class QbEndpoint
         string? cookie = context.Request.Cookies[CookieName];
         if (security.Sessions.Touch(cookie) is not null) return "sid:" + cookie;
         if (!security.PasswordRequired) return "ip:" + NativeAuthMiddleware.Remote(context);
-        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) && BasicPassword(authorization) is { } password)
+        if (BasicAuthorization.Password(authorization) is { } password)
         {
             switch (security.CheckPassword(NativeAuthMiddleware.Remote(context), password))
             {
@@ -126,20 +126,6 @@ internal static class QbEndpoint
             MaxAge = LoginSessions.IdleTimeout,
         });
         return cookie;
-    }
-
-    private static string? BasicPassword(string authorization)
-    {
-        try
-        {
-            string decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim()));
-            int colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? null : decoded[(colon + 1)..];
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     /// <summary>

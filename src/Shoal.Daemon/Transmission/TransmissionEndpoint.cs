@@ -111,7 +111,7 @@ internal static class TransmissionEndpoint
     {
         HttpResponse response = context.Response;
         IPAddress remote = NativeAuthMiddleware.Remote(context);
-        string? password = BasicPassword(context.Request.Headers.Authorization.ToString());
+        string? password = BasicAuthorization.Password(context.Request.Headers.Authorization.ToString());
         LoginOutcome outcome = password is null ? LoginOutcome.Refused : security.CheckPassword(remote, password);
         if (outcome == LoginOutcome.Accepted) return true;
         if (outcome == LoginOutcome.Throttled)
@@ -125,21 +125,6 @@ internal static class TransmissionEndpoint
         response.Headers.WWWAuthenticate = "Basic realm=\"Transmission\"";
         await WriteHtmlAsync(response, "401: Unauthorized", "Unauthorized User").ConfigureAwait(false);
         return false;
-    }
-
-    private static string? BasicPassword(string authorization)
-    {
-        if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
-        try
-        {
-            string decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim()));
-            int colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? null : decoded[(colon + 1)..];
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     private static async Task WriteAsync(HttpResponse response, Action<Utf8JsonWriter> write)
