@@ -146,9 +146,17 @@ internal static class OptionFactory
     }
 
     /// <summary>A repeatable tracker URL option (http, https or udp).</summary>
-    public static Option<string[]> Trackers(string description)
+    public static Option<string[]> Trackers(string description) =>
+        Urls("--tracker", description, ["http", "https", "udp"], "an http://, https:// or udp:// tracker URL");
+
+    /// <summary>A repeatable web seed URL option (BEP 19 'url-list': http or https).</summary>
+    public static Option<string[]> WebSeeds(string description) =>
+        Urls("--web-seed", description, ["http", "https"], "an http:// or https:// URL");
+
+    /// <summary>A repeatable absolute URL option whose scheme is one of <paramref name="schemes"/> and which names a host.</summary>
+    private static Option<string[]> Urls(string name, string description, string[] schemes, string expected)
     {
-        return new Option<string[]>("--tracker")
+        return new Option<string[]>(name)
         {
             Description = description,
             HelpName = "URL",
@@ -161,37 +169,10 @@ internal static class OptionFactory
                 foreach (Token token in result.Tokens)
                 {
                     if (!Uri.TryCreate(token.Value, UriKind.Absolute, out Uri? uri)
-                        || uri.Scheme is not ("http" or "https" or "udp")
+                        || !schemes.Contains(uri.Scheme)
                         || string.IsNullOrEmpty(uri.Host))
                     {
-                        result.AddError($"--tracker: '{token.Value}' is not an http://, https:// or udp:// tracker URL");
-                        return [];
-                    }
-                    urls.Add(token.Value);
-                }
-                return [.. urls];
-            },
-        };
-    }
-
-    /// <summary>A repeatable web seed URL option (BEP 19 'url-list': http or https).</summary>
-    public static Option<string[]> WebSeeds(string description)
-    {
-        return new Option<string[]>("--web-seed")
-        {
-            Description = description,
-            HelpName = "URL",
-            Arity = ArgumentArity.ZeroOrMore,
-            AllowMultipleArgumentsPerToken = false,
-            DefaultValueFactory = _ => [],
-            CustomParser = result =>
-            {
-                var urls = new List<string>(result.Tokens.Count);
-                foreach (Token token in result.Tokens)
-                {
-                    if (!Uri.TryCreate(token.Value, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
-                    {
-                        result.AddError($"--web-seed: '{token.Value}' is not an http:// or https:// URL");
+                        result.AddError($"{name}: '{token.Value}' is not {expected}");
                         return [];
                     }
                     urls.Add(token.Value);
