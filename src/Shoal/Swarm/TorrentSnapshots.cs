@@ -73,7 +73,8 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
     private TorrentStatus BuildStatus()
     {
         long uploaded = torrent.UploadedByClosedPeers;
-        int seeds = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0, encrypted = 0, utp = 0;
+        int seeds = 0, encrypted = 0, utp = 0;
+        var sources = new SourceTally();
         long utpDownloaded = torrent.UtpDownloadedByClosedPeers, utpUploaded = torrent.UtpUploadedByClosedPeers;
         bool knowsPieces = torrent.Picker is not null;
         foreach (PeerConnection peer in torrent.Peers.All)
@@ -87,19 +88,13 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
                 utpUploaded += peer.Uploaded;
             }
             if (knowsPieces && peer.Has.AllSet) seeds++;
-            PeerSource source = peer.Source;
-            if (source.HasFlag(PeerSource.Manual)) manual++;
-            if (source.HasFlag(PeerSource.Incoming)) incoming++;
-            if (source.HasFlag(PeerSource.Tracker)) tracker++;
-            if (source.HasFlag(PeerSource.Pex)) pex++;
-            if (source.HasFlag(PeerSource.Lsd)) lsd++;
-            if (source.HasFlag(PeerSource.Dht)) dht++;
+            sources.Add(peer.Source);
         }
         long total = torrent.Priorities?.WantedBytes ?? torrent.Torrent?.TotalSize ?? 0;
         int verified = knowsPieces ? torrent.Have.SetCount : 0;
         return new TorrentStatus(torrent.State, total == 0 ? 0 : (double)torrent.VerifiedBytes / total, total, torrent.VerifiedBytes,
             torrent.Downloaded, uploaded, _downloadMeter.BytesPerSecond, _uploadMeter.BytesPerSecond, torrent.Peers.Count, seeds,
-            verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht),
+            verified, torrent.Have.Length, torrent.FailedPieces, torrent.Error, sources.ToCounts(),
             encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null)
         {
             WebSeeds = torrent.WebSeeds?.Counts,
@@ -110,19 +105,32 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
     /// <summary>What was tried to find a peer (built only while there is none: it walks the known addresses).</summary>
     private PeerSearch DescribeSearch()
     {
-        int tried = 0, manual = 0, incoming = 0, tracker = 0, pex = 0, lsd = 0, dht = 0;
+        int tried = 0;
+        var sources = new SourceTally();
         IReadOnlyList<PeerCandidate> known = torrent.PeerList.All;
         foreach (PeerCandidate candidate in known)
         {
             if (candidate.Failures > 0) tried++;
-            PeerSource source = candidate.Source;
-            if (source.HasFlag(PeerSource.Manual)) manual++;
-            if (source.HasFlag(PeerSource.Incoming)) incoming++;
-            if (source.HasFlag(PeerSource.Tracker)) tracker++;
-            if (source.HasFlag(PeerSource.Pex)) pex++;
-            if (source.HasFlag(PeerSource.Lsd)) lsd++;
-            if (source.HasFlag(PeerSource.Dht)) dht++;
+            sources.Add(candidate.Source);
         }
-        return new PeerSearch(known.Count, new PeerSourceCounts(manual, incoming, tracker, pex, lsd, dht), tried, lastDialFailure());
+        return new PeerSearch(known.Count, sources.ToCounts(), tried, lastDialFailure());
+    }
+
+    /// <summary>Peers counted by where they were found (a peer found several ways counts for each).</summary>
+    private struct SourceTally
+    {
+        private int _manual, _incoming, _tracker, _pex, _lsd, _dht;
+
+        public void Add(PeerSource source)
+        {
+            if (source.HasFlag(PeerSource.Manual)) _manual++;
+            if (source.HasFlag(PeerSource.Incoming)) _incoming++;
+            if (source.HasFlag(PeerSource.Tracker)) _tracker++;
+            if (source.HasFlag(PeerSource.Pex)) _pex++;
+            if (source.HasFlag(PeerSource.Lsd)) _lsd++;
+            if (source.HasFlag(PeerSource.Dht)) _dht++;
+        }
+
+        public readonly PeerSourceCounts ToCounts() => new(_manual, _incoming, _tracker, _pex, _lsd, _dht);
     }
 }
