@@ -23,13 +23,21 @@ internal sealed class StandardOutput : TextWriter
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>
-    /// The process's standard output when it is redirected (a pipe or a file) on a Unix; null otherwise (a terminal
-    /// keeps <see cref="Console.Out"/>, whose line discipline and Spectre's detection we want).
+    /// The process's standard output when it is redirected to a pipe or socket on a Unix; null otherwise. A terminal
+    /// keeps <see cref="Console.Out"/>, whose line discipline and Spectre's detection we want, and so does a file: a
+    /// FileStream over a seekable descriptor writes at a position of its own (pwrite), not at the descriptor's shared
+    /// offset, so in <c>{ echo a; shoal create …; echo b; } &gt; log</c> its lines and the others' overwrote each
+    /// other. A file never reports a gone reader anyway.
     /// </summary>
     public static StandardOutput? ForRedirectedConsole()
     {
         if (!Console.IsOutputRedirected || OperatingSystem.IsWindows()) return null;
         var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1);
+        if (stream.CanSeek)
+        {
+            stream.Dispose();
+            return null;
+        }
         return Wrap(new StreamWriter(stream, new UTF8Encoding(false), bufferSize: 4096) { AutoFlush = true });
     }
 

@@ -316,6 +316,25 @@ public sealed class CommandFeedbackTests : IDisposable
     }
 
     [Fact]
+    public async Task Output_redirected_to_a_file_follows_what_others_wrote_there()
+    {
+        // { echo first; shoal create ...; echo last; } > log: one file offset shared by three writers.
+        string data = Path.Combine(_folder, "data.bin");
+        await File.WriteAllBytesAsync(data, new byte[40_000]);
+        string log = Path.Combine(_folder, "log.txt");
+        string torrent = Path.Combine(_folder, "data.torrent");
+        string script = $"{{ echo first; '{ShoalCli.DotnetHost}' '{InteropEnvironment.ShoalDllPath}' create '{data}' -o '{torrent}'; echo last; }} > '{log}'";
+        ProcessResult result = await ChildProcess.RunAsync("/bin/sh", ["-c", script], TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, result.Transcript);
+        string[] lines = await File.ReadAllLinesAsync(log);
+        Assert.Equal("first", lines[0]);
+        Assert.StartsWith("torrent: ", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("info-hash: ", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("magnet: ", lines[3], StringComparison.Ordinal);
+        Assert.Equal("last", lines[4]);
+    }
+
+    [Fact]
     public void A_write_to_a_closed_output_stops_once_and_never_throws()
     {
         int closed = 0;
