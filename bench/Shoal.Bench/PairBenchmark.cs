@@ -46,10 +46,11 @@ internal static class PairBenchmark
         var work = options.WorkDirectory ?? Path.Combine(Path.GetTempPath(), $"shoal-bench-{options.Size}-{options.Seed}");
         var seedRoot = Path.Combine(work, "seed");
         var payload = Path.Combine(seedRoot, PayloadName);
-        var torrent = Path.Combine(work, $"payload-{options.PieceSize}.torrent");
+        var mode = Recheck.RecheckOptions.VersionName(options.Version);
+        var torrent = Path.Combine(work, options.Version == Shoal.Metainfo.TorrentVersion.V1 ? $"payload-{options.PieceSize}.torrent" : $"payload-{options.PieceSize}-{mode}.torrent");
         Directory.CreateDirectory(seedRoot);
         var sourceHash = EnsurePayload(payload, options.Size, options.Seed);
-        await MakeTorrentAsync(workspace, payload, torrent, options.PieceSize).ConfigureAwait(false);
+        await MakeTorrentAsync(workspace, payload, torrent, options.PieceSize, mode).ConfigureAwait(false);
         var pieceLength = await ReadPieceLengthAsync(workspace, torrent).ConfigureAwait(false);
 
         var results = new List<PairResult>();
@@ -266,12 +267,12 @@ internal static class PairBenchmark
         return hash;
     }
 
-    private static async Task MakeTorrentAsync(Workspace workspace, string payload, string torrent, int pieceSize)
+    private static async Task MakeTorrentAsync(Workspace workspace, string payload, string torrent, int pieceSize, string mode)
     {
         if (File.Exists(torrent) && File.GetLastWriteTimeUtc(torrent) >= File.GetLastWriteTimeUtc(payload)) return;
-        Console.Error.WriteLine("making the torrent with libtorrent...");
+        Console.Error.WriteLine($"making the {mode} torrent with libtorrent...");
         var (code, output) = await Task.Run(() => Workspace.RunQuick(workspace.Python,
-            [Path.Combine(workspace.Scripts, "lt_make.py"), payload, "-o", torrent, "--piece-size", pieceSize.ToString(CultureInfo.InvariantCulture)],
+            [Path.Combine(workspace.Scripts, "lt_make.py"), payload, "-o", torrent, "--piece-size", pieceSize.ToString(CultureInfo.InvariantCulture), "--mode", mode],
             TimeSpan.FromMinutes(10), workspace.Root)).ConfigureAwait(false);
         if (code != 0) throw new BenchFailedException("lt_make.py failed: " + output);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Shoal.Metainfo;
 
 namespace Shoal.Bench;
 
@@ -9,7 +10,7 @@ internal sealed record PairOptions
         usage: shoal-bench pair [--size 1GiB] [--runs N] [--scenario NAME[,NAME...]|all] [--out FILE]
                                 [--piece-size BYTES] [--work DIR] [--timeout SECONDS] [--shoal PATH/shoal.dll]
                                 [--build] [--seed N] [--shoal-args "ARGS"] [--encryption plain|rc4] [--link-mbit N]
-                                [--transport tcp|utp]
+                                [--transport tcp|utp] [--torrent-version v1|v2|hybrid]
           One seeder and one leecher, separate processes, over TCP (or uTP) on 127.0.0.1.
           Scenarios (seeder-leecher): lt-lt (reference), lt-shoal, shoal-lt, shoal-shoal, shoal-tr, lt-tr; all = every one.
           (tr = transmission-cli, which the seeder dials; it never exits, so it is stopped once it prints "Seeding".)
@@ -25,6 +26,9 @@ internal sealed record PairOptions
           two processes on the same cores go. Needs root and iproute2; not for tr scenarios.
           --transport: tcp (default) makes every client use TCP only (shoal --no-utp, libtorrent TCP only); utp makes
           them use uTP only (shoal --utp-only, libtorrent with TCP off both ways); not for tr scenarios.
+          --torrent-version: the torrent libtorrent makes for the payload: v1 (default), v2 (BEP 52 only: SHA-256 merkle
+          trees, the v2 info-hash on the wire) or hybrid (both; peers that both speak v2 use the v2 hashes too). v2 is not
+          for tr scenarios (transmission-cli has no BEP 52).
         """;
 
     public static readonly string[] AllScenarios = ["lt-lt", "lt-shoal", "shoal-lt", "shoal-shoal", "shoal-tr", "lt-tr"];
@@ -43,6 +47,9 @@ internal sealed record PairOptions
 
     /// <summary>Rate of the shaped link both ends share, in Mbit/s; 0 = the host's loopback, unshaped.</summary>
     public int LinkMbit { get; init; }
+
+    /// <summary>The kind of torrent made for the payload (lt_make.py --mode).</summary>
+    public TorrentVersion Version { get; init; } = TorrentVersion.V1;
 
     /// <summary>Both ends use uTP only; otherwise TCP only.</summary>
     public bool Utp { get; init; }
@@ -101,6 +108,7 @@ internal sealed record PairOptions
                     },
                 },
                 "--link-mbit" => options with { LinkMbit = ParseInt(name, Value(), 1, 100_000) },
+                "--torrent-version" => options with { Version = Recheck.RecheckOptions.ParseVersion(Value()) },
                 _ => throw new BenchUsageException($"unknown option '{name}'"),
             };
         }
@@ -111,6 +119,10 @@ internal sealed record PairOptions
         if (options.Utp && options.Scenarios.Any(s => s.EndsWith("-tr", StringComparison.Ordinal)))
         {
             throw new BenchUsageException("--transport utp does not support tr scenarios (the seeder's connection to transmission-cli is watched as a TCP socket)");
+        }
+        if (options.Version == TorrentVersion.V2 && options.Scenarios.Any(s => s.EndsWith("-tr", StringComparison.Ordinal)))
+        {
+            throw new BenchUsageException("--torrent-version v2 does not support tr scenarios (transmission-cli has no BEP 52)");
         }
         return options;
     }

@@ -20,6 +20,13 @@ internal static class ResultTable
         md.AppendLine(inv, $"- machine: {Environment.ProcessorCount} cores, {Machine.CpuModel()}, {Machine.MemoryTotal()}, {Machine.Kernel()}, {Machine.OperatingSystem()}");
         md.AppendLine(inv, $"- .NET {Environment.Version}, libtorrent {workspace.LibtorrentVersion} (python3-libtorrent), piece length {ByteSize.Format(pieceLength)}");
         md.AppendLine("- data: one file of seeded random bytes, in the page cache on both sides (disk speed is not measured)");
+        md.AppendLine(options.Version switch
+        {
+            Shoal.Metainfo.TorrentVersion.V2 => "- torrent: v2 only (BEP 52, made by libtorrent: pieces verified against SHA-256 merkle trees, the v2 info-hash on the wire)",
+            Shoal.Metainfo.TorrentVersion.Hybrid => "- torrent: hybrid v1 + v2 (BEP 52, made by libtorrent: each piece checked against SHA-1 and its merkle tree)",
+            _ => "- torrent: v1 (SHA-1 pieces, made by libtorrent)",
+        });
+        md.AppendLine(inv, $"- machine load average when the table was written (1, 5, 15 min): {Machine.LoadAverage()}");
         md.AppendLine(options.Rc4
             ? "- encryption: MSE/PE with RC4 over the whole stream on both ends (shoal --encryption require, libtorrent forced + allowed_enc_level rc4)"
             : "- encryption: none (shoal --encryption disable, libtorrent plaintext)");

@@ -30,7 +30,7 @@ internal static class SuiteBenchmark
         var workspace = new Lazy<(Workspace? Value, string? Problem)>(() => Try(Workspace.Find));
         var shoal = new Lazy<(string? Value, string? Problem)>(() => Try(() => Workspace.ResolveShoal(root, options.ShoalDll, options.Build)));
         // The CLI is built (when it must be) before any clock starts, so a build never overlaps a benchmark.
-        if (options.Only.Any(n => n is "pair" or "pair-rc4" or "transmission" or "tracker")) _ = shoal.Value;
+        if (options.Only.Any(n => n is "pair" or "pair-rc4" or "pair-v2" or "transmission" or "tracker")) _ = shoal.Value;
 
         var report = new SuiteReport(options, command, started, loadBefore, Setting(root, workspace.Value, shoal, options));
         Workspace NeedWorkspace() => workspace.Value.Value ?? throw new BenchFailedException(workspace.Value.Problem!);
@@ -94,6 +94,17 @@ internal static class SuiteBenchmark
             return (note + ResultTable.Render(pairOptions, ws, $"{Bench} pair {string.Join(' ', verb)}", outcome), PairProblems(outcome));
         }).ConfigureAwait(false);
 
+        await Section("pair-v2", "1d. Pair throughput with a v2-only torrent (BEP 52)", async () =>
+        {
+            string[] verb = ["--size", ByteSize.Argument(options.PairSize), "--runs", Text(options.Runs), "--scenario", "lt-lt,lt-shoal,shoal-lt,shoal-shoal",
+                "--timeout", Text((int)options.PairTimeout.TotalSeconds), "--torrent-version", "v2", .. shoalArgs];
+            PairOptions pairOptions = PairOptions.Parse(verb);
+            Workspace ws = NeedWorkspace();
+            PairOutcome outcome = await PairBenchmark.MeasureAsync(pairOptions, ws, NeedShoal()).ConfigureAwait(false);
+            report.PairV2 = outcome;
+            return (ResultTable.Render(pairOptions, ws, $"{Bench} pair {string.Join(' ', verb)}", outcome), PairProblems(outcome));
+        }).ConfigureAwait(false);
+
         (string Name, string Title, LibtorrentShare Share, string Leechers)[] swarms =
         [
             ("swarm", "2. Swarm scaling, all Shoal", LibtorrentShare.None, "4,8,16"),
@@ -128,6 +139,21 @@ internal static class SuiteBenchmark
             report.Recheck = outcome;
             return (RecheckBenchmark.Render(outcome, $"{Bench} recheck {string.Join(' ', verb)}"),
                 outcome.Succeeded ? [] : ["a check did not verify every piece of an intact file"]);
+        }).ConfigureAwait(false);
+
+        await Section("recheck-v2", "3b. Recheck of v2 and hybrid torrents (BEP 52)", async () =>
+        {
+            var markdown = new System.Text.StringBuilder();
+            var problems = new List<string>();
+            foreach (string version in (string[])["v2", "hybrid"])
+            {
+                string[] verb = ["--size", ByteSize.Argument(options.RecheckSize), "--runs", Text(options.RecheckRuns), "--torrent-version", version];
+                RecheckOutcome outcome = await RecheckBenchmark.MeasureAsync(RecheckOptions.Parse(verb)).ConfigureAwait(false);
+                if (version == "v2") report.RecheckV2 = outcome;
+                markdown.AppendLine(RecheckBenchmark.Render(outcome, $"{Bench} recheck {string.Join(' ', verb)}"));
+                if (!outcome.Succeeded) problems.Add($"a {version} check did not verify every piece of an intact file");
+            }
+            return (markdown.ToString(), problems);
         }).ConfigureAwait(false);
 
         await Section("peers", "4. Many peers", async () =>

@@ -13,10 +13,12 @@ internal sealed record SuiteOptions
             pair          lt-lt, lt-shoal, shoal-lt, shoal-shoal: 1 GiB, median of --runs (default 3), no encryption
             pair-rc4      lt-lt, shoal-shoal with MSE/PE RC4 on both ends (shoal require, libtorrent forced), same size and runs
             transmission  shoal-tr, lt-tr (transmission-cli is slow): 256 MiB, at most 2 runs
+            pair-v2       lt-lt, lt-shoal, shoal-lt, shoal-shoal with a v2-only torrent (BEP 52, issue 18), same size and runs
             swarm         1 seeder + 4, 8, 16 all-Shoal leechers, 256 MiB, seeder capped at 20 MB/s, leechers at 5 MB/s
             swarm-mixed   the same with half of the leechers libtorrent
             swarm-lt      the reference for swarm-mixed: N = 16 with every leecher libtorrent (the seeder Shoal)
             recheck       checking 2 GiB against one core's SHA-1 rate
+            recheck-v2    checking 2 GiB of a v2 torrent against one core's SHA-256 rate, then of a hybrid against SHA-1 + SHA-256
             peers         one Shoal seeder with 50, 100, 200 connections: memory per idle connection, CPU
             tracker       shoal tracker's announces per second, UDP and HTTP, 10 s each
             dht           the 2,000-node DHT lookup simulation
@@ -27,10 +29,10 @@ internal sealed record SuiteOptions
           --only        a comma-separated subset of the names above
           --pair-size   overrides the pair size (not transmission's)
           A benchmark that fails is a row with its reason in the report, and the suite goes on; the exit code is 1
-          when any failed. A full run takes about 14-16 minutes on 2 cores.
+          when any failed. A full run takes about 14-16 minutes on 2 cores without pair-v2 and recheck-v2.
         """;
 
-    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht", "many-torrents", "daemon"];
+    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "pair-v2", "swarm", "swarm-mixed", "swarm-lt", "recheck", "recheck-v2", "peers", "tracker", "dht", "many-torrents", "daemon"];
 
     public string? OutFile { get; init; }
 

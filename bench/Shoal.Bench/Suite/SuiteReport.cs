@@ -37,6 +37,12 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
 
     public RecheckOutcome? Recheck { get; set; }
 
+    /// <summary>The pair scenarios with a v2-only torrent (issue 18).</summary>
+    public PairOutcome? PairV2 { get; set; }
+
+    /// <summary>The check of a v2 torrent (issue 18), against one core's SHA-256.</summary>
+    public RecheckOutcome? RecheckV2 { get; set; }
+
     public PeersOutcome? Peers { get; set; }
 
     public void Add(Section section) => _sections.Add(section);
@@ -68,7 +74,7 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
         md.AppendLine();
         md.AppendLine("| target | goal | measured | status |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, SwarmLibtorrent, Recheck, Peers, PairRc4))
+        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, SwarmLibtorrent, Recheck, Peers, PairRc4, PairV2, RecheckV2))
         {
             string status = t.Met switch { true => "pass", false => "**fail**", null => "n/a" };
             md.AppendLine(inv, $"| {t.Name} | {t.Goal} | {t.Measured} | {status} |");

@@ -27,6 +27,7 @@ public sealed class FileHashTrees
     private readonly int[] _pieceTree; // tree of each piece, -1 for a piece of padding only
     private readonly int[] _leavesKnown; // one bit per piece: its block hashes are known (verified)
     private readonly Dictionary<Sha256Hash, int> _byRoot = [];
+    private int _stateVersion;
 
     /// <summary>Builds the state of <paramref name="torrent"/> (v2 or hybrid), with the piece layers it carries.</summary>
     /// <exception cref="ArgumentException">The torrent has no v2 metadata.</exception>
@@ -48,7 +49,11 @@ public sealed class FileHashTrees
             (int first, int count) = torrent.GetFilePieces(f);
             var tree = new FileTree(f, file.Offset, file.Length, root, first, count, PieceLayer);
             ReadOnlyMemory<byte> layer = torrent.GetPieceLayer(f);
-            if (!layer.IsEmpty && layer.Length == count * HashSize) tree.Layer = layer.ToArray();
+            if (!layer.IsEmpty && layer.Length == count * HashSize)
+            {
+                tree.Layer = layer.ToArray();
+                tree.LayerInTorrent = true;
+            }
             for (int p = first; p < first + count; p++) _pieceTree[p] = trees.Count;
             _byRoot.TryAdd(root, trees.Count); // the same file twice in one torrent: one tree serves both
             trees.Add(tree);
@@ -68,6 +73,12 @@ public sealed class FileHashTrees
     /// <summary>Files that have a tree (not empty, not padding), in torrent order.</summary>
     public int TreeCount => _trees.Length;
 
+    /// <summary>
+    /// Grows each time something is learned (a piece layer, a proved part of one, a verified piece's block hashes) or
+    /// forgotten: resume data is saved again when it moved since the last save.
+    /// </summary>
+    internal int StateVersion => Volatile.Read(ref _stateVersion);
+
     /// <summary>True when every file's piece layer is known: every piece can be verified.</summary>
     public bool HasAllLayers => _trees.All(t => t.Layer is not null);
 
@@ -79,6 +90,12 @@ public sealed class FileHashTrees
 
     /// <summary>Pieces of tree <paramref name="tree"/>'s file.</summary>
     public int GetTreePieceCount(int tree) => _trees[tree].PieceCount;
+
+    /// <summary>The first piece of tree <paramref name="tree"/>'s file (its pieces follow one another).</summary>
+    internal int GetTreeFirstPiece(int tree) => _trees[tree].FirstPiece;
+
+    /// <summary>True when tree <paramref name="tree"/>'s piece layer came with the torrent's metainfo (nothing to keep for it).</summary>
+    internal bool IsLayerInTorrent(int tree) => _trees[tree].LayerInTorrent;
 
     /// <summary>Layers above the leaves in tree <paramref name="tree"/> (log2 of its leaf count rounded up to a power of two).</summary>
     public int GetTreeHeight(int tree) => _trees[tree].Height;
@@ -140,10 +157,14 @@ public sealed class FileHashTrees
         byte[] leaves = tree.Leaves ?? EnsureLeaves(tree);
         blockHashes.CopyTo(leaves.AsSpan(first * HashSize));
         Interlocked.Or(ref _leavesKnown[piece >> 5], 1 << (piece & 31));
+        Interlocked.Increment(ref _stateVersion);
     }
 
     /// <summary>Forgets the block hashes of a piece that no longer verifies (a recheck found it damaged).</summary>
-    public void ForgetBlockHashes(int piece) => Interlocked.And(ref _leavesKnown[piece >> 5], ~(1 << (piece & 31)));
+    public void ForgetBlockHashes(int piece)
+    {
+        if ((Interlocked.And(ref _leavesKnown[piece >> 5], ~(1 << (piece & 31))) & (1 << (piece & 31))) != 0) Interlocked.Increment(ref _stateVersion);
+    }
 
     /// <summary>
     /// Sets the piece layer of tree <paramref name="tree"/> when it hashes up to the tree's root (from resume data, or
@@ -155,7 +176,15 @@ public sealed class FileHashTrees
         if (t.Layer is not null) return true;
         if (layer.Length != t.PieceCount * HashSize) return false;
         if (MerkleTree.RootFromPieceLayer(layer, PieceLength) != t.Root) return false;
-        lock (t) t.Layer ??= layer.ToArray();
+        lock (t)
+        {
+            if (t.Layer is not null) return true;
+            t.Layer = layer.ToArray();
+            t.PartialLayer = null;
+            t.PartialKnown = null;
+            t.Parts = null;
+        }
+        Interlocked.Increment(ref _stateVersion);
         return true;
     }
 
@@ -237,27 +266,48 @@ public sealed class FileHashTrees
         else if (!TryGetNode(tree, reachedLayer, reachedIndex, expected)) return null; // nothing known to check against
         if (!reached.Span.SequenceEqual(expected)) return null;
 
-        if (request.BaseLayer == PieceLayer && tree.Layer is null && tree.PieceCount > 1) AddLayerPart(tree, request.Index, baseHashes);
+        if (request.BaseLayer == PieceLayer && tree.Layer is null && tree.PieceCount > 1 && reachedLayer == tree.Height) AddLayerPart(tree, request, payload);
         return baseHashes.ToArray();
     }
 
-    private void AddLayerPart(FileTree tree, int index, ReadOnlySpan<byte> hashes)
+    /// <summary>
+    /// Keeps the piece-layer hashes of a part proved up to the root, and the answer itself while the layer is incomplete
+    /// (resume data keeps it, so the part can be proved again after a restart, see <see cref="GetLayerParts"/>).
+    /// </summary>
+    private void AddLayerPart(FileTree tree, HashRequest request, ReadOnlySpan<byte> payload)
     {
+        int index = request.Index;
+        ReadOnlySpan<byte> hashes = payload[..(request.Length * HashSize)];
         lock (tree)
         {
             if (tree.Layer is not null) return;
             tree.PartialLayer ??= new byte[tree.PieceCount * HashSize];
             tree.PartialKnown ??= new bool[tree.PieceCount];
             int count = Math.Min(hashes.Length / HashSize, tree.PieceCount - index);
-            if (count <= 0) return;
+            if (count <= 0 || Array.IndexOf(tree.PartialKnown, false, index, count) < 0) return; // nothing new
             hashes[..(count * HashSize)].CopyTo(tree.PartialLayer.AsSpan(index * HashSize));
             for (int i = 0; i < count; i++) tree.PartialKnown[index + i] = true;
+            tree.Parts ??= new Dictionary<int, (HashRequest Request, byte[] Payload)>();
+            tree.Parts[index] = (request, payload.ToArray()); // bounded: at most one per index of the layer
+            Interlocked.Increment(ref _stateVersion);
             if (Array.IndexOf(tree.PartialKnown, false) >= 0) return;
             // Each part was proved up to the root already; checking the whole again costs little and guards the seams.
             if (MerkleTree.RootFromPieceLayer(tree.PartialLayer, PieceLength) == tree.Root) tree.Layer = tree.PartialLayer;
             tree.PartialLayer = null;
             tree.PartialKnown = null;
+            tree.Parts = null;
         }
+    }
+
+    /// <summary>
+    /// The proved parts of tree <paramref name="tree"/>'s piece layer while it is incomplete: each request we sent and the
+    /// answer that proved up to the root (hashes and uncles), as <see cref="TryAddHashes"/> takes them back. Empty once the
+    /// layer is whole (it is then <see cref="GetPieceLayer"/>).
+    /// </summary>
+    internal IReadOnlyList<(HashRequest Request, byte[] Payload)> GetLayerParts(int tree)
+    {
+        FileTree t = _trees[tree];
+        lock (t) return t.Parts is { } parts ? parts.Values.ToArray() : [];
     }
 
     /// <summary>Which parts of tree <paramref name="tree"/>'s piece layer are still missing: the start index of each request-sized part.</summary>
@@ -365,8 +415,10 @@ public sealed class FileHashTrees
         public int Blocks { get; } = (int)((length + MerkleTree.BlockSize - 1) / MerkleTree.BlockSize);
         public int Height { get; } = Math.Max(BitOperations.Log2(BitOperations.RoundUpToPowerOf2((uint)((length + MerkleTree.BlockSize - 1) / MerkleTree.BlockSize))), pieceCount > 1 ? pieceLayer + 1 : 0);
         public volatile byte[]? Layer;
+        public bool LayerInTorrent;
         public byte[]? PartialLayer;
         public bool[]? PartialKnown;
+        public Dictionary<int, (HashRequest Request, byte[] Payload)>? Parts; // answers that proved parts of a partial layer
         public byte[][]? Upper;
         public byte[]? Leaves;
     }

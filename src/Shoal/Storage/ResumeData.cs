@@ -49,6 +49,12 @@ public sealed class ResumeData
     /// <summary>When the snapshot was taken (UTC ticks). Informational: never used to decide what to trust.</summary>
     public long CapturedUtcTicks { get; }
 
+    /// <summary>
+    /// For a v2 or hybrid torrent: what its merkle trees had learned (<see cref="HashTreeResume"/>'s encoding), or null.
+    /// Opaque here; every hash in it is proved again when it is taken back.
+    /// </summary>
+    internal byte[]? HashTrees { get; init; }
+
     /// <summary>File states in torrent order (one per file of the layout, padding included).</summary>
     public IReadOnlyList<ResumeFileState> Files => _files;
 

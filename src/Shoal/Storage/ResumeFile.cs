@@ -13,13 +13,20 @@ namespace Shoal.Storage;
 /// piece count i32, file count i32, captured-at UTC ticks i64, the verified bitfield in wire layout
 /// (ceil(pieces / 8) bytes, spare bits zero), per file: length i64 (-1 = absent) and last-write UTC ticks i64,
 /// then SHA-1 (20) of all preceding bytes. The file length must be exactly what the counts imply.</para>
+/// <para>Version 2 (<see cref="HashTreesFormatVersion"/>) is written for a v2 or hybrid torrent whose merkle trees learned
+/// something worth keeping: the same layout with, before the checksum, the length i32 and the bytes of the hash-tree
+/// section (<see cref="HashTreeResume"/>; its hashes are proved again when taken back). Everything else is version 1,
+/// so resume data of v1 torrents reads the same in older builds.</para>
 /// <para>A torn, truncated or otherwise corrupt file fails the checksum or the size rule and is ignored: the
 /// caller then checks every piece, which is slow but always correct.</para>
 /// </remarks>
 public static class ResumeFile
 {
-    /// <summary>The format version this code writes and reads.</summary>
+    /// <summary>The format version of resume data without hash trees (this code reads it and <see cref="HashTreesFormatVersion"/>).</summary>
     public const int FormatVersion = 1;
+
+    /// <summary>The format version of resume data with a v2 hash-tree section.</summary>
+    internal const int HashTreesFormatVersion = 2;
 
     /// <summary>Largest resume file accepted (bounded read): far above any real torrent (10^6 pieces and 10^5 files is ~1.7 MB).</summary>
     public const int MaxFileBytes = 64 * 1024 * 1024;
@@ -34,12 +41,13 @@ public static class ResumeFile
     {
         ArgumentNullException.ThrowIfNull(data);
         ReadOnlySpan<byte> bits = data.VerifiedBytes;
-        long size = (long)HeaderSize + bits.Length + (long)data.Files.Count * FileEntrySize + ChecksumSize;
+        byte[]? trees = data.HashTrees;
+        long size = (long)HeaderSize + bits.Length + (long)data.Files.Count * FileEntrySize + (trees is null ? 0 : 4L + trees.Length) + ChecksumSize;
         if (size > MaxFileBytes) throw new ArgumentException($"resume data of {size} bytes exceeds {MaxFileBytes}", nameof(data));
         var buffer = new byte[size];
         Span<byte> s = buffer;
         Magic.CopyTo(s);
-        BinaryPrimitives.WriteInt32LittleEndian(s[8..], FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(s[8..], trees is null ? FormatVersion : HashTreesFormatVersion);
         data.InfoHash.Span.CopyTo(s[12..]);
         int at = 12 + InfoHash.Length;
         BinaryPrimitives.WriteInt32LittleEndian(s[at..], data.PieceLength);
@@ -55,13 +63,19 @@ public static class ResumeFile
             BinaryPrimitives.WriteInt64LittleEndian(s[(at + 8)..], f.LastWriteUtcTicks);
             at += FileEntrySize;
         }
+        if (trees is not null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(s[at..], trees.Length);
+            trees.CopyTo(s[(at + 4)..]);
+            at += 4 + trees.Length;
+        }
         SHA1.HashData(s[..at], s[at..]);
         return buffer;
     }
 
     /// <summary>
     /// Decodes resume data. Returns null, with a <paramref name="reason"/> for the log, when the bytes are not a
-    /// valid resume file of format version <see cref="FormatVersion"/> for <paramref name="expected"/>. Never throws
+    /// valid resume file of format version <see cref="FormatVersion"/> or <see cref="HashTreesFormatVersion"/> for <paramref name="expected"/>. Never throws
     /// on bad content.
     /// </summary>
     public static ResumeData? TryParse(ReadOnlySpan<byte> bytes, InfoHash expected, out string? reason)
@@ -69,7 +83,7 @@ public static class ResumeFile
         if (bytes.Length < HeaderSize + ChecksumSize) { reason = $"too short ({bytes.Length} bytes)"; return null; }
         if (!bytes[..8].SequenceEqual(Magic)) { reason = "not a resume file (bad magic)"; return null; }
         int version = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
-        if (version != FormatVersion) { reason = $"unsupported format version {version}"; return null; }
+        if (version is not (FormatVersion or HashTreesFormatVersion)) { reason = $"unsupported format version {version}"; return null; }
         Span<byte> digest = stackalloc byte[ChecksumSize];
         SHA1.HashData(bytes[..^ChecksumSize], digest);
         if (!digest.SequenceEqual(bytes[^ChecksumSize..])) { reason = "checksum mismatch (torn or corrupt file)"; return null; }
@@ -87,7 +101,15 @@ public static class ResumeFile
             return null;
         }
         int bitBytes = (int)(((long)pieceCount + 7) / 8);
-        long expectedSize = (long)HeaderSize + bitBytes + (long)fileCount * FileEntrySize + ChecksumSize;
+        long fixedSize = (long)HeaderSize + bitBytes + (long)fileCount * FileEntrySize;
+        long treeBytes = -1; // version 1: no hash-tree section
+        if (version == HashTreesFormatVersion)
+        {
+            if (fixedSize + 4 + ChecksumSize > bytes.Length) { reason = $"size {bytes.Length} does not match the counts (at least {fixedSize + 4 + ChecksumSize})"; return null; }
+            treeBytes = BinaryPrimitives.ReadInt32LittleEndian(bytes[(int)fixedSize..]);
+            if (treeBytes < 0) { reason = $"hash-tree section of {treeBytes} bytes"; return null; }
+        }
+        long expectedSize = fixedSize + (treeBytes < 0 ? 0 : 4 + treeBytes) + ChecksumSize;
         if (expectedSize != bytes.Length) { reason = $"size {bytes.Length} does not match the counts (expected {expectedSize})"; return null; }
 
         var field = new BitField(pieceCount);
@@ -106,7 +128,10 @@ public static class ResumeFile
             files[i] = new ResumeFileState(length, ticks);
         }
         reason = null;
-        return new ResumeData(infoHash, pieceLength, field, files, captured);
+        return new ResumeData(infoHash, pieceLength, field, files, captured)
+        {
+            HashTrees = treeBytes < 0 ? null : bytes.Slice((int)fixedSize + 4, (int)treeBytes).ToArray(),
+        };
     }
 
     /// <summary>

@@ -417,12 +417,13 @@ public sealed partial class TorrentStorage : ITorrentDisk
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         BitField verified = _assembler.VerifiedPieces();
         long captured = _disk.Time.GetUtcNow().UtcTicks;
-        ResumeFileState[] files = await _disk.RunAsync(() =>
+        (ResumeFileState[] files, byte[]? trees) = await _disk.RunAsync(() =>
         {
             _storage.Flush();
-            return _storage.InspectFiles();
+            // v2: what the merkle trees learned (layers from peers, block hashes) goes with the pieces it lets us trust.
+            return (_storage.InspectFiles(), _verifier is MerklePieceVerifier merkle ? HashTreeResume.Capture(merkle.Trees) : null);
         }, ct).ConfigureAwait(false);
-        return new ResumeData(infoHash, _layout.PieceLength, verified, files, captured);
+        return new ResumeData(infoHash, _layout.PieceLength, verified, files, captured) { HashTrees = trees };
     }
 
     // ---------------------------------------------------------------- files, flush, dispose

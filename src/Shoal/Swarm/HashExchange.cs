@@ -36,9 +36,6 @@ internal sealed class HashExchange(TorrentContext torrent)
     private readonly Dictionary<int, HashRequest> _blockRequests = []; // failed piece -> its block-hash request
     private long _refusalsForgottenAt;
 
-    /// <summary>Where piece layers learned from peers are kept across restarts (beside the resume file); null keeps none.</summary>
-    public string? LayersPath { get; init; }
-
     /// <summary>Called with a piece and its bad blocks once a failed piece's block hashes have arrived.</summary>
     public Action<int, int[]>? CorruptBlocksFound { get; set; }
 
@@ -49,15 +46,6 @@ internal sealed class HashExchange(TorrentContext torrent)
 
     /// <summary>True when pieces cannot be verified until layers arrive: a v2-only torrent lacking layers (a hybrid falls back to SHA-1).</summary>
     public bool MustWaitForLayers => Verifier is { ChecksSha1: false } v && !v.Trees.HasAllLayers;
-
-    /// <summary>Takes back the piece layers an earlier run learned from peers (each checked against its root).</summary>
-    public void LoadStoredLayers()
-    {
-        if (LayersPath is not { } path || Verifier is not { } verifier || verifier.Trees.HasAllLayers) return;
-        int set = PieceLayerStore.Load(path, verifier.Trees, out string? reason);
-        if (reason is not null) torrent.Log($"stored piece layers ignored ({reason})");
-        else if (set > 0) torrent.Log($"{set} piece layer(s) learned in an earlier run taken back from {path}");
-    }
 
     /// <summary>A peer's hash request: answered from what is known, or rejected.</summary>
     public void OnRequest(PeerConnection peer, HashMessage message)
@@ -91,11 +79,7 @@ internal sealed class HashExchange(TorrentContext torrent)
         }
         if (request.BaseLayer == 0) OnBlockHashes(request, proved);
         bool completed = lacked && verifier.Trees.HasAllLayers;
-        if (completed)
-        {
-            torrent.Log("piece layers received from peers; every piece can be verified");
-            if (LayersPath is { } path) _ = Task.Run(() => SaveLayers(path, verifier.Trees)); // fsync: off the actor
-        }
+        if (completed) torrent.Log("piece layers received from peers; every piece can be verified"); // kept in the resume data
         return completed;
     }
 
@@ -169,12 +153,6 @@ internal sealed class HashExchange(TorrentContext torrent)
         _peers.Remove(peer.Key);
         foreach ((HashRequest request, Outstanding asked) in _outstanding.ToArray())
             if (asked.PeerKey == peer.Key) _outstanding.Remove(request);
-    }
-
-    private void SaveLayers(string path, FileHashTrees trees)
-    {
-        try { PieceLayerStore.Save(path, trees); }
-        catch (StorageException e) { torrent.Log($"could not keep the piece layers: {e.Message}"); }
     }
 
     private void OnBlockHashes(HashRequest request, byte[] blockHashes)

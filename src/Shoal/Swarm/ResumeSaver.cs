@@ -12,6 +12,14 @@ namespace Shoal.Swarm;
 /// <see cref="ResumeWriter"/>, which writes them in batches with one flush each. Nothing is saved when the session
 /// keeps no resume folder.
 /// </summary>
+/// <remarks>
+/// v2 and hybrid torrents: the resume data also keeps what their merkle trees learned (<see cref="HashTreeResume"/>:
+/// piece layers and proved parts of them from peers, block hashes of verified pieces), and a change there is a change
+/// to save. Loading takes it back, every hash proved against the torrent's roots (what does not prove is logged and
+/// dropped). While a torrent from a magnet link waits for its piece layers (<see cref="AwaitingLayers"/>, before any
+/// check), saves keep only the trees: the pieces and files of the data loaded at the start are carried over unchanged,
+/// or, when there was none, nothing is vouched for (every file recorded absent), so such a save never makes data trusted.
+/// </remarks>
 internal sealed class ResumeSaver(TorrentContext torrent)
 {
     /// <summary>How often resume data is saved while pieces keep being verified.</summary>
@@ -22,6 +30,13 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     private long _savedDownloaded; // torrent.Downloaded when the last saved snapshot was taken
     private long _lastSave;
     private string? _path;
+    private int _savedTreesVersion; // FileHashTrees.StateVersion when the last snapshot was taken (0 = nothing learned)
+    private ResumeData? _loaded;    // the resume data loaded at the start, when it fit: what a trees-only save carries over
+    private bool _preloaded;        // Load ran before the check (a torrent lacking piece layers): the check takes its result
+    private ResumeData? _preloadedData;
+
+    /// <summary>Set by the actor while a v2 torrent waits for its piece layers before its check: saves then keep the trees only.</summary>
+    public bool AwaitingLayers { get; set; }
 
     /// <summary>The embedder's store (<see cref="SessionOptions.ResumeStore"/>), which replaces the resume files when set.</summary>
     private IResumeStore? Store => torrent.Session.Options.ResumeStore;
@@ -41,14 +56,68 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         return System.IO.Path.Combine(directory, $"{torrent.InfoHash.ToHex()}-{folderKey}.resume");
     }
 
-    /// <summary>
-    /// True when the files may differ from what the last saved snapshot recorded: a piece verified, or a block received
-    /// (and written, changing its file's last-write time) since.
-    /// </summary>
-    private bool Changed => torrent.Have.SetCount != _savedVerifiedCount || torrent.Downloaded != _savedDownloaded;
+    /// <summary>The torrent's merkle trees (v2 and hybrid torrents whose data is open), or null.</summary>
+    private FileHashTrees? Trees => (torrent.Storage?.Verifier as MerklePieceVerifier)?.Trees;
 
-    /// <summary>The resume data to trust in the check, or null (none, unreadable, or for another layout: logged).</summary>
+    private int TreesVersion => Trees?.StateVersion ?? 0;
+
+    /// <summary>True when resume data may be saved now: a full snapshot once the check has ended, the trees alone while layers are awaited.</summary>
+    private bool CanSave => torrent.Storage is not null && Keeps && (torrent.Picker is not null || AwaitingLayers);
+
+    private bool TreesChanged => TreesVersion != Volatile.Read(ref _savedTreesVersion);
+
+    /// <summary>
+    /// True when the files may differ from what the last saved snapshot recorded (a piece verified, or a block received
+    /// and written, changing its file's last-write time, since), or the merkle trees learned something.
+    /// </summary>
+    private bool Changed => CanSave && (TreesChanged || (torrent.Picker is not null && (torrent.Have.SetCount != _savedVerifiedCount || torrent.Downloaded != _savedDownloaded)));
+
+    /// <summary>True when a periodic save is due: a piece verified, or the trees learned something, since the last snapshot.</summary>
+    private bool Due => CanSave && (TreesChanged || (torrent.Picker is not null && torrent.Have.SetCount != _savedVerifiedCount));
+
+    /// <summary>
+    /// Loads the resume data now, before the check (a v2 torrent lacking piece layers: those it learned in an earlier run
+    /// come back before any peer is asked); the check's <see cref="Load"/> then takes this result. Reads the store or the
+    /// file on the calling thread.
+    /// </summary>
+    public void Preload(ITorrentDisk storage)
+    {
+        if (_preloaded) return;
+        _preloadedData = Load(storage);
+        _preloaded = true;
+    }
+
+    /// <summary>
+    /// The resume data to trust in the check, or null (none, unreadable, or for another layout: logged). The merkle trees
+    /// it keeps are taken back into the torrent's (each hash proved first).
+    /// </summary>
     public ResumeData? Load(ITorrentDisk storage)
+    {
+        if (_preloaded)
+        {
+            _preloaded = false;
+            ResumeData? preloaded = _preloadedData;
+            _preloadedData = null;
+            return preloaded;
+        }
+        ResumeData? loaded = Read(storage);
+        _loaded = loaded is not null && storage.DescribeResumeMismatch(loaded) is null ? loaded : null;
+        if (loaded?.HashTrees is { } state && storage.Verifier is MerklePieceVerifier merkle) RestoreTrees(merkle.Trees, state);
+        return loaded;
+    }
+
+    /// <summary>Takes back the trees' state from resume data, logging what it restored and, one line each, what it refused.</summary>
+    private void RestoreTrees(FileHashTrees trees, byte[] state)
+    {
+        HashTreeResume.Restored restored = HashTreeResume.Restore(trees, state);
+        foreach (string refused in restored.Refused) torrent.Log($"resume data: {refused}");
+        if (restored.Layers + restored.Parts + restored.Pieces > 0)
+            torrent.Log($"resume data: {restored.Layers} piece layer(s), {restored.Parts} part(s) of layers and the block hashes of {restored.Pieces} piece(s) taken back, each proved against its pieces root");
+        // What was taken back is what is saved: no save for it alone. What was refused is saved again without it.
+        if (restored.Refused.Count == 0) Volatile.Write(ref _savedTreesVersion, trees.StateVersion);
+    }
+
+    private ResumeData? Read(ITorrentDisk storage)
     {
         ResumeData? resume;
         string? why;
@@ -85,7 +154,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     public long? NextSaveDue(long now)
     {
         if (_saving.IsCompleted) _saving = Task.CompletedTask; // an idle torrent keeps no finished save's state machine
-        if (torrent.Storage is null || torrent.Picker is null || !Keeps || torrent.Have.SetCount == _savedVerifiedCount) return null;
+        if (!Due) return null;
         if (!_saving.IsCompleted || torrent.State == TorrentState.Seeding) return now;
         return _lastSave + (long)(SaveInterval.TotalSeconds * torrent.Time.TimestampFrequency);
     }
@@ -93,7 +162,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// <summary>Starts a background save when new pieces were verified since the last one and the interval has passed (or the download is complete).</summary>
     public void MaybeSave(long now)
     {
-        if (torrent.Storage is null || torrent.Picker is null || !_saving.IsCompleted || torrent.Have.SetCount == _savedVerifiedCount) return;
+        if (!_saving.IsCompleted || !Due) return;
         if (torrent.Time.GetElapsedTime(_lastSave, now) < SaveInterval && torrent.State != TorrentState.Seeding) return;
         _lastSave = now;
         _saving = SaveAsync();
@@ -106,7 +175,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     public void SaveAndRelease()
     {
         if (torrent.Storage is not { } storage || !_saving.IsCompleted) return;
-        bool save = torrent.Picker is not null && Changed;
+        bool save = Changed;
         _lastSave = torrent.Now();
         Task saving = save ? SaveAsync() : Task.CompletedTask;
         _saving = ReleaseAfterAsync(saving, storage);
@@ -119,9 +188,22 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         catch (ObjectDisposedException) { }
     }
 
+    /// <summary>
+    /// Saves now when anything is unsaved and no save is under way: the last piece layers arrived, and the check about to
+    /// start may take long (a crash during it would otherwise cost asking peers for them again).
+    /// </summary>
+    public void SaveNow()
+    {
+        if (!_saving.IsCompleted || !Changed) return;
+        _lastSave = torrent.Now();
+        _saving = SaveAsync();
+    }
+
     /// <summary>Forgets this torrent's resume data (a recheck). Failures are logged.</summary>
     public void Forget()
     {
+        _loaded = null;
+        Volatile.Write(ref _savedTreesVersion, -1); // what the trees learned is in no resume data any more
         try
         {
             if (Store is { } store) store.Delete(torrent.InfoHash, torrent.Options.DownloadDirectory);
@@ -138,6 +220,7 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     {
         _savedVerifiedCount = torrent.Have.SetCount;
         _savedDownloaded = torrent.Downloaded;
+        Volatile.Write(ref _savedTreesVersion, TreesVersion);
     }
 
     /// <summary>
@@ -157,11 +240,17 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     private async Task SaveAsync()
     {
         if (torrent.Storage is not { } storage || !Keeps) return;
+        bool treesOnly = torrent.Picker is null; // decided now, on the loop: the check may start while this save runs
+        FileHashTrees? trees = Trees;
+        if (treesOnly && (!AwaitingLayers || trees is null)) return;
+        ResumeData? loaded = _loaded;
         // Anything verified or received after this point is not in the snapshot and counts as a change next time.
         MarkSaved();
         try
         {
-            ResumeData resume = await storage.CaptureResumeAsync(torrent.InfoHash).ConfigureAwait(false);
+            ResumeData resume = treesOnly
+                ? await Task.Run(() => CaptureTreesOnly(storage, trees!, loaded)).ConfigureAwait(false)
+                : await storage.CaptureResumeAsync(torrent.InfoHash).ConfigureAwait(false);
             if (Store is { } store) await store.SaveAsync(torrent.InfoHash, torrent.Options.DownloadDirectory, ResumeFile.Serialize(resume)).ConfigureAwait(false);
             else if (Path is { } path) await torrent.Session.ResumeWriter.SaveAsync(path, resume).ConfigureAwait(false);
         }
@@ -170,6 +259,22 @@ internal sealed class ResumeSaver(TorrentContext torrent)
             // The store is the embedder's code: whatever it throws costs a check at the next start, not the torrent.
             torrent.Log("resume data not saved: " + ex.Message);
             _savedVerifiedCount = -1; // not saved after all: the stop tries again
+            Volatile.Write(ref _savedTreesVersion, -1);
         }
+    }
+
+    /// <summary>
+    /// Resume data that keeps what the trees learned and vouches for nothing more than <paramref name="loaded"/> did (the
+    /// data loaded at the start, unchanged since: nothing is written before the check), or, without it, for nothing at all.
+    /// </summary>
+    private ResumeData CaptureTreesOnly(ITorrentDisk storage, FileHashTrees trees, ResumeData? loaded)
+    {
+        byte[]? state = HashTreeResume.Capture(trees);
+        if (loaded is not null)
+            return new ResumeData(torrent.InfoHash, loaded.PieceLength, loaded.ToBitField(), loaded.Files, loaded.CapturedUtcTicks) { HashTrees = state };
+        StorageLayout layout = storage.Layout;
+        var absent = new ResumeFileState[layout.Files.Count];
+        Array.Fill(absent, ResumeFileState.Absent);
+        return new ResumeData(torrent.InfoHash, layout.PieceLength, new BitField(layout.PieceCount), absent, torrent.Time.GetUtcNow().UtcTicks) { HashTrees = state };
     }
 }

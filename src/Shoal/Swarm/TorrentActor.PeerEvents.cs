@@ -40,7 +40,11 @@ internal sealed partial class TorrentActor
                 break;
             case MessageId.HashRequest: _hashes.OnRequest(peer, (HashMessage)item.Payload!); break;
             case MessageId.Hashes:
-                if (_hashes.OnHashes(peer, (HashMessage)item.Payload!) && _awaitingLayers) StartCheck();
+                if (_hashes.OnHashes(peer, (HashMessage)item.Payload!) && _awaitingLayers)
+                {
+                    _resume.SaveNow(); // the layers are kept before a check that may take long
+                    StartCheck();
+                }
                 break;
             case MessageId.HashReject: _hashes.OnReject(peer, (HashMessage)item.Payload!); break;
             case MessageId.Port:

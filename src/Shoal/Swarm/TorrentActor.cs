@@ -94,7 +94,6 @@ internal sealed partial class TorrentActor
         _hashes = new HashExchange(_t)
         {
             CorruptBlocksFound = _smartBan.OnCorruptBlocksKnown,
-            LayersPath = _resume.Path is { } resumePath ? resumePath + PieceLayerStore.Suffix : null,
         };
         _webSeeds = new WebSeedSources(_t, _loopContext, _smartBan, _requester);
         _t.WebSeeds = _webSeeds;
@@ -278,11 +277,14 @@ internal sealed partial class TorrentActor
             _t.Storage = _openStorage(_t.Torrent!);
             _t.Storage.Attach(new TorrentDiskEvents(this), _t.Session.Blocks);
         }
-        _hashes.LoadStoredLayers();
+        // v2: piece layers (whole or in proved parts) learned in an earlier run come back with the resume data, each
+        // proved against its root, before any peer is asked for them; the check then uses the same resume data.
+        if (_hashes.LacksLayers) _resume.Preload(_t.Storage);
         if (_hashes.MustWaitForLayers)
         {
             // BEP 52: a magnet's info dictionary has only each file's root; the piece layers come from peers first.
             _awaitingLayers = true;
+            _resume.AwaitingLayers = true;
             _t.State = TorrentState.FetchingMetadata;
             _t.Log("waiting for the piece layers (BEP 52 hashes) from peers");
             _hashes.OnTick(_t.Now());
@@ -291,6 +293,7 @@ internal sealed partial class TorrentActor
             return;
         }
         _awaitingLayers = false;
+        _resume.AwaitingLayers = false;
         _check.Start(_stopping.Token);
         _loopContext.SetTorrentData(_t.Torrent!.PieceCount, _t.Storage);
         _snapshots.Publish();
@@ -318,7 +321,8 @@ internal sealed partial class TorrentActor
 
     private async Task ShutDownAsync()
     {
-        bool saveResume = _t.Storage is not null && _t.Picker is not null && _t.State != TorrentState.Error;
+        // The resume saver decides what may be saved: a full snapshot after the check, the trees alone while layers are awaited.
+        bool saveResume = _t.Storage is not null && _t.State != TorrentState.Error;
         _t.Session.Scheduler.Remove(this);
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
         await _check.Completion.ConfigureAwait(false);

@@ -92,7 +92,9 @@ public sealed class V2SwarmTests : IDisposable
             TorrentHandle handle = await leecher.AddMagnetAsync(torrent.ToMagnetLink(), new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
             await CompletesAsync(handle);
             await leecher.DisposeAsync();
-            Assert.Single(Directory.EnumerateFiles(resumeDir, "*.layers"));
+            // The layers learned from the seeder are in the resume data (with the pieces they let the restart trust).
+            string resume = Assert.Single(Directory.EnumerateFiles(resumeDir, "*.resume"));
+            Assert.NotNull(Shoal.Storage.ResumeFile.TryLoad(resume, torrent.InfoHash, out _)?.HashTrees);
 
             // Restarted with the info dictionary (no piece layers in it) and nobody to ask: it seeds from what is on disk.
             ShoalSession restarted = await StartSessionAsync(resumeDir);
