@@ -170,7 +170,7 @@ internal sealed class SessionContext
 
     /// <summary>Why <paramref name="endPoint"/> is never dialled (<see cref="PeerEndPointRules"/>, or ourselves); null when it may be.</summary>
     public string? WhyNotDial(IPEndPoint endPoint) =>
-        PeerEndPointRules.WhyNotAPeer(endPoint) ?? (IsOwnListenEndPoint(endPoint) ? "our own listen address" : null);
+        RemoteEndPointRules.WhyNotRemote(endPoint) ?? (IsOwnListenEndPoint(endPoint) ? "our own listen address" : null);
 
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
