@@ -176,7 +176,7 @@ internal sealed class SessionContext
         return addresses;
     }
 
-    /// <summary>Why <paramref name="endPoint"/> is never dialled (<see cref="PeerEndPointRules"/>, or ourselves); null when it may be.</summary>
+    /// <summary>Why <paramref name="endPoint"/> is never dialled (<see cref="RemoteEndPointRules"/>, or ourselves); null when it may be.</summary>
     public string? WhyNotDial(IPEndPoint endPoint) =>
         RemoteEndPointRules.WhyNotRemote(endPoint) ?? (IsOwnListenEndPoint(endPoint) ? "our own listen address" : null);
 
