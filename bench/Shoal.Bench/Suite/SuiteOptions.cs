@@ -12,6 +12,7 @@ internal sealed record SuiteOptions
           the machine, the date, the command, every table, and the targets computed from the results.
             pair          lt-lt, lt-shoal, shoal-lt, shoal-shoal: 1 GiB, median of --runs (default 3), no encryption
             pair-rc4      lt-lt, shoal-shoal with MSE/PE RC4 on both ends (shoal require, libtorrent forced), same size and runs
+            pair-link     lt-lt, shoal-shoal without and with RC4 over a 1000 Mbit/s link (a network namespace; needs root)
             transmission  shoal-tr, lt-tr (transmission-cli is slow): 256 MiB, at most 2 runs
             pair-v2       lt-lt, lt-shoal, shoal-lt, shoal-shoal with a v2-only torrent (BEP 52, issue 18), same size and runs
             swarm         1 seeder + 4, 8, 16 all-Shoal leechers, 256 MiB, seeder capped at 20 MB/s, leechers at 5 MB/s
@@ -32,7 +33,7 @@ internal sealed record SuiteOptions
           when any failed. A full run takes about 14-16 minutes on 2 cores without pair-v2 and recheck-v2.
         """;
 
-    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "pair-v2", "swarm", "swarm-mixed", "swarm-lt", "recheck", "recheck-v2", "peers", "tracker", "dht", "many-torrents", "daemon"];
+    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "pair-link", "transmission", "pair-v2", "swarm", "swarm-mixed", "swarm-lt", "recheck", "recheck-v2", "peers", "tracker", "dht", "many-torrents", "daemon"];
 
     public string? OutFile { get; init; }
 
