@@ -78,23 +78,23 @@ internal sealed partial class TorrentActor
             Blocks = session.Blocks,
         };
         _admission = new PeerAdmission(_t, this, _loopContext, _stopping.Token);
-        _requester = new BlockRequester(_t, () => _t.Storage!.IsBacklogged);
+        _requester = new BlockRequester(_t);
         _availability = new PeerAvailability(_t, _requester);
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
         _smartBan = new SmartBan(_t, _admission.Ban);
         _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure, _t.InfoHashV2);
         _pex = new PexExchange(session.Time, _t.StartedAt);
-        _holepunch = new HolepunchExchange(_t, _admission.DialOverUtp);
+        _holepunch = new HolepunchExchange(_t, _admission);
         _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _holepunch, _admission);
         _resume = new ResumeSaver(_t);
-        _snapshots = new TorrentSnapshots(_t, () => _admission.LastDialFailure);
+        _snapshots = new TorrentSnapshots(_t, _admission);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
         _hashes = new HashExchange(_t)
         {
             CorruptBlocksFound = _smartBan.OnCorruptBlocksKnown,
-            LayersPath = _resume.Path is { } resumePath ? resumePath + PieceLayerStore.Suffix : null,
+            Resume = _resume,
         };
         _webSeeds = new WebSeedSources(_t, _loopContext, _smartBan, _requester);
         _t.WebSeeds = _webSeeds;
@@ -183,6 +183,8 @@ internal sealed partial class TorrentActor
     public async Task StopAsync()
     {
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
+        // The loop waits on its mailbox without a token: this wakes it (see RunEventsAsync).
+        TryPost(new TorrentEvent { Kind = TorrentEventKind.Stopping });
         if (_run is not null) await _run.ConfigureAwait(false);
     }
 
@@ -250,10 +252,9 @@ internal sealed partial class TorrentActor
     {
         ChannelReader<TorrentEvent> reader = _mailbox.Reader;
         // The wait takes no token: a channel reuses one wait object only for uncancellable waits, and the actor
-        // waits once per burst of events, thousands of times a second. Stopping posts an event instead; when the
-        // mailbox is full that post fails, but then the actor is busy and checks the token after the batch.
-        using CancellationTokenRegistration wake = stop.Register(
-            static actor => ((TorrentActor)actor!).TryPost(new TorrentEvent { Kind = TorrentEventKind.Stopping }), this);
+        // waits once per burst of events, thousands of times a second. StopAsync posts an event instead (rather than
+        // a registration on the token, which would cost every idle torrent of a large session a callback node); when
+        // the mailbox is full that post fails, but then the actor is busy and checks the token after the batch.
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             while (reader.TryRead(out TorrentEvent item))

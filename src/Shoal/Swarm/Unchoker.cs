@@ -23,7 +23,8 @@ internal sealed class Unchoker
 
     private readonly TorrentContext _torrent;
     private readonly Choker _choker;
-    private readonly HashSet<int> _unchoked = [];
+    private HashSet<int>? _unchoked;
+    private HashSet<int> Unchoked => _unchoked ??= [];
     private ChokeCandidate[] _candidates = [];
     private long _lastRound;
     private bool _roundRun;
@@ -90,11 +91,11 @@ internal sealed class Unchoker
                 peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond, peer.Uploaded,
                 peer.Has.AllSet, peer.IsSnubbed, peer.Has.SetFraction);
         }
-        _unchoked.Clear();
-        _choker.Decide(candidates.AsSpan(0, i), _torrent.State == TorrentState.Seeding, _torrent.Time.GetElapsedTime(_torrent.StartedAt, now), _unchoked);
+        Unchoked.Clear();
+        _choker.Decide(candidates.AsSpan(0, i), _torrent.State == TorrentState.Seeding, _torrent.Time.GetElapsedTime(_torrent.StartedAt, now), Unchoked);
         foreach (PeerConnection peer in peers.All)
         {
-            bool unchoke = _unchoked.Contains(peer.Key);
+            bool unchoke = Unchoked.Contains(peer.Key);
             if (unchoke && peer.AmChoking)
             {
                 peer.AmChoking = false;
