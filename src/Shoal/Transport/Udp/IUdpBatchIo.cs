@@ -18,9 +18,9 @@ internal interface IUdpBatchIo : IDisposable
     string Description { get; }
 
     /// <summary>
-    /// True when <see cref="Receive"/> takes every datagram itself: the receive loop must then wait for readability
-    /// without reading (a zero-byte peek), because a datagram read any other way could be a GRO-coalesced run of
-    /// several. False: the loop reads the first datagram of a burst itself, <see cref="Receive"/> drains the rest.
+    /// True when <see cref="Receive"/> takes every datagram itself: the socket then waits for readability on a receive
+    /// thread of its own without reading (a datagram read any other way could be a GRO-coalesced run of several).
+    /// False: an async loop reads the first datagram of a burst itself, <see cref="Receive"/> drains the rest.
     /// </summary>
     bool ReceivesEverything { get; }
 

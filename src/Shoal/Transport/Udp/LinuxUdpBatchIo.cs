@@ -111,9 +111,7 @@ internal sealed unsafe partial class LinuxUdpBatchIo : IUdpBatchIo
     public bool CoalescesReceives => _gro;
 
     /// <inheritdoc />
-    /// <remarks>Only with GRO on: without it every datagram is whole, and the loop's own read of a burst's first one
-    /// costs no more than a peek.</remarks>
-    public bool ReceivesEverything => _batchReceives && _gro;
+    public bool ReceivesEverything => true;
 
     /// <inheritdoc />
     public int Send(ReadOnlySpan<OutgoingDatagram> datagrams, SocketAddress destination)
