@@ -163,10 +163,14 @@ internal sealed class BenchProcess : IDisposable
         }
     }
 
-    /// <summary>SIGINT to the worker (shoal stops cleanly on it).</summary>
-    public void Interrupt()
+    /// <summary>
+    /// SIGTERM to the worker: shoal stops cleanly on it, as on Ctrl+C. Not SIGINT: a benchmark started in the background
+    /// by a shell without job control (`cmd &amp;` in a script, nohup) runs with SIGINT ignored, the runtime keeps it
+    /// ignored in every child, and a daemon then never stopped (the suite's daemon benchmark timed out that way).
+    /// </summary>
+    public void Terminate()
     {
-        if (!_process.HasExited) _ = kill(WorkerPid, 2);
+        if (!_process.HasExited) _ = kill(WorkerPid, 15);
     }
 
     public void Kill()

@@ -158,9 +158,9 @@ internal static class PairBenchmark
         public void Dispose()
         {
             var process = Value.Process;
-            // libtorrent's script stops when stdin closes; shoal stops on SIGINT.
+            // libtorrent's script stops when stdin closes; shoal stops on SIGTERM.
             process.CloseStandardInput();
-            process.Interrupt();
+            process.Terminate();
             try
             {
                 process.WaitForExitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();

@@ -213,6 +213,7 @@ public sealed class DaemonHost : IAsyncDisposable
         });
         builder.Services.AddSingleton(service);
         builder.Services.AddSingleton(security);
+        builder.Services.AddListCompression();
         builder.Services.AddSingleton(options.Time);
         // The dialects are created by the container (which disposes them when the interface stops) and resolved at once below.
         builder.Services.AddSingleton(_ => new TransmissionRpc(service, options.Time, options.DataDirectory));
@@ -230,6 +231,7 @@ public sealed class DaemonHost : IAsyncDisposable
         _ = app.Services.GetRequiredService<QbApi>();
         app.UseMiddleware<HostCheckMiddleware>();
         app.UseMiddleware<NativeAuthMiddleware>();
+        app.UseListCompression();
         NativeTorrentEndpoints.Map(app);
         TransmissionEndpoint.Map(app);
         QbEndpoint.Map(app);

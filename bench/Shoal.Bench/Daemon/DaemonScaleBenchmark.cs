@@ -189,7 +189,7 @@ internal static class DaemonScaleBenchmark
     private static async Task<double> StopAsync(BenchProcess daemon)
     {
         var clock = Stopwatch.StartNew();
-        daemon.Interrupt();
+        daemon.Terminate();
         int code = await daemon.WaitForExitAsync(TimeSpan.FromMinutes(5)).ConfigureAwait(false);
         if (code != 0) throw new BenchFailedException($"the daemon exited with {code}\n{daemon.Tail()}");
         return clock.Elapsed.TotalSeconds;

@@ -12,6 +12,7 @@ internal sealed record SuiteOptions
           the machine, the date, the command, every table, and the targets computed from the results.
             pair          lt-lt, lt-shoal, shoal-lt, shoal-shoal: 1 GiB, median of --runs (default 3), no encryption
             pair-rc4      lt-lt, shoal-shoal with MSE/PE RC4 on both ends (shoal require, libtorrent forced), same size and runs
+            pair-link     lt-lt, shoal-shoal without and with RC4 over a 1000 Mbit/s link (a network namespace; needs root)
             transmission  shoal-tr, lt-tr (transmission-cli is slow): 256 MiB, at most 2 runs
             swarm         1 seeder + 4, 8, 16 all-Shoal leechers, 256 MiB, seeder capped at 20 MB/s, leechers at 5 MB/s
             swarm-mixed   the same with half of the leechers libtorrent
@@ -30,7 +31,7 @@ internal sealed record SuiteOptions
           when any failed. A full run takes about 14-16 minutes on 2 cores.
         """;
 
-    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht", "many-torrents", "daemon"];
+    public static readonly string[] AllBenchmarks = ["pair", "pair-rc4", "pair-link", "transmission", "swarm", "swarm-mixed", "swarm-lt", "recheck", "peers", "tracker", "dht", "many-torrents", "daemon"];
 
     public string? OutFile { get; init; }
 

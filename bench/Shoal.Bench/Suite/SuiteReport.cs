@@ -29,6 +29,12 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
     /// <summary>The pair scenarios with MSE/PE RC4 on both ends.</summary>
     public PairOutcome? PairRc4 { get; set; }
 
+    /// <summary>The pair scenarios without encryption over a shaped gigabit link.</summary>
+    public PairOutcome? PairLinkPlain { get; set; }
+
+    /// <summary>The pair scenarios with RC4 on both ends over the same link.</summary>
+    public PairOutcome? PairLinkRc4 { get; set; }
+
     public SwarmOutcome? Swarm { get; set; }
 
     public SwarmOutcome? SwarmMixed { get; set; }
@@ -68,7 +74,7 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
         md.AppendLine();
         md.AppendLine("| target | goal | measured | status |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, SwarmLibtorrent, Recheck, Peers, PairRc4))
+        foreach (SuiteTargets.Target t in SuiteTargets.Evaluate(Pair, Transmission, Swarm, SwarmMixed, SwarmLibtorrent, Recheck, Peers, PairRc4, PairLinkPlain, PairLinkRc4))
         {
             string status = t.Met switch { true => "pass", false => "**fail**", null => "n/a" };
             md.AppendLine(inv, $"| {t.Name} | {t.Goal} | {t.Measured} | {status} |");
@@ -94,7 +100,7 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
         }
         md.AppendLine();
 
-        if (Pair is not null || Transmission is not null || PairRc4 is not null) AppendPairSummary(md);
+        if (Pair is not null || Transmission is not null || PairRc4 is not null || PairLinkPlain is not null || PairLinkRc4 is not null) AppendPairSummary(md);
         foreach (Section s in _sections)
         {
             md.AppendLine("## " + s.Title);
@@ -117,13 +123,13 @@ internal sealed class SuiteReport(SuiteOptions options, string command, DateTime
     private void AppendPairSummary(StringBuilder md)
     {
         var inv = CultureInfo.InvariantCulture;
-        md.AppendLine("## Pair summary: medians, seeder -> leecher over loopback");
+        md.AppendLine("## Pair summary: medians, seeder -> leecher over loopback (or the link a row names)");
         md.AppendLine();
         md.AppendLine("| scenario | size | runs | MB/s | MiB/s | leecher CPU s per GiB | seeder CPU s per GiB | leecher peak RSS / anon MiB | seeder peak RSS / anon MiB | data |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-        foreach (PairOutcome outcome in new[] { Pair, PairRc4, Transmission }.OfType<PairOutcome>())
+        foreach (PairOutcome outcome in new[] { Pair, PairRc4, PairLinkPlain, PairLinkRc4, Transmission }.OfType<PairOutcome>())
         {
-            string suffix = outcome == PairRc4 ? " rc4" : "";
+            string suffix = outcome == PairRc4 ? " rc4" : outcome == PairLinkPlain ? " (1 Gbit/s link)" : outcome == PairLinkRc4 ? " rc4 (1 Gbit/s link)" : "";
             foreach (PairResult m in outcome.Medians())
             {
                 int runs = outcome.Results.Count(r => r.Scenario == m.Scenario);

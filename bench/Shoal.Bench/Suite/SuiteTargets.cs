@@ -22,7 +22,8 @@ internal static class SuiteTargets
     public sealed record Target(string Name, string Goal, string Measured, bool? Met);
 
     public static IReadOnlyList<Target> Evaluate(PairOutcome? pair, PairOutcome? transmission, SwarmOutcome? swarm, SwarmOutcome? mixed,
-        SwarmOutcome? allLibtorrent, RecheckOutcome? recheck, PeersOutcome? peers, PairOutcome? pairRc4 = null)
+        SwarmOutcome? allLibtorrent, RecheckOutcome? recheck, PeersOutcome? peers, PairOutcome? pairRc4 = null, PairOutcome? linkPlain = null,
+        PairOutcome? linkRc4 = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var targets = new List<Target>();
@@ -48,16 +49,12 @@ internal static class SuiteTargets
             : new Target("pair: Shoal -> Shoal throughput", ">= 300 MB/s", string.Create(inv, $"{shoal.MBPerSecond:0.0} MB/s (median of {Runs(pair!, "shoal-shoal")})"),
                 shoal.MBPerSecond >= PairMBpsGoal));
 
-        const string rc4Name = "pair: Shoal -> Shoal with RC4 (MSE/PE) vs plain";
-        PairResult? shoalRc4 = Median(pairRc4, "shoal-shoal");
-        if (shoal is null || shoalRc4 is null) targets.Add(new Target(rc4Name, ">= 80 %", "no shoal-shoal result with and without RC4", null));
-        else
-        {
-            double share = shoalRc4.MBPerSecond / shoal.MBPerSecond;
-            targets.Add(new Target(rc4Name, ">= 80 %", string.Create(inv,
-                $"{share:P0} ({shoalRc4.MBPerSecond:0.0} vs {shoal.MBPerSecond:0.0} MB/s; CPU per GiB leecher {shoalRc4.LeecherCpuPerGiB:0.00} vs {shoal.LeecherCpuPerGiB:0.00} s, seeder {shoalRc4.SeederCpuPerGiB:0.00} vs {shoal.SeederCpuPerGiB:0.00} s)"),
-                share >= Rc4ShareGoal));
-        }
+        // Issue 19: RC4 must not make a transfer CPU-bound below 80 % of the plain rate. Judged on the gigabit link; on
+        // loopback the plain rate is itself CPU-bound (both ends share two cores), so that share is reported only.
+        targets.Add(Rc4Share("pair over a 1 Gbit/s link: Shoal -> Shoal with RC4 (MSE/PE) vs plain", Median(linkPlain, "shoal-shoal"),
+            Median(linkRc4, "shoal-shoal"), judged: true));
+        targets.Add(Rc4Share("pair over loopback (CPU-bound, for information): Shoal -> Shoal with RC4 vs plain", shoal,
+            Median(pairRc4, "shoal-shoal"), judged: false));
 
         targets.Add(Swarm("swarm: efficiency D_min / D at N = 16, all Shoal", swarm));
         Target half = Swarm("swarm: efficiency D_min / D at N = 16, half libtorrent", mixed);
@@ -104,6 +101,15 @@ internal static class SuiteTargets
         if (efficiencies.Length == 0) return null;
         double median = efficiencies[efficiencies.Length / 2];
         return (median, outcome!.Rows.First(r => r.Leechers == 16 && r.Efficiency == median));
+    }
+
+    private static Target Rc4Share(string name, PairResult? plain, PairResult? rc4, bool judged)
+    {
+        if (plain is null || rc4 is null) return new Target(name, judged ? ">= 80 %" : "-", "no shoal-shoal result with and without RC4", null);
+        double share = rc4.MBPerSecond / plain.MBPerSecond;
+        string measured = string.Create(CultureInfo.InvariantCulture,
+            $"{share:P0} ({rc4.MBPerSecond:0.0} vs {plain.MBPerSecond:0.0} MB/s; CPU per GiB leecher {rc4.LeecherCpuPerGiB:0.00} vs {plain.LeecherCpuPerGiB:0.00} s, seeder {rc4.SeederCpuPerGiB:0.00} vs {plain.SeederCpuPerGiB:0.00} s)");
+        return new Target(name, judged ? ">= 80 %" : "-", measured, judged ? share >= Rc4ShareGoal : null);
     }
 
     private static PairResult? Median(PairOutcome? outcome, string scenario) =>

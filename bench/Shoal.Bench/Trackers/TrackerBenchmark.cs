@@ -47,7 +47,7 @@ internal static class TrackerBenchmark
         }
         finally
         {
-            tracker.Interrupt();
+            tracker.Terminate();
             try
             {
                 await tracker.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);

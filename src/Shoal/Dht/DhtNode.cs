@@ -215,7 +215,7 @@ public sealed class DhtNode : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(endPoint);
         if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
         using DhtGate.Scope scope = _gate.Enter();
-        if (_disposed || !_started || endPoint.Port == 0) return;
+        if (_disposed || !_started || RemoteEndPointRules.WhyNotRemote(endPoint) is not null) return;
         if (endPoint.AddressFamily != _transport!.LocalEndPoint.AddressFamily) return;
         if (_table.FindByEndPoint(endPoint) is not null) return;
         _client.Send(endPoint, QuerySpec.Ping, null);

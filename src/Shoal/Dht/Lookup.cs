@@ -264,7 +264,8 @@ public sealed class Lookup
 
     private void AddCandidate(NodeContact node, int hop, bool firstRound = false)
     {
-        if (node.EndPoint.Port == 0) return;
+        // A node's reply names other nodes; it must not make us query a broadcast or multicast address or port 0.
+        if (RemoteEndPointRules.WhyNotRemote(node.EndPoint) is not null) return;
         if (Family is { } family && (node.EndPoint.AddressFamily != family || node.EndPoint.Address.IsIPv4MappedToIPv6)) return;
         if (!_seenIds.Add(node.Id)) return;
         if (!_seenEndPoints.Add(node.EndPoint)) return;

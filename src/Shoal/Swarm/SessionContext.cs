@@ -82,8 +82,16 @@ internal sealed class SessionContext
     /// <summary>Buffers for received blocks, on their way from the socket to the disk.</summary>
     public BlockBufferPool Blocks => PeerMemory.Blocks;
 
-    /// <summary>Our handshake's reserved bits: the extension protocol (BEP 10), the fast extension (BEP 6) and, with a DHT, BEP 5.</summary>
-    public ReservedBits Reserved => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null, v2: true);
+    /// <summary>
+    /// Our handshake's reserved bits for a torrent: the extension protocol (BEP 10), the fast extension (BEP 6), with a
+    /// DHT BEP 5, and BEP 52's v2 bit only for a torrent that has a v2 info-hash (<paramref name="v2"/>).
+    /// </summary>
+    /// <remarks>
+    /// The v2 bit offers to upgrade the connection to the torrent's v2 hash. On a v1-only torrent there is nothing to
+    /// upgrade to, and libtorrent 2.0 closes such a handshake at once (it looks for a v2 torrent that is not there),
+    /// so setting it there cut Shoal off from every libtorrent seeder it dialled in the clear.
+    /// </remarks>
+    public ReservedBits ReservedFor(bool v2) => ReservedBits.Create(extension: true, fast: true, dht: Dht is not null, v2: v2);
 
     /// <summary>The session's DHT node, once started; null when the DHT is off.</summary>
     public DualStackDht? Dht { get; set; }
@@ -168,9 +176,9 @@ internal sealed class SessionContext
         return addresses;
     }
 
-    /// <summary>Why <paramref name="endPoint"/> is never dialled (<see cref="PeerEndPointRules"/>, or ourselves); null when it may be.</summary>
+    /// <summary>Why <paramref name="endPoint"/> is never dialled (<see cref="RemoteEndPointRules"/>, or ourselves); null when it may be.</summary>
     public string? WhyNotDial(IPEndPoint endPoint) =>
-        PeerEndPointRules.WhyNotAPeer(endPoint) ?? (IsOwnListenEndPoint(endPoint) ? "our own listen address" : null);
+        RemoteEndPointRules.WhyNotRemote(endPoint) ?? (IsOwnListenEndPoint(endPoint) ? "our own listen address" : null);
 
     /// <summary>Connections open or being opened, session-wide.</summary>
     public int Connections => Volatile.Read(ref _connections);
@@ -252,7 +260,7 @@ internal sealed class SessionContext
                 // A second attempt (Prefer falling back to plaintext) goes through the connector that reached the peer.
                 (PeerTransport connected, connector) = await ConnectAsync(endPoint, connector ?? preferred, token, preferredOnly).ConfigureAwait(false);
                 return connected;
-            }, hash, HandshakeBytes(hash), cancellationToken).ConfigureAwait(false);
+            }, hash, HandshakeBytes(hash, actor.HasV2InfoHash), cancellationToken).ConfigureAwait(false);
             using var timeout = new Deadline(HandshakeTimeout, Time, cancellationToken);
             Handshake handshake = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
             // A hybrid torrent's peer may answer with the v2 hash (BEP 52's upgrade): either of ours is fine.
@@ -323,7 +331,7 @@ internal sealed class SessionContext
                 throw new WireProtocolException("the encrypted handshake and the BitTorrent handshake name different torrents");
             TorrentActor actor = findTorrent(handshake.InfoHash)
                 ?? throw new WireProtocolException($"unknown info-hash {handshake.InfoHash}");
-            await WriteHandshakeAsync(transport.Output, handshake.InfoHash, timeout.Token).ConfigureAwait(false); // the hash it asked by (v1 or v2)
+            await WriteHandshakeAsync(transport.Output, handshake.InfoHash, actor.HasV2InfoHash, timeout.Token).ConfigureAwait(false); // the hash it asked by (v1 or v2)
             var joined = new PendingPeer(transport, handshake, true, null) { Connector = acceptor };
             if (!actor.TryPost(new TorrentEvent { Kind = TorrentEventKind.PeerJoined, Payload = joined }))
                 throw new InvalidOperationException("torrent is busy");
@@ -340,16 +348,16 @@ internal sealed class SessionContext
         }
     }
 
-    private async ValueTask WriteHandshakeAsync(PipeWriter output, InfoHash infoHash, CancellationToken cancellationToken)
+    private async ValueTask WriteHandshakeAsync(PipeWriter output, InfoHash infoHash, bool v2, CancellationToken cancellationToken)
     {
-        new Handshake(infoHash, PeerId, Reserved).WriteTo(output);
+        new Handshake(infoHash, PeerId, ReservedFor(v2)).WriteTo(output);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private byte[] HandshakeBytes(InfoHash infoHash)
+    private byte[] HandshakeBytes(InfoHash infoHash, bool v2)
     {
         var bytes = new byte[Handshake.Length];
-        new Handshake(infoHash, PeerId, Reserved).WriteTo(bytes);
+        new Handshake(infoHash, PeerId, ReservedFor(v2)).WriteTo(bytes);
         return bytes;
     }
 

@@ -127,6 +127,9 @@ internal sealed partial class TorrentActor
     /// <summary>True when a handshake's <paramref name="hash"/> names this torrent.</summary>
     public bool IsKnownBy(InfoHash hash) => _t.IsKnownBy(hash);
 
+    /// <summary>The torrent has a v2 info-hash (v2, hybrid, or a magnet with btmh): our handshake offers BEP 52's upgrade.</summary>
+    public bool HasV2InfoHash => _t.InfoHashV2 is not null;
+
     /// <summary>The torrent's name (its display name until a magnet link's metadata arrives).</summary>
     public string Name => _t.Torrent?.Name ?? _t.DisplayName;
 

@@ -212,4 +212,22 @@ public sealed class DhtNodeTests
         Assert.True(lookup.IsFinished); // the slow node is not waited for
         Assert.Equal(4, lookup.QueriesSent);
     }
+    [Fact]
+    public void AReplyCannotSendALookupToBroadcastMulticastOrPortZero()
+    {
+        var random = new Random(9);
+        NodeId target = NodeId.CreateRandom(random);
+        var seed = new NodeContact(NodeId.CreateRandom(random), new IPEndPoint(IPAddress.Parse("60.0.0.1"), 6881));
+        var lookup = new Lookup(target, KrpcMethod.FindNode, [seed], alpha: 8);
+        IPEndPoint first = Assert.Single(lookup.NextQueries());
+        string[] named = ["255.255.255.255:6881", "224.0.0.251:5353", "0.0.0.7:6881", "240.0.0.1:6881", "60.0.0.9:0", "60.0.0.2:6881"];
+        lookup.OnResponse(first, new KrpcResponse
+        {
+            TransactionId = new byte[2],
+            SenderId = seed.Id,
+            Nodes = [.. named.Select(e => new NodeContact(NodeId.CreateRandom(random), IPEndPoint.Parse(e)))],
+        });
+        // Only the ordinary address is asked; the others were never candidates.
+        Assert.Equal([IPEndPoint.Parse("60.0.0.2:6881")], lookup.NextQueries());
+    }
 }

@@ -9,9 +9,12 @@ public sealed class LibtorrentToShoalTests(ITestOutputHelper output)
     private const long PayloadBytes = 20L << 20;
 
     [InteropTheory]
-    [InlineData("v1")]
-    [InlineData("hybrid")] // v1+v2 with BEP 47 padding files, what libtorrent 2.0 makes by default
-    public async Task ShoalDownloadsFromLibtorrentSeeder(string mode)
+    [InlineData("v1", "prefer")]
+    [InlineData("hybrid", "prefer")] // v1+v2 with BEP 47 padding files, what libtorrent 2.0 makes by default
+    // In the clear: libtorrent 2.0 closes a plain handshake for a v1-only torrent that carries BEP 52's v2 bit.
+    [InlineData("v1", "disable")]
+    [InlineData("hybrid", "disable")]
+    public async Task ShoalDownloadsFromLibtorrentSeeder(string mode, string encryption)
     {
         InteropEnvironment.Current.Require(InteropClients.Libtorrent);
         using var temp = new TempFolder();
@@ -25,7 +28,7 @@ public sealed class LibtorrentToShoalTests(ITestOutputHelper output)
         {
             var download = temp.Combine("download");
             using var shoal = ShoalCli.Start("get", torrent, "-o", download, "--peer", $"127.0.0.1:{port}",
-                "--port", "0", "--no-port-mapping", "--exit-when-done", "--json");
+                "--port", "0", "--no-port-mapping", "--exit-when-done", "--json", "--encryption", encryption);
             int exitCode;
             try
             {

@@ -1,21 +1,22 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Shoal.Swarm;
+namespace Shoal;
 
 /// <summary>
-/// Which endpoints can be peers at all. Every address a torrent would dial passes here first, whoever named it
-/// (PEX, a tracker, the DHT, local discovery, a magnet link), so none of them can make us dial a network's broadcast
-/// address, a multicast group or "this network", or a port nobody can listen on. Pure.
+/// Which endpoints another machine can name for us to contact at all: peers and DHT nodes. Every address a torrent
+/// would dial passes here first, whoever named it (PEX, a tracker, the DHT, local discovery, a magnet link), and so
+/// does every DHT node a lookup or a PORT message would query, so none of them can make us send to a network's
+/// broadcast address, a multicast group or "this network", or a port nobody can listen on. Pure.
 /// </summary>
 /// <remarks>
 /// Loopback and private ranges stay allowed: swarms on one machine or one LAN are real. Our own listen address is
-/// refused by the session (<see cref="SessionContext.IsOwnListenEndPoint"/>), which knows it.
+/// refused by the session (<see cref="Swarm.SessionContext.IsOwnListenEndPoint"/>), which knows it.
 /// </remarks>
-internal static class PeerEndPointRules
+internal static class RemoteEndPointRules
 {
-    /// <summary>Why <paramref name="endPoint"/> cannot be a peer, or null when it can.</summary>
-    public static string? WhyNotAPeer(IPEndPoint endPoint)
+    /// <summary>Why <paramref name="endPoint"/> cannot be a peer or a DHT node, or null when it can.</summary>
+    public static string? WhyNotRemote(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         if (endPoint.Port is <= 0 or > 65535) return "port 0";

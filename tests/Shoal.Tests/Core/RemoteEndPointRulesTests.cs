@@ -1,9 +1,9 @@
 using System.Net;
 using Shoal.Swarm;
 
-namespace Shoal.Tests.Swarm;
+namespace Shoal.Tests.Core;
 
-public sealed class PeerEndPointRulesTests
+public sealed class RemoteEndPointRulesTests
 {
     [Theory]
     [InlineData("0.0.0.0:6881", "this network")]
@@ -17,7 +17,7 @@ public sealed class PeerEndPointRulesTests
     [InlineData("[ff02::1]:6881", "multicast")]
     [InlineData("[::ffff:224.0.0.1]:6881", "multicast")]
     public void AddressesThatCannotBePeersAreRefused(string endPoint, string reason) =>
-        Assert.Contains(reason, PeerEndPointRules.WhyNotAPeer(IPEndPoint.Parse(endPoint)));
+        Assert.Contains(reason, RemoteEndPointRules.WhyNotRemote(IPEndPoint.Parse(endPoint)));
 
     [Theory]
     [InlineData("1.2.3.4:6881")]
@@ -27,7 +27,7 @@ public sealed class PeerEndPointRulesTests
     [InlineData("[2001:db8::1]:6881")]
     [InlineData("[::1]:6881")]
     [InlineData("[::ffff:10.0.0.1]:6881")]
-    public void OrdinaryAddressesArePeers(string endPoint) => Assert.Null(PeerEndPointRules.WhyNotAPeer(IPEndPoint.Parse(endPoint)));
+    public void OrdinaryAddressesArePeers(string endPoint) => Assert.Null(RemoteEndPointRules.WhyNotRemote(IPEndPoint.Parse(endPoint)));
 
     [Fact]
     public void ASessionNeverDialsItsOwnListenAddress()
