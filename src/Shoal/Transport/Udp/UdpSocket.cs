@@ -273,7 +273,16 @@ public sealed class UdpSocket : IAsyncDisposable, IReceivedDatagramSink
                 return;
             }
             if (!readable || stop.IsCancellationRequested) continue;
-            DrainBurst(stop);
+            try
+            {
+                DrainBurst(stop);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Handlers' exceptions are caught by their claims; anything else is a bug here, which must not end the
+                // thread (and the process with it): log it, the next burst is served.
+                _log?.Invoke($"UDP {LocalEndPoint}: receiving failed: {ex.GetType().Name}: {ex.Message}");
+            }
         }
     }
 
