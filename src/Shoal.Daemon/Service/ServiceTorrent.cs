@@ -95,6 +95,12 @@ internal sealed class ServiceTorrent
     /// <summary>Run until the check is over whatever the queue says (a new torrent; a recheck of a paused or queued one).</summary>
     public bool CheckOnly { get; set; }
 
+    /// <summary>
+    /// Its files kept under other paths than the metainfo's (renamed through the engine; their record is the engine's
+    /// resume data): file index → path under the save path, '/'-separated. Null when none is.
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? RenamedFiles { get; set; }
+
     /// <summary>Its data is being moved to another folder: it stays out of the engine until that is over.</summary>
     public bool Relocating { get; set; }
 
