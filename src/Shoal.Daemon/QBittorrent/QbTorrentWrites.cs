@@ -252,6 +252,27 @@ internal sealed class QbTorrentWrites(TorrentService service)
         return QbResult.Empty;
     }
 
+    /// <summary>
+    /// renameFile and renameFolder (hash, oldPath, newPath): paths as the torrent's file list shows them, its folder
+    /// included; the file or folder moves on disk and in the torrent. 409 when a path is unusable or taken.
+    /// </summary>
+    public async Task<QbResult> RenamePathAsync(QbCall call, string what)
+    {
+        TorrentView view = QbTorrents.Find(service, call.Params.Required("hash")) ?? throw QbException.NotFound();
+        string oldPath = call.Params.Required("oldPath").Trim('/');
+        string newPath = call.Params.Required("newPath").Trim('/');
+        if (oldPath.Length == 0 || newPath.Length == 0) throw QbException.Conflict($"Invalid {what} path");
+        try
+        {
+            await service.RenamePathAsync(view.InfoHash, oldPath, newPath).ConfigureAwait(false);
+        }
+        catch (ServiceException ex) when (ex.Kind is ServiceErrorKind.BadRequest or ServiceErrorKind.Failed)
+        {
+            throw QbException.Conflict(ex.Message);
+        }
+        return QbResult.Empty;
+    }
+
     /// <summary>setDownloadLimit, setUploadLimit: bytes per second; 0 or -1 is no limit.</summary>
     public async Task<QbResult> SetLimitAsync(QbCall call, bool download)
     {

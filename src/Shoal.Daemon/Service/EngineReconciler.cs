@@ -93,13 +93,14 @@ internal sealed class EngineReconciler(ServiceContext context)
         t.RestartPending = false;
         State.TorrentRecord record = t.Record;
         Metainfo.Torrent? metainfo = t.Metainfo;
+        IReadOnlyDictionary<int, string>? renamed = t.RenamedFiles;
         t.EngineWork = Task.Run(async () =>
         {
             TorrentHandle? handle = null;
             string? error = null;
             try
             {
-                handle = await context.Engine.StartAsync(record, metainfo, checkWithoutPeers).ConfigureAwait(false);
+                handle = await context.Engine.StartAsync(record, metainfo, renamed, checkWithoutPeers).ConfigureAwait(false);
             }
             catch (ServiceException ex)
             {

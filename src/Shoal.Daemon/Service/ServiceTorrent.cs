@@ -101,6 +101,12 @@ internal sealed class ServiceTorrent
     /// </summary>
     public bool CheckWithoutPeers { get; set; }
 
+    /// <summary>
+    /// Its files kept under other paths than the metainfo's (renamed through the engine; their record is the engine's
+    /// resume data): file index → path under the save path, '/'-separated. Null when none is.
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? RenamedFiles { get; set; }
+
     /// <summary>Its data is being moved to another folder: it stays out of the engine until that is over.</summary>
     public bool Relocating { get; set; }
 

@@ -272,16 +272,18 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         t.Record = record;
         // Limits and the order change in the running torrent; trackers (and anything during a start) at a restart.
         bool limits = after.DownloadLimit != before.DownloadLimit || after.UploadLimit != before.UploadLimit;
+        bool connections = after.MaxConnections != before.MaxConnections || after.UploadSlots != before.UploadSlots;
         bool sequential = after.Sequential != before.Sequential;
         bool edgesFirst = after.FirstLastPiecePriority != before.FirstLastPiecePriority;
         bool trackersChanged = !after.Trackers.SequenceEqual(before.Trackers, StringComparer.Ordinal);
         if (t.Engine == EngineState.Running && !trackersChanged)
         {
             if (limits) pass.Engine.Drive(t, "changing the limits of", h => h.SetRateLimitsAsync(after.DownloadLimit, after.UploadLimit));
+            if (connections) pass.Engine.Drive(t, "changing the connection limits of", h => h.SetConnectionLimitsAsync(after.MaxConnections, after.UploadSlots));
             if (sequential) pass.Engine.Drive(t, "changing the order of", h => h.SetSequentialAsync(after.Sequential));
             if (edgesFirst) pass.Engine.Drive(t, "changing the first and last piece priority of", h => h.SetFirstAndLastPiecesFirstAsync(after.FirstLastPiecePriority));
         }
-        else if ((limits || sequential || edgesFirst || trackersChanged) && t.Engine is EngineState.Running or EngineState.Starting)
+        else if ((limits || connections || sequential || edgesFirst || trackersChanged) && t.Engine is EngineState.Running or EngineState.Starting)
         {
             t.RestartPending = true;
         }

@@ -62,7 +62,7 @@ public sealed class Choker
     /// <summary>Weight of a never-unchoked peer in the optimistic draw (others weigh 1).</summary>
     public const int NewPeerWeight = 3;
 
-    private readonly int _regularSlots;
+    private int _regularSlots;
     private readonly Random _random;
     private readonly Dictionary<int, PeerRecord> _peers = new();
     private Entry[] _entries = []; // grown on the first decision with candidates: an idle torrent's choker holds nothing
@@ -81,8 +81,16 @@ public sealed class Choker
         _random = random;
     }
 
-    /// <summary>Number of regular (non-optimistic) slots.</summary>
-    public int RegularSlots => _regularSlots;
+    /// <summary>Number of regular (non-optimistic) slots; a change applies from the next decision.</summary>
+    public int RegularSlots
+    {
+        get => _regularSlots;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _regularSlots = value;
+        }
+    }
 
     /// <summary>The peer holding the optimistic slot after the last decision, or null.</summary>
     public int? OptimisticPeer => _hasOptimistic ? _optimisticPeer : null;

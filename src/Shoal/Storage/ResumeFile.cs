@@ -9,17 +9,22 @@ namespace Shoal.Storage;
 /// everything before it, written atomically (temp file, fsync, rename over the old one).
 /// </summary>
 /// <remarks>
-/// <para>Layout (little-endian): magic "SHOALRSM" (8 bytes), version u32 (1), info-hash (20), piece length i32,
-/// piece count i32, file count i32, captured-at UTC ticks i64, the verified bitfield in wire layout
-/// (ceil(pieces / 8) bytes, spare bits zero), per file: length i64 (-1 = absent) and last-write UTC ticks i64,
-/// then SHA-1 (20) of all preceding bytes. The file length must be exactly what the counts imply.</para>
+/// <para>Layout (little-endian): magic "SHOALRSM" (8 bytes), version u32 (1, or 2 with renamed files), info-hash (20),
+/// piece length i32, piece count i32, file count i32, captured-at UTC ticks i64, the verified bitfield in wire layout
+/// (ceil(pieces / 8) bytes, spare bits zero), per file: length i64 (-1 = absent) and last-write UTC ticks i64; in
+/// version 2 then the renamed files: count i32, and per renamed file its index i32, the byte length i32 of its UTF-8
+/// path and the path; then SHA-1 (20) of all preceding bytes. The file length must be exactly what the counts imply.
+/// Data without renamed files is written as version 1, which earlier readers read.</para>
 /// <para>A torn, truncated or otherwise corrupt file fails the checksum or the size rule and is ignored: the
 /// caller then checks every piece, which is slow but always correct.</para>
 /// </remarks>
 public static class ResumeFile
 {
-    /// <summary>The format version this code writes and reads.</summary>
+    /// <summary>The format version of resume data without renamed files, which every version of this code reads.</summary>
     public const int FormatVersion = 1;
+
+    /// <summary>The format version of resume data with renamed files (the same, followed by them).</summary>
+    private const int RenamesVersion = 2;
 
     /// <summary>Largest resume file accepted (bounded read): far above any real torrent (10^6 pieces and 10^5 files is ~1.7 MB).</summary>
     public const int MaxFileBytes = 64 * 1024 * 1024;
@@ -34,12 +39,14 @@ public static class ResumeFile
     {
         ArgumentNullException.ThrowIfNull(data);
         ReadOnlySpan<byte> bits = data.VerifiedBytes;
-        long size = (long)HeaderSize + bits.Length + (long)data.Files.Count * FileEntrySize + ChecksumSize;
+        (int Index, byte[] Path)[] renamed = [.. data.RenamedFiles.OrderBy(r => r.Key).Select(r => (r.Key, System.Text.Encoding.UTF8.GetBytes(r.Value)))];
+        long renamedSize = renamed.Length == 0 ? 0 : 4 + renamed.Sum(r => 8L + r.Path.Length);
+        long size = (long)HeaderSize + bits.Length + (long)data.Files.Count * FileEntrySize + renamedSize + ChecksumSize;
         if (size > MaxFileBytes) throw new ArgumentException($"resume data of {size} bytes exceeds {MaxFileBytes}", nameof(data));
         var buffer = new byte[size];
         Span<byte> s = buffer;
         Magic.CopyTo(s);
-        BinaryPrimitives.WriteInt32LittleEndian(s[8..], FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(s[8..], renamed.Length == 0 ? FormatVersion : RenamesVersion);
         data.InfoHash.Span.CopyTo(s[12..]);
         int at = 12 + InfoHash.Length;
         BinaryPrimitives.WriteInt32LittleEndian(s[at..], data.PieceLength);
@@ -55,6 +62,18 @@ public static class ResumeFile
             BinaryPrimitives.WriteInt64LittleEndian(s[(at + 8)..], f.LastWriteUtcTicks);
             at += FileEntrySize;
         }
+        if (renamed.Length > 0)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(s[at..], renamed.Length);
+            at += 4;
+            foreach ((int index, byte[] path) in renamed)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(s[at..], index);
+                BinaryPrimitives.WriteInt32LittleEndian(s[(at + 4)..], path.Length);
+                path.CopyTo(s[(at + 8)..]);
+                at += 8 + path.Length;
+            }
+        }
         SHA1.HashData(s[..at], s[at..]);
         return buffer;
     }
@@ -69,7 +88,7 @@ public static class ResumeFile
         if (bytes.Length < HeaderSize + ChecksumSize) { reason = $"too short ({bytes.Length} bytes)"; return null; }
         if (!bytes[..8].SequenceEqual(Magic)) { reason = "not a resume file (bad magic)"; return null; }
         int version = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
-        if (version != FormatVersion) { reason = $"unsupported format version {version}"; return null; }
+        if (version is not (FormatVersion or RenamesVersion)) { reason = $"unsupported format version {version}"; return null; }
         Span<byte> digest = stackalloc byte[ChecksumSize];
         SHA1.HashData(bytes[..^ChecksumSize], digest);
         if (!digest.SequenceEqual(bytes[^ChecksumSize..])) { reason = "checksum mismatch (torn or corrupt file)"; return null; }
@@ -88,7 +107,11 @@ public static class ResumeFile
         }
         int bitBytes = (int)(((long)pieceCount + 7) / 8);
         long expectedSize = (long)HeaderSize + bitBytes + (long)fileCount * FileEntrySize + ChecksumSize;
-        if (expectedSize != bytes.Length) { reason = $"size {bytes.Length} does not match the counts (expected {expectedSize})"; return null; }
+        if (version == FormatVersion ? expectedSize != bytes.Length : expectedSize + 4 > bytes.Length)
+        {
+            reason = $"size {bytes.Length} does not match the counts (expected {expectedSize})";
+            return null;
+        }
 
         var field = new BitField(pieceCount);
         ReadOnlySpan<byte> bits = bytes.Slice(HeaderSize, bitBytes);
@@ -105,8 +128,51 @@ public static class ResumeFile
             if (length < -1) { reason = $"file {i} has length {length}"; return null; }
             files[i] = new ResumeFileState(length, ticks);
         }
+        Dictionary<int, string>? renamed = null;
+        if (version != FormatVersion)
+        {
+            renamed = ReadRenamed(bytes[at..^ChecksumSize], fileCount, out reason);
+            if (renamed is null) return null;
+        }
         reason = null;
-        return new ResumeData(infoHash, pieceLength, field, files, captured);
+        return new ResumeData(infoHash, pieceLength, field, files, captured) { RenamedFiles = (IReadOnlyDictionary<int, string>?)renamed ?? ResumeData.NoRenamedFiles };
+    }
+
+    /// <summary>The renamed files of a version 2 file (what follows the file entries, up to the checksum); null when malformed.</summary>
+    private static Dictionary<int, string>? ReadRenamed(ReadOnlySpan<byte> rest, int fileCount, out string? reason)
+    {
+        int count = BinaryPrimitives.ReadInt32LittleEndian(rest);
+        if (count <= 0 || count > fileCount) { reason = $"{count} renamed files of {fileCount}"; return null; }
+        var renamed = new Dictionary<int, string>(count);
+        int at = 4;
+        for (int i = 0; i < count; i++)
+        {
+            if (rest.Length - at < 8) { reason = "renamed files cut short"; return null; }
+            int index = BinaryPrimitives.ReadInt32LittleEndian(rest[at..]);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(rest[(at + 4)..]);
+            at += 8;
+            if ((uint)index >= (uint)fileCount || length <= 0 || length > RenamedPaths.MaxPathLength * 4 || rest.Length - at < length)
+            {
+                reason = $"renamed file {index} is malformed";
+                return null;
+            }
+            string path;
+            try
+            {
+                path = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(rest.Slice(at, length));
+                RenamedPaths.Split(path);
+            }
+            catch (Exception ex) when (ex is ArgumentException)
+            {
+                reason = $"renamed file {index} has a bad path ({ex.Message})";
+                return null;
+            }
+            if (!renamed.TryAdd(index, path)) { reason = $"file {index} is renamed twice"; return null; }
+            at += length;
+        }
+        if (at != rest.Length) { reason = $"size {rest.Length - at} bytes too long"; return null; }
+        reason = null;
+        return renamed;
     }
 
     /// <summary>

@@ -210,7 +210,8 @@ internal sealed partial class TorrentActor
                 }
             }
             FilePriority priority = _t.Priorities?.GetFilePriority(f) ?? LevelOf(_t.Options.FilePriorities ?? [], f);
-            files[f] = new FileStatus(f, file.Path, file.Length, verified, priority, file.IsPadding);
+            string path = _t.Options.RenamedFiles is { } renamed && renamed.TryGetValue(f, out string? newPath) ? newPath : file.Path;
+            files[f] = new FileStatus(f, path, file.Length, verified, priority, file.IsPadding);
         }
         return files;
     }

@@ -581,7 +581,7 @@ internal sealed partial class TorrentActor
             _metadataExchange.OnTick(peer, now);
             _requester.RequestMore(peer);
         }
-        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet, PexTransportFlags);
+        if (!_t.IsPrivate && _t.Session.Options.EnablePex) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet, PexTransportFlags);
         _snapshots.SampleRates(uploaded, elapsed);
         _webSeeds.OnTick(elapsed);
         _unchoker.OnTick(now);

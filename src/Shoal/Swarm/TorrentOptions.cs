@@ -30,6 +30,13 @@ public sealed record TorrentOptions
     /// </summary>
     public IReadOnlyList<FilePriority>? FilePriorities { get; init; }
 
+    /// <summary>
+    /// Files kept under another path than the torrent's (libtorrent's renamed files): file index → path under
+    /// <see cref="DownloadDirectory"/>, '/'-separated, the torrent's folder included ("Name/sub/file.bin"). Null takes
+    /// them from the torrent's resume data, which keeps the renames <see cref="TorrentHandle.RenameFileAsync"/> made.
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? RenamedFiles { get; init; }
+
     /// <summary>Download pieces in order (after deadline and high-priority pieces): a file can be played while it downloads.</summary>
     public bool Sequential { get; init; }
 
@@ -66,6 +73,21 @@ public sealed record TorrentOptions
 
     /// <summary>Per-torrent download cap in bytes per second; 0 is unlimited (the session cap still applies).</summary>
     public long MaxDownloadRate { get; init; }
+
+    /// <summary>
+    /// Most peer connections of this torrent; 0 follows the session's <see cref="SessionOptions.MaxConnectionsPerTorrent"/>.
+    /// Change it with <see cref="TorrentHandle.SetConnectionLimitsAsync"/>.
+    /// </summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>Regular upload (unchoke) slots of this torrent; 0 follows the session's <see cref="SessionOptions.UnchokeSlots"/>.</summary>
+    public int UploadSlots { get; init; }
+
+    /// <summary>
+    /// The torrent's own seeding goals; null follows the session's (<see cref="SessionOptions.SeedingGoals"/>). Change them
+    /// with <see cref="TorrentHandle.SetSeedingGoalsAsync"/>.
+    /// </summary>
+    public SeedingGoals? SeedingGoals { get; init; }
 
     /// <summary>
     /// Where the torrent's bytes live, given its layout; null keeps them in files under <see cref="DownloadDirectory"/>.

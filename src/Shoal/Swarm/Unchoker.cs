@@ -31,7 +31,7 @@ internal sealed class Unchoker
     public Unchoker(TorrentContext torrent)
     {
         _torrent = torrent;
-        _choker = new Choker(torrent.Session.Options.UnchokeSlots, torrent.Random);
+        _choker = new Choker(Slots, torrent.Random);
         _lastRound = torrent.StartedAt;
     }
 
@@ -77,10 +77,14 @@ internal sealed class Unchoker
         if (!peer.AmChoking) UnchokeFreeSlots();
     }
 
+    /// <summary>Regular slots now: the torrent's own (<see cref="TorrentOptions.UploadSlots"/>), else the session's; both change at runtime.</summary>
+    private int Slots => _torrent.Options.UploadSlots > 0 ? _torrent.Options.UploadSlots : _torrent.Session.Options.UnchokeSlots;
+
     private void RunRound(long now)
     {
         PeerTable peers = _torrent.Peers;
         if (peers.Count == 0) return;
+        _choker.RegularSlots = Slots;
         if (_candidates.Length < peers.Count) _candidates = new ChokeCandidate[Math.Max(peers.Count, _candidates.Length * 2)];
         ChokeCandidate[] candidates = _candidates;
         int i = 0;
@@ -115,7 +119,7 @@ internal sealed class Unchoker
     /// </summary>
     private void UnchokeFreeSlots()
     {
-        int slots = _torrent.Session.Options.UnchokeSlots;
+        int slots = Slots;
         int unchoked = 0;
         foreach (PeerConnection peer in _torrent.Peers.All)
             if (!peer.AmChoking) unchoked++;

@@ -150,7 +150,7 @@ public sealed class ResumeFileTests
         byte[] good = ResumeFile.Serialize(data);
 
         byte[] b = (byte[])good.Clone();
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(8), 2);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(8), 3); // 1 is plain, 2 carries renamed files
         Reseal(b);
         Assert.Null(ResumeFile.TryParse(b, data.InfoHash, out string? reason));
         Assert.Contains("version", reason);
