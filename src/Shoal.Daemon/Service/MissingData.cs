@@ -21,7 +21,11 @@ internal static class MissingData
             TorrentFile file = torrent.Files[i];
             if (file.IsPadding || file.Length == 0) continue;
             if (priorities is not null && i < priorities.Length && priorities[i] == (byte)FilePriority.Skip) continue;
-            if (File.Exists(Path.Combine([folder, .. file.PathSegments]))) return null;
+            // A file renamed through the engine lives under its new path ('/'-separated, under the save path).
+            string path = t.RenamedFiles is { } renamed && renamed.TryGetValue(i, out string? moved)
+                ? Path.Combine([folder, .. moved.Split('/')])
+                : Path.Combine([folder, .. file.PathSegments]);
+            if (File.Exists(path)) return null;
         }
         string content = Path.Combine(folder, torrent.Name);
         return Directory.Exists(folder)
