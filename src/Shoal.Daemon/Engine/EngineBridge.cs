@@ -49,10 +49,12 @@ internal sealed class EngineBridge
 
     /// <summary>
     /// Starts <paramref name="record"/>'s torrent in the engine: from its metainfo when known, else from its magnet
-    /// link. Skipped files are never requested nor written. Throws <see cref="ServiceException"/> when the engine
-    /// refuses it (its files cannot live in the save path, or it is already running).
+    /// link. Skipped files are never requested nor written. With <paramref name="checkWithoutPeers"/> it starts paused
+    /// and its data is checked all the same (no peer, no announce, no download; it stays paused afterwards). Throws
+    /// <see cref="ServiceException"/> when the engine refuses it (its files cannot live in the save path, or it is
+    /// already running).
     /// </summary>
-    public async Task<TorrentHandle> StartAsync(TorrentRecord record, Torrent? metainfo, IReadOnlyDictionary<int, string>? renamedFiles = null)
+    public async Task<TorrentHandle> StartAsync(TorrentRecord record, Torrent? metainfo, IReadOnlyDictionary<int, string>? renamedFiles = null, bool checkWithoutPeers = false)
     {
         MagnetLink? link = null;
         if (record.Magnet is { } uri && !MagnetLink.TryParse(uri, out link)) link = null;
@@ -64,6 +66,7 @@ internal sealed class EngineBridge
             DownloadDirectory = record.SavePath,
             FilePriorities = metainfo is null || record.FilePriorities is null ? null : Priorities(record.FilePriorities, metainfo.Files.Count),
             Sequential = record.Settings.Sequential,
+            FirstAndLastPiecesFirst = record.Settings.FirstLastPiecePriority,
             Peers = link is null || metainfo is null ? [] : [.. link.Peers.Select(p => IPEndPoint.TryParse(p, out IPEndPoint? e) && e.Port != 0 ? e : null).OfType<IPEndPoint>()],
             Trackers = trackers,
             MaxDownloadRate = record.Settings.DownloadLimit,
@@ -72,6 +75,8 @@ internal sealed class EngineBridge
             UploadSlots = record.Settings.UploadSlots,
             // Known to the service even when the resume data that kept them was forgotten (a recheck).
             RenamedFiles = metainfo is null ? null : renamedFiles,
+            StartPaused = checkWithoutPeers,
+            CheckWhilePaused = checkWithoutPeers,
         };
         try
         {

@@ -77,6 +77,7 @@ internal sealed class QbApi : IDisposable
             ["torrents/setDownloadLimit"] = new(true, c => writes.SetLimitAsync(c, download: true)),
             ["torrents/setUploadLimit"] = new(true, c => writes.SetLimitAsync(c, download: false)),
             ["torrents/toggleSequentialDownload"] = new(true, writes.ToggleSequentialAsync),
+            ["torrents/toggleFirstLastPiecePrio"] = new(true, writes.ToggleFirstLastPiecePriorityAsync),
             ["torrents/addTrackers"] = new(true, writes.AddTrackersAsync),
             ["torrents/removeTrackers"] = new(true, writes.RemoveTrackersAsync),
             ["transfer/info"] = new(false, transfer.Info),
@@ -103,7 +104,7 @@ internal sealed class QbApi : IDisposable
     {
         "app/getDirectoryContent", "app/networkInterfaceList", "app/networkInterfaceAddressList", "app/sendTestEmail", "app/cookies", "app/setCookies",
         "log/main", "log/peers", "torrents/pieceHashes", "torrents/export", "torrents/editTracker", "torrents/addPeers",
-        "torrents/setAutoManagement", "torrents/toggleFirstLastPiecePrio", "torrents/setSuperSeeding", "torrents/addWebSeeds",
+        "torrents/setAutoManagement", "torrents/setSuperSeeding", "torrents/addWebSeeds",
         "torrents/editWebSeed", "torrents/removeWebSeeds", "torrents/setDownloadPath", "torrents/SSLParameters", "torrents/setSSLParameters",
         "transfer/banPeers", "torrentcreator/addTask", "rss/items", "search/start", "search/plugins",
     };

@@ -27,6 +27,7 @@ internal sealed class QbTorrentWrites(TorrentService service)
             Paused = stopped ?? false,
             ForceStart = p.Bool("forced") ?? false,
             Sequential = p.Bool("sequentialDownload") ?? false,
+            FirstLastPiecePriority = p.Bool("firstLastPiecePrio") ?? false,
             DownloadLimit = Math.Max(0, p.Long("dlLimit") ?? 0),
             UploadLimit = Math.Max(0, p.Long("upLimit") ?? 0),
             RatioLimit = ratio is not double r || r == -2 ? null : r < 0 ? -1 : r,
@@ -287,6 +288,16 @@ internal sealed class QbTorrentWrites(TorrentService service)
         foreach (string hash in Torrents(call))
         {
             await service.SetOptionsAsync(hash, new TorrentOptionsPatch { Sequential = !service.Get(hash).Sequential }).ConfigureAwait(false);
+        }
+        return QbResult.Empty;
+    }
+
+    /// <summary>toggleFirstLastPiecePrio: flips each torrent's first-and-last-piece priority (as qBittorrent, each on its own).</summary>
+    public async Task<QbResult> ToggleFirstLastPiecePriorityAsync(QbCall call)
+    {
+        foreach (string hash in Torrents(call))
+        {
+            await service.SetOptionsAsync(hash, new TorrentOptionsPatch { FirstLastPiecePriority = !service.Get(hash).FirstLastPiecePriority }).ConfigureAwait(false);
         }
         return QbResult.Empty;
     }

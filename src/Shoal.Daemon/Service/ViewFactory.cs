@@ -47,12 +47,15 @@ internal static class ViewFactory
             t.Record.RunMode == State.RunMode.Paused,
             t.Record.RunMode == State.RunMode.Forced,
             sequential,
+            t.Record.Settings.FirstLastPiecePriority,
             downLimit,
             upLimit,
             t.Metainfo?.Files.Count ?? 0,
             t.Metainfo?.PieceCount ?? 0,
             t.Metainfo?.PieceLength ?? 0,
-            t.LastActivity);
+            t.LastActivity,
+            t.Relocating,
+            t.MissingFiles);
     }
 
     private static void TorrentSettingsView(ServiceTorrent t, out long downLimit, out long upLimit, out bool sequential)

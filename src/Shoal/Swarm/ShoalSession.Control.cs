@@ -107,9 +107,10 @@ public sealed partial class ShoalSession
     /// <summary>
     /// Stops the torrent's actor (its resume data is saved on the way out) and starts a new one from its current options
     /// under the same handle, carrying its counters; with <paramref name="forgetResume"/> the resume data is deleted
-    /// first, so every piece is checked again. A magnet link without metadata has nothing to restart.
+    /// first, so every piece is checked again; with <paramref name="checkWhilePaused"/> a paused torrent is checked now
+    /// and stays paused (<see cref="TorrentOptions.CheckWhilePaused"/>). A magnet link without metadata has nothing to restart.
     /// </summary>
-    internal async Task RestartAsync(SessionTorrent entry, bool forgetResume)
+    internal async Task RestartAsync(SessionTorrent entry, bool forgetResume, bool checkWhilePaused = false)
     {
         await entry.Gate.WaitAsync().ConfigureAwait(false);
         try
@@ -118,6 +119,7 @@ public sealed partial class ShoalSession
             TorrentActor old = entry.Actor;
             if (old.Torrent is not { } torrent) return;
             TorrentOptions options = await old.InvokeAsync(() => old.CurrentOptions).ConfigureAwait(false);
+            if (checkWhilePaused && options.StartPaused) options = options with { CheckWhilePaused = true };
             await StopAnnouncingAsync(entry).ConfigureAwait(false);
             await old.StopAsync().ConfigureAwait(false);
             if (forgetResume) old.ForgetResume();

@@ -105,9 +105,10 @@ internal sealed partial class TorrentActor
         }
         if (options.StartPaused)
         {
-            // Nothing runs for a torrent added paused (no timer, no check, no peers) until it is resumed.
+            // Nothing runs for a torrent added paused (no timer, no peers) until it is resumed; only its data may be
+            // checked meanwhile, which the first status already says (a caller never sees it paused before the check).
             _t.UserPaused = true;
-            _t.State = TorrentState.Suspended;
+            _t.State = options.CheckWhilePaused && torrent is not null ? TorrentState.Checking : TorrentState.Suspended;
         }
         _snapshots.PublishStatus();
         foreach (IPEndPoint peer in options.Peers) _admission.AddCandidate(peer, PeerSource.Manual);
@@ -217,7 +218,13 @@ internal sealed partial class TorrentActor
     /// <summary>Arms the tick, then starts fetching the metadata (a magnet link) or checking the data.</summary>
     private void Begin()
     {
-        if (_t.UserPaused) return; // added paused: nothing runs until Resume
+        if (_t.UserPaused)
+        {
+            // Added paused: nothing runs until Resume, but a check asked for now (a stopped torrent's verify) runs
+            // without peers, announces or a timer, and the torrent stays paused when it ends (OnDataChecked).
+            if (_t.Options.CheckWhilePaused && _t.Torrent is not null) StartCheck();
+            return;
+        }
         _lastTick = _t.Now();
         _ticking = true;
         _t.Session.Scheduler.Activate(this);
@@ -287,7 +294,7 @@ internal sealed partial class TorrentActor
         {
             // BEP 52: a magnet's info dictionary has only each file's root; the piece layers come from peers first.
             _awaitingLayers = true;
-            _t.State = TorrentState.FetchingMetadata;
+            _t.State = _t.UserPaused ? _t.PausedState : TorrentState.FetchingMetadata;
             _t.Log("waiting for the piece layers (BEP 52 hashes) from peers");
             _hashes.OnTick(_t.Now());
             _snapshots.Publish();
@@ -315,6 +322,8 @@ internal sealed partial class TorrentActor
         if (complete) EnterSeeding();
         else if (_t.Options.SeedOnly) _t.Log($"seed only: {_t.Have.SetCount} of {_t.Have.Length} pieces are here; uploading those, downloading nothing");
         else _webSeeds.FillSlots();
+        // Checked while paused: what it found is saved now and the files closed, as for any pause.
+        if (_t.UserPaused) _resume.SaveAndRelease();
         _snapshots.Publish();
         _checked.TrySetResult();
         _admission.DialMore();

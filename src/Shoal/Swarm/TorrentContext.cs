@@ -121,8 +121,8 @@ internal sealed class TorrentContext
     /// <summary>The private flag (BEP 27): no PEX, LSD or DHT. False until the metadata is known.</summary>
     public bool IsPrivate => Torrent?.IsPrivate == true;
 
-    /// <summary>True while peers may join and be dialled.</summary>
-    public bool AcceptsPeers => State is TorrentState.Checking or TorrentState.Downloading or TorrentState.Seeding
+    /// <summary>True while peers may join and be dialled (never while paused, not even during a check run while paused).</summary>
+    public bool AcceptsPeers => !UserPaused && State is TorrentState.Checking or TorrentState.Downloading or TorrentState.Seeding
         or TorrentState.FetchingMetadata or TorrentState.Paused;
 
     public bool IsWanted(int piece) => Priorities?.IsWanted(piece) ?? true;

@@ -109,6 +109,16 @@ public sealed class TorrentHandle
         return actor.InvokeAsync(() => actor.SetSequential(sequential));
     }
 
+    /// <summary>
+    /// Puts the first and last piece of every wanted file before the rest (after pieces with a deadline), or gives them
+    /// back their files' priorities; applied at once, as <see cref="TorrentOptions.FirstAndLastPiecesFirst"/>.
+    /// </summary>
+    public Task SetFirstAndLastPiecesFirstAsync(bool on)
+    {
+        TorrentActor actor = Actor;
+        return actor.InvokeAsync(() => actor.SetFirstAndLastPiecesFirst(on));
+    }
+
     /// <summary>Changes the torrent's download and upload caps (bytes per second, 0 unlimited) at once; the session's caps still apply.</summary>
     public Task SetRateLimitsAsync(long maxDownloadRate, long maxUploadRate)
     {
@@ -143,10 +153,11 @@ public sealed class TorrentHandle
     public void Reannounce() => _entry.Trackers?.Reannounce();
 
     /// <summary>
-    /// Forgets the resume data and checks every piece on disk again (the torrent restarts under this handle; a paused
-    /// torrent stays paused and checks when resumed).
+    /// Forgets the resume data and checks every piece on disk again (the torrent restarts under this handle). A running
+    /// torrent goes on from what the check found; a paused one is checked now without peers and stays paused (as
+    /// <see cref="TorrentOptions.CheckWhilePaused"/>): a verify never downloads behind the user's back.
     /// </summary>
-    public Task RecheckAsync() => _session.RestartAsync(_entry, forgetResume: true);
+    public Task RecheckAsync() => _session.RestartAsync(_entry, forgetResume: true, checkWhilePaused: true);
 
     /// <summary>
     /// Reads up to <paramref name="destination"/>'s length of file <paramref name="fileIndex"/> from

@@ -41,10 +41,26 @@ public sealed record TorrentOptions
     public bool Sequential { get; init; }
 
     /// <summary>
+    /// The first and last piece of every wanted file come before the rest (after pieces with a deadline): a player
+    /// reads a file's header and its index, often at the end, before anything else. Change it later with
+    /// <see cref="TorrentHandle.SetFirstAndLastPiecesFirstAsync"/>.
+    /// </summary>
+    public bool FirstAndLastPiecesFirst { get; init; }
+
+    /// <summary>
     /// Added paused: no peers, no announces, no data check until <see cref="TorrentHandle.ResumeAsync"/> (a paused
     /// torrent costs no timer, no socket and no file descriptor).
     /// </summary>
     public bool StartPaused { get; init; }
+
+    /// <summary>
+    /// With <see cref="StartPaused"/>: the data is checked at once all the same, as a stopped torrent's "verify" in
+    /// Transmission or qBittorrent. While it checks, no peer is dialled or accepted and nothing is announced; when the
+    /// check ends the torrent stays paused with what it found (the resume data saved, the files closed), until
+    /// <see cref="TorrentHandle.ResumeAsync"/>. A magnet link's torrent has nothing to check until its metadata is
+    /// known, so it just stays paused.
+    /// </summary>
+    public bool CheckWhilePaused { get; init; }
 
     /// <summary>Tracker URLs to announce to besides the torrent's own, each in a tier of its own (BEP 12).</summary>
     public IReadOnlyList<string> Trackers { get; init; } = [];
