@@ -175,21 +175,18 @@ public sealed class DaemonHost : IAsyncDisposable
         MaxConnectionsPerTorrent = settings.MaxConnectionsPerTorrent,
         UnchokeSlots = settings.UploadSlotsPerTorrent,
         EnableDht = settings.Dht,
-        Dht = settings.Dht ? new DhtNodeOptions
+        // Given even with the DHT off: the settings may turn it on at runtime, with the daemon's bootstrap and state folder.
+        Dht = new DhtNodeOptions
         {
             Port = options.PeerPort,
             BindAddress = options.PeerBind,
             DataDirectory = options.PeerPort == 0 ? null : DaemonPaths.Dht(options.DataDirectory),
             BootstrapNodes = options.DhtBootstrap.Count > 0 ? options.DhtBootstrap : DhtNodeOptions.DefaultBootstrapNodes,
-        } : null,
-        EnableLocalDiscovery = settings.Lsd,
-        EnablePortMapping = settings.PortMapping && !IPAddress.IsLoopback(options.PeerBind),
-        Encryption = settings.Encryption switch
-        {
-            "require" => Transport.Encryption.EncryptionMode.Require,
-            "disable" => Transport.Encryption.EncryptionMode.Disable,
-            _ => Transport.Encryption.EncryptionMode.Prefer,
         },
+        EnableLocalDiscovery = settings.Lsd,
+        EnablePex = settings.Pex,
+        EnablePortMapping = settings.PortMapping && !IPAddress.IsLoopback(options.PeerBind),
+        Encryption = EngineBridge.EncryptionOf(settings),
         // Fast-resume data lives in the database, beside the torrent it vouches for.
         ResumeStore = resume,
         Time = options.Time,

@@ -58,6 +58,11 @@ internal static class ShoalManyChild
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"READY {seeding:0.000}"));
 
         await Console.In.ReadToEndAsync().ConfigureAwait(false); // the benchmark measures the idle session meanwhile
+        // What the idle session's managed heap is, as the runtime sees it (not measured by the benchmark: for a
+        // person reading the child's output, to tell the live heap from the garbage collector's headroom).
+        GCMemoryInfo gc = GC.GetGCMemoryInfo();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"HEAP live {GC.GetTotalMemory(false) / 1048576.0:0.0} MiB, heap {gc.HeapSizeBytes / 1048576.0:0.0} MiB, fragmented {gc.FragmentedBytes / 1048576.0:0.0} MiB, committed {gc.TotalCommittedBytes / 1048576.0:0.0} MiB"));
         var stopping = Stopwatch.StartNew();
         await session.DisposeAsync().ConfigureAwait(false);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STOPPED {stopping.Elapsed.TotalSeconds:0.000}"));

@@ -38,10 +38,11 @@ internal static class ClientCommands
         var output = new Option<string?>("--output", "-o") { Description = "Folder on the daemon's machine to download into (default: the daemon's default folder)", HelpName = "DIR" };
         var paused = new Option<bool>("--paused") { Description = "Add it paused" };
         var sequential = new Option<bool>("--sequential") { Description = "Download the pieces in order (to play while downloading)" };
+        var firstLast = new Option<bool>("--first-last") { Description = "Download the first and last piece of each file first (to preview while downloading)" };
         var category = new Option<string?>("--category") { Description = "Its category", HelpName = "NAME" };
         var tags = new Option<string[]>("--tag") { Description = "A tag (repeatable)", HelpName = "TAG", Arity = ArgumentArity.ZeroOrMore, DefaultValueFactory = _ => [] };
         var remote = new RemoteOptions();
-        var command = new Command("add", "Add torrents to the running daemon") { sources, output, paused, sequential, category, tags };
+        var command = new Command("add", "Add torrents to the running daemon") { sources, output, paused, sequential, firstLast, category, tags };
         remote.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -60,7 +61,8 @@ internal static class ClientCommands
                     Paused: result.GetValue(paused),
                     Sequential: result.GetValue(sequential),
                     Category: result.GetValue(category),
-                    Tags: result.GetValue(tags)));
+                    Tags: result.GetValue(tags),
+                    FirstLastPiecePriority: result.GetValue(firstLast)));
             }
             using DaemonClient client = await remote.ConnectAsync(result, cancellationToken).ConfigureAwait(false);
             int failures = 0;

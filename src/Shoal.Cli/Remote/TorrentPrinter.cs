@@ -39,7 +39,8 @@ internal static class TorrentPrinter
         if (t.CompletedAt is { } done) Line(output, "completed", done.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture));
         Line(output, "seeding", HumanFormat.Duration(TimeSpan.FromSeconds(t.SeedingSeconds)));
         if (t.DownloadLimit > 0 || t.UploadLimit > 0) Line(output, "limits", $"down {Limit(t.DownloadLimit)}, up {Limit(t.UploadLimit)}");
-        if (t.Sequential) Line(output, "mode", "sequential");
+        if (t.Sequential || t.FirstLastPiecePriority)
+            Line(output, "mode", string.Join(", ", new[] { t.Sequential ? "sequential" : null, t.FirstLastPiecePriority ? "first and last pieces first" : null }.OfType<string>()));
         Line(output, "magnet", details.Magnet);
 
         output.WriteLine();

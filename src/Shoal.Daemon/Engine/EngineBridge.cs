@@ -13,6 +13,8 @@ namespace Shoal.Daemon.Engine;
 /// </summary>
 internal sealed class EngineBridge
 {
+    private Task _network = Task.CompletedTask;
+
     public EngineBridge(ShoalSession session, DaemonResumeStore resume)
     {
         Session = session;
@@ -47,10 +49,12 @@ internal sealed class EngineBridge
 
     /// <summary>
     /// Starts <paramref name="record"/>'s torrent in the engine: from its metainfo when known, else from its magnet
-    /// link. Skipped files are never requested nor written. Throws <see cref="ServiceException"/> when the engine
-    /// refuses it (its files cannot live in the save path, or it is already running).
+    /// link. Skipped files are never requested nor written. With <paramref name="checkWithoutPeers"/> it starts paused
+    /// and its data is checked all the same (no peer, no announce, no download; it stays paused afterwards). Throws
+    /// <see cref="ServiceException"/> when the engine refuses it (its files cannot live in the save path, or it is
+    /// already running).
     /// </summary>
-    public async Task<TorrentHandle> StartAsync(TorrentRecord record, Torrent? metainfo)
+    public async Task<TorrentHandle> StartAsync(TorrentRecord record, Torrent? metainfo, IReadOnlyDictionary<int, string>? renamedFiles = null, bool checkWithoutPeers = false)
     {
         MagnetLink? link = null;
         if (record.Magnet is { } uri && !MagnetLink.TryParse(uri, out link)) link = null;
@@ -62,10 +66,17 @@ internal sealed class EngineBridge
             DownloadDirectory = record.SavePath,
             FilePriorities = metainfo is null || record.FilePriorities is null ? null : Priorities(record.FilePriorities, metainfo.Files.Count),
             Sequential = record.Settings.Sequential,
+            FirstAndLastPiecesFirst = record.Settings.FirstLastPiecePriority,
             Peers = link is null || metainfo is null ? [] : [.. link.Peers.Select(p => IPEndPoint.TryParse(p, out IPEndPoint? e) && e.Port != 0 ? e : null).OfType<IPEndPoint>()],
             Trackers = trackers,
             MaxDownloadRate = record.Settings.DownloadLimit,
             MaxUploadRate = record.Settings.UploadLimit,
+            MaxConnections = record.Settings.MaxConnections,
+            UploadSlots = record.Settings.UploadSlots,
+            // Known to the service even when the resume data that kept them was forgotten (a recheck).
+            RenamedFiles = metainfo is null ? null : renamedFiles,
+            StartPaused = checkWithoutPeers,
+            CheckWhilePaused = checkWithoutPeers,
         };
         try
         {
@@ -74,7 +85,7 @@ internal sealed class EngineBridge
             MagnetLink magnet = link ?? new MagnetLink(record.InfoHash, record.Name, [], [], []);
             return await Session.AddMagnetAsync(magnet, options).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or MetainfoException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or MetainfoException or ArgumentException)
         {
             throw new ServiceException(ServiceErrorKind.Failed, $"cannot start {record.Name}: {ex.Message}", ex);
         }
@@ -96,6 +107,16 @@ internal sealed class EngineBridge
         if (saved is null) return null;
         Storage.ResumeData? data = Storage.ResumeFile.TryParse(saved, infoHash, out _);
         return data is not null && data.PieceCount == pieceCount ? data.VerifiedBytes.ToArray() : null;
+    }
+
+    /// <summary>
+    /// The renamed files kept in a torrent's resume data (see <see cref="Storage.ResumeData.RenamedFiles"/>); null when
+    /// there are none. Data without renames is told by its format version, without parsing it.
+    /// </summary>
+    public static IReadOnlyDictionary<int, string>? RenamedFiles(InfoHash infoHash, byte[]? resume)
+    {
+        if (resume is null || resume.Length < 12 || System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(resume.AsSpan(8)) == Storage.ResumeFile.FormatVersion) return null;
+        return Storage.ResumeFile.TryParse(resume, infoHash, out _)?.RenamedFiles is { Count: > 0 } renamed ? renamed : null;
     }
 
     /// <summary>The engine's priorities for <paramref name="fileCount"/> files from the stored ones (missing ones are normal).</summary>
@@ -120,6 +141,45 @@ internal sealed class EngineBridge
         long down = alt ? settings.AltDownloadLimit : settings.DownloadLimit;
         long up = alt ? settings.AltUploadLimit : settings.UploadLimit;
         if (Session.MaxDownloadRate != down || Session.MaxUploadRate != up) Session.SetRateLimits(down, up);
+    }
+
+    /// <summary>The engine's encryption mode for the settings' "prefer", "require" or "disable".</summary>
+    internal static Transport.Encryption.EncryptionMode EncryptionOf(DaemonSettings settings) => settings.Encryption switch
+    {
+        "require" => Transport.Encryption.EncryptionMode.Require,
+        "disable" => Transport.Encryption.EncryptionMode.Disable,
+        _ => Transport.Encryption.EncryptionMode.Prefer,
+    };
+
+    /// <summary>
+    /// Applies the network settings that changed between <paramref name="before"/> and <paramref name="after"/> to the
+    /// running session (connection limits, upload slots, encryption, DHT, local discovery, peer exchange), in the
+    /// background and in the order they were asked; a failure is logged (the setting stays saved and applies at the
+    /// next start). Returns the work, for callers that wait.
+    /// </summary>
+    public Task ApplyNetwork(DaemonSettings before, DaemonSettings after, Action<string> log)
+    {
+        Task previous = _network;
+        _network = Task.Run(async () =>
+        {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            try
+            {
+                if (after.MaxConnections != before.MaxConnections || after.MaxConnectionsPerTorrent != before.MaxConnectionsPerTorrent)
+                    await Session.SetConnectionLimitsAsync(after.MaxConnections, after.MaxConnectionsPerTorrent).ConfigureAwait(false);
+                if (after.UploadSlotsPerTorrent != before.UploadSlotsPerTorrent) Session.SetUploadSlots(after.UploadSlotsPerTorrent);
+                if (after.Encryption != before.Encryption) Session.SetEncryption(EncryptionOf(after));
+                if (after.Pex != before.Pex) Session.SetPexEnabled(after.Pex);
+                if (after.Dht != before.Dht) await Session.SetDhtEnabledAsync(after.Dht).ConfigureAwait(false);
+                if (after.Lsd != before.Lsd && !await Session.SetLocalDiscoveryEnabledAsync(after.Lsd).ConfigureAwait(false))
+                    log("local service discovery cannot run on this machine (no multicast)");
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+            {
+                log("network settings not applied to the running session: " + ex.Message);
+            }
+        });
+        return _network;
     }
 
     /// <summary>The files to download: every file whose priority is not skip; null when that is all of them.</summary>

@@ -44,6 +44,7 @@ public sealed record RemoveResult(int Removed, IReadOnlyList<string> Problems);
 /// <param name="RatioLimit">Ratio goal (negative: none; absent: the session's).</param>
 /// <param name="SeedingTimeLimitMinutes">Seeding-time goal (negative: none; absent: the session's).</param>
 /// <param name="IdleLimitMinutes">Idle goal (negative: none; absent: the session's).</param>
+/// <param name="FirstLastPiecePriority">Download the first and last piece of every wanted file first.</param>
 public sealed record AddRequest(
     string? Uri = null,
     string? Metainfo = null,
@@ -59,7 +60,8 @@ public sealed record AddRequest(
     long UploadLimit = 0,
     double? RatioLimit = null,
     int? SeedingTimeLimitMinutes = null,
-    int? IdleLimitMinutes = null);
+    int? IdleLimitMinutes = null,
+    bool FirstLastPiecePriority = false);
 
 /// <summary>What an add did: the torrents added and, per source, why the others were not.</summary>
 /// <param name="Added">The new rows.</param>

@@ -137,6 +137,7 @@ internal static class NativeTorrentEndpoints
                 Sequential = body.Sequential, Category = body.Category, Tags = body.Tags ?? [], FilePriorities = body.FilePriorities,
                 Trackers = body.Trackers ?? [], DownloadLimit = body.DownloadLimit, UploadLimit = body.UploadLimit,
                 RatioLimit = body.RatioLimit, SeedingTimeLimitMinutes = body.SeedingTimeLimitMinutes, IdleLimitMinutes = body.IdleLimitMinutes,
+                FirstLastPiecePriority = body.FirstLastPiecePriority,
             }));
         }
         if (requests.Count == 0) throw ServiceException.Bad("nothing to add: send a .torrent file, a magnet link or a URL");
@@ -165,6 +166,7 @@ internal static class NativeTorrentEndpoints
         Paused = Flag(form, "paused"),
         ForceStart = Flag(form, "force_start"),
         Sequential = Flag(form, "sequential"),
+        FirstLastPiecePriority = Flag(form, "first_last_piece_priority"),
         Category = Text(form, "category"),
         Tags = (Text(form, "tags") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         DownloadLimit = Number(form, "download_limit"),

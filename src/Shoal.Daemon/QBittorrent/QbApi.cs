@@ -72,9 +72,12 @@ internal sealed class QbApi : IDisposable
             ["torrents/setLocation"] = new(true, c => writes.SetLocationAsync(c, "hashes", "location")),
             ["torrents/setSavePath"] = new(true, c => writes.SetLocationAsync(c, "id", "path")),
             ["torrents/rename"] = new(true, writes.RenameAsync),
+            ["torrents/renameFile"] = new(true, c => writes.RenamePathAsync(c, "file")),
+            ["torrents/renameFolder"] = new(true, c => writes.RenamePathAsync(c, "folder")),
             ["torrents/setDownloadLimit"] = new(true, c => writes.SetLimitAsync(c, download: true)),
             ["torrents/setUploadLimit"] = new(true, c => writes.SetLimitAsync(c, download: false)),
             ["torrents/toggleSequentialDownload"] = new(true, writes.ToggleSequentialAsync),
+            ["torrents/toggleFirstLastPiecePrio"] = new(true, writes.ToggleFirstLastPiecePriorityAsync),
             ["torrents/addTrackers"] = new(true, writes.AddTrackersAsync),
             ["torrents/removeTrackers"] = new(true, writes.RemoveTrackersAsync),
             ["transfer/info"] = new(false, transfer.Info),
@@ -100,8 +103,8 @@ internal sealed class QbApi : IDisposable
     public IReadOnlySet<string> Unsupported { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "app/getDirectoryContent", "app/networkInterfaceList", "app/networkInterfaceAddressList", "app/sendTestEmail", "app/cookies", "app/setCookies",
-        "log/main", "log/peers", "torrents/pieceHashes", "torrents/export", "torrents/editTracker", "torrents/addPeers", "torrents/renameFile",
-        "torrents/renameFolder", "torrents/setAutoManagement", "torrents/toggleFirstLastPiecePrio", "torrents/setSuperSeeding", "torrents/addWebSeeds",
+        "log/main", "log/peers", "torrents/pieceHashes", "torrents/export", "torrents/editTracker", "torrents/addPeers",
+        "torrents/setAutoManagement", "torrents/setSuperSeeding", "torrents/addWebSeeds",
         "torrents/editWebSeed", "torrents/removeWebSeeds", "torrents/setDownloadPath", "torrents/SSLParameters", "torrents/setSSLParameters",
         "transfer/banPeers", "torrentcreator/addTask", "rss/items", "search/start", "search/plugins",
     };

@@ -58,7 +58,7 @@ internal static class QbPreferences
         w.WriteBoolean("dht", s.Dht);
         w.WriteBoolean("pex", s.Pex);
         w.WriteBoolean("lsd", s.Lsd);
-        w.WriteNumber("encryption", 0);
+        w.WriteNumber("encryption", s.Encryption switch { "require" => 1, "disable" => 2, _ => 0 });
         w.WriteBoolean("anonymous_mode", false);
         w.WriteBoolean("queueing_enabled", s.QueueingEnabled);
         w.WriteNumber("max_active_downloads", s.MaxActiveDownloads);
@@ -117,6 +117,14 @@ internal static class QbPreferences
         Map("dht", "dht", Bool);
         Map("pex", "pex", Bool);
         Map("lsd", "lsd", Bool);
+        // qBittorrent's 0 allows encryption (prefers it), 1 forces it on, 2 forces it off.
+        Map("encryption", "encryption", v => Long(v) switch
+        {
+            0 => "prefer",
+            1 => "require",
+            2 => "disable",
+            _ => throw QbException.BadParams("'encryption' is 0, 1 or 2"),
+        });
         Map("max_connec", "max_connections", Number);
         Map("max_connec_per_torrent", "max_connections_per_torrent", Number);
         Map("max_uploads_per_torrent", "upload_slots_per_torrent", Number);

@@ -88,8 +88,8 @@ internal sealed class QbTorrentReads(TorrentService service)
             "stalled_uploading" => state == "stalledUP",
             "stalled_downloading" => state == "stalledDL",
             "checking" => state is "checkingUP" or "checkingDL",
-            "moving" => false,
-            "errored" => state == "error",
+            "moving" => state == "moving",
+            "errored" => state is "error" or "missingFiles",
             _ => true,
         };
     }

@@ -78,7 +78,7 @@ internal static class QbTorrentRow
         ("downloaded", s => s.View.Downloaded),
         ("downloaded_session", s => s.View.Downloaded),
         ("eta", s => Eta(s)),
-        ("f_l_piece_prio", _ => false),
+        ("f_l_piece_prio", s => s.View.FirstLastPiecePriority),
         ("force_start", s => s.View.ForceStarted),
         ("has_metadata", s => s.View.HasMetadata),
         ("hash", s => s.View.InfoHash),
@@ -141,9 +141,10 @@ internal static class QbTorrentRow
 
     /// <summary>
     /// qBittorrent's state names: downloading, stalledDL, forcedDL, metaDL, forcedMetaDL, queuedDL, checkingDL,
-    /// stoppedDL and their UP counterparts for complete torrents, and error.
+    /// stoppedDL and their UP counterparts for complete torrents, error, and first of all (as qBittorrent orders them)
+    /// moving while its data moves, missingFiles while its data is gone.
     /// </summary>
-    public static string State(TorrentView v) => v.State switch
+    public static string State(TorrentView v) => v.Moving ? "moving" : v.MissingFiles ? "missingFiles" : v.State switch
     {
         TorrentActivity.Error => "error",
         TorrentActivity.Paused => IsComplete(v) ? "stoppedUP" : "stoppedDL",

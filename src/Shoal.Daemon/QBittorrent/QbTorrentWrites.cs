@@ -27,6 +27,7 @@ internal sealed class QbTorrentWrites(TorrentService service)
             Paused = stopped ?? false,
             ForceStart = p.Bool("forced") ?? false,
             Sequential = p.Bool("sequentialDownload") ?? false,
+            FirstLastPiecePriority = p.Bool("firstLastPiecePrio") ?? false,
             DownloadLimit = Math.Max(0, p.Long("dlLimit") ?? 0),
             UploadLimit = Math.Max(0, p.Long("upLimit") ?? 0),
             RatioLimit = ratio is not double r || r == -2 ? null : r < 0 ? -1 : r,
@@ -251,6 +252,27 @@ internal sealed class QbTorrentWrites(TorrentService service)
         return QbResult.Empty;
     }
 
+    /// <summary>
+    /// renameFile and renameFolder (hash, oldPath, newPath): paths as the torrent's file list shows them, its folder
+    /// included; the file or folder moves on disk and in the torrent. 409 when a path is unusable or taken.
+    /// </summary>
+    public async Task<QbResult> RenamePathAsync(QbCall call, string what)
+    {
+        TorrentView view = QbTorrents.Find(service, call.Params.Required("hash")) ?? throw QbException.NotFound();
+        string oldPath = call.Params.Required("oldPath").Trim('/');
+        string newPath = call.Params.Required("newPath").Trim('/');
+        if (oldPath.Length == 0 || newPath.Length == 0) throw QbException.Conflict($"Invalid {what} path");
+        try
+        {
+            await service.RenamePathAsync(view.InfoHash, oldPath, newPath).ConfigureAwait(false);
+        }
+        catch (ServiceException ex) when (ex.Kind is ServiceErrorKind.BadRequest or ServiceErrorKind.Failed)
+        {
+            throw QbException.Conflict(ex.Message);
+        }
+        return QbResult.Empty;
+    }
+
     /// <summary>setDownloadLimit, setUploadLimit: bytes per second; 0 or -1 is no limit.</summary>
     public async Task<QbResult> SetLimitAsync(QbCall call, bool download)
     {
@@ -266,6 +288,16 @@ internal sealed class QbTorrentWrites(TorrentService service)
         foreach (string hash in Torrents(call))
         {
             await service.SetOptionsAsync(hash, new TorrentOptionsPatch { Sequential = !service.Get(hash).Sequential }).ConfigureAwait(false);
+        }
+        return QbResult.Empty;
+    }
+
+    /// <summary>toggleFirstLastPiecePrio: flips each torrent's first-and-last-piece priority (as qBittorrent, each on its own).</summary>
+    public async Task<QbResult> ToggleFirstLastPiecePriorityAsync(QbCall call)
+    {
+        foreach (string hash in Torrents(call))
+        {
+            await service.SetOptionsAsync(hash, new TorrentOptionsPatch { FirstLastPiecePriority = !service.Get(hash).FirstLastPiecePriority }).ConfigureAwait(false);
         }
         return QbResult.Empty;
     }

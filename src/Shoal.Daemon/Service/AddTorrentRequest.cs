@@ -21,6 +21,9 @@ public sealed record AddTorrentRequest
     /// <summary>Downloads pieces in order.</summary>
     public bool Sequential { get; init; }
 
+    /// <summary>Downloads the first and last piece of every wanted file first.</summary>
+    public bool FirstLastPiecePriority { get; init; }
+
     /// <summary>Its category (created when missing, with the default folder).</summary>
     public string? Category { get; init; }
 

@@ -15,32 +15,53 @@ internal sealed class EngineReconciler(ServiceContext context)
     /// <summary>
     /// Starts, pauses, resumes or stops <paramref name="t"/> when its wish and its place in the engine differ. A torrent
     /// that stops being wanted while it runs (paused, queued, a seeding goal) is paused in the engine, not removed: it
-    /// keeps its state and resumes without a check. Loop only.
+    /// keeps its state and resumes without a check. A torrent wanted only for a data check
+    /// (<see cref="ServiceTorrent.CheckWithoutPeers"/>) runs there paused: checked, with no peer and no download. Loop only.
     /// </summary>
     public void Reconcile(ServiceTorrent t)
     {
         // A torrent whose data moves leaves the engine (its files closed), as a removed one does.
         bool leave = t.Removed || context.Stopping || t.Relocating;
         bool want = t.Wanted && !leave;
+        bool withPeers = want && !t.CheckWithoutPeers;
         switch (t.Engine)
         {
             case EngineState.Stopped when want:
-                Start(t);
+                if (withPeers && HoldIfDataMissing(t)) break;
+                Start(t, checkWithoutPeers: !withPeers);
                 break;
             case EngineState.Running when leave || t.RestartPending:
                 Stop(t);
                 break;
-            case EngineState.Running when !want && !t.EnginePaused:
+            case EngineState.Running when !withPeers && !t.EnginePaused:
+                // A check under way goes on in the paused engine torrent, without peers.
                 t.EnginePaused = true;
                 t.ViewDirty = true;
                 Drive(t, "pausing", h => h.PauseAsync());
                 break;
-            case EngineState.Running when want && t.EnginePaused:
+            case EngineState.Running when withPeers && t.EnginePaused:
+                if (HoldIfDataMissing(t)) break;
                 t.EnginePaused = false;
                 t.ViewDirty = true;
                 Drive(t, "resuming", h => h.ResumeAsync());
                 break;
         }
+    }
+
+    /// <summary>
+    /// Holds a torrent about to run with peers whose data is gone (<see cref="MissingData"/>) in error, shown as
+    /// missing files; true when it did. Only called at that moment, so a file system is looked at once per start.
+    /// </summary>
+    private bool HoldIfDataMissing(ServiceTorrent t)
+    {
+        if (MissingData.Find(t) is not { } why) return false;
+        t.MissingFiles = true;
+        t.Error = why;
+        t.Wanted = false;
+        t.ViewDirty = true;
+        context.Log.LogWarning("{Name} is held: {Error}", t.Record.Name, why);
+        context.Events.Publish(DaemonEventKind.Error, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, TorrentActivity.Error, why);
+        return true;
     }
 
     /// <summary>
@@ -65,29 +86,31 @@ internal sealed class EngineReconciler(ServiceContext context)
         });
     }
 
-    private void Start(ServiceTorrent t)
+    /// <summary>Starts the torrent in the engine; with <paramref name="checkWithoutPeers"/> paused there, its data checked all the same.</summary>
+    private void Start(ServiceTorrent t, bool checkWithoutPeers)
     {
         t.Engine = EngineState.Starting;
         t.RestartPending = false;
         State.TorrentRecord record = t.Record;
         Metainfo.Torrent? metainfo = t.Metainfo;
+        IReadOnlyDictionary<int, string>? renamed = t.RenamedFiles;
         t.EngineWork = Task.Run(async () =>
         {
             TorrentHandle? handle = null;
             string? error = null;
             try
             {
-                handle = await context.Engine.StartAsync(record, metainfo).ConfigureAwait(false);
+                handle = await context.Engine.StartAsync(record, metainfo, renamed, checkWithoutPeers).ConfigureAwait(false);
             }
             catch (ServiceException ex)
             {
                 error = ex.Message;
             }
-            await ReportAsync(() => OnStarted(t, handle, error), handle).ConfigureAwait(false);
+            await ReportAsync(() => OnStarted(t, handle, error, checkWithoutPeers), handle).ConfigureAwait(false);
         });
     }
 
-    private void OnStarted(ServiceTorrent t, TorrentHandle? handle, string? error)
+    private void OnStarted(ServiceTorrent t, TorrentHandle? handle, string? error, bool paused)
     {
         if (handle is null)
         {
@@ -101,6 +124,7 @@ internal sealed class EngineReconciler(ServiceContext context)
             return;
         }
         t.Engine = EngineState.Running;
+        t.EnginePaused = paused;
         t.Handle = handle;
         t.Status = handle.GetStatus();
         t.Folded = null;

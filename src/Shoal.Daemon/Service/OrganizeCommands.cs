@@ -173,6 +173,7 @@ internal sealed class OrganizeCommands(ServiceContext context, TorrentCommands t
         context.Store.Write(w => { foreach ((string key, string json) in changes) w.PutSetting(key, json); });
         context.Settings = after;
         context.Engine.ApplyRates(after, context.Time.GetLocalNow());
+        _ = context.Engine.ApplyNetwork(before, after, message => context.Log.LogWarning("{Message}", message));
         context.Log.LogInformation("settings changed: {Keys}", string.Join(", ", changes.Keys));
         context.Events.Publish(DaemonEventKind.SettingsChanged, message: string.Join(",", changes.Keys));
         torrents.Settle();

@@ -95,8 +95,26 @@ internal sealed class ServiceTorrent
     /// <summary>Run until the check is over whatever the queue says (a new torrent; a recheck of a paused or queued one).</summary>
     public bool CheckOnly { get; set; }
 
+    /// <summary>
+    /// Wanted in the engine for <see cref="CheckOnly"/> alone (paused, or no queue slot): it runs there paused, so its data
+    /// is checked with no peer, no announce and no download, and it stays paused when the check ends.
+    /// </summary>
+    public bool CheckWithoutPeers { get; set; }
+
+    /// <summary>
+    /// Its files kept under other paths than the metainfo's (renamed through the engine; their record is the engine's
+    /// resume data): file index → path under the save path, '/'-separated. Null when none is.
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? RenamedFiles { get; set; }
+
     /// <summary>Its data is being moved to another folder: it stays out of the engine until that is over.</summary>
     public bool Relocating { get; set; }
+
+    /// <summary>
+    /// Its data was gone when it was to run (<see cref="MissingData"/>): held in error until a recheck, a resume (which
+    /// looks again) or a new location.
+    /// </summary>
+    public bool MissingFiles { get; set; }
 
     /// <summary>Removed from the daemon: it never starts again.</summary>
     public bool Removed { get; set; }

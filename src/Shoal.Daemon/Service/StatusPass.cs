@@ -97,7 +97,16 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
             t.LastSeedUpload = null;
         }
 
-        if (s.State == TorrentState.Seeding && !t.Complete)
+        // A check run while paused (a verify of a stopped torrent) ends paused, not seeding: its status's progress says
+        // whether everything is there. CheckOnly is cleared below, once this has been seen.
+        bool checkedWhilePaused = t.CheckOnly && s.State is TorrentState.Suspended or TorrentState.Queued;
+        if (checkedWhilePaused && s.Progress < 1 && t.Complete)
+        {
+            t.Complete = false;
+            t.CompletedAt = null;
+            t.TotalsDirty = true;
+        }
+        if ((s.State == TorrentState.Seeding || checkedWhilePaused && s.Progress >= 1) && !t.Complete)
         {
             t.Complete = true;
             t.CompletedAt ??= now;
@@ -133,7 +142,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         {
             t.CheckOnly = false;
         }
-        if (!t.EnginePaused) SetActivity(t, RunningActivity(t, s));
+        if (!t.EnginePaused || CheckingInEngine(t)) SetActivity(t, RunningActivity(t, s));
     }
 
     /// <summary>Whether a row built from <paramref name="b"/> would differ from one built from <paramref name="a"/> (times aside).</summary>
@@ -227,10 +236,18 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
                 t.Wanted = wanted;
                 t.ViewDirty = true;
             }
+            t.CheckWithoutPeers = wanted && !run[i];
             engine.Reconcile(t);
-            if (t.Handle is null || t.EnginePaused) SetActivity(t, IdleActivity(t, entries[i], reasons));
+            if (t.Handle is null || t.EnginePaused && !CheckingInEngine(t)) SetActivity(t, IdleActivity(t, entries[i], reasons));
         }
     }
+
+    /// <summary>
+    /// Paused in the engine while the check it was started for (<see cref="ServiceTorrent.CheckOnly"/>: a verify, a new
+    /// torrent's data) runs there: shown as checking, from the engine's status. A torrent the user pauses mid-check is
+    /// shown paused at once, whatever the engine finishes meanwhile.
+    /// </summary>
+    private static bool CheckingInEngine(ServiceTorrent t) => t.CheckOnly && t.Status?.State == TorrentState.Checking;
 
     private static bool IsComplete(ServiceTorrent t) => t.Complete || t.Metainfo is not null && t.WantedSize == 0;
 
@@ -242,6 +259,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         if (t.Error is not null) return (TorrentActivity.Error, t.Error);
         // Paused while its start is under way: the start is undone when it ends, and the user sees the pause now.
         if (t.Record.RunMode == RunMode.Paused && !t.Relocating && !t.CheckOnly) return (TorrentActivity.Paused, t.PauseReason ?? "paused");
+        if (t.Engine is EngineState.Starting && t.CheckWithoutPeers) return (TorrentActivity.Checking, "checking the data on disk");
         if (t.Engine is EngineState.Starting) return (t.Complete ? TorrentActivity.Seeding : TorrentActivity.Downloading, "starting");
         if (t.Relocating) return (t.Activity, "moving its data to another folder");
         if (t.Record.RunMode == RunMode.Paused) return (TorrentActivity.Paused, t.PauseReason ?? "paused");

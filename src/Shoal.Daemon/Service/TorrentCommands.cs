@@ -46,6 +46,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
                 DownloadLimit = NonNegative(request.DownloadLimit, "download limit"),
                 UploadLimit = NonNegative(request.UploadLimit, "upload limit"),
                 Sequential = request.Sequential,
+                FirstLastPiecePriority = request.FirstLastPiecePriority,
                 RatioLimit = request.RatioLimit,
                 SeedingTimeLimitMinutes = request.SeedingTimeLimitMinutes,
                 IdleLimitMinutes = request.IdleLimitMinutes,
@@ -90,6 +91,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         foreach (ServiceTorrent t in torrents)
         {
             t.Error = null;
+            t.MissingFiles = false; // looked for again as it starts
             t.PauseReason = null;
         }
         SetRunMode(torrents, force ? RunMode.Forced : RunMode.Started);
@@ -119,6 +121,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         foreach (ServiceTorrent t in torrents)
         {
             t.Error = null;
+            t.MissingFiles = false; // a recheck takes whatever is there
             t.Complete = false;
             t.CompletedAt = null;
             t.DoneBytes = 0;
@@ -186,6 +189,12 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         t.Relocating = false;
         t.ViewDirty = true;
         if (t.Removed) return;
+        if (t.MissingFiles)
+        {
+            // Looked for again in the new place when it starts.
+            t.MissingFiles = false;
+            t.Error = null;
+        }
         if (error is not null)
         {
             t.Error = error;
@@ -251,6 +260,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             MaxConnections = patch.MaxConnections is { } c ? (int)NonNegative(c, "max connections") : before.MaxConnections,
             UploadSlots = patch.UploadSlots is { } s ? (int)NonNegative(s, "upload slots") : before.UploadSlots,
             Sequential = patch.Sequential ?? before.Sequential,
+            FirstLastPiecePriority = patch.FirstLastPiecePriority ?? before.FirstLastPiecePriority,
             RatioLimit = patch.RatioLimit is { } r ? (double.IsNaN(r) || r == TorrentOptionsPatch.FollowSession ? null : r) : before.RatioLimit,
             SeedingTimeLimitMinutes = patch.SeedingTimeLimitMinutes is { } st ? (st == TorrentOptionsPatch.FollowSession ? null : st) : before.SeedingTimeLimitMinutes,
             IdleLimitMinutes = patch.IdleLimitMinutes is { } it ? (it == TorrentOptionsPatch.FollowSession ? null : it) : before.IdleLimitMinutes,
@@ -262,14 +272,18 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         t.Record = record;
         // Limits and the order change in the running torrent; trackers (and anything during a start) at a restart.
         bool limits = after.DownloadLimit != before.DownloadLimit || after.UploadLimit != before.UploadLimit;
+        bool connections = after.MaxConnections != before.MaxConnections || after.UploadSlots != before.UploadSlots;
         bool sequential = after.Sequential != before.Sequential;
+        bool edgesFirst = after.FirstLastPiecePriority != before.FirstLastPiecePriority;
         bool trackersChanged = !after.Trackers.SequenceEqual(before.Trackers, StringComparer.Ordinal);
         if (t.Engine == EngineState.Running && !trackersChanged)
         {
             if (limits) pass.Engine.Drive(t, "changing the limits of", h => h.SetRateLimitsAsync(after.DownloadLimit, after.UploadLimit));
+            if (connections) pass.Engine.Drive(t, "changing the connection limits of", h => h.SetConnectionLimitsAsync(after.MaxConnections, after.UploadSlots));
             if (sequential) pass.Engine.Drive(t, "changing the order of", h => h.SetSequentialAsync(after.Sequential));
+            if (edgesFirst) pass.Engine.Drive(t, "changing the first and last piece priority of", h => h.SetFirstAndLastPiecesFirstAsync(after.FirstLastPiecePriority));
         }
-        else if ((limits || sequential || trackersChanged) && t.Engine is EngineState.Running or EngineState.Starting)
+        else if ((limits || connections || sequential || edgesFirst || trackersChanged) && t.Engine is EngineState.Running or EngineState.Starting)
         {
             t.RestartPending = true;
         }

@@ -18,6 +18,9 @@ public sealed record TorrentOptionsPatch
     /// <summary>Downloads pieces in order.</summary>
     public bool? Sequential { get; init; }
 
+    /// <summary>Downloads the first and last piece of every wanted file first.</summary>
+    public bool? FirstLastPiecePriority { get; init; }
+
     /// <summary>Ratio goal: a value, negative for none, or <see cref="double.NaN"/> to follow the session again.</summary>
     public double? RatioLimit { get; init; }
 

@@ -102,7 +102,11 @@ public sealed class TorrentService : IAsyncDisposable
                     error = "the stored metainfo is damaged: " + ex.Message;
                 }
             }
-            var t = new ServiceTorrent(s.Record, s.Totals, metainfo) { Error = error };
+            var t = new ServiceTorrent(s.Record, s.Totals, metainfo)
+            {
+                Error = error,
+                RenamedFiles = metainfo is null ? null : EngineBridge.RenamedFiles(s.Record.InfoHash, s.Resume),
+            };
             if (s.Resume is { } resume) _context.Engine.Resume.Preload(s.Record.InfoHash, resume);
             if (error is not null) _context.Log.LogError("{Name}: {Error}", s.Record.Name, error);
             t.View = ViewFactory.Torrent(t);
@@ -323,7 +327,7 @@ public sealed class TorrentService : IAsyncDisposable
             {
                 problems.Add(ex.Message);
             }
-            if (deleteData) problems.AddRange(DataDeleter.Delete(t.Metainfo, t.Record.InfoHash, t.Record.SavePath, _context.Folders));
+            if (deleteData) problems.AddRange(DeleteData(t));
         }
         foreach (string problem in problems) _context.Log.LogWarning("removing data: {Problem}", problem);
         return problems;
@@ -375,12 +379,43 @@ public sealed class TorrentService : IAsyncDisposable
         foreach (ServiceTorrent t in moving)
         {
             await WaitStoppedAsync(t).ConfigureAwait(false);
-            (Torrent? metainfo, string from, InfoHash hash) = await _context.Loop.RunAsync(() => Task.FromResult((t.Metainfo, t.Record.SavePath, t.Record.InfoHash))).ConfigureAwait(false);
-            string? error = move ? await Task.Run(() => DataMover.Move(metainfo, hash, from, target, _context.Folders)).ConfigureAwait(false) : null;
+            (Torrent? metainfo, string from, InfoHash hash, IReadOnlyDictionary<int, string>? renamed) =
+                await _context.Loop.RunAsync(() => Task.FromResult((t.Metainfo, t.Record.SavePath, t.Record.InfoHash, t.RenamedFiles))).ConfigureAwait(false);
+            string? error = move ? await Task.Run(() => MoveData(metainfo, hash, from, target, renamed)).ConfigureAwait(false) : null;
             await OnLoop(() => _commands.EndRelocation(t, target, move, error)).ConfigureAwait(false);
             if (error is not null) problems.Add(error);
         }
         if (problems.Count > 0) throw new ServiceException(ServiceErrorKind.Failed, string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// Deletes a removed torrent's data (out of the engine by now) through the library's <see cref="Shoal.Storage.TorrentData.Delete"/>:
+    /// its own files, the folders they leave empty and its partial pieces, and only inside the daemon's folders.
+    /// </summary>
+    private IReadOnlyList<string> DeleteData(ServiceTorrent t)
+    {
+        string root = Path.GetFullPath(t.Record.SavePath);
+        if (!_context.Folders.Contains(root)) return [$"{root} is outside the daemon's folders: nothing deleted"];
+        return Shoal.Storage.TorrentData.Delete(t.Metainfo, t.Record.InfoHash, root, t.RenamedFiles);
+    }
+
+    /// <summary>
+    /// Moves a stopped torrent's data through the library's <see cref="Shoal.Storage.TorrentData.Move"/> (nothing overwritten, a failed
+    /// move undone), both folders inside the daemon's; returns why it failed, or null.
+    /// </summary>
+    private string? MoveData(Torrent? metainfo, InfoHash hash, string from, string to, IReadOnlyDictionary<int, string>? renamed)
+    {
+        if (!_context.Folders.Contains(Path.GetFullPath(from)) || !_context.Folders.Contains(Path.GetFullPath(to)))
+            return $"moving {hash.ToHex()}: both folders must be inside the daemon's folders";
+        try
+        {
+            Shoal.Storage.TorrentData.Move(metainfo, hash, from, to, renamed);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
     }
 
     /// <summary>Sets the priority of some files of a torrent; a skipped file is never downloaded nor written.</summary>
@@ -400,6 +435,55 @@ public sealed class TorrentService : IAsyncDisposable
     /// <summary>Moves torrents to a place in the queue (0 is the front; past the end is the end), keeping their order.</summary>
     public Task MoveToQueuePositionAsync(IReadOnlyList<string> references, int position)
         => OnLoop(() => _organize.MoveToQueuePosition(Resolve(references), position));
+
+    /// <summary>
+    /// Renames a file or a folder of a torrent (<paramref name="path"/> as its file list shows it, "Name/sub/file") to
+    /// <paramref name="newPath"/> on disk and in its layout, through the engine (the torrent continues without a
+    /// recheck; the engine's resume data keeps the new names). The torrent must be loaded in the engine (running, or
+    /// paused or queued after it ran).
+    /// </summary>
+    public async Task RenamePathAsync(string reference, string path, string newPath)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(newPath);
+        (ServiceTorrent t, Swarm.TorrentHandle handle) = await OnLoop(() =>
+        {
+            ServiceTorrent found = _context.Torrents.Resolve(reference);
+            if (found.Metainfo is null) throw new ServiceException(ServiceErrorKind.Conflict, $"{found.Record.Name}: the file list is not known yet (metadata still being fetched)");
+            if (found.Handle is not { } loaded || found.Relocating)
+                throw new ServiceException(ServiceErrorKind.Conflict, $"{found.Record.Name} is not loaded (stopped, moving, or never started since the daemon started): resume it, then rename its files");
+            return (found, loaded);
+        }).ConfigureAwait(false);
+        string current = path.Trim('/');
+        try
+        {
+            IReadOnlyList<Swarm.FileStatus> files = await handle.GetFilesAsync().ConfigureAwait(false);
+            int index = files.FirstOrDefault(f => !f.IsPadding && f.Path == current)?.Index ?? -1;
+            if (index >= 0) await handle.RenameFileAsync(index, newPath.Trim('/')).ConfigureAwait(false);
+            else await handle.RenameFolderAsync(current, newPath.Trim('/')).ConfigureAwait(false);
+            files = await handle.GetFilesAsync().ConfigureAwait(false);
+            Torrent metainfo = t.Metainfo!;
+            var renamed = files.Where(f => f.Index < metainfo.Files.Count && f.Path != metainfo.Files[f.Index].Path).ToDictionary(f => f.Index, f => f.Path);
+            await OnLoop(() =>
+            {
+                t.RenamedFiles = renamed.Count == 0 ? null : renamed;
+                t.ViewDirty = true;
+                _context.Log.LogInformation("{Name}: '{Path}' renamed to '{NewPath}'", t.Record.Name, current, newPath);
+            }).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            throw ServiceException.Bad(ex.Message);
+        }
+        catch (IOException ex)
+        {
+            throw new ServiceException(ServiceErrorKind.Failed, ex.Message, ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ServiceException(ServiceErrorKind.Conflict, $"{t.Record.Name}: {ex.Message}", ex);
+        }
+    }
 
     /// <summary>Changes the name a torrent is shown with (its files on disk keep theirs).</summary>
     public Task RenameAsync(string reference, string name) => OnLoop(() => _organize.Rename(_context.Torrents.Resolve(reference), name));

@@ -35,12 +35,15 @@ namespace Shoal.Daemon.Service;
 /// <param name="Paused">Paused by the user or a seeding goal.</param>
 /// <param name="ForceStarted">Runs regardless of the queue.</param>
 /// <param name="Sequential">Downloads in order.</param>
+/// <param name="FirstLastPiecePriority">Downloads the first and last piece of every wanted file first.</param>
 /// <param name="DownloadLimit">Its own download cap (bytes/s, 0 none).</param>
 /// <param name="UploadLimit">Its own upload cap (bytes/s, 0 none).</param>
 /// <param name="FileCount">Number of files (0 while the metadata is unknown).</param>
 /// <param name="PieceCount">Number of pieces (0 while the metadata is unknown).</param>
 /// <param name="PieceSize">Nominal piece size (0 while the metadata is unknown).</param>
 /// <param name="LastActivity">When payload last moved either way.</param>
+/// <param name="Moving">Its data is being moved to another folder.</param>
+/// <param name="MissingFiles">Held in error because its data was gone when it was to run.</param>
 public sealed record TorrentView(
     long Id,
     string InfoHash,
@@ -72,9 +75,12 @@ public sealed record TorrentView(
     bool Paused,
     bool ForceStarted,
     bool Sequential,
+    bool FirstLastPiecePriority,
     long DownloadLimit,
     long UploadLimit,
     int FileCount,
     int PieceCount,
     int PieceSize,
-    DateTimeOffset? LastActivity);
+    DateTimeOffset? LastActivity,
+    bool Moving,
+    bool MissingFiles);

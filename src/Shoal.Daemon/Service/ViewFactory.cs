@@ -47,12 +47,15 @@ internal static class ViewFactory
             t.Record.RunMode == State.RunMode.Paused,
             t.Record.RunMode == State.RunMode.Forced,
             sequential,
+            t.Record.Settings.FirstLastPiecePriority,
             downLimit,
             upLimit,
             t.Metainfo?.Files.Count ?? 0,
             t.Metainfo?.PieceCount ?? 0,
             t.Metainfo?.PieceLength ?? 0,
-            t.LastActivity);
+            t.LastActivity,
+            t.Relocating,
+            t.MissingFiles);
     }
 
     private static void TorrentSettingsView(ServiceTorrent t, out long downLimit, out long upLimit, out bool sequential)
@@ -95,7 +98,8 @@ internal static class ViewFactory
             Metainfo.TorrentFile f = m.Files[i];
             var priority = priorities is not null && i < priorities.Length ? (FilePriority)priorities[i] : FilePriority.Normal;
             double progress = priority == FilePriority.Skip ? 0 : share;
-            files[i] = new FileView(i, f.Path, f.Length, (long)(f.Length * progress), Math.Round(progress, 6), priority);
+            string path = t.RenamedFiles is { } renamed && renamed.TryGetValue(i, out string? newPath) ? newPath : f.Path;
+            files[i] = new FileView(i, path, f.Length, (long)(f.Length * progress), Math.Round(progress, 6), priority);
         }
         return files;
     }

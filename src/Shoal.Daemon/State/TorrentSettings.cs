@@ -21,6 +21,9 @@ public sealed record TorrentSettings
     /// <summary>Download pieces in order (for playing while downloading).</summary>
     public bool Sequential { get; init; }
 
+    /// <summary>The first and last piece of every wanted file come first (qBittorrent's "first and last piece priority").</summary>
+    public bool FirstLastPiecePriority { get; init; }
+
     /// <summary>Stop seeding at this share ratio; null follows the session's goal, a negative value means never.</summary>
     public double? RatioLimit { get; init; }
 
@@ -37,6 +40,7 @@ public sealed record TorrentSettings
     public bool Equals(TorrentSettings? other) => other is not null
         && DownloadLimit == other.DownloadLimit && UploadLimit == other.UploadLimit
         && MaxConnections == other.MaxConnections && UploadSlots == other.UploadSlots && Sequential == other.Sequential
+        && FirstLastPiecePriority == other.FirstLastPiecePriority
         && Nullable.Equals(RatioLimit, other.RatioLimit) && SeedingTimeLimitMinutes == other.SeedingTimeLimitMinutes
         && IdleLimitMinutes == other.IdleLimitMinutes && Trackers.SequenceEqual(other.Trackers, StringComparer.Ordinal);
 

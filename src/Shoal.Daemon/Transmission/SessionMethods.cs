@@ -82,7 +82,7 @@ internal sealed class SessionMethods(TorrentService service, RecentActivity rece
         Add("download_dir_free_space", "download-dir-free-space", w => w.WriteNumberValue(stats.FreeSpace));
         Add("download_queue_enabled", "download-queue-enabled", w => w.WriteBooleanValue(s.QueueingEnabled && s.MaxActiveDownloads >= 0));
         Add("download_queue_size", "download-queue-size", w => w.WriteNumberValue(s.MaxActiveDownloads >= 0 ? s.MaxActiveDownloads : DefaultQueueSize));
-        Add("encryption", "encryption", w => w.WriteStringValue("preferred"));
+        Add("encryption", "encryption", w => w.WriteStringValue(s.Encryption switch { "require" => "required", "disable" => "tolerated", _ => "preferred" }));
         Add("idle_seeding_limit", "idle-seeding-limit", w => w.WriteNumberValue(s.IdleLimitMinutes >= 0 ? s.IdleLimitMinutes : DefaultIdleLimitMinutes));
         Add("idle_seeding_limit_enabled", "idle-seeding-limit-enabled", w => w.WriteBooleanValue(s.IdleLimitMinutes >= 0));
         Add("incomplete_dir", "incomplete-dir", w => w.WriteStringValue(s.IncompletePath.Length > 0 ? s.IncompletePath : s.DefaultSavePath));
@@ -169,6 +169,17 @@ internal sealed class SessionMethods(TorrentService service, RecentActivity rece
         if (args.Bool("dht_enabled") is bool dht) patch["dht"] = dht;
         if (args.Bool("lpd_enabled") is bool lpd) patch["lsd"] = lpd;
         if (args.Bool("pex_enabled") is bool pex) patch["pex"] = pex;
+        // Transmission's "tolerated" is plaintext first; Shoal's nearest is "disable" (plaintext connections only).
+        if (args.String("encryption") is { } encryption)
+        {
+            patch["encryption"] = encryption switch
+            {
+                "required" => "require",
+                "preferred" => "prefer",
+                "tolerated" => "disable",
+                _ => throw RpcException.Params($"encryption is required, preferred or tolerated, not '{encryption}'"),
+            };
+        }
         if (args.String("download_dir") is { Length: > 0 } dir) patch["default_save_path"] = dir;
         if (args.String("incomplete_dir") is { Length: > 0 } incomplete) patch["incomplete_path"] = incomplete;
         if (args.Bool("incomplete_dir_enabled") is bool incompleteOn) patch["incomplete_path_enabled"] = incompleteOn;

@@ -194,14 +194,29 @@ internal sealed class TorrentMethods(TorrentService service, RecentActivity rece
         if (views.Count > 0) await service.SetLocationAsync(TorrentIds.References(views), location, args.Bool("move") ?? false).ConfigureAwait(false);
     }
 
-    public ArgumentsWriter RenamePath(RpcArgs args)
+    /// <summary>
+    /// torrent-rename-path: the file or folder at 'path' (as the torrent's file list shows it, its folder included) gets
+    /// the last name 'name', on disk and in the torrent. Answers the path, the new name and the torrent's id.
+    /// </summary>
+    public async Task<ArgumentsWriter> RenamePathAsync(RpcArgs args)
     {
         IReadOnlyList<TorrentView> views = TorrentIds.Select(service, args, recent, out _);
         if (views.Count != 1) throw RpcException.Params("torrent-rename-path names exactly one torrent");
-        _ = args.String("path") ?? throw RpcException.Params("'path' is required");
-        _ = args.String("name") ?? throw RpcException.Params("'name' is required");
-        // Renaming a file on disk needs the engine to map the torrent's paths to other names, which it does not yet.
-        throw new RpcException(RpcErrorCode.SystemError, "renaming files and folders inside a torrent is not supported by Shoal yet");
+        string path = (args.String("path") ?? throw RpcException.Params("'path' is required")).Trim('/');
+        string name = args.String("name") ?? throw RpcException.Params("'name' is required");
+        if (path.Length == 0) throw RpcException.Params("'path' names no file or folder");
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
+            throw RpcException.Params($"'{name}' is not a file or folder name");
+        int slash = path.LastIndexOf('/');
+        string newPath = slash < 0 ? name : path[..(slash + 1)] + name;
+        TorrentView view = views[0];
+        await service.RenamePathAsync(view.InfoHash, path, newPath).ConfigureAwait(false);
+        return w =>
+        {
+            w.WriteString("path", path);
+            w.WriteString("name", name);
+            w.WriteNumber("id", view.Id);
+        };
     }
 
     private static bool IsUri(string text)

@@ -86,7 +86,7 @@ internal sealed class TransmissionRpc : IAsyncDisposable
                 await _torrents.SetLocationAsync(args).ConfigureAwait(false);
                 return null;
             case "torrent_rename_path":
-                return _torrents.RenamePath(args);
+                return await _torrents.RenamePathAsync(args).ConfigureAwait(false);
             case "queue_move_top":
                 await _torrents.ActAsync(args, r => _service.MoveInQueueAsync(r, QueueMove.Top)).ConfigureAwait(false);
                 return null;

@@ -62,9 +62,10 @@ public sealed class Choker
     /// <summary>Weight of a never-unchoked peer in the optimistic draw (others weigh 1).</summary>
     public const int NewPeerWeight = 3;
 
-    private readonly int _regularSlots;
+    private int _regularSlots;
     private readonly Random _random;
-    private readonly Dictionary<int, PeerRecord> _peers = new();
+    private Dictionary<int, PeerRecord>? _peers;
+    private Dictionary<int, PeerRecord> Records => _peers ??= new();
     private Entry[] _entries = []; // grown on the first decision with candidates: an idle torrent's choker holds nothing
     private int _generation;
 
@@ -81,8 +82,16 @@ public sealed class Choker
         _random = random;
     }
 
-    /// <summary>Number of regular (non-optimistic) slots.</summary>
-    public int RegularSlots => _regularSlots;
+    /// <summary>Number of regular (non-optimistic) slots; a change applies from the next decision.</summary>
+    public int RegularSlots
+    {
+        get => _regularSlots;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _regularSlots = value;
+        }
+    }
 
     /// <summary>The peer holding the optimistic slot after the last decision, or null.</summary>
     public int? OptimisticPeer => _hasOptimistic ? _optimisticPeer : null;
@@ -105,15 +114,15 @@ public sealed class Choker
         for (int i = 0; i < candidates.Length; i++)
         {
             ref readonly ChokeCandidate c = ref candidates[i];
-            ref PeerRecord rec = ref CollectionsMarshal.GetValueRefOrAddDefault(_peers, c.PeerKey, out bool existed);
+            ref PeerRecord rec = ref CollectionsMarshal.GetValueRefOrAddDefault(Records, c.PeerKey, out bool existed);
             if (!existed) rec = new PeerRecord { LastChokedAt = TimeSpan.MinValue };
             rec.Generation = _generation;
             if (!c.IsChokedByUs && !rec.Unchoked) { rec.Unchoked = true; rec.EverUnchoked = true; rec.UnchokedSince = now; }
             else if (c.IsChokedByUs && rec.Unchoked) { rec.Unchoked = false; rec.LastChokedAt = now; }
             if (_hasOptimistic && c.PeerKey == _optimisticPeer) optimisticPresent = c.IsInterested;
         }
-        foreach (KeyValuePair<int, PeerRecord> kv in _peers)
-            if (kv.Value.Generation != _generation) _peers.Remove(kv.Key); // allowed while enumerating (.NET Core 3+)
+        foreach (KeyValuePair<int, PeerRecord> kv in Records)
+            if (kv.Value.Generation != _generation) Records.Remove(kv.Key); // allowed while enumerating (.NET Core 3+)
 
         if (weAreSeeding) SelectSeeding(candidates, now, unchoked);
         else SelectLeeching(candidates, unchoked);
@@ -123,7 +132,7 @@ public sealed class Choker
         // Record the outcome so turn lengths and "never unchoked" are known next time.
         for (int i = 0; i < candidates.Length; i++)
         {
-            ref PeerRecord rec = ref CollectionsMarshal.GetValueRefOrNullRef(_peers, candidates[i].PeerKey);
+            ref PeerRecord rec = ref CollectionsMarshal.GetValueRefOrNullRef(Records, candidates[i].PeerKey);
             bool u = unchoked.Contains(candidates[i].PeerKey);
             if (u && !rec.Unchoked) { rec.Unchoked = true; rec.EverUnchoked = true; rec.UnchokedSince = now; }
             else if (!u && rec.Unchoked) { rec.Unchoked = false; rec.LastChokedAt = now; }
@@ -137,7 +146,7 @@ public sealed class Choker
         {
             ref readonly ChokeCandidate c = ref candidates[i];
             if (!c.IsInterested || c.IsSnubbed || c.PeerIsSeed) continue;
-            bool current = _peers[c.PeerKey].Unchoked;
+            bool current = Records[c.PeerKey].Unchoked;
             _entries[n++] = new Entry(i, 0, -c.DownloadRateFromPeer, current ? 0 : 1, 0, _random.Next());
         }
         FillSlots(n, candidates, unchoked);
@@ -150,7 +159,7 @@ public sealed class Choker
         {
             ref readonly ChokeCandidate c = ref candidates[i];
             if (!c.IsInterested) continue;
-            PeerRecord rec = _peers[c.PeerKey];
+            PeerRecord rec = Records[c.PeerKey];
             bool isOptimistic = _hasOptimistic && _optimisticPeer == c.PeerKey;
             if (rec.Unchoked && !isOptimistic && now - rec.UnchokedSince < SeedTurn)
                 _entries[n++] = new Entry(i, 0, rec.UnchokedSince.Ticks, c.BytesUploadedToPeer, 0, _random.Next()); // turn not over: keep
@@ -239,7 +248,7 @@ public sealed class Choker
         && !(_hasOptimistic && c.PeerKey == _optimisticPeer)
         && !unchoked.Contains(c.PeerKey);
 
-    private int Weight(in ChokeCandidate c) => _peers[c.PeerKey].EverUnchoked ? 1 : NewPeerWeight;
+    private int Weight(in ChokeCandidate c) => Records[c.PeerKey].EverUnchoked ? 1 : NewPeerWeight;
 
     private struct PeerRecord
     {

@@ -57,7 +57,9 @@ public sealed partial class Torrent
         MaxItems = 4_000_000,
     };
 
-    private readonly BDictionary? _root;
+    // The .torrent's bytes, not its parsed tree: a session of thousands of torrents would keep a dozen small objects
+    // per torrent alive for ToBytes alone, which parses them again (they parsed once, so they parse again).
+    private readonly ReadOnlyMemory<byte> _rootBytes;
     private readonly TorrentFile[] _files;
     private readonly long[] _fileOffsets;
     private readonly IReadOnlyList<IReadOnlyList<string>> _tiers;
@@ -65,7 +67,7 @@ public sealed partial class Torrent
 
     private Torrent(BDictionary? root, BDictionary info)
     {
-        _root = root;
+        _rootBytes = root?.SourceBytes ?? ReadOnlyMemory<byte>.Empty;
         InfoDictionary = info.SourceBytes;
         TorrentInfoParts parts = TorrentInfoReader.Read(info);
         Version = parts.Version;
@@ -275,14 +277,15 @@ public sealed partial class Torrent
         var buffer = new ArrayBufferWriter<byte>(InfoDictionary.Length + 1024);
         var writer = new BencodeWriter(buffer);
         writer.WriteDictionaryStart();
-        if (_root is null)
+        if (_rootBytes.IsEmpty)
         {
             writer.WriteString("info"u8);
             writer.WriteRaw(InfoDictionary.Span);
         }
         else
         {
-            foreach (KeyValuePair<BString, BValue> entry in _root)
+            var root = (BDictionary)Decode(_rootBytes, "torrent", out _);
+            foreach (KeyValuePair<BString, BValue> entry in root)
             {
                 writer.WriteString(entry.Key.Bytes.Span);
                 // The info dictionary goes out byte for byte so the info-hash cannot change.
@@ -309,7 +312,7 @@ public sealed partial class Torrent
         return new MagnetLink(InfoHash, Name, trackers, [], []) { InfoHashV2 = InfoHashV2 };
     }
 
-    private static BValue Decode(byte[] data, string what, out int consumed)
+    private static BValue Decode(ReadOnlyMemory<byte> data, string what, out int consumed)
     {
         try
         {

@@ -85,7 +85,8 @@ public sealed partial class PiecePicker
     private readonly List<PartialPiece> _active = new();
     private readonly List<PartialPiece> _open = new();
     private readonly Stack<PartialPiece> _pool = new();
-    private readonly Dictionary<int, PeerPickState> _peers = new();
+    private Dictionary<int, PeerPickState>? _peers;
+    private Dictionary<int, PeerPickState> PeerStates => _peers ??= new();
 
     private int _candidateVersion;   // bumped when a candidate appears or a peer announces one
     private int _missingWanted;
@@ -215,7 +216,7 @@ public sealed partial class PiecePicker
             for (int b = 0; b < pp.BlockCount; b++)
                 if (pp.RequesterCount[b] != 0 && pp.RemoveRequester(b, peerKey)) Reopen(pp);
         }
-        _peers.Remove(peerKey);
+        PeerStates.Remove(peerKey);
     }
 
     /// <summary>True when the peer has a wanted piece we have not verified (we should be interested).</summary>
@@ -569,7 +570,7 @@ public sealed partial class PiecePicker
 
     private PeerPickState GetPeer(int peerKey)
     {
-        ref PeerPickState? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_peers, peerKey, out _);
+        ref PeerPickState? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(PeerStates, peerKey, out _);
         return slot ??= new PeerPickState();
     }
 

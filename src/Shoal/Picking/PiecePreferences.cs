@@ -13,20 +13,25 @@ internal sealed class PiecePreferences(int pieceCount)
     public const int MaxDeadlines = 4096;
 
     private readonly byte[] _level = CreateLevels(pieceCount); // PieceLevel per piece
-    private readonly SortedSet<int> _high = [];
-    private readonly SortedSet<int> _low = [];
-    private readonly SortedSet<(long Deadline, int Piece)> _deadlines = [];
-    private readonly Dictionary<int, long> _deadlineOf = [];
+    // The sets are made on first use: most torrents never set a priority or a deadline (an idle seed of thousands).
+    private SortedSet<int>? _high;
+    private SortedSet<int> High => _high ??= [];
+    private SortedSet<int>? _low;
+    private SortedSet<int> Low => _low ??= [];
+    private SortedSet<(long Deadline, int Piece)>? _deadlines;
+    private SortedSet<(long Deadline, int Piece)> Deadlines => _deadlines ??= [];
+    private Dictionary<int, long>? _deadlineOf;
+    private Dictionary<int, long> DeadlineOf => _deadlineOf ??= [];
     private int _sequentialCursor;
 
     /// <summary>Download the lowest-numbered missing piece first (after deadlines and high priority).</summary>
     public bool Sequential { get; set; }
 
     /// <summary>True when nothing changes the order: the picker then skips this class entirely.</summary>
-    public bool IsNeutral => !Sequential && _high.Count == 0 && _deadlines.Count == 0;
+    public bool IsNeutral => !Sequential && (_high?.Count ?? 0) == 0 && (_deadlines?.Count ?? 0) == 0;
 
     /// <summary>Pieces at the low level (candidates or not).</summary>
-    public int LowCount => _low.Count;
+    public int LowCount => _low?.Count ?? 0;
 
     public PieceLevel LevelOf(int piece) => (PieceLevel)_level[piece];
 
@@ -36,40 +41,40 @@ internal sealed class PiecePreferences(int pieceCount)
         var before = (PieceLevel)_level[piece];
         if (before == level) return before;
         _level[piece] = (byte)level;
-        if (before == PieceLevel.High) _high.Remove(piece);
-        if (before == PieceLevel.Low) _low.Remove(piece);
-        if (level == PieceLevel.High) _high.Add(piece);
-        if (level == PieceLevel.Low) _low.Add(piece);
+        if (before == PieceLevel.High) High.Remove(piece);
+        if (before == PieceLevel.Low) Low.Remove(piece);
+        if (level == PieceLevel.High) High.Add(piece);
+        if (level == PieceLevel.Low) Low.Add(piece);
         return before;
     }
 
     /// <summary>Wants <paramref name="piece"/> by <paramref name="deadline"/> (any ordered clock value); an earlier one replaces a later one.</summary>
     public void SetDeadline(int piece, long deadline)
     {
-        if (_deadlineOf.TryGetValue(piece, out long existing))
+        if (DeadlineOf.TryGetValue(piece, out long existing))
         {
             if (existing <= deadline) return;
-            _deadlines.Remove((existing, piece));
+            Deadlines.Remove((existing, piece));
         }
-        _deadlineOf[piece] = deadline;
-        _deadlines.Add((deadline, piece));
-        if (_deadlines.Count > MaxDeadlines)
+        DeadlineOf[piece] = deadline;
+        Deadlines.Add((deadline, piece));
+        if (Deadlines.Count > MaxDeadlines)
         {
-            (long, int) last = _deadlines.Max;
-            _deadlines.Remove(last);
-            _deadlineOf.Remove(last.Item2);
+            (long, int) last = Deadlines.Max;
+            Deadlines.Remove(last);
+            DeadlineOf.Remove(last.Item2);
         }
     }
 
     /// <summary>Drops every deadline.</summary>
     public void ClearDeadlines()
     {
-        _deadlines.Clear();
-        _deadlineOf.Clear();
+        Deadlines.Clear();
+        DeadlineOf.Clear();
     }
 
     /// <summary>Pieces with a deadline, earliest first (for tests and the status).</summary>
-    public IEnumerable<int> DeadlinePieces => _deadlines.Select(d => d.Piece);
+    public IEnumerable<int> DeadlinePieces => Deadlines.Select(d => d.Piece);
 
     /// <summary>
     /// The first preferred candidate the peer has: a deadline piece, a high-priority one (the rarest), or in sequential
@@ -79,14 +84,14 @@ internal sealed class PiecePreferences(int pieceCount)
     {
         // A deadline piece already started is finished by the picker's first rule; verified ones are dropped by
         // OnPieceVerified.
-        foreach ((_, int piece) in _deadlines)
+        foreach ((_, int piece) in Deadlines)
         {
             if (isCandidate(piece) && peerHas[piece]) return piece;
         }
-        if (_high.Count > 0)
+        if (High.Count > 0)
         {
             int best = -1, bestAvailability = int.MaxValue;
-            foreach (int piece in _high)
+            foreach (int piece in High)
             {
                 if (!isCandidate(piece) || !peerHas[piece]) continue;
                 if (Sequential) return piece;
@@ -111,7 +116,7 @@ internal sealed class PiecePreferences(int pieceCount)
     /// <summary>The first low-priority candidate the peer has (in order); -1 when none.</summary>
     public int PickLow(BitField peerHas, Func<int, bool> isCandidate)
     {
-        foreach (int piece in _low)
+        foreach (int piece in Low)
         {
             if (isCandidate(piece) && peerHas[piece]) return piece;
         }
@@ -121,7 +126,7 @@ internal sealed class PiecePreferences(int pieceCount)
     /// <summary>True when a low-priority candidate is available from some peer (the picker is not in endgame then).</summary>
     public bool AnyLowAvailable(Func<int, bool> isCandidate, Func<int, int> availability)
     {
-        foreach (int piece in _low)
+        foreach (int piece in Low)
         {
             if (isCandidate(piece) && availability(piece) > 0) return true;
         }
@@ -137,7 +142,7 @@ internal sealed class PiecePreferences(int pieceCount)
     /// <summary>A piece was verified: its deadline is met.</summary>
     public void OnPieceVerified(int piece)
     {
-        if (_deadlineOf.Remove(piece, out long deadline)) _deadlines.Remove((deadline, piece));
+        if (_deadlineOf is { } deadlineOf && deadlineOf.Remove(piece, out long deadline)) Deadlines.Remove((deadline, piece));
     }
 
     private static byte[] CreateLevels(int count)

@@ -4,7 +4,9 @@ namespace Shoal.Picking;
 
 /// <summary>
 /// Per-file priorities turned into per-piece priorities: a piece is as important as the most important file it
-/// touches (padding and empty files touch nothing), and it is wanted unless every file it touches is skipped.
+/// touches (padding and empty files touch nothing), and it is wanted unless every file it touches is skipped. With
+/// <see cref="FirstAndLastPiecesFirst"/>, the first and the last piece of every wanted file are high priority (a player
+/// reads a file's header and its index, often at the end, before anything else).
 /// Pure and not thread-safe (the torrent actor owns it); priorities may change at any time, and a change reports the
 /// pieces whose priority moved so the caller updates the picker for those alone.
 /// </summary>
@@ -18,6 +20,7 @@ public sealed class PiecePriorities
     private readonly int _pieceLength;
     private readonly long _totalSize;
     private int _skippedPieces;
+    private bool _edgesFirst;
 
     /// <summary>
     /// Priorities for a torrent of <paramref name="pieceLength"/>-byte pieces over <paramref name="files"/> (offset,
@@ -76,6 +79,28 @@ public sealed class PiecePriorities
     /// <summary>The priority of file <paramref name="file"/>.</summary>
     public FilePriority GetFilePriority(int file) => _files[file];
 
+    /// <summary>True when the first and last piece of every wanted file are high priority whatever the file's own priority.</summary>
+    public bool FirstAndLastPiecesFirst => _edgesFirst;
+
+    /// <summary>
+    /// Makes the first and last piece of every wanted (not skipped) file high priority, or gives them back their files'
+    /// priorities; adds to <paramref name="changedPieces"/> (when given) each piece whose priority moved, in ascending order.
+    /// </summary>
+    public void SetFirstAndLastPiecesFirst(bool on, List<int>? changedPieces = null)
+    {
+        if (_edgesFirst == on) return;
+        _edgesFirst = on;
+        int last = -1; // files are in torrent order, so their edge pieces come in ascending order
+        for (int f = 0; f < _files.Length; f++)
+        {
+            if (!_counts[f]) continue;
+            (int first, int end) = PieceRange(f);
+            if (first > last) Recompute(first, changedPieces);
+            if (end > first) Recompute(end, changedPieces);
+            last = end;
+        }
+    }
+
     /// <summary>
     /// Sets file <paramref name="file"/>'s priority and adds to <paramref name="changedPieces"/> (when given) each
     /// piece whose priority moved, in ascending order.
@@ -86,17 +111,21 @@ public sealed class PiecePriorities
         if (_files[file] == priority) return;
         _files[file] = priority;
         if (!_counts[file]) return;
-        int first = (int)(_fileStarts[file] / _pieceLength);
-        int last = (int)((_fileStarts[file] + _fileLengths[file] - 1) / _pieceLength);
-        for (int p = first; p <= last; p++)
-        {
-            FilePriority before = _pieces[p], after = Compute(p);
-            if (before == after) continue;
-            _pieces[p] = after;
-            if (before == FilePriority.Skip) { _skippedPieces--; WantedBytes += PieceSize(p); }
-            else if (after == FilePriority.Skip) { _skippedPieces++; WantedBytes -= PieceSize(p); }
-            changedPieces?.Add(p);
-        }
+        (int first, int last) = PieceRange(file);
+        for (int p = first; p <= last; p++) Recompute(p, changedPieces);
+    }
+
+    private (int First, int Last) PieceRange(int file) =>
+        ((int)(_fileStarts[file] / _pieceLength), (int)((_fileStarts[file] + _fileLengths[file] - 1) / _pieceLength));
+
+    private void Recompute(int piece, List<int>? changedPieces)
+    {
+        FilePriority before = _pieces[piece], after = Compute(piece);
+        if (before == after) return;
+        _pieces[piece] = after;
+        if (before == FilePriority.Skip) { _skippedPieces--; WantedBytes += PieceSize(piece); }
+        else if (after == FilePriority.Skip) { _skippedPieces++; WantedBytes -= PieceSize(piece); }
+        changedPieces?.Add(piece);
     }
 
     /// <summary>Skips every file not in <paramref name="selected"/> (BEP 53 'so='); out-of-range indices are ignored.</summary>
@@ -112,7 +141,7 @@ public sealed class PiecePriorities
         long start = (long)piece * _pieceLength;
         long end = Math.Min(start + _pieceLength, _totalSize);
         FilePriority max = FilePriority.Skip;
-        bool touchesAny = false;
+        bool touchesAny = false, edge = false;
         // First file ending after the piece's start; files are in torrent order, so stop at the first starting past its end.
         int lo = 0, hi = _fileStarts.Length;
         while (lo < hi)
@@ -125,9 +154,10 @@ public sealed class PiecePriorities
             if (!_counts[f]) continue;
             touchesAny = true;
             if (_files[f] > max) max = _files[f];
+            if (_edgesFirst && _files[f] != FilePriority.Skip && PieceRange(f) is var (first, last) && (piece == first || piece == last)) edge = true;
         }
         // A piece of nothing but padding has no file to skip it: it is fetched like any other (zeros verify at once).
-        return touchesAny ? max : FilePriority.Normal;
+        return !touchesAny ? FilePriority.Normal : edge ? FilePriority.High : max;
     }
 
     private int PieceSize(int piece) => (int)Math.Min(_pieceLength, _totalSize - (long)piece * _pieceLength);

@@ -6,24 +6,23 @@ namespace Shoal.Storage;
 internal sealed class BoundedObjectPool<T> where T : class
 {
     private ConcurrentQueue<T>? _items; // created on the first return: a pool never used (an idle torrent's) costs ~1 KiB less
-    private readonly Func<T> _factory;
     private readonly int _max;
     private int _count;
 
-    public BoundedObjectPool(Func<T> factory, int max)
-    {
-        _factory = factory;
-        _max = max;
-    }
+    public BoundedObjectPool(int max) => _max = max;
 
-    public T Rent()
+    /// <summary>
+    /// An idle object, or null when there is none: the caller makes one then (no factory delegate is kept, which
+    /// for a pool owned by each of thousands of torrents and capturing its owner would cost a delegate each).
+    /// </summary>
+    public T? TryRent()
     {
         if (Volatile.Read(ref _items) is { } items && items.TryDequeue(out T? item))
         {
             Interlocked.Decrement(ref _count);
             return item;
         }
-        return _factory();
+        return null;
     }
 
     public void Return(T item)

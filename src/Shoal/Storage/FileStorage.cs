@@ -29,7 +29,8 @@ public sealed class FileStorage : IPieceStorage
     private readonly bool[]? _touchesSkippedFile; // per piece; null when no file is skipped
     private readonly bool[]? _straddles; // per piece: touches a skipped file and a selected one; set with _parts
     private readonly PieceParts? _parts; // copies of straddling pieces; null when not kept
-    private readonly RecentWrites? _recentWrites; // null: written data stays in the OS page cache (OsCacheWindow null)
+    private readonly long? _osCacheWindow; // null: written data stays in the OS page cache (OsCacheWindow null)
+    private RecentWrites? _recentWrites; // made on the first write (a seed never writes)
     private readonly bool _readOnly;
     private int _flushesRunning;
     private int _disposed;
@@ -53,7 +54,7 @@ public sealed class FileStorage : IPieceStorage
             _parts = new PieceParts(Path.GetFullPath(parts), layout);
             _straddles = _touchesSkippedFile is null ? new bool[layout.PieceCount] : StraddlingPieces(layout, paths, _touchesSkippedFile);
         }
-        if (options.OsCacheWindow is { } window && io.CanDropCached) _recentWrites = new RecentWrites(Math.Max(0, window));
+        if (options.OsCacheWindow is { } window && io.CanDropCached) _osCacheWindow = Math.Max(0, window);
     }
 
     /// <summary>
@@ -162,7 +163,7 @@ public sealed class FileStorage : IPieceStorage
             {
                 _handles.Release(entry);
             }
-            if (_recentWrites is not null) DropOutsideOsCacheWindow(slice);
+            if (_osCacheWindow is { } window) DropOutsideOsCacheWindow(slice, window);
         }
     }
 
@@ -170,10 +171,12 @@ public sealed class FileStorage : IPieceStorage
     /// Records a written slice in the OS cache window and drops from the page cache what thereby fell out of it
     /// (see <see cref="StorageOptions.OsCacheWindow"/>). Only a hint: a failure here never fails the write.
     /// </summary>
-    private void DropOutsideOsCacheWindow(FileSlice written)
+    private void DropOutsideOsCacheWindow(FileSlice written, long window)
     {
-        if (_recentWrites!.Record(written.FileIndex, written.FileOffset, written.Length, out FileRange displaced)) DropFromCache(displaced);
-        while (_recentWrites.TryTakeExpired(out FileRange expired)) DropFromCache(expired);
+        // Writes to different files run at once on the disk workers: the first one to get here makes the window.
+        RecentWrites recent = Volatile.Read(ref _recentWrites) ?? Interlocked.CompareExchange(ref _recentWrites, new RecentWrites(window), null) ?? _recentWrites!;
+        if (recent.Record(written.FileIndex, written.FileOffset, written.Length, out FileRange displaced)) DropFromCache(displaced);
+        while (recent.TryTakeExpired(out FileRange expired)) DropFromCache(expired);
     }
 
     private void DropFromCache(FileRange range)

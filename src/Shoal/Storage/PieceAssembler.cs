@@ -54,8 +54,8 @@ internal sealed class PieceAssembler
         _pieces = new PieceState?[layout.PieceCount];
         _verified = new int[(layout.PieceCount + 31) / 32];
         _cacheBudget = Math.Max(0, cacheBudget);
-        _writeJobs = new BoundedObjectPool<WriteJob>(() => new WriteJob(this), 1024);
-        _works = new BoundedObjectPool<PieceWork>(() => new PieceWork(), 64);
+        _writeJobs = new BoundedObjectPool<WriteJob>(1024);
+        _works = new BoundedObjectPool<PieceWork>(64);
     }
 
     /// <summary>Bytes charged to the write cache now (piece buffers, early blocks of direct-mode pieces).</summary>
@@ -134,7 +134,7 @@ internal sealed class PieceAssembler
 
     private PieceWork CreateWork(int piece, int pieceSize)
     {
-        PieceWork work = _works.Rent();
+        PieceWork work = _works.TryRent() ?? new PieceWork();
         if (_storage.RequiresWholePiece(piece))
         {
             // Over budget if need be: block by block, the part that storage does not keep would have to be read
@@ -219,7 +219,7 @@ internal sealed class PieceAssembler
 
         _corrupt.OnVerified(piece, buffer.AsSpan(0, size));
         if (inline) return new(ExecutePieceWrite(st, piece, buffer.AsMemory(0, size)));
-        WriteJob job = _writeJobs.Rent();
+        WriteJob job = _writeJobs.TryRent() ?? new WriteJob(this);
         job.State = st;
         job.Piece = piece;
         job.WholePiece = true;
@@ -265,7 +265,7 @@ internal sealed class PieceAssembler
 
     private ValueTask<BlockWriteResult> PostWrite(PieceState st, int piece, int offset, ReadOnlyMemory<byte> data, int generation)
     {
-        WriteJob job = _writeJobs.Rent();
+        WriteJob job = _writeJobs.TryRent() ?? new WriteJob(this);
         job.State = st;
         job.Piece = piece;
         job.Offset = offset;

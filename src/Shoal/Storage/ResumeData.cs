@@ -68,6 +68,19 @@ public sealed class ResumeData
         return (_verified[piece >> 3] & (0x80 >> (piece & 7))) != 0;
     }
 
+    /// <summary>
+    /// The torrent's renamed files when the snapshot was taken (file index → path under the download folder,
+    /// '/'-separated: <see cref="Swarm.TorrentOptions.RenamedFiles"/>), so a torrent added again finds them; empty when none.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> RenamedFiles { get; init; } = NoRenamedFiles;
+
+    /// <summary>The renamed files of data that has none.</summary>
+    internal static IReadOnlyDictionary<int, string> NoRenamedFiles { get; } = new Dictionary<int, string>();
+
+    /// <summary>The same data with <paramref name="renamedFiles"/> as its renamed files.</summary>
+    internal ResumeData WithRenamedFiles(IReadOnlyDictionary<int, string>? renamedFiles) =>
+        new(InfoHash, PieceLength, ToBitField(), _files, CapturedUtcTicks) { RenamedFiles = renamedFiles ?? NoRenamedFiles, HashTrees = HashTrees };
+
     /// <summary>A new <see cref="BitField"/> holding the verified pieces.</summary>
     public BitField ToBitField()
     {

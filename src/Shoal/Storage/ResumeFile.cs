@@ -9,24 +9,29 @@ namespace Shoal.Storage;
 /// everything before it, written atomically (temp file, fsync, rename over the old one).
 /// </summary>
 /// <remarks>
-/// <para>Layout (little-endian): magic "SHOALRSM" (8 bytes), version u32 (1), info-hash (20), piece length i32,
-/// piece count i32, file count i32, captured-at UTC ticks i64, the verified bitfield in wire layout
-/// (ceil(pieces / 8) bytes, spare bits zero), per file: length i64 (-1 = absent) and last-write UTC ticks i64,
-/// then SHA-1 (20) of all preceding bytes. The file length must be exactly what the counts imply.</para>
-/// <para>Version 2 (<see cref="HashTreesFormatVersion"/>) is written for a v2 or hybrid torrent whose merkle trees learned
-/// something worth keeping: the same layout with, before the checksum, the length i32 and the bytes of the hash-tree
-/// section (<see cref="HashTreeResume"/>; its hashes are proved again when taken back). Everything else is version 1,
-/// so resume data of v1 torrents reads the same in older builds.</para>
+/// <para>Layout (little-endian): magic "SHOALRSM" (8 bytes), version u32 (1, or 2 with renamed files), info-hash (20),
+/// piece length i32, piece count i32, file count i32, captured-at UTC ticks i64, the verified bitfield in wire layout
+/// (ceil(pieces / 8) bytes, spare bits zero), per file: length i64 (-1 = absent) and last-write UTC ticks i64; in
+/// version 2 then the renamed files: count i32, and per renamed file its index i32, the byte length i32 of its UTF-8
+/// path and the path; then SHA-1 (20) of all preceding bytes. The file length must be exactly what the counts imply.
+/// Data without renamed files is written as version 1, which earlier readers read.</para>
+/// <para>Version 3 (<see cref="HashTreesFormatVersion"/>) is written for a v2 or hybrid torrent whose merkle trees learned
+/// something worth keeping: the renamed files as in version 2 (their count may be 0), then the length i32 and the bytes
+/// of the hash-tree section (<see cref="HashTreeResume"/>; its hashes are proved again when taken back), then the
+/// checksum.</para>
 /// <para>A torn, truncated or otherwise corrupt file fails the checksum or the size rule and is ignored: the
 /// caller then checks every piece, which is slow but always correct.</para>
 /// </remarks>
 public static class ResumeFile
 {
-    /// <summary>The format version of resume data without hash trees (this code reads it and <see cref="HashTreesFormatVersion"/>).</summary>
+    /// <summary>The format version of resume data without renamed files, which every version of this code reads.</summary>
     public const int FormatVersion = 1;
 
-    /// <summary>The format version of resume data with a v2 hash-tree section.</summary>
-    internal const int HashTreesFormatVersion = 2;
+    /// <summary>The format version of resume data with renamed files (the same, followed by them).</summary>
+    private const int RenamesVersion = 2;
+
+    /// <summary>The format version of resume data with a v2 hash-tree section (after the renamed files, which may be none).</summary>
+    internal const int HashTreesFormatVersion = 3;
 
     /// <summary>Largest resume file accepted (bounded read): far above any real torrent (10^6 pieces and 10^5 files is ~1.7 MB).</summary>
     public const int MaxFileBytes = 64 * 1024 * 1024;
@@ -41,13 +46,16 @@ public static class ResumeFile
     {
         ArgumentNullException.ThrowIfNull(data);
         ReadOnlySpan<byte> bits = data.VerifiedBytes;
+        (int Index, byte[] Path)[] renamed = [.. data.RenamedFiles.OrderBy(r => r.Key).Select(r => (r.Key, System.Text.Encoding.UTF8.GetBytes(r.Value)))];
         byte[]? trees = data.HashTrees;
-        long size = (long)HeaderSize + bits.Length + (long)data.Files.Count * FileEntrySize + (trees is null ? 0 : 4L + trees.Length) + ChecksumSize;
+        int version = trees is not null ? HashTreesFormatVersion : renamed.Length > 0 ? RenamesVersion : FormatVersion;
+        long renamedSize = version == FormatVersion ? 0 : 4 + renamed.Sum(r => 8L + r.Path.Length);
+        long size = (long)HeaderSize + bits.Length + (long)data.Files.Count * FileEntrySize + renamedSize + (trees is null ? 0 : 4L + trees.Length) + ChecksumSize;
         if (size > MaxFileBytes) throw new ArgumentException($"resume data of {size} bytes exceeds {MaxFileBytes}", nameof(data));
         var buffer = new byte[size];
         Span<byte> s = buffer;
         Magic.CopyTo(s);
-        BinaryPrimitives.WriteInt32LittleEndian(s[8..], trees is null ? FormatVersion : HashTreesFormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(s[8..], version);
         data.InfoHash.Span.CopyTo(s[12..]);
         int at = 12 + InfoHash.Length;
         BinaryPrimitives.WriteInt32LittleEndian(s[at..], data.PieceLength);
@@ -63,6 +71,18 @@ public static class ResumeFile
             BinaryPrimitives.WriteInt64LittleEndian(s[(at + 8)..], f.LastWriteUtcTicks);
             at += FileEntrySize;
         }
+        if (version != FormatVersion)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(s[at..], renamed.Length);
+            at += 4;
+            foreach ((int index, byte[] path) in renamed)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(s[at..], index);
+                BinaryPrimitives.WriteInt32LittleEndian(s[(at + 4)..], path.Length);
+                path.CopyTo(s[(at + 8)..]);
+                at += 8 + path.Length;
+            }
+        }
         if (trees is not null)
         {
             BinaryPrimitives.WriteInt32LittleEndian(s[at..], trees.Length);
@@ -75,7 +95,7 @@ public static class ResumeFile
 
     /// <summary>
     /// Decodes resume data. Returns null, with a <paramref name="reason"/> for the log, when the bytes are not a
-    /// valid resume file of format version <see cref="FormatVersion"/> or <see cref="HashTreesFormatVersion"/> for <paramref name="expected"/>. Never throws
+    /// valid resume file (format version 1, 2 or 3) for <paramref name="expected"/>. Never throws
     /// on bad content.
     /// </summary>
     public static ResumeData? TryParse(ReadOnlySpan<byte> bytes, InfoHash expected, out string? reason)
@@ -83,7 +103,7 @@ public static class ResumeFile
         if (bytes.Length < HeaderSize + ChecksumSize) { reason = $"too short ({bytes.Length} bytes)"; return null; }
         if (!bytes[..8].SequenceEqual(Magic)) { reason = "not a resume file (bad magic)"; return null; }
         int version = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
-        if (version is not (FormatVersion or HashTreesFormatVersion)) { reason = $"unsupported format version {version}"; return null; }
+        if (version is not (FormatVersion or RenamesVersion or HashTreesFormatVersion)) { reason = $"unsupported format version {version}"; return null; }
         Span<byte> digest = stackalloc byte[ChecksumSize];
         SHA1.HashData(bytes[..^ChecksumSize], digest);
         if (!digest.SequenceEqual(bytes[^ChecksumSize..])) { reason = "checksum mismatch (torn or corrupt file)"; return null; }
@@ -101,16 +121,12 @@ public static class ResumeFile
             return null;
         }
         int bitBytes = (int)(((long)pieceCount + 7) / 8);
-        long fixedSize = (long)HeaderSize + bitBytes + (long)fileCount * FileEntrySize;
-        long treeBytes = -1; // version 1: no hash-tree section
-        if (version == HashTreesFormatVersion)
+        long expectedSize = (long)HeaderSize + bitBytes + (long)fileCount * FileEntrySize + ChecksumSize;
+        if (version == FormatVersion ? expectedSize != bytes.Length : expectedSize + 4 > bytes.Length)
         {
-            if (fixedSize + 4 + ChecksumSize > bytes.Length) { reason = $"size {bytes.Length} does not match the counts (at least {fixedSize + 4 + ChecksumSize})"; return null; }
-            treeBytes = BinaryPrimitives.ReadInt32LittleEndian(bytes[(int)fixedSize..]);
-            if (treeBytes < 0) { reason = $"hash-tree section of {treeBytes} bytes"; return null; }
+            reason = $"size {bytes.Length} does not match the counts (expected {expectedSize})";
+            return null;
         }
-        long expectedSize = fixedSize + (treeBytes < 0 ? 0 : 4 + treeBytes) + ChecksumSize;
-        if (expectedSize != bytes.Length) { reason = $"size {bytes.Length} does not match the counts (expected {expectedSize})"; return null; }
 
         var field = new BitField(pieceCount);
         ReadOnlySpan<byte> bits = bytes.Slice(HeaderSize, bitBytes);
@@ -127,11 +143,71 @@ public static class ResumeFile
             if (length < -1) { reason = $"file {i} has length {length}"; return null; }
             files[i] = new ResumeFileState(length, ticks);
         }
+        Dictionary<int, string>? renamed = null;
+        byte[]? trees = null;
+        if (version != FormatVersion)
+        {
+            ReadOnlySpan<byte> rest = bytes[at..^ChecksumSize];
+            renamed = ReadRenamed(rest, fileCount, allowNone: version == HashTreesFormatVersion, out int used, out reason);
+            if (renamed is null) return null;
+            rest = rest[used..];
+            if (version == RenamesVersion && rest.Length != 0) { reason = $"size {rest.Length} bytes too long"; return null; }
+            if (version == HashTreesFormatVersion)
+            {
+                if (rest.Length < 4) { reason = "hash-tree section cut short"; return null; }
+                int treeBytes = BinaryPrimitives.ReadInt32LittleEndian(rest);
+                if (treeBytes < 0 || treeBytes != rest.Length - 4) { reason = $"hash-tree section of {treeBytes} bytes in {rest.Length - 4}"; return null; }
+                trees = rest[4..].ToArray();
+            }
+        }
         reason = null;
         return new ResumeData(infoHash, pieceLength, field, files, captured)
         {
-            HashTrees = treeBytes < 0 ? null : bytes.Slice((int)fixedSize + 4, (int)treeBytes).ToArray(),
+            RenamedFiles = renamed is { Count: > 0 } ? renamed : ResumeData.NoRenamedFiles,
+            HashTrees = trees,
         };
+    }
+
+    /// <summary>
+    /// The renamed files of a version 2 or 3 file (at the start of what follows the file entries) and the bytes they take
+    /// (<paramref name="used"/>); null when malformed. Version 2 always has one at least; version 3 may have none.
+    /// </summary>
+    private static Dictionary<int, string>? ReadRenamed(ReadOnlySpan<byte> rest, int fileCount, bool allowNone, out int used, out string? reason)
+    {
+        used = 0;
+        if (rest.Length < 4) { reason = "renamed files cut short"; return null; }
+        int count = BinaryPrimitives.ReadInt32LittleEndian(rest);
+        if (count < (allowNone ? 0 : 1) || count > fileCount) { reason = $"{count} renamed files of {fileCount}"; return null; }
+        var renamed = new Dictionary<int, string>(count);
+        int at = 4;
+        for (int i = 0; i < count; i++)
+        {
+            if (rest.Length - at < 8) { reason = "renamed files cut short"; return null; }
+            int index = BinaryPrimitives.ReadInt32LittleEndian(rest[at..]);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(rest[(at + 4)..]);
+            at += 8;
+            if ((uint)index >= (uint)fileCount || length <= 0 || length > RenamedPaths.MaxPathLength * 4 || rest.Length - at < length)
+            {
+                reason = $"renamed file {index} is malformed";
+                return null;
+            }
+            string path;
+            try
+            {
+                path = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(rest.Slice(at, length));
+                RenamedPaths.Split(path);
+            }
+            catch (Exception ex) when (ex is ArgumentException)
+            {
+                reason = $"renamed file {index} has a bad path ({ex.Message})";
+                return null;
+            }
+            if (!renamed.TryAdd(index, path)) { reason = $"file {index} is renamed twice"; return null; }
+            at += length;
+        }
+        used = at;
+        reason = null;
+        return renamed;
     }
 
     /// <summary>

@@ -46,8 +46,11 @@ public sealed class StorageLayout
     public const int MaxPieceCount = int.MaxValue / 32;
 
     /// <summary>The layout of a parsed torrent.</summary>
-    public static StorageLayout FromTorrent(Torrent t) =>
-        new(t.Files.Select(f => new StorageFile(f.PathSegments, f.Length, f.IsPadding)
+    public static StorageLayout FromTorrent(Torrent t) => FromTorrent(t, null);
+
+    /// <summary>The layout of a parsed torrent with some files renamed (see <see cref="RenamedPaths"/>; checked there).</summary>
+    internal static StorageLayout FromTorrent(Torrent t, IReadOnlyDictionary<int, string>? renamedFiles) =>
+        new(t.Files.Select((f, i) => new StorageFile(RenamedPaths.Segments(t, i, renamedFiles), f.Length, f.IsPadding)
         {
             IsExecutable = f.IsExecutable,
             SymlinkTarget = f.IsSymlink && f.Length == 0 ? f.SymlinkTarget : null,

@@ -48,7 +48,7 @@ public sealed partial class TorrentStorage : ITorrentDisk
         _storage = storage;
         _files = storage as FileStorage;
         _assembler = new PieceAssembler(layout, verifier, storage, disk, options.WriteCacheBudget, _corrupt);
-        _readJobs = new BoundedObjectPool<ReadJob>(() => new ReadJob(this), 256);
+        _readJobs = new BoundedObjectPool<ReadJob>(256);
         _lanes = new WriteLane?[Math.Max(1, disk.Concurrency)];
     }
 
@@ -276,7 +276,7 @@ public sealed partial class TorrentStorage : ITorrentDisk
         CheckBlock(piece, offset, destination.Length);
         if (ct.IsCancellationRequested) return ValueTask.FromCanceled(ct);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        ReadJob job = _readJobs.Rent();
+        ReadJob job = _readJobs.TryRent() ?? new ReadJob(this);
         job.Piece = piece;
         job.Offset = offset;
         job.Destination = destination;

@@ -16,14 +16,18 @@ internal sealed record AdmissionRules
     public TimeSpan ReplaceableAfter { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The rules for a session's options.</summary>
-    public static AdmissionRules From(SessionOptions options)
+    public static AdmissionRules From(SessionOptions options) => From(options, 0);
+
+    /// <summary>The rules for a session's options and a torrent's own connection limit (0: the session's per-torrent limit).</summary>
+    public static AdmissionRules From(SessionOptions options, int ownMaxConnections)
     {
         ArgumentNullException.ThrowIfNull(options);
+        int max = ownMaxConnections > 0 ? ownMaxConnections : options.MaxConnectionsPerTorrent;
         return new AdmissionRules
         {
-            MaxConnections = options.MaxConnectionsPerTorrent,
+            MaxConnections = max,
             MaxPerAddress = options.MaxConnectionsPerAddress,
-            ReservedForIncoming = options.MaxConnectionsPerTorrent / 10,
+            ReservedForIncoming = max / 10,
             ReplaceableAfter = options.ReplaceIdlePeersAfter,
         };
     }

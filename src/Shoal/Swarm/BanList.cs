@@ -21,20 +21,23 @@ internal sealed class BanList
     private readonly TimeProvider _time;
     private readonly BanListOptions _options;
     private readonly long _duration;
-    private readonly Dictionary<BanKey, long> _bans = [];
-    private readonly Dictionary<IPAddress, Offences> _offences = [];
+    // Made on the first ban or offence: most torrents never ban anyone, and a session may hold thousands of them.
+    private Dictionary<BanKey, long>? _bans;
+    private Dictionary<BanKey, long> Bans => _bans ??= [];
+    private Dictionary<IPAddress, Offences>? _offences;
+    private Dictionary<IPAddress, Offences> Offenders => _offences ??= [];
 
     public BanList(TimeProvider time, BanListOptions? options = null)
     {
         _time = time;
-        _options = options ?? new BanListOptions();
+        _options = options ?? BanListOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.EndPointsBeforeAddressBan, 1);
         _duration = (long)(_options.Duration.TotalSeconds * time.TimestampFrequency);
     }
 
     /// <summary>Bans in force (expired ones may still be counted until the next lookup or ban purges them).</summary>
-    public int Count => _bans.Count;
+    public int Count => _bans?.Count ?? 0;
 
     /// <summary>
     /// Records an offence: bans <paramref name="endPoint"/> (the connection's remote end), <paramref name="listenEndPoint"/>
@@ -52,11 +55,11 @@ internal sealed class BanList
 
         // Distinct endpoints: the listen endpoint names a peer better than an incoming connection's ephemeral port.
         IPEndPoint offender = listenEndPoint is null ? endPoint : Normalize(listenEndPoint);
-        if (!_offences.TryGetValue(offender.Address, out Offences? record) || record.ExpiresAt <= now)
+        if (!Offenders.TryGetValue(offender.Address, out Offences? record) || record.ExpiresAt <= now)
         {
-            if (record is null && _offences.Count >= _options.Capacity) EvictOffence(now);
+            if (record is null && Offenders.Count >= _options.Capacity) EvictOffence(now);
             record = new Offences();
-            _offences[offender.Address] = record;
+            Offenders[offender.Address] = record;
         }
         record.ExpiresAt = now + _duration;
         if (record.EndPoints.Count < _options.EndPointsBeforeAddressBan) record.EndPoints.Add(offender);
@@ -72,7 +75,7 @@ internal sealed class BanList
     /// <summary>True when <paramref name="endPoint"/> (or its whole address) is banned: not to be dialled or accepted.</summary>
     public bool IsBanned(IPEndPoint endPoint)
     {
-        if (_bans.Count == 0) return false;
+        if (Count == 0) return false;
         long now = _time.GetTimestamp();
         endPoint = Normalize(endPoint);
         return Holds(BanKey.ForEndPoint(endPoint), now) || Holds(BanKey.ForAddress(endPoint.Address), now);
@@ -80,20 +83,20 @@ internal sealed class BanList
 
     /// <summary>True when the whole address is banned.</summary>
     public bool IsAddressBanned(IPAddress address)
-        => _bans.Count > 0 && Holds(BanKey.ForAddress(Normalize(new IPEndPoint(address, 0)).Address), _time.GetTimestamp());
+        => Count > 0 && Holds(BanKey.ForAddress(Normalize(new IPEndPoint(address, 0)).Address), _time.GetTimestamp());
 
     private bool Holds(BanKey key, long now)
     {
-        if (!_bans.TryGetValue(key, out long expiresAt)) return false;
+        if (!Bans.TryGetValue(key, out long expiresAt)) return false;
         if (expiresAt > now) return true;
-        _bans.Remove(key);
+        Bans.Remove(key);
         return false;
     }
 
     private void Add(BanKey key, long now)
     {
-        if (!_bans.ContainsKey(key) && _bans.Count >= _options.Capacity) EvictBan(now);
-        _bans[key] = now + _duration;
+        if (!Bans.ContainsKey(key) && Bans.Count >= _options.Capacity) EvictBan(now);
+        Bans[key] = now + _duration;
     }
 
     /// <summary>At the bound: drop what expired; if nothing did, the ban closest to its end (the oldest).</summary>
@@ -102,13 +105,13 @@ internal sealed class BanList
         BanKey? oldest = null;
         long oldestExpiry = long.MaxValue;
         List<BanKey>? expired = null;
-        foreach ((BanKey key, long expiresAt) in _bans)
+        foreach ((BanKey key, long expiresAt) in Bans)
         {
             if (expiresAt <= now) (expired ??= []).Add(key);
             else if (expiresAt < oldestExpiry) (oldest, oldestExpiry) = (key, expiresAt);
         }
-        if (expired is not null) foreach (BanKey key in expired) _bans.Remove(key);
-        else if (oldest is { } key) _bans.Remove(key);
+        if (expired is not null) foreach (BanKey key in expired) Bans.Remove(key);
+        else if (oldest is { } key) Bans.Remove(key);
     }
 
     private void EvictOffence(long now)
@@ -116,13 +119,13 @@ internal sealed class BanList
         IPAddress? oldest = null;
         long oldestExpiry = long.MaxValue;
         List<IPAddress>? expired = null;
-        foreach ((IPAddress address, Offences record) in _offences)
+        foreach ((IPAddress address, Offences record) in Offenders)
         {
             if (record.ExpiresAt <= now) (expired ??= []).Add(address);
             else if (record.ExpiresAt < oldestExpiry) (oldest, oldestExpiry) = (address, record.ExpiresAt);
         }
-        if (expired is not null) foreach (IPAddress address in expired) _offences.Remove(address);
-        else if (oldest is not null) _offences.Remove(oldest);
+        if (expired is not null) foreach (IPAddress address in expired) Offenders.Remove(address);
+        else if (oldest is not null) Offenders.Remove(oldest);
     }
 
     /// <summary>An IPv4 peer seen through a dual-stack socket is the same peer as its plain IPv4 form.</summary>
@@ -147,6 +150,9 @@ internal sealed class BanList
 /// <summary>Limits of a <see cref="BanList"/>.</summary>
 internal sealed record BanListOptions
 {
+    /// <summary>The defaults, shared (immutable) by every torrent's list.</summary>
+    public static readonly BanListOptions Default = new();
+
     /// <summary>Most bans (and most addresses with offences on record) kept at once.</summary>
     public int Capacity { get; init; } = 1024;
 

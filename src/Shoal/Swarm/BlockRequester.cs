@@ -8,7 +8,7 @@ namespace Shoal.Swarm;
 /// when it snubs us), BEP 6 allowed-fast pieces, rejects and chokes, and the endgame's cancels. The picker decides
 /// which blocks; this decides when and from whom. Single-threaded (the torrent actor drives it).
 /// </summary>
-internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBacklogged)
+internal sealed class BlockRequester(TorrentContext torrent)
 {
     /// <summary>Most allowed-fast pieces (BEP 6) remembered per peer.</summary>
     public const int MaxAllowedFast = 32;
@@ -47,7 +47,7 @@ internal sealed class BlockRequester(TorrentContext torrent, Func<bool> diskBack
     public void RequestMore(PeerConnection peer)
     {
         if (!peer.AmInterested || torrent.State != TorrentState.Downloading) return;
-        if (diskBacklogged()) return;
+        if (torrent.Storage!.IsBacklogged) return;
         bool viaAllowedFast = peer.PeerChoking;
         if (viaAllowedFast && peer.AllowedFast.Count == 0) return;
 

@@ -84,7 +84,7 @@ internal sealed class ExtensionMessages(TorrentContext torrent, MetadataExchange
             torrent.Log($"peer {peer.EndPoint}: PEX message ignored: {ex.Message}");
             return;
         }
-        if (torrent.IsPrivate) return;
+        if (torrent.IsPrivate || !torrent.Session.Options.EnablePex) return; // PEX off: what peers tell us is not used
         List<PexPeer> taken = pex.OnMessage(peer, message, known => torrent.PeerList.Find(known) is not null, out int overQuota);
         foreach (PexPeer added in taken) admission.AddCandidate(added.EndPoint, PeerSource.Pex);
         // Who introduced whom, for BEP 55 (every entry: one already known is still reachable through this peer).

@@ -4,7 +4,7 @@ namespace Shoal.Swarm;
 
 /// <summary>One file of a torrent as its actor sees it now.</summary>
 /// <param name="Index">Position in <see cref="Metainfo.Torrent.Files"/>.</param>
-/// <param name="Path">Path inside the torrent, '/'-separated.</param>
+/// <param name="Path">Path under the download folder, '/'-separated, the torrent's folder included (its new path when renamed).</param>
 /// <param name="Length">Bytes.</param>
 /// <param name="VerifiedBytes">Bytes of the file inside verified pieces.</param>
 /// <param name="Priority">Its priority.</param>

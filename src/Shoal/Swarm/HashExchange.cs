@@ -31,9 +31,12 @@ internal sealed class HashExchange(TorrentContext torrent)
     /// <summary>How long a request may go unanswered before another peer is asked.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly Dictionary<HashRequest, Outstanding> _outstanding = [];
-    private readonly Dictionary<int, PeerState> _peers = [];
-    private readonly Dictionary<int, HashRequest> _blockRequests = []; // failed piece -> its block-hash request
+    private Dictionary<HashRequest, Outstanding>? _outstanding;
+    private Dictionary<HashRequest, Outstanding> OutstandingRequests => _outstanding ??= [];
+    private Dictionary<int, PeerState>? _peers;
+    private Dictionary<int, PeerState> PeerStates => _peers ??= [];
+    private Dictionary<int, HashRequest>? _blockRequests; // failed piece -> its block-hash request
+    private Dictionary<int, HashRequest> BlockRequests => _blockRequests ??= [];
     private long _refusalsForgottenAt;
 
     /// <summary>Called with a piece and its bad blocks once a failed piece's block hashes have arrived.</summary>
@@ -68,7 +71,7 @@ internal sealed class HashExchange(TorrentContext torrent)
     public bool OnHashes(PeerConnection peer, HashMessage message)
     {
         HashRequest request = message.Request;
-        if (!_outstanding.Remove(request, out Outstanding asked) || Verifier is not { } verifier) return false;
+        if (!OutstandingRequests.Remove(request, out Outstanding asked) || Verifier is not { } verifier) return false;
         Release(asked.PeerKey);
         bool lacked = !verifier.Trees.HasAllLayers;
         byte[]? proved = verifier.Trees.TryAddHashes(request, message.Hashes);
@@ -88,12 +91,12 @@ internal sealed class HashExchange(TorrentContext torrent)
     {
         HashRequest request = message.Request;
         State(peer).Refused.Add(request);
-        if (!_outstanding.TryGetValue(request, out Outstanding asked) || asked.PeerKey != peer.Key) return;
-        _outstanding.Remove(request);
+        if (!OutstandingRequests.TryGetValue(request, out Outstanding asked) || asked.PeerKey != peer.Key) return;
+        OutstandingRequests.Remove(request);
         Release(peer.Key);
         // Ask someone else now rather than at the next tick: a failed piece's senders are waiting for their verdict.
         int piece = -1;
-        foreach ((int p, HashRequest r) in _blockRequests)
+        foreach ((int p, HashRequest r) in BlockRequests)
         {
             if (r == request) piece = p;
         }
@@ -108,7 +111,7 @@ internal sealed class HashExchange(TorrentContext torrent)
     {
         if (Verifier is not { } verifier || !verifier.HasFailedAttempt(piece) || !verifier.Trees.CanVerify(piece)) return false;
         if (verifier.Trees.BlockHashesRequest(piece) is not { } request) return false;
-        _blockRequests[piece] = request;
+        BlockRequests[piece] = request;
         Ask(request, torrent.Now(), piece);
         return true;
     }
@@ -116,12 +119,13 @@ internal sealed class HashExchange(TorrentContext torrent)
     /// <summary>Asks for what is missing: piece layers, and block hashes of failed pieces not asked yet. Called each tick.</summary>
     public void OnTick(long now)
     {
-        foreach (PeerState state in _peers.Values) state.AnsweredThisTick = 0;
-        foreach ((HashRequest request, Outstanding asked) in _outstanding.ToArray())
+        // The tables are made on first use (a v2 torrent's peers): a tick of any other torrent leaves them unmade.
+        if (_peers is not null) foreach (PeerState state in _peers.Values) state.AnsweredThisTick = 0;
+        foreach ((HashRequest request, Outstanding asked) in _outstanding?.ToArray() ?? [])
         {
             if (torrent.Time.GetElapsedTime(asked.SentAt, now) < RequestTimeout) continue;
-            _outstanding.Remove(request); // a late answer is ignored; another peer is asked below
-            if (_peers.TryGetValue(asked.PeerKey, out PeerState? slow)) slow.Refused.Add(request);
+            OutstandingRequests.Remove(request); // a late answer is ignored; another peer is asked below
+            if (PeerStates.TryGetValue(asked.PeerKey, out PeerState? slow)) slow.Refused.Add(request);
             Release(asked.PeerKey);
         }
         if (Verifier is not { } verifier) return;
@@ -129,20 +133,20 @@ internal sealed class HashExchange(TorrentContext torrent)
         if (torrent.Time.GetElapsedTime(_refusalsForgottenAt, now) >= 3 * RequestTimeout)
         {
             _refusalsForgottenAt = now;
-            foreach (PeerState state in _peers.Values) state.Refused.Clear();
+            if (_peers is not null) foreach (PeerState state in _peers.Values) state.Refused.Clear();
         }
-        foreach (int piece in _blockRequests.Keys.ToArray())
+        foreach (int piece in _blockRequests?.Keys.ToArray() ?? [])
         {
-            if (!verifier.HasFailedAttempt(piece)) _blockRequests.Remove(piece);
-            else if (!_outstanding.ContainsKey(_blockRequests[piece])) Ask(_blockRequests[piece], now, piece);
+            if (!verifier.HasFailedAttempt(piece)) BlockRequests.Remove(piece);
+            else if (!OutstandingRequests.ContainsKey(BlockRequests[piece])) Ask(BlockRequests[piece], now, piece);
         }
         if (verifier.Trees.HasAllLayers) return;
-        for (int tree = 0; tree < verifier.Trees.TreeCount && _outstanding.Count < MaxOutstanding; tree++)
+        for (int tree = 0; tree < verifier.Trees.TreeCount && OutstandingRequests.Count < MaxOutstanding; tree++)
         {
             foreach (int index in verifier.Trees.MissingLayerParts(tree))
             {
                 HashRequest request = verifier.Trees.PieceLayerRequest(tree, index);
-                if (!_outstanding.ContainsKey(request) && !Ask(request, now, -1)) return; // nobody free to ask
+                if (!OutstandingRequests.ContainsKey(request) && !Ask(request, now, -1)) return; // nobody free to ask
             }
         }
     }
@@ -150,17 +154,17 @@ internal sealed class HashExchange(TorrentContext torrent)
     /// <summary>A peer left: its requests are asked elsewhere on the next tick.</summary>
     public void OnPeerGone(PeerConnection peer)
     {
-        _peers.Remove(peer.Key);
-        foreach ((HashRequest request, Outstanding asked) in _outstanding.ToArray())
-            if (asked.PeerKey == peer.Key) _outstanding.Remove(request);
+        _peers?.Remove(peer.Key);
+        foreach ((HashRequest request, Outstanding asked) in _outstanding?.ToArray() ?? [])
+            if (asked.PeerKey == peer.Key) OutstandingRequests.Remove(request);
     }
 
     private void OnBlockHashes(HashRequest request, byte[] blockHashes)
     {
-        foreach ((int piece, HashRequest asked) in _blockRequests)
+        foreach ((int piece, HashRequest asked) in BlockRequests)
         {
             if (asked != request) continue;
-            _blockRequests.Remove(piece);
+            BlockRequests.Remove(piece);
             int blocks = Math.Min(blockHashes.Length / Sha256Hash.Length, BlocksIn(piece));
             if (Verifier!.FindCorruptBlocks(piece, blockHashes.AsSpan(0, blocks * Sha256Hash.Length)) is { Length: > 0 } bad)
                 CorruptBlocksFound?.Invoke(piece, bad);
@@ -173,7 +177,7 @@ internal sealed class HashExchange(TorrentContext torrent)
     /// <summary>Sends <paramref name="request"/> to a peer that may have the hashes and is not busy; false when there is none.</summary>
     private bool Ask(HashRequest request, long now, int piece)
     {
-        if (_outstanding.Count >= MaxOutstanding) return false;
+        if (OutstandingRequests.Count >= MaxOutstanding) return false;
         PeerConnection? best = null;
         foreach (PeerConnection peer in torrent.Peers.All)
         {
@@ -186,19 +190,19 @@ internal sealed class HashExchange(TorrentContext torrent)
         }
         if (best is null) return false;
         State(best).InFlight++;
-        _outstanding[request] = new Outstanding(best.Key, now);
+        OutstandingRequests[request] = new Outstanding(best.Key, now);
         best.SendHashMessage(new HashMessage(MessageId.HashRequest, request, []));
         return true;
     }
 
     private void Release(int peerKey)
     {
-        if (_peers.TryGetValue(peerKey, out PeerState? state) && state.InFlight > 0) state.InFlight--;
+        if (PeerStates.TryGetValue(peerKey, out PeerState? state) && state.InFlight > 0) state.InFlight--;
     }
 
     private PeerState State(PeerConnection peer)
     {
-        if (!_peers.TryGetValue(peer.Key, out PeerState? state)) _peers[peer.Key] = state = new PeerState();
+        if (!PeerStates.TryGetValue(peer.Key, out PeerState? state)) PeerStates[peer.Key] = state = new PeerState();
         return state;
     }
 

@@ -16,7 +16,7 @@ namespace Shoal.Swarm;
 /// Only when uTP runs (the BEP punches over uTP) and never for a private torrent (its peers come from its tracker
 /// alone). Single-threaded (the torrent actor drives it).
 /// </summary>
-internal sealed class HolepunchExchange(TorrentContext torrent, Action<IPEndPoint> dialOverUtp)
+internal sealed class HolepunchExchange(TorrentContext torrent, PeerAdmission admission)
 {
     /// <summary>Introductions remembered (address → the peer that named it in PEX); at the bound new ones are not recorded.</summary>
     public const int MaxIntroductions = 2000;
@@ -24,7 +24,8 @@ internal sealed class HolepunchExchange(TorrentContext torrent, Action<IPEndPoin
     /// <summary>How long before a failing address gets a second rendezvous.</summary>
     public static readonly TimeSpan RetryInterval = TimeSpan.FromMinutes(5);
 
-    private readonly Dictionary<IPEndPoint, Introduction> _introductions = [];
+    private Dictionary<IPEndPoint, Introduction>? _introductions; // made on the first introduction
+    private Dictionary<IPEndPoint, Introduction> Introductions => _introductions ??= [];
 
     /// <summary>Whether the torrent takes part at all (advertises the extension, relays, punches).</summary>
     public bool Enabled => torrent.Session.UtpRuns && !torrent.IsPrivate;
@@ -43,10 +44,10 @@ internal sealed class HolepunchExchange(TorrentContext torrent, Action<IPEndPoin
         {
             if (!peer.Flags.HasFlag(PexFlags.Holepunch)) continue;
             IPEndPoint endPoint = PexTracker.Normalize(peer.EndPoint);
-            if (_introductions.TryGetValue(endPoint, out Introduction known))
-                _introductions[endPoint] = known with { IntroducerKey = from.Key };
-            else if (_introductions.Count < MaxIntroductions)
-                _introductions[endPoint] = new Introduction(from.Key, long.MinValue);
+            if (Introductions.TryGetValue(endPoint, out Introduction known))
+                Introductions[endPoint] = known with { IntroducerKey = from.Key };
+            else if (Introductions.Count < MaxIntroductions)
+                Introductions[endPoint] = new Introduction(from.Key, long.MinValue);
         }
     }
 
@@ -55,12 +56,12 @@ internal sealed class HolepunchExchange(TorrentContext torrent, Action<IPEndPoin
     {
         if (!Enabled) return;
         endPoint = PexTracker.Normalize(endPoint);
-        if (!_introductions.TryGetValue(endPoint, out Introduction introduction)) return;
+        if (!Introductions.TryGetValue(endPoint, out Introduction introduction)) return;
         long now = torrent.Now();
         if (introduction.LastRendezvous != long.MinValue && torrent.Time.GetElapsedTime(introduction.LastRendezvous, now) < RetryInterval) return;
         if (!torrent.Peers.TryGet(introduction.IntroducerKey, out PeerConnection relay) || !Supports(relay)) return;
         if (IsConnected(endPoint)) return;
-        _introductions[endPoint] = introduction with { LastRendezvous = now };
+        Introductions[endPoint] = introduction with { LastRendezvous = now };
         Send(relay, new HolepunchMessage(HolepunchMessageType.Rendezvous, endPoint));
         RendezvousSent++;
         torrent.Log($"holepunch: asked {relay.EndPoint} to introduce us to {endPoint}");
@@ -83,7 +84,7 @@ internal sealed class HolepunchExchange(TorrentContext torrent, Action<IPEndPoin
                 IPEndPoint target = PexTracker.Normalize(message.EndPoint);
                 if (target.Port == 0 || IsConnected(target)) return;
                 torrent.Log($"holepunch: {peer.EndPoint} introduces {target}; dialling it over uTP");
-                dialOverUtp(target);
+                admission.DialOverUtp(target);
                 break;
             case HolepunchMessageType.Error:
                 if (Supports(peer)) torrent.Log($"holepunch: {peer.EndPoint} cannot introduce {message.EndPoint}: {message.Error}");

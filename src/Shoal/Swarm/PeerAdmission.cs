@@ -13,7 +13,26 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     /// <summary>Dials in progress at once per torrent.</summary>
     private const int MaxHalfOpen = 8;
 
-    private readonly AdmissionRules _rules = AdmissionRules.From(torrent.Session.Options);
+    private AdmissionRules _rules = AdmissionRules.From(torrent.Session.Options, torrent.Options.MaxConnections);
+    private SessionOptions _rulesOf = torrent.Session.Options;
+    private int _rulesOwnLimit = torrent.Options.MaxConnections;
+
+    /// <summary>The limits now: rebuilt when the session's options or the torrent's own connection limit changed.</summary>
+    private AdmissionRules Rules
+    {
+        get
+        {
+            SessionOptions options = torrent.Session.Options;
+            int own = torrent.Options.MaxConnections;
+            if (!ReferenceEquals(options, _rulesOf) || own != _rulesOwnLimit)
+            {
+                _rules = AdmissionRules.From(options, own);
+                _rulesOf = options;
+                _rulesOwnLimit = own;
+            }
+            return _rules;
+        }
+    }
     private int _halfOpen;
 
     /// <summary>The last failed dial ("address: reason"), for telling the user why no peer is connected.</summary>
@@ -39,7 +58,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             if (source is not (PeerSource.Incoming or PeerSource.Pex)) torrent.Log($"not dialling {endPoint} ({source}): {notAPeer}");
             return;
         }
-        if (source == PeerSource.Pex && list.CountAt(endPoint.Address) >= _rules.MaxPerAddress) return;
+        if (source == PeerSource.Pex && list.CountAt(endPoint.Address) >= Rules.MaxPerAddress) return;
         list.Add(endPoint, source);
     }
 
@@ -106,7 +125,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     {
         if (!torrent.AcceptsPeers) return;
         long now = torrent.Now();
-        int max = ConnectionAdmission.OutgoingLimit(_rules);
+        int max = ConnectionAdmission.OutgoingLimit(Rules);
         while (_halfOpen < MaxHalfOpen && torrent.Peers.Count + _halfOpen < max)
         {
             if (!torrent.Session.TryReserveConnection()) return;
@@ -127,7 +146,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
     public void DialOverUtp(IPEndPoint endPoint)
     {
         if (!torrent.AcceptsPeers || !torrent.Session.UtpRuns) return;
-        if (_halfOpen >= MaxHalfOpen || torrent.Peers.Count + _halfOpen >= ConnectionAdmission.OutgoingLimit(_rules)) return;
+        if (_halfOpen >= MaxHalfOpen || torrent.Peers.Count + _halfOpen >= ConnectionAdmission.OutgoingLimit(Rules)) return;
         AddCandidate(endPoint, PeerSource.Pex); // the rules of every address we learn (not a peer, ourselves, per address)
         if (torrent.PeerList.Find(endPoint) is null || !torrent.Session.TryReserveConnection()) return;
         if (!torrent.PeerList.TryTake(endPoint))
@@ -203,7 +222,7 @@ internal sealed class PeerAdmission(TorrentContext torrent, TorrentActor actor, 
             peers[i++] = new AdmissionPeer(peer.Key, AddressKey.From(peer.EndPoint.Address), time.GetElapsedTime(peer.ConnectedAt, now),
                 time.GetElapsedTime(peer.LastUsefulAt, now), peer.Downloaded + peer.Uploaded, peer.CloseReason is not null);
         }
-        AdmissionDecision decision = ConnectionAdmission.Decide(pending.Transport.RemoteEndPoint.Address, peers, _rules);
+        AdmissionDecision decision = ConnectionAdmission.Decide(pending.Transport.RemoteEndPoint.Address, peers, Rules);
         if (decision.Replace is int key && torrent.Peers.TryGet(key, out PeerConnection victim))
         {
             string reason = $"replaced by a newcomer (no payload for {time.GetElapsedTime(victim.LastUsefulAt, now).TotalSeconds:0} s while the torrent is full)";

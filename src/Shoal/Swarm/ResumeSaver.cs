@@ -45,15 +45,17 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     private bool Keeps => Store is not null || Path is not null;
 
     /// <summary>Resume file of this torrent in this download folder; null when the session keeps none (or a store holds it).</summary>
-    public string? Path => Store is not null || torrent.Session.Options.ResumeDirectory is null ? null : _path ??= BuildPath(torrent.Session.Options.ResumeDirectory);
+    public string? Path => Store is not null || torrent.Session.Options.ResumeDirectory is null ? null
+        : _path ??= PathFor(torrent.Session.Options.ResumeDirectory, torrent.InfoHash, torrent.Options.DownloadDirectory);
 
-    private string BuildPath(string directory)
+    /// <summary>The resume file in <paramref name="directory"/> of <paramref name="infoHash"/> downloaded into <paramref name="downloadDirectory"/>.</summary>
+    public static string PathFor(string directory, Metainfo.InfoHash infoHash, string downloadDirectory)
     {
         // The same torrent downloaded into two folders must not share resume data. (The hash only names the
         // file; changing it would orphan every resume file written so far.)
-        string folder = System.IO.Path.GetFullPath(torrent.Options.DownloadDirectory);
+        string folder = System.IO.Path.GetFullPath(downloadDirectory);
         string folderKey = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(folder)))[..12];
-        return System.IO.Path.Combine(directory, $"{torrent.InfoHash.ToHex()}-{folderKey}.resume");
+        return System.IO.Path.Combine(directory, $"{infoHash.ToHex()}-{folderKey}.resume");
     }
 
     /// <summary>The torrent's merkle trees (v2 and hybrid torrents whose data is open), or null.</summary>
@@ -246,11 +248,14 @@ internal sealed class ResumeSaver(TorrentContext torrent)
         ResumeData? loaded = _loaded;
         // Anything verified or received after this point is not in the snapshot and counts as a change next time.
         MarkSaved();
+        IReadOnlyDictionary<int, string>? renamed = torrent.Options.RenamedFiles; // read on the loop
         try
         {
             ResumeData resume = treesOnly
                 ? await Task.Run(() => CaptureTreesOnly(storage, trees!, loaded)).ConfigureAwait(false)
                 : await storage.CaptureResumeAsync(torrent.InfoHash).ConfigureAwait(false);
+            // The renamed files travel with the data, so a torrent added again finds its files where they are.
+            if (renamed is { Count: > 0 }) resume = resume.WithRenamedFiles(renamed);
             if (Store is { } store) await store.SaveAsync(torrent.InfoHash, torrent.Options.DownloadDirectory, ResumeFile.Serialize(resume)).ConfigureAwait(false);
             else if (Path is { } path) await torrent.Session.ResumeWriter.SaveAsync(path, resume).ConfigureAwait(false);
         }

@@ -25,10 +25,11 @@ internal sealed class SessionContext
     private readonly Dictionary<AddressKey, int> _handshakes = [];
     private readonly Lock _handshakesGate = new();
     private IPAddress? _externalAddress;
+    private SessionOptions _options;
 
     public SessionContext(SessionOptions options)
     {
-        Options = options;
+        _options = options;
         _random = options.RandomSeed is int seed ? new Random(seed) : new Random();
         PeerId = PeerIdentity.NewPeerId(options.RandomSeed is null ? null : NewRandom());
         UploadLimit = new RateLimiter(options.MaxUploadRate, options.Time);
@@ -39,7 +40,15 @@ internal sealed class SessionContext
             options.Logger is not null || options.Log is not null ? message => Log("[encryption] " + message) : null);
     }
 
-    public SessionOptions Options { get; }
+    /// <summary>
+    /// The session's options as they are now: the settings a running session changes (limits, slots, encryption, DHT,
+    /// LSD, PEX) replace the record, so every reader sees the new values from its next read.
+    /// </summary>
+    public SessionOptions Options
+    {
+        get => Volatile.Read(ref _options);
+        set => Volatile.Write(ref _options, value);
+    }
 
     /// <summary>Writes every torrent's resume file in batches, one flush per batch.</summary>
     public ResumeWriter ResumeWriter { get; } = new();

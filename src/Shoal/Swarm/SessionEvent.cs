@@ -21,6 +21,11 @@ public enum SessionEventKind
     TrackerError,
     /// <summary>Every piece of a wanted file is verified (see <see cref="SessionEvent.FileIndex"/>).</summary>
     FileCompleted,
+    /// <summary>
+    /// A seed reached one of its <see cref="SeedingGoals"/> (see <see cref="SessionEvent.Message"/>, which one); it is
+    /// paused or removed next, as the goals' <see cref="SeedingGoals.Action"/> says.
+    /// </summary>
+    SeedingGoalReached,
 }
 
 /// <summary>One item of the session's event stream (<see cref="ShoalSession.ReadEventsAsync"/>).</summary>

@@ -85,6 +85,12 @@ public sealed record SessionOptions
     /// <summary>Torrents seeding at once; the others wait as <see cref="TorrentState.Queued"/>. Negative: no limit.</summary>
     public int MaxActiveSeeds { get; init; } = -1;
 
+    /// <summary>
+    /// The seeding goals of every torrent without goals of its own (<see cref="TorrentOptions.SeedingGoals"/>); null: none.
+    /// Change them with <see cref="ShoalSession.SetSeedingGoals"/>.
+    /// </summary>
+    public SeedingGoals? SeedingGoals { get; init; }
+
     /// <summary>Regular (tit-for-tat) unchoke slots per torrent; one optimistic slot comes on top.</summary>
     public int UnchokeSlots { get; init; } = 4;
 
@@ -142,6 +148,12 @@ public sealed record SessionOptions
 
     /// <summary>Port mapping settings; null uses the defaults with the session's clock and log.</summary>
     public PortMappingOptions? PortMapping { get; init; }
+
+    /// <summary>
+    /// Peer exchange (BEP 11): peers tell each other about the peers they know (never for private torrents). Change it
+    /// with <see cref="ShoalSession.SetPexEnabled"/>.
+    /// </summary>
+    public bool EnablePex { get; init; } = true;
 
     /// <summary>Local service discovery (BEP 14): find peers of the same torrents on the local network.</summary>
     public bool EnableLocalDiscovery { get; init; } = true;

@@ -45,4 +45,7 @@ internal sealed class SessionTorrent(TorrentActor actor, IReadOnlyList<IReadOnly
 
     /// <summary>Its place in the queue: lower runs first (numbers are unique, not contiguous).</summary>
     public long QueueOrder { get; set; }
+
+    /// <summary>Its seeding time and idle time, for the seeding goals.</summary>
+    public SeedingClock Seeding { get; } = new();
 }

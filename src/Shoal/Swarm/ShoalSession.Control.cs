@@ -107,9 +107,10 @@ public sealed partial class ShoalSession
     /// <summary>
     /// Stops the torrent's actor (its resume data is saved on the way out) and starts a new one from its current options
     /// under the same handle, carrying its counters; with <paramref name="forgetResume"/> the resume data is deleted
-    /// first, so every piece is checked again. A magnet link without metadata has nothing to restart.
+    /// first, so every piece is checked again; with <paramref name="checkWhilePaused"/> a paused torrent is checked now
+    /// and stays paused (<see cref="TorrentOptions.CheckWhilePaused"/>). A magnet link without metadata has nothing to restart.
     /// </summary>
-    internal async Task RestartAsync(SessionTorrent entry, bool forgetResume)
+    internal async Task RestartAsync(SessionTorrent entry, bool forgetResume, bool checkWhilePaused = false)
     {
         await entry.Gate.WaitAsync().ConfigureAwait(false);
         try
@@ -118,34 +119,46 @@ public sealed partial class ShoalSession
             TorrentActor old = entry.Actor;
             if (old.Torrent is not { } torrent) return;
             TorrentOptions options = await old.InvokeAsync(() => old.CurrentOptions).ConfigureAwait(false);
+            if (checkWhilePaused && options.StartPaused) options = options with { CheckWhilePaused = true };
             await StopAnnouncingAsync(entry).ConfigureAwait(false);
             await old.StopAsync().ConfigureAwait(false);
             if (forgetResume) old.ForgetResume();
-            TorrentActor actor;
-            try
-            {
-                actor = new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, OpenStorage(torrent, options), options, t => OpenStorage(t, options));
-            }
-            catch
-            {
-                // The torrent cannot run with these options (its files cannot live there any more): it leaves the session.
-                entry.Removed = true;
-                _torrents.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(torrent.InfoHash, entry));
-                foreach (InfoHash hash in old.InfoHashes) _context.Encryption.Torrents.Remove(hash);
-                foreach (InfoHash other in old.InfoHashes.Skip(1)) _alternateHashes.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(other, entry));
-                _context.Events.Publish(new SessionEvent(SessionEventKind.Removed, torrent.InfoHash, torrent.Name, TorrentState.Stopped));
-                throw;
-            }
-            actor.CarryCounters(old.Counters);
-            entry.Actor = actor;
-            entry.ActorPaused = options.StartPaused;
-            actor.Start();
-            if (!options.StartPaused) StartAnnouncing(entry);
+            ReplaceActor(entry, old, torrent, options);
         }
         finally
         {
             entry.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Starts a new actor for the entry's torrent from <paramref name="options"/> in place of <paramref name="old"/>
+    /// (stopped), carrying its counters; paused (as queued when the queue holds it) if the options say so. Under the
+    /// entry's gate. When the torrent cannot run with these options it leaves the session and the error is thrown.
+    /// </summary>
+    private void ReplaceActor(SessionTorrent entry, TorrentActor old, Torrent torrent, TorrentOptions options)
+    {
+        TorrentActor actor;
+        try
+        {
+            actor = new TorrentActor(_context, torrent.InfoHash, torrent.Name, torrent, OpenStorage(torrent, options), options, t => OpenStorage(t, options));
+        }
+        catch
+        {
+            // The torrent cannot run with these options (its files cannot live there any more): it leaves the session.
+            entry.Removed = true;
+            _torrents.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(torrent.InfoHash, entry));
+            foreach (InfoHash hash in old.InfoHashes) _context.Encryption.Torrents.Remove(hash);
+            foreach (InfoHash other in old.InfoHashes.Skip(1)) _alternateHashes.TryRemove(new KeyValuePair<InfoHash, SessionTorrent>(other, entry));
+            _context.Events.Publish(new SessionEvent(SessionEventKind.Removed, torrent.InfoHash, torrent.Name, TorrentState.Stopped));
+            throw;
+        }
+        actor.CarryCounters(old.Counters);
+        if (options.StartPaused && entry.Queued) actor.PauseBeforeStart(TorrentState.Queued);
+        entry.Actor = actor;
+        entry.ActorPaused = options.StartPaused;
+        actor.Start();
+        if (!options.StartPaused) StartAnnouncing(entry);
     }
 
     internal async Task RemoveAsync(SessionTorrent entry)

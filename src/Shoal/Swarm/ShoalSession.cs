@@ -28,8 +28,10 @@ public sealed partial class ShoalSession : IAsyncDisposable
     private readonly TrackerClientFactory _trackerClients;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task[] _acceptLoops;
-    private readonly LocalServiceDiscovery? _localDiscovery;
-    private readonly Task _localDiscoveryLoop = Task.CompletedTask;
+    private LocalServiceDiscovery? _localDiscovery;
+    private Task _localDiscoveryLoop = Task.CompletedTask;
+    private CancellationTokenSource? _localDiscoveryStop;
+    private readonly Task _seedingGoalsLoop;
 
     /// <summary>DHT announce period of a torrent that has enough peers (libtorrent uses the same).</summary>
     private static readonly TimeSpan DhtAnnounceInterval = TimeSpan.FromMinutes(15);
@@ -63,20 +65,41 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _maxActiveDownloads = context.Options.MaxActiveDownloads;
         _maxActiveSeeds = context.Options.MaxActiveSeeds;
         context.TorrentStateChanged = RequestReplan;
-        if (context.Options.EnableLocalDiscovery)
+        _seedingGoals = context.Options.SeedingGoals;
+        _seedingGoalsLoop = Task.Run(SeedingGoalsLoopAsync);
+        if (context.Options.EnableLocalDiscovery) StartLocalDiscovery();
+    }
+
+    /// <summary>Starts local service discovery and its announce loop; false (logged) when the machine has no multicast.</summary>
+    private bool StartLocalDiscovery()
+    {
+        try
         {
-            try
-            {
-                _localDiscovery = new LocalServiceDiscovery(
-                    context.Options.LocalDiscovery ?? new LsdOptions { TimeProvider = context.Time }, OnLocalPeer);
-                _localDiscoveryLoop = Task.Run(LocalDiscoveryLoopAsync);
-            }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
-            {
-                // A machine without multicast still shares through every other channel.
-                context.Log("local service discovery is off: " + ex.Message);
-            }
+            _localDiscovery = new LocalServiceDiscovery(
+                _context.Options.LocalDiscovery ?? new LsdOptions { TimeProvider = _context.Time }, OnLocalPeer);
         }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            // A machine without multicast still shares through every other channel.
+            _context.Log("local service discovery is off: " + ex.Message);
+            return false;
+        }
+        _localDiscoveryStop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        CancellationToken stop = _localDiscoveryStop.Token;
+        _localDiscoveryLoop = Task.Run(() => LocalDiscoveryLoopAsync(stop));
+        return true;
+    }
+
+    /// <summary>Stops local service discovery: its loop ends, its sockets close.</summary>
+    private async Task StopLocalDiscoveryAsync()
+    {
+        if (_localDiscovery is not { } discovery) return;
+        _localDiscovery = null;
+        _localDiscoveryStop?.Cancel();
+        await _localDiscoveryLoop.ConfigureAwait(false);
+        _localDiscoveryStop?.Dispose();
+        _localDiscoveryStop = null;
+        await discovery.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -204,6 +227,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         ThrowIfCannotAdd(torrent.InfoHash, cancellationToken);
         if (torrent.InfoHashV2 is { } v2) ThrowIfCannotAdd(v2.Truncate(), cancellationToken);
         PieceVerifiers.For(torrent); // a torrent it cannot verify is refused before any file is copied for it
+        options = WithRenamedFiles(torrent, options);
         // v2: files another torrent here holds whole (the same pieces root) are copied in, not downloaded again.
         if (torrent.HasV2 && !options.SeedOnly && options.Storage is null)
             await IdenticalFiles.ReuseAsync(torrent, options.DownloadDirectory, CompleteV2Torrents(), _context.Log, cancellationToken).ConfigureAwait(false);
@@ -259,7 +283,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
     private TorrentStorage OpenStorage(Torrent torrent, TorrentOptions options)
     {
         IPieceVerifier verifier = PieceVerifiers.For(torrent); // first: a torrent it cannot verify is refused before anything else
-        var layout = StorageLayout.FromTorrent(torrent);
+        var layout = StorageLayout.FromTorrent(torrent, options.RenamedFiles);
         var storageOptions = new StorageOptions
         {
             SkippedFiles = SkippedFiles(torrent, options),
@@ -333,23 +357,32 @@ public sealed partial class ShoalSession : IAsyncDisposable
         TorrentActor actor = entry.Actor;
         entry.Trackers = TorrentTrackers.Start(_context, _trackerClients, actor, entry.TrackerTiers);
         _ = AnnounceLocallyAsync([.. actor.InfoHashes]);
-        if (_context.Dht is { } dht)
-        {
-            var stop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
-            entry.DhtStop = stop;
-            foreach (InfoHash hash in actor.InfoHashes) _ = RunDhtAnnouncesAsync(dht, entry, actor, hash, stop.Token); // a hybrid: both swarms
-        }
+        StartDhtAnnounces(entry);
+    }
+
+    /// <summary>Starts the DHT announce loops of a running torrent (none when the DHT is off).</summary>
+    private void StartDhtAnnounces(SessionTorrent entry)
+    {
+        if (_context.Dht is not { } dht || entry.DhtStop is not null) return;
+        TorrentActor actor = entry.Actor;
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        entry.DhtStop = stop;
+        foreach (InfoHash hash in actor.InfoHashes) _ = RunDhtAnnouncesAsync(dht, entry, actor, hash, stop.Token); // a hybrid: both swarms
+    }
+
+    /// <summary>Ends the DHT announce loops of a torrent.</summary>
+    private static void StopDhtAnnounces(SessionTorrent entry)
+    {
+        if (entry.DhtStop is not { } dhtStop) return;
+        entry.DhtStop = null;
+        dhtStop.Cancel();
+        dhtStop.Dispose();
     }
 
     /// <summary>Stops announcing a torrent that pauses, restarts or leaves: trackers hear "stopped", the DHT loop ends.</summary>
     private static async Task StopAnnouncingAsync(SessionTorrent entry)
     {
-        if (entry.DhtStop is { } dhtStop)
-        {
-            entry.DhtStop = null;
-            dhtStop.Cancel();
-            dhtStop.Dispose();
-        }
+        StopDhtAnnounces(entry);
         if (entry.Trackers is { } trackers)
         {
             entry.Trackers = null;
@@ -402,9 +435,8 @@ public sealed partial class ShoalSession : IAsyncDisposable
         if (FindTorrent(infoHash) is { IsPrivate: false } actor) actor.AddPeers([endPoint], PeerSource.Lsd, underAlternateHash: infoHash != actor.InfoHash);
     }
 
-    private async Task LocalDiscoveryLoopAsync()
+    private async Task LocalDiscoveryLoopAsync(CancellationToken stop)
     {
-        CancellationToken stop = _shutdown.Token;
         try
         {
             while (true)
@@ -420,14 +452,14 @@ public sealed partial class ShoalSession : IAsyncDisposable
 
     private async Task AnnounceLocallyAsync(IReadOnlyList<InfoHash> infoHashes)
     {
-        if (_localDiscovery is null) return;
+        if (_localDiscovery is not { } discovery) return;
         // A magnet torrent's private flag is unknown until its metadata arrives; BEP 27 forbids LSD only
         // for torrents known to be private.
         InfoHash[] announced = [.. infoHashes.Where(h => FindTorrent(h) is { IsPrivate: false } actor && actor.Status.State is not (TorrentState.Suspended or TorrentState.Queued))];
         if (announced.Length == 0) return;
         try
         {
-            await _localDiscovery.AnnounceAsync(announced, ListenEndPoint.Port, _shutdown.Token).ConfigureAwait(false);
+            await discovery.AnnounceAsync(announced, ListenEndPoint.Port, _shutdown.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
@@ -508,8 +540,8 @@ public sealed partial class ShoalSession : IAsyncDisposable
         // Deletes the gateway's forwarding while everything else stops (bounded by the mapping's removal timeout).
         Task unmapped = _context.PortMapper?.DisposeAsync().AsTask() ?? Task.CompletedTask;
         foreach (IPeerAcceptor acceptor in _acceptors) await acceptor.DisposeAsync().ConfigureAwait(false);
-        await _localDiscoveryLoop.ConfigureAwait(false);
-        if (_localDiscovery is not null) await _localDiscovery.DisposeAsync().ConfigureAwait(false);
+        await _seedingGoalsLoop.ConfigureAwait(false);
+        await StopLocalDiscoveryAsync().ConfigureAwait(false);
         try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();

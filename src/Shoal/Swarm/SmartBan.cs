@@ -25,11 +25,14 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
     private const int MaxPooledSenderArrays = 64;
 
     /// <summary>Who sent each block of the pieces in progress (index: block of 16 KiB).</summary>
-    private readonly Dictionary<int, BlockSender[]> _senders = [];
+    private Dictionary<int, BlockSender[]>? _senders;
+    private Dictionary<int, BlockSender[]> Senders => _senders ??= [];
 
     /// <summary>The senders of failed pieces whose retry will tell which blocks were bad.</summary>
-    private readonly Dictionary<int, BlockSender[]> _failed = [];
-    private readonly Stack<BlockSender[]> _pool = new();
+    private Dictionary<int, BlockSender[]>? _failed;
+    private Dictionary<int, BlockSender[]> Failed => _failed ??= [];
+    private Stack<BlockSender[]>? _pool;
+    private Stack<BlockSender[]> SenderArrays => _pool ??= new();
 
     /// <summary>Records who sent a block that is on its way to the disk.</summary>
     public void RecordSender(BlockRequest block, PeerConnection peer)
@@ -41,12 +44,12 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
 
     private BlockSender[] SendersOf(int piece)
     {
-        if (!_senders.TryGetValue(piece, out BlockSender[]? senders))
+        if (!Senders.TryGetValue(piece, out BlockSender[]? senders))
         {
             int blocks = (torrent.Torrent!.GetPieceSize(piece) + PiecePicker.BlockLength - 1) / PiecePicker.BlockLength;
             // Only full-size arrays are pooled; the last piece may be shorter.
-            senders = _pool.Count > 0 && _pool.Peek().Length == blocks ? _pool.Pop() : new BlockSender[blocks];
-            _senders.Add(piece, senders);
+            senders = SenderArrays.Count > 0 && SenderArrays.Peek().Length == blocks ? SenderArrays.Pop() : new BlockSender[blocks];
+            Senders.Add(piece, senders);
         }
         return senders;
     }
@@ -54,30 +57,30 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
     /// <summary>A piece verified: if an earlier attempt failed, ban those whose blocks differed from this good copy.</summary>
     public void OnPieceVerified(int piece)
     {
-        _senders.Remove(piece, out BlockSender[]? senders);
-        if (_failed.Remove(piece, out BlockSender[]? failed) && torrent.Storage!.TakeCorruptBlocks(piece) is { } corrupt)
+        Senders.Remove(piece, out BlockSender[]? senders);
+        if (Failed.Remove(piece, out BlockSender[]? failed) && torrent.Storage!.TakeCorruptBlocks(piece) is { } corrupt)
             BanSendersOf(piece, failed, corrupt, "differed from the verified copy");
-        if (senders is not null && _pool.Count < MaxPooledSenderArrays && senders.Length * PiecePicker.BlockLength >= torrent.Torrent!.PieceLength)
+        if (senders is not null && SenderArrays.Count < MaxPooledSenderArrays && senders.Length * PiecePicker.BlockLength >= torrent.Torrent!.PieceLength)
         {
             Array.Clear(senders); // no stale sender may be blamed for a later piece
-            _pool.Push(senders);
+            SenderArrays.Push(senders);
         }
     }
 
     /// <summary>A piece failed its hash check: blame its senders, or keep them until the retry names the guilty.</summary>
     public void OnPieceFailed(int piece)
     {
-        if (!_senders.Remove(piece, out BlockSender[]? senders)) return;
+        if (!Senders.Remove(piece, out BlockSender[]? senders)) return;
         var contributors = new Dictionary<int, BlockSender>();
         foreach (BlockSender sender in senders)
             if (sender.IsSet) contributors.TryAdd(sender.Key, sender);
         bool identifiable = torrent.Storage!.CanIdentifyCorruptBlocks(piece)
             || (torrent.Storage.Verifier as Storage.MerklePieceVerifier)?.HasFailedAttempt(piece) == true; // v2: by block hashes
-        if (contributors.Count > 1 && identifiable && _failed.Count < MaxFailedPiecesTracked)
+        if (contributors.Count > 1 && identifiable && Failed.Count < MaxFailedPiecesTracked)
         {
             // Several peers shared the piece: wait for the retry to verify, then compare block by block and
             // ban only whoever sent the blocks that differ (smart ban), not the innocent ones.
-            _failed[piece] = senders;
+            Failed[piece] = senders;
             return;
         }
         foreach ((int key, BlockSender contributor) in contributors)
@@ -101,11 +104,11 @@ internal sealed class SmartBan(TorrentContext torrent, SmartBan.BanAction ban)
     /// </summary>
     public void OnCorruptBlocksKnown(int piece, int[] corruptBlocks)
     {
-        if (_failed.Remove(piece, out BlockSender[]? failed)) BanSendersOf(piece, failed, corruptBlocks, "differed from its BEP 52 block hash");
+        if (Failed.Remove(piece, out BlockSender[]? failed)) BanSendersOf(piece, failed, corruptBlocks, "differed from its BEP 52 block hash");
     }
 
     /// <summary>The piece's blocks were dropped (a disk error): nobody is to blame for what was never checked.</summary>
-    public void Forget(int piece) => _senders.Remove(piece);
+    public void Forget(int piece) => Senders.Remove(piece);
 
     private void BanSendersOf(int piece, BlockSender[] failedSenders, int[] corruptBlocks, string how)
     {

@@ -48,9 +48,13 @@ internal sealed partial class TorrentActor
         _snapshots.PublishStatus();
     }
 
+    /// <summary>The data check job runs (started, not ended): a pause lets it finish, without peers, shown as checking.</summary>
+    private bool CheckRunning => _checkStarted && !_awaitingLayers && _t.Picker is null && _t.Torrent is not null;
+
     /// <summary>
     /// Pauses: closes every peer, saves resume data and closes the files; once the peers are gone the session's scheduler
-    /// stops ticking the torrent (<see cref="UpdateScheduling"/>: a paused torrent dials nobody). False when paused already.
+    /// stops ticking the torrent (<see cref="UpdateScheduling"/>: a paused torrent dials nobody). A check under way goes
+    /// on without peers (the status shows it checking) and the torrent is paused when it ends. False when paused already.
     /// </summary>
     /// <remarks><paramref name="shownAs"/> is the state the status shows meanwhile: <see cref="TorrentState.Suspended"/>
     /// (the user's pause) or <see cref="TorrentState.Queued"/> (the session's queue); a paused torrent takes the new one.</remarks>
@@ -60,13 +64,13 @@ internal sealed partial class TorrentActor
         _t.PausedState = shownAs;
         if (_t.UserPaused)
         {
-            _t.State = shownAs;
+            _t.State = CheckRunning ? TorrentState.Checking : shownAs;
             _snapshots.PublishStatus();
             return false;
         }
         _t.UserPaused = true;
         _t.Options = _t.Options with { StartPaused = true };
-        _t.State = shownAs;
+        _t.State = CheckRunning ? TorrentState.Checking : shownAs;
         _t.Peers.CloseAll("torrent paused");
         _resume.SaveAndRelease();
         _snapshots.Publish();
@@ -101,6 +105,7 @@ internal sealed partial class TorrentActor
             StartCheck();
             return true;
         }
+        else if (_awaitingLayers) _t.State = TorrentState.FetchingMetadata;
         else if (_t.Picker is null) _t.State = TorrentState.Checking;
         else _t.State = _t.Picker.IsComplete ? TorrentState.Seeding : TorrentState.Downloading;
         _snapshots.Publish();
@@ -159,6 +164,20 @@ internal sealed partial class TorrentActor
         return true;
     }
 
+    /// <summary>Raises the first and last piece of every wanted file to high priority, or gives them back their files' priorities.</summary>
+    public bool SetFirstAndLastPiecesFirst(bool on)
+    {
+        _t.Options = _t.Options with { FirstAndLastPiecesFirst = on };
+        if (_t.Priorities is not { } priorities) return true; // applied when the check starts
+        var changed = new List<int>();
+        priorities.SetFirstAndLastPiecesFirst(on, changed);
+        if (_t.Picker is { } picker)
+        {
+            foreach (int piece in changed) picker.SetPiecePriority(piece, priorities.GetPiecePriority(piece));
+        }
+        return true;
+    }
+
     /// <summary>Changes the torrent's rate caps (bytes per second, 0 unlimited); takes effect on the next block.</summary>
     public bool SetRateLimits(long download, long upload)
     {
@@ -191,7 +210,8 @@ internal sealed partial class TorrentActor
                 }
             }
             FilePriority priority = _t.Priorities?.GetFilePriority(f) ?? LevelOf(_t.Options.FilePriorities ?? [], f);
-            files[f] = new FileStatus(f, file.Path, file.Length, verified, priority, file.IsPadding);
+            string path = _t.Options.RenamedFiles is { } renamed && renamed.TryGetValue(f, out string? newPath) ? newPath : file.Path;
+            files[f] = new FileStatus(f, path, file.Length, verified, priority, file.IsPadding);
         }
         return files;
     }

@@ -78,17 +78,17 @@ internal sealed partial class TorrentActor
             Blocks = session.Blocks,
         };
         _admission = new PeerAdmission(_t, this, _loopContext, _stopping.Token);
-        _requester = new BlockRequester(_t, () => _t.Storage!.IsBacklogged);
+        _requester = new BlockRequester(_t);
         _availability = new PeerAvailability(_t, _requester);
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
         _smartBan = new SmartBan(_t, _admission.Ban);
         _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure, _t.InfoHashV2);
         _pex = new PexExchange(session.Time, _t.StartedAt);
-        _holepunch = new HolepunchExchange(_t, _admission.DialOverUtp);
+        _holepunch = new HolepunchExchange(_t, _admission);
         _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _holepunch, _admission);
         _resume = new ResumeSaver(_t);
-        _snapshots = new TorrentSnapshots(_t, () => _admission.LastDialFailure);
+        _snapshots = new TorrentSnapshots(_t, _admission);
         _check = new TorrentCheck(_t, _resume, _availability, this);
         _diskPause = new DiskErrorPause(_t, _requester);
         _hashes = new HashExchange(_t)
@@ -104,9 +104,10 @@ internal sealed partial class TorrentActor
         }
         if (options.StartPaused)
         {
-            // Nothing runs for a torrent added paused (no timer, no check, no peers) until it is resumed.
+            // Nothing runs for a torrent added paused (no timer, no peers) until it is resumed; only its data may be
+            // checked meanwhile, which the first status already says (a caller never sees it paused before the check).
             _t.UserPaused = true;
-            _t.State = TorrentState.Suspended;
+            _t.State = options.CheckWhilePaused && torrent is not null ? TorrentState.Checking : TorrentState.Suspended;
         }
         _snapshots.PublishStatus();
         foreach (IPEndPoint peer in options.Peers) _admission.AddCandidate(peer, PeerSource.Manual);
@@ -185,6 +186,8 @@ internal sealed partial class TorrentActor
     public async Task StopAsync()
     {
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
+        // The loop waits on its mailbox without a token: this wakes it (see RunEventsAsync).
+        TryPost(new TorrentEvent { Kind = TorrentEventKind.Stopping });
         if (_run is not null) await _run.ConfigureAwait(false);
     }
 
@@ -214,7 +217,13 @@ internal sealed partial class TorrentActor
     /// <summary>Arms the tick, then starts fetching the metadata (a magnet link) or checking the data.</summary>
     private void Begin()
     {
-        if (_t.UserPaused) return; // added paused: nothing runs until Resume
+        if (_t.UserPaused)
+        {
+            // Added paused: nothing runs until Resume, but a check asked for now (a stopped torrent's verify) runs
+            // without peers, announces or a timer, and the torrent stays paused when it ends (OnDataChecked).
+            if (_t.Options.CheckWhilePaused && _t.Torrent is not null) StartCheck();
+            return;
+        }
         _lastTick = _t.Now();
         _ticking = true;
         _t.Session.Scheduler.Activate(this);
@@ -252,10 +261,9 @@ internal sealed partial class TorrentActor
     {
         ChannelReader<TorrentEvent> reader = _mailbox.Reader;
         // The wait takes no token: a channel reuses one wait object only for uncancellable waits, and the actor
-        // waits once per burst of events, thousands of times a second. Stopping posts an event instead; when the
-        // mailbox is full that post fails, but then the actor is busy and checks the token after the batch.
-        using CancellationTokenRegistration wake = stop.Register(
-            static actor => ((TorrentActor)actor!).TryPost(new TorrentEvent { Kind = TorrentEventKind.Stopping }), this);
+        // waits once per burst of events, thousands of times a second. StopAsync posts an event instead (rather than
+        // a registration on the token, which would cost every idle torrent of a large session a callback node); when
+        // the mailbox is full that post fails, but then the actor is busy and checks the token after the batch.
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             while (reader.TryRead(out TorrentEvent item))
@@ -288,7 +296,7 @@ internal sealed partial class TorrentActor
             // BEP 52: a magnet's info dictionary has only each file's root; the piece layers come from peers first.
             _awaitingLayers = true;
             _resume.AwaitingLayers = true;
-            _t.State = TorrentState.FetchingMetadata;
+            _t.State = _t.UserPaused ? _t.PausedState : TorrentState.FetchingMetadata;
             _t.Log("waiting for the piece layers (BEP 52 hashes) from peers");
             _hashes.OnTick(_t.Now());
             _snapshots.Publish();
@@ -317,6 +325,8 @@ internal sealed partial class TorrentActor
         if (complete) EnterSeeding();
         else if (_t.Options.SeedOnly) _t.Log($"seed only: {_t.Have.SetCount} of {_t.Have.Length} pieces are here; uploading those, downloading nothing");
         else _webSeeds.FillSlots();
+        // Checked while paused: what it found is saved now and the files closed, as for any pause.
+        if (_t.UserPaused) _resume.SaveAndRelease();
         _snapshots.Publish();
         _checked.TrySetResult();
         _admission.DialMore();
@@ -576,7 +586,7 @@ internal sealed partial class TorrentActor
             _metadataExchange.OnTick(peer, now);
             _requester.RequestMore(peer);
         }
-        if (!_t.IsPrivate) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet, PexTransportFlags);
+        if (!_t.IsPrivate && _t.Session.Options.EnablePex) _pex.SendUpdates(_t.Peers.All, peer => _t.Picker is not null && peer.Has.AllSet, PexTransportFlags);
         _snapshots.SampleRates(uploaded, elapsed);
         _webSeeds.OnTick(elapsed);
         _unchoker.OnTick(now);

@@ -42,6 +42,7 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
             foreach (int f in skipped) priorities.SetFilePriority(f, FilePriority.Skip);
             torrent.Log($"downloading {t.Files.Count - skipped.Count} of {t.Files.Count} files ({priorities.WantedBytes} bytes)");
         }
+        if (torrent.Options.FirstAndLastPiecesFirst) priorities.SetFirstAndLastPiecesFirst(true);
         torrent.Priorities = priorities;
         _running = Task.Run(() => RunAsync(stop), CancellationToken.None);
     }

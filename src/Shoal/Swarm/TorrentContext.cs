@@ -39,22 +39,25 @@ internal sealed class TorrentContext
     /// <summary>Most peers remembered as found under the alternate hash; beyond it they are dialled with the wire hash (a v2-only peer then refuses, and may still dial us).</summary>
     public const int MaxAlternateHashPeers = 4096;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPEndPoint, byte> _alternateHashPeers = new();
+    // Made for the first peer found under the alternate hash (only a hybrid has one): about 600 bytes that most
+    // torrents never need.
+    private System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPEndPoint, byte>? _alternateHashPeers;
 
     /// <summary>Remembers peers found under <see cref="AlternateInfoHash"/> (any thread: trackers, the DHT, LSD).</summary>
     public void NoteAlternateHashPeers(System.Net.IPEndPoint[] peers)
     {
-        if (AlternateInfoHash is null) return;
+        if (AlternateInfoHash is null || peers.Length == 0) return;
+        System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPEndPoint, byte> known = LazyInitializer.EnsureInitialized(ref _alternateHashPeers);
         foreach (System.Net.IPEndPoint peer in peers)
         {
-            if (_alternateHashPeers.Count >= MaxAlternateHashPeers) return;
-            _alternateHashPeers.TryAdd(peer, 0);
+            if (known.Count >= MaxAlternateHashPeers) return;
+            known.TryAdd(peer, 0);
         }
     }
 
     /// <summary>The hash a handshake to <paramref name="endPoint"/> names (any thread).</summary>
     public InfoHash HashToDial(System.Net.IPEndPoint endPoint) =>
-        AlternateInfoHash is { } other && _alternateHashPeers.ContainsKey(endPoint) ? other : InfoHash;
+        AlternateInfoHash is { } other && Volatile.Read(ref _alternateHashPeers)?.ContainsKey(endPoint) == true ? other : InfoHash;
 
     /// <summary>True when <paramref name="hash"/> names this torrent (its wire hash, or a hybrid's other one).</summary>
     public bool IsKnownBy(InfoHash hash) => hash == InfoHash || hash == AlternateInfoHash;
@@ -118,8 +121,8 @@ internal sealed class TorrentContext
     /// <summary>The private flag (BEP 27): no PEX, LSD or DHT. False until the metadata is known.</summary>
     public bool IsPrivate => Torrent?.IsPrivate == true;
 
-    /// <summary>True while peers may join and be dialled.</summary>
-    public bool AcceptsPeers => State is TorrentState.Checking or TorrentState.Downloading or TorrentState.Seeding
+    /// <summary>True while peers may join and be dialled (never while paused, not even during a check run while paused).</summary>
+    public bool AcceptsPeers => !UserPaused && State is TorrentState.Checking or TorrentState.Downloading or TorrentState.Seeding
         or TorrentState.FetchingMetadata or TorrentState.Paused;
 
     public bool IsWanted(int piece) => Priorities?.IsWanted(piece) ?? true;

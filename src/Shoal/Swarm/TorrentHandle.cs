@@ -109,6 +109,16 @@ public sealed class TorrentHandle
         return actor.InvokeAsync(() => actor.SetSequential(sequential));
     }
 
+    /// <summary>
+    /// Puts the first and last piece of every wanted file before the rest (after pieces with a deadline), or gives them
+    /// back their files' priorities; applied at once, as <see cref="TorrentOptions.FirstAndLastPiecesFirst"/>.
+    /// </summary>
+    public Task SetFirstAndLastPiecesFirstAsync(bool on)
+    {
+        TorrentActor actor = Actor;
+        return actor.InvokeAsync(() => actor.SetFirstAndLastPiecesFirst(on));
+    }
+
     /// <summary>Changes the torrent's download and upload caps (bytes per second, 0 unlimited) at once; the session's caps still apply.</summary>
     public Task SetRateLimitsAsync(long maxDownloadRate, long maxUploadRate)
     {
@@ -118,14 +128,36 @@ public sealed class TorrentHandle
         return actor.InvokeAsync(() => actor.SetRateLimits(maxDownloadRate, maxUploadRate));
     }
 
+    /// <summary>
+    /// Sets the torrent's own seeding goals (null: it follows the session's, <see cref="ShoalSession.SeedingGoals"/>),
+    /// acted on from the next pass of the session's goals (within a second).
+    /// </summary>
+    public Task SetSeedingGoalsAsync(SeedingGoals? goals) => _session.SetSeedingGoalsAsync(_entry, goals);
+
+    /// <summary>Time the torrent has spent seeding (not paused, not queued) since it joined the session, counted once a second.</summary>
+    public TimeSpan SeedingTime => _entry.Seeding.SeedingTime(_session.Time);
+
+    /// <summary>
+    /// Changes the torrent's own connection limit and upload slots at once (0 follows the session's): past the new limit
+    /// its least useful peers are closed and new ones refused; the slots apply from its next choke decision.
+    /// </summary>
+    public Task SetConnectionLimitsAsync(int maxConnections, int uploadSlots)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxConnections);
+        ArgumentOutOfRangeException.ThrowIfNegative(uploadSlots);
+        TorrentActor actor = Actor;
+        return actor.InvokeAsync(() => actor.SetConnectionLimits(maxConnections, uploadSlots));
+    }
+
     /// <summary>Announces to every tracker now, whatever their interval says.</summary>
     public void Reannounce() => _entry.Trackers?.Reannounce();
 
     /// <summary>
-    /// Forgets the resume data and checks every piece on disk again (the torrent restarts under this handle; a paused
-    /// torrent stays paused and checks when resumed).
+    /// Forgets the resume data and checks every piece on disk again (the torrent restarts under this handle). A running
+    /// torrent goes on from what the check found; a paused one is checked now without peers and stays paused (as
+    /// <see cref="TorrentOptions.CheckWhilePaused"/>): a verify never downloads behind the user's back.
     /// </summary>
-    public Task RecheckAsync() => _session.RestartAsync(_entry, forgetResume: true);
+    public Task RecheckAsync() => _session.RestartAsync(_entry, forgetResume: true, checkWhilePaused: true);
 
     /// <summary>
     /// Reads up to <paramref name="destination"/>'s length of file <paramref name="fileIndex"/> from
@@ -164,4 +196,86 @@ public sealed class TorrentHandle
 
     /// <summary>Stops the torrent and removes it from the session; data on disk stays.</summary>
     public Task StopAsync() => _session.RemoveAsync(_entry);
+
+    /// <summary>
+    /// Removes the torrent from the session, as <see cref="StopAsync"/>; with <paramref name="deleteData"/> its resume
+    /// data and its data go too once its files are closed: only its own files, the folders they leave empty and its
+    /// partial-pieces folder (see <see cref="Storage.TorrentData.Delete"/>), never another file of the download folder.
+    /// Returns the paths that could not be deleted, with why (empty when everything went).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RemoveAsync(bool deleteData)
+    {
+        if (!deleteData)
+        {
+            await _session.RemoveAsync(_entry).ConfigureAwait(false);
+            return [];
+        }
+        return await _session.RemoveWithDataAsync(_entry).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Renames file <paramref name="fileIndex"/> on disk (when it is there) and in the torrent's layout: its new path is
+    /// under the download folder, '/'-separated, the torrent's folder included ("Name/sub/new.bin"), and may lie in
+    /// other folders (they are made). The torrent restarts under this handle without a recheck (paused if it was); the
+    /// rename is kept in its resume data, so adding it again after a restart finds the file (see
+    /// <see cref="TorrentOptions.RenamedFiles"/>). Throws <see cref="ArgumentException"/> for a path that is unsafe or
+    /// that another file of the torrent holds, <see cref="IOException"/> (nothing renamed) when a file the torrent does
+    /// not name is there already or the rename fails, <see cref="InvalidOperationException"/> while the file list is
+    /// unknown (a magnet link) or when the bytes live in the embedder's <see cref="TorrentOptions.Storage"/>.
+    /// </summary>
+    public Task RenameFileAsync(int fileIndex, string newPath)
+    {
+        ArgumentNullException.ThrowIfNull(newPath);
+        return _session.RenameAsync(_entry, (torrent, renamed) =>
+        {
+            if ((uint)fileIndex >= (uint)torrent.Files.Count) throw new ArgumentOutOfRangeException(nameof(fileIndex), $"the torrent has no file {fileIndex}");
+            var after = renamed is null ? new Dictionary<int, string>() : new Dictionary<int, string>(renamed);
+            after[fileIndex] = newPath;
+            return after;
+        });
+    }
+
+    /// <summary>
+    /// Renames a folder of the torrent (<paramref name="folder"/>, as the files' paths show it: "Name" for the torrent's
+    /// own folder, "Name/sub" below it) to <paramref name="newFolder"/>: every file under it moves, as
+    /// <see cref="RenameFileAsync"/> does for one, and a file of the user's in that folder stays where it is (with its
+    /// folder). Throws <see cref="ArgumentException"/> when no file of the torrent lies in <paramref name="folder"/>.
+    /// </summary>
+    public Task RenameFolderAsync(string folder, string newFolder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        ArgumentException.ThrowIfNullOrEmpty(newFolder);
+        string prefix = folder.TrimEnd('/') + "/";
+        string replacement = newFolder.TrimEnd('/') + "/";
+        return _session.RenameAsync(_entry, (torrent, renamed) =>
+        {
+            var after = renamed is null ? new Dictionary<int, string>() : new Dictionary<int, string>(renamed);
+            bool any = false;
+            for (int i = 0; i < torrent.Files.Count; i++)
+            {
+                string path = renamed is not null && renamed.TryGetValue(i, out string? current) ? current : torrent.Files[i].Path;
+                if (torrent.Files[i].IsPadding || !path.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                after[i] = replacement + path[prefix.Length..];
+                any = true;
+            }
+            return any ? after : throw new ArgumentException($"no file of the torrent lies in '{folder}'", nameof(folder));
+        });
+    }
+
+    /// <summary>The folder the torrent's data lives in now (<see cref="TorrentOptions.DownloadDirectory"/>, changed by <see cref="MoveStorageAsync"/>).</summary>
+    public string DownloadDirectory => Actor.Options.DownloadDirectory;
+
+    /// <summary>
+    /// Moves the torrent's data (its files and partial pieces) to <paramref name="downloadDirectory"/> and continues from
+    /// there without a recheck: the torrent stops meanwhile and starts again under this handle, paused if it was. A
+    /// file already at the destination is never overwritten: the move then fails before anything moved, or, failing
+    /// midway, puts back what moved; the torrent continues where it was and the <see cref="IOException"/> says why.
+    /// Throws <see cref="InvalidOperationException"/> while a magnet link's metadata is unknown or when the bytes live
+    /// in the embedder's <see cref="TorrentOptions.Storage"/>.
+    /// </summary>
+    public Task MoveStorageAsync(string downloadDirectory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(downloadDirectory);
+        return _session.MoveStorageAsync(_entry, downloadDirectory, cancellationToken);
+    }
 }

@@ -30,14 +30,37 @@ public sealed record TorrentOptions
     /// </summary>
     public IReadOnlyList<FilePriority>? FilePriorities { get; init; }
 
+    /// <summary>
+    /// Files kept under another path than the torrent's (libtorrent's renamed files): file index → path under
+    /// <see cref="DownloadDirectory"/>, '/'-separated, the torrent's folder included ("Name/sub/file.bin"). Null takes
+    /// them from the torrent's resume data, which keeps the renames <see cref="TorrentHandle.RenameFileAsync"/> made.
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? RenamedFiles { get; init; }
+
     /// <summary>Download pieces in order (after deadline and high-priority pieces): a file can be played while it downloads.</summary>
     public bool Sequential { get; init; }
+
+    /// <summary>
+    /// The first and last piece of every wanted file come before the rest (after pieces with a deadline): a player
+    /// reads a file's header and its index, often at the end, before anything else. Change it later with
+    /// <see cref="TorrentHandle.SetFirstAndLastPiecesFirstAsync"/>.
+    /// </summary>
+    public bool FirstAndLastPiecesFirst { get; init; }
 
     /// <summary>
     /// Added paused: no peers, no announces, no data check until <see cref="TorrentHandle.ResumeAsync"/> (a paused
     /// torrent costs no timer, no socket and no file descriptor).
     /// </summary>
     public bool StartPaused { get; init; }
+
+    /// <summary>
+    /// With <see cref="StartPaused"/>: the data is checked at once all the same, as a stopped torrent's "verify" in
+    /// Transmission or qBittorrent. While it checks, no peer is dialled or accepted and nothing is announced; when the
+    /// check ends the torrent stays paused with what it found (the resume data saved, the files closed), until
+    /// <see cref="TorrentHandle.ResumeAsync"/>. A magnet link's torrent has nothing to check until its metadata is
+    /// known, so it just stays paused.
+    /// </summary>
+    public bool CheckWhilePaused { get; init; }
 
     /// <summary>Tracker URLs to announce to besides the torrent's own, each in a tier of its own (BEP 12).</summary>
     public IReadOnlyList<string> Trackers { get; init; } = [];
@@ -50,6 +73,21 @@ public sealed record TorrentOptions
 
     /// <summary>Per-torrent download cap in bytes per second; 0 is unlimited (the session cap still applies).</summary>
     public long MaxDownloadRate { get; init; }
+
+    /// <summary>
+    /// Most peer connections of this torrent; 0 follows the session's <see cref="SessionOptions.MaxConnectionsPerTorrent"/>.
+    /// Change it with <see cref="TorrentHandle.SetConnectionLimitsAsync"/>.
+    /// </summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>Regular upload (unchoke) slots of this torrent; 0 follows the session's <see cref="SessionOptions.UnchokeSlots"/>.</summary>
+    public int UploadSlots { get; init; }
+
+    /// <summary>
+    /// The torrent's own seeding goals; null follows the session's (<see cref="SessionOptions.SeedingGoals"/>). Change them
+    /// with <see cref="TorrentHandle.SetSeedingGoalsAsync"/>.
+    /// </summary>
+    public SeedingGoals? SeedingGoals { get; init; }
 
     /// <summary>
     /// Where the torrent's bytes live, given its layout; null keeps them in files under <see cref="DownloadDirectory"/>.

@@ -2,11 +2,14 @@ namespace Shoal.Swarm;
 
 /// <summary>
 /// The torrent's status and peer list as immutable snapshots, built on the actor's loop and read by anyone
-/// without locks (a volatile reference swap), plus the rate meters they report. <paramref name="lastDialFailure"/> tells
+/// without locks (a volatile reference swap), plus the rate meters they report. <paramref name="admission"/> tells
 /// the last failed dial, for the status while no peer is connected.
 /// </summary>
-internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> lastDialFailure)
+internal sealed class TorrentSnapshots(TorrentContext torrent, PeerAdmission admission)
 {
+    /// <summary>The search of a torrent that knows no address (shared: an idle torrent's status keeps it).</summary>
+    private static readonly PeerSearch NothingKnown = new(0, PeerSourceCounts.None, 0, null);
+
     private volatile TorrentStatus? _status;
     private volatile IReadOnlyList<PeerStatus> _peers = [];
     private RateMeter _downloadMeter;
@@ -98,8 +101,18 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
             encrypted, Volatile.Read(ref torrent.CheckedPieces), torrent.Peers.Count == 0 ? DescribeSearch() : null)
         {
             WebSeeds = torrent.WebSeeds?.Counts,
-            Transports = new TransportCounts(torrent.Peers.Count - utp, utp, torrent.Downloaded - utpDownloaded, uploaded - utpUploaded, utpDownloaded, utpUploaded),
+            Transports = Transports(utp, utpDownloaded, uploaded, utpUploaded),
         };
+    }
+
+    private TransportCounts Transports(int utp, long utpDownloaded, long uploaded, long utpUploaded)
+    {
+        int tcp = torrent.Peers.Count - utp;
+        long tcpDownloaded = torrent.Downloaded - utpDownloaded, tcpUploaded = uploaded - utpUploaded;
+        // The shared zero for a torrent that never moved a byte (an idle seed of a large session keeps its status).
+        return (tcp | utp) == 0 && (tcpDownloaded | tcpUploaded | utpDownloaded | utpUploaded) == 0
+            ? TransportCounts.None
+            : new TransportCounts(tcp, utp, tcpDownloaded, tcpUploaded, utpDownloaded, utpUploaded);
     }
 
     /// <summary>What was tried to find a peer (built only while there is none: it walks the known addresses).</summary>
@@ -113,7 +126,8 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
             if (candidate.Failures > 0) tried++;
             sources.Add(candidate.Source);
         }
-        return new PeerSearch(known.Count, sources.ToCounts(), tried, lastDialFailure());
+        string? lastFailure = admission.LastDialFailure;
+        return known.Count == 0 && lastFailure is null ? NothingKnown : new PeerSearch(known.Count, sources.ToCounts(), tried, lastFailure);
     }
 
     /// <summary>Peers counted by where they were found (a peer found several ways counts for each).</summary>
@@ -131,6 +145,9 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, Func<string?> las
             if (source.HasFlag(PeerSource.Dht)) _dht++;
         }
 
-        public readonly PeerSourceCounts ToCounts() => new(_manual, _incoming, _tracker, _pex, _lsd, _dht);
+        // The shared zero when nothing was counted: the status of each of thousands of idle torrents keeps its counts.
+        public readonly PeerSourceCounts ToCounts() => (_manual | _incoming | _tracker | _pex | _lsd | _dht) == 0
+            ? PeerSourceCounts.None
+            : new(_manual, _incoming, _tracker, _pex, _lsd, _dht);
     }
 }

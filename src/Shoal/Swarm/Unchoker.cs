@@ -23,7 +23,8 @@ internal sealed class Unchoker
 
     private readonly TorrentContext _torrent;
     private readonly Choker _choker;
-    private readonly HashSet<int> _unchoked = [];
+    private HashSet<int>? _unchoked;
+    private HashSet<int> Unchoked => _unchoked ??= [];
     private ChokeCandidate[] _candidates = [];
     private long _lastRound;
     private bool _roundRun;
@@ -31,7 +32,7 @@ internal sealed class Unchoker
     public Unchoker(TorrentContext torrent)
     {
         _torrent = torrent;
-        _choker = new Choker(torrent.Session.Options.UnchokeSlots, torrent.Random);
+        _choker = new Choker(Slots, torrent.Random);
         _lastRound = torrent.StartedAt;
     }
 
@@ -77,10 +78,14 @@ internal sealed class Unchoker
         if (!peer.AmChoking) UnchokeFreeSlots();
     }
 
+    /// <summary>Regular slots now: the torrent's own (<see cref="TorrentOptions.UploadSlots"/>), else the session's; both change at runtime.</summary>
+    private int Slots => _torrent.Options.UploadSlots > 0 ? _torrent.Options.UploadSlots : _torrent.Session.Options.UnchokeSlots;
+
     private void RunRound(long now)
     {
         PeerTable peers = _torrent.Peers;
         if (peers.Count == 0) return;
+        _choker.RegularSlots = Slots;
         if (_candidates.Length < peers.Count) _candidates = new ChokeCandidate[Math.Max(peers.Count, _candidates.Length * 2)];
         ChokeCandidate[] candidates = _candidates;
         int i = 0;
@@ -90,11 +95,11 @@ internal sealed class Unchoker
                 peer.DownloadMeter.BytesPerSecond, peer.UploadMeter.BytesPerSecond, peer.Uploaded,
                 peer.Has.AllSet, peer.IsSnubbed, peer.Has.SetFraction);
         }
-        _unchoked.Clear();
-        _choker.Decide(candidates.AsSpan(0, i), _torrent.State == TorrentState.Seeding, _torrent.Time.GetElapsedTime(_torrent.StartedAt, now), _unchoked);
+        Unchoked.Clear();
+        _choker.Decide(candidates.AsSpan(0, i), _torrent.State == TorrentState.Seeding, _torrent.Time.GetElapsedTime(_torrent.StartedAt, now), Unchoked);
         foreach (PeerConnection peer in peers.All)
         {
-            bool unchoke = _unchoked.Contains(peer.Key);
+            bool unchoke = Unchoked.Contains(peer.Key);
             if (unchoke && peer.AmChoking)
             {
                 peer.AmChoking = false;
@@ -115,7 +120,7 @@ internal sealed class Unchoker
     /// </summary>
     private void UnchokeFreeSlots()
     {
-        int slots = _torrent.Session.Options.UnchokeSlots;
+        int slots = Slots;
         int unchoked = 0;
         foreach (PeerConnection peer in _torrent.Peers.All)
             if (!peer.AmChoking) unchoked++;

@@ -346,6 +346,34 @@ public sealed class QbTorrentTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await _qb.PostAsync("app/setPreferences", ("json", "not json"))).Status);
     }
 
+    [Fact]
+    public async Task RenameFile_and_renameFolder_move_the_data_on_disk_and_in_the_file_list()
+    {
+        string album = Path.Combine(_daemon.Downloads, "album");
+        var random = new Random(22);
+        TestContent.WriteRandomFile(Path.Combine(album, "a.bin"), 40_000, random);
+        TestContent.WriteRandomFile(Path.Combine(album, "b.bin"), 20_000, random);
+        Torrent torrent = await TorrentCreator.CreateAsync(album, new TorrentCreationOptions { PieceLength = 16384 });
+        string hash = torrent.InfoHash.ToHex();
+        byte[] b = await File.ReadAllBytesAsync(Path.Combine(album, "b.bin"));
+        Assert.Equal((HttpStatusCode.OK, "Ok."), await _qb.AddAsync([("album.torrent", torrent.ToBytes())]));
+        await WaitForStateAsync(hash, "stalledUP");
+
+        await _qb.OkAsync("torrents/renameFile", ("hash", hash), ("oldPath", "album/b.bin"), ("newPath", "album/extras/b2.bin"));
+        Assert.Equal(b, await File.ReadAllBytesAsync(Path.Combine(album, "extras", "b2.bin")));
+        await _qb.OkAsync("torrents/renameFolder", ("hash", hash), ("oldPath", "album"), ("newPath", "Album (2024)"));
+        Assert.False(Directory.Exists(album));
+        Assert.Equal(b, await File.ReadAllBytesAsync(Path.Combine(_daemon.Downloads, "Album (2024)", "extras", "b2.bin")));
+        JsonElement files = await _qb.JsonAsync("torrents/files?hash=" + hash);
+        Assert.Equal(new[] { "Album (2024)/a.bin", "Album (2024)/extras/b2.bin" }, files.EnumerateArray().Select(f => f.GetProperty("name").GetString()));
+        await WaitForStateAsync(hash, "stalledUP");
+
+        // Another file's name, or a path out of the folder: 409, nothing moves.
+        Assert.Equal(HttpStatusCode.Conflict, (await _qb.PostAsync("torrents/renameFile", ("hash", hash), ("oldPath", "Album (2024)/a.bin"), ("newPath", "Album (2024)/extras/b2.bin"))).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await _qb.PostAsync("torrents/renameFile", ("hash", hash), ("oldPath", "Album (2024)/a.bin"), ("newPath", "../a.bin"))).Status);
+        Assert.True(File.Exists(Path.Combine(_daemon.Downloads, "Album (2024)", "a.bin")));
+    }
+
     private async Task WaitForStateAsync(string hash, string state)
     {
         string? last = null;

@@ -294,7 +294,37 @@ public sealed class TransmissionTorrentTests : IAsyncLifetime
 
         // Outside the daemon's folders: refused.
         Assert.Contains("outside the folders", await _rpc.FailAsync("torrent-set-location", new { ids = new[] { hash }, location = "/etc", move = true }));
-        Assert.Contains("not supported", await _rpc.FailAsync("torrent-rename-path", new { ids = new[] { hash }, path = "film.mp4", name = "other.mp4" }));
+    }
+
+    [Fact]
+    public async Task Rename_path_renames_a_file_and_a_folder_on_disk_and_in_the_file_list_without_a_recheck()
+    {
+        string album = Path.Combine(_daemon.Downloads, "album");
+        var random = new Random(21);
+        TestContent.WriteRandomFile(Path.Combine(album, "a.bin"), 40_000, random);
+        TestContent.WriteRandomFile(Path.Combine(album, "b.bin"), 20_000, random);
+        Torrent torrent = await TorrentCreator.CreateAsync(album, new TorrentCreationOptions { PieceLength = 16384 });
+        string hash = torrent.InfoHash.ToHex();
+        byte[] a = await File.ReadAllBytesAsync(Path.Combine(album, "a.bin"));
+        await _rpc.OkAsync("torrent-add", new { metainfo = Convert.ToBase64String(torrent.ToBytes()) });
+        await WaitForStatusAsync(hash, 6);
+
+        JsonElement renamed = await _rpc.OkAsync("torrent-rename-path", new { ids = new[] { hash }, path = "album/a.bin", name = "first.bin" });
+        Assert.Equal(("album/a.bin", "first.bin"), (renamed.GetProperty("path").GetString(), renamed.GetProperty("name").GetString()));
+        Assert.False(File.Exists(Path.Combine(album, "a.bin")));
+        Assert.Equal(a, await File.ReadAllBytesAsync(Path.Combine(album, "first.bin")));
+
+        await _rpc.OkAsync("torrent-rename-path", new { ids = new[] { hash }, path = "album", name = "record" });
+        Assert.False(Directory.Exists(album));
+        Assert.Equal(a, await File.ReadAllBytesAsync(Path.Combine(_daemon.Downloads, "record", "first.bin")));
+        JsonElement files = (await _rpc.TorrentAsync(hash, "files")).GetProperty("files");
+        Assert.Equal(new[] { "record/first.bin", "record/b.bin" }, files.EnumerateArray().Select(f => f.GetProperty("name").GetString()));
+        await WaitForStatusAsync(hash, 6);
+        JsonElement left = await _rpc.TorrentAsync(hash, "leftUntilDone", "haveValid");
+        Assert.Equal(0, left.GetProperty("leftUntilDone").GetInt64());
+
+        Assert.Contains("not a file or folder name", await _rpc.FailAsync("torrent-rename-path", new { ids = new[] { hash }, path = "record/b.bin", name = "x/y" }));
+        Assert.Contains("both be", await _rpc.FailAsync("torrent-rename-path", new { ids = new[] { hash }, path = "record/b.bin", name = "first.bin" }));
     }
 
     [Fact]

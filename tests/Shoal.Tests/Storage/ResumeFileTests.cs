@@ -150,7 +150,7 @@ public sealed class ResumeFileTests
         byte[] good = ResumeFile.Serialize(data);
 
         byte[] b = (byte[])good.Clone();
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(8), 3); // 1 is plain, 2 has a v2 hash-tree section
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(8), 4); // 1 is plain, 2 carries renamed files, 3 also a v2 hash-tree section
         Reseal(b);
         Assert.Null(ResumeFile.TryParse(b, data.InfoHash, out string? reason));
         Assert.Contains("version", reason);

@@ -31,14 +31,20 @@ public sealed class EncryptionNegotiator
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(handshakeTimeout, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(time);
-        Mode = mode;
+        _mode = mode;
         _timeout = handshakeTimeout;
         _time = time;
         _log = log;
     }
 
-    /// <summary>The mode this negotiator applies.</summary>
-    public EncryptionMode Mode { get; }
+    private volatile EncryptionMode _mode;
+
+    /// <summary>The mode this negotiator applies; a change applies to the next connection made or accepted (a session's settings change it at runtime).</summary>
+    public EncryptionMode Mode
+    {
+        get => _mode;
+        set => _mode = value;
+    }
 
     /// <summary>The session's torrents, as encrypted handshakes name them. The session adds and removes them.</summary>
     public StreamKeyIndex Torrents { get; } = new();

@@ -58,6 +58,10 @@ public sealed class UdpClaim : IAsyncDisposable
     public bool Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
         => Volatile.Read(ref _disposed) == 0 && _socket.Send(datagram, destination);
 
+    /// <summary>Sends datagrams to one destination in as few system calls as possible (see <see cref="UdpSocket.SendBatch"/>).</summary>
+    internal int SendBatch(ReadOnlySpan<OutgoingDatagram> datagrams, IPEndPoint destination)
+        => Volatile.Read(ref _disposed) == 0 ? _socket.SendBatch(datagrams, destination) : 0;
+
     /// <summary>Stops the routing; a queued claim's waiting datagrams are discarded and its delivery loop awaited.</summary>
     public async ValueTask DisposeAsync()
     {

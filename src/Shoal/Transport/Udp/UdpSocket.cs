@@ -11,7 +11,10 @@ namespace Shoal.Transport.Udp;
 /// datagrams nobody claims are counted and dropped. Sends go straight to the kernel from the caller's span.
 /// </summary>
 /// <remarks>
-/// <para>Hot path: nothing is allocated per datagram. The receive buffer is one pinned 64 KiB array; the sender's
+/// <para>System calls: a burst of datagrams is drained with as few calls as the platform allows, and a batch of
+/// datagrams to one destination leaves in one (<see cref="IUdpBatchIo"/>: <c>recvmmsg</c>/<c>sendmmsg</c> with UDP
+/// GRO/GSO on Linux, one datagram per call elsewhere).</para>
+/// <para>Hot path: nothing is allocated per datagram. The receive buffers are reused (pinned or native); the sender's
 /// address lands in a reused <see cref="SocketAddress"/> and maps to a cached <see cref="IPEndPoint"/>; a claim
 /// without a queue reads the datagram in place; a send serializes its destination once (cached).</para>
 /// <para>Bounds: the kernel buffers (4 MiB asked for); the endpoint caches (<see cref="MaxCachedEndPoints"/> each,
@@ -21,7 +24,7 @@ namespace Shoal.Transport.Udp;
 /// <para>Disposal is asynchronous and never blocks a thread: it closes the socket, waits for the receive loop to
 /// end, then for every claim's delivery loop.</para>
 /// </remarks>
-public sealed class UdpSocket : IAsyncDisposable
+public sealed class UdpSocket : IAsyncDisposable, IReceivedDatagramSink
 {
     /// <summary>Endpoints remembered per direction; past it a cache starts over (bounded memory).</summary>
     public const int MaxCachedEndPoints = 4096;
@@ -30,6 +33,7 @@ public sealed class UdpSocket : IAsyncDisposable
     private const int KernelBufferSize = 4 * 1024 * 1024;
 
     private readonly Socket _socket;
+    private readonly IUdpBatchIo _io;
     private readonly Action<string>? _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _claimsLock = new();
@@ -41,9 +45,10 @@ public sealed class UdpSocket : IAsyncDisposable
     private int _disposed;
     private long _received, _unclaimed, _sent, _sendFailures, _handlerErrors;
 
-    private UdpSocket(Socket socket, Action<string>? log)
+    private UdpSocket(Socket socket, Func<Socket, IUdpBatchIo>? io, Action<string>? log)
     {
         _socket = socket;
+        _io = io?.Invoke(socket) ?? UdpBatchIo.Create(socket, log);
         _log = log;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
@@ -55,7 +60,10 @@ public sealed class UdpSocket : IAsyncDisposable
     /// <param name="localEndPoint">Where to bind.</param>
     /// <param name="log">Receives one-line diagnostics (a handler that threw); null discards them.</param>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
-    public static UdpSocket Bind(IPEndPoint localEndPoint, Action<string>? log = null)
+    public static UdpSocket Bind(IPEndPoint localEndPoint, Action<string>? log = null) => Bind(localEndPoint, null, log);
+
+    /// <summary>As <see cref="Bind(IPEndPoint, Action{string})"/>, with the system calls <paramref name="io"/> makes for the socket (tests of each path).</summary>
+    internal static UdpSocket Bind(IPEndPoint localEndPoint, Func<Socket, IUdpBatchIo>? io, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
         var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -65,7 +73,7 @@ public sealed class UdpSocket : IAsyncDisposable
             TrySetBuffers(socket);
             socket.Bind(localEndPoint);
             socket.Blocking = false; // a send the kernel has no room for fails at once instead of stalling its caller
-            return new UdpSocket(socket, log);
+            return new UdpSocket(socket, io, log);
         }
         catch
         {
@@ -79,6 +87,9 @@ public sealed class UdpSocket : IAsyncDisposable
 
     /// <summary>The socket's address family.</summary>
     public AddressFamily AddressFamily => LocalEndPoint.AddressFamily;
+
+    /// <summary>How the socket sends and receives batches (diagnostics, tests).</summary>
+    internal IUdpBatchIo BatchIo => _io;
 
     /// <summary>What the socket has done so far.</summary>
     public UdpSocketCounters Counters => new(Interlocked.Read(ref _received), Interlocked.Read(ref _unclaimed), Interlocked.Read(ref _sent),
@@ -113,7 +124,7 @@ public sealed class UdpSocket : IAsyncDisposable
             if (!_loopStarted)
             {
                 _loopStarted = true;
-                _loop = Task.Run(ReceiveLoopAsync);
+                _loop = _io.ReceivesEverything ? StartReceiveThread() : Task.Run(ReceiveLoopAsync);
             }
         }
         return claim;
@@ -151,6 +162,22 @@ public sealed class UdpSocket : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="datagrams"/>, in order, to <paramref name="destination"/> in as few system calls as the
+    /// platform allows; best effort, never throws and never blocks. Returns how many left (a prefix): the first one the
+    /// kernel refused and every one after it were not sent (see <see cref="Send"/> for why a datagram is refused).
+    /// </summary>
+    internal int SendBatch(ReadOnlySpan<OutgoingDatagram> datagrams, IPEndPoint destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (datagrams.IsEmpty || Volatile.Read(ref _disposed) != 0) return 0;
+        SocketAddress? address = AddressOf(destination);
+        int sent = address is null ? 0 : _io.Send(datagrams, address);
+        if (sent > 0) Interlocked.Add(ref _sent, sent);
+        if (sent < datagrams.Length) Interlocked.Add(ref _sendFailures, datagrams.Length - sent);
+        return sent;
+    }
+
     /// <summary>Closes the socket, then waits for the receive loop and every claim's delivery loop to end.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -161,9 +188,19 @@ public sealed class UdpSocket : IAsyncDisposable
             claims = _claims;
         }
         await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            // Wakes a receive thread waiting in poll at once (Linux reports a shut-down socket readable, even UDP).
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // ENOTCONN for an unconnected UDP socket, after the wake-up was done.
+        }
         _socket.Dispose();
         await _loop.ConfigureAwait(false); // it catches its own ends: cancellation, a closed socket
         foreach (UdpClaim claim in claims) await claim.DisposeAsync().ConfigureAwait(false);
+        _io.Dispose(); // the receive loop, its only other user, has ended
         _stop.Dispose();
     }
 
@@ -188,6 +225,84 @@ public sealed class UdpSocket : IAsyncDisposable
         _log?.Invoke($"UDP {LocalEndPoint}: the {claim.Name} handler failed: {ex.GetType().Name}: {ex.Message}");
     }
 
+    /// <summary>
+    /// The receive loop on a thread of its own, where the batch calls take every datagram: it waits in
+    /// <see cref="Socket.Poll(int, SelectMode)"/> and drains each burst in place. A burst then costs one wake-up of
+    /// this thread, where the async loop cost two (the runtime's event thread, then a pool thread), which is most of
+    /// the kernel time a fast uTP connection spends (libtorrent runs its network on one thread for the same reason).
+    /// </summary>
+    private Task StartReceiveThread()
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ReceiveOnThread();
+            }
+            finally
+            {
+                ended.TrySetResult();
+            }
+        }, maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "UDP receive",
+        };
+        thread.Start();
+        return ended.Task;
+    }
+
+    private void ReceiveOnThread()
+    {
+        CancellationToken stop = _stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            bool readable;
+            try
+            {
+                // The timeout only bounds how long a missed wake-up could keep disposal waiting.
+                readable = _socket.Poll(1_000_000, SelectMode.SelectRead);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                return;
+            }
+            if (!readable || stop.IsCancellationRequested) continue;
+            try
+            {
+                DrainBurst(stop);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Handlers' exceptions are caught by their claims; anything else is a bug here, which must not end the
+                // thread (and the process with it): log it, the next burst is served.
+                _log?.Invoke($"UDP {LocalEndPoint}: receiving failed: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>Takes the datagrams queued, in batches, until the kernel's queue is seen empty: then the protocols' end of burst.</summary>
+    private void DrainBurst(CancellationToken stop)
+    {
+        bool drained;
+        do
+        {
+            int count = _io.Receive(this, out drained);
+            if (count == 0 && !drained) break; // an error the next wait reports, or not
+        }
+        while (!drained && !stop.IsCancellationRequested);
+        if (drained)
+        {
+            foreach (UdpClaim claim in Volatile.Read(ref _claims)) claim.ReceiveIdle();
+        }
+    }
+
+    /// <summary>The receive loop where a plain read may take a burst's first datagram (<see cref="ManagedUdpBatchIo"/>).</summary>
     private async Task ReceiveLoopAsync()
     {
         byte[] buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
@@ -218,11 +333,14 @@ public sealed class UdpSocket : IAsyncDisposable
             }
             Interlocked.Increment(ref _received);
             Dispatch(buffer.AsSpan(0, received), EndPointOf(address));
-            if (Available() == 0)
-            {
-                foreach (UdpClaim claim in Volatile.Read(ref _claims)) claim.ReceiveIdle();
-            }
+            DrainBurst(stop);
         }
+    }
+
+    void IReceivedDatagramSink.OnReceived(ReadOnlySpan<byte> datagram, SocketAddress source)
+    {
+        Interlocked.Increment(ref _received);
+        Dispatch(datagram, EndPointOf(source));
     }
 
     private void Dispatch(ReadOnlySpan<byte> datagram, IPEndPoint source)
@@ -234,18 +352,6 @@ public sealed class UdpSocket : IAsyncDisposable
             return;
         }
         Interlocked.Increment(ref _unclaimed);
-    }
-
-    private int Available()
-    {
-        try
-        {
-            return _socket.Available;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return 0;
-        }
     }
 
     /// <summary>The endpoint of a received address, cached so a busy peer costs no allocation per datagram.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Shoal.Transport.Udp;
 
 namespace Shoal.Transport.Utp;
 
@@ -13,6 +14,22 @@ internal interface IUtpConnectionHost
     /// holds its packets back for a moment instead of losing them.
     /// </summary>
     bool SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote);
+
+    /// <summary>
+    /// Sends the packets one send round produced, in order, in as few system calls as possible; returns how many went
+    /// (a prefix: the kernel refused the next one, and the rest were not sent). By default one
+    /// <see cref="SendDatagram"/> each.
+    /// </summary>
+    int SendDatagrams(ReadOnlySpan<OutgoingDatagram> datagrams, IPEndPoint remote)
+    {
+        int sent = 0;
+        foreach (OutgoingDatagram datagram in datagrams)
+        {
+            if (!SendDatagram(datagram.Span, remote)) break;
+            sent++;
+        }
+        return sent;
+    }
 
     /// <summary>Buffers for the connection's packets (in flight, held out of order).</summary>
     PacketBufferPool Buffers { get; }

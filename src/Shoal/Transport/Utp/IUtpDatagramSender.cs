@@ -14,4 +14,19 @@ internal interface IUtpDatagramSender
 
     /// <summary>Sends one datagram, best effort: false when it was dropped (uTP retransmits what is lost).</summary>
     bool Send(ReadOnlySpan<byte> datagram, IPEndPoint destination);
+
+    /// <summary>
+    /// Sends datagrams to one destination, in order, in as few system calls as the carrier allows; returns how many
+    /// went (a prefix: the rest were not sent). By default one <see cref="Send"/> each.
+    /// </summary>
+    int SendBatch(ReadOnlySpan<OutgoingDatagram> datagrams, IPEndPoint destination)
+    {
+        int sent = 0;
+        foreach (OutgoingDatagram datagram in datagrams)
+        {
+            if (!Send(datagram.Span, destination)) break;
+            sent++;
+        }
+        return sent;
+    }
 }

@@ -1,3 +1,5 @@
+using Shoal.Transport.Udp;
+
 namespace Shoal.Transport.Utp;
 
 /// <summary>The sending half: packets out, the send ring, retransmissions and the timers.</summary>
@@ -22,6 +24,20 @@ internal sealed partial class UtpConnection
     private int _needResendCount;
     private ushort _resendCursor;
 
+    /// <summary>
+    /// Most packets one send round hands to the host at once. A round is what the windows and the pacer let out
+    /// after an ack or a write (the pacer's burst is 10 full packets); the batch leaves in one system call (and, on
+    /// Linux, one trip through the IP stack) instead of one each.
+    /// </summary>
+    private const int SendBatchCapacity = 64;
+
+    private readonly OutgoingDatagram[] _sendBatch = new OutgoingDatagram[SendBatchCapacity];
+    private readonly ushort[] _sendBatchSequences = new ushort[SendBatchCapacity];
+    private int _sendBatchCount;
+
+    /// <summary>Inside <see cref="TrySend"/>: packets are batched, and sent when it returns.</summary>
+    private bool _batching;
+
     private ref OutgoingPacket Slot(ushort sequence) => ref _outgoing[sequence & (OutgoingCapacity - 1)];
 
     /// <summary>
@@ -31,6 +47,25 @@ internal sealed partial class UtpConnection
     public void TrySend(long nowMicros)
     {
         if (State != UtpConnectionState.Connected || _stalled) return;
+        if (_batching)
+        {
+            SendRound(nowMicros); // the outer call sends the batch
+            return;
+        }
+        _batching = true;
+        try
+        {
+            SendRound(nowMicros);
+        }
+        finally
+        {
+            _batching = false;
+            FlushSendBatch(nowMicros);
+        }
+    }
+
+    private void SendRound(long nowMicros)
+    {
         if (_needResendCount > 0 && !ResendMarked(nowMicros)) return;
         while (!_finSent)
         {
@@ -201,7 +236,48 @@ internal sealed partial class UtpConnection
         UtpPacket.RefreshHeader(packet, (uint)nowMicros, _replyMicro, window,
             State == UtpConnectionState.SynSent ? (ushort)0 : _ackNr);
         if (State == UtpConnectionState.Connected) NoteAckSent(window);
-        if (!Send(packet)) Stall(sequence, nowMicros);
+        if (_batching) Enqueue(sequence, slot.Buffer, slot.Offset, packet.Length, nowMicros);
+        else if (!Send(packet)) Stall(sequence, nowMicros);
+    }
+
+    /// <summary>
+    /// Adds a packet (kept in its send slot) to the round's batch; a full batch is sent first. False when that send was
+    /// refused: the packet is then held back with the rest (see <see cref="Stall"/>).
+    /// </summary>
+    private bool Enqueue(ushort sequence, byte[] buffer, int offset, int length, long nowMicros)
+    {
+        if (_sendBatchCount == SendBatchCapacity && !FlushSendBatch(nowMicros))
+        {
+            Statistics.SendFailures++;
+            Stall(sequence, nowMicros);
+            return false;
+        }
+        _sendBatch[_sendBatchCount] = new OutgoingDatagram(buffer, offset, length);
+        _sendBatchSequences[_sendBatchCount] = sequence;
+        _sendBatchCount++;
+        return true;
+    }
+
+    /// <summary>
+    /// Sends the batched packets in one call. The ones the socket refused (a suffix) are held back exactly as a
+    /// refused single send is (<see cref="Stall"/>); false when there were any.
+    /// </summary>
+    private bool FlushSendBatch(long nowMicros)
+    {
+        int count = _sendBatchCount;
+        if (count == 0) return true;
+        _sendBatchCount = 0;
+        int sent = count == 1
+            ? (Send(_sendBatch[0].Span) ? 1 : 0)
+            : _host.SendDatagrams(_sendBatch.AsSpan(0, count), Remote);
+        if (count > 1)
+        {
+            for (int i = 0; i < sent; i++) CountSent(_sendBatch[i].Length);
+            Statistics.SendFailures += count - sent;
+        }
+        for (int i = sent; i < count; i++) Stall(_sendBatchSequences[i], nowMicros);
+        Array.Clear(_sendBatch, 0, count); // no hold on buffers that go back to the pool
+        return sent == count;
     }
 
     /// <summary>
@@ -304,6 +380,7 @@ internal sealed partial class UtpConnection
         if (_rtoDeadline == long.MaxValue) _rtoDeadline = nowMicros + RetransmitTimeout;
         _zeroWindowProbeAt = long.MaxValue;
         NoteAckSent(window);
+        if (_batching) return Enqueue(sequence, buffer, 0, length, nowMicros);
         if (Send(buffer.AsSpan(0, length))) return true;
         Stall(sequence, nowMicros);
         return false;

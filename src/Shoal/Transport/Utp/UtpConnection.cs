@@ -330,10 +330,16 @@ internal sealed partial class UtpConnection
             Statistics.SendFailures++;
             return false;
         }
+        CountSent(datagram.Length);
+        return true;
+    }
+
+    /// <summary>A datagram of <paramref name="length"/> bytes left: counted, and the socket is known to take sends again.</summary>
+    private void CountSent(int length)
+    {
         _stallDelayMicros = StallRetryMicros;
         Statistics.PacketsSent++;
-        Statistics.BytesSent += datagram.Length;
-        return true;
+        Statistics.BytesSent += length;
     }
 
     private byte[] Rent(int size) => _host.Buffers.Rent(size);

@@ -296,6 +296,8 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
 
     bool IUtpConnectionHost.SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => _socket.Send(datagram, remote);
 
+    int IUtpConnectionHost.SendDatagrams(ReadOnlySpan<OutgoingDatagram> datagrams, IPEndPoint remote) => _socket.SendBatch(datagrams, remote);
+
     /// <summary>Sends through the claim once it exists (it is made after the multiplexer, which is its handler).</summary>
     private sealed class ClaimSender(UdpSocket socket) : IUtpDatagramSender
     {
@@ -304,6 +306,8 @@ public sealed class UtpMultiplexer : IUdpDatagramHandler, IUtpConnectionHost, IA
         public IPEndPoint LocalEndPoint => socket.LocalEndPoint;
 
         public bool Send(ReadOnlySpan<byte> datagram, IPEndPoint destination) => Claim?.Send(datagram, destination) ?? false;
+
+        public int SendBatch(ReadOnlySpan<OutgoingDatagram> datagrams, IPEndPoint destination) => Claim?.SendBatch(datagrams, destination) ?? 0;
     }
 
     void IUtpConnectionHost.RequestWakeup(UtpConnection connection, long atMicros)

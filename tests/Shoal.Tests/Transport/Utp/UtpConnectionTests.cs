@@ -127,6 +127,56 @@ public sealed class UtpConnectionTests
     }
 
     [Fact]
+    public void ThePacketsOfOneSendRoundLeaveInOneBatch()
+    {
+        var sim = new UtpSimulation(seed: 27);
+        sim.Connect();
+        var sequences = new List<ushort>();
+        sim.AtoB.Filter = packet =>
+        {
+            if (packet[0] >> 4 == (int)UtpPacketType.Data) sequences.Add((ushort)(packet[16] << 8 | packet[17]));
+            return true;
+        };
+        byte[] first = RandomBytes(1_000_000, 28);
+        sim.A.Write(first);
+        Assert.True(sim.RunUntil(() => sim.B.Stream.ReceivedCount == first.Length && sim.A.Connection!.BytesInFlight == 0, TimeSpan.FromMinutes(1)));
+        sim.Run(TimeSpan.FromSeconds(1)); // idle: the pacer's bucket fills up again
+        sim.A.BatchSizes.Clear();
+
+        byte[] second = RandomBytes(1_000_000, 29);
+        sim.A.Write(second);
+
+        // The write after the pause opens a round of a whole pacer burst (10 full packets), handed over in one call,
+        // not one call per packet; later rounds (a packet or two per ack in this simulation) are batches too.
+        Assert.True(sim.A.BatchSizes.Count > 0 && sim.A.BatchSizes[0] >= 8, $"first batch: {string.Join(",", sim.A.BatchSizes)}");
+        Assert.True(sim.RunUntil(() => sim.B.Stream.ReceivedCount == first.Length + second.Length, TimeSpan.FromMinutes(1)));
+        Assert.Equal([.. first, .. second], sim.B.Stream.Received.ToArray());
+        Assert.True(sim.A.BatchSizes.Sum() > sim.A.BatchSizes.Count, $"{sim.A.BatchSizes.Sum()} packets in {sim.A.BatchSizes.Count} batches");
+        for (int i = 1; i < sequences.Count; i++) Assert.Equal((ushort)(sequences[i - 1] + 1), sequences[i]); // in order, each once
+        Assert.Equal(0, sim.A.Connection!.Statistics.Timeouts);
+    }
+
+    [Fact]
+    public void ABatchRefusedPartWayHoldsBackOnlyItsTailAndSendsItAgainInOrder()
+    {
+        var sim = new UtpSimulation(seed: 29);
+        sim.Connect();
+        int sends = 0;
+        // The kernel buffer fills in the middle of batches: the 5th datagram of every 11 is refused.
+        sim.A.SocketFull = () => ++sends % 11 == 5;
+        byte[] data = RandomBytes(1_000_000, 30);
+        sim.A.Write(data);
+        Assert.True(sim.RunUntil(() => sim.B.Stream.ReceivedCount == data.Length, TimeSpan.FromMinutes(1)));
+        Assert.Equal(data, sim.B.Stream.Received.ToArray());
+        UtpConnectionStatistics stats = sim.A.Connection!.Statistics;
+        Assert.True(stats.SendFailures > 10, $"{stats.SendFailures} refused");
+        Assert.Contains(sim.A.BatchSizes, size => size > 5);
+        Assert.Equal(0, stats.Timeouts);
+        Assert.Equal(0, stats.FastRetransmissions);
+        Assert.Equal(0, sim.B.Connection!.Statistics.DuplicateOrDroppedPackets);
+    }
+
+    [Fact]
     public void ASendThatKeepsFailingIsRetriedLessAndLessOftenUntilTheConnectionGivesUp()
     {
         var sim = new UtpSimulation(seed: 25);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Shoal.Transport;
 using Shoal.Transport.Udp;
@@ -67,6 +68,32 @@ public sealed class UtpLoopbackTests
             input.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted) return (length, hash.GetHashAndReset());
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TransfersIntactOverEitherSystemCallPath(bool portable)
+    {
+        // The batched Linux calls (sendmmsg with GSO, recvmmsg with GRO) by default; one datagram per call when portable.
+        Func<Socket, IUdpBatchIo>? io = portable ? socket => new ManagedUdpBatchIo(socket) : null;
+        await using UdpSocket serverSocket = UdpSocket.Bind(AnyLoopback, io);
+        await using UdpSocket clientSocket = UdpSocket.Bind(AnyLoopback, io);
+        await using var server = new UtpMultiplexer(serverSocket);
+        await using var client = new UtpMultiplexer(clientSocket);
+        var (dialled, accepted) = await ConnectAsync(server, client);
+        const long length = 16L << 20;
+        Task<(long Length, byte[] Sha256)> read = ReadToEndAsync(accepted.Input);
+        byte[] written = await WriteRandomAsync(dialled.Output, length, seed: 31);
+        await dialled.Output.CompleteAsync();
+        var (received, hash) = await read.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(length, received);
+        Assert.Equal(written, hash);
+        UtpConnectionStatistics stats = client.Statistics;
+        Assert.True(stats.PacketsSent > length / 1500, $"{stats.PacketsSent} packets");
+        if (portable) Assert.IsType<ManagedUdpBatchIo>(serverSocket.BatchIo);
+        await dialled.DisposeAsync();
+        await accepted.DisposeAsync();
     }
 
     [Fact]

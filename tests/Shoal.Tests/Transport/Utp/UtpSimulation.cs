@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using Shoal.Tests.Dht;
+using Shoal.Transport.Udp;
 using Shoal.Transport.Utp;
 
 namespace Shoal.Tests.Transport.Utp;
@@ -130,6 +131,21 @@ internal sealed class UtpSimulation
             if (SocketFull?.Invoke() == true) return false;
             Link.Send(datagram);
             return true;
+        }
+
+        /// <summary>How many datagrams each batch the connection handed over held (batches of one included).</summary>
+        public List<int> BatchSizes { get; } = [];
+
+        int IUtpConnectionHost.SendDatagrams(ReadOnlySpan<OutgoingDatagram> datagrams, IPEndPoint destination)
+        {
+            BatchSizes.Add(datagrams.Length);
+            int sent = 0;
+            foreach (OutgoingDatagram datagram in datagrams)
+            {
+                if (!((IUtpConnectionHost)this).SendDatagram(datagram.Span, destination)) break;
+                sent++;
+            }
+            return sent;
         }
 
         void IUtpConnectionHost.RequestWakeup(UtpConnection connection, long atMicros)
