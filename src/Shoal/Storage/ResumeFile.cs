@@ -156,7 +156,7 @@ public static class ResumeFile
             {
                 if (rest.Length < 4) { reason = "hash-tree section cut short"; return null; }
                 int treeBytes = BinaryPrimitives.ReadInt32LittleEndian(rest);
-                if (treeBytes < 0 || treeBytes != rest.Length - 4) { reason = $"hash-tree section of {treeBytes} bytes in {rest.Length - 4}"; return null; }
+                if (treeBytes < 0 || treeBytes != rest.Length - 4) { reason = $"size {bytes.Length} does not match a hash-tree section of {treeBytes} bytes"; return null; }
                 trees = rest[4..].ToArray();
             }
         }

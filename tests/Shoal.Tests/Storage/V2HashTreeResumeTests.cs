@@ -142,7 +142,7 @@ public sealed class V2HashTreeResumeTests
     }
 
     [Fact]
-    public async Task Resume_files_carry_the_hash_trees_as_version_2_and_stay_version_1_without()
+    public async Task Resume_files_carry_the_hash_trees_as_version_3_and_stay_version_1_without()
     {
         (V2TorrentKit kit, FileHashTrees _, FileHashTrees leecher) = await LearnedAsync();
         using (kit)
@@ -159,7 +159,7 @@ public sealed class V2HashTreeResumeTests
             Assert.Null(ResumeFile.TryParse(v1, kit.Torrent.InfoHash, out _)!.HashTrees);
 
             byte[] v2 = ResumeFile.Serialize(withTrees);
-            Assert.Equal(2, BinaryPrimitives.ReadInt32LittleEndian(v2.AsSpan(8)));
+            Assert.Equal(3, BinaryPrimitives.ReadInt32LittleEndian(v2.AsSpan(8))); // 2 is renamed files alone
             ResumeData parsed = ResumeFile.TryParse(v2, kit.Torrent.InfoHash, out string? why) ?? throw new InvalidOperationException(why);
             Assert.Equal(state, parsed.HashTrees);
             Assert.Equal(bits.Bytes.ToArray(), parsed.VerifiedBytes.ToArray());
@@ -171,6 +171,17 @@ public sealed class V2HashTreeResumeTests
             SHA1.HashData(lying.AsSpan(0, lying.Length - 20), lying.AsSpan(lying.Length - 20));
             Assert.Null(ResumeFile.TryParse(lying, kit.Torrent.InfoHash, out why));
             Assert.Contains("size", why, StringComparison.Ordinal);
+
+            // Renamed files and trees together: both come back, and renaming keeps the trees.
+            var renamed = new Dictionary<int, string> { [0] = "renamed/first.bin" };
+            byte[] both = ResumeFile.Serialize(withTrees.WithRenamedFiles(renamed));
+            Assert.Equal(3, BinaryPrimitives.ReadInt32LittleEndian(both.AsSpan(8)));
+            ResumeData again = ResumeFile.TryParse(both, kit.Torrent.InfoHash, out why) ?? throw new InvalidOperationException(why);
+            Assert.Equal(state, again.HashTrees);
+            Assert.Equal("renamed/first.bin", again.RenamedFiles[0]);
+            byte[] renamesOnly = ResumeFile.Serialize(plain.WithRenamedFiles(renamed));
+            Assert.Equal(2, BinaryPrimitives.ReadInt32LittleEndian(renamesOnly.AsSpan(8)));
+            Assert.Null(ResumeFile.TryParse(renamesOnly, kit.Torrent.InfoHash, out _)!.HashTrees);
         }
     }
 
