@@ -111,7 +111,9 @@ internal static class DaemonScaleBenchmark
             await WaitSeedingAsync(http, options.Torrents, daemon).ConfigureAwait(false);
             double restart = clock.Elapsed.TotalSeconds;
 
-            await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            // Idle means settled: the first minute after a start holds the runtime's own warm-up (tiered compilation
+            // of the hot paths in the background), which is start-up cost, not what an idle daemon costs by the hour.
+            await Task.Delay(TimeSpan.FromSeconds(options.SettleSeconds)).ConfigureAwait(false);
             int pid = daemon.WorkerPid;
             var before = BenchProcess.Sample(pid) ?? throw new BenchFailedException("cannot read the daemon's /proc entries");
             var idleClock = Stopwatch.StartNew();
@@ -209,7 +211,7 @@ internal static class DaemonScaleBenchmark
         Workspace.SyncFileSystems();
         var clock = Stopwatch.StartNew();
         JsonElement restart = RunScript(workspace, script, ["--torrents", torrents, "--save-path", content, "--resume", resume, "--phase", "restart",
-            "--idle", options.IdleSeconds.ToString(CultureInfo.InvariantCulture)]);
+            "--idle", options.IdleSeconds.ToString(CultureInfo.InvariantCulture), "--settle", options.SettleSeconds.ToString(CultureInfo.InvariantCulture)]);
         return new LibtorrentFigures(cold.GetProperty("seconds_to_seed").GetDouble(), cold.GetProperty("stop_seconds").GetDouble(),
             restart.GetProperty("seconds_to_seed").GetDouble(), restart.GetProperty("idle_cpu_percent").GetDouble(),
             restart.GetProperty("rss_bytes").GetInt64(), restart.GetProperty("rss_anon_bytes").GetInt64(), restart.GetProperty("open_files").GetInt32(),
@@ -243,7 +245,7 @@ internal static class DaemonScaleBenchmark
         md.AppendLine(inv, $"| stop | {s.StopSeconds:0.00} s | {L(l => l.ColdStopSeconds.ToString("0.00", inv) + " s")} | |");
         md.AppendLine(inv, $"| restart until all seed, no check | {s.RestartSeconds:0.0} s | {L(l => l.RestartSeconds.ToString("0.0", inv) + " s")} | under 10 s |");
         md.AppendLine(inv, $"| resident memory (RSS; anonymous) | {ByteSize.Format(s.RssBytes)}; {ByteSize.Format(s.AnonRssBytes)} | {L(l => ByteSize.Format(l.RssBytes) + "; " + ByteSize.Format(l.AnonRssBytes))} | under 1 GiB |");
-        md.AppendLine(inv, $"| idle CPU over {o.IdleSeconds} s, % of one core | {s.IdleCpuPercent:0.00} % | {L(l => l.IdleCpuPercent.ToString("0.00", inv) + " %")} | under 2 % |");
+        md.AppendLine(inv, $"| idle CPU over {o.IdleSeconds} s, from {o.SettleSeconds} s after all seed, % of one core | {s.IdleCpuPercent:0.00} % | {L(l => l.IdleCpuPercent.ToString("0.00", inv) + " %")} | under 2 % |");
         md.AppendLine(inv, $"| open file descriptors | {s.OpenFiles} | {L(l => l.OpenFiles.ToString(inv))} | |");
         md.AppendLine(inv, $"| GET /api/v1/torrents ({ByteSize.Format(s.ListBytes)}), median / max of {o.ListRuns} | {s.ListMedianMs:0} / {s.ListMaxMs:0} ms | - | under 100 ms |");
         md.AppendLine(inv, $"| stop after the restart | {s.FinalStopSeconds:0.00} s | {L(l => l.StopSeconds.ToString("0.00", inv) + " s")} | |");

@@ -5,7 +5,7 @@ namespace Shoal.Bench.Daemon;
 /// <summary>Command line of the <c>daemon-scale</c> verb.</summary>
 internal sealed record DaemonScaleOptions
 {
-    public const string Usage = "daemon-scale [--torrents 10000] [--size 64KiB] [--idle-seconds 30] [--list-runs 20] [--shoal PATH] [--work DIR] [--no-libtorrent]";
+    public const string Usage = "daemon-scale [--torrents 10000] [--size 64KiB] [--idle-seconds 30] [--settle-seconds 60] [--list-runs 20] [--shoal PATH] [--work DIR] [--no-libtorrent]";
 
     /// <summary>Torrents held (each one file of <see cref="Size"/> bytes).</summary>
     public int Torrents { get; init; } = 10_000;
@@ -14,6 +14,9 @@ internal sealed record DaemonScaleOptions
 
     /// <summary>Seconds the idle CPU is measured over.</summary>
     public int IdleSeconds { get; init; } = 30;
+
+    /// <summary>Seconds between every torrent seeding after the restart and the idle measurement.</summary>
+    public int SettleSeconds { get; init; } = 60;
 
     /// <summary>Times the torrent list is fetched.</summary>
     public int ListRuns { get; init; } = 20;
@@ -41,6 +44,7 @@ internal sealed record DaemonScaleOptions
                 "--torrents" => o with { Torrents = Positive(value, "--torrents") },
                 "--size" => o with { Size = checked((int)ByteSize.Parse(value)) },
                 "--idle-seconds" => o with { IdleSeconds = Positive(value, "--idle-seconds") },
+                "--settle-seconds" => o with { SettleSeconds = Positive(value, "--settle-seconds") },
                 "--list-runs" => o with { ListRuns = Positive(value, "--list-runs") },
                 "--shoal" => o with { Shoal = value },
                 "--work" => o with { Work = value },

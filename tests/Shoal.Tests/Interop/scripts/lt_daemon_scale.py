@@ -69,6 +69,7 @@ def main():
     parser.add_argument("--resume", required=True)
     parser.add_argument("--phase", choices=["cold", "restart"], required=True)
     parser.add_argument("--idle", type=float, default=30)
+    parser.add_argument("--settle", type=float, default=3, help="seconds to wait after all seed before measuring idle")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
 
@@ -116,7 +117,7 @@ def main():
                 elif isinstance(alert, lt.save_resume_data_failed_alert):
                     fail(2, f"resume data: {alert.message()}")
     else:
-        time.sleep(3)
+        time.sleep(args.settle)
         cpu0 = cpu_seconds()
         t0 = time.monotonic()
         end = t0 + args.idle
