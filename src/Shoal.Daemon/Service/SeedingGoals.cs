@@ -22,7 +22,12 @@ internal static class SeedingGoals
     /// <param name="seedingSeconds">Seconds it has seeded.</param>
     /// <param name="idleSeconds">Seconds since it last uploaded while seeding.</param>
     public static string? Reached(TorrentSettings own, DaemonSettings session, double ratio, long seedingSeconds, long idleSeconds)
-        => Goals(own, session).DescribeReached(ratio, TimeSpan.FromSeconds(seedingSeconds), TimeSpan.FromSeconds(idleSeconds));
+    {
+        // The status pass asks this of every seed every second: with no goal set (the default) nothing is built.
+        if ((own.RatioLimit ?? session.RatioLimit) < 0 && (own.SeedingTimeLimitMinutes ?? session.SeedingTimeLimitMinutes) < 0
+            && (own.IdleLimitMinutes ?? session.IdleLimitMinutes) < 0) return null;
+        return Goals(own, session).DescribeReached(ratio, TimeSpan.FromSeconds(seedingSeconds), TimeSpan.FromSeconds(idleSeconds));
+    }
 
     /// <summary>The goals that apply to a torrent with settings <paramref name="own"/> in a daemon with <paramref name="session"/>.</summary>
     public static Swarm.SeedingGoals Goals(TorrentSettings own, DaemonSettings session)
