@@ -187,6 +187,7 @@ public sealed class DaemonHost : IAsyncDisposable
         EnablePex = settings.Pex,
         EnablePortMapping = settings.PortMapping && !IPAddress.IsLoopback(options.PeerBind),
         Encryption = EngineBridge.EncryptionOf(settings),
+        SsrfMitigation = settings.SsrfMitigation,
         // Fast-resume data lives in the database, beside the torrent it vouches for.
         ResumeStore = resume,
         Time = options.Time,

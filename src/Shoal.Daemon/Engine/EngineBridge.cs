@@ -153,7 +153,7 @@ internal sealed class EngineBridge
 
     /// <summary>
     /// Applies the network settings that changed between <paramref name="before"/> and <paramref name="after"/> to the
-    /// running session (connection limits, upload slots, encryption, DHT, local discovery, peer exchange), in the
+    /// running session (connection limits, upload slots, encryption, DHT, local discovery, peer exchange, SSRF mitigation), in the
     /// background and in the order they were asked; a failure is logged (the setting stays saved and applies at the
     /// next start). Returns the work, for callers that wait.
     /// </summary>
@@ -170,6 +170,7 @@ internal sealed class EngineBridge
                 if (after.UploadSlotsPerTorrent != before.UploadSlotsPerTorrent) Session.SetUploadSlots(after.UploadSlotsPerTorrent);
                 if (after.Encryption != before.Encryption) Session.SetEncryption(EncryptionOf(after));
                 if (after.Pex != before.Pex) Session.SetPexEnabled(after.Pex);
+                if (after.SsrfMitigation != before.SsrfMitigation) Session.SetSsrfMitigation(after.SsrfMitigation);
                 if (after.Dht != before.Dht) await Session.SetDhtEnabledAsync(after.Dht).ConfigureAwait(false);
                 if (after.Lsd != before.Lsd && !await Session.SetLocalDiscoveryEnabledAsync(after.Lsd).ConfigureAwait(false))
                     log("local service discovery cannot run on this machine (no multicast)");

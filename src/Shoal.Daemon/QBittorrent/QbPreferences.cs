@@ -60,6 +60,7 @@ internal static class QbPreferences
         w.WriteBoolean("lsd", s.Lsd);
         w.WriteNumber("encryption", s.Encryption switch { "require" => 1, "disable" => 2, _ => 0 });
         w.WriteBoolean("anonymous_mode", false);
+        w.WriteBoolean("ssrf_mitigation", s.SsrfMitigation);
         w.WriteBoolean("queueing_enabled", s.QueueingEnabled);
         w.WriteNumber("max_active_downloads", s.MaxActiveDownloads);
         w.WriteNumber("max_active_uploads", s.MaxActiveSeeds);
@@ -117,6 +118,7 @@ internal static class QbPreferences
         Map("dht", "dht", Bool);
         Map("pex", "pex", Bool);
         Map("lsd", "lsd", Bool);
+        Map("ssrf_mitigation", "ssrf_mitigation", Bool);
         // qBittorrent's 0 allows encryption (prefers it), 1 forces it on, 2 forces it off.
         Map("encryption", "encryption", v => Long(v) switch
         {

@@ -89,6 +89,12 @@ public sealed record DaemonSettings
     public bool PortMapping { get; init; } = true;
 
     /// <summary>
+    /// SSRF mitigation of web seeds and trackers (the engine's <c>SsrfMitigation</c>): a torrent cannot make the daemon
+    /// query services on this machine or the local network.
+    /// </summary>
+    public bool SsrfMitigation { get; init; } = true;
+
+    /// <summary>
     /// Host names the HTTP interface answers to besides IP literals and "localhost" (the defence against DNS
     /// rebinding: a page on another name cannot drive the daemon through a browser).
     /// </summary>
@@ -143,7 +149,7 @@ public sealed record DaemonSettings
         && IncompletePathEnabled == other.IncompletePathEnabled && RatioLimit.Equals(other.RatioLimit)
         && SeedingTimeLimitMinutes == other.SeedingTimeLimitMinutes && IdleLimitMinutes == other.IdleLimitMinutes
         && SeedingGoalAction == other.SeedingGoalAction && Dht == other.Dht && Lsd == other.Lsd && Pex == other.Pex
-        && Encryption == other.Encryption && PortMapping == other.PortMapping
+        && Encryption == other.Encryption && PortMapping == other.PortMapping && SsrfMitigation == other.SsrfMitigation
         && AllowedHosts.SequenceEqual(other.AllowedHosts, StringComparer.OrdinalIgnoreCase);
 
     /// <inheritdoc />

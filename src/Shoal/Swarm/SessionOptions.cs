@@ -177,6 +177,22 @@ public sealed record SessionOptions
     public WebSeeds.WebSeedOptions WebSeeds { get; init; } = new();
 
     /// <summary>
+    /// SSRF mitigation (libtorrent's <c>ssrf_mitigation</c>, on by default): a torrent, magnet link or server cannot make
+    /// the session send requests of its choosing to this machine or the local network. A web seed on a local or loopback
+    /// address is used only when its URL has no query string; a tracker on a loopback address only when its path ends
+    /// in <c>/announce</c>; a redirect to a more local address than the server's (global to local or loopback, local to
+    /// loopback) is refused. Refused URLs show as errors in the torrent's web seed and tracker lists. Change it with
+    /// <see cref="ShoalSession.SetSsrfMitigation"/>.
+    /// </summary>
+    public bool SsrfMitigation { get; init; } = true;
+
+    /// <summary>
+    /// Which addresses count as loopback, local or global for <see cref="SsrfMitigation"/>; the usual ranges by default.
+    /// An embedder may class its own ranges; tests class one loopback server as global.
+    /// </summary>
+    public Http.IAddressClassifier AddressClassifier { get; init; } = Http.AddressClassifier.Standard;
+
+    /// <summary>
     /// Where the session logs (connections refused, trackers failing, pieces failing their check, disk errors...), at
     /// Information level; null falls back to <see cref="Log"/>.
     /// </summary>

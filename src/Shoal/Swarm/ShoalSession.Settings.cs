@@ -4,7 +4,7 @@ using Shoal.Transport.Encryption;
 namespace Shoal.Swarm;
 
 // The session's network settings that change at runtime, as libtorrent's apply_settings: connection limits, upload
-// slots, encryption, DHT, local service discovery and peer exchange. Each takes effect on the running session.
+// slots, encryption, DHT, local service discovery, peer exchange and the SSRF mitigation. Each takes effect on the running session.
 public sealed partial class ShoalSession
 {
     private readonly SemaphoreSlim _settingsGate = new(1, 1);
@@ -100,6 +100,19 @@ public sealed partial class ShoalSession
     public void SetPexEnabled(bool enabled)
     {
         UpdateOptions(o => o with { EnablePex = enabled });
+    }
+
+    /// <summary>True while the SSRF mitigation holds web seeds and trackers to its rules (<see cref="SessionOptions.SsrfMitigation"/>).</summary>
+    public bool SsrfMitigation => _context.Options.SsrfMitigation;
+
+    /// <summary>
+    /// Turns the SSRF mitigation on or off from the next web seed or tracker request. A web seed it refused stays
+    /// dropped until its torrent restarts; a refused tracker is asked again at its next retry or reannounce.
+    /// </summary>
+    public void SetSsrfMitigation(bool enabled)
+    {
+        UpdateOptions(o => o with { SsrfMitigation = enabled });
+        _context.Log(enabled ? "SSRF mitigation on" : "SSRF mitigation off: web seeds and trackers may reach this machine and the local network freely");
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
     // A hybrid torrent's second hash (the truncated v2 one when it is known by its v1 hash): incoming handshakes, LSD
     // and DHT answers may name either. Keys of _torrents stay one per torrent.
     private readonly ConcurrentDictionary<InfoHash, SessionTorrent> _alternateHashes = new();
-    private readonly HttpClient _http;
+    private readonly Http.GuardedHttpClient _trackerHttp;
     private readonly TrackerClientFactory _trackerClients;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task[] _acceptLoops;
@@ -45,6 +45,9 @@ public sealed partial class ShoalSession : IAsyncDisposable
     /// <summary>Below this many connected peers a torrent asks the DHT more often.</summary>
     private const int DhtHungryPeerCount = 8;
 
+    /// <summary>Redirects followed per tracker request (libtorrent's bound too).</summary>
+    private const int MaxTrackerRedirects = 5;
+
     /// <summary>BEP 14 asks for an announce every five minutes per torrent.</summary>
     private static readonly TimeSpan LocalAnnounceInterval = TimeSpan.FromMinutes(5);
     private int _disposed;
@@ -57,10 +60,13 @@ public sealed partial class ShoalSession : IAsyncDisposable
         _acceptors = sockets.Acceptors();
         context.Connectors = sockets.Connectors(context);
         _disk = new DiskService(context.Options.DiskConcurrency, context.Time, context.Options.MaxOpenFiles);
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd(ShoalVersion.UserAgent);
-        _trackerClients = new TrackerClientFactory(_http, time: context.Time);
-        context.WebSeeds = new WebSeeds.WebSeedClient(context.Options.WebSeeds, context.Time, UserAgent(context.Options.ClientName));
+        // Trackers and web seeds are URLs a torrent names: both go through the SSRF mitigation, read at each request.
+        Func<bool> ssrfMitigation = () => _context.Options.SsrfMitigation;
+        _trackerHttp = new Http.GuardedHttpClient(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+            context.Options.AddressClassifier, ssrfMitigation, MaxTrackerRedirects, ShoalVersion.UserAgent);
+        _trackerClients = new TrackerClientFactory(_trackerHttp, context.Time);
+        context.WebSeeds = new WebSeeds.WebSeedClient(context.Options.WebSeeds, context.Time, UserAgent(context.Options.ClientName),
+            context.Options.AddressClassifier, ssrfMitigation);
         _acceptLoops = [.. _acceptors.Select(acceptor => Task.Run(() => AcceptLoopAsync(acceptor)))];
         _maxActiveDownloads = context.Options.MaxActiveDownloads;
         _maxActiveSeeds = context.Options.MaxActiveSeeds;
@@ -546,7 +552,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);
         _torrents.Clear();
         _context.Events.Complete();
-        _http.Dispose();
+        _trackerHttp.Dispose();
         _context.WebSeeds?.Dispose();
         if (_context.Dht is { } dht) await dht.DisposeAsync().ConfigureAwait(false);
         await _sockets.DisposeAsync().ConfigureAwait(false); // uTP, then the UDP port (the DHT is closed), then TCP

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Shoal.Http;
 using Shoal.Metainfo;
 
 namespace Shoal.Trackers;
@@ -12,7 +13,8 @@ namespace Shoal.Trackers;
 /// </summary>
 public sealed class HttpTrackerClient : ITrackerClient
 {
-    private readonly HttpClient _http;
+    private readonly HttpClient? _http;
+    private readonly GuardedHttpClient? _guarded;
     private readonly HttpTrackerOptions _options;
     private readonly TimeProvider _time;
 
@@ -29,6 +31,19 @@ public sealed class HttpTrackerClient : ITrackerClient
         _http = http;
         _options = options ?? new HttpTrackerOptions();
         _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>A session's client: its requests (and redirects) are held to the SSRF mitigation's tracker rule.</summary>
+    internal HttpTrackerClient(Uri announceUrl, GuardedHttpClient guarded, HttpTrackerOptions? options, TimeProvider time)
+    {
+        if (!announceUrl.IsAbsoluteUri || announceUrl.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"'{announceUrl}' is not an http:// or https:// tracker URL", nameof(announceUrl));
+        }
+        Url = announceUrl;
+        _guarded = guarded;
+        _options = options ?? new HttpTrackerOptions();
+        _time = time;
     }
 
     /// <inheritdoc />
@@ -120,8 +135,7 @@ public sealed class HttpTrackerClient : ITrackerClient
         using var timeout = new Deadline(_options.Timeout, _time, cancellationToken);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Get, url);
-            using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            using HttpResponseMessage response = await SendAsync(url, timeout.Token).ConfigureAwait(false);
             byte[] body = await ReadBoundedAsync(response.Content, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
@@ -143,6 +157,10 @@ public sealed class HttpTrackerClient : ITrackerClient
         {
             throw new TrackerException(Url, $"no answer within {_options.Timeout.TotalSeconds:0} s");
         }
+        catch (RequestRefusedException e)
+        {
+            throw new TrackerException(Url, e.Message, inner: e) { IsRefused = true };
+        }
         catch (HttpRequestException e)
         {
             throw new TrackerException(Url, $"request failed: {e.Message}", inner: e);
@@ -151,6 +169,13 @@ public sealed class HttpTrackerClient : ITrackerClient
         {
             throw new TrackerException(Url, $"connection failed: {e.Message}", inner: e);
         }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Uri url, CancellationToken token)
+    {
+        if (_guarded is not null) return await _guarded.GetAsync(url, Url, HttpRequestPurpose.Tracker, null, token).ConfigureAwait(false);
+        using var message = new HttpRequestMessage(HttpMethod.Get, url);
+        return await _http!.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
     }
 
     private async Task<byte[]> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)

@@ -174,6 +174,7 @@ public sealed class TrackerAnnouncer : IDisposable
                 evt, numWant, _key, entry.TrackerId);
             AnnounceResponse response = await entry.Client.AnnounceAsync(request, linked.Token).ConfigureAwait(false);
             entry.Failures = 0;
+            entry.Refused = false;
             entry.RetryAt = DateTimeOffset.MinValue;
             entry.IsWorking = true;
             entry.LastError = null;
@@ -195,14 +196,20 @@ public sealed class TrackerAnnouncer : IDisposable
         {
             entry.IsWorking = false;
             entry.LastAttempt = _time.GetUtcNow();
-            entry.LastError = e switch
+            string error = e switch
             {
                 OperationCanceledException => $"no answer within {_options.AttemptTimeout.TotalSeconds:0} s",
+                TrackerException { IsRefused: true } => e.InnerException?.Message ?? e.Message,
                 TrackerException { FailureReason: { } reason } => reason,
                 _ => e.Message,
             };
-            _log?.Invoke($"tracker {entry.Url}: {evt.ToString().ToLowerInvariant()} announce failed: {entry.LastError}");
-            _options.AnnounceFailed?.Invoke(entry.Url, entry.LastError);
+            bool refusedAgain = e is TrackerException { IsRefused: true } && entry.Refused && entry.LastError == error;
+            entry.Refused = e is TrackerException { IsRefused: true };
+            entry.LastError = error;
+            // A refused URL is said once: it stays refused at every retry until the URL or the setting changes.
+            if (refusedAgain) return null;
+            _log?.Invoke(entry.Refused ? $"tracker {entry.Url} not contacted: {error}" : $"tracker {entry.Url}: {evt.ToString().ToLowerInvariant()} announce failed: {error}");
+            _options.AnnounceFailed?.Invoke(entry.Url, error);
             return null;
         }
     }
@@ -343,7 +350,8 @@ public sealed class TrackerAnnouncer : IDisposable
                 {
                     entry.Failures++;
                     double factor = Math.Pow(2, Math.Min(entry.Failures - 1, 20));
-                    TimeSpan backoff = TimeSpan.FromTicks((long)Math.Min(options.RetryMax.Ticks, options.RetryBase.Ticks * factor));
+                    // Refused by the SSRF mitigation: asked again only after the longest back-off (the setting may change).
+                    TimeSpan backoff = entry.Refused ? options.RetryMax : TimeSpan.FromTicks((long)Math.Min(options.RetryMax.Ticks, options.RetryBase.Ticks * factor));
                     entry.RetryAt = now + backoff;
                     continue;
                 }
@@ -420,5 +428,6 @@ public sealed class TrackerAnnouncer : IDisposable
         public int? Seeders { get; set; }
         public int? Leechers { get; set; }
         public string? TrackerId { get; set; }
+        public bool Refused { get; set; }
     }
 }

@@ -17,6 +17,12 @@ public sealed class TrackerException : Exception
     /// <summary>The tracker that failed.</summary>
     public Uri Tracker { get; }
 
+    /// <summary>
+    /// The SSRF mitigation refused the tracker's URL or its redirect: nothing was sent, and retrying cannot help while
+    /// the URL and the setting stay (the announcer logs it once and retries it rarely).
+    /// </summary>
+    internal bool IsRefused { get; init; }
+
     /// <summary>The tracker's own text (<c>failure reason</c> or a BEP 15 error message), when it sent one.</summary>
     public string? FailureReason { get; }
 }

@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Shoal.Http;
 
 namespace Shoal.WebSeeds;
 
 /// <summary>
-/// The session's HTTP client for web seeds: one <see cref="SocketsHttpHandler"/> whose pooled connections are kept
-/// alive between requests (bounded per host), redirects followed up to a bound, no decompression, no cookies. Sends
+/// The session's HTTP client for web seeds: pooled connections kept alive between requests (bounded per host),
+/// redirects followed up to a bound under the SSRF mitigation (<see cref="GuardedHttpClient"/>), no decompression, no
+/// cookies. Sends
 /// one request and checks the answer's headers against what was asked (status, Content-Range, Content-Length) before
 /// a byte of the body is read, so a wrong answer is refused before it costs memory. Timeouts run on the session's
 /// clock (<see cref="TimeProvider"/>), not the wall clock.
@@ -16,25 +18,26 @@ internal sealed class WebSeedClient : IDisposable
     /// <summary>Most bytes of a BEP 17 busy body read for its retry time.</summary>
     private const int MaxBusyBody = 64;
 
-    private readonly HttpClient _http;
+    private readonly GuardedHttpClient _http;
 
-    public WebSeedClient(WebSeedOptions options, TimeProvider time, string userAgent)
+    /// <param name="options">Connections, timeouts, redirects.</param>
+    /// <param name="time">The session's clock.</param>
+    /// <param name="userAgent">The User-Agent header.</param>
+    /// <param name="classifier">Address scopes for the SSRF mitigation.</param>
+    /// <param name="ssrfMitigation">Read before each request: whether the SSRF mitigation is on.</param>
+    public WebSeedClient(WebSeedOptions options, TimeProvider time, string userAgent, IAddressClassifier classifier, Func<bool> ssrfMitigation)
     {
         Options = options;
         Time = time;
-        var handler = new SocketsHttpHandler
+        _http = new GuardedHttpClient(() => new SocketsHttpHandler
         {
             MaxConnectionsPerServer = Math.Max(1, options.MaxConnectionsPerHost),
-            AllowAutoRedirect = options.MaxRedirects > 0,
-            MaxAutomaticRedirections = Math.Max(1, options.MaxRedirects),
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
             // A backstop on the wall clock; the request timeout on the session's clock normally fires first.
             ConnectTimeout = options.RequestTimeout + TimeSpan.FromSeconds(5),
-        };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.TryParseAdd(userAgent);
+        }, classifier, ssrfMitigation, options.MaxRedirects, userAgent);
     }
 
     public WebSeedOptions Options { get; }
@@ -44,17 +47,23 @@ internal sealed class WebSeedClient : IDisposable
     /// <summary>
     /// Sends <paramref name="request"/> and returns the response once its headers promise exactly the bytes asked for;
     /// the caller reads <see cref="WebSeedRequest.Length"/> bytes of its body and disposes it. Throws
-    /// <see cref="WebSeedException"/> for every way the server can fail or refuse.
+    /// <see cref="WebSeedException"/> for every way the server can fail or refuse; <paramref name="seed"/> is the web
+    /// seed's URL as the torrent names it, which the SSRF mitigation judges (<see cref="WebSeedFailureKind.Refused"/>).
     /// </summary>
-    public async Task<HttpResponseMessage> SendAsync(WebSeedRequest request, CancellationToken cancellationToken)
+    public async Task<HttpResponseMessage> SendAsync(WebSeedRequest request, Uri seed, CancellationToken cancellationToken)
     {
         using var deadline = new Deadline(Options.RequestTimeout, Time, cancellationToken);
-        using var message = new HttpRequestMessage(HttpMethod.Get, request.Url);
-        if (request.Kind == WebSeedRequestKind.FileRange) message.Headers.Range = new RangeHeaderValue(request.Offset, request.Last);
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
+            response = await _http.GetAsync(request.Url!, seed, HttpRequestPurpose.WebSeed, message =>
+            {
+                if (request.Kind == WebSeedRequestKind.FileRange) message.Headers.Range = new RangeHeaderValue(request.Offset, request.Last);
+            }, deadline.Token).ConfigureAwait(false);
+        }
+        catch (RequestRefusedException e)
+        {
+            throw new WebSeedException(WebSeedFailureKind.Refused, e.Message, inner: e);
         }
         catch (OperationCanceledException) when (deadline.Expired && !cancellationToken.IsCancellationRequested)
         {

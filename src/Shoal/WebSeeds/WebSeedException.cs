@@ -25,6 +25,8 @@ public enum WebSeedFailureKind
     ShortBody,
     /// <summary>The body went on past the bytes asked for.</summary>
     LongBody,
+    /// <summary>The SSRF mitigation refused the URL or a redirect (a query string on a local server, a redirect to a local address).</summary>
+    Refused,
 }
 
 /// <summary>A web seed request that failed, with why and, for a busy server, when to come back.</summary>
@@ -44,6 +46,6 @@ public sealed class WebSeedException : Exception
     /// <summary>For <see cref="WebSeedFailureKind.Busy"/>: how long the server asked us to wait, when it said.</summary>
     public TimeSpan? RetryAfter { get; }
 
-    /// <summary>True when retrying cannot help (the server ignores ranges, or holds another file): the server is dropped at once.</summary>
-    public bool IsPermanent => Kind is WebSeedFailureKind.NoRanges or WebSeedFailureKind.WrongFile;
+    /// <summary>True when retrying cannot help (the server ignores ranges, holds another file, or is refused): the server is dropped at once.</summary>
+    public bool IsPermanent => Kind is WebSeedFailureKind.NoRanges or WebSeedFailureKind.WrongFile or WebSeedFailureKind.Refused;
 }

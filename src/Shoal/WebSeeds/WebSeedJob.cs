@@ -123,7 +123,7 @@ internal sealed class WebSeedJob
                     await cursor.FillZerosAsync(request.Length, token).ConfigureAwait(false);
                     continue;
                 }
-                using HttpResponseMessage response = await client.SendAsync(request, token).ConfigureAwait(false);
+                using HttpResponseMessage response = await client.SendAsync(request, Server.Planner.Url, token).ConfigureAwait(false);
                 Stream body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
                 await using (body.ConfigureAwait(false))
                 {

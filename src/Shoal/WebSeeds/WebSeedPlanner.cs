@@ -25,6 +25,9 @@ internal sealed class WebSeedPlanner
         if (kind == WebSeedKind.UrlList) _fileUrls = WebSeedUrls.FileUrls(url, torrent);
     }
 
+    /// <summary>The web seed's URL as the torrent names it.</summary>
+    public Uri Url => _url;
+
     /// <summary>Appends to <paramref name="requests"/> what fetches the torrent bytes [<paramref name="start"/>, start + <paramref name="length"/>).</summary>
     public void Plan(long start, long length, List<WebSeedRequest> requests)
     {
