@@ -56,6 +56,9 @@ internal sealed class RangeHttpServer : IAsyncDisposable
     /// <summary>What the server does wrong, from now on.</summary>
     public volatile ServerFault Fault;
 
+    /// <summary>When set, every request is answered 302 with this base + the request's path and query (a redirecting mirror).</summary>
+    public Uri? RedirectTo { get; set; }
+
     /// <summary>Pause before each answer (a slow server).</summary>
     public TimeSpan Delay { get; set; }
 
@@ -130,6 +133,12 @@ internal sealed class RangeHttpServer : IAsyncDisposable
         Interlocked.Increment(ref _requests);
         string range = request.Headers.Range.ToString();
         Log.Enqueue($"{request.Path}{request.QueryString} {range}".TrimEnd());
+        if (RedirectTo is { } redirect)
+        {
+            response.StatusCode = 302;
+            response.Headers.Location = redirect.GetLeftPart(UriPartial.Authority) + request.Path + request.QueryString;
+            return;
+        }
         if (Delay > TimeSpan.Zero) await Task.Delay(Delay, context.RequestAborted);
         if (Interlocked.Decrement(ref _failFirst) >= 0)
         {
