@@ -6,13 +6,14 @@ using Shoal.Metainfo;
 using Shoal.Swarm;
 using Shoal.Tests.Dialects;
 using Shoal.Tests.Interop;
+using Shoal.Tests.WebSeeds;
 using Shoal.Transport.Encryption;
 
 namespace Shoal.Tests.Daemon;
 
 /// <summary>
 /// Network settings changed over real HTTP take effect in the running daemon, without a restart: connection limits,
-/// the DHT node, encryption. The peers are Shoal sessions on 127.0.0.1.
+/// the DHT node, encryption, the SSRF mitigation. The peers are Shoal sessions on 127.0.0.1.
 /// </summary>
 public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
 {
@@ -90,6 +91,27 @@ public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
         await Task.Delay(2000);
         Assert.Equal(0, refused.GetStatus().Peers);
         Assert.Equal(2, await PeersAsync(id)); // the plaintext peer connected before stays
+    }
+
+    [Fact]
+    public async Task Turning_the_ssrf_mitigation_off_lets_a_web_seed_with_a_query_string_on_loopback_serve()
+    {
+        using var qb = new QbClient(_daemon.Address);
+        Assert.True((await qb.JsonAsync("app/preferences")).GetProperty("ssrf_mitigation").GetBoolean());
+        await qb.OkAsync("app/setPreferences", ("json", JsonSerializer.Serialize(new { ssrf_mitigation = false })));
+        Assert.False((await qb.JsonAsync("app/preferences")).GetProperty("ssrf_mitigation").GetBoolean());
+
+        (Torrent plain, string content) = await TestDaemon.MakeTorrentAsync(_folder, "mirrored.bin", 1 << 20, seed: 5);
+        await using RangeHttpServer server = await RangeHttpServer.StartAsync();
+        server.AddFile("mirrored.bin", await File.ReadAllBytesAsync(content));
+        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions
+        {
+            PieceLength = plain.PieceLength,
+            WebSeeds = [server.UrlOf("mirrored.bin") + "?token=1"],
+        });
+        long id = await DaemonApi.AddAsync(_client, torrent.ToBytes());
+        await DaemonApi.WaitForStateAsync(_client, id, "seeding");
+        Assert.Contains(server.Log, line => line.Contains("?token=1", StringComparison.Ordinal));
     }
 
     private async Task<(long Id, Torrent Torrent)> SeedInDaemonAsync(string name)

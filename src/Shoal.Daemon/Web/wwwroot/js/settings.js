@@ -48,6 +48,7 @@ const groups = [
     ['lsd', 'Local peer discovery', 'bool'],
     ['pex', 'Peer exchange', 'bool'],
     ['port_mapping', 'Forward the peer port on the router', 'bool', 'UPnP and NAT-PMP'],
+    ['ssrf_mitigation', 'Protect local services from torrents', 'bool', 'SSRF mitigation: web seeds on this machine or the LAN without query strings, loopback trackers only at /announce, no redirects inward'],
   ] },
   { title: 'Interface', icon: 'lock', fields: [
     ['allowed_hosts', 'Host names this page may be reached by', 'hosts', 'besides IP addresses and localhost; one per line (a guard against DNS rebinding)'],
