@@ -10,7 +10,7 @@ namespace Shoal.Http;
 /// host is resolved and classified, the request goes to that scope's pool, and the pool's connect callback connects
 /// only to addresses of its scope. A pooled connection therefore always is where its pool says, and a DNS answer that
 /// changed between the check and the connection (DNS rebinding) finds no address to connect to. With the mitigation
-/// off a fifth, unrestricted pool is used and nothing is resolved beforehand.
+/// off a fourth, unrestricted pool is used and nothing is resolved beforehand.
 /// </summary>
 /// <remarks>
 /// The scoped pools connect directly (no proxy): through a proxy the address connected to would be the proxy's. One
@@ -124,8 +124,9 @@ internal sealed class GuardedHttpClient : IDisposable
         {
             addresses = await Dns.GetHostAddressesAsync(host, token).ConfigureAwait(false);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or ArgumentException)
         {
+            // A name the resolver refuses (too long, malformed) is a connection failure like a name that does not exist.
             throw new HttpRequestException($"cannot resolve {host}: {e.Message}", e);
         }
         return addresses.Length > 0 ? addresses : throw new HttpRequestException($"cannot resolve {host}: no address");
