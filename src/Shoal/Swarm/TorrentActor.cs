@@ -1,5 +1,5 @@
-using System.Threading.Channels;
 using System.Net;
+using System.Threading.Channels;
 using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Picking;
@@ -239,6 +239,10 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
                 }
                 if (_mailbox.TryFinishDrain()) return;
             }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            BeginShutDown();
         }
         catch (Exception ex)
         {
