@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Shoal.Discovery;
+using Shoal.Metainfo;
+using Shoal.Swarm;
+using Shoal.Tests.Discovery;
+using ManualTimeProvider = Shoal.Tests.Trackers.ManualTimeProvider;
+
+namespace Shoal.Tests.Swarm;
+
+/// <summary>
+/// Peer exchange and local service discovery switched off and on again on a running session (as the native API,
+/// Transmission's session-set and qBittorrent's setPreferences do): each switch takes effect at once, on the wire.
+/// The session runs on its own virtual clock, so its PEX interval and its LSD announce interval pass in an instant.
+/// </summary>
+public sealed class DiscoverySwitchTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private readonly LoopbackSessions _bed = new("shoal-switches-");
+
+    public void Dispose() => _bed.Dispose();
+
+    [Fact]
+    public async Task Pex_switched_off_at_runtime_sends_and_takes_nothing_and_switched_on_again_it_does_both()
+    {
+        var time = new ManualTimeProvider();
+        (Torrent torrent, string seedDir) = await _bed.CreateTorrentAsync("seed", 1, ("pex.bin", 4 * LoopbackSessions.PieceLength));
+        ShoalSession session = await _bed.StartAsync(o => o with { Time = time });
+        TorrentHandle seed = await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
+        await Eventually.TrueAsync(() => seed.GetStatus().State == TorrentState.Seeding, Patience, "the seed never started seeding");
+        Assert.True(session.PexEnabled);
+
+        using var firstListener = new LoopbackListener();
+        using var secondListener = new LoopbackListener();
+        using var canary = new LoopbackListener();
+        await using RawPexPeer first = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, firstListener.Port);
+        await using RawPexPeer observer = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, listenPort: null);
+
+        // On: the next tick tells the observer of the first peer.
+        time.Advance(SessionScheduler.TickInterval);
+        await observer.SyncAsync();
+        PexMessage told = Assert.Single(observer.PexReceived);
+        Assert.Equal([firstListener.EndPoint], told.Added.Select(p => p.EndPoint));
+
+        // Off. A second peer joins, and a full PEX interval passes: the observer hears nothing of it.
+        session.SetPexEnabled(false);
+        Assert.False(session.PexEnabled);
+        await using RawPexPeer second = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, secondListener.Port);
+        await second.SyncAsync(); // its listen port is known to the session
+        // What a peer tells us while PEX is off is not used either: the canary it names is never dialled.
+        await first.SendPexAsync(canary.EndPoint);
+        await first.SyncAsync(); // handled before the ticks below
+        await AdvanceAsync(time, PexTracker.MinInterval + TimeSpan.FromSeconds(2), observer, first, second);
+        Assert.Single(observer.PexReceived);
+        await Task.Delay(500); // a dial to the canary (loopback) would be in its backlog by now
+        Assert.Equal(0, canary.Accepted());
+
+        // On again: the very next tick tells the observer what changed while it was off.
+        session.SetPexEnabled(true);
+        Assert.True(session.PexEnabled);
+        time.Advance(SessionScheduler.TickInterval);
+        await observer.SyncAsync();
+        Assert.Equal(2, observer.PexReceived.Count);
+        Assert.Equal([secondListener.EndPoint], observer.PexReceived[1].Added.Select(p => p.EndPoint));
+        Assert.Empty(observer.PexReceived[1].Dropped);
+        // And what peers tell us is used again: the canary, named by the second peer, is dialled.
+        await second.SendPexAsync(canary.EndPoint);
+        await second.SyncAsync();
+        await Eventually.TrueAsync(() =>
+        {
+            time.Advance(SessionScheduler.TickInterval);
+            return canary.Accepted() > 0;
+        }, Patience, "the address a peer gave after PEX was switched on again was never dialled", pollMilliseconds: 100);
+    }
+
+    [MulticastLoopbackFact]
+    public async Task Local_discovery_switched_off_at_runtime_announces_nothing_and_switched_on_again_announces_at_once_and_every_interval()
+    {
+        var time = new ManualTimeProvider();
+        int port = MulticastLoopback.FreeUdpPort();
+        // The group on a private port over loopback with TTL 0: nothing leaves the machine, parallel runs do not meet.
+        var lsd = new LsdOptions
+        {
+            Ipv4Group = new IPEndPoint(MulticastLoopback.Group, port),
+            Ipv6Group = null,
+            Ipv4Interface = IPAddress.Loopback,
+            EnableLoopback = true,
+            TimeToLive = 0,
+            TimeProvider = time,
+        };
+        Channel<(InfoHash Hash, IPEndPoint Peer)> heard = Channel.CreateUnbounded<(InfoHash, IPEndPoint)>();
+        await using var listener = new LocalServiceDiscovery(lsd with { TimeProvider = TimeProvider.System }, (h, p) => heard.Writer.TryWrite((h, p)));
+        (Torrent firstTorrent, string firstDir) = await _bed.CreateTorrentAsync("first", 1, ("first.bin", 2 * LoopbackSessions.PieceLength));
+        (Torrent secondTorrent, string secondDir) = await _bed.CreateTorrentAsync("second", 2, ("second.bin", 2 * LoopbackSessions.PieceLength));
+        ShoalSession session = await _bed.StartAsync(o => o with { Time = time, EnableLocalDiscovery = true, LocalDiscovery = lsd });
+        Assert.True(session.LocalDiscoveryEnabled);
+        var us = new IPEndPoint(IPAddress.Loopback, session.ListenEndPoint.Port);
+
+        // On: a torrent added is announced at once.
+        await session.AddTorrentAsync(firstTorrent, new TorrentOptions { DownloadDirectory = firstDir });
+        Assert.Equal((firstTorrent.InfoHash, us), await NextAsync(heard));
+        await WaitForAnnounceTimerAsync(time);
+
+        // Off: neither a torrent added nor the announce interval passing sends anything.
+        Assert.True(await session.SetLocalDiscoveryEnabledAsync(false));
+        Assert.False(session.LocalDiscoveryEnabled);
+        await session.AddTorrentAsync(secondTorrent, new TorrentOptions { DownloadDirectory = secondDir });
+        time.Advance(TimeSpan.FromMinutes(6));
+        await Task.Delay(1000); // an announce over loopback arrives within milliseconds
+        Assert.False(heard.Reader.TryRead(out var early), $"announced while off: {early}");
+
+        // On again: both torrents are announced at once, then again every interval.
+        Assert.True(await session.SetLocalDiscoveryEnabledAsync(true));
+        Assert.True(session.LocalDiscoveryEnabled);
+        InfoHash[] both = [firstTorrent.InfoHash, secondTorrent.InfoHash];
+        await AssertAnnouncedAsync(heard, us, both);
+        await Task.Delay(500);
+        Assert.False(heard.Reader.TryRead(out var extra), $"more than one announce each: {extra}");
+        await WaitForAnnounceTimerAsync(time);
+        time.Advance(TimeSpan.FromMinutes(5));
+        await AssertAnnouncedAsync(heard, us, both);
+    }
+
+    /// <summary>Waits until the session's announce loop sleeps on the virtual clock (five minutes from now), so advancing it wakes the loop.</summary>
+    private static Task WaitForAnnounceTimerAsync(ManualTimeProvider time) =>
+        Eventually.TrueAsync(() => time.PendingDueTimes().Contains(time.GetUtcNow() + TimeSpan.FromMinutes(5)), Patience, "the announce loop never waited for its interval");
+
+    /// <summary>The next announces heard are <paramref name="hashes"/> (in any order), each naming the session.</summary>
+    private static async Task AssertAnnouncedAsync(Channel<(InfoHash Hash, IPEndPoint Peer)> heard, IPEndPoint us, InfoHash[] hashes)
+    {
+        var got = new List<(InfoHash Hash, IPEndPoint Peer)>();
+        foreach (InfoHash _ in hashes) got.Add(await NextAsync(heard));
+        Assert.All(got, a => Assert.Equal(us, a.Peer));
+        Assert.Equal(hashes.Select(h => h.ToHex()).Order(), got.Select(a => a.Hash.ToHex()).Order());
+    }
+
+    private static async Task<(InfoHash Hash, IPEndPoint Peer)> NextAsync(Channel<(InfoHash Hash, IPEndPoint Peer)> heard)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        try
+        {
+            return await heard.Reader.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"no announce heard in {Patience.TotalSeconds:0} s");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Moves the session's clock on tick by tick, each tick handled (a round trip through <paramref name="sync"/>) before
+    /// the next, so whatever a tick starts (a dial) starts before the clock jumps on; the peers keep their connections alive.
+    /// </summary>
+    private static async Task AdvanceAsync(ManualTimeProvider time, TimeSpan by, RawPexPeer sync, params RawPexPeer[] others)
+    {
+        foreach (RawPexPeer peer in others.Append(sync)) await peer.KeepAliveAsync();
+        for (TimeSpan passed = TimeSpan.Zero; passed < by; passed += SessionScheduler.TickInterval)
+        {
+            time.Advance(SessionScheduler.TickInterval);
+            await sync.SyncAsync();
+        }
+    }
+
+    /// <summary>A TCP listener on 127.0.0.1 that stands for a peer's listen port and counts who dials it.</summary>
+    private sealed class LoopbackListener : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private int _accepted;
+
+        public LoopbackListener() => _listener.Start();
+
+        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+        public int Port => EndPoint.Port;
+
+        /// <summary>Connections made to it so far (accepted and closed at once).</summary>
+        public int Accepted()
+        {
+            while (_listener.Pending())
+            {
+                _listener.AcceptSocket().Dispose();
+                _accepted++;
+            }
+            return _accepted;
+        }
+
+        public void Dispose() => _listener.Stop();
+    }
+}
