@@ -140,14 +140,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
     public async Task TwoSessionsOnOneHostFindEachOtherThroughLocalDiscovery()
     {
         (Torrent torrent, string seedDir, byte[] content) = await MakeTorrentAsync("lsd.bin", 1_000_000, 64 * 1024);
-        var lsd = new LsdOptions
-        {
-            Ipv4Group = new IPEndPoint(MulticastLoopback.Group, MulticastLoopback.FreeUdpPort()),
-            Ipv6Group = null,
-            Ipv4Interface = IPAddress.Loopback,
-            EnableLoopback = true,
-            TimeToLive = 0,
-        };
+        LsdOptions lsd = MulticastLoopback.Lsd(MulticastLoopback.FreeUdpPort());
         ShoalSession seeder = await StartAsync(lsd: lsd);
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         ShoalSession leecher = await StartAsync(lsd: lsd);

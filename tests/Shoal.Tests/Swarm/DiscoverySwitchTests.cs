@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Swarm;
@@ -78,19 +77,8 @@ public sealed class DiscoverySwitchTests : IDisposable
     public async Task Local_discovery_switched_off_at_runtime_announces_nothing_and_switched_on_again_announces_at_once_and_every_interval()
     {
         var time = new ManualTimeProvider();
-        int port = MulticastLoopback.FreeUdpPort();
-        // The group on a private port over loopback with TTL 0: nothing leaves the machine, parallel runs do not meet.
-        var lsd = new LsdOptions
-        {
-            Ipv4Group = new IPEndPoint(MulticastLoopback.Group, port),
-            Ipv6Group = null,
-            Ipv4Interface = IPAddress.Loopback,
-            EnableLoopback = true,
-            TimeToLive = 0,
-            TimeProvider = time,
-        };
-        Channel<(InfoHash Hash, IPEndPoint Peer)> heard = Channel.CreateUnbounded<(InfoHash, IPEndPoint)>();
-        await using var listener = new LocalServiceDiscovery(lsd with { TimeProvider = TimeProvider.System }, (h, p) => heard.Writer.TryWrite((h, p)));
+        LsdOptions lsd = MulticastLoopback.Lsd(MulticastLoopback.FreeUdpPort(), time);
+        await using var listener = new LsdListener(lsd);
         (Torrent firstTorrent, string firstDir) = await _bed.CreateTorrentAsync("first", 1, ("first.bin", 2 * LoopbackSessions.PieceLength));
         (Torrent secondTorrent, string secondDir) = await _bed.CreateTorrentAsync("second", 2, ("second.bin", 2 * LoopbackSessions.PieceLength));
         ShoalSession session = await _bed.StartAsync(o => o with { Time = time, EnableLocalDiscovery = true, LocalDiscovery = lsd });
@@ -99,7 +87,7 @@ public sealed class DiscoverySwitchTests : IDisposable
 
         // On: a torrent added is announced at once.
         await session.AddTorrentAsync(firstTorrent, new TorrentOptions { DownloadDirectory = firstDir });
-        Assert.Equal((firstTorrent.InfoHash, us), await NextAsync(heard));
+        await listener.AssertAnnouncedAsync(us, firstTorrent.InfoHash);
         await WaitForAnnounceTimerAsync(time);
 
         // Off: neither a torrent added nor the announce interval passing sends anything.
@@ -107,47 +95,21 @@ public sealed class DiscoverySwitchTests : IDisposable
         Assert.False(session.LocalDiscoveryEnabled);
         await session.AddTorrentAsync(secondTorrent, new TorrentOptions { DownloadDirectory = secondDir });
         time.Advance(TimeSpan.FromMinutes(6));
-        await Task.Delay(1000); // an announce over loopback arrives within milliseconds
-        Assert.False(heard.Reader.TryRead(out var early), $"announced while off: {early}");
+        await listener.AssertSilentAsync(TimeSpan.FromSeconds(1), "while off");
 
         // On again: both torrents are announced at once, then again every interval.
         Assert.True(await session.SetLocalDiscoveryEnabledAsync(true));
         Assert.True(session.LocalDiscoveryEnabled);
-        InfoHash[] both = [firstTorrent.InfoHash, secondTorrent.InfoHash];
-        await AssertAnnouncedAsync(heard, us, both);
-        await Task.Delay(500);
-        Assert.False(heard.Reader.TryRead(out var extra), $"more than one announce each: {extra}");
+        await listener.AssertAnnouncedAsync(us, firstTorrent.InfoHash, secondTorrent.InfoHash);
+        await listener.AssertSilentAsync(TimeSpan.FromMilliseconds(500), "twice on switching on");
         await WaitForAnnounceTimerAsync(time);
         time.Advance(TimeSpan.FromMinutes(5));
-        await AssertAnnouncedAsync(heard, us, both);
+        await listener.AssertAnnouncedAsync(us, firstTorrent.InfoHash, secondTorrent.InfoHash);
     }
 
     /// <summary>Waits until the session's announce loop sleeps on the virtual clock (five minutes from now), so advancing it wakes the loop.</summary>
     private static Task WaitForAnnounceTimerAsync(ManualTimeProvider time) =>
         Eventually.TrueAsync(() => time.PendingDueTimes().Contains(time.GetUtcNow() + TimeSpan.FromMinutes(5)), Patience, "the announce loop never waited for its interval");
-
-    /// <summary>The next announces heard are <paramref name="hashes"/> (in any order), each naming the session.</summary>
-    private static async Task AssertAnnouncedAsync(Channel<(InfoHash Hash, IPEndPoint Peer)> heard, IPEndPoint us, InfoHash[] hashes)
-    {
-        var got = new List<(InfoHash Hash, IPEndPoint Peer)>();
-        foreach (InfoHash _ in hashes) got.Add(await NextAsync(heard));
-        Assert.All(got, a => Assert.Equal(us, a.Peer));
-        Assert.Equal(hashes.Select(h => h.ToHex()).Order(), got.Select(a => a.Hash.ToHex()).Order());
-    }
-
-    private static async Task<(InfoHash Hash, IPEndPoint Peer)> NextAsync(Channel<(InfoHash Hash, IPEndPoint Peer)> heard)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        try
-        {
-            return await heard.Reader.ReadAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Assert.Fail($"no announce heard in {Patience.TotalSeconds:0} s");
-            throw;
-        }
-    }
 
     /// <summary>
     /// Moves the session's clock on tick by tick, each tick handled (a round trip through <paramref name="sync"/>) before
