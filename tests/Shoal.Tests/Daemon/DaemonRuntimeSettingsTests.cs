@@ -105,9 +105,8 @@ public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
 
         // A peer with a listen port, then one that listens for PEX: the daemon ticks every half second, and with PEX
         // on its first tick would tell the second of the first.
-        using var listening = new TcpListener(IPAddress.Loopback, 0);
-        listening.Start();
-        await using RawPexPeer first = await RawPexPeer.ConnectAsync(daemon, torrent, ((IPEndPoint)listening.LocalEndpoint).Port);
+        using var listening = new CountingListener();
+        await using RawPexPeer first = await RawPexPeer.ConnectAsync(daemon, torrent, listening.EndPoint.Port);
         await using RawPexPeer observer = await RawPexPeer.ConnectAsync(daemon, torrent, listenPort: null);
         await Task.Delay(2000);
         await observer.SyncAsync();
@@ -116,7 +115,7 @@ public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
         using var qb = new QbClient(_daemon.Address);
         await qb.OkAsync("app/setPreferences", ("json", JsonSerializer.Serialize(new { pex = true })));
         await Eventually.TrueAsync(() => observer.PexReceived.Count > 0, DaemonApi.Patience, "PEX turned on again told the peer nothing");
-        Assert.Equal([(IPEndPoint)listening.LocalEndpoint], observer.PexReceived[0].Added.Select(p => p.EndPoint));
+        Assert.Equal([listening.EndPoint], observer.PexReceived[0].Added.Select(p => p.EndPoint));
     }
 
     private async Task<(long Id, Torrent Torrent)> SeedInDaemonAsync(string name)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Shoal.Discovery;
 using Shoal.Metainfo;
 using Shoal.Swarm;
@@ -30,10 +29,10 @@ public sealed class DiscoverySwitchTests : IDisposable
         await Eventually.TrueAsync(() => seed.GetStatus().State == TorrentState.Seeding, Patience, "the seed never started seeding");
         Assert.True(session.PexEnabled);
 
-        using var firstListener = new LoopbackListener();
-        using var secondListener = new LoopbackListener();
-        using var canary = new LoopbackListener();
-        await using RawPexPeer first = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, firstListener.Port);
+        using var firstListener = new CountingListener();
+        using var secondListener = new CountingListener();
+        using var canary = new CountingListener();
+        await using RawPexPeer first = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, firstListener.EndPoint.Port);
         await using RawPexPeer observer = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, listenPort: null);
 
         // On: the next tick tells the observer of the first peer.
@@ -45,7 +44,7 @@ public sealed class DiscoverySwitchTests : IDisposable
         // Off. A second peer joins, and a full PEX interval passes: the observer hears nothing of it.
         session.SetPexEnabled(false);
         Assert.False(session.PexEnabled);
-        await using RawPexPeer second = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, secondListener.Port);
+        await using RawPexPeer second = await RawPexPeer.ConnectAsync(session.ListenEndPoint, torrent, secondListener.EndPoint.Port);
         await second.SyncAsync(); // its listen port is known to the session
         // What a peer tells us while PEX is off is not used either: the canary it names is never dialled.
         await first.SendPexAsync(canary.EndPoint);
@@ -53,7 +52,7 @@ public sealed class DiscoverySwitchTests : IDisposable
         await AdvanceAsync(time, PexTracker.MinInterval + TimeSpan.FromSeconds(2), observer, first, second);
         Assert.Single(observer.PexReceived);
         await Task.Delay(500); // a dial to the canary (loopback) would be in its backlog by now
-        Assert.Equal(0, canary.Accepted());
+        Assert.Equal(0, canary.Accepted);
 
         // On again: the very next tick tells the observer what changed while it was off.
         session.SetPexEnabled(true);
@@ -69,7 +68,7 @@ public sealed class DiscoverySwitchTests : IDisposable
         await Eventually.TrueAsync(() =>
         {
             time.Advance(SessionScheduler.TickInterval);
-            return canary.Accepted() > 0;
+            return canary.Accepted > 0;
         }, Patience, "the address a peer gave after PEX was switched on again was never dialled", pollMilliseconds: 100);
     }
 
@@ -123,31 +122,5 @@ public sealed class DiscoverySwitchTests : IDisposable
             time.Advance(SessionScheduler.TickInterval);
             await sync.SyncAsync();
         }
-    }
-
-    /// <summary>A TCP listener on 127.0.0.1 that stands for a peer's listen port and counts who dials it.</summary>
-    private sealed class LoopbackListener : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private int _accepted;
-
-        public LoopbackListener() => _listener.Start();
-
-        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
-
-        public int Port => EndPoint.Port;
-
-        /// <summary>Connections made to it so far (accepted and closed at once).</summary>
-        public int Accepted()
-        {
-            while (_listener.Pending())
-            {
-                _listener.AcceptSocket().Dispose();
-                _accepted++;
-            }
-            return _accepted;
-        }
-
-        public void Dispose() => _listener.Stop();
     }
 }
