@@ -94,7 +94,7 @@ public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Pex_turned_off_over_transmission_tells_a_new_peer_nothing_and_turned_on_over_qbittorrent_tells_it_at_once()
+    public async Task Pex_turned_off_over_transmission_or_the_native_api_tells_a_new_peer_nothing_and_turned_on_over_qbittorrent_tells_it_at_once()
     {
         (_, Torrent torrent) = await SeedInDaemonAsync("pex.bin");
         var daemon = new IPEndPoint(IPAddress.Loopback, _daemon.Host.PeerPort);
@@ -116,6 +116,14 @@ public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
         await qb.OkAsync("app/setPreferences", ("json", JsonSerializer.Serialize(new { pex = true })));
         await Eventually.TrueAsync(() => observer.PexReceived.Count > 0, DaemonApi.Patience, "PEX turned on again told the peer nothing");
         Assert.Equal([listening.EndPoint], observer.PexReceived[0].Added.Select(p => p.EndPoint));
+
+        // Off again over the native API: a newcomer hears nothing either.
+        await DaemonApi.SettingsAsync(_client, new { pex = false });
+        await Task.Delay(500);
+        await using RawPexPeer newcomer = await RawPexPeer.ConnectAsync(daemon, torrent, listenPort: null);
+        await Task.Delay(2000);
+        await newcomer.SyncAsync();
+        Assert.Empty(newcomer.PexReceived);
     }
 
     private async Task<(long Id, Torrent Torrent)> SeedInDaemonAsync(string name)
