@@ -2,6 +2,7 @@ using System.Net;
 using Shoal.Cli.Tracker;
 using Shoal.Metainfo;
 using Shoal.Swarm;
+using Shoal.Tests.Interop;
 
 namespace Shoal.Tests.Swarm;
 
@@ -27,9 +28,9 @@ public sealed class V2SwarmTests : IAsyncLifetime
         string seedDir = Path.Combine(_root, "seed");
         string content = Path.Combine(seedDir, "content");
         var random = new Random(52);
-        WriteRandomFile(Path.Combine(content, "small.bin"), 10_000, random);          // one block
-        WriteRandomFile(Path.Combine(content, "odd.bin"), 300_001, random);           // several pieces, short tail
-        WriteRandomFile(Path.Combine(content, "sub", "deep.bin"), 1_000_000, random); // a subfolder, many pieces
+        TestContent.WriteRandomFile(Path.Combine(content, "small.bin"), 10_000, random);          // one block
+        TestContent.WriteRandomFile(Path.Combine(content, "odd.bin"), 300_001, random);           // several pieces, short tail
+        TestContent.WriteRandomFile(Path.Combine(content, "sub", "deep.bin"), 1_000_000, random); // a subfolder, many pieces
         Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = PieceLength, Version = version });
         return (torrent, seedDir, content);
     }
@@ -46,7 +47,7 @@ public sealed class V2SwarmTests : IAsyncLifetime
         string leechDir = Path.Combine(_root, "leech");
         TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
         await CompletesAsync(handle);
-        AssertSameFiles(content, Path.Combine(leechDir, "content"));
+        TestContent.AssertSameTree(content, Path.Combine(leechDir, "content"));
         Assert.Equal(0, handle.GetStatus().FailedPieces);
     }
 
@@ -66,7 +67,7 @@ public sealed class V2SwarmTests : IAsyncLifetime
         TorrentHandle handle = await leecher.AddMagnetAsync(MagnetLink.Parse(magnet.ToString()),
             new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
         await CompletesAsync(handle);
-        AssertSameFiles(content, Path.Combine(leechDir, "content"));
+        TestContent.AssertSameTree(content, Path.Combine(leechDir, "content"));
         Assert.Equal(0, handle.GetStatus().FailedPieces);
     }
 
@@ -121,7 +122,7 @@ public sealed class V2SwarmTests : IAsyncLifetime
         ShoalSession seeder = await StartSessionAsync();
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir, Trackers = [url] });
         await CompletesAsync(handle);
-        AssertSameFiles(content, Path.Combine(leechDir, "content"));
+        TestContent.AssertSameTree(content, Path.Combine(leechDir, "content"));
     }
 
     [Fact]
@@ -138,7 +139,7 @@ public sealed class V2SwarmTests : IAsyncLifetime
         string leechDir = Path.Combine(_root, "leech");
         TorrentHandle handle = await leecher.AddMagnetAsync(v2Only, new TorrentOptions { DownloadDirectory = leechDir, Peers = [seeder.ListenEndPoint] });
         await CompletesAsync(handle);
-        AssertSameFiles(content, Path.Combine(leechDir, "content"));
+        TestContent.AssertSameTree(content, Path.Combine(leechDir, "content"));
 
         // The same torrent cannot be added twice under its other hash.
         await Assert.ThrowsAsync<InvalidOperationException>(() => seeder.AddMagnetAsync(v2Only, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "again") }));
@@ -152,7 +153,7 @@ public sealed class V2SwarmTests : IAsyncLifetime
         string otherContent = Path.Combine(_root, "other", "album");
         Directory.CreateDirectory(otherContent);
         File.Copy(Path.Combine(content, "sub", "deep.bin"), Path.Combine(otherContent, "same.bin"));
-        WriteRandomFile(Path.Combine(otherContent, "new.bin"), 100_000, new Random(6));
+        TestContent.WriteRandomFile(Path.Combine(otherContent, "new.bin"), 100_000, new Random(6));
         Torrent second = await TorrentCreator.CreateAsync(otherContent, new TorrentCreationOptions { PieceLength = PieceLength, Version = TorrentVersion.Hybrid });
         ShoalSession session = await StartSessionAsync();
         TorrentHandle firstHandle = await session.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = seedDir });
@@ -230,17 +231,6 @@ public sealed class V2SwarmTests : IAsyncLifetime
         await handle.Completion;
     }
 
-    private static void AssertSameFiles(string expected, string actual)
-    {
-        foreach (string file in Directory.EnumerateFiles(expected, "*", SearchOption.AllDirectories))
-        {
-            string relative = Path.GetRelativePath(expected, file);
-            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(actual, relative))), relative + " differs");
-        }
-        Assert.Equal(Directory.EnumerateFiles(expected, "*", SearchOption.AllDirectories).Count(),
-            Directory.EnumerateFiles(actual, "*", SearchOption.AllDirectories).Count());
-    }
-
     private async Task<ShoalSession> StartSessionAsync(string? resumeDirectory = null)
     {
         ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
@@ -254,13 +244,5 @@ public sealed class V2SwarmTests : IAsyncLifetime
         });
         _sessions.Add(session);
         return session;
-    }
-
-    private static void WriteRandomFile(string path, int length, Random random)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        byte[] data = new byte[length];
-        random.NextBytes(data);
-        File.WriteAllBytes(path, data);
     }
 }
