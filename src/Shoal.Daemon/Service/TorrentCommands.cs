@@ -67,7 +67,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             context.Events.Publish(DaemonEventKind.CategoriesChanged, message: category);
         }
         MergeTags(tags);
-        var t = new ServiceTorrent(record, TorrentTotals.Zero, torrent)
+        var t = new ServiceTorrent(record, TorrentTotals.Zero, torrent, context.Time)
         {
             Activity = record.RunMode == RunMode.Paused ? TorrentActivity.Paused : TorrentActivity.QueuedDownload,
             Reason = record.RunMode == RunMode.Paused ? "added paused" : "added",

@@ -102,7 +102,7 @@ public sealed class TorrentService : IAsyncDisposable
                     error = "the stored metainfo is damaged: " + ex.Message;
                 }
             }
-            var t = new ServiceTorrent(s.Record, s.Totals, metainfo)
+            var t = new ServiceTorrent(s.Record, s.Totals, metainfo, _context.Time)
             {
                 Error = error,
                 RenamedFiles = metainfo is null ? null : EngineBridge.RenamedFiles(s.Record.InfoHash, s.Resume),
@@ -156,6 +156,12 @@ public sealed class TorrentService : IAsyncDisposable
 
     /// <summary>The daemon's total rates over the last ten minutes (the web page's graph).</summary>
     public RateHistory RateHistory { get; } = new();
+
+    /// <summary>The once-a-second pass (its counters tell tests what an idle daemon does).</summary>
+    internal StatusPass Pass => _pass;
+
+    /// <summary>The state store (its transaction count tells tests how adds are written).</summary>
+    internal StateStore Store => _context.Store;
 
     /// <summary>The daemon's event stream.</summary>
     public EventHub Events => _context.Events;
