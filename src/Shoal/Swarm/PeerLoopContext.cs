@@ -11,10 +11,10 @@ internal sealed class PeerLoopContext(
     RateLimiter sessionUpload,
     RateLimiter torrentDownload,
     RateLimiter sessionDownload,
-    Action releaseConnection)
+    SessionContext session)
 {
     /// <summary>Returns the connection's slot to the session's budget; called once per connection.</summary>
-    public void ReleaseConnection() => releaseConnection();
+    public void ReleaseConnection() => session.ReleaseConnection();
 
 
     public ChannelWriter<TorrentEvent> Mailbox { get; } = mailbox;

@@ -155,9 +155,12 @@ internal sealed class ResumeSaver(TorrentContext torrent)
     /// <summary>When the next save is due (a <see cref="TimeProvider"/> timestamp), or null when nothing is left unsaved.</summary>
     public long? NextSaveDue(long now)
     {
-        if (_saving.IsCompleted) _saving = Task.CompletedTask; // an idle torrent keeps no finished save's state machine
+        // A save under way: looked at again at the next tick, so an idle torrent lets go of the finished save's state
+        // machine (it would otherwise hold it until its next save: 150 bytes for each of 10,000 idle seeds).
+        if (!_saving.IsCompleted) return now;
+        _saving = Task.CompletedTask;
         if (!Due) return null;
-        if (!_saving.IsCompleted || torrent.State == TorrentState.Seeding) return now;
+        if (torrent.State == TorrentState.Seeding) return now;
         return _lastSave + (long)(SaveInterval.TotalSeconds * torrent.Time.TimestampFrequency);
     }
 

@@ -75,6 +75,11 @@ internal sealed class SessionContext
     /// </summary>
     public PeerMemoryBudget PeerMemory { get; }
 
+    /// <summary><see cref="PeerMemoryBudget.IsUnderPressure"/> as one delegate for every torrent (not one each).</summary>
+    public Func<bool> PeerMemoryUnderPressure => _peerMemoryUnderPressure ??= () => PeerMemory.IsUnderPressure;
+
+    private Func<bool>? _peerMemoryUnderPressure;
+
     /// <summary>
     /// Socket buffers for every connection of the session. The shared pool allocates a wrapper per rent;
     /// this one reuses its blocks, so steady traffic allocates nothing.

@@ -120,6 +120,16 @@ public sealed record SessionOptions
     /// </summary>
     public int MaxOpenFiles { get; init; } = Storage.DiskService.DefaultMaxOpenFiles;
 
+    /// <summary>
+    /// Once the process has gone quiet after a burst of work (adding or checking thousands of torrents), give the memory
+    /// that burst used back to the operating system: one blocking collection, at most once a minute. Default on; turn
+    /// it off in an application that manages the garbage collector itself.
+    /// </summary>
+    public bool ReturnMemoryWhenIdle { get; init; } = true;
+
+    /// <summary>The managed heap as the idle-memory release reads it (tests script it); null: the runtime's.</summary>
+    internal IManagedMemory? ManagedMemory { get; init; }
+
     /// <summary>Disk operations allowed in flight at once (reads, writes, hashing).</summary>
     public int DiskConcurrency { get; init; } = 4;
 

@@ -26,7 +26,18 @@ internal sealed class SessionTorrent(TorrentActor actor, IReadOnlyList<IReadOnly
     /// <summary>Ends the DHT announce loop (pause, restart, removal).</summary>
     public CancellationTokenSource? DhtStop { get; set; }
 
-    public SemaphoreSlim Gate { get; } = new(1, 1);
+    private SemaphoreSlim? _gate;
+
+    /// <summary>One change of the torrent's run state at a time (made on first use: most torrents are never paused).</summary>
+    public SemaphoreSlim Gate
+    {
+        get
+        {
+            if (Volatile.Read(ref _gate) is { } gate) return gate;
+            Interlocked.CompareExchange(ref _gate, new SemaphoreSlim(1, 1), null);
+            return _gate;
+        }
+    }
 
     /// <summary>Set once the torrent left the session: calls through its handle fail.</summary>
     public bool Removed { get; set; }

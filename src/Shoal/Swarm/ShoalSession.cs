@@ -32,6 +32,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
     private Task _localDiscoveryLoop = Task.CompletedTask;
     private CancellationTokenSource? _localDiscoveryStop;
     private readonly Task _seedingGoalsLoop;
+    private readonly Task _idleMemoryLoop;
 
     /// <summary>DHT announce period of a torrent that has enough peers (libtorrent uses the same).</summary>
     private static readonly TimeSpan DhtAnnounceInterval = TimeSpan.FromMinutes(15);
@@ -67,6 +68,9 @@ public sealed partial class ShoalSession : IAsyncDisposable
         context.TorrentStateChanged = RequestReplan;
         _seedingGoals = context.Options.SeedingGoals;
         _seedingGoalsLoop = Task.Run(SeedingGoalsLoopAsync);
+        _idleMemoryLoop = context.Options.ReturnMemoryWhenIdle
+            ? Task.Run(() => IdleMemoryLoopAsync(context.Options.ManagedMemory ?? RuntimeManagedMemory.Instance))
+            : Task.CompletedTask;
         if (context.Options.EnableLocalDiscovery) StartLocalDiscovery();
     }
 
@@ -542,6 +546,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         Task unmapped = _context.PortMapper?.DisposeAsync().AsTask() ?? Task.CompletedTask;
         foreach (IPeerAcceptor acceptor in _acceptors) await acceptor.DisposeAsync().ConfigureAwait(false);
         await _seedingGoalsLoop.ConfigureAwait(false);
+        await _idleMemoryLoop.ConfigureAwait(false);
         await StopLocalDiscoveryAsync().ConfigureAwait(false);
         try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) { _context.Log("accept loop ended with " + ex.Message); }
         await Task.WhenAll(_torrents.Values.Select(StopTorrentAsync)).ConfigureAwait(false);

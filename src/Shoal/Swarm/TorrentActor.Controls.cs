@@ -25,7 +25,7 @@ internal sealed partial class TorrentActor
         var control = new TorrentControl<T>(work);
         if (!TryPost(new TorrentEvent { Kind = TorrentEventKind.Control, Payload = control }))
         {
-            try { await _mailbox.Writer.WriteAsync(new TorrentEvent { Kind = TorrentEventKind.Control, Payload = control }).ConfigureAwait(false); }
+            try { await _mailbox.WriteAsync(new TorrentEvent { Kind = TorrentEventKind.Control, Payload = control }).ConfigureAwait(false); }
             catch (ChannelClosedException) { control.Abandon(); }
         }
         return await control.Task.ConfigureAwait(false);
@@ -83,7 +83,7 @@ internal sealed partial class TorrentActor
     /// </summary>
     public void PauseBeforeStart(TorrentState shownAs)
     {
-        if (_run is not null) throw new InvalidOperationException("the torrent has started");
+        if (_started) throw new InvalidOperationException("the torrent has started");
         _t.UserPaused = true;
         _t.PausedState = shownAs;
         _t.State = shownAs;

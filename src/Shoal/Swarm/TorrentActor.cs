@@ -17,13 +17,16 @@ namespace Shoal.Swarm;
 /// <see cref="MetadataExchange"/>, <see cref="PexExchange"/>, <see cref="ResumeSaver"/>, <see cref="TorrentSnapshots"/>),
 /// so none of them needs a lock. Handlers never block: disk work is queued and its results come back as events.
 /// </summary>
-internal sealed partial class TorrentActor
+internal sealed partial class TorrentActor : IThreadPoolWorkItem
 {
     private const int MailboxCapacity = 8192;
 
+    /// <summary>Events handled in one turn on a thread-pool thread before the actor queues itself again (others get a turn).</summary>
+    private const int EventsPerTurn = 1024;
+
     private readonly TorrentContext _t;
     private readonly Func<Torrent, ITorrentDisk> _openStorage;
-    private readonly Channel<TorrentEvent> _mailbox;
+    private readonly TorrentMailbox _mailbox;
     private readonly PeerLoopContext _loopContext;
     private readonly RateLimiter _uploadLimit;
     private readonly RateLimiter _downloadLimit;
@@ -51,7 +54,10 @@ internal sealed partial class TorrentActor
 
     private long _lastTick;
     private bool _ticking;
-    private Task? _run;
+    private bool _started;
+    private bool _beginPending; // Start was called: the first turn begins the actor
+    private bool _shuttingDown; // the loop's turns are over: ShutDownAsync reads what is left
+    private TaskCompletionSource? _stopped; // made by whichever comes first, StopAsync or the shutdown's end
     private bool _awaitingLayers; // a v2 torrent from a magnet link: nothing can be verified before its piece layers arrive
 
     /// <summary>
@@ -65,15 +71,11 @@ internal sealed partial class TorrentActor
         _t = new TorrentContext(session, infoHash, displayName, options, torrent) { Storage = storage, InfoHashV2 = torrent?.InfoHashV2 ?? infoHashV2 };
         storage?.Attach(new TorrentDiskEvents(this), session.Blocks);
         _openStorage = openStorage;
-        _mailbox = Channel.CreateBounded<TorrentEvent>(new BoundedChannelOptions(MailboxCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _mailbox = new TorrentMailbox(MailboxCapacity, this);
         _uploadLimit = new RateLimiter(options.MaxUploadRate, session.Time);
         _downloadLimit = new RateLimiter(options.MaxDownloadRate, session.Time);
-        _loopContext = new PeerLoopContext(_mailbox.Writer, session.Time, _uploadLimit, session.UploadLimit,
-            _downloadLimit, session.DownloadLimit, session.ReleaseConnection)
+        _loopContext = new PeerLoopContext(_mailbox, session.Time, _uploadLimit, session.UploadLimit,
+            _downloadLimit, session.DownloadLimit, session)
         {
             Blocks = session.Blocks,
         };
@@ -83,7 +85,7 @@ internal sealed partial class TorrentActor
         _uploads = new UploadRequests(_t);
         _unchoker = new Unchoker(_t);
         _smartBan = new SmartBan(_t, _admission.Ban);
-        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, () => session.PeerMemory.IsUnderPressure, _t.InfoHashV2);
+        _metadataExchange = new MetadataExchange(infoHash, session.Time, _t.Log, session.PeerMemoryUnderPressure, _t.InfoHashV2);
         _pex = new PexExchange(session.Time, _t.StartedAt);
         _holepunch = new HolepunchExchange(_t, _admission);
         _extensions = new ExtensionMessages(_t, _metadataExchange, _pex, _holepunch, _admission);
@@ -157,17 +159,22 @@ internal sealed partial class TorrentActor
     /// <summary>The latest snapshot of the torrent's web seeds.</summary>
     public IReadOnlyList<WebSeedStatus> WebSeedSnapshot => _webSeeds.Snapshot;
 
-    /// <summary>Starts the actor: runs the event loop, and the check of existing data (or the metadata exchange) beside it.</summary>
-    public void Start() => _run = Task.Run(RunAsync);
+    /// <summary>Starts the actor: its first turn on the thread pool begins the check of existing data (or the metadata exchange), then it handles its events.</summary>
+    public void Start()
+    {
+        _started = true;
+        _beginPending = true;
+        _mailbox.Start(runNow: true);
+    }
 
     /// <summary>Posts an event without waiting; false when the mailbox is full or closed.</summary>
-    public bool TryPost(in TorrentEvent item) => _mailbox.Writer.TryWrite(item);
+    public bool TryPost(in TorrentEvent item) => _mailbox.TryWrite(item);
 
     /// <summary>Posts an event that must not be lost, waiting for room when the mailbox is full; dropped only once the torrent has stopped.</summary>
     public async ValueTask PostAsync(TorrentEvent item)
     {
         if (TryPost(item)) return;
-        try { await _mailbox.Writer.WriteAsync(item).ConfigureAwait(false); }
+        try { await _mailbox.WriteAsync(item).ConfigureAwait(false); }
         catch (ChannelClosedException) { }
     }
 
@@ -186,31 +193,91 @@ internal sealed partial class TorrentActor
     public async Task StopAsync()
     {
         if (!_stopping.IsCancellationRequested) _stopping.Cancel();
-        // The loop waits on its mailbox without a token: this wakes it (see RunEventsAsync).
+        if (!_started) return;
+        // The turns do not watch the token while the mailbox is empty: this event queues one (when the mailbox is full
+        // it fails, but then a turn is under way and checks the token after each event).
         TryPost(new TorrentEvent { Kind = TorrentEventKind.Stopping });
-        if (_run is not null) await _run.ConfigureAwait(false);
+        await StoppedSignal().Task.ConfigureAwait(false);
+    }
+
+    private TaskCompletionSource StoppedSignal()
+    {
+        if (Volatile.Read(ref _stopped) is { } made) return made;
+        Interlocked.CompareExchange(ref _stopped, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        return _stopped;
     }
 
     // ---- the loop -------------------------------------------------------------------------------------
 
-    private async Task RunAsync()
+    /// <summary>
+    /// One turn on a thread-pool thread: handles what the mailbox holds, one event at a time, until it is empty (or after
+    /// <see cref="EventsPerTurn"/> events, when the actor queues itself again), or until the torrent stops or fails.
+    /// </summary>
+    void IThreadPoolWorkItem.Execute()
     {
-        CancellationToken stop = _stopping.Token;
+        if (_shuttingDown) return;
         try
         {
-            Begin();
-            await RunEventsAsync(stop).ConfigureAwait(false);
+            if (_beginPending)
+            {
+                _beginPending = false;
+                Begin();
+                if (StopsNow(TorrentEventKind.Tick)) return;
+            }
+            int handled = 0;
+            while (true)
+            {
+                while (_mailbox.TryRead(out TorrentEvent item))
+                {
+                    Handle(item);
+                    if (StopsNow(item.Kind)) return;
+                    if (++handled == EventsPerTurn)
+                    {
+                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                        return;
+                    }
+                }
+                if (_mailbox.TryFinishDrain()) return;
+            }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
+            BeginShutDown();
         }
         catch (Exception ex)
         {
             Fail(ex);
+            BeginShutDown();
         }
-        finally
+    }
+
+    /// <summary>After an event: true (and the shutdown under way) when the torrent failed or is stopping.</summary>
+    private bool StopsNow(TorrentEventKind handled)
+    {
+        if (_t.State != TorrentState.Error && handled != TorrentEventKind.Stopping && !_stopping.IsCancellationRequested) return false;
+        BeginShutDown();
+        return true;
+    }
+
+    private void BeginShutDown()
+    {
+        if (_shuttingDown) return;
+        _shuttingDown = true;
+        _mailbox.Detach();
+        _ = ShutDownAndSignalAsync();
+    }
+
+    private async Task ShutDownAndSignalAsync()
+    {
+        try
         {
             await ShutDownAsync().ConfigureAwait(false);
+            StoppedSignal().TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            _t.Log("stopping failed: " + ex.Message);
+            StoppedSignal().TrySetException(ex);
         }
     }
 
@@ -248,32 +315,12 @@ internal sealed partial class TorrentActor
     internal int RunPending()
     {
         int handled = 0;
-        while (_t.State != TorrentState.Error && _mailbox.Reader.TryRead(out TorrentEvent item))
+        while (_t.State != TorrentState.Error && _mailbox.TryRead(out TorrentEvent item))
         {
             Handle(item);
             handled++;
         }
         return handled;
-    }
-
-    /// <summary>Handles events one at a time until the torrent stops or fails.</summary>
-    private async Task RunEventsAsync(CancellationToken stop)
-    {
-        ChannelReader<TorrentEvent> reader = _mailbox.Reader;
-        // The wait takes no token: a channel reuses one wait object only for uncancellable waits, and the actor
-        // waits once per burst of events, thousands of times a second. StopAsync posts an event instead (rather than
-        // a registration on the token, which would cost every idle torrent of a large session a callback node); when
-        // the mailbox is full that post fails, but then the actor is busy and checks the token after the batch.
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            while (reader.TryRead(out TorrentEvent item))
-            {
-                Handle(item);
-                if (_t.State == TorrentState.Error) return;
-                if (item.Kind == TorrentEventKind.Stopping) break;
-            }
-            stop.ThrowIfCancellationRequested();
-        }
     }
 
     /// <summary>
@@ -349,9 +396,9 @@ internal sealed partial class TorrentActor
         while (!peersDone.IsCompleted)
         {
             await DiscardMailboxAsync().ConfigureAwait(false);
-            await Task.WhenAny(peersDone, _mailbox.Reader.WaitToReadAsync().AsTask()).ConfigureAwait(false);
+            await Task.WhenAny(peersDone, _mailbox.WaitToReadAsync()).ConfigureAwait(false);
         }
-        _mailbox.Writer.TryComplete();
+        _mailbox.TryComplete();
         await DiscardMailboxAsync().ConfigureAwait(false);
         if (_t.Storage is { } storage)
         {
@@ -373,7 +420,7 @@ internal sealed partial class TorrentActor
     /// <summary>Empties the mailbox during shutdown, giving back what its events hold (buffers, connections, slots).</summary>
     private async Task DiscardMailboxAsync()
     {
-        while (_mailbox.Reader.TryRead(out TorrentEvent item))
+        while (_mailbox.TryRead(out TorrentEvent item))
         {
             if (item.Buffer is not null) _t.Session.Blocks.Return(item.Buffer);
             if (item.Kind == TorrentEventKind.Message && item.Payload is byte[] received) item.Peer!.ReleaseUnhandled(received.Length);
@@ -567,6 +614,7 @@ internal sealed partial class TorrentActor
         if (_webSeeds.NextRetry() is long retry && (wake is null || retry < wake)) wake = retry;
         if (wake is long due) wake = Math.Max(due, now + (long)(SessionScheduler.TickInterval.TotalSeconds * _t.Time.TimestampFrequency));
         _t.Session.Scheduler.Deactivate(this, wake);
+        _mailbox.Trim();
     }
 
     private void OnTick()

@@ -74,6 +74,8 @@ internal sealed class TorrentCheck(TorrentContext torrent, ResumeSaver resume, P
             if (level != FilePriority.Normal) picker.SetPiecePriority(p, level);
         }
         torrent.Picker = picker;
+        // The job posted this outcome as its last act: an idle torrent need not keep its finished task (and closure).
+        _running = Task.CompletedTask;
         torrent.Log($"checked: {torrent.Have.SetCount}/{torrent.Have.Length} pieces present");
     }
 
