@@ -6,10 +6,11 @@ using Shoal.Swarm;
 namespace Shoal.Daemon.Service;
 
 /// <summary>
-/// The service's once-a-second pass over its torrents, on the loop: reads each running torrent's engine snapshot
-/// (state, counters, metadata), raises the events, applies the seeding goals and the queue, rebuilds the rows that
-/// changed (one <see cref="DaemonEventKind.Updated"/> event for all of them), and every few seconds writes the changed
-/// counters in one transaction. A torrent that is not running costs a few comparisons.
+/// The service's once-a-second pass over its torrents, on the loop: reads the engine snapshot (state, counters,
+/// metadata) of each running torrent whose snapshot is a new one, raises the events, applies the seeding goals and the
+/// queue, rebuilds the rows that changed (one <see cref="DaemonEventKind.Updated"/> event for all of them), and every few
+/// seconds writes the changed counters in one transaction. A torrent whose snapshot did not change (an idle seed) costs
+/// a few comparisons.
 /// </summary>
 internal sealed class StatusPass(ServiceContext context, EngineReconciler engine, Func<ServiceTorrent, string, Task> removeForGoal)
 {
