@@ -95,8 +95,9 @@ internal static class ManyTorrentsBenchmark
         }
         int pid = child.WorkerPid;
         // What the start left behind first (Shoal saves every torrent's resume data after a cold start, in batches;
-        // the last ticks take idle torrents off the scheduler): at least --settle-seconds, then until two seconds in a
-        // row use under 1 % of a core (at most a minute more), then the idle window.
+        // the last ticks take idle torrents off the scheduler; Shoal then gives the burst's memory back, once, see
+        // IdleMemoryRelease): at least --settle-seconds, then until two seconds in a row use under 1 % of a core (at
+        // most a minute more), then the idle window.
         var settling = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(options.SettleSeconds)).ConfigureAwait(false);
         for (int quiet = 0; quiet < 2 && settling.Elapsed < TimeSpan.FromSeconds(options.SettleSeconds + 60);)

@@ -43,6 +43,9 @@ internal static class PeersSeeder
             MaxConnections = maxConnections,
             MaxConnectionsPerTorrent = maxConnections,
             MaxConnectionsPerAddress = maxConnections, // every measured connection comes from 127.0.0.1
+            // The benchmark measures memory as growth over a baseline and collects by itself ('after GC'): a release of
+            // the session's own after the active phase would fall between two readings and make the growth negative.
+            ReturnMemoryWhenIdle = false,
         };
         await using var session = await ShoalSession.StartAsync(options).ConfigureAwait(false);
         var handle = await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = data }).ConfigureAwait(false);

@@ -28,7 +28,7 @@ internal sealed class PeerList
     /// <summary>A connection that lasted this long clears the candidate's failures: the peer works.</summary>
     public static readonly TimeSpan HealthyConnection = TimeSpan.FromMinutes(1);
 
-    private readonly Dictionary<IPEndPoint, PeerCandidate> _byEndPoint = [];
+    private Dictionary<IPEndPoint, PeerCandidate>? _byEndPoint; // made with the first address (most torrents of a large session know none)
     private readonly List<PeerCandidate> _order = []; // insertion order: choices never depend on hash codes
     private readonly long _frequency;
 
@@ -64,7 +64,7 @@ internal sealed class PeerList
     }
 
     /// <summary>The candidate for <paramref name="endPoint"/>, if known.</summary>
-    public PeerCandidate? Find(IPEndPoint endPoint) => _byEndPoint.GetValueOrDefault(Normalize(endPoint));
+    public PeerCandidate? Find(IPEndPoint endPoint) => _byEndPoint?.GetValueOrDefault(Normalize(endPoint));
 
     /// <summary>
     /// Learns an address (or one more source of a known one). False when it cannot be a peer (port 0) or the list is
@@ -82,7 +82,7 @@ internal sealed class PeerList
     {
         endPoint = Normalize(endPoint);
         if (endPoint.Port == 0) return false;
-        if (_byEndPoint.TryGetValue(endPoint, out PeerCandidate? known))
+        if (_byEndPoint is not null && _byEndPoint.TryGetValue(endPoint, out PeerCandidate? known))
         {
             known.Source |= source;
             if (connected && known.State == CandidateState.Idle) MarkConnected(known, now);
@@ -91,7 +91,7 @@ internal sealed class PeerList
         if (_order.Count >= Capacity && !EvictOne()) return false;
         var candidate = new PeerCandidate(endPoint) { Source = source };
         if (connected) MarkConnected(candidate, now);
-        _byEndPoint.Add(endPoint, candidate);
+        (_byEndPoint ??= []).Add(endPoint, candidate);
         _order.Add(candidate);
         return true;
     }
@@ -238,7 +238,7 @@ internal sealed class PeerList
 
     private void Remove(PeerCandidate candidate)
     {
-        _byEndPoint.Remove(candidate.EndPoint);
+        _byEndPoint?.Remove(candidate.EndPoint);
         _order.Remove(candidate);
     }
 

@@ -48,9 +48,6 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
     private readonly HashExchange _hashes;
     private readonly WebSeedSources _webSeeds;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<Torrent> _metadata = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _downloadFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _checked = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private long _lastTick;
     private bool _ticking;
@@ -101,7 +98,7 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
         _t.WebSeeds = _webSeeds;
         if (torrent is not null)
         {
-            _metadata.TrySetResult(torrent);
+            _metadataOutcome = Happened;
             _metadataExchange.SetKnown(torrent.InfoDictionary);
         }
         if (options.StartPaused)
@@ -139,18 +136,6 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
     public bool IsPrivate => _t.IsPrivate;
 
     public Task Completion => _completion.Task;
-
-    /// <summary>Completes when a download finishes in this run (never, for a torrent that started complete).</summary>
-    public Task DownloadFinished => _downloadFinished.Task;
-
-    /// <summary>
-    /// Completes once the data on disk is checked and <see cref="Status"/> tells what is verified (so a tracker's
-    /// first announce can say how much is left); cancelled when the torrent stops or fails first.
-    /// </summary>
-    public Task Checked => _checked.Task;
-
-    /// <summary>Completes with the torrent once its metadata is known (at once for a .torrent).</summary>
-    public Task<Torrent> Metadata => _metadata.Task;
 
     public TorrentStatus Status => _snapshots.Status;
 
@@ -375,7 +360,7 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
         // Checked while paused: what it found is saved now and the files closed, as for any pause.
         if (_t.UserPaused) _resume.SaveAndRelease();
         _snapshots.Publish();
-        _checked.TrySetResult();
+        Settle(ref _checked, ref _checkedOutcome, Happened);
         _admission.DialMore();
     }
 
@@ -411,9 +396,9 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
         _t.Peers.Clear();
         _snapshots.Publish();
         _completion.TrySetCanceled();
-        _metadata.TrySetCanceled();
-        _downloadFinished.TrySetCanceled();
-        _checked.TrySetCanceled();
+        SettleMetadata(Cancelled);
+        Settle(ref _downloadFinished, ref _downloadFinishedOutcome, Cancelled);
+        Settle(ref _checked, ref _checkedOutcome, Cancelled);
         _stopping.Dispose();
     }
 
@@ -523,7 +508,7 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
     {
         _t.Torrent = torrent;
         _t.Have = new BitField(torrent.PieceCount);
-        _metadata.TrySetResult(torrent);
+        SettleMetadata(Happened);
         Emit(SessionEventKind.MetadataReceived);
         _t.Log($"metadata received: {torrent.Name}, {torrent.TotalSize} bytes in {torrent.PieceCount} pieces");
         foreach (PeerConnection peer in _t.Peers.All) peer.Metadata.RequestedPiece = null;
@@ -546,7 +531,7 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
         bool filesReady = finished.IsCompleted;
         if (filesReady && wasDownloading)
         {
-            _downloadFinished.TrySetResult();
+            Settle(ref _downloadFinished, ref _downloadFinishedOutcome, Happened);
             Emit(SessionEventKind.Finished);
         }
         foreach (PeerConnection peer in _t.Peers.All)
@@ -563,7 +548,7 @@ internal sealed partial class TorrentActor : IThreadPoolWorkItem
     {
         if (wasDownloading)
         {
-            _downloadFinished.TrySetResult();
+            Settle(ref _downloadFinished, ref _downloadFinishedOutcome, Happened);
             Emit(SessionEventKind.Finished);
         }
         _completion.TrySetResult();

@@ -6,13 +6,14 @@ using Shoal.Metainfo;
 using Shoal.Swarm;
 using Shoal.Tests.Dialects;
 using Shoal.Tests.Interop;
+using Shoal.Tests.Swarm;
 using Shoal.Transport.Encryption;
 
 namespace Shoal.Tests.Daemon;
 
 /// <summary>
 /// Network settings changed over real HTTP take effect in the running daemon, without a restart: connection limits,
-/// the DHT node, encryption. The peers are Shoal sessions on 127.0.0.1.
+/// the DHT node, encryption, peer exchange. The peers are Shoal sessions on 127.0.0.1 (raw wire peers for PEX).
 /// </summary>
 public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
 {
@@ -90,6 +91,39 @@ public sealed class DaemonRuntimeSettingsTests : IAsyncLifetime
         await Task.Delay(2000);
         Assert.Equal(0, refused.GetStatus().Peers);
         Assert.Equal(2, await PeersAsync(id)); // the plaintext peer connected before stays
+    }
+
+    [Fact]
+    public async Task Pex_turned_off_over_transmission_or_the_native_api_tells_a_new_peer_nothing_and_turned_on_over_qbittorrent_tells_it_at_once()
+    {
+        (_, Torrent torrent) = await SeedInDaemonAsync("pex.bin");
+        var daemon = new IPEndPoint(IPAddress.Loopback, _daemon.Host.PeerPort);
+        using var rpc = new TransmissionClient(_daemon.Address);
+        await rpc.OkAsync("session-set", new Dictionary<string, object> { ["pex-enabled"] = false });
+        Assert.False((await rpc.OkAsync("session-get", new { fields = new[] { "pex-enabled" } })).GetProperty("pex-enabled").GetBoolean());
+        await Task.Delay(500); // the running session is switched in the background
+
+        // A peer with a listen port, then one that listens for PEX: the daemon ticks every half second, and with PEX
+        // on its first tick would tell the second of the first.
+        using var listening = new CountingListener();
+        await using RawPexPeer first = await RawPexPeer.ConnectAsync(daemon, torrent, listening.EndPoint.Port);
+        await using RawPexPeer observer = await RawPexPeer.ConnectAsync(daemon, torrent, listenPort: null);
+        await Task.Delay(2000);
+        await observer.SyncAsync();
+        Assert.Empty(observer.PexReceived);
+
+        using var qb = new QbClient(_daemon.Address);
+        await qb.OkAsync("app/setPreferences", ("json", JsonSerializer.Serialize(new { pex = true })));
+        await Eventually.TrueAsync(() => observer.PexReceived.Count > 0, DaemonApi.Patience, "PEX turned on again told the peer nothing");
+        Assert.Equal([listening.EndPoint], observer.PexReceived[0].Added.Select(p => p.EndPoint));
+
+        // Off again over the native API: a newcomer hears nothing either.
+        await DaemonApi.SettingsAsync(_client, new { pex = false });
+        await Task.Delay(500);
+        await using RawPexPeer newcomer = await RawPexPeer.ConnectAsync(daemon, torrent, listenPort: null);
+        await Task.Delay(2000);
+        await newcomer.SyncAsync();
+        Assert.Empty(newcomer.PexReceived);
     }
 
     private async Task<(long Id, Torrent Torrent)> SeedInDaemonAsync(string name)

@@ -16,16 +16,8 @@ public sealed class LocalServiceDiscoveryTests
 
     private static InfoHash Hash(byte b) => new(Enumerable.Repeat(b, 20).ToArray());
 
-    private static LsdOptions Options(int port, TimeProvider? time = null, int perSource = 30) => new()
-    {
-        Ipv4Group = new IPEndPoint(MulticastLoopback.Group, port),
-        Ipv6Group = null,
-        Ipv4Interface = IPAddress.Loopback,
-        EnableLoopback = true,
-        TimeToLive = 0,
-        MaxAnnouncesPerSourcePerMinute = perSource,
-        TimeProvider = time ?? TimeProvider.System,
-    };
+    private static LsdOptions Options(int port, TimeProvider? time = null, int perSource = 30) =>
+        MulticastLoopback.Lsd(port, time) with { MaxAnnouncesPerSourcePerMinute = perSource };
 
     private static async Task<(InfoHash Hash, IPEndPoint Peer)> Next(Channel<(InfoHash, IPEndPoint)> channel)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Shoal.Discovery;
 
 namespace Shoal.Tests.Discovery;
 
@@ -26,6 +27,20 @@ internal static class MulticastLoopback
 
     /// <summary>Null when multicast over loopback works, else why not.</summary>
     public static string? SkipReason => Probe.Value;
+
+    /// <summary>
+    /// LSD on <see cref="Group"/> at <paramref name="port"/> over the loopback interface with TTL 0, IPv4 only: nothing
+    /// leaves the machine, and runs on other ports do not hear each other.
+    /// </summary>
+    public static LsdOptions Lsd(int port, TimeProvider? time = null) => new()
+    {
+        Ipv4Group = new IPEndPoint(Group, port),
+        Ipv6Group = null,
+        Ipv4Interface = IPAddress.Loopback,
+        EnableLoopback = true,
+        TimeToLive = 0,
+        TimeProvider = time ?? TimeProvider.System,
+    };
 
     /// <summary>A UDP port free right now (the LSD tests use their own port, never 6771).</summary>
     public static int FreeUdpPort()

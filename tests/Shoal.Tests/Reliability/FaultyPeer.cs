@@ -117,7 +117,8 @@ internal sealed class FaultyPeer : IAsyncDisposable
 }
 
 /// <summary>A simplified view of a received message (the payload is not kept: it lives in the pipe's buffer).</summary>
-internal readonly record struct WireMessage(MessageId Id, int Index, int Begin, int Length);
+/// <summary>A message as a faulty peer received it; <paramref name="ExtendedId"/> is the BEP 10 id of an extended message (0 otherwise).</summary>
+internal readonly record struct WireMessage(MessageId Id, int Index, int Begin, int Length, byte ExtendedId = 0);
 
 /// <summary>One connection of a faulty peer: handshake, typed sends, typed receives.</summary>
 internal sealed class FaultyConnection : IAsyncDisposable
@@ -240,10 +241,10 @@ internal sealed class FaultyConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>The payload of the last PIECE, BITFIELD or HASH REQUEST <see cref="ReceiveAsync"/> returned, when it was asked to keep it.</summary>
+    /// <summary>The payload of the last PIECE, BITFIELD, HASH REQUEST or extended message <see cref="ReceiveAsync"/> returned, when it was asked to keep it.</summary>
     public byte[]? LastPayload { get; private set; }
 
-    /// <summary>Next message (keep-alives included); null when the remote closed the connection. With <paramref name="keepPayload"/>, a PIECE's or BITFIELD's payload is copied to <see cref="LastPayload"/>.</summary>
+    /// <summary>Next message (keep-alives included); null when the remote closed the connection. With <paramref name="keepPayload"/>, a PIECE's, BITFIELD's, HASH REQUEST's or extended message's payload is copied to <see cref="LastPayload"/>.</summary>
     public async Task<WireMessage?> ReceiveAsync(CancellationToken cancellationToken, bool keepPayload = false)
     {
         PipeReader input = _transport.Input;
@@ -256,8 +257,8 @@ internal sealed class FaultyConnection : IAsyncDisposable
             {
                 if (_reader.TryRead(ref buffer, out PeerMessage parsed))
                 {
-                    message = new WireMessage(parsed.Id, parsed.Index, parsed.Begin, parsed.Length);
-                    if (keepPayload && parsed.Id is MessageId.Piece or MessageId.Bitfield or MessageId.HashRequest) LastPayload = parsed.Payload.ToArray();
+                    message = new WireMessage(parsed.Id, parsed.Index, parsed.Begin, parsed.Length, parsed.ExtendedId);
+                    if (keepPayload && parsed.Id is MessageId.Piece or MessageId.Bitfield or MessageId.HashRequest or MessageId.Extended) LastPayload = parsed.Payload.ToArray();
                 }
             }
             finally

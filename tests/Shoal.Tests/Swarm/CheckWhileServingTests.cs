@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using Shoal.Bencoding;
 using Shoal.Metainfo;
 using Shoal.Storage;
 using Shoal.Swarm;
@@ -15,58 +13,10 @@ public sealed class CheckWhileServingTests
     private const long Size = 2L * 1024 * 1024 * 1024;
     private const int PieceLength = 4 * 1024 * 1024;
 
-    /// <summary>
-    /// 2 GiB of zeros on a slow disk: every read the check makes (a batch of whole pieces) takes 50 ms until the test
-    /// lets the disk run at full speed. Block reads for uploads are not slowed.
-    /// </summary>
-    private sealed class SlowZeroStorage(StorageLayout layout) : IPieceStorage
-    {
-        public readonly ManualResetEventSlim FullSpeed = new(false);
-        public int CheckReads;
-
-        public void Read(int piece, int offset, Span<byte> destination)
-        {
-            if (destination.Length > 16 * 1024)
-            {
-                Interlocked.Increment(ref CheckReads);
-                FullSpeed.Wait(TimeSpan.FromMilliseconds(50));
-            }
-            destination.Clear();
-        }
-
-        public bool TryReadCached(int piece, int offset, Span<byte> destination) => false;
-        public void WritePiece(int piece, ReadOnlySpan<byte> data) => throw new InvalidOperationException("a seed writes nothing");
-        public void WriteBlock(int piece, int offset, ReadOnlySpan<byte> data) => throw new InvalidOperationException("a seed writes nothing");
-        public bool RequiresWholePiece(int piece) => false;
-        public bool CanServe(int piece) => true;
-        public void Flush() { }
-        public void Refresh() { }
-        public ResumeFileState[] InspectFiles() => [.. layout.Files.Select(f => new ResumeFileState(f.Length, 1))];
-        public bool MayHold(int piece, ResumeFileState[] files) => true;
-        public void CreateEmptyFiles() { }
-        public void Dispose() => FullSpeed.Set();
-    }
-
-    private static Torrent ZerosTorrent()
-    {
-        byte[] pieceHash = SHA1.HashData(new byte[PieceLength]);
-        int pieces = (int)(Size / PieceLength);
-        byte[] hashes = new byte[pieces * 20];
-        for (int p = 0; p < pieces; p++) pieceHash.CopyTo(hashes, p * 20);
-        var info = new BDictionary();
-        info.Set("name", new BString("zeros.bin"));
-        info.Set("length", new BInteger(Size));
-        info.Set("piece length", new BInteger(PieceLength));
-        info.Set("pieces", new BString(hashes));
-        var root = new BDictionary();
-        root.Set("info", info);
-        return Torrent.Parse(Bencode.Encode(root));
-    }
-
     [Fact]
     public async Task A_peer_that_joins_during_a_2_GiB_check_is_told_what_is_verified_so_far_and_is_served()
     {
-        Torrent torrent = ZerosTorrent();
+        Torrent torrent = SlowZeroStorage.CreateTorrent(PieceLength, (int)(Size / PieceLength));
         SlowZeroStorage? storage = null;
         string folder = Directory.CreateTempSubdirectory("shoal-check-").FullName;
         try
@@ -81,7 +31,7 @@ public sealed class CheckWhileServingTests
             TorrentHandle handle = await session.AddTorrentAsync(torrent, new TorrentOptions
             {
                 DownloadDirectory = folder,
-                Storage = layout => storage = new SlowZeroStorage(layout),
+                Storage = layout => storage = new SlowZeroStorage(layout, TimeSpan.FromMilliseconds(50)),
             });
             await Eventually.TrueAsync(() => handle.GetStatus().CheckedPieces >= 8, TimeSpan.FromSeconds(20), () => "the check made no progress");
             Assert.Equal(TorrentState.Checking, handle.GetStatus().State);

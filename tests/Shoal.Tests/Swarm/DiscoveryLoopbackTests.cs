@@ -11,14 +11,9 @@ namespace Shoal.Tests.Swarm;
 public sealed class DiscoveryLoopbackTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-discovery-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private readonly LoopbackSessions _bed = new("shoal-discovery-");
 
-    public void Dispose()
-    {
-        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _bed.Dispose();
 
     [Fact]
     public async Task MagnetWithOnlyAPeerFetchesTheMetadataThenTheData()
@@ -31,7 +26,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
 
         ShoalSession leecher = await StartAsync();
         var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}&x.pe=127.0.0.1:{seeder.ListenEndPoint.Port}");
-        string leechDir = Path.Combine(_root, "leech");
+        string leechDir = _bed.Combine("leech");
         TorrentHandle handle = await leecher.AddMagnetAsync(magnet, new TorrentOptions { DownloadDirectory = leechDir });
         // No assertion that handle.Torrent is still null here: over loopback the metadata can arrive before this line runs.
 
@@ -50,7 +45,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
 
         ShoalSession leecher = await StartAsync();
-        string leechDir = Path.Combine(_root, "leech-multi");
+        string leechDir = _bed.Combine("leech-multi");
         var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}&x.pe=127.0.0.1:{seeder.ListenEndPoint.Port}&so={middle}");
         TorrentHandle handle = await leecher.AddMagnetAsync(magnet, new TorrentOptions { DownloadDirectory = leechDir });
 
@@ -73,7 +68,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
 
         ShoalSession first = await StartAsync();
-        string firstDir = Path.Combine(_root, "first");
+        string firstDir = _bed.Combine("first");
         TorrentHandle firstHandle = await first.AddTorrentAsync(torrent,
             new TorrentOptions { DownloadDirectory = firstDir, SelectedFiles = [middle], Peers = [seeder.ListenEndPoint] });
         await firstHandle.Completion.WaitAsync(Patience);
@@ -84,7 +79,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         // The seeder leaves: the second leecher can only get pieces 1 and 3 from the first.
         await seeder.DisposeAsync();
         ShoalSession second = await StartAsync();
-        string secondDir = Path.Combine(_root, "second");
+        string secondDir = _bed.Combine("second");
         TorrentHandle secondHandle = await second.AddTorrentAsync(torrent,
             new TorrentOptions { DownloadDirectory = secondDir, SelectedFiles = [middle], Peers = [first.ListenEndPoint] });
         await secondHandle.Completion.WaitAsync(Patience);
@@ -114,7 +109,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
             early.Add(session);
             earlyHandles.Add(await session.AddTorrentAsync(torrent, new TorrentOptions
             {
-                DownloadDirectory = Path.Combine(_root, $"early{i}"),
+                DownloadDirectory = _bed.Combine($"early{i}"),
                 Peers = [seeder.ListenEndPoint],
             }));
         }
@@ -127,7 +122,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         ShoalSession late = await StartAsync();
         TorrentHandle lateHandle = await late.AddTorrentAsync(torrent, new TorrentOptions
         {
-            DownloadDirectory = Path.Combine(_root, "late"),
+            DownloadDirectory = _bed.Combine("late"),
             Peers = [seeder.ListenEndPoint],
         });
         var earlyPorts = early.Select(s => s.ListenEndPoint.Port).ToHashSet();
@@ -140,18 +135,11 @@ public sealed class DiscoveryLoopbackTests : IDisposable
     public async Task TwoSessionsOnOneHostFindEachOtherThroughLocalDiscovery()
     {
         (Torrent torrent, string seedDir, byte[] content) = await MakeTorrentAsync("lsd.bin", 1_000_000, 64 * 1024);
-        var lsd = new LsdOptions
-        {
-            Ipv4Group = new IPEndPoint(MulticastLoopback.Group, MulticastLoopback.FreeUdpPort()),
-            Ipv6Group = null,
-            Ipv4Interface = IPAddress.Loopback,
-            EnableLoopback = true,
-            TimeToLive = 0,
-        };
+        LsdOptions lsd = MulticastLoopback.Lsd(MulticastLoopback.FreeUdpPort());
         ShoalSession seeder = await StartAsync(lsd: lsd);
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         ShoalSession leecher = await StartAsync(lsd: lsd);
-        string leechDir = Path.Combine(_root, "leech");
+        string leechDir = _bed.Combine("leech");
         TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = leechDir });
 
         await handle.Completion.WaitAsync(Patience);
@@ -171,7 +159,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         ShoalSession seeder = await StartAsync(maxUpload: 500_000, dht: dht);
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         ShoalSession leecher = await StartAsync(dht: dht);
-        string leechDir = Path.Combine(_root, "leech");
+        string leechDir = _bed.Combine("leech");
         TorrentHandle handle = await leecher.AddMagnetAsync(
             MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.InfoHash.ToHex()}"), new TorrentOptions { DownloadDirectory = leechDir });
 
@@ -182,21 +170,14 @@ public sealed class DiscoveryLoopbackTests : IDisposable
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(leechDir, "dht.bin")));
     }
 
-    private async Task<ShoalSession> StartAsync(long maxUpload = 0, LsdOptions? lsd = null, DhtNodeOptions? dht = null)
+    private Task<ShoalSession> StartAsync(long maxUpload = 0, LsdOptions? lsd = null, DhtNodeOptions? dht = null) => _bed.StartAsync(o => o with
     {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
-        {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            MaxUploadRate = maxUpload,
-            EnableLocalDiscovery = lsd is not null,
-            LocalDiscovery = lsd,
-            EnableDht = dht is not null,
-            Dht = dht,
-        });
-        _sessions.Add(session);
-        return session;
-    }
+        MaxUploadRate = maxUpload,
+        EnableLocalDiscovery = lsd is not null,
+        LocalDiscovery = lsd,
+        EnableDht = dht is not null,
+        Dht = dht,
+    });
 
     /// <summary>
     /// Three files that share pieces at their borders, a.bin | b.bin | c.bin in 64 KiB pieces with odd sizes, under
@@ -204,7 +185,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
     /// </summary>
     private async Task<(Torrent Torrent, string SeedDir, Dictionary<string, byte[]> Files, int Middle)> MakeThreeFileTorrentAsync(string folder)
     {
-        string seedDir = Path.Combine(_root, folder);
+        string seedDir = _bed.Combine(folder);
         string content = Path.Combine(seedDir, "multi");
         Directory.CreateDirectory(content);
         var files = new Dictionary<string, byte[]>();
@@ -222,7 +203,7 @@ public sealed class DiscoveryLoopbackTests : IDisposable
 
     private async Task<(Torrent Torrent, string SeedDir, byte[] Content)> MakeTorrentAsync(string name, int length, int pieceLength)
     {
-        string seedDir = Path.Combine(_root, "seed-" + name);
+        string seedDir = _bed.Combine("seed-" + name);
         Directory.CreateDirectory(seedDir);
         byte[] content = new byte[length];
         new Random(length).NextBytes(content);

@@ -1,4 +1,3 @@
-using System.Net;
 using Shoal.Metainfo;
 using Shoal.Swarm;
 
@@ -9,19 +8,14 @@ public sealed class FirstAndLastPiecesSwarmTests : IDisposable
 {
     private const int PieceLength = 64 * 1024;
     private const int PiecesPerFile = 12;
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-firstlast-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private readonly LoopbackSessions _bed = new("shoal-firstlast-");
 
-    public void Dispose()
-    {
-        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _bed.Dispose();
 
     [Fact]
     public async Task Set_on_a_checked_torrent_the_first_and_last_piece_of_every_file_are_verified_before_the_middles()
     {
-        string content = Path.Combine(_root, "seed", "show");
+        string content = _bed.Combine("seed", "show");
         Directory.CreateDirectory(content);
         var random = new Random(16);
         foreach (string name in new[] { "e1.mkv", "e2.mkv", "e3.mkv" })
@@ -34,13 +28,13 @@ public sealed class FirstAndLastPiecesSwarmTests : IDisposable
         int[] edges = [0, PiecesPerFile - 1, PiecesPerFile, 2 * PiecesPerFile - 1, 2 * PiecesPerFile, 3 * PiecesPerFile - 1];
 
         ShoalSession seeder = await StartAsync(maxUpload: 384 * 1024);
-        TorrentHandle seed = await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "seed") });
+        TorrentHandle seed = await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = _bed.Combine("seed") });
         await Eventually.TrueAsync(() => seed.GetStatus().State == TorrentState.Seeding, TimeSpan.FromSeconds(30), "the seeder never seeded");
         ShoalSession leecher = await StartAsync();
         // Checked while paused (nothing there), so the picker exists when the flag is set: the setter changes a live picker.
         TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions
         {
-            DownloadDirectory = Path.Combine(_root, "leech"),
+            DownloadDirectory = _bed.Combine("leech"),
             Peers = [seeder.ListenEndPoint],
             StartPaused = true,
             CheckWhilePaused = true,
@@ -63,18 +57,5 @@ public sealed class FirstAndLastPiecesSwarmTests : IDisposable
         await handle.Completion.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
-    private async Task<ShoalSession> StartAsync(long maxUpload = 0)
-    {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
-        {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            MaxUploadRate = maxUpload,
-            EnableLocalDiscovery = false,
-            EnableDht = false,
-            EnablePortMapping = false,
-        });
-        _sessions.Add(session);
-        return session;
-    }
+    private Task<ShoalSession> StartAsync(long maxUpload = 0) => _bed.StartAsync(o => o with { MaxUploadRate = maxUpload });
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Shoal.Metainfo;
 using Shoal.Swarm;
+using Shoal.Tests.Interop;
 
 namespace Shoal.Tests.Swarm;
 
@@ -19,9 +20,9 @@ public sealed class LoopbackSwarmTests : IDisposable
         string sourceDir = Path.Combine(_root, "seed");
         string content = Path.Combine(sourceDir, "content");
         var random = new Random(42);
-        WriteRandomFile(Path.Combine(content, "small.bin"), 10_000, random);              // smaller than a piece
-        WriteRandomFile(Path.Combine(content, "odd.bin"), 300_001, random);               // not piece-aligned
-        WriteRandomFile(Path.Combine(content, "sub", "deep.bin"), 1_500_000, random);     // in a subfolder
+        TestContent.WriteRandomFile(Path.Combine(content, "small.bin"), 10_000, random);              // smaller than a piece
+        TestContent.WriteRandomFile(Path.Combine(content, "odd.bin"), 300_001, random);               // not piece-aligned
+        TestContent.WriteRandomFile(Path.Combine(content, "sub", "deep.bin"), 1_500_000, random);     // in a subfolder
         Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = pieceLength });
 
         // The seeder's upload is capped so the leechers cannot all be served by it alone in time: they
@@ -76,7 +77,7 @@ public sealed class LoopbackSwarmTests : IDisposable
     {
         string sourceDir = Path.Combine(_root, "seed");
         string file = Path.Combine(sourceDir, "data.bin");
-        WriteRandomFile(file, 2_000_000, new Random(7));
+        TestContent.WriteRandomFile(file, 2_000_000, new Random(7));
         Torrent torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = 64 * 1024 });
 
         // Pre-seed the leecher's folder with the first half of the data plus garbage: only the verified
@@ -127,13 +128,5 @@ public sealed class LoopbackSwarmTests : IDisposable
         });
         sessions.Add(session);
         return session;
-    }
-
-    private static void WriteRandomFile(string path, int length, Random random)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        byte[] data = new byte[length];
-        random.NextBytes(data);
-        File.WriteAllBytes(path, data);
     }
 }

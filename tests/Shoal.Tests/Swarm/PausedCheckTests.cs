@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using Shoal.Bencoding;
 using Shoal.Metainfo;
 using Shoal.Storage;
 using Shoal.Swarm;
@@ -22,45 +20,6 @@ public sealed class PausedCheckTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>Zeros, read slowly (40 ms per check read) until the test lets the disk run at full speed.</summary>
-    private sealed class SlowZeroStorage(StorageLayout layout) : IPieceStorage
-    {
-        public readonly ManualResetEventSlim FullSpeed = new(false);
-
-        public void Read(int piece, int offset, Span<byte> destination)
-        {
-            if (destination.Length > 16 * 1024) FullSpeed.Wait(TimeSpan.FromMilliseconds(40));
-            destination.Clear();
-        }
-
-        public bool TryReadCached(int piece, int offset, Span<byte> destination) => false;
-        public void WritePiece(int piece, ReadOnlySpan<byte> data) => throw new InvalidOperationException("a paused torrent writes nothing");
-        public void WriteBlock(int piece, int offset, ReadOnlySpan<byte> data) => throw new InvalidOperationException("a paused torrent writes nothing");
-        public bool RequiresWholePiece(int piece) => false;
-        public bool CanServe(int piece) => true;
-        public void Flush() { }
-        public void Refresh() { }
-        public ResumeFileState[] InspectFiles() => [.. layout.Files.Select(f => new ResumeFileState(f.Length, 1))];
-        public bool MayHold(int piece, ResumeFileState[] files) => true;
-        public void CreateEmptyFiles() { }
-        public void Dispose() => FullSpeed.Set();
-    }
-
-    private static Torrent ZerosTorrent(int pieces)
-    {
-        byte[] pieceHash = SHA1.HashData(new byte[PieceLength]);
-        byte[] hashes = new byte[pieces * 20];
-        for (int p = 0; p < pieces; p++) pieceHash.CopyTo(hashes, p * 20);
-        var info = new BDictionary();
-        info.Set("name", new BString("zeros.bin"));
-        info.Set("length", new BInteger((long)pieces * PieceLength));
-        info.Set("piece length", new BInteger(PieceLength));
-        info.Set("pieces", new BString(hashes));
-        var root = new BDictionary();
-        root.Set("info", info);
-        return Torrent.Parse(Bencode.Encode(root));
-    }
-
     private static Task<ShoalSession> StartSessionAsync() => ShoalSession.StartAsync(new SessionOptions
     {
         ListenPort = 0,
@@ -68,41 +27,6 @@ public sealed class PausedCheckTests : IDisposable
         EnableDht = false,
         EnableLocalDiscovery = false,
     });
-
-    /// <summary>A plain TCP listener standing for a peer: counts who connects to it.</summary>
-    private sealed class CountingListener : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private int _accepted;
-
-        public CountingListener()
-        {
-            _listener.Start();
-            _ = AcceptAsync();
-        }
-
-        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
-
-        public int Accepted => Volatile.Read(ref _accepted);
-
-        private async Task AcceptAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    Socket socket = await _listener.AcceptSocketAsync();
-                    Interlocked.Increment(ref _accepted);
-                    socket.Dispose();
-                }
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-            }
-        }
-
-        public void Dispose() => _listener.Stop();
-    }
 
     /// <summary>True when the session drops a peer that dials in for the torrent (during the handshake or just after).</summary>
     private static async Task<bool> IncomingPeerIsDroppedAsync(ShoalSession session, Torrent torrent)
@@ -130,14 +54,14 @@ public sealed class PausedCheckTests : IDisposable
     [Fact]
     public async Task A_torrent_added_paused_with_a_check_checks_without_peers_then_stays_paused_until_resumed()
     {
-        Torrent torrent = ZerosTorrent(SlowPieces);
+        Torrent torrent = SlowZeroStorage.CreateTorrent(PieceLength, SlowPieces);
         SlowZeroStorage? storage = null;
         using var peer = new CountingListener();
         await using ShoalSession session = await StartSessionAsync();
         TorrentHandle handle = await session.AddTorrentAsync(torrent, new TorrentOptions
         {
             DownloadDirectory = _folder,
-            Storage = layout => storage = new SlowZeroStorage(layout),
+            Storage = layout => storage = new SlowZeroStorage(layout, TimeSpan.FromMilliseconds(40)),
             Peers = [peer.EndPoint],
             StartPaused = true,
             CheckWhilePaused = true,
@@ -171,7 +95,7 @@ public sealed class PausedCheckTests : IDisposable
     [Fact]
     public async Task Rechecking_a_paused_torrent_finds_a_spoiled_piece_now_and_leaves_it_paused()
     {
-        Torrent torrent = ZerosTorrent(Pieces);
+        Torrent torrent = SlowZeroStorage.CreateTorrent(PieceLength, Pieces);
         string file = Path.Combine(_folder, "zeros.bin");
         await File.WriteAllBytesAsync(file, new byte[Pieces * PieceLength]);
         using var peer = new CountingListener();

@@ -1,4 +1,3 @@
-using System.Net;
 using Shoal.Metainfo;
 using Shoal.Swarm;
 
@@ -7,15 +6,10 @@ namespace Shoal.Tests.Swarm;
 /// <summary>The library's seeding goals over real sockets: ratio, seeding time and idle time, pausing or removing the seed.</summary>
 public sealed class SessionSeedingGoalsTests : IDisposable
 {
-    private const int PieceLength = 64 * 1024;
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-goals-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private const int PieceLength = LoopbackSessions.PieceLength;
+    private readonly LoopbackSessions _bed = new("shoal-goals-");
 
-    public void Dispose()
-    {
-        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _bed.Dispose();
 
     [Fact]
     public async Task A_seed_pauses_at_the_sessions_ratio_goal_changed_at_runtime_and_says_why()
@@ -35,7 +29,7 @@ public sealed class SessionSeedingGoalsTests : IDisposable
         Assert.Equal(TorrentState.Seeding, seed.GetStatus().State);
 
         ShoalSession leecher = await StartAsync(null);
-        TorrentHandle leech = await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "leech"), Peers = [seeder.ListenEndPoint] });
+        TorrentHandle leech = await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = _bed.Combine("leech"), Peers = [seeder.ListenEndPoint] });
         await leech.Completion.WaitAsync(TimeSpan.FromSeconds(90));
         // Everything uploaded once: ratio 1, short of the goal of 2.
         await Eventually.TrueAsync(() => seed.GetStatus().Uploaded >= torrent.TotalSize, TimeSpan.FromSeconds(30), "the upload was not counted");
@@ -106,28 +100,7 @@ public sealed class SessionSeedingGoalsTests : IDisposable
         Assert.Equal(TorrentState.Seeding, a.GetStatus().State);
     }
 
-    private async Task<(Torrent, string)> CreateAsync(string name, int length)
-    {
-        string dir = Path.Combine(_root, "seed-" + name);
-        Directory.CreateDirectory(dir);
-        byte[] data = new byte[length];
-        new Random(length).NextBytes(data);
-        await File.WriteAllBytesAsync(Path.Combine(dir, name), data);
-        return (await TorrentCreator.CreateAsync(Path.Combine(dir, name), new TorrentCreationOptions { PieceLength = PieceLength }), dir);
-    }
+    private Task<(Torrent, string)> CreateAsync(string name, int length) => _bed.CreateTorrentAsync("seed-" + name, length, (name, length));
 
-    private async Task<ShoalSession> StartAsync(SeedingGoals? goals)
-    {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
-        {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            EnableLocalDiscovery = false,
-            EnableDht = false,
-            EnablePortMapping = false,
-            SeedingGoals = goals,
-        });
-        _sessions.Add(session);
-        return session;
-    }
+    private Task<ShoalSession> StartAsync(SeedingGoals? goals) => _bed.StartAsync(o => o with { SeedingGoals = goals });
 }

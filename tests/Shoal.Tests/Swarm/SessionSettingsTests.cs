@@ -1,4 +1,3 @@
-using System.Net;
 using Shoal.Dht;
 using Shoal.Metainfo;
 using Shoal.Swarm;
@@ -9,15 +8,10 @@ namespace Shoal.Tests.Swarm;
 /// <summary>Network settings changed on a running session over real sockets on 127.0.0.1: connection limits, upload slots, encryption, the DHT.</summary>
 public sealed class SessionSettingsTests : IDisposable
 {
-    private const int PieceLength = 64 * 1024;
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-settings-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private const int PieceLength = LoopbackSessions.PieceLength;
+    private readonly LoopbackSessions _bed = new("shoal-settings-");
 
-    public void Dispose()
-    {
-        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _bed.Dispose();
 
     [Fact]
     public async Task Connection_limits_lowered_at_runtime_close_the_peers_past_them_per_torrent_and_per_session()
@@ -30,7 +24,7 @@ public sealed class SessionSettingsTests : IDisposable
         for (int i = 0; i < 4; i++)
         {
             ShoalSession leecher = await StartAsync();
-            await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "leech" + i), Peers = [seeder.ListenEndPoint] });
+            await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = _bed.Combine("leech" + i), Peers = [seeder.ListenEndPoint] });
         }
         await Eventually.TrueAsync(() => seed.GetStatus().Peers == 4, TimeSpan.FromSeconds(60), () => $"peers: {seed.GetStatus().Peers}");
 
@@ -81,35 +75,17 @@ public sealed class SessionSettingsTests : IDisposable
     private async Task<TorrentHandle> LeechAsync(Torrent torrent, ShoalSession seeder, EncryptionMode encryption, string name)
     {
         ShoalSession leecher = await StartAsync(encryption: encryption);
-        return await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = Path.Combine(_root, name), Peers = [seeder.ListenEndPoint] });
+        return await leecher.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = _bed.Combine(name), Peers = [seeder.ListenEndPoint] });
     }
 
-    private async Task<(Torrent, string)> CreateAsync()
-    {
-        string dir = Path.Combine(_root, "seed");
-        Directory.CreateDirectory(dir);
-        byte[] data = new byte[32 * PieceLength];
-        new Random(3).NextBytes(data);
-        await File.WriteAllBytesAsync(Path.Combine(dir, "data.bin"), data);
-        return (await TorrentCreator.CreateAsync(Path.Combine(dir, "data.bin"), new TorrentCreationOptions { PieceLength = PieceLength }), dir);
-    }
+    private Task<(Torrent, string)> CreateAsync() => _bed.CreateTorrentAsync("seed", 3, ("data.bin", 32 * PieceLength));
 
-    private async Task<ShoalSession> StartAsync(long maxUpload = 0, EncryptionMode encryption = EncryptionMode.Prefer)
+    private Task<ShoalSession> StartAsync(long maxUpload = 0, EncryptionMode encryption = EncryptionMode.Prefer) => _bed.StartAsync(o => o with
     {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
-        {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            MaxUploadRate = maxUpload,
-            EnableLocalDiscovery = false,
-            EnableDht = false,
-            // No bootstrap: a DHT turned on at runtime talks to nobody outside this machine.
-            Dht = new DhtNodeOptions { BootstrapNodes = [] },
-            EnablePortMapping = false,
-            EnablePex = false,
-            Encryption = encryption,
-        });
-        _sessions.Add(session);
-        return session;
-    }
+        MaxUploadRate = maxUpload,
+        // No bootstrap: a DHT turned on at runtime talks to nobody outside this machine.
+        Dht = new DhtNodeOptions { BootstrapNodes = [] },
+        EnablePex = false,
+        Encryption = encryption,
+    });
 }

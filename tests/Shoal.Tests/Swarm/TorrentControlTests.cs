@@ -1,4 +1,3 @@
-using System.Net;
 using Shoal.Metainfo;
 using Shoal.Picking;
 using Shoal.Swarm;
@@ -8,27 +7,22 @@ namespace Shoal.Tests.Swarm;
 /// <summary>The library's controls on a running torrent over real sockets: pause and resume, file priorities, reads that wait for pieces, events.</summary>
 public sealed class TorrentControlTests : IDisposable
 {
-    private const int PieceLength = 64 * 1024;
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-control-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private const int PieceLength = LoopbackSessions.PieceLength;
+    private readonly LoopbackSessions _bed = new("shoal-control-");
 
-    public void Dispose()
-    {
-        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _bed.Dispose();
 
     [Fact]
     public async Task Pause_keeps_the_verified_pieces_and_resume_finishes_without_fetching_them_again()
     {
         (Torrent torrent, string seedDir) = await CreateAsync(("data.bin", 40 * PieceLength));
         ShoalSession seeder = await StartAsync(maxUpload: 512 * 1024);
-        ShoalSession leecher = await StartAsync(resume: Path.Combine(_root, "resume"));
+        ShoalSession leecher = await StartAsync(resume: _bed.Combine("resume"));
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         var events = new EventLog(leecher);
         TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions
         {
-            DownloadDirectory = Path.Combine(_root, "leech"),
+            DownloadDirectory = _bed.Combine("leech"),
             Peers = [seeder.ListenEndPoint],
         });
         await Eventually.TrueAsync(() => handle.GetStatus().VerifiedPieces >= 8, TimeSpan.FromSeconds(60), "no piece arrived");
@@ -53,7 +47,7 @@ public sealed class TorrentControlTests : IDisposable
         // What was verified before the pause is not fetched again (a recheck or a restart from zero would).
         Assert.True(done.Downloaded < torrent.TotalSize + paused.VerifiedPieces * (long)PieceLength / 2,
             $"downloaded {done.Downloaded} of {torrent.TotalSize}");
-        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(seedDir, "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_root, "leech", "data.bin")));
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(seedDir, "data.bin")), await File.ReadAllBytesAsync(_bed.Combine("leech", "data.bin")));
         await events.WaitForAsync(e => e.Kind == SessionEventKind.Finished);
         Assert.Contains(events.Seen, e => e.Kind == SessionEventKind.StateChanged && e.State == TorrentState.Suspended);
         Assert.Contains(events.Seen, e => e.Kind == SessionEventKind.Added);
@@ -64,9 +58,9 @@ public sealed class TorrentControlTests : IDisposable
     {
         (Torrent torrent, string seedDir) = await CreateAsync(("a.bin", 5 * PieceLength + 1000), ("b.bin", 3 * PieceLength), ("c.bin", 2 * PieceLength + 77));
         ShoalSession seeder = await StartAsync();
-        ShoalSession leecher = await StartAsync(resume: Path.Combine(_root, "resume"));
+        ShoalSession leecher = await StartAsync(resume: _bed.Combine("resume"));
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
-        string leechDir = Path.Combine(_root, "leech");
+        string leechDir = _bed.Combine("leech");
         var events = new EventLog(leecher);
         TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions
         {
@@ -102,7 +96,7 @@ public sealed class TorrentControlTests : IDisposable
         var events = new EventLog(leecher);
         TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions
         {
-            DownloadDirectory = Path.Combine(_root, "leech"),
+            DownloadDirectory = _bed.Combine("leech"),
             Peers = [seeder.ListenEndPoint],
             FilePriorities = [FilePriority.Low, FilePriority.Normal, FilePriority.High],
         });
@@ -121,7 +115,7 @@ public sealed class TorrentControlTests : IDisposable
         await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         TorrentHandle handle = await leecher.AddTorrentAsync(torrent, new TorrentOptions
         {
-            DownloadDirectory = Path.Combine(_root, "leech"),
+            DownloadDirectory = _bed.Combine("leech"),
             Peers = [seeder.ListenEndPoint],
         });
         byte[] source = await File.ReadAllBytesAsync(Path.Combine(seedDir, "movie.bin"));
@@ -144,19 +138,15 @@ public sealed class TorrentControlTests : IDisposable
     public async Task The_queue_runs_one_download_at_a_time_and_starts_the_next_when_one_finishes()
     {
         (Torrent first, string firstDir) = await CreateAsync(("one.bin", 8 * PieceLength));
-        string secondDir = Path.Combine(_root, "seed2");
-        Directory.CreateDirectory(secondDir);
-        byte[] other = new byte[6 * PieceLength];
-        new Random(99).NextBytes(other);
-        await File.WriteAllBytesAsync(Path.Combine(secondDir, "two.bin"), other);
-        Torrent second = await TorrentCreator.CreateAsync(Path.Combine(secondDir, "two.bin"), new TorrentCreationOptions { PieceLength = PieceLength });
+        (Torrent second, string secondDir) = await _bed.CreateTorrentAsync("seed2", 99, ("two.bin", 6 * PieceLength));
+        byte[] other = await File.ReadAllBytesAsync(Path.Combine(secondDir, "two.bin"));
         ShoalSession seeder = await StartAsync(maxUpload: 1024 * 1024);
         await seeder.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = firstDir });
         await seeder.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = secondDir });
         ShoalSession leecher = await StartAsync(maxActiveDownloads: 1);
         var events = new EventLog(leecher);
-        TorrentHandle a = await leecher.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "a"), Peers = [seeder.ListenEndPoint] });
-        TorrentHandle b = await leecher.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "b"), Peers = [seeder.ListenEndPoint] });
+        TorrentHandle a = await leecher.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = _bed.Combine("a"), Peers = [seeder.ListenEndPoint] });
+        TorrentHandle b = await leecher.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = _bed.Combine("b"), Peers = [seeder.ListenEndPoint] });
         Assert.Equal((0, 1), (a.QueuePosition, b.QueuePosition));
         await Eventually.TrueAsync(() => b.GetStatus().State == TorrentState.Queued, TimeSpan.FromSeconds(20), () => $"b is {b.GetStatus().State}");
         Assert.Equal(0, b.GetStatus().VerifiedPieces);
@@ -164,7 +154,7 @@ public sealed class TorrentControlTests : IDisposable
         await WaitAsync(a.Completion, "the first download did not finish");
         b.AddPeers([seeder.ListenEndPoint]);
         await Eventually.TrueAsync(() => b.GetStatus().State == TorrentState.Seeding, TimeSpan.FromSeconds(60), () => $"b is {b.GetStatus().State}");
-        Assert.Equal(other, await File.ReadAllBytesAsync(Path.Combine(_root, "b", "two.bin")));
+        Assert.Equal(other, await File.ReadAllBytesAsync(_bed.Combine("b", "two.bin")));
         // While b waited, a ran alone: b never downloaded before a finished.
         SessionEvent[] seen = events.Seen;
         int aFinished = Array.FindIndex(seen, e => e.Kind == SessionEventKind.Finished && e.InfoHash == first.InfoHash);
@@ -192,45 +182,12 @@ public sealed class TorrentControlTests : IDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() => handle.PauseAsync());
     }
 
-    private async Task<(Torrent, string)> CreateAsync(params (string Name, int Length)[] files)
-    {
-        string dir = Path.Combine(_root, "seed");
-        var random = new Random(files.Length);
-        string content = files.Length == 1 ? dir : Path.Combine(dir, "content");
-        foreach ((string name, int length) in files)
-        {
-            Directory.CreateDirectory(content);
-            byte[] data = new byte[length];
-            random.NextBytes(data);
-            await File.WriteAllBytesAsync(Path.Combine(content, name), data);
-        }
-        string source = files.Length == 1 ? Path.Combine(dir, files[0].Name) : content;
-        return (await TorrentCreator.CreateAsync(source, new TorrentCreationOptions { PieceLength = PieceLength }), dir);
-    }
+    private Task<(Torrent, string)> CreateAsync(params (string Name, int Length)[] files) => _bed.CreateTorrentAsync("seed", files.Length, files);
 
-    private async Task<ShoalSession> StartAsync(long maxUpload = 0, string? resume = null, int maxActiveDownloads = -1)
-    {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
-        {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            MaxUploadRate = maxUpload,
-            EnableLocalDiscovery = false,
-            EnableDht = false,
-            EnablePortMapping = false,
-            ResumeDirectory = resume,
-            MaxActiveDownloads = maxActiveDownloads,
-        });
-        _sessions.Add(session);
-        return session;
-    }
+    private Task<ShoalSession> StartAsync(long maxUpload = 0, string? resume = null, int maxActiveDownloads = -1) =>
+        _bed.StartAsync(o => o with { MaxUploadRate = maxUpload, ResumeDirectory = resume, MaxActiveDownloads = maxActiveDownloads });
 
-    private static async Task WaitAsync(Task task, string failure)
-    {
-        Task first = await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(90)));
-        Assert.True(first == task, failure);
-        await task;
-    }
+    private static Task WaitAsync(Task task, string failure) => LoopbackSessions.WaitAsync(task, failure);
 
     /// <summary>Reads a session's event stream in the background.</summary>
     private sealed class EventLog

@@ -1,4 +1,3 @@
-using System.Net;
 using Shoal.Metainfo;
 using Shoal.Picking;
 using Shoal.Swarm;
@@ -11,25 +10,20 @@ namespace Shoal.Tests.Swarm;
 /// </summary>
 public sealed class TorrentDataTests : IDisposable
 {
-    private const int PieceLength = 64 * 1024;
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-data-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private const int PieceLength = LoopbackSessions.PieceLength;
+    private readonly LoopbackSessions _bed = new("shoal-data-");
 
-    public void Dispose()
-    {
-        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _bed.Dispose();
 
     [Fact]
     public async Task Removing_with_data_deletes_the_torrents_files_folders_and_partial_pieces_and_nothing_else()
     {
         (Torrent torrent, string seedDir) = await CreateAsync(("a.bin", 5 * PieceLength + 1000), ("b.bin", 3 * PieceLength), ("c.bin", 2 * PieceLength + 77));
-        string resume = Path.Combine(_root, "resume");
-        ShoalSession seeder = await StartAsync(resume: Path.Combine(_root, "seed-resume"));
+        string resume = _bed.Combine("resume");
+        ShoalSession seeder = await StartAsync(resume: _bed.Combine("seed-resume"));
         ShoalSession leecher = await StartAsync(resume: resume);
         TorrentHandle seed = await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
-        string leechDir = Path.Combine(_root, "leech");
+        string leechDir = _bed.Combine("leech");
         // The user's own files: one next to the torrent's folder, one inside it.
         Directory.CreateDirectory(Path.Combine(leechDir, "content"));
         await File.WriteAllTextAsync(Path.Combine(leechDir, "mine.txt"), "mine");
@@ -67,12 +61,12 @@ public sealed class TorrentDataTests : IDisposable
     {
         (Torrent torrent, string seedDir) = await CreateAsync(("a.bin", 6 * PieceLength + 5), ("sub/b.bin", 4 * PieceLength));
         byte[] a = await File.ReadAllBytesAsync(Path.Combine(seedDir, "content", "a.bin"));
-        ShoalSession seeder = await StartAsync(resume: Path.Combine(_root, "resume"));
+        ShoalSession seeder = await StartAsync(resume: _bed.Combine("resume"));
         TorrentHandle handle = await seeder.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         await WaitAsync(handle.Completion, "the seeder did not check its data");
         await File.WriteAllTextAsync(Path.Combine(seedDir, "mine.txt"), "mine");
 
-        string moved = Path.Combine(_root, "moved", "here");
+        string moved = _bed.Combine("moved", "here");
         await handle.MoveStorageAsync(moved);
         Assert.Equal(Path.GetFullPath(moved), handle.DownloadDirectory);
         Assert.False(Directory.Exists(Path.Combine(seedDir, "content")), "the old folders the torrent made stayed");
@@ -84,20 +78,20 @@ public sealed class TorrentDataTests : IDisposable
         ShoalSession leecher = await StartAsync();
         TorrentHandle leech = await leecher.AddTorrentAsync(torrent, new TorrentOptions
         {
-            DownloadDirectory = Path.Combine(_root, "leech"),
+            DownloadDirectory = _bed.Combine("leech"),
             Peers = [seeder.ListenEndPoint],
         });
         await WaitAsync(leech.Completion, "nothing was downloaded from the moved data");
-        Assert.Equal(a, await File.ReadAllBytesAsync(Path.Combine(_root, "leech", "content", "a.bin")));
+        Assert.Equal(a, await File.ReadAllBytesAsync(_bed.Combine("leech", "content", "a.bin")));
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(moved, "content", "sub", "b.bin")),
-            await File.ReadAllBytesAsync(Path.Combine(_root, "leech", "content", "sub", "b.bin")));
+            await File.ReadAllBytesAsync(_bed.Combine("leech", "content", "sub", "b.bin")));
     }
 
     [Fact]
     public async Task A_paused_torrent_moves_paused_and_trusts_its_resume_data_at_the_new_place_without_a_recheck()
     {
         (Torrent torrent, string seedDir) = await CreateAsync(("a.bin", 6 * PieceLength), ("b.bin", 2 * PieceLength));
-        string resume = Path.Combine(_root, "resume");
+        string resume = _bed.Combine("resume");
         ShoalSession session = await StartAsync(resume: resume);
         TorrentHandle handle = await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         await WaitAsync(handle.Completion, "the data was not checked");
@@ -113,7 +107,7 @@ public sealed class TorrentDataTests : IDisposable
         await File.WriteAllBytesAsync(file, bytes);
         File.SetLastWriteTimeUtc(file, written);
 
-        string moved = Path.Combine(_root, "moved");
+        string moved = _bed.Combine("moved");
         await handle.MoveStorageAsync(moved);
         Assert.Equal(TorrentState.Suspended, handle.GetStatus().State);
         Assert.False(File.Exists(ResumeSaver.PathFor(resume, torrent.InfoHash, seedDir)));
@@ -128,12 +122,12 @@ public sealed class TorrentDataTests : IDisposable
     {
         (Torrent torrent, string seedDir) = await CreateAsync(("a.bin", 3 * PieceLength), ("sub/b.bin", 2 * PieceLength));
         byte[] a = await File.ReadAllBytesAsync(Path.Combine(seedDir, "content", "a.bin"));
-        ShoalSession session = await StartAsync(resume: Path.Combine(_root, "resume"));
+        ShoalSession session = await StartAsync(resume: _bed.Combine("resume"));
         TorrentHandle handle = await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         await WaitAsync(handle.Completion, "the data was not checked");
 
         // The user's file where the torrent's would go: never overwritten, nothing moves.
-        string target = Path.Combine(_root, "target");
+        string target = _bed.Combine("target");
         Directory.CreateDirectory(Path.Combine(target, "content", "sub"));
         await File.WriteAllTextAsync(Path.Combine(target, "content", "sub", "b.bin"), "the user's");
         IOException conflict = await Assert.ThrowsAsync<IOException>(() => handle.MoveStorageAsync(target));
@@ -144,7 +138,7 @@ public sealed class TorrentDataTests : IDisposable
         Assert.Equal(Path.GetFullPath(seedDir), Path.GetFullPath(handle.DownloadDirectory));
 
         // Failing midway (a file where the torrent needs a folder): a.bin moved first and is put back.
-        string other = Path.Combine(_root, "other");
+        string other = _bed.Combine("other");
         Directory.CreateDirectory(Path.Combine(other, "content"));
         await File.WriteAllTextAsync(Path.Combine(other, "content", "sub"), "a file, not a folder");
         await Assert.ThrowsAsync<IOException>(() => handle.MoveStorageAsync(other));
@@ -157,41 +151,9 @@ public sealed class TorrentDataTests : IDisposable
             TimeSpan.FromSeconds(30), () => $"not seeding after the failed moves: {handle.GetStatus()}");
     }
 
-    private async Task<(Torrent, string)> CreateAsync(params (string Name, int Length)[] files)
-    {
-        string dir = Path.Combine(_root, "seed");
-        string content = Path.Combine(dir, "content");
-        var random = new Random(files.Length);
-        foreach ((string name, int length) in files)
-        {
-            string path = Path.Combine(content, name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            byte[] data = new byte[length];
-            random.NextBytes(data);
-            await File.WriteAllBytesAsync(path, data);
-        }
-        return (await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = PieceLength }), dir);
-    }
+    private Task<(Torrent, string)> CreateAsync(params (string Name, int Length)[] files) => _bed.CreateTorrentAsync("seed", files.Length, files);
 
-    private async Task<ShoalSession> StartAsync(string? resume = null)
-    {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
-        {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            EnableLocalDiscovery = false,
-            EnableDht = false,
-            EnablePortMapping = false,
-            ResumeDirectory = resume,
-        });
-        _sessions.Add(session);
-        return session;
-    }
+    private Task<ShoalSession> StartAsync(string? resume = null) => _bed.StartAsync(o => o with { ResumeDirectory = resume });
 
-    private static async Task WaitAsync(Task task, string failure)
-    {
-        Task first = await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(90)));
-        Assert.True(first == task, failure);
-        await task;
-    }
+    private static Task WaitAsync(Task task, string failure) => LoopbackSessions.WaitAsync(task, failure);
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Shoal.Metainfo;
 using Shoal.Storage;
 using Shoal.Swarm;
@@ -8,30 +7,18 @@ namespace Shoal.Tests.Swarm;
 /// <summary>Renaming a torrent's files and folders through the library, on disk and in its layout, across a restart.</summary>
 public sealed class TorrentRenameTests : IDisposable
 {
-    private const int PieceLength = 64 * 1024;
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-rename-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private const int PieceLength = LoopbackSessions.PieceLength;
+    private readonly LoopbackSessions _bed = new("shoal-rename-");
 
-    public void Dispose()
-    {
-        foreach (ShoalSession session in _sessions) session.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _bed.Dispose();
 
     [Fact]
     public async Task Renamed_files_and_folders_move_on_disk_keep_their_pieces_and_are_found_again_after_a_restart()
     {
-        string seedDir = Path.Combine(_root, "seed");
+        (Torrent torrent, string seedDir) = await _bed.CreateTorrentAsync("seed", 5, ("a.bin", 5 * PieceLength + 3), ("sub/b.bin", 3 * PieceLength));
         string content = Path.Combine(seedDir, "content");
-        Directory.CreateDirectory(Path.Combine(content, "sub"));
-        var random = new Random(5);
-        byte[] a = new byte[5 * PieceLength + 3], b = new byte[3 * PieceLength];
-        random.NextBytes(a);
-        random.NextBytes(b);
-        await File.WriteAllBytesAsync(Path.Combine(content, "a.bin"), a);
-        await File.WriteAllBytesAsync(Path.Combine(content, "sub", "b.bin"), b);
-        Torrent torrent = await TorrentCreator.CreateAsync(content, new TorrentCreationOptions { PieceLength = PieceLength });
-        string resume = Path.Combine(_root, "resume");
+        byte[] a = await File.ReadAllBytesAsync(Path.Combine(content, "a.bin")), b = await File.ReadAllBytesAsync(Path.Combine(content, "sub", "b.bin"));
+        string resume = _bed.Combine("resume");
         ShoalSession session = await StartAsync(resume);
         TorrentHandle handle = await session.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         await handle.Completion.WaitAsync(TimeSpan.FromSeconds(60));
@@ -73,8 +60,7 @@ public sealed class TorrentRenameTests : IDisposable
 
         // A restart: added again with nothing but its folder, it finds its files under their new names through its
         // resume data, and trusts them (the changed byte is still not noticed: nothing was rechecked).
-        await session.DisposeAsync();
-        _sessions.Remove(session);
+        await _bed.StopAsync(session);
         ShoalSession again = await StartAsync(resume);
         TorrentHandle back = await again.AddTorrentAsync(torrent, new TorrentOptions { DownloadDirectory = seedDir });
         Assert.Equal(new[] { "top/renamed/a2.bin", "top/sub/b.bin" }, (await back.GetFilesAsync()).Select(f => f.Path));
@@ -106,18 +92,5 @@ public sealed class TorrentRenameTests : IDisposable
         Assert.NotNull(why);
     }
 
-    private async Task<ShoalSession> StartAsync(string resume)
-    {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
-        {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            EnableLocalDiscovery = false,
-            EnableDht = false,
-            EnablePortMapping = false,
-            ResumeDirectory = resume,
-        });
-        _sessions.Add(session);
-        return session;
-    }
+    private Task<ShoalSession> StartAsync(string resume) => _bed.StartAsync(o => o with { ResumeDirectory = resume });
 }
