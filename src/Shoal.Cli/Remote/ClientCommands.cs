@@ -48,42 +48,20 @@ internal static class ClientCommands
         {
             string[] items = result.GetValue(sources)!;
             // Read every local file first: a typo fails before anything is added.
-            var requests = new List<AddRequest>();
+            var read = new List<RemoteAdd.Source>();
             foreach (string item in items)
             {
                 bool isUri = item.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase) || item.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
                     || item.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || (Metainfo.InfoHash.TryParse(item, out _) && !File.Exists(item));
-                string? metainfo = isUri ? null : Convert.ToBase64String(ReadTorrentFile(item));
-                requests.Add(new AddRequest(
-                    Uri: isUri ? item : null,
-                    Metainfo: metainfo,
-                    SavePath: result.GetValue(output) is { Length: > 0 } dir ? Path.GetFullPath(Commands.PathArguments.ExpandHome(dir)) : null,
-                    Paused: result.GetValue(paused),
-                    Sequential: result.GetValue(sequential),
-                    Category: result.GetValue(category),
-                    Tags: result.GetValue(tags),
-                    FirstLastPiecePriority: result.GetValue(firstLast)));
+                read.Add(new RemoteAdd.Source(item, isUri ? null : ReadTorrentFile(item)));
             }
+            var options = new RemoteAdd.Options(
+                result.GetValue(output) is { Length: > 0 } dir ? Path.GetFullPath(Commands.PathArguments.ExpandHome(dir)) : null,
+                result.GetValue(paused), result.GetValue(sequential), result.GetValue(category), result.GetValue(tags) ?? [], result.GetValue(firstLast));
             using DaemonClient client = await remote.ConnectAsync(result, cancellationToken).ConfigureAwait(false);
-            int failures = 0;
-            CliException? last = null;
-            foreach ((string item, AddRequest request) in items.Zip(requests))
-            {
-                try
-                {
-                    AddResult added = await client.PostAsync("api/v1/torrents", request, ApiJson.Default.AddRequest, ApiJson.Default.AddResult, cancellationToken).ConfigureAwait(false);
-                    foreach (TorrentView t in added.Added)
-                        await context.Out.WriteLineAsync($"added {t.Id}: {t.Name} ({t.InfoHash}), {ServiceJson.Name(t.State)}").ConfigureAwait(false);
-                }
-                catch (CliException ex) when (items.Length > 1)
-                {
-                    failures++;
-                    last = ex;
-                    context.WriteError($"{item}: {ex.Message}");
-                }
-            }
-            if (failures == 0) return ExitCodes.Success;
-            return last!.ExitCode;
+            var add = new RemoteAdd(context, client, options);
+            await add.AddAsync(read, cancellationToken).ConfigureAwait(false);
+            return add.Failures == 0 ? ExitCodes.Success : add.LastExitCode;
         });
         return command;
     }

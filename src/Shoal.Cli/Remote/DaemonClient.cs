@@ -95,6 +95,19 @@ internal sealed class DaemonClient : IDisposable
         return await ReadAsync(response, answerType, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>POST a multipart form (with the CSRF token) and read a JSON answer; the form is disposed.</summary>
+    public async Task<TAnswer> PostFormAsync<TAnswer>(string path, MultipartFormDataContent form, JsonTypeInfo<TAnswer> answerType, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = form };
+        request.Headers.Add(DaemonSecurity.CsrfHeader, _csrf);
+        using HttpResponseMessage response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw await FailureAsync(response, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, answerType, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The exit code of an HTTP status the daemon answered: its client's mistake (usage) or not (failure).</summary>
+    public static int ExitCodeOf(int status) => status is >= 400 and < 500 and not 429 ? ExitCodes.Usage : ExitCodes.Failure;
+
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using (request)
@@ -143,8 +156,7 @@ internal sealed class DaemonClient : IDisposable
         {
             message = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
         }
-        int code = (int)response.StatusCode is >= 400 and < 500 and not 429 ? ExitCodes.Usage : ExitCodes.Failure;
-        return new CliException(message, code);
+        return new CliException(message, ExitCodeOf((int)response.StatusCode));
     }
 
     public void Dispose() => _http.Dispose();

@@ -71,7 +71,8 @@ public sealed record AddResult(IReadOnlyList<TorrentView> Added, IReadOnlyList<A
 /// <summary>One source that could not be added.</summary>
 /// <param name="Source">The file name or URI.</param>
 /// <param name="Error">Why.</param>
-public sealed record AddFailure(string Source, string Error);
+/// <param name="Status">The HTTP status an add of this source alone would have answered (409 a duplicate, 400 bad input, ...).</param>
+public sealed record AddFailure(string Source, string Error, int Status = 400);
 
 /// <summary>POST /api/v1/torrents/{id}/files/priority.</summary>
 /// <param name="Files">File indices.</param>

@@ -144,16 +144,18 @@ internal static class NativeTorrentEndpoints
         var added = new List<TorrentView>();
         var failed = new List<AddFailure>();
         ServiceException? first = null;
-        foreach ((string source, AddTorrentRequest request) in requests)
+        // All of a request's torrents in one transaction: one durable commit, one queue plan.
+        IReadOnlyList<AddOutcome> outcomes = await service.AddManyAsync([.. requests.Select(r => r.Request)], aborted).ConfigureAwait(false);
+        for (int i = 0; i < outcomes.Count; i++)
         {
-            try
+            if (outcomes[i].Added is { } view)
             {
-                added.Add(await service.AddAsync(request, aborted).ConfigureAwait(false));
+                added.Add(view);
             }
-            catch (ServiceException ex)
+            else
             {
-                first ??= ex;
-                failed.Add(new AddFailure(source, ex.Message));
+                first ??= outcomes[i].Error;
+                failed.Add(new AddFailure(requests[i].Source, outcomes[i].Error!.Message, ApiErrors.StatusOf(outcomes[i].Error!.Kind)));
             }
         }
         if (added.Count == 0 && first is not null) return ApiErrors.Result(ApiErrors.StatusOf(first.Kind), first.Message);

@@ -54,19 +54,18 @@ internal sealed class QbTorrentWrites(TorrentService service)
         if (requests.Count == 0) throw QbException.BadParams("nothing to add: send torrents files or urls");
         bool any = false;
         string? rename = p["rename"] is { Length: > 0 } n ? n.Trim() : null;
-        foreach (AddTorrentRequest request in requests)
+        // All of them in one transaction: one durable commit, one queue plan.
+        foreach (AddOutcome outcome in await service.AddManyAsync(requests, call.Aborted).ConfigureAwait(false))
         {
-            try
+            // qBittorrent adds in the background and says only whether anything was added.
+            if (outcome.Added is not { } added)
             {
-                TorrentView added = await service.AddAsync(request, call.Aborted).ConfigureAwait(false);
-                any = true;
-                if (rename is not null) await service.RenameAsync(added.InfoHash, rename).ConfigureAwait(false);
-                if (p.Bool("addToTopOfQueue") == true) await service.MoveInQueueAsync([added.InfoHash], QueueMove.Top).ConfigureAwait(false);
+                if (outcome.Error!.Kind is ServiceErrorKind.Conflict or ServiceErrorKind.Failed or ServiceErrorKind.BadRequest) continue;
+                throw outcome.Error;
             }
-            catch (ServiceException ex) when (ex.Kind is ServiceErrorKind.Conflict or ServiceErrorKind.Failed or ServiceErrorKind.BadRequest)
-            {
-                // qBittorrent adds in the background and says only whether anything was added.
-            }
+            any = true;
+            if (rename is not null) await service.RenameAsync(added.InfoHash, rename).ConfigureAwait(false);
+            if (p.Bool("addToTopOfQueue") == true) await service.MoveInQueueAsync([added.InfoHash], QueueMove.Top).ConfigureAwait(false);
         }
         return any ? QbResult.Ok : QbResult.Fails;
     }

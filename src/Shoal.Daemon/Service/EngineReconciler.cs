@@ -59,6 +59,7 @@ internal sealed class EngineReconciler(ServiceContext context)
         t.Error = why;
         t.Wanted = false;
         t.ViewDirty = true;
+        context.PlanRequested = true;
         context.Log.LogWarning("{Name} is held: {Error}", t.Record.Name, why);
         context.Events.Publish(DaemonEventKind.Error, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, TorrentActivity.Error, why);
         return true;
@@ -121,6 +122,7 @@ internal sealed class EngineReconciler(ServiceContext context)
             t.ViewDirty = true;
             context.Log.LogWarning("torrent {Name} did not start: {Error}", t.Record.Name, t.Error);
             context.Events.Publish(DaemonEventKind.Error, t.Id, t.Record.InfoHash.ToHex(), t.Record.Name, TorrentActivity.Error, t.Error);
+            context.PlanRequested = true;
             return;
         }
         t.Engine = EngineState.Running;
@@ -129,6 +131,7 @@ internal sealed class EngineReconciler(ServiceContext context)
         t.Status = handle.GetStatus();
         t.Folded = null;
         t.ViewDirty = true;
+        context.PlanRequested = true;
         Reconcile(t);
     }
 
@@ -138,6 +141,7 @@ internal sealed class EngineReconciler(ServiceContext context)
         // The counters of this run join the totals now; what moves between this status and the engine's last
         // one is added when the stop has ended.
         TorrentStatus? folded = t.Status;
+        t.TrackTime(null);
         t.Base = t.Totals;
         t.Folded = folded;
         t.Status = null;
@@ -192,6 +196,7 @@ internal sealed class EngineReconciler(ServiceContext context)
             }
         }
         t.ViewDirty = true;
+        context.PlanRequested = true;
         Reconcile(t);
     }
 

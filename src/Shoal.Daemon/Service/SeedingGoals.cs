@@ -15,6 +15,12 @@ internal static class SeedingGoals
     /// <inheritdoc cref="Swarm.SeedingGoals.ShareRatio"/>
     public static double Ratio(long uploaded, long downloaded, long doneBytes) => Swarm.SeedingGoals.ShareRatio(uploaded, downloaded, doneBytes);
 
+    /// <summary>Whether the settings set any goal (a torrent's own null fields follow the session: they set none).</summary>
+    public static bool AnySet(DaemonSettings session) => session.RatioLimit >= 0 || session.SeedingTimeLimitMinutes >= 0 || session.IdleLimitMinutes >= 0;
+
+    /// <summary>Whether a torrent's own settings set any goal.</summary>
+    public static bool AnySet(TorrentSettings own) => own.RatioLimit >= 0 || own.SeedingTimeLimitMinutes >= 0 || own.IdleLimitMinutes >= 0;
+
     /// <summary>Which goal a seeding torrent reached, in words; null while none is.</summary>
     /// <param name="own">The torrent's own goals (null fields follow the session).</param>
     /// <param name="session">The session's goals.</param>

@@ -54,6 +54,12 @@ internal sealed class ServiceContext
     /// <summary>The service's start, for the uptime.</summary>
     public long StartedAt { get; }
 
+    /// <summary>
+    /// Something the queue plan reads changed outside a command (an engine start or stop ended, a torrent held for missing
+    /// data): the status pass plans again at its next tick. Loop only.
+    /// </summary>
+    public bool PlanRequested { get; set; }
+
     /// <summary>Set when the daemon stops: no more engine starts.</summary>
     public bool Stopping { get; set; }
 

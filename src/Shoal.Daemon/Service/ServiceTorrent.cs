@@ -13,13 +13,20 @@ internal sealed class ServiceTorrent
     private TorrentView? _view;
     private (byte[]? Priorities, Torrent? Metainfo, long Size) _wanted = (null, null, -1);
 
-    public ServiceTorrent(TorrentRecord record, TorrentTotals totals, Torrent? metainfo)
+    private readonly TimeProvider _time;
+    private TimeSpan _seededBefore;
+    private TimeSpan _activeBefore;
+    private long? _seedingSince;
+    private long? _activeSince;
+
+    public ServiceTorrent(TorrentRecord record, TorrentTotals totals, Torrent? metainfo, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         Record = record;
         Metainfo = metainfo;
         Base = totals;
-        SeedingSeconds = totals.SeedingSeconds;
-        ActiveSeconds = totals.ActiveSeconds;
+        _seededBefore = TimeSpan.FromSeconds(totals.SeedingSeconds);
+        _activeBefore = TimeSpan.FromSeconds(totals.ActiveSeconds);
         DoneBytes = totals.DoneBytes;
         CompletedAt = totals.CompletedAt;
         LastActivity = totals.LastActivity;
@@ -56,11 +63,49 @@ internal sealed class ServiceTorrent
     /// <summary>Verified bytes of wanted data, as last known.</summary>
     public long DoneBytes { get; set; }
 
-    /// <summary>Seconds seeding, all runs.</summary>
-    public long SeedingSeconds { get; set; }
+    /// <summary>Seconds seeding, all runs (up to now: kept as the time seeding began, not counted every second).</summary>
+    public long SeedingSeconds => (long)(_seededBefore + Running(_seedingSince)).TotalSeconds;
 
-    /// <summary>Seconds running, all runs.</summary>
-    public long ActiveSeconds { get; set; }
+    /// <summary>Seconds running (downloading or seeding), all runs, up to now.</summary>
+    public long ActiveSeconds => (long)(_activeBefore + Running(_activeSince)).TotalSeconds;
+
+    /// <summary>Its time counters are running (seeding or downloading in the engine): they move without a status change.</summary>
+    public bool TimesRunning => _activeSince is not null;
+
+    private TimeSpan Running(long? since) => since is { } start ? _time.GetElapsedTime(start) : TimeSpan.Zero;
+
+    /// <summary>
+    /// The engine's state as last seen (null: not in the engine): starts or stops the seeding and active clocks, folding
+    /// a stretch that ended into the totals. True when a clock started or stopped. Loop only.
+    /// </summary>
+    public bool TrackTime(TorrentState? state)
+    {
+        bool active = state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
+        bool seeding = state == TorrentState.Seeding;
+        bool changed = Track(active, ref _activeSince, ref _activeBefore);
+        return Track(seeding, ref _seedingSince, ref _seededBefore) || changed;
+    }
+
+    private bool Track(bool on, ref long? since, ref TimeSpan before)
+    {
+        if (on == since is not null) return false;
+        if (on)
+        {
+            since = _time.GetTimestamp();
+        }
+        else
+        {
+            before += _time.GetElapsedTime(since!.Value);
+            since = null;
+        }
+        return true;
+    }
+
+    /// <summary>The engine status <see cref="StatusPass"/> last looked at: the same one again has nothing new.</summary>
+    public TorrentStatus? ObservedStatus { get; set; }
+
+    /// <summary><see cref="EnginePaused"/> when the status pass last looked (a change is looked at even without a new status).</summary>
+    public bool ObservedPaused { get; set; }
 
     /// <summary>When it completed.</summary>
     public DateTimeOffset? CompletedAt { get; set; }

@@ -6,30 +6,48 @@ using Shoal.Swarm;
 namespace Shoal.Daemon.Service;
 
 /// <summary>
-/// The service's once-a-second pass over its torrents, on the loop: reads each running torrent's engine snapshot
-/// (state, counters, metadata), raises the events, applies the seeding goals and the queue, rebuilds the rows that
-/// changed (one <see cref="DaemonEventKind.Updated"/> event for all of them), and every few seconds writes the changed
-/// counters in one transaction. A torrent that is not running costs a few comparisons.
+/// The service's once-a-second pass over its torrents, on the loop: reads the engine snapshot (state, counters,
+/// metadata) of each running torrent whose snapshot is a new one, raises the events, applies the seeding goals and the
+/// queue, rebuilds the rows that changed (one <see cref="DaemonEventKind.Updated"/> event for all of them), and every few
+/// seconds writes the changed counters in one transaction. A torrent whose snapshot did not change (an idle seed) costs
+/// a few comparisons.
 /// </summary>
 internal sealed class StatusPass(ServiceContext context, EngineReconciler engine, Func<ServiceTorrent, string, Task> removeForGoal)
 {
     /// <summary>How often counters are written: what a crash may lose of them.</summary>
     public static readonly TimeSpan CounterInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often the time counters of running torrents are written even though nothing else of them changed (they are kept
+    /// as the time a stretch began, so they move without a write): what a crash may lose of seeding and active time.
+    /// </summary>
+    public static readonly TimeSpan TimeCounterInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the queue is planned even when nothing the pass was told of changed (a safety net).</summary>
+    public const int PlanEveryTicks = 10;
+
     /// <summary>Starts and stops torrents in the engine.</summary>
     public EngineReconciler Engine => engine;
 
-    private long _lastTick = context.Time.GetTimestamp();
     private long _lastCounterWrite = context.Time.GetTimestamp();
+    private long _lastTimeWrite = context.Time.GetTimestamp();
     private long _tickCount;
+    private DaemonSettings? _plannedWith;
 
-    /// <summary>One pass. Loop only.</summary>
+    /// <summary>Engine statuses the pass has looked at since the daemon started (what an idle daemon costs; tests read it).</summary>
+    public long Observed { get; private set; }
+
+    /// <summary>Counter rows written since the daemon started (tests read it).</summary>
+    public long CounterRowsWritten { get; private set; }
+
+    /// <summary>
+    /// One pass. Loop only. A running torrent is looked at when its engine status is a new one (the engine publishes one
+    /// only when something changed: an idle seed publishes nothing) or the service changed something of it the status
+    /// reflects; time counters are kept as timestamps, so an unchanged torrent costs a reference comparison.
+    /// </summary>
     public async Task TickAsync()
     {
         long now = context.Time.GetTimestamp();
-        long elapsedSeconds = Math.Max(0, (long)Math.Round(context.Time.GetElapsedTime(_lastTick, now).TotalSeconds));
-        if (elapsedSeconds == 0) elapsedSeconds = 1;
-        _lastTick = now;
         _tickCount++;
         DateTimeOffset wallNow = context.Now;
         DaemonSettings settings = context.Settings;
@@ -38,11 +56,18 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         // The session's caps follow the settings at once and the alternative-speed schedule within a second.
         context.Engine.ApplyRates(settings, context.Time.GetLocalNow());
 
+        bool anyGoal = SeedingGoals.AnySet(settings);
+        bool changed = false;
         foreach (ServiceTorrent t in context.Torrents.All)
         {
             if (t.Handle is not { } handle) continue;
-            Observe(t, handle, elapsedSeconds, wallNow);
-            if (t.Activity == TorrentActivity.Seeding && t.Record.RunMode != RunMode.Paused)
+            TorrentStatus s = handle.GetStatus();
+            if (!ReferenceEquals(s, t.ObservedStatus) || t.ObservedPaused != t.EnginePaused || t.CheckOnly)
+            {
+                Observe(t, handle, s, wallNow);
+                changed = true;
+            }
+            if (t.Activity == TorrentActivity.Seeding && t.Record.RunMode != RunMode.Paused && (anyGoal || SeedingGoals.AnySet(t.Record.Settings)))
             {
                 long idle = (long)(wallNow - (t.LastSeedUpload ?? wallNow)).TotalSeconds;
                 double ratio = SeedingGoals.Ratio(t.Uploaded, t.Downloaded, t.DoneBytes);
@@ -56,16 +81,22 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         {
             foreach ((ServiceTorrent t, string reason) in goals) await ApplyGoalAsync(t, reason, settings.SeedingGoalAction).ConfigureAwait(false);
         }
-        PlanQueue();
+        // The queue is planned again when something it reads may have changed, and every few seconds whatever happened.
+        if (changed || goals is not null || context.PlanRequested || !ReferenceEquals(settings, _plannedWith) || _tickCount % PlanEveryTicks == 0)
+        {
+            PlanQueue();
+        }
         // Time counters alone change every second; their rows are refreshed once a minute unless something else changed.
         PublishChanges(refreshTimes: _tickCount % 60 == 0);
         if (context.Time.GetElapsedTime(_lastCounterWrite, now) >= CounterInterval) WriteCounters();
     }
 
     /// <summary>Reads one running torrent's snapshot and raises what changed. Loop only.</summary>
-    private void Observe(ServiceTorrent t, TorrentHandle handle, long elapsedSeconds, DateTimeOffset now)
+    private void Observe(ServiceTorrent t, TorrentHandle handle, TorrentStatus s, DateTimeOffset now)
     {
-        TorrentStatus s = handle.GetStatus();
+        Observed++;
+        t.ObservedStatus = s;
+        t.ObservedPaused = t.EnginePaused;
         TorrentStatus? previous = t.Status;
         t.Status = s;
         if (previous is null || ShownValuesDiffer(previous, s)) t.ViewDirty = true;
@@ -82,14 +113,9 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
             t.DoneBytes = s.VerifiedBytes;
             t.TotalsDirty = true;
         }
-        if (s.State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
-        {
-            t.ActiveSeconds += elapsedSeconds;
-            t.TotalsDirty = true;
-        }
+        if (t.TrackTime(s.State)) t.TotalsDirty = true;
         if (s.State == TorrentState.Seeding)
         {
-            t.SeedingSeconds += elapsedSeconds;
             t.LastSeedUpload ??= now;
         }
         else
@@ -209,6 +235,8 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
     public void PlanQueue()
     {
         DaemonSettings settings = context.Settings;
+        _plannedWith = settings;
+        context.PlanRequested = false;
         ServiceTorrent[] ordered = context.Torrents.InQueueOrder();
         var entries = new QueueEntry[ordered.Length];
         int downloads = 0, seeds = 0;
@@ -302,7 +330,6 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
     private static bool SameExceptTimes(TorrentView a, TorrentView b)
         => a == b with { SeedingSeconds = a.SeedingSeconds, ActiveSeconds = a.ActiveSeconds };
 
-    /// <summary>Writes every torrent's changed counters in one transaction. Loop only.</summary>
     /// <summary>
     /// Writes the resume data the engine saved since the last flush, every torrent's in one transaction (a removed
     /// torrent's is dropped: its row is gone). Loop only.
@@ -332,14 +359,21 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
         }
     }
 
+    /// <summary>
+    /// Writes every torrent's changed counters in one transaction, and every <see cref="TimeCounterInterval"/> those of
+    /// the torrents whose time counters run. Loop only.
+    /// </summary>
     public void WriteCounters()
     {
         FlushResume();
-        _lastCounterWrite = context.Time.GetTimestamp();
+        long now = context.Time.GetTimestamp();
+        _lastCounterWrite = now;
+        bool times = context.Time.GetElapsedTime(_lastTimeWrite, now) >= TimeCounterInterval;
+        if (times) _lastTimeWrite = now;
         List<(long Id, TorrentTotals Totals)>? dirty = null;
         foreach (ServiceTorrent t in context.Torrents.All)
         {
-            if (!t.TotalsDirty || t.Removed) continue;
+            if (!(t.TotalsDirty || times && t.TimesRunning) || t.Removed) continue;
             t.TotalsDirty = false;
             (dirty ??= []).Add((t.Id, t.Totals));
         }
@@ -350,6 +384,7 @@ internal sealed class StatusPass(ServiceContext context, EngineReconciler engine
             {
                 foreach ((long id, TorrentTotals totals) in dirty) w.PutTotals(id, totals);
             });
+            CounterRowsWritten += dirty.Count;
         }
         catch (StateStoreException ex)
         {

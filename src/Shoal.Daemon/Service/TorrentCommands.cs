@@ -15,9 +15,84 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
 
     public TorrentView Add(AddTorrentRequest request, TorrentSource source)
     {
+        AddOutcome outcome = AddMany([(request, source)])[0];
+        return outcome.Added ?? throw outcome.Error!;
+    }
+
+    /// <summary>
+    /// Adds torrents in one transaction (one durable commit for the lot, all in the database before this returns), then
+    /// plans the queue once. Each gets its outcome: its row, or why it was refused (refusals are decided before anything
+    /// is written; a failed write throws and adds none).
+    /// </summary>
+    public AddOutcome[] AddMany(IReadOnlyList<(AddTorrentRequest Request, TorrentSource Source)> items)
+    {
+        var outcomes = new AddOutcome[items.Count];
+        var prepared = new List<(int Index, TorrentRecord Record, Torrent? Torrent)>(items.Count);
+        var inBatch = new HashSet<InfoHash>();
+        for (int i = 0; i < items.Count; i++)
+        {
+            try
+            {
+                (AddTorrentRequest request, TorrentSource source) = items[i];
+                prepared.Add((i, Prepare(request, source, context.Torrents.Count + prepared.Count, inBatch), source.Torrent));
+            }
+            catch (ServiceException ex)
+            {
+                outcomes[i] = new AddOutcome(null, ex);
+            }
+        }
+        if (prepared.Count == 0) return outcomes;
+        var newCategories = new List<string>();
+        foreach ((_, TorrentRecord record, _) in prepared)
+        {
+            if (record.Category is { } c && !context.Categories.ContainsKey(c) && !newCategories.Contains(c)) newCategories.Add(c);
+        }
+        var ids = new long[prepared.Count];
+        context.Store.Write(w =>
+        {
+            foreach (string category in newCategories) w.PutCategory(category, "");
+            for (int j = 0; j < prepared.Count; j++) ids[j] = w.InsertTorrent(prepared[j].Record);
+        });
+        if (newCategories.Count > 0)
+        {
+            var categories = new Dictionary<string, string>(context.Categories);
+            foreach (string category in newCategories) categories[category] = "";
+            context.Categories = categories;
+            foreach (string category in newCategories) context.Events.Publish(DaemonEventKind.CategoriesChanged, message: category);
+        }
+        var added = new ServiceTorrent[prepared.Count];
+        for (int j = 0; j < prepared.Count; j++)
+        {
+            (_, TorrentRecord record, Torrent? torrent) = prepared[j];
+            record = record with { Id = ids[j] };
+            MergeTags(record.Tags);
+            var t = new ServiceTorrent(record, TorrentTotals.Zero, torrent, context.Time)
+            {
+                Activity = record.RunMode == RunMode.Paused ? TorrentActivity.Paused : TorrentActivity.QueuedDownload,
+                Reason = record.RunMode == RunMode.Paused ? "added paused" : "added",
+                // Data already on disk is checked whatever the queue says, then the torrent is queued as a seed or a
+                // download by what the check found: adding 1,000 complete torrents must not wait for download slots.
+                CheckOnly = torrent is not null && record.RunMode != RunMode.Paused && HasDataOnDisk(torrent, record.SavePath),
+            };
+            t.View = ViewFactory.Torrent(t);
+            context.Torrents.Add(t);
+            added[j] = t;
+            context.Log.LogInformation("added {Name} ({Hash}) as {Id} in {Path}", record.Name, record.InfoHash.ToHex(), record.Id, record.SavePath);
+            // Added first, then the queue's decision about it as a state change.
+            context.Events.Publish(DaemonEventKind.Added, record.Id, record.InfoHash.ToHex(), record.Name, t.Activity, torrents: [t.View]);
+        }
+        Settle();
+        for (int j = 0; j < prepared.Count; j++) outcomes[prepared[j].Index] = new AddOutcome(added[j].View, null);
+        return outcomes;
+    }
+
+    /// <summary>The record of a torrent to add at <paramref name="queuePosition"/>; throws <see cref="ServiceException"/> when it is refused.</summary>
+    private TorrentRecord Prepare(AddTorrentRequest request, TorrentSource source, int queuePosition, HashSet<InfoHash> inBatch)
+    {
         if (context.Torrents.Find(source.InfoHash) is { } existing)
             throw new ServiceException(ServiceErrorKind.Conflict, $"the torrent is already in the daemon (id {existing.Id}, {existing.Record.Name})") { Torrent = existing.View };
-        if (context.Torrents.Count >= MaxTorrents) throw new ServiceException(ServiceErrorKind.Conflict, $"the daemon holds {MaxTorrents} torrents, its limit");
+        if (!inBatch.Add(source.InfoHash)) throw new ServiceException(ServiceErrorKind.Conflict, "the torrent is given twice");
+        if (queuePosition >= MaxTorrents) throw new ServiceException(ServiceErrorKind.Conflict, $"the daemon holds {MaxTorrents} torrents, its limit");
         DaemonSettings settings = context.Settings;
         string? category = Clean(request.Category);
         IReadOnlyList<string> tags = CleanTags(request.Tags);
@@ -29,7 +104,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
         foreach (string url in request.Trackers) CheckTrackerUrl(url);
         Torrent? torrent = source.Torrent;
         byte[]? priorities = Priorities(request.FilePriorities, torrent?.Files.Count);
-        var record = new TorrentRecord
+        return new TorrentRecord
         {
             InfoHash = source.InfoHash,
             Name = torrent?.Name ?? source.Magnet!.DisplayName ?? source.InfoHash.ToHex(),
@@ -37,7 +112,7 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             Magnet = source.Magnet?.ToString(),
             SavePath = savePath,
             RunMode = request.Paused ? RunMode.Paused : request.ForceStart ? RunMode.Forced : RunMode.Started,
-            QueuePosition = context.Torrents.Count,
+            QueuePosition = queuePosition,
             Category = category,
             Tags = tags,
             AddedAt = context.Now,
@@ -54,34 +129,6 @@ internal sealed class TorrentCommands(ServiceContext context, StatusPass pass)
             },
             FilePriorities = priorities,
         };
-        long id = 0;
-        context.Store.Write(w =>
-        {
-            if (category is not null && !context.Categories.ContainsKey(category)) w.PutCategory(category, "");
-            id = w.InsertTorrent(record);
-        });
-        record = record with { Id = id };
-        if (category is not null && !context.Categories.ContainsKey(category))
-        {
-            context.Categories = new Dictionary<string, string>(context.Categories) { [category] = "" };
-            context.Events.Publish(DaemonEventKind.CategoriesChanged, message: category);
-        }
-        MergeTags(tags);
-        var t = new ServiceTorrent(record, TorrentTotals.Zero, torrent)
-        {
-            Activity = record.RunMode == RunMode.Paused ? TorrentActivity.Paused : TorrentActivity.QueuedDownload,
-            Reason = record.RunMode == RunMode.Paused ? "added paused" : "added",
-            // Data already on disk is checked whatever the queue says, then the torrent is queued as a seed or a
-            // download by what the check found: adding 1,000 complete torrents must not wait for download slots.
-            CheckOnly = torrent is not null && record.RunMode != RunMode.Paused && HasDataOnDisk(torrent, savePath),
-        };
-        t.View = ViewFactory.Torrent(t);
-        context.Torrents.Add(t);
-        context.Log.LogInformation("added {Name} ({Hash}) as {Id} in {Path}", record.Name, record.InfoHash.ToHex(), id, savePath);
-        // Added first, then the queue's decision about it as a state change.
-        context.Events.Publish(DaemonEventKind.Added, id, record.InfoHash.ToHex(), record.Name, t.Activity, torrents: [t.View]);
-        Settle();
-        return t.View;
     }
 
     public void Pause(IReadOnlyList<ServiceTorrent> torrents) => SetRunMode(torrents, RunMode.Paused);

@@ -102,7 +102,7 @@ public sealed class TorrentService : IAsyncDisposable
                     error = "the stored metainfo is damaged: " + ex.Message;
                 }
             }
-            var t = new ServiceTorrent(s.Record, s.Totals, metainfo)
+            var t = new ServiceTorrent(s.Record, s.Totals, metainfo, _context.Time)
             {
                 Error = error,
                 RenamedFiles = metainfo is null ? null : EngineBridge.RenamedFiles(s.Record.InfoHash, s.Resume),
@@ -156,6 +156,15 @@ public sealed class TorrentService : IAsyncDisposable
 
     /// <summary>The daemon's total rates over the last ten minutes (the web page's graph).</summary>
     public RateHistory RateHistory { get; } = new();
+
+    /// <summary>The once-a-second pass (its counters tell tests what an idle daemon does).</summary>
+    internal StatusPass Pass => _pass;
+
+    /// <summary>The state store (its transaction count tells tests how adds are written).</summary>
+    internal StateStore Store => _context.Store;
+
+    /// <summary>The torrents (its sort count tells tests what an add costs).</summary>
+    internal TorrentTable Table => _context.Torrents;
 
     /// <summary>The daemon's event stream.</summary>
     public EventHub Events => _context.Events;
@@ -293,6 +302,38 @@ public sealed class TorrentService : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         TorrentSource source = await TorrentSource.ReadAsync(request, _http, cancellationToken).ConfigureAwait(false);
         return await OnLoop(() => _commands.Add(request, source), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds several torrents (each a .torrent's bytes, a magnet link, an info-hash or a URL fetched first) in one
+    /// transaction: every one added is in the database when this returns, and the lot costs one durable commit and one
+    /// queue plan instead of one each. Each gets its <see cref="AddOutcome"/> (same order); one refused does not stop
+    /// the others.
+    /// </summary>
+    public async Task<IReadOnlyList<AddOutcome>> AddManyAsync(IReadOnlyList<AddTorrentRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var outcomes = new AddOutcome[requests.Count];
+        var valid = new List<(AddTorrentRequest Request, TorrentSource Source)>(requests.Count);
+        var where = new List<int>(requests.Count);
+        for (int i = 0; i < requests.Count; i++)
+        {
+            try
+            {
+                valid.Add((requests[i], await TorrentSource.ReadAsync(requests[i], _http, cancellationToken).ConfigureAwait(false)));
+                where.Add(i);
+            }
+            catch (ServiceException ex)
+            {
+                outcomes[i] = new AddOutcome(null, ex);
+            }
+        }
+        if (valid.Count > 0)
+        {
+            AddOutcome[] added = await OnLoop(() => _commands.AddMany(valid), cancellationToken).ConfigureAwait(false);
+            for (int j = 0; j < added.Length; j++) outcomes[where[j]] = added[j];
+        }
+        return outcomes;
     }
 
     /// <summary>Pauses torrents: they leave the engine (no connections); data and resume state stay.</summary>

@@ -25,24 +25,43 @@ internal sealed class TorrentTable
             ServiceTorrent[]? ordered = Volatile.Read(ref _ordered);
             if (ordered is not null) return ordered;
             ordered = [.. _byId.Values.OrderBy(t => t.Id)];
+            Interlocked.Increment(ref _sorts);
             Volatile.Write(ref _ordered, ordered);
             return ordered;
         }
     }
 
     /// <summary>Every torrent in queue order (kept until a torrent comes, goes or moves; loop only; never modify it).</summary>
-    public ServiceTorrent[] InQueueOrder() => _queue ??= [.. All.OrderBy(t => t.Record.QueuePosition).ThenBy(t => t.Id)];
+    public ServiceTorrent[] InQueueOrder()
+    {
+        if (_queue is { } queue) return queue;
+        Interlocked.Increment(ref _sorts);
+        return _queue = [.. All.OrderBy(t => t.Record.QueuePosition).ThenBy(t => t.Id)];
+    }
 
     /// <summary>A queue position changed: the queue order is computed again when next asked for.</summary>
     public void QueueChanged() => _queue = null;
 
+    /// <summary>Full sorts of the lists since the table was made (adds at the end need none; tests read it).</summary>
+    public int Sorts => Volatile.Read(ref _sorts);
+
+    private int _sorts;
+
+    /// <summary>
+    /// Adds a torrent. One that goes at the end of both orders (a new id, the last queue position: every add) extends
+    /// the lists with a copy rather than a sort, so adding n torrents one by one does not sort n times.
+    /// </summary>
     public void Add(ServiceTorrent torrent)
     {
         _byId[torrent.Id] = torrent;
         _byHash[torrent.Record.InfoHash] = torrent;
-        Volatile.Write(ref _ordered, null);
-        _queue = null;
+        ServiceTorrent[]? ordered = Volatile.Read(ref _ordered);
+        Volatile.Write(ref _ordered, ordered is not null && (ordered.Length == 0 || ordered[^1].Id < torrent.Id) ? [.. ordered, torrent] : null);
+        _queue = _queue is { } queue && (queue.Length == 0 || Before(queue[^1], torrent)) ? [.. queue, torrent] : null;
     }
+
+    private static bool Before(ServiceTorrent a, ServiceTorrent b)
+        => a.Record.QueuePosition < b.Record.QueuePosition || a.Record.QueuePosition == b.Record.QueuePosition && a.Id < b.Id;
 
     public void Remove(ServiceTorrent torrent)
     {

@@ -108,6 +108,9 @@ public sealed class StateStore : IDisposable
     /// <summary>The schema version of the open database.</summary>
     public int SchemaVersion => Convert.ToInt32(Scalar(_connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Transactions committed through <see cref="Write"/> (each one a durable commit: an fsync); tests read it.</summary>
+    internal long Commits { get; private set; }
+
     /// <summary>Runs <paramref name="write"/> in one transaction, durable when this returns; nothing of it stays if it throws.</summary>
     public void Write(Action<StoreWriter> write)
     {
@@ -119,6 +122,7 @@ public sealed class StateStore : IDisposable
             using var writer = new StoreWriter(_connection, transaction);
             write(writer);
             transaction.Commit();
+            Commits++;
         }
         catch (SqliteException ex)
         {

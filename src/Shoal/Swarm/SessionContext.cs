@@ -207,6 +207,9 @@ internal sealed class SessionContext
     /// <summary>Told (on the torrent's loop, so it must not wait) when a torrent's state changed: the queue plans again.</summary>
     public Action? TorrentStateChanged { get; set; }
 
+    /// <summary>The torrents whose status changed since the session's last status pass.</summary>
+    public StatusChanges StatusChanges { get; } = new();
+
     /// <summary>The session's event stream (added, state changed, finished, ...).</summary>
     public SessionEvents Events { get; } = new();
 

@@ -1,7 +1,9 @@
+using Shoal.Metainfo;
+
 namespace Shoal.Swarm;
 
-// The seeding goals: one pass a second over the session's torrents (not a timer per torrent), pausing or removing the
-// seeds that reached theirs.
+// The seeding goals: one pass a second (not a timer per torrent) over the torrents whose status changed and those with a
+// goal, pausing or removing the seeds that reached theirs.
 public sealed partial class ShoalSession
 {
     /// <summary>How often the goals are looked at: how late, at most, a goal is acted on.</summary>
@@ -21,12 +23,28 @@ public sealed partial class ShoalSession
     /// </summary>
     public void SetSeedingGoals(SeedingGoals? goals) => Volatile.Write(ref _seedingGoals, goals);
 
-    internal Task SetSeedingGoalsAsync(SessionTorrent entry, SeedingGoals? goals)
+    internal async Task SetSeedingGoalsAsync(SessionTorrent entry, SeedingGoals? goals)
     {
         ThrowIfRemoved(entry);
         TorrentActor actor = entry.Actor;
-        return actor.InvokeAsync(() => actor.SetSeedingGoals(goals));
+        await actor.InvokeAsync(() => actor.SetSeedingGoals(goals)).ConfigureAwait(false);
+        if (goals is null) _ownGoals.TryRemove(entry, out _);
+        else _ownGoals[entry] = 0;
     }
+
+    /// <summary>The torrents with goals of their own: the pass looks at them every second, whatever changed.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<SessionTorrent, byte> _ownGoals = new();
+
+    /// <summary>A torrent joined the session: with goals of its own, the pass looks at it every second.</summary>
+    private void WatchOwnGoals(SessionTorrent entry)
+    {
+        if (entry.Actor.Options.SeedingGoals is not null) _ownGoals[entry] = 0;
+    }
+
+    /// <summary>Torrents the goal pass has looked at since the session started (what an idle session costs; tests read it).</summary>
+    internal long StatusVisits => Interlocked.Read(ref _statusVisits);
+
+    private long _statusVisits;
 
     private async Task SeedingGoalsLoopAsync()
     {
@@ -44,21 +62,31 @@ public sealed partial class ShoalSession
         }
     }
 
-    /// <summary>One pass: counts each seed's time, then pauses or removes the ones that reached a goal.</summary>
+    /// <summary>
+    /// One pass: shows the seeding clocks the statuses that changed since the last pass, then looks for goals reached
+    /// among the torrents that have one (every seed under the session's goals; else those with goals of their own). A
+    /// torrent whose status did not change and that has no goal is not visited: an idle session costs nothing per torrent.
+    /// </summary>
     private async Task ApplySeedingGoalsAsync()
     {
         long now = _context.Time.GetTimestamp();
         SeedingGoals? sessionGoals = SeedingGoals;
-        List<(SessionTorrent Entry, SeedingGoals Goals, string Why)>? reached = null;
-        foreach (SessionTorrent entry in _torrents.Values)
+        foreach (InfoHash changed in _context.StatusChanges.Take())
         {
-            TorrentActor actor = entry.Actor;
-            TorrentStatus status = actor.Status;
-            if (!entry.Seeding.Observe(status, now) || entry.Removed) continue;
-            if ((actor.Options.SeedingGoals ?? sessionGoals) is not { } goals) continue;
-            double ratio = Swarm.SeedingGoals.ShareRatio(status.Uploaded, status.Downloaded, status.VerifiedBytes);
-            if (goals.DescribeReached(ratio, entry.Seeding.SeedingTime(_context.Time), entry.Seeding.IdleTime(_context.Time, now)) is { } why)
-                (reached ??= []).Add((entry, goals, why));
+            if (_torrents.TryGetValue(changed, out SessionTorrent? entry)) Observe(entry, now);
+        }
+        List<(SessionTorrent Entry, SeedingGoals Goals, string Why)>? reached = null;
+        if (sessionGoals is not null)
+        {
+            foreach (SessionTorrent entry in _torrents.Values) Check(entry, sessionGoals, now, ref reached);
+        }
+        else if (!_ownGoals.IsEmpty)
+        {
+            foreach (SessionTorrent entry in _ownGoals.Keys)
+            {
+                if (entry.Removed) _ownGoals.TryRemove(entry, out _);
+                else Check(entry, null, now, ref reached);
+            }
         }
         if (reached is null) return;
         foreach ((SessionTorrent entry, SeedingGoals goals, string why) in reached)
@@ -76,5 +104,22 @@ public sealed partial class ShoalSession
                 // Removed meanwhile, or stopped on an error: nothing left to do.
             }
         }
+    }
+
+    private bool Observe(SessionTorrent entry, long now)
+    {
+        Interlocked.Increment(ref _statusVisits);
+        return entry.Seeding.Observe(entry.Actor.Status, now);
+    }
+
+    private void Check(SessionTorrent entry, SeedingGoals? sessionGoals, long now, ref List<(SessionTorrent Entry, SeedingGoals Goals, string Why)>? reached)
+    {
+        TorrentActor actor = entry.Actor;
+        if ((actor.Options.SeedingGoals ?? sessionGoals) is not { } goals) return;
+        if (!Observe(entry, now) || entry.Removed) return;
+        TorrentStatus status = actor.Status;
+        double ratio = Swarm.SeedingGoals.ShareRatio(status.Uploaded, status.Downloaded, status.VerifiedBytes);
+        if (goals.DescribeReached(ratio, entry.Seeding.SeedingTime(_context.Time, now), entry.Seeding.IdleTime(_context.Time, now)) is { } why)
+            (reached ??= []).Add((entry, goals, why));
     }
 }

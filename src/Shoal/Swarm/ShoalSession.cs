@@ -343,6 +343,7 @@ public sealed partial class ShoalSession : IAsyncDisposable
         if (!_torrents.TryAdd(actor.InfoHash, entry))
             throw new InvalidOperationException($"torrent {actor.InfoHash} is already in the session");
         TorrentHandle handle = entry.Handle;
+        WatchOwnGoals(entry);
         foreach (InfoHash other in actor.InfoHashes.Skip(1)) _alternateHashes.TryAdd(other, entry);
         foreach (InfoHash hash in actor.InfoHashes) _context.Encryption.Torrents.Add(hash); // findable by encrypted incoming handshakes
         entry.QueueOrder = Interlocked.Increment(ref _lastQueueOrder);

@@ -134,7 +134,7 @@ public sealed class TorrentHandle
     /// </summary>
     public Task SetSeedingGoalsAsync(SeedingGoals? goals) => _session.SetSeedingGoalsAsync(_entry, goals);
 
-    /// <summary>Time the torrent has spent seeding (not paused, not queued) since it joined the session, counted once a second.</summary>
+    /// <summary>Time the torrent has spent seeding (not paused, not queued) since it joined the session (a start or a stop of seeding is seen within a second).</summary>
     public TimeSpan SeedingTime => _entry.Seeding.SeedingTime(_session.Time);
 
     /// <summary>

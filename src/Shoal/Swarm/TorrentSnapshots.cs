@@ -64,6 +64,7 @@ internal sealed class TorrentSnapshots(TorrentContext torrent, PeerAdmission adm
     private void SetStatus(TorrentStatus status)
     {
         _status = status;
+        torrent.Session.StatusChanges.Mark(torrent.InfoHash);
         if (_publishedState == status.State) return;
         bool first = _publishedState is null;
         _publishedState = status.State;

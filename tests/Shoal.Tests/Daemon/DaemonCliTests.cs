@@ -122,6 +122,33 @@ public sealed class DaemonCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Adding_several_torrents_is_one_request_and_one_transaction_and_a_refused_one_is_named()
+    {
+        var files = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            (Shoal.Metainfo.Torrent t, _) = await TestDaemon.MakeTorrentAsync(_folder, $"batch{i}.bin", 30_000, seed: 120 + i);
+            string file = _folder.Combine($"batch{i}.torrent");
+            await File.WriteAllBytesAsync(file, t.ToBytes());
+            files.Add(file);
+        }
+        (int code, string stdout, string stderr) = await RunAsync("add", files[0], "--paused");
+        Assert.True(code == 0, stderr);
+        string magnet = "magnet:?xt=urn:btih:" + new string('a', 40) + "&dn=batch-magnet";
+
+        // Three new files, one already there, a magnet link: the daemon commits the four new ones at once.
+        long commits = _daemon.Host.Service.Store.Commits;
+        (code, stdout, stderr) = await RunAsync("add", files[1], files[0], files[2], files[3], magnet, "--paused");
+        Assert.Equal(1, _daemon.Host.Service.Store.Commits - commits);
+        Assert.Equal(ExitCodes.Usage, code);
+        foreach (string name in new[] { "batch1.bin", "batch2.bin", "batch3.bin", "batch-magnet" }) Assert.Contains(name, stdout);
+        string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(files[0] + ": ", line);
+        Assert.Contains("already in the daemon", line);
+        Assert.Equal(5, _daemon.Host.Service.List().Count);
+    }
+
+    [Fact]
     public async Task Without_a_daemon_the_client_says_so_in_one_line()
     {
         int port = LoopbackPort.FreePort();

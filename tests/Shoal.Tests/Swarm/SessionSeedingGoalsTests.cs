@@ -73,6 +73,33 @@ public sealed class SessionSeedingGoalsTests : IDisposable
             () => $"the idle seed did not pause: {b.GetStatus()}");
     }
 
+    [Fact]
+    public async Task Idle_seeds_without_a_goal_are_not_visited_by_the_goal_pass_and_their_seeding_time_still_counts()
+    {
+        (Torrent first, string firstDir) = await CreateAsync("idle-a", 2 * PieceLength);
+        (Torrent second, string secondDir) = await CreateAsync("idle-b", 2 * PieceLength);
+        ShoalSession session = await StartAsync(null);
+        TorrentHandle a = await session.AddTorrentAsync(first, new TorrentOptions { DownloadDirectory = firstDir });
+        TorrentHandle b = await session.AddTorrentAsync(second, new TorrentOptions { DownloadDirectory = secondDir });
+        await Task.WhenAll(a.Completion, b.Completion).WaitAsync(TimeSpan.FromSeconds(60));
+        // The pass sees the change to seeding, once.
+        await Eventually.TrueAsync(() => a.SeedingTime > TimeSpan.Zero && b.SeedingTime > TimeSpan.Zero, TimeSpan.FromSeconds(20), "seeding was not seen");
+        await Task.Delay(1500);
+        long visits = session.StatusVisits;
+        TimeSpan seeded = a.SeedingTime;
+
+        // Seeds with no peer and no goal publish nothing new: three passes go by without looking at them.
+        await Task.Delay(3500);
+        Assert.Equal(visits, session.StatusVisits);
+        Assert.True(a.SeedingTime - seeded >= TimeSpan.FromSeconds(3), $"seeding time did not count while unvisited: {seeded} then {a.SeedingTime}");
+
+        // A goal of its own: looked at every second again, and acted on.
+        await b.SetSeedingGoalsAsync(new SeedingGoals { SeedingTime = TimeSpan.FromSeconds(1), Action = SeedingGoalAction.Pause });
+        await Eventually.TrueAsync(() => b.GetStatus().State == TorrentState.Suspended, TimeSpan.FromSeconds(20), () => $"the seed did not pause: {b.GetStatus()}");
+        Assert.True(session.StatusVisits > visits);
+        Assert.Equal(TorrentState.Seeding, a.GetStatus().State);
+    }
+
     private Task<(Torrent, string)> CreateAsync(string name, int length) => _bed.CreateTorrentAsync("seed-" + name, length, (name, length));
 
     private Task<ShoalSession> StartAsync(SeedingGoals? goals) => _bed.StartAsync(o => o with { SeedingGoals = goals });
