@@ -27,9 +27,11 @@ public sealed class SessionClockTests
         using var client = new TcpClient();
         await client.ConnectAsync(session.ListenEndPoint);
 
-        // The session arms its handshake deadline once it has accepted the connection.
-        for (int i = 0; i < 500 && time.PendingDueTimes().Count == 0; i++) await Task.Delay(10);
-        Assert.NotEmpty(time.PendingDueTimes());
+        // The session arms its handshake deadline (ten seconds from now) once it has accepted the connection; the
+        // session's own periodic timers (seeding goals, memory) are pending from the start, so look for that one.
+        DateTimeOffset deadline = time.GetUtcNow() + SessionContext.HandshakeTimeout;
+        for (int i = 0; i < 500 && !time.PendingDueTimes().Contains(deadline); i++) await Task.Delay(10);
+        Assert.Contains(deadline, time.PendingDueTimes());
 
         // Nine virtual seconds: still open (a wall-clock timer would not have fired either, so check both sides).
         time.Advance(TimeSpan.FromSeconds(9));
