@@ -80,13 +80,26 @@ public sealed partial class ShoalSession : IAsyncDisposable
         if (context.Options.EnableLocalDiscovery) StartLocalDiscovery();
     }
 
+    /// <summary>
+    /// Where local discovery announces: on the interface the session listens on. A session bound to one IPv4 address
+    /// announces there and not on the machine's default interface, where its announces would name an address nobody can
+    /// reach it on (libtorrent announces on each listening interface); nor in the IPv6 group, which it does not listen
+    /// on. Options given with an interface of their own are used as they are.
+    /// </summary>
+    internal static LsdOptions LocalDiscoveryOn(SessionOptions options)
+    {
+        LsdOptions lsd = options.LocalDiscovery ?? new LsdOptions { TimeProvider = options.Time };
+        IPAddress bound = options.BindAddress;
+        bool oneIpv4Address = bound.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !bound.Equals(IPAddress.Any);
+        return oneIpv4Address && lsd.Ipv4Interface is null ? lsd with { Ipv4Interface = bound, Ipv6Group = null } : lsd;
+    }
+
     /// <summary>Starts local service discovery and its announce loop; false (logged) when the machine has no multicast.</summary>
     private bool StartLocalDiscovery()
     {
         try
         {
-            _localDiscovery = new LocalServiceDiscovery(
-                _context.Options.LocalDiscovery ?? new LsdOptions { TimeProvider = _context.Time }, OnLocalPeer);
+            _localDiscovery = new LocalServiceDiscovery(LocalDiscoveryOn(_context.Options), OnLocalPeer);
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
         {
