@@ -6,42 +6,24 @@ using Shoal.Tests.Interop;
 namespace Shoal.Tests.Daemon;
 
 /// <summary>GET /stream/{hash}/{file}: byte ranges of a file served while it is still downloading, over real HTTP.</summary>
-public sealed class DaemonStreamTests : IAsyncLifetime
+public sealed class DaemonStreamTests() : DaemonApiTests("shoal-daemon-stream")
 {
-    private readonly TempFolder _folder = new("shoal-daemon-stream");
-    private TestDaemon _daemon = null!;
-    private ApiClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _daemon = await TestDaemon.StartAsync(_folder);
-        _client = _daemon.Client();
-        Assert.Equal(HttpStatusCode.OK, await _client.FetchCsrfAsync());
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _daemon.DisposeAsync();
-        _folder.Dispose();
-    }
-
     [Fact]
     public async Task A_range_near_the_end_of_a_file_still_downloading_comes_back_right_before_the_download_ends()
     {
         // 6 MiB at 600 KiB/s: about ten seconds of download; the range is asked for at once.
-        await using LoopbackSeed seed = await LoopbackSeed.StartAsync(_folder, "film.mp4", 6 << 20, seed: 11, uploadRate: 600 * 1024);
-        long id = await DaemonApi.AddAsync(_client, seed.Torrent.ToBytes());
+        await using LoopbackSeed seed = await LoopbackSeed.StartAsync(Folder, "film.mp4", 6 << 20, seed: 11, uploadRate: 600 * 1024);
+        long id = await DaemonApi.AddAsync(Api, seed.Torrent.ToBytes());
         string hash = seed.Torrent.InfoHash.ToHex();
-        await DaemonApi.WaitForStateAsync(_client, id, "downloading");
+        await DaemonApi.WaitForStateAsync(Api, id, "downloading");
 
         byte[] source = await File.ReadAllBytesAsync(seed.Content);
         const long first = 5_000_000, last = 5_300_000;
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/stream/{hash}/0");
         request.Headers.Range = new RangeHeaderValue(first, last);
-        using HttpResponseMessage response = await _client.Http.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(60));
+        using HttpResponseMessage response = await Api.Http.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(60));
         byte[] body = await response.Content.ReadAsByteArrayAsync();
-        double progressAtAnswer = (await _client.TorrentAsync(id)).GetProperty("progress").GetDouble();
+        double progressAtAnswer = (await Api.TorrentAsync(id)).GetProperty("progress").GetDouble();
 
         Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
         Assert.Equal($"bytes {first}-{last}/{source.Length}", response.Content.Headers.ContentRange!.ToString());
@@ -52,16 +34,16 @@ public sealed class DaemonStreamTests : IAsyncLifetime
         // Past the end: unsatisfiable, with the length; a file the torrent does not have: not found.
         using var beyond = new HttpRequestMessage(HttpMethod.Get, $"/stream/{hash}/0");
         beyond.Headers.Range = new RangeHeaderValue(source.Length + 10, null);
-        using HttpResponseMessage refused = await _client.Http.SendAsync(beyond);
+        using HttpResponseMessage refused = await Api.Http.SendAsync(beyond);
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, refused.StatusCode);
         Assert.Equal($"bytes */{source.Length}", refused.Content.Headers.ContentRange!.ToString());
-        (HttpStatusCode missing, JsonElement error) = await _client.GetAsync($"/stream/{hash}/3");
+        (HttpStatusCode missing, JsonElement error) = await Api.GetAsync($"/stream/{hash}/3");
         Assert.Equal(HttpStatusCode.NotFound, missing);
         Assert.Contains("no file 3", error.GetProperty("error").GetString());
 
         // The whole file, without a range, once it is complete.
-        await DaemonApi.WaitForStateAsync(_client, id, "seeding");
-        using HttpResponseMessage whole = await _client.Http.GetAsync($"/stream/{hash}/0");
+        await DaemonApi.WaitForStateAsync(Api, id, "seeding");
+        using HttpResponseMessage whole = await Api.Http.GetAsync($"/stream/{hash}/0");
         Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
         Assert.Equal("bytes", whole.Headers.AcceptRanges.Single());
         Assert.Equal(source, await whole.Content.ReadAsByteArrayAsync());

@@ -10,33 +10,15 @@ namespace Shoal.Tests.Daemon;
 /// The torrent list is compressed for a client that asks, over real HTTP; an answer with a secret (the session's CSRF
 /// token) never is.
 /// </summary>
-public sealed class ListCompressionTests : IAsyncLifetime
+public sealed class ListCompressionTests() : DaemonApiTests("shoal-daemon-compression")
 {
-    private readonly TempFolder _folder = new("shoal-daemon-compression");
-    private TestDaemon _daemon = null!;
-    private ApiClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _daemon = await TestDaemon.StartAsync(_folder);
-        _client = _daemon.Client();
-        Assert.Equal(HttpStatusCode.OK, await _client.FetchCsrfAsync());
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _daemon.DisposeAsync();
-        _folder.Dispose();
-    }
-
     [Fact]
     public async Task The_torrent_list_comes_compressed_to_a_client_that_asks_and_decompresses_to_the_same_list()
     {
         for (int i = 0; i < 30; i++)
         {
-            (Shoal.Metainfo.Torrent torrent, _) = await TestDaemon.MakeTorrentAsync(_folder, $"item-{i:D2}.bin", 20_000, seed: 100 + i);
-            await DaemonApi.AddAsync(_client, torrent.ToBytes(), new { paused = true });
+            (Shoal.Metainfo.Torrent torrent, _) = await TestDaemon.MakeTorrentAsync(Folder, $"item-{i:D2}.bin", 20_000, seed: 100 + i);
+            await DaemonApi.AddAsync(Api, torrent.ToBytes(), new { paused = true });
         }
 
         (byte[] plain, string? plainEncoding) = await GetAsync("/api/v1/torrents", null);
@@ -64,7 +46,7 @@ public sealed class ListCompressionTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (acceptEncoding is not null) request.Headers.AcceptEncoding.ParseAdd(acceptEncoding);
-        using HttpResponseMessage response = await _client.Http.SendAsync(request);
+        using HttpResponseMessage response = await Api.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         ICollection<string> encodings = response.Content.Headers.ContentEncoding;
         return (await response.Content.ReadAsByteArrayAsync(), encodings.Count == 0 ? null : string.Join(",", encodings));

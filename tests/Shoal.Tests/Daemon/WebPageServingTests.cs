@@ -14,30 +14,12 @@ namespace Shoal.Tests.Daemon;
 /// How the daemon serves its web page (caching, compression, the Content-Security-Policy, the login page without a
 /// login) and the API the page added: the rate history and the piece map.
 /// </summary>
-public sealed partial class WebPageServingTests : IAsyncLifetime
+public sealed partial class WebPageServingTests() : DaemonApiTests("shoal-web-serving")
 {
-    private readonly TempFolder _folder = new("shoal-web-serving");
-    private TestDaemon _daemon = null!;
-    private ApiClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _daemon = await TestDaemon.StartAsync(_folder);
-        _client = _daemon.Client();
-        Assert.Equal(HttpStatusCode.OK, await _client.FetchCsrfAsync());
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _daemon.DisposeAsync();
-        _folder.Dispose();
-    }
-
     [Fact]
     public async Task The_page_is_revalidated_its_assets_are_immutable_compressed_and_under_a_strict_policy()
     {
-        HttpClient http = _client.Http;
+        HttpClient http = Api.Http;
         using HttpResponseMessage page = await http.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
@@ -131,7 +113,7 @@ public sealed partial class WebPageServingTests : IAsyncLifetime
     public async Task The_rate_history_holds_one_sample_a_second()
     {
         await Task.Delay(2500);
-        (HttpStatusCode status, JsonElement body) = await _client.GetAsync("api/v1/stats/history");
+        (HttpStatusCode status, JsonElement body) = await Api.GetAsync("api/v1/stats/history");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(1, body.GetProperty("interval_seconds").GetInt32());
         int down = body.GetProperty("down").GetArrayLength();
@@ -158,24 +140,24 @@ public sealed partial class WebPageServingTests : IAsyncLifetime
     public async Task The_piece_map_of_a_torrent_while_it_downloads_once_complete_and_without_data()
     {
         // Without data and paused: no piece.
-        (Torrent nothing, _) = await TestDaemon.MakeTorrentAsync(_folder, "nothing.bin", 100_000, seed: 31);
-        long idle = await DaemonApi.AddAsync(_client, nothing.ToBytes(), new { paused = true });
+        (Torrent nothing, _) = await TestDaemon.MakeTorrentAsync(Folder, "nothing.bin", 100_000, seed: 31);
+        long idle = await DaemonApi.AddAsync(Api, nothing.ToBytes(), new { paused = true });
         JsonElement map = await PiecesAsync(idle);
         Assert.Equal(nothing.PieceCount, map.GetProperty("piece_count").GetInt32());
         Assert.Equal(0, map.GetProperty("have_count").GetInt32());
         Assert.All(Convert.FromBase64String(map.GetProperty("have").GetString()!), b => Assert.Equal(0, b));
 
         // Downloading from a slow seed: the running torrent's actor answers, with pieces verified and some in flight.
-        await using LoopbackSeed seed = await LoopbackSeed.StartAsync(_folder, "slow.bin", 2 << 20, seed: 32, uploadRate: 256 * 1024);
-        long id = await DaemonApi.AddAsync(_client, seed.Torrent.ToBytes());
+        await using LoopbackSeed seed = await LoopbackSeed.StartAsync(Folder, "slow.bin", 2 << 20, seed: 32, uploadRate: 256 * 1024);
+        long id = await DaemonApi.AddAsync(Api, seed.Torrent.ToBytes());
         DateTime deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await _client.TorrentAsync(id)).GetProperty("progress").GetDouble() <= 0.1)
+        while ((await Api.TorrentAsync(id)).GetProperty("progress").GetDouble() <= 0.1)
         {
             Assert.True(DateTime.UtcNow < deadline, "the download never started");
             await Task.Delay(100);
         }
         map = await PiecesAsync(id);
-        JsonElement row = await _client.TorrentAsync(id);
+        JsonElement row = await Api.TorrentAsync(id);
         if (row.GetProperty("progress").GetDouble() < 1)
         {
             Assert.Equal("engine", map.GetProperty("source").GetString());
@@ -184,18 +166,18 @@ public sealed partial class WebPageServingTests : IAsyncLifetime
         }
 
         // Complete: every piece, and the spare bits of the last byte clear.
-        await DaemonApi.WaitForStateAsync(_client, id, "seeding");
+        await DaemonApi.WaitForStateAsync(Api, id, "seeding");
         map = await PiecesAsync(id);
         Assert.Equal(seed.Torrent.PieceCount, map.GetProperty("have_count").GetInt32());
         Assert.Equal(seed.Torrent.PieceCount, PopCount(map));
         Assert.Equal(0, map.GetProperty("downloading").GetArrayLength());
 
-        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("api/v1/torrents/999999/pieces")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync("api/v1/torrents/999999/pieces")).Status);
     }
 
     private async Task<JsonElement> PiecesAsync(long id)
     {
-        (HttpStatusCode status, JsonElement body) = await _client.GetAsync($"api/v1/torrents/{id}/pieces");
+        (HttpStatusCode status, JsonElement body) = await Api.GetAsync($"api/v1/torrents/{id}/pieces");
         Assert.Equal(HttpStatusCode.OK, status);
         return body;
     }
