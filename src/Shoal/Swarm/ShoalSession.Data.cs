@@ -41,40 +41,60 @@ public sealed partial class ShoalSession
             ThrowIfRemoved(entry);
             TorrentActor old = entry.Actor;
             if (old.Torrent is not { } torrent) throw new InvalidOperationException($"{old.Name}: its metadata is not known yet, so it has no data to move");
-            TorrentOptions options;
-            try
-            {
-                options = await old.InvokeAsync(() => old.CurrentOptions).ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                options = old.Options; // stopped on an error: its loop has ended, its options are final
-            }
+            TorrentOptions options = await OptionsOfAsync(old).ConfigureAwait(false);
             if (options.Storage is not null) throw new InvalidOperationException($"{old.Name}: its bytes live in the embedder's storage, not in a folder");
             string from = Path.GetFullPath(options.DownloadDirectory);
             if (string.Equals(StoragePaths.NormalizeRoot(from), StoragePaths.NormalizeRoot(to), StringComparison.Ordinal)) return;
-            await StopAnnouncingAsync(entry).ConfigureAwait(false);
-            await old.StopAsync().ConfigureAwait(false);
-            Exception? failure = null;
-            try
+            await RestartAroundFilesAsync(entry, old, torrent, options, async startWith =>
             {
                 await Task.Run(() => TorrentData.Move(torrent, torrent.InfoHash, from, to, options.RenamedFiles), CancellationToken.None).ConfigureAwait(false);
+                startWith(options with { DownloadDirectory = to });
                 await MoveResumeAsync(torrent.InfoHash, options.DownloadDirectory, to).ConfigureAwait(false);
-                options = options with { DownloadDirectory = to };
                 _context.Log($"{torrent.Name}: data moved from {from} to {to}");
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                failure = ex as IOException ?? new IOException(ex.Message, ex);
-                _context.Log($"{torrent.Name}: {failure.Message}");
-            }
-            ReplaceActor(entry, old, torrent, options);
-            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }).ConfigureAwait(false);
         }
         finally
         {
             entry.Gate.Release();
         }
+    }
+
+    /// <summary>The options of a torrent as they are now; those it stopped with when it stopped on an error (its loop has ended).</summary>
+    private static async Task<TorrentOptions> OptionsOfAsync(TorrentActor actor)
+    {
+        try
+        {
+            return await actor.InvokeAsync(() => actor.CurrentOptions).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            return actor.Options;
+        }
+    }
+
+    /// <summary>
+    /// Stops the torrent, runs <paramref name="changeFiles"/> on its files, and starts it again under the same handle
+    /// with <paramref name="options"/>, or with the options <paramref name="changeFiles"/> hands to its argument once the
+    /// files have changed (a later step failing then still starts the torrent where its files are). A failure
+    /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>) is logged and thrown as an
+    /// <see cref="IOException"/> after the torrent started again. Under the entry's gate.
+    /// </summary>
+    private async Task RestartAroundFilesAsync(SessionTorrent entry, TorrentActor old, Torrent torrent, TorrentOptions options, Func<Action<TorrentOptions>, Task> changeFiles)
+    {
+        await StopAnnouncingAsync(entry).ConfigureAwait(false);
+        await old.StopAsync().ConfigureAwait(false);
+        Exception? failure = null;
+        try
+        {
+            await changeFiles(changed => options = changed).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            failure = ex as IOException ?? new IOException(ex.Message, ex);
+            _context.Log($"{torrent.Name}: {failure.Message}");
+        }
+        ReplaceActor(entry, old, torrent, options);
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 
     /// <summary>

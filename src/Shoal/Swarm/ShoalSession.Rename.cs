@@ -22,15 +22,7 @@ public sealed partial class ShoalSession
             ThrowIfRemoved(entry);
             TorrentActor old = entry.Actor;
             if (old.Torrent is not { } torrent) throw new InvalidOperationException($"{old.Name}: its file list is not known yet (metadata still being fetched)");
-            TorrentOptions options;
-            try
-            {
-                options = await old.InvokeAsync(() => old.CurrentOptions).ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                options = old.Options; // stopped on an error: its loop has ended, its options are final
-            }
+            TorrentOptions options = await OptionsOfAsync(old).ConfigureAwait(false);
             if (options.Storage is not null) throw new InvalidOperationException($"{old.Name}: its bytes live in the embedder's storage, which has no file names");
             IReadOnlyDictionary<int, string>? before = options.RenamedFiles;
             Dictionary<int, string> after = rename(torrent, before);
@@ -46,23 +38,13 @@ public sealed partial class ShoalSession
                 string to = StoragePaths.Resolve(root, RenamedPaths.Segments(torrent, i, after));
                 if (!string.Equals(from, to, StringComparison.Ordinal) && File.Exists(from)) moves.Add((from, to));
             }
-            await StopAnnouncingAsync(entry).ConfigureAwait(false);
-            await old.StopAsync().ConfigureAwait(false);
-            Exception? failure = null;
-            try
+            await RestartAroundFilesAsync(entry, old, torrent, options, async startWith =>
             {
                 await Task.Run(() => TorrentData.MoveFiles(moves, root, root, "renaming files of " + torrent.Name)).ConfigureAwait(false);
-                options = options with { RenamedFiles = after.Count == 0 ? null : after };
+                startWith(options with { RenamedFiles = after.Count == 0 ? null : after });
                 await SaveRenamesAsync(torrent.InfoHash, options.DownloadDirectory, after).ConfigureAwait(false);
                 _context.Log($"{torrent.Name}: {moves.Count} file(s) renamed on disk");
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                failure = ex as IOException ?? new IOException(ex.Message, ex);
-                _context.Log($"{torrent.Name}: {failure.Message}");
-            }
-            ReplaceActor(entry, old, torrent, options);
-            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }).ConfigureAwait(false);
         }
         finally
         {
