@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Shoal.Http;
 using Shoal.Metainfo;
 using Shoal.Swarm;
 using Shoal.Tests.Http;
+using Shoal.Tests.Swarm;
 using Shoal.Tests.WebSeeds;
 using Shoal.Trackers;
 
@@ -18,8 +18,7 @@ public sealed class TrackerSsrfTests : IAsyncLifetime
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(30);
 
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-tracker-ssrf-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private readonly LoopbackSessions _bed = new("shoal-tracker-ssrf-");
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly ConcurrentQueue<string> _log = new();
 
@@ -27,9 +26,8 @@ public sealed class TrackerSsrfTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        _bed.Dispose(); // its sessions stop, its folder goes
         foreach (IAsyncDisposable server in _servers) await server.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
     }
 
     [Fact]
@@ -114,7 +112,7 @@ public sealed class TrackerSsrfTests : IAsyncLifetime
 
     private async Task<(Torrent Torrent, string SeedDirectory)> CreateAsync(params Uri[][] tiers)
     {
-        string seedDir = Path.Combine(_root, "seed");
+        string seedDir = _bed.Combine("seed");
         Directory.CreateDirectory(seedDir);
         string file = Path.Combine(seedDir, "data.bin");
         byte[] content = new byte[100_000];
@@ -128,20 +126,13 @@ public sealed class TrackerSsrfTests : IAsyncLifetime
         return (torrent, seedDir);
     }
 
-    private async Task<ShoalSession> StartAsync(IAddressClassifier? classifier = null)
+    private Task<ShoalSession> StartAsync(IAddressClassifier? classifier = null)
     {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
+        return _bed.StartAsync(o => o with
         {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            EnableDht = false,
-            EnableLocalDiscovery = false,
-            EnablePortMapping = false,
             AddressClassifier = classifier ?? AddressClassifier.Standard,
             Log = _log.Enqueue,
         });
-        _sessions.Add(session);
-        return session;
     }
 
     private static TrackerStatus? Status(TorrentHandle handle, Uri url) => handle.GetTrackers().FirstOrDefault(t => t.Url == url);

@@ -4,6 +4,7 @@ using Shoal.Http;
 using Shoal.Metainfo;
 using Shoal.Swarm;
 using Shoal.Tests.Http;
+using Shoal.Tests.Swarm;
 using Shoal.WebSeeds;
 
 namespace Shoal.Tests.WebSeeds;
@@ -18,8 +19,7 @@ public sealed class WebSeedSsrfTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private readonly string _root = Directory.CreateTempSubdirectory("shoal-webseed-ssrf-").FullName;
-    private readonly List<ShoalSession> _sessions = [];
+    private readonly LoopbackSessions _bed = new("shoal-webseed-ssrf-");
     private readonly List<RangeHttpServer> _servers = [];
     private readonly ConcurrentQueue<string> _log = new();
     private byte[] _content = [];
@@ -29,7 +29,7 @@ public sealed class WebSeedSsrfTests : IAsyncLifetime
     {
         _content = new byte[300_000];
         new Random(19).NextBytes(_content);
-        string file = Path.Combine(_root, "source", "x");
+        string file = _bed.Combine("source", "x");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         await File.WriteAllBytesAsync(file, _content);
         _torrent = await TorrentCreator.CreateAsync(file, new TorrentCreationOptions { PieceLength = 32 * 1024 });
@@ -37,9 +37,8 @@ public sealed class WebSeedSsrfTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (ShoalSession session in _sessions) await session.DisposeAsync();
+        _bed.Dispose(); // its sessions stop, its folder goes
         foreach (RangeHttpServer server in _servers) await server.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
     }
 
     [Fact]
@@ -76,7 +75,7 @@ public sealed class WebSeedSsrfTests : IAsyncLifetime
         RangeHttpServer server = await StartServerAsync();
         TorrentHandle handle = await AddAsync(await StartSessionAsync(), server.UrlOf("x"));
         await CompletesAsync(handle, server);
-        Assert.Equal(_content, await File.ReadAllBytesAsync(Path.Combine(_root, "leech", "x")));
+        Assert.Equal(_content, await File.ReadAllBytesAsync(_bed.Combine("leech", "x")));
     }
 
     [Fact]
@@ -150,15 +149,10 @@ public sealed class WebSeedSsrfTests : IAsyncLifetime
         return server;
     }
 
-    private async Task<ShoalSession> StartSessionAsync(IAddressClassifier? classifier = null)
+    private Task<ShoalSession> StartSessionAsync(IAddressClassifier? classifier = null)
     {
-        ShoalSession session = await ShoalSession.StartAsync(new SessionOptions
+        return _bed.StartAsync(o => o with
         {
-            BindAddress = IPAddress.Loopback,
-            ListenPort = 0,
-            EnableLocalDiscovery = false,
-            EnableDht = false,
-            EnablePortMapping = false,
             WebSeeds = new WebSeedOptions
             {
                 RetryDelay = TimeSpan.FromMilliseconds(100),
@@ -168,12 +162,10 @@ public sealed class WebSeedSsrfTests : IAsyncLifetime
             AddressClassifier = classifier ?? AddressClassifier.Standard,
             Log = _log.Enqueue,
         });
-        _sessions.Add(session);
-        return session;
     }
 
     private Task<TorrentHandle> AddAsync(ShoalSession session, string webSeed)
-        => session.AddTorrentAsync(_torrent, new TorrentOptions { DownloadDirectory = Path.Combine(_root, "leech"), WebSeeds = [webSeed] });
+        => session.AddTorrentAsync(_torrent, new TorrentOptions { DownloadDirectory = _bed.Combine("leech"), WebSeeds = [webSeed] });
 
     private static async Task<WebSeedStatus> DroppedAsync(TorrentHandle handle)
     {
